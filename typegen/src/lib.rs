@@ -1,0 +1,262 @@
+//! Turn MCP tool definitions into compact TypeScript declarations.
+//!
+//! Each server becomes one `declare namespace`, each tool one function whose
+//! argument and result types come from the tool's `inputSchema` and
+//! `outputSchema`. The crate does no I/O: it reads the tools' raw JSON (as the
+//! server sent it) and returns text.
+//!
+//! ```
+//! use codemode_typegen::{Api, Style};
+//! use serde_json::json;
+//!
+//! let tools = vec![json!({
+//!     "name": "get-sum",
+//!     "description": "Adds two numbers.",
+//!     "inputSchema": {
+//!         "type": "object",
+//!         "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+//!         "required": ["a", "b"]
+//!     }
+//! })];
+//! let api = Api::new(vec![("everything".to_string(), tools)]);
+//! let ts = api.render(Style::Compact);
+//! assert_eq!(ts, "declare namespace everything {\n  \
+//!     /** Adds two numbers. */\n  \
+//!     function get_sum(args: { a: number; b: number }): Promise<unknown>;\n}\n");
+//! // The mapping works both ways.
+//! let function = api.namespaces()[0].function("get_sum").unwrap();
+//! assert_eq!(function.tool(), "get-sum");
+//! ```
+#![deny(missing_docs)]
+
+mod doc;
+mod lower;
+mod names;
+mod ty;
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::doc::{Doc, first_sentence};
+use crate::lower::{Aliases, lower_root};
+use crate::names::{IdentKind, assign};
+use crate::ty::{Printer, Ty};
+
+/// How much prose the declarations carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Style {
+    /// Every description: tools, properties, and constraint tags.
+    #[default]
+    Full,
+    /// The first sentence of each tool description and the types; no property prose.
+    Compact,
+}
+
+/// The TypeScript API for a set of servers: names on both sides, and the
+/// tool definitions to render.
+#[derive(Clone, Debug)]
+pub struct Api {
+    namespaces: Vec<Namespace>,
+}
+
+/// One server as a TypeScript namespace.
+#[derive(Clone, Debug)]
+pub struct Namespace {
+    server: String,
+    ident: String,
+    functions: Vec<Function>,
+}
+
+/// One tool as a TypeScript function.
+#[derive(Clone, Debug)]
+pub struct Function {
+    tool: String,
+    ident: String,
+    raw: Value,
+}
+
+impl Api {
+    /// Builds the API for `(server name, raw tool definitions)` pairs, in order.
+    ///
+    /// Identifiers are assigned deterministically: the same input always gives
+    /// the same names. A tool definition without a string `name` is named `_`.
+    pub fn new(servers: Vec<(String, Vec<Value>)>) -> Api {
+        let server_names: Vec<&str> = servers.iter().map(|(name, _)| name.as_str()).collect();
+        let idents = assign(&server_names, IdentKind::Namespace, &mut HashSet::new());
+        let namespaces = servers
+            .into_iter()
+            .zip(idents)
+            .map(|((server, tools), ident)| Namespace::new(server, ident, tools))
+            .collect();
+        Api { namespaces }
+    }
+
+    /// The namespaces, in the order the servers were given.
+    pub fn namespaces(&self) -> &[Namespace] {
+        &self.namespaces
+    }
+
+    /// The namespace for a TypeScript identifier or an original server name.
+    pub fn namespace(&self, name: &str) -> Option<&Namespace> {
+        self.namespaces
+            .iter()
+            .find(|ns| ns.ident == name)
+            .or_else(|| self.namespaces.iter().find(|ns| ns.server == name))
+    }
+
+    /// All declarations, one namespace after another, separated by a blank line.
+    pub fn render(&self, style: Style) -> String {
+        self.namespaces.iter().map(|ns| ns.render(style)).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Namespace {
+    fn new(server: String, ident: String, tools: Vec<Value>) -> Namespace {
+        let tool_names: Vec<&str> =
+            tools.iter().map(|t| t.get("name").and_then(Value::as_str).unwrap_or("")).collect();
+        let idents = assign(&tool_names, IdentKind::Function, &mut HashSet::new());
+        let functions = tools
+            .iter()
+            .zip(tool_names)
+            .zip(idents)
+            .map(|((raw, tool), ident)| Function { tool: tool.to_owned(), ident, raw: raw.clone() })
+            .collect();
+        Namespace { server, ident, functions }
+    }
+
+    /// The server's name as configured.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The namespace identifier (also the global object in the sandbox).
+    pub fn ident(&self) -> &str {
+        &self.ident
+    }
+
+    /// The functions, in the order the server listed its tools.
+    pub fn functions(&self) -> &[Function] {
+        &self.functions
+    }
+
+    /// The function for a TypeScript identifier or an original tool name.
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions
+            .iter()
+            .find(|f| f.ident == name)
+            .or_else(|| self.functions.iter().find(|f| f.tool == name))
+    }
+
+    /// This namespace's `declare namespace` block.
+    pub fn render(&self, style: Style) -> String {
+        let mut aliases = Aliases::default();
+        let bodies: Vec<String> = self
+            .functions
+            .iter()
+            .map(|function| function.render(style, &mut aliases))
+            .collect();
+        let printer = Printer { docs: style == Style::Full };
+        let mut out = format!("declare namespace {} {{\n", self.ident);
+        for (name, ty, doc) in &aliases.defs {
+            if printer.docs {
+                doc.write(&mut out, "  ");
+            }
+            out.push_str(&format!("  type {name} = "));
+            printer.write(&mut out, ty, "  ");
+            out.push_str(";\n");
+        }
+        for body in bodies {
+            out.push_str(&body);
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+impl Function {
+    /// The tool's name on the server.
+    pub fn tool(&self) -> &str {
+        &self.tool
+    }
+
+    /// The function identifier inside its namespace.
+    pub fn ident(&self) -> &str {
+        &self.ident
+    }
+
+    /// The tool definition as the server sent it.
+    pub fn raw(&self) -> &Value {
+        &self.raw
+    }
+
+    /// The tool's `inputSchema`, if it has one.
+    pub fn input_schema(&self) -> Option<&Value> {
+        self.raw.get("inputSchema")
+    }
+
+    /// The tool's `outputSchema`, if it has one.
+    pub fn output_schema(&self) -> Option<&Value> {
+        self.raw.get("outputSchema")
+    }
+
+    fn render(&self, style: Style, aliases: &mut Aliases) -> String {
+        let description = self.raw.get("description").and_then(Value::as_str);
+        let mut doc = Doc {
+            text: match style {
+                Style::Full => description.map(str::to_owned),
+                Style::Compact => description.map(|d| first_sentence(d).to_owned()),
+            },
+            tags: Vec::new(),
+        };
+        let params = match self.input_schema() {
+            Some(schema) if takes_no_arguments(schema) => String::new(),
+            Some(schema) => {
+                let ty = lower_root(schema, &format!("{}_args", self.ident), aliases, &mut doc);
+                let optional = match &ty {
+                    Ty::Object(obj) => obj.props.iter().all(|p| p.optional),
+                    _ => false,
+                };
+                let mut params = String::from(if optional { "args?: " } else { "args: " });
+                Printer { docs: style == Style::Full }.write(&mut params, &ty, "  ");
+                params
+            }
+            None => "args?: Record<string, unknown>".to_owned(),
+        };
+        let result = match self.output_schema() {
+            Some(schema) => lower_root(schema, &format!("{}_result", self.ident), aliases, &mut doc),
+            None => Ty::Unknown,
+        };
+        let mut out = String::new();
+        if style == Style::Compact {
+            // Compact keeps only the sentence; notes on lost keywords are prose too.
+            doc.tags.clear();
+        }
+        doc.write(&mut out, "  ");
+        out.push_str(&format!("  function {}({params}): Promise<", self.ident));
+        Printer { docs: style == Style::Full }.write(&mut out, &result, "  ");
+        out.push_str(">;\n");
+        out
+    }
+}
+
+/// An object schema that declares no properties and no extra keys at all.
+fn takes_no_arguments(schema: &Value) -> bool {
+    let empty = |key: &str| match schema.get(key) {
+        None => true,
+        Some(Value::Object(map)) => map.is_empty(),
+        Some(_) => false,
+    };
+    let is_object = schema.get("type").is_none_or(|t| *t == "object");
+    is_object
+        && empty("properties")
+        && empty("patternProperties")
+        && matches!(schema.get("additionalProperties"), None | Some(Value::Bool(false)))
+        && ["anyOf", "oneOf", "allOf", "$ref", "enum", "const"]
+            .iter()
+            .all(|k| !schema.as_object().is_some_and(|o| o.contains_key(*k)))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,389 @@
+//! One test per schema feature, asserting the exact declaration text.
+
+use serde_json::{Value, json};
+
+use crate::{Api, Style};
+
+/// The declaration of one tool `t` in namespace `s`, without the namespace lines.
+fn declare(tool: Value, style: Style) -> String {
+    let api = Api::new(vec![("s".into(), vec![tool])]);
+    let text = api.render(style);
+    let inner = text
+        .strip_prefix("declare namespace s {\n")
+        .and_then(|t| t.strip_suffix("}\n"))
+        .unwrap_or_else(|| panic!("unexpected wrapper: {text}"));
+    // Remove the two-space namespace indentation for readable expectations.
+    inner.lines().map(|l| l.strip_prefix("  ").unwrap_or(l)).collect::<Vec<_>>().join("\n")
+}
+
+fn args(schema: Value) -> String {
+    declare(json!({"name": "t", "inputSchema": schema}), Style::Full)
+}
+
+fn result(schema: Value) -> String {
+    declare(
+        json!({"name": "t", "inputSchema": {"type": "object"}, "outputSchema": schema}),
+        Style::Full,
+    )
+}
+
+fn object(props: Value) -> Value {
+    json!({"type": "object", "properties": props})
+}
+
+#[test]
+fn primitives_and_integer() {
+    let schema = json!({"type": "object", "properties": {
+        "s": {"type": "string"}, "i": {"type": "integer"}, "n": {"type": "number"},
+        "b": {"type": "boolean"}, "z": {"type": "null"}
+    }, "required": ["s", "i", "n", "b", "z"]});
+    assert_eq!(
+        args(schema),
+        "function t(args: { s: string; i: number; n: number; b: boolean; z: null }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn no_properties_means_no_parameter() {
+    assert_eq!(args(json!({"type": "object"})), "function t(): Promise<unknown>;");
+    assert_eq!(args(json!({"type": "object", "properties": {}})), "function t(): Promise<unknown>;");
+}
+
+#[test]
+fn nothing_required_makes_args_optional() {
+    assert_eq!(
+        args(object(json!({"q": {"type": "string"}}))),
+        "function t(args?: { q?: string }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn explicit_additional_properties_keep_a_parameter() {
+    assert_eq!(
+        args(json!({"type": "object", "additionalProperties": true})),
+        "function t(args?: { [key: string]: unknown }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn missing_input_schema_accepts_any_record() {
+    assert_eq!(
+        declare(json!({"name": "t"}), Style::Full),
+        "function t(args?: Record<string, unknown>): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn enum_and_const_become_literals() {
+    let schema = object(json!({
+        "state": {"enum": ["open", "closed"]},
+        "n": {"type": "integer", "enum": [1, 2]},
+        "kind": {"const": "issue"},
+        "maybe": {"enum": ["a", null]}
+    }));
+    assert_eq!(
+        args(schema),
+        "function t(args?: { state?: \"open\" | \"closed\"; n?: 1 | 2; kind?: \"issue\"; maybe?: \"a\" | null }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn object_valued_enum_degrades_to_the_base_type_with_a_tag() {
+    let out = args(object(json!({"v": {"type": "object", "enum": [{"a": 1}]}})));
+    assert_eq!(
+        out,
+        "function t(args?: {\n  /** @enum [{\"a\":1}] */\n  v?: { [key: string]: unknown };\n}): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn any_of_and_one_of_become_unions() {
+    let out = args(object(json!({
+        "a": {"anyOf": [{"type": "string"}, {"type": "number"}]},
+        "b": {"oneOf": [{"type": "boolean"}, {"type": "null"}]}
+    })));
+    assert_eq!(out, "function t(args?: { a?: string | number; b?: boolean | null }): Promise<unknown>;");
+}
+
+#[test]
+fn all_of_becomes_an_intersection() {
+    let out = args(object(json!({"x": {"allOf": [
+        object(json!({"a": {"type": "string"}})),
+        object(json!({"b": {"type": "number"}}))
+    ]}})));
+    assert_eq!(out, "function t(args?: { x?: { a?: string } & { b?: number } }): Promise<unknown>;");
+}
+
+#[test]
+fn union_with_sibling_properties_intersects() {
+    let out = args(json!({
+        "type": "object",
+        "properties": {"id": {"type": "string"}},
+        "anyOf": [{"required": ["id"]}, {"type": "object", "properties": {"x": {"type": "number"}}}]
+    }));
+    // `{"required": [...]}` alone carries no type: the union is unknown and drops out.
+    assert_eq!(out, "function t(args?: { id?: string }): Promise<unknown>;");
+}
+
+#[test]
+fn type_lists_and_nullable() {
+    let out = args(object(json!({
+        "a": {"type": ["string", "null"]},
+        "b": {"type": "integer", "nullable": true},
+        "c": {"type": ["object", "null"], "properties": {"k": {"type": "string"}}}
+    })));
+    assert_eq!(
+        out,
+        "function t(args?: { a?: string | null; b?: number | null; c?: { k?: string } | null }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn arrays_and_tuples() {
+    let out = args(object(json!({
+        "list": {"type": "array", "items": {"type": "string"}},
+        "any": {"type": "array"},
+        "pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}], "minItems": 2, "items": false},
+        "old": {"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "boolean"}},
+        "opt": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}], "minItems": 1, "items": false}
+    })));
+    assert!(out.contains("list?: string[];"), "{out}");
+    assert!(out.contains("any?: unknown[];"), "{out}");
+    assert!(out.contains("pair?: [string, number];"), "{out}");
+    assert!(out.contains("old?: [string?, ...boolean[]];"), "{out}");
+    assert!(out.contains("opt?: [string, number?];"), "{out}");
+}
+
+#[test]
+fn records_and_index_signatures() {
+    let out = args(object(json!({
+        "env": {"type": "object", "additionalProperties": {"type": "string"}},
+        "pat": {"type": "object", "patternProperties": {"^x-": {"type": "number"}}},
+        "mixed": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": {"type": "number"}},
+        "closed": {"type": "object", "properties": {"a": {"type": "string"}}, "additionalProperties": false}
+    })));
+    assert!(out.contains("env?: { [key: string]: string };"), "{out}");
+    assert!(out.contains("pat?: { [key: string]: number };"), "{out}");
+    // Every property must fit the index type, so a narrower one is widened.
+    assert!(out.contains("mixed?: { a?: string; [key: string]: unknown };"), "{out}");
+    assert!(out.contains("closed?: { a?: string } }"), "{out}");
+}
+
+#[test]
+fn required_and_optional_and_quoted_keys() {
+    let out = args(json!({"type": "object", "properties": {
+        "owner": {"type": "string"}, "x-api-key": {"type": "string"}, "page": {"type": "number"}
+    }, "required": ["owner", "x-api-key"]}));
+    assert_eq!(
+        out,
+        "function t(args: { owner: string; \"x-api-key\": string; page?: number }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn refs_to_defs_and_definitions_are_inlined_when_used_once() {
+    let out = args(json!({
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A"}, "b": {"$ref": "#/definitions/B"}},
+        "$defs": {"A": {"type": "string"}},
+        "definitions": {"B": {"type": "array", "items": {"type": "number"}}}
+    }));
+    assert_eq!(out, "function t(args?: { a?: string; b?: number[] }): Promise<unknown>;");
+}
+
+#[test]
+fn refs_used_twice_become_one_alias() {
+    let out = args(json!({
+        "type": "object",
+        "properties": {"from": {"$ref": "#/$defs/Point"}, "to": {"$ref": "#/$defs/Point"}},
+        "required": ["from", "to"],
+        "$defs": {"Point": {"type": "object", "description": "A point",
+            "properties": {"x": {"type": "number"}, "y": {"type": "number"}}, "required": ["x", "y"]}}
+    }));
+    assert_eq!(
+        out,
+        "/** A point */\ntype Point = { x: number; y: number };\nfunction t(args: { from: Point; to: Point }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn recursive_refs_become_named_aliases() {
+    let out = args(json!({
+        "type": "object",
+        "properties": {"tree": {"$ref": "#/$defs/Node"}},
+        "required": ["tree"],
+        "$defs": {"Node": {"type": "object", "properties": {
+            "name": {"type": "string"},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}
+        }, "required": ["name"]}}
+    }));
+    assert_eq!(
+        out,
+        "type Node = { name: string; children?: Node[] };\nfunction t(args: { tree: Node }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn self_reference_to_the_root_is_named_after_the_tool() {
+    let out = result(json!({"type": "object", "properties": {
+        "next": {"$ref": "#"}, "v": {"type": "number"}
+    }}));
+    assert_eq!(out, "type t_result = { next?: t_result; v?: number };\nfunction t(): Promise<t_result>;");
+}
+
+#[test]
+fn mutually_recursive_refs_terminate() {
+    let out = args(json!({
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A"}},
+        "$defs": {
+            "A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}},
+            "B": {"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}}}
+        }
+    }));
+    assert!(out.contains("type A = { b?: { a?: A } };"), "{out}");
+    assert!(out.contains("function t(args?: { a?: A }): Promise<unknown>;"), "{out}");
+}
+
+#[test]
+fn aliases_shared_across_tools_are_declared_once() {
+    let tool = |name: &str| {
+        json!({"name": name, "inputSchema": {
+            "type": "object",
+            "properties": {"n": {"$ref": "#/$defs/Node"}},
+            "$defs": {"Node": {"type": "object", "properties": {"c": {"type": "array", "items": {"$ref": "#/$defs/Node"}}}}}
+        }})
+    };
+    let text = Api::new(vec![("s".into(), vec![tool("a"), tool("b")])]).render(Style::Full);
+    assert_eq!(text.matches("type Node").count(), 1, "{text}");
+    assert!(text.contains("function a(args?: { n?: Node })"), "{text}");
+    assert!(text.contains("function b(args?: { n?: Node })"), "{text}");
+}
+
+#[test]
+fn different_definitions_with_one_name_get_distinct_aliases() {
+    let tool = |name: &str, leaf: &str| {
+        json!({"name": name, "inputSchema": {
+            "type": "object",
+            "properties": {"n": {"$ref": "#/$defs/Node"}},
+            "$defs": {"Node": {"type": "object", "properties": {
+                "v": {"type": leaf}, "c": {"type": "array", "items": {"$ref": "#/$defs/Node"}}
+            }}}
+        }})
+    };
+    let text = Api::new(vec![("s".into(), vec![tool("a", "string"), tool("b", "number")])])
+        .render(Style::Full);
+    assert!(text.contains("type Node = { v?: string; c?: Node[] };"), "{text}");
+    assert!(text.contains("type Node_2 = { v?: number; c?: Node_2[] };"), "{text}");
+}
+
+#[test]
+fn unresolvable_refs_degrade_with_a_tag() {
+    let out = args(object(json!({"x": {"$ref": "https://example.com/schema.json"}})));
+    assert_eq!(
+        out,
+        "function t(args?: {\n  /** @$ref https://example.com/schema.json */\n  x?: unknown;\n}): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn constraint_keywords_become_tags() {
+    let out = args(object(json!({"q": {
+        "type": "string", "description": "Search query", "default": "x", "format": "uri",
+        "minLength": 1, "maxLength": 9, "pattern": "^a", "examples": ["ab"], "deprecated": true
+    }, "n": {"type": "integer", "minimum": 1, "maximum": 100}})));
+    assert_eq!(
+        out,
+        "function t(args?: {\n  /** Search query @default x @format uri @minLength 1 @maxLength 9 @pattern ^a @example [\"ab\"] @deprecated */\n  q?: string;\n  /** @minimum 1 @maximum 100 */\n  n?: number;\n}): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn nullable_wrappers_keep_the_inner_description() {
+    let out = args(object(json!({"since": {"anyOf": [
+        {"type": "string", "format": "date-time", "description": "Only after this"}, {"type": "null"}
+    ]}})));
+    assert!(out.contains("/** Only after this @format date-time */\n  since?: string | null;"), "{out}");
+}
+
+#[test]
+fn unrepresentable_keywords_degrade_to_unknown_with_a_tag() {
+    let out = args(object(json!({
+        "a": {"not": {"type": "string"}},
+        "b": {"type": "string", "if": {"minLength": 2}},
+        "c": {"type": "frobnicate"},
+        "d": 42
+    })));
+    assert!(out.contains("/** @not {\"type\":\"string\"} */\n  a?: unknown;"), "{out}");
+    assert!(out.contains("/** @if {\"minLength\":2} */\n  b?: string;"), "{out}");
+    assert!(out.contains("/** @type frobnicate */\n  c?: unknown;"), "{out}");
+    assert!(out.contains("/** @schema 42 */\n  d?: unknown;"), "{out}");
+}
+
+#[test]
+fn boolean_schemas() {
+    let out = args(object(json!({"any": true, "none": false})));
+    assert_eq!(out, "function t(args?: { any?: unknown; none?: never }): Promise<unknown>;");
+}
+
+#[test]
+fn output_schema_becomes_the_result_type() {
+    let out = result(json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}));
+    assert_eq!(out, "function t(): Promise<{ sum: number }>;");
+}
+
+#[test]
+fn tool_descriptions_become_jsdoc_and_compact_keeps_one_sentence() {
+    let tool = json!({
+        "name": "t",
+        "description": "Search issues. Supports */ filters\nand paging.",
+        "inputSchema": object(json!({"q": {"type": "string", "description": "Query text", "default": "x"}}))
+    });
+    assert_eq!(
+        declare(tool.clone(), Style::Full),
+        "/**\n * Search issues. Supports *\\/ filters\n * and paging.\n */\nfunction t(args?: {\n  /** Query text @default x */\n  q?: string;\n}): Promise<unknown>;"
+    );
+    assert_eq!(
+        declare(tool, Style::Compact),
+        "/** Search issues. */\nfunction t(args?: { q?: string }): Promise<unknown>;"
+    );
+}
+
+#[test]
+fn deeply_nested_schemas_are_cut_off() {
+    let mut schema = json!({"type": "string"});
+    for _ in 0..200 {
+        schema = object(json!({"x": schema}));
+    }
+    let out = args(schema);
+    assert!(out.contains("@schema nested too deeply to show"), "{}", &out[..200.min(out.len())]);
+}
+
+#[test]
+fn names_map_both_ways() {
+    let api = Api::new(vec![
+        ("my-server".into(), vec![json!({"name": "get-sum"}), json!({"name": "delete"})]),
+        ("my_server".into(), vec![]),
+    ]);
+    let ns = api.namespace("my-server").expect("by server name");
+    assert_eq!(ns.ident(), "my_server_2");
+    assert_eq!(api.namespace("my_server").map(|n| n.server()), Some("my_server"));
+    assert_eq!(ns.function("get-sum").map(|f| f.ident()), Some("get_sum"));
+    assert_eq!(ns.function("get_sum").map(|f| f.tool()), Some("get-sum"));
+    assert_eq!(ns.function("delete_").map(|f| f.tool()), Some("delete"));
+    assert!(ns.function("nope").is_none());
+}
+
+#[test]
+fn output_is_deterministic() {
+    let tools = vec![
+        json!({"name": "b", "inputSchema": object(json!({"z": {"type": "string"}, "a": {"type": "number"}}))}),
+        json!({"name": "a"}),
+    ];
+    let first = Api::new(vec![("s".into(), tools.clone())]).render(Style::Full);
+    for _ in 0..5 {
+        assert_eq!(Api::new(vec![("s".into(), tools.clone())]).render(Style::Full), first);
+    }
+    // Properties keep the server's order, not alphabetical order.
+    assert!(first.find("z?: string").unwrap() < first.find("a?: number").unwrap());
+}

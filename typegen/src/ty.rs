@@ -1,0 +1,346 @@
+//! A small TypeScript type model and its printer.
+//!
+//! Lowering builds these from JSON Schema; printing handles precedence,
+//! indentation and key quoting in one place.
+
+use crate::doc::Doc;
+use crate::names::is_identifier;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Ty {
+    Unknown,
+    Never,
+    /// `string`, `number`, `boolean`, `null`.
+    Keyword(&'static str),
+    /// A literal type, already written as TypeScript (`"open"`, `3`, `true`).
+    Literal(String),
+    Array(Box<Ty>),
+    Tuple {
+        items: Vec<Ty>,
+        /// Elements from this index on are optional.
+        required: usize,
+        rest: Option<Box<Ty>>,
+    },
+    Object(Object),
+    Union(Vec<Ty>),
+    Intersection(Vec<Ty>),
+    /// A named alias declared in the same namespace.
+    Alias(String),
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Object {
+    pub props: Vec<Prop>,
+    /// Index signature value type (`[key: string]: T`).
+    pub index: Option<Box<Ty>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Prop {
+    pub key: String,
+    pub ty: Ty,
+    pub optional: bool,
+    pub doc: Doc,
+}
+
+impl Ty {
+    /// A union with nested unions flattened and duplicates removed; any
+    /// `unknown` member makes the whole union `unknown`.
+    pub fn union(members: Vec<Ty>) -> Ty {
+        let mut flat: Vec<Ty> = Vec::new();
+        for member in members {
+            match member {
+                Ty::Union(inner) => {
+                    for ty in inner {
+                        push_unique(&mut flat, ty);
+                    }
+                }
+                Ty::Never => {}
+                other => push_unique(&mut flat, other),
+            }
+        }
+        if flat.contains(&Ty::Unknown) {
+            return Ty::Unknown;
+        }
+        match flat.len() {
+            0 => Ty::Never,
+            1 => flat.pop().expect("one element"),
+            _ => Ty::Union(flat),
+        }
+    }
+
+    /// An intersection that drops `unknown` members (they add nothing).
+    pub fn intersection(members: Vec<Ty>) -> Ty {
+        let mut flat: Vec<Ty> = Vec::new();
+        for member in members {
+            match member {
+                Ty::Intersection(inner) => {
+                    for ty in inner {
+                        push_unique(&mut flat, ty);
+                    }
+                }
+                Ty::Unknown => {}
+                other => push_unique(&mut flat, other),
+            }
+        }
+        match flat.len() {
+            0 => Ty::Unknown,
+            1 => flat.pop().expect("one element"),
+            _ => Ty::Intersection(flat),
+        }
+    }
+
+    /// Whether printing needs more than one line (some property is documented).
+    fn is_multiline(&self, docs: bool) -> bool {
+        match self {
+            Ty::Object(obj) => {
+                docs && obj.props.iter().any(|p| !p.doc.is_empty())
+                    || obj.props.iter().any(|p| p.ty.is_multiline(docs))
+                    || obj.index.as_ref().is_some_and(|t| t.is_multiline(docs))
+            }
+            Ty::Array(inner) => inner.is_multiline(docs),
+            Ty::Tuple { items, rest, .. } => {
+                items.iter().any(|t| t.is_multiline(docs))
+                    || rest.as_ref().is_some_and(|t| t.is_multiline(docs))
+            }
+            Ty::Union(members) | Ty::Intersection(members) => {
+                members.iter().any(|t| t.is_multiline(docs))
+            }
+            _ => false,
+        }
+    }
+}
+
+fn push_unique(list: &mut Vec<Ty>, ty: Ty) {
+    if !list.contains(&ty) {
+        list.push(ty);
+    }
+}
+
+/// Prints types; `docs` decides whether property JSDoc is written.
+#[derive(Clone, Copy)]
+pub(crate) struct Printer {
+    pub docs: bool,
+}
+
+/// Binding strength, to decide where parentheses are needed.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Prec {
+    Union,
+    Intersection,
+    Postfix,
+}
+
+impl Printer {
+    /// Writes `ty` as it appears after `indent` (continuation lines are
+    /// indented relative to it).
+    pub fn write(&self, out: &mut String, ty: &Ty, indent: &str) {
+        self.write_prec(out, ty, indent, Prec::Union);
+    }
+
+    fn write_prec(&self, out: &mut String, ty: &Ty, indent: &str, min: Prec) {
+        let own = match ty {
+            Ty::Union(_) => Prec::Union,
+            Ty::Intersection(_) => Prec::Intersection,
+            _ => Prec::Postfix,
+        };
+        let parens = own < min;
+        if parens {
+            out.push('(');
+        }
+        match ty {
+            Ty::Unknown => out.push_str("unknown"),
+            Ty::Never => out.push_str("never"),
+            Ty::Keyword(k) => out.push_str(k),
+            Ty::Literal(lit) => out.push_str(lit),
+            Ty::Alias(name) => out.push_str(name),
+            Ty::Array(inner) => {
+                self.write_prec(out, inner, indent, Prec::Postfix);
+                out.push_str("[]");
+            }
+            Ty::Tuple { items, required, rest } => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    // An optional element's type needs the postfix precedence
+                    // of `?`-less context; parenthesize unions to stay clear.
+                    let min = if i >= *required { Prec::Postfix } else { Prec::Union };
+                    self.write_prec(out, item, indent, min);
+                    if i >= *required {
+                        out.push('?');
+                    }
+                }
+                if let Some(rest) = rest {
+                    if !items.is_empty() {
+                        out.push_str(", ");
+                    }
+                    out.push_str("...");
+                    self.write_prec(out, rest, indent, Prec::Postfix);
+                    out.push_str("[]");
+                }
+                out.push(']');
+            }
+            Ty::Union(members) => self.write_list(out, members, " | ", indent, Prec::Intersection),
+            Ty::Intersection(members) => {
+                self.write_list(out, members, " & ", indent, Prec::Postfix)
+            }
+            Ty::Object(obj) => self.write_object(out, obj, indent),
+        }
+        if parens {
+            out.push(')');
+        }
+    }
+
+    fn write_list(&self, out: &mut String, members: &[Ty], sep: &str, indent: &str, min: Prec) {
+        for (i, member) in members.iter().enumerate() {
+            if i > 0 {
+                out.push_str(sep);
+            }
+            self.write_prec(out, member, indent, min);
+        }
+    }
+
+    fn write_object(&self, out: &mut String, obj: &Object, indent: &str) {
+        if obj.props.is_empty() && obj.index.is_none() {
+            out.push_str("{}");
+            return;
+        }
+        let multiline = Ty::Object(obj.clone()).is_multiline(self.docs);
+        if !multiline {
+            out.push_str("{ ");
+            for (i, prop) in obj.props.iter().enumerate() {
+                if i > 0 {
+                    out.push_str("; ");
+                }
+                self.write_member(out, prop, indent);
+            }
+            if let Some(index) = &obj.index {
+                if !obj.props.is_empty() {
+                    out.push_str("; ");
+                }
+                out.push_str("[key: string]: ");
+                self.write(out, index, indent);
+            }
+            out.push_str(" }");
+            return;
+        }
+        let inner = format!("{indent}  ");
+        out.push_str("{\n");
+        for prop in &obj.props {
+            if self.docs {
+                prop.doc.write(out, &inner);
+            }
+            out.push_str(&inner);
+            self.write_member(out, prop, &inner);
+            out.push_str(";\n");
+        }
+        if let Some(index) = &obj.index {
+            out.push_str(&inner);
+            out.push_str("[key: string]: ");
+            self.write(out, index, &inner);
+            out.push_str(";\n");
+        }
+        out.push_str(indent);
+        out.push('}');
+    }
+
+    fn write_member(&self, out: &mut String, prop: &Prop, indent: &str) {
+        write_key(out, &prop.key);
+        if prop.optional {
+            out.push('?');
+        }
+        out.push_str(": ");
+        self.write(out, &prop.ty, indent);
+    }
+}
+
+/// A property key, bare when it is an identifier, otherwise a JSON string.
+fn write_key(out: &mut String, key: &str) {
+    if is_identifier(key) {
+        out.push_str(key);
+    } else {
+        out.push_str(&serde_json::Value::String(key.to_owned()).to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn print(ty: &Ty) -> String {
+        let mut out = String::new();
+        Printer { docs: true }.write(&mut out, ty, "");
+        out
+    }
+
+    fn prop(key: &str, ty: Ty, optional: bool) -> Prop {
+        Prop { key: key.into(), ty, optional, doc: Doc::default() }
+    }
+
+    const STRING: Ty = Ty::Keyword("string");
+    const NUMBER: Ty = Ty::Keyword("number");
+
+    #[test]
+    fn arrays_of_unions_are_parenthesized() {
+        let ty = Ty::Array(Box::new(Ty::union(vec![STRING, NUMBER])));
+        assert_eq!(print(&ty), "(string | number)[]");
+    }
+
+    #[test]
+    fn unions_inside_intersections_are_parenthesized() {
+        let a = Ty::Object(Object { props: vec![prop("a", STRING, false)], index: None });
+        let ty = Ty::intersection(vec![a, Ty::union(vec![STRING, NUMBER])]);
+        assert_eq!(print(&ty), "{ a: string } & (string | number)");
+    }
+
+    #[test]
+    fn union_flattens_dedupes_and_absorbs_unknown() {
+        let nested = Ty::union(vec![STRING, Ty::union(vec![NUMBER, STRING])]);
+        assert_eq!(nested, Ty::Union(vec![STRING, NUMBER]));
+        assert_eq!(Ty::union(vec![STRING, Ty::Unknown]), Ty::Unknown);
+        assert_eq!(Ty::union(vec![STRING]), STRING);
+        assert_eq!(Ty::union(vec![]), Ty::Never);
+    }
+
+    #[test]
+    fn intersection_drops_unknown() {
+        assert_eq!(Ty::intersection(vec![Ty::Unknown, STRING]), STRING);
+        assert_eq!(Ty::intersection(vec![Ty::Unknown]), Ty::Unknown);
+    }
+
+    #[test]
+    fn tuples_with_optional_elements_and_rest() {
+        let ty = Ty::Tuple {
+            items: vec![STRING, Ty::union(vec![STRING, NUMBER])],
+            required: 1,
+            rest: Some(Box::new(Ty::Keyword("boolean"))),
+        };
+        assert_eq!(print(&ty), "[string, (string | number)?, ...boolean[]]");
+    }
+
+    #[test]
+    fn keys_that_are_not_identifiers_are_quoted() {
+        let obj = Ty::Object(Object {
+            props: vec![prop("ok_1", STRING, false), prop("x-y", NUMBER, true), prop("\"q\"", STRING, false)],
+            index: Some(Box::new(Ty::Unknown)),
+        });
+        assert_eq!(
+            print(&obj),
+            r#"{ ok_1: string; "x-y"?: number; "\"q\"": string; [key: string]: unknown }"#
+        );
+    }
+
+    #[test]
+    fn documented_objects_print_one_member_per_line() {
+        let mut documented = prop("b", NUMBER, true);
+        documented.doc.text = Some("B value".into());
+        let inner = Ty::Object(Object { props: vec![documented], index: None });
+        let outer = Ty::Object(Object { props: vec![prop("a", inner, false)], index: None });
+        assert_eq!(print(&outer), "{\n  a: {\n    /** B value */\n    b?: number;\n  };\n}");
+        let mut out = String::new();
+        Printer { docs: false }.write(&mut out, &outer, "");
+        assert_eq!(out, "{ a: { b?: number } }");
+    }
+}

@@ -1,0 +1,108 @@
+//! Property tests: arbitrary, often nonsensical schemas never make typegen
+//! panic, and whatever it prints parses as TypeScript.
+
+mod common;
+
+use codemode_typegen::{Api, Style};
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+
+fn scalar() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        "[a-z*/\"\\\\ -]{0,8}".prop_map(Value::String),
+    ]
+}
+
+fn type_name() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!("string")), Just(json!("number")), Just(json!("integer")), Just(json!("boolean")),
+        Just(json!("null")), Just(json!("object")), Just(json!("array")), Just(json!("bogus")),
+        Just(json!(["string", "null"])), Just(json!(7)),
+    ]
+}
+
+fn reference() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        Just(json!("#")), Just(json!("#/$defs/A")), Just(json!("#/$defs/B")), Just(json!("#/definitions/A")),
+        Just(json!("#/properties/p0")), Just(json!("#/$defs/missing")), Just(json!("other.json#/x")),
+        Just(json!("#/%24defs/A")), Just(json!("#/$defs/%zz")), Just(json!(3)),
+    ]
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![Just("p0".to_string()), "[a-zA-Z0-9_$ \\-\"'*/]{0,6}"]
+}
+
+/// Schemas built from the keywords typegen understands, plus junk.
+fn schema() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        type_name().prop_map(|t| json!({"type": t})),
+        prop::collection::vec(scalar(), 0..4).prop_map(|e| json!({"enum": e})),
+        scalar().prop_map(|c| json!({"const": c})),
+        reference().prop_map(|r| json!({"$ref": r})),
+        any::<bool>().prop_map(Value::Bool),
+        scalar(),
+    ];
+    leaf.prop_recursive(5, 64, 6, |inner| {
+        prop_oneof![
+            (prop::collection::vec((key(), inner.clone()), 0..5), prop::collection::vec(key(), 0..3))
+                .prop_map(|(props, required)| {
+                    let props: Map<String, Value> = props.into_iter().collect();
+                    json!({"type": "object", "properties": props, "required": required})
+                }),
+            inner.clone().prop_map(|s| json!({"type": "array", "items": s})),
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"prefixItems": s, "minItems": 1})),
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"anyOf": s})),
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"oneOf": s, "nullable": true})),
+            prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"allOf": s})),
+            inner.clone().prop_map(|s| json!({"type": "object", "additionalProperties": s})),
+            inner.clone().prop_map(|s| json!({"patternProperties": {"^x": s}, "not": s})),
+            (inner.clone(), inner.clone(), "[a-z */]{0,12}")
+                .prop_map(|(a, b, d)| json!({"description": d, "default": a, "$defs": {"A": a, "B": b}})),
+        ]
+    })
+}
+
+fn tool() -> impl Strategy<Value = Value> {
+    (
+        "[a-zA-Z0-9_ .-]{0,8}",
+        prop::option::of("[a-zA-Z .*/\n]{0,30}"),
+        schema(),
+        prop::option::of(schema()),
+        (schema(), schema()),
+    )
+        .prop_map(|(name, description, input, output, (a, b))| {
+            let mut input = input;
+            if let Value::Object(map) = &mut input {
+                map.insert("$defs".into(), json!({"A": a, "B": b}));
+            }
+            let mut tool = json!({"name": name, "inputSchema": input});
+            if let Some(d) = description {
+                tool["description"] = json!(d);
+            }
+            if let Some(o) = output {
+                tool["outputSchema"] = o;
+            }
+            tool
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn output_always_parses(
+        servers in prop::collection::vec(("[a-z0-9 -]{0,6}", prop::collection::vec(tool(), 0..4)), 1..3)
+    ) {
+        let api = Api::new(servers);
+        for style in [Style::Full, Style::Compact] {
+            let text = api.render(style);
+            if let Err(errors) = common::parse_dts(&text) {
+                prop_assert!(false, "does not parse:\n{errors}\n---\n{text}");
+            }
+        }
+    }
+}
