@@ -1,1 +1,66 @@
-fn main() {}
+//! `codemode`: Code Mode for MCP.
+//!
+//! The binary is CLI and glue; JSON Schema → TypeScript lives in the
+//! `codemode-typegen` crate.
+
+mod cli;
+mod commands;
+mod config;
+mod demo;
+mod upstream;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            return report(&anyhow::Error::new(error).context("cannot start the async runtime"));
+        }
+    };
+    let outcome = runtime.block_on(async {
+        match cli.command {
+            Command::Types(args) => commands::types(args).await,
+            Command::Tools(args) => commands::tools(args).await,
+            Command::DemoServer => demo::serve_stdio().await,
+        }
+    });
+    // Do not wait for stray blocking reads (e.g. stdin) to finish.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => report(&error),
+    }
+}
+
+/// Prints the error and its causes, one per line, and picks the exit code.
+fn report(error: &anyhow::Error) -> ExitCode {
+    eprintln!("error: {error}");
+    for cause in error.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+    ExitCode::FAILURE
+}
+
+/// Logs go to stderr (stdout carries command output or the MCP protocol);
+/// `CODEMODE_LOG` takes a tracing filter such as `debug` or `codemode=trace`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CODEMODE_LOG")
+        // rmcp logs transport failures itself; we report them with context instead.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=off"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

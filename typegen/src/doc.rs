@@ -12,9 +12,21 @@ pub(crate) struct Doc {
 
 /// Keywords copied verbatim into `@keyword value` tags, in this order.
 const VALUE_TAGS: &[&str] = &[
-    "default", "format", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "multipleOf", "minLength", "maxLength", "pattern", "minItems", "maxItems", "uniqueItems",
-    "minProperties", "maxProperties",
+    "default",
+    "format",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
 ];
 
 /// A tag value longer than this is cut, so one huge `default` cannot flood the prompt.
@@ -24,7 +36,10 @@ impl Doc {
     /// The description and constraint tags of a property schema.
     pub fn of_schema(schema: &Value) -> Doc {
         let mut doc = Doc {
-            text: schema.get("description").and_then(Value::as_str).map(str::to_owned),
+            text: schema
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             tags: Vec::new(),
         };
         for &keyword in VALUE_TAGS {
@@ -66,7 +81,11 @@ impl Doc {
             .tags
             .iter()
             .map(|(tag, value)| {
-                if value.is_empty() { format!("@{tag}") } else { format!("@{tag} {}", escape(value)) }
+                if value.is_empty() {
+                    format!("@{tag}")
+                } else {
+                    format!("@{tag} {}", escape(value))
+                }
             })
             .collect::<Vec<_>>()
             .join(" ");
@@ -153,13 +172,21 @@ mod tests {
 
     #[test]
     fn multi_line_prose_gets_a_block() {
-        let doc = Doc { text: Some("First.\n\nSecond line".into()), tags: vec![] };
-        assert_eq!(render(&doc), "  /**\n   * First.\n   *\n   * Second line\n   */\n");
+        let doc = Doc {
+            text: Some("First.\n\nSecond line".into()),
+            tags: vec![],
+        };
+        assert_eq!(
+            render(&doc),
+            "  /**\n   * First.\n   *\n   * Second line\n   */\n"
+        );
     }
 
     #[test]
     fn comment_terminators_are_escaped() {
-        let doc = Doc::of_schema(&json!({"description": "glob like src/**/*.rs */ end", "pattern": "a*/"}));
+        let doc = Doc::of_schema(
+            &json!({"description": "glob like src/**/*.rs */ end", "pattern": "a*/"}),
+        );
         let text = render(&doc);
         assert_eq!(text.matches("*/").count(), 1, "{text}");
         assert!(text.contains("src/**\\/*.rs"));
@@ -168,7 +195,13 @@ mod tests {
     #[test]
     fn empty_doc_writes_nothing() {
         assert_eq!(render(&Doc::of_schema(&json!({"type": "string"}))), "");
-        assert_eq!(render(&Doc { text: Some("  ".into()), tags: vec![] }), "");
+        assert_eq!(
+            render(&Doc {
+                text: Some("  ".into()),
+                tags: vec![]
+            }),
+            ""
+        );
     }
 
     #[test]
@@ -180,8 +213,14 @@ mod tests {
 
     #[test]
     fn first_sentence_stops_at_sentence_end_or_line_end() {
-        assert_eq!(first_sentence("Get a file. Reads the whole file."), "Get a file.");
-        assert_eq!(first_sentence("Version 1.2 of the api\nMore"), "Version 1.2 of the api");
+        assert_eq!(
+            first_sentence("Get a file. Reads the whole file."),
+            "Get a file."
+        );
+        assert_eq!(
+            first_sentence("Version 1.2 of the api\nMore"),
+            "Version 1.2 of the api"
+        );
         assert_eq!(first_sentence("  Done!  Then"), "Done!");
         assert_eq!(first_sentence(""), "");
     }

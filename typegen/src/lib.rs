@@ -108,22 +108,36 @@ impl Api {
 
     /// All declarations, one namespace after another, separated by a blank line.
     pub fn render(&self, style: Style) -> String {
-        self.namespaces.iter().map(|ns| ns.render(style)).collect::<Vec<_>>().join("\n")
+        self.namespaces
+            .iter()
+            .map(|ns| ns.render(style))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
 impl Namespace {
     fn new(server: String, ident: String, tools: Vec<Value>) -> Namespace {
-        let tool_names: Vec<&str> =
-            tools.iter().map(|t| t.get("name").and_then(Value::as_str).unwrap_or("")).collect();
+        let tool_names: Vec<&str> = tools
+            .iter()
+            .map(|t| t.get("name").and_then(Value::as_str).unwrap_or(""))
+            .collect();
         let idents = assign(&tool_names, IdentKind::Function, &mut HashSet::new());
         let functions = tools
             .iter()
             .zip(tool_names)
             .zip(idents)
-            .map(|((raw, tool), ident)| Function { tool: tool.to_owned(), ident, raw: raw.clone() })
+            .map(|((raw, tool), ident)| Function {
+                tool: tool.to_owned(),
+                ident,
+                raw: raw.clone(),
+            })
             .collect();
-        Namespace { server, ident, functions }
+        Namespace {
+            server,
+            ident,
+            functions,
+        }
     }
 
     /// The server's name as configured.
@@ -157,7 +171,9 @@ impl Namespace {
             .iter()
             .map(|function| function.render(style, &mut aliases))
             .collect();
-        let printer = Printer { docs: style == Style::Full };
+        let printer = Printer {
+            docs: style == Style::Full,
+        };
         let mut out = format!("declare namespace {} {{\n", self.ident);
         for (name, ty, doc) in &aliases.defs {
             if printer.docs {
@@ -219,13 +235,18 @@ impl Function {
                     _ => false,
                 };
                 let mut params = String::from(if optional { "args?: " } else { "args: " });
-                Printer { docs: style == Style::Full }.write(&mut params, &ty, "  ");
+                Printer {
+                    docs: style == Style::Full,
+                }
+                .write(&mut params, &ty, "  ");
                 params
             }
             None => "args?: Record<string, unknown>".to_owned(),
         };
         let result = match self.output_schema() {
-            Some(schema) => lower_root(schema, &format!("{}_result", self.ident), aliases, &mut doc),
+            Some(schema) => {
+                lower_root(schema, &format!("{}_result", self.ident), aliases, &mut doc)
+            }
             None => Ty::Unknown,
         };
         let mut out = String::new();
@@ -235,7 +256,10 @@ impl Function {
         }
         doc.write(&mut out, "  ");
         out.push_str(&format!("  function {}({params}): Promise<", self.ident));
-        Printer { docs: style == Style::Full }.write(&mut out, &result, "  ");
+        Printer {
+            docs: style == Style::Full,
+        }
+        .write(&mut out, &result, "  ");
         out.push_str(">;\n");
         out
     }
@@ -252,7 +276,10 @@ fn takes_no_arguments(schema: &Value) -> bool {
     is_object
         && empty("properties")
         && empty("patternProperties")
-        && matches!(schema.get("additionalProperties"), None | Some(Value::Bool(false)))
+        && matches!(
+            schema.get("additionalProperties"),
+            None | Some(Value::Bool(false))
+        )
         && ["anyOf", "oneOf", "allOf", "$ref", "enum", "const"]
             .iter()
             .all(|k| !schema.as_object().is_some_and(|o| o.contains_key(*k)))

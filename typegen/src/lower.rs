@@ -17,8 +17,16 @@ const MAX_DEPTH: usize = 40;
 
 /// Keywords that constrain values in ways the type model cannot express.
 const UNREPRESENTED: &[&str] = &[
-    "not", "if", "then", "else", "contains", "dependentSchemas", "dependencies",
-    "propertyNames", "unevaluatedProperties", "unevaluatedItems",
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "dependentSchemas",
+    "dependencies",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
 ];
 
 /// Named type aliases shared by all tools of one namespace.
@@ -48,7 +56,12 @@ impl Aliases {
 ///
 /// Root-level notes (lost keywords) go to `notes`. `root_name` names the alias
 /// needed if the schema refers to itself (`"$ref": "#"`).
-pub(crate) fn lower_root(root: &Value, root_name: &str, aliases: &mut Aliases, notes: &mut Doc) -> Ty {
+pub(crate) fn lower_root(
+    root: &Value,
+    root_name: &str,
+    aliases: &mut Aliases,
+    notes: &mut Doc,
+) -> Ty {
     let shared = shared_refs(root);
     let mut recursive: HashSet<String> = HashSet::new();
     loop {
@@ -131,7 +144,10 @@ impl Lowering<'_> {
         }
         for keyword in ["anyOf", "oneOf"] {
             if let Some(Value::Array(any)) = obj.get(keyword) {
-                let members = any.iter().map(|s| self.lower(s, notes, depth + 1)).collect();
+                let members = any
+                    .iter()
+                    .map(|s| self.lower(s, notes, depth + 1))
+                    .collect();
                 parts.push(Ty::union(members));
             }
         }
@@ -183,14 +199,23 @@ impl Lowering<'_> {
             {
                 self.lower_object(obj, notes, depth)
             }
-            None if ["items", "prefixItems"].iter().any(|k| obj.contains_key(*k)) => {
+            None if ["items", "prefixItems"]
+                .iter()
+                .any(|k| obj.contains_key(*k)) =>
+            {
                 self.lower_array(obj, notes, depth)
             }
             None => Ty::Unknown,
         }
     }
 
-    fn lower_type(&mut self, t: &str, obj: &Map<String, Value>, notes: &mut Doc, depth: usize) -> Ty {
+    fn lower_type(
+        &mut self,
+        t: &str,
+        obj: &Map<String, Value>,
+        notes: &mut Doc,
+        depth: usize,
+    ) -> Ty {
         match t {
             "string" => Ty::Keyword("string"),
             "number" | "integer" => Ty::Keyword("number"),
@@ -215,7 +240,12 @@ impl Lowering<'_> {
             for (key, schema) in properties {
                 let mut doc = prop_doc(schema);
                 let ty = self.lower(schema, &mut doc, depth + 1);
-                props.push(Prop { key: key.clone(), ty, optional: !required.contains(key.as_str()), doc });
+                props.push(Prop {
+                    key: key.clone(),
+                    ty,
+                    optional: !required.contains(key.as_str()),
+                    doc,
+                });
             }
         }
 
@@ -236,12 +266,17 @@ impl Lowering<'_> {
             index = Some(Ty::Unknown);
         }
         // `{"type": "object"}` alone says "any object".
-        if props.is_empty() && index.is_none() && !obj.contains_key("properties")
+        if props.is_empty()
+            && index.is_none()
+            && !obj.contains_key("properties")
             && obj.get("additionalProperties") != Some(&Value::Bool(false))
         {
             index = Some(Ty::Unknown);
         }
-        Ty::Object(Object { props, index: index.map(Box::new) })
+        Ty::Object(Object {
+            props,
+            index: index.map(Box::new),
+        })
     }
 
     fn lower_array(&mut self, obj: &Map<String, Value>, notes: &mut Doc, depth: usize) -> Ty {
@@ -259,12 +294,19 @@ impl Lowering<'_> {
             };
             return Ty::Array(Box::new(item));
         };
-        let items: Vec<Ty> = prefix.iter().map(|s| self.lower(s, notes, depth + 1)).collect();
+        let items: Vec<Ty> = prefix
+            .iter()
+            .map(|s| self.lower(s, notes, depth + 1))
+            .collect();
         let rest = match rest {
             None | Some(Value::Bool(false)) => None,
             Some(schema) => Some(Box::new(self.lower(schema, notes, depth + 1))),
         };
-        Ty::Tuple { required: min_items.min(items.len()), items, rest }
+        Ty::Tuple {
+            required: min_items.min(items.len()),
+            items,
+            rest,
+        }
     }
 
     fn lower_ref(&mut self, reference: &Value, notes: &mut Doc, depth: usize) -> Ty {
@@ -304,7 +346,9 @@ impl Lowering<'_> {
         let name = claim(base, &mut self.aliases.taken);
         self.aliases.by_key.insert(key, name.clone());
         let slot = self.aliases.defs.len();
-        self.aliases.defs.push((name.clone(), Ty::Unknown, Doc::default()));
+        self.aliases
+            .defs
+            .push((name.clone(), Ty::Unknown, Doc::default()));
         let mut doc = prop_doc(target);
         let saved = std::mem::take(&mut self.stack);
         let ty = self.lower(target, &mut doc, depth + 1);
@@ -320,8 +364,10 @@ fn prop_doc(schema: &Value) -> Doc {
     let mut doc = Doc::of_schema(schema);
     for keyword in ["anyOf", "oneOf"] {
         if let Some(Value::Array(members)) = schema.get(keyword) {
-            let non_null: Vec<&Value> =
-                members.iter().filter(|m| m.get("type") != Some(&Value::from("null"))).collect();
+            let non_null: Vec<&Value> = members
+                .iter()
+                .filter(|m| m.get("type") != Some(&Value::from("null")))
+                .collect();
             if let [only] = non_null.as_slice() {
                 let inner = Doc::of_schema(only);
                 if doc.text.is_none() {
@@ -338,7 +384,9 @@ fn prop_doc(schema: &Value) -> Doc {
 fn literal(value: &Value) -> Option<Ty> {
     match value {
         Value::Null => Some(Ty::Keyword("null")),
-        Value::Bool(_) | Value::Number(_) | Value::String(_) => Some(Ty::Literal(value.to_string())),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+            Some(Ty::Literal(value.to_string()))
+        }
         Value::Array(_) | Value::Object(_) => None,
     }
 }
@@ -404,5 +452,9 @@ fn shared_refs(root: &Value) -> HashSet<String> {
     }
     let mut counts = HashMap::new();
     walk(root, &mut counts);
-    counts.into_iter().filter(|&(_, n)| n > 1).map(|(r, _)| r.to_owned()).collect()
+    counts
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(r, _)| r.to_owned())
+        .collect()
 }

@@ -20,27 +20,116 @@ pub(crate) enum IdentKind {
 /// ECMAScript reserved words, strict-mode reserved words, and names that
 /// cannot be bound in strict code.
 const JS_RESERVED: &[&str] = &[
-    "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger",
-    "default", "delete", "do", "else", "enum", "eval", "export", "extends", "false", "finally",
-    "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let",
-    "new", "null", "package", "private", "protected", "public", "return", "static", "super",
-    "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
+    "arguments",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
 ];
 
 /// TypeScript's built-in type names: an alias or namespace with one of these
 /// names would shadow it inside the declarations.
 const TS_TYPE_NAMES: &[&str] = &[
-    "any", "bigint", "boolean", "never", "number", "object", "string", "symbol", "undefined",
-    "unknown", "Array", "Promise", "Record", "Partial", "Required", "Readonly", "Pick", "Omit",
+    "any",
+    "bigint",
+    "boolean",
+    "never",
+    "number",
+    "object",
+    "string",
+    "symbol",
+    "undefined",
+    "unknown",
+    "Array",
+    "Promise",
+    "Record",
+    "Partial",
+    "Required",
+    "Readonly",
+    "Pick",
+    "Omit",
 ];
 
 /// Globals a script relies on; a server namespace must not replace them.
 const JS_GLOBALS: &[&str] = &[
-    "globalThis", "console", "Object", "Function", "Array", "String", "Number", "Boolean",
-    "Symbol", "BigInt", "Math", "JSON", "Date", "RegExp", "Error", "TypeError", "RangeError",
-    "SyntaxError", "Map", "Set", "WeakMap", "WeakSet", "Promise", "Reflect", "Proxy", "Intl",
-    "NaN", "Infinity", "isNaN", "isFinite", "parseInt", "parseFloat", "Uint8Array",
-    "ArrayBuffer", "DataView",
+    "globalThis",
+    "console",
+    "Object",
+    "Function",
+    "Array",
+    "String",
+    "Number",
+    "Boolean",
+    "Symbol",
+    "BigInt",
+    "Math",
+    "JSON",
+    "Date",
+    "RegExp",
+    "Error",
+    "TypeError",
+    "RangeError",
+    "SyntaxError",
+    "Map",
+    "Set",
+    "WeakMap",
+    "WeakSet",
+    "Promise",
+    "Reflect",
+    "Proxy",
+    "Intl",
+    "NaN",
+    "Infinity",
+    "isNaN",
+    "isFinite",
+    "parseInt",
+    "parseFloat",
+    "Uint8Array",
+    "ArrayBuffer",
+    "DataView",
 ];
 
 fn is_reserved(name: &str, kind: IdentKind) -> bool {
@@ -65,7 +154,13 @@ pub(crate) fn is_identifier(s: &str) -> bool {
 fn sanitize(name: &str, kind: IdentKind) -> String {
     let mut out: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '$' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
         out.insert(0, '_');
@@ -122,43 +217,52 @@ mod tests {
 
     #[test]
     fn invalid_characters_become_underscores() {
-        assert_eq!(assign_fresh(&["get-sum", "a.b/c", "ünï"], IdentKind::Function), [
-            "get_sum", "a_b_c", "_n_"
-        ]);
+        assert_eq!(
+            assign_fresh(&["get-sum", "a.b/c", "ünï"], IdentKind::Function),
+            ["get_sum", "a_b_c", "_n_"]
+        );
     }
 
     #[test]
     fn leading_digit_and_empty_names_get_a_prefix() {
-        assert_eq!(assign_fresh(&["2fa", ""], IdentKind::Function), ["_2fa", "_"]);
+        assert_eq!(
+            assign_fresh(&["2fa", ""], IdentKind::Function),
+            ["_2fa", "_"]
+        );
     }
 
     #[test]
     fn reserved_words_get_a_suffix() {
-        assert_eq!(assign_fresh(&["delete", "new", "list"], IdentKind::Function), [
-            "delete_", "new_", "list"
-        ]);
-        assert_eq!(assign_fresh(&["console", "string", "github"], IdentKind::Namespace), [
-            "console_", "string_", "github"
-        ]);
-        assert_eq!(assign_fresh(&["Promise", "Node"], IdentKind::TypeAlias), ["Promise_", "Node"]);
+        assert_eq!(
+            assign_fresh(&["delete", "new", "list"], IdentKind::Function),
+            ["delete_", "new_", "list"]
+        );
+        assert_eq!(
+            assign_fresh(&["console", "string", "github"], IdentKind::Namespace),
+            ["console_", "string_", "github"]
+        );
+        assert_eq!(
+            assign_fresh(&["Promise", "Node"], IdentKind::TypeAlias),
+            ["Promise_", "Node"]
+        );
     }
 
     #[test]
     fn collisions_are_numbered_and_valid_names_keep_priority() {
         // `get_sum` is already an identifier, so it keeps its name even though
         // `get-sum` comes first.
-        assert_eq!(assign_fresh(&["get-sum", "get_sum", "get.sum"], IdentKind::Function), [
-            "get_sum_2",
-            "get_sum",
-            "get_sum_3"
-        ]);
+        assert_eq!(
+            assign_fresh(&["get-sum", "get_sum", "get.sum"], IdentKind::Function),
+            ["get_sum_2", "get_sum", "get_sum_3"]
+        );
     }
 
     #[test]
     fn numbering_skips_names_taken_by_real_tools() {
-        assert_eq!(assign_fresh(&["a-b", "a_b", "a_b_2"], IdentKind::Function), [
-            "a_b_3", "a_b", "a_b_2"
-        ]);
+        assert_eq!(
+            assign_fresh(&["a-b", "a_b", "a_b_2"], IdentKind::Function),
+            ["a_b_3", "a_b", "a_b_2"]
+        );
     }
 
     #[test]

@@ -13,7 +13,11 @@ fn declare(tool: Value, style: Style) -> String {
         .and_then(|t| t.strip_suffix("}\n"))
         .unwrap_or_else(|| panic!("unexpected wrapper: {text}"));
     // Remove the two-space namespace indentation for readable expectations.
-    inner.lines().map(|l| l.strip_prefix("  ").unwrap_or(l)).collect::<Vec<_>>().join("\n")
+    inner
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn args(schema: Value) -> String {
@@ -45,8 +49,14 @@ fn primitives_and_integer() {
 
 #[test]
 fn no_properties_means_no_parameter() {
-    assert_eq!(args(json!({"type": "object"})), "function t(): Promise<unknown>;");
-    assert_eq!(args(json!({"type": "object", "properties": {}})), "function t(): Promise<unknown>;");
+    assert_eq!(
+        args(json!({"type": "object"})),
+        "function t(): Promise<unknown>;"
+    );
+    assert_eq!(
+        args(json!({"type": "object", "properties": {}})),
+        "function t(): Promise<unknown>;"
+    );
 }
 
 #[test]
@@ -102,7 +112,10 @@ fn any_of_and_one_of_become_unions() {
         "a": {"anyOf": [{"type": "string"}, {"type": "number"}]},
         "b": {"oneOf": [{"type": "boolean"}, {"type": "null"}]}
     })));
-    assert_eq!(out, "function t(args?: { a?: string | number; b?: boolean | null }): Promise<unknown>;");
+    assert_eq!(
+        out,
+        "function t(args?: { a?: string | number; b?: boolean | null }): Promise<unknown>;"
+    );
 }
 
 #[test]
@@ -111,7 +124,10 @@ fn all_of_becomes_an_intersection() {
         object(json!({"a": {"type": "string"}})),
         object(json!({"b": {"type": "number"}}))
     ]}})));
-    assert_eq!(out, "function t(args?: { x?: { a?: string } & { b?: number } }): Promise<unknown>;");
+    assert_eq!(
+        out,
+        "function t(args?: { x?: { a?: string } & { b?: number } }): Promise<unknown>;"
+    );
 }
 
 #[test]
@@ -165,7 +181,10 @@ fn records_and_index_signatures() {
     assert!(out.contains("env?: { [key: string]: string };"), "{out}");
     assert!(out.contains("pat?: { [key: string]: number };"), "{out}");
     // Every property must fit the index type, so a narrower one is widened.
-    assert!(out.contains("mixed?: { a?: string; [key: string]: unknown };"), "{out}");
+    assert!(
+        out.contains("mixed?: { a?: string; [key: string]: unknown };"),
+        "{out}"
+    );
     assert!(out.contains("closed?: { a?: string } }"), "{out}");
 }
 
@@ -188,7 +207,10 @@ fn refs_to_defs_and_definitions_are_inlined_when_used_once() {
         "$defs": {"A": {"type": "string"}},
         "definitions": {"B": {"type": "array", "items": {"type": "number"}}}
     }));
-    assert_eq!(out, "function t(args?: { a?: string; b?: number[] }): Promise<unknown>;");
+    assert_eq!(
+        out,
+        "function t(args?: { a?: string; b?: number[] }): Promise<unknown>;"
+    );
 }
 
 #[test]
@@ -228,7 +250,10 @@ fn self_reference_to_the_root_is_named_after_the_tool() {
     let out = result(json!({"type": "object", "properties": {
         "next": {"$ref": "#"}, "v": {"type": "number"}
     }}));
-    assert_eq!(out, "type t_result = { next?: t_result; v?: number };\nfunction t(): Promise<t_result>;");
+    assert_eq!(
+        out,
+        "type t_result = { next?: t_result; v?: number };\nfunction t(): Promise<t_result>;"
+    );
 }
 
 #[test]
@@ -242,7 +267,10 @@ fn mutually_recursive_refs_terminate() {
         }
     }));
     assert!(out.contains("type A = { b?: { a?: A } };"), "{out}");
-    assert!(out.contains("function t(args?: { a?: A }): Promise<unknown>;"), "{out}");
+    assert!(
+        out.contains("function t(args?: { a?: A }): Promise<unknown>;"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -271,15 +299,26 @@ fn different_definitions_with_one_name_get_distinct_aliases() {
             }}}
         }})
     };
-    let text = Api::new(vec![("s".into(), vec![tool("a", "string"), tool("b", "number")])])
-        .render(Style::Full);
-    assert!(text.contains("type Node = { v?: string; c?: Node[] };"), "{text}");
-    assert!(text.contains("type Node_2 = { v?: number; c?: Node_2[] };"), "{text}");
+    let text = Api::new(vec![(
+        "s".into(),
+        vec![tool("a", "string"), tool("b", "number")],
+    )])
+    .render(Style::Full);
+    assert!(
+        text.contains("type Node = { v?: string; c?: Node[] };"),
+        "{text}"
+    );
+    assert!(
+        text.contains("type Node_2 = { v?: number; c?: Node_2[] };"),
+        "{text}"
+    );
 }
 
 #[test]
 fn unresolvable_refs_degrade_with_a_tag() {
-    let out = args(object(json!({"x": {"$ref": "https://example.com/schema.json"}})));
+    let out = args(object(
+        json!({"x": {"$ref": "https://example.com/schema.json"}}),
+    ));
     assert_eq!(
         out,
         "function t(args?: {\n  /** @$ref https://example.com/schema.json */\n  x?: unknown;\n}): Promise<unknown>;"
@@ -303,7 +342,10 @@ fn nullable_wrappers_keep_the_inner_description() {
     let out = args(object(json!({"since": {"anyOf": [
         {"type": "string", "format": "date-time", "description": "Only after this"}, {"type": "null"}
     ]}})));
-    assert!(out.contains("/** Only after this @format date-time */\n  since?: string | null;"), "{out}");
+    assert!(
+        out.contains("/** Only after this @format date-time */\n  since?: string | null;"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -314,21 +356,35 @@ fn unrepresentable_keywords_degrade_to_unknown_with_a_tag() {
         "c": {"type": "frobnicate"},
         "d": 42
     })));
-    assert!(out.contains("/** @not {\"type\":\"string\"} */\n  a?: unknown;"), "{out}");
-    assert!(out.contains("/** @if {\"minLength\":2} */\n  b?: string;"), "{out}");
-    assert!(out.contains("/** @type frobnicate */\n  c?: unknown;"), "{out}");
+    assert!(
+        out.contains("/** @not {\"type\":\"string\"} */\n  a?: unknown;"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/** @if {\"minLength\":2} */\n  b?: string;"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/** @type frobnicate */\n  c?: unknown;"),
+        "{out}"
+    );
     assert!(out.contains("/** @schema 42 */\n  d?: unknown;"), "{out}");
 }
 
 #[test]
 fn boolean_schemas() {
     let out = args(object(json!({"any": true, "none": false})));
-    assert_eq!(out, "function t(args?: { any?: unknown; none?: never }): Promise<unknown>;");
+    assert_eq!(
+        out,
+        "function t(args?: { any?: unknown; none?: never }): Promise<unknown>;"
+    );
 }
 
 #[test]
 fn output_schema_becomes_the_result_type() {
-    let out = result(json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}));
+    let out = result(
+        json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}),
+    );
     assert_eq!(out, "function t(): Promise<{ sum: number }>;");
 }
 
@@ -356,18 +412,28 @@ fn deeply_nested_schemas_are_cut_off() {
         schema = object(json!({"x": schema}));
     }
     let out = args(schema);
-    assert!(out.contains("@schema nested too deeply to show"), "{}", &out[..200.min(out.len())]);
+    assert!(
+        out.contains("@schema nested too deeply to show"),
+        "{}",
+        &out[..200.min(out.len())]
+    );
 }
 
 #[test]
 fn names_map_both_ways() {
     let api = Api::new(vec![
-        ("my-server".into(), vec![json!({"name": "get-sum"}), json!({"name": "delete"})]),
+        (
+            "my-server".into(),
+            vec![json!({"name": "get-sum"}), json!({"name": "delete"})],
+        ),
         ("my_server".into(), vec![]),
     ]);
     let ns = api.namespace("my-server").expect("by server name");
     assert_eq!(ns.ident(), "my_server_2");
-    assert_eq!(api.namespace("my_server").map(|n| n.server()), Some("my_server"));
+    assert_eq!(
+        api.namespace("my_server").map(|n| n.server()),
+        Some("my_server")
+    );
     assert_eq!(ns.function("get-sum").map(|f| f.ident()), Some("get_sum"));
     assert_eq!(ns.function("get_sum").map(|f| f.tool()), Some("get-sum"));
     assert_eq!(ns.function("delete_").map(|f| f.tool()), Some("delete"));
@@ -382,7 +448,10 @@ fn output_is_deterministic() {
     ];
     let first = Api::new(vec![("s".into(), tools.clone())]).render(Style::Full);
     for _ in 0..5 {
-        assert_eq!(Api::new(vec![("s".into(), tools.clone())]).render(Style::Full), first);
+        assert_eq!(
+            Api::new(vec![("s".into(), tools.clone())]).render(Style::Full),
+            first
+        );
     }
     // Properties keep the server's order, not alphabetical order.
     assert!(first.find("z?: string").unwrap() < first.find("a?: number").unwrap());

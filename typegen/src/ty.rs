@@ -158,7 +158,11 @@ impl Printer {
                 self.write_prec(out, inner, indent, Prec::Postfix);
                 out.push_str("[]");
             }
-            Ty::Tuple { items, required, rest } => {
+            Ty::Tuple {
+                items,
+                required,
+                rest,
+            } => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
@@ -166,7 +170,11 @@ impl Printer {
                     }
                     // An optional element's type needs the postfix precedence
                     // of `?`-less context; parenthesize unions to stay clear.
-                    let min = if i >= *required { Prec::Postfix } else { Prec::Union };
+                    let min = if i >= *required {
+                        Prec::Postfix
+                    } else {
+                        Prec::Union
+                    };
                     self.write_prec(out, item, indent, min);
                     if i >= *required {
                         out.push('?');
@@ -276,7 +284,12 @@ mod tests {
     }
 
     fn prop(key: &str, ty: Ty, optional: bool) -> Prop {
-        Prop { key: key.into(), ty, optional, doc: Doc::default() }
+        Prop {
+            key: key.into(),
+            ty,
+            optional,
+            doc: Doc::default(),
+        }
     }
 
     const STRING: Ty = Ty::Keyword("string");
@@ -290,7 +303,10 @@ mod tests {
 
     #[test]
     fn unions_inside_intersections_are_parenthesized() {
-        let a = Ty::Object(Object { props: vec![prop("a", STRING, false)], index: None });
+        let a = Ty::Object(Object {
+            props: vec![prop("a", STRING, false)],
+            index: None,
+        });
         let ty = Ty::intersection(vec![a, Ty::union(vec![STRING, NUMBER])]);
         assert_eq!(print(&ty), "{ a: string } & (string | number)");
     }
@@ -323,7 +339,11 @@ mod tests {
     #[test]
     fn keys_that_are_not_identifiers_are_quoted() {
         let obj = Ty::Object(Object {
-            props: vec![prop("ok_1", STRING, false), prop("x-y", NUMBER, true), prop("\"q\"", STRING, false)],
+            props: vec![
+                prop("ok_1", STRING, false),
+                prop("x-y", NUMBER, true),
+                prop("\"q\"", STRING, false),
+            ],
             index: Some(Box::new(Ty::Unknown)),
         });
         assert_eq!(
@@ -336,9 +356,18 @@ mod tests {
     fn documented_objects_print_one_member_per_line() {
         let mut documented = prop("b", NUMBER, true);
         documented.doc.text = Some("B value".into());
-        let inner = Ty::Object(Object { props: vec![documented], index: None });
-        let outer = Ty::Object(Object { props: vec![prop("a", inner, false)], index: None });
-        assert_eq!(print(&outer), "{\n  a: {\n    /** B value */\n    b?: number;\n  };\n}");
+        let inner = Ty::Object(Object {
+            props: vec![documented],
+            index: None,
+        });
+        let outer = Ty::Object(Object {
+            props: vec![prop("a", inner, false)],
+            index: None,
+        });
+        assert_eq!(
+            print(&outer),
+            "{\n  a: {\n    /** B value */\n    b?: number;\n  };\n}"
+        );
         let mut out = String::new();
         Printer { docs: false }.write(&mut out, &outer, "");
         assert_eq!(out, "{ a: { b?: number } }");

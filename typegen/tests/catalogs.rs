@@ -24,7 +24,11 @@ fn catalogs() -> Vec<(String, Vec<Value>)> {
         }
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 8, "expected the eight captured catalogs, found {}", out.len());
+    assert!(
+        out.len() >= 8,
+        "expected the eight captured catalogs, found {}",
+        out.len()
+    );
     out
 }
 
@@ -38,7 +42,8 @@ fn declarations_match_golden_files_and_parse() {
         assert_eq!(api.namespaces()[0].functions().len(), count);
         for (style, suffix) in [(Style::Full, "full"), (Style::Compact, "compact")] {
             let text = api.render(style);
-            common::parse_dts(&text).unwrap_or_else(|e| panic!("{name} ({suffix}) does not parse:\n{e}"));
+            common::parse_dts(&text)
+                .unwrap_or_else(|e| panic!("{name} ({suffix}) does not parse:\n{e}"));
             let path = common::fixtures().join(format!("golden/{name}.{suffix}.d.ts"));
             if update {
                 fs::write(&path, &text).expect("write golden file");
@@ -61,9 +66,15 @@ fn every_tool_property_and_enum_value_survives_in_full_style() {
         for tool in &tools {
             let props = tool["inputSchema"]["properties"].as_object();
             for (key, schema) in props.into_iter().flatten() {
-                assert!(text.contains(key.as_str()), "{name}: property {key} missing");
+                assert!(
+                    text.contains(key.as_str()),
+                    "{name}: property {key} missing"
+                );
                 for value in schema["enum"].as_array().into_iter().flatten() {
-                    assert!(text.contains(&value.to_string()), "{name}: enum value {value} of {key} missing");
+                    assert!(
+                        text.contains(&value.to_string()),
+                        "{name}: enum value {value} of {key} missing"
+                    );
                 }
             }
         }
@@ -75,11 +86,17 @@ fn all_catalogs_in_one_api_keep_namespaces_apart() {
     let api = Api::new(catalogs());
     let text = api.render(Style::Compact);
     common::parse_dts(&text).unwrap_or_else(|e| panic!("combined declarations do not parse:\n{e}"));
-    assert_eq!(text.matches("declare namespace ").count(), api.namespaces().len());
+    assert_eq!(
+        text.matches("declare namespace ").count(),
+        api.namespaces().len()
+    );
 }
 
 #[test]
 fn the_parse_check_rejects_invalid_typescript() {
-    assert!(common::parse_dts("declare namespace x { function f(args: { a: }): Promise<unknown>; }").is_err());
+    assert!(
+        common::parse_dts("declare namespace x { function f(args: { a: }): Promise<unknown>; }")
+            .is_err()
+    );
     assert!(common::parse_dts("declare namespace x { function f(): Promise<unknown>; }").is_ok());
 }

@@ -18,17 +18,31 @@ fn scalar() -> impl Strategy<Value = Value> {
 
 fn type_name() -> impl Strategy<Value = Value> {
     prop_oneof![
-        Just(json!("string")), Just(json!("number")), Just(json!("integer")), Just(json!("boolean")),
-        Just(json!("null")), Just(json!("object")), Just(json!("array")), Just(json!("bogus")),
-        Just(json!(["string", "null"])), Just(json!(7)),
+        Just(json!("string")),
+        Just(json!("number")),
+        Just(json!("integer")),
+        Just(json!("boolean")),
+        Just(json!("null")),
+        Just(json!("object")),
+        Just(json!("array")),
+        Just(json!("bogus")),
+        Just(json!(["string", "null"])),
+        Just(json!(7)),
     ]
 }
 
 fn reference() -> impl Strategy<Value = Value> {
     prop_oneof![
-        Just(json!("#")), Just(json!("#/$defs/A")), Just(json!("#/$defs/B")), Just(json!("#/definitions/A")),
-        Just(json!("#/properties/p0")), Just(json!("#/$defs/missing")), Just(json!("other.json#/x")),
-        Just(json!("#/%24defs/A")), Just(json!("#/$defs/%zz")), Just(json!(3)),
+        Just(json!("#")),
+        Just(json!("#/$defs/A")),
+        Just(json!("#/$defs/B")),
+        Just(json!("#/definitions/A")),
+        Just(json!("#/properties/p0")),
+        Just(json!("#/$defs/missing")),
+        Just(json!("other.json#/x")),
+        Just(json!("#/%24defs/A")),
+        Just(json!("#/$defs/%zz")),
+        Just(json!(3)),
     ]
 }
 
@@ -48,20 +62,32 @@ fn schema() -> impl Strategy<Value = Value> {
     ];
     leaf.prop_recursive(5, 64, 6, |inner| {
         prop_oneof![
-            (prop::collection::vec((key(), inner.clone()), 0..5), prop::collection::vec(key(), 0..3))
+            (
+                prop::collection::vec((key(), inner.clone()), 0..5),
+                prop::collection::vec(key(), 0..3)
+            )
                 .prop_map(|(props, required)| {
                     let props: Map<String, Value> = props.into_iter().collect();
                     json!({"type": "object", "properties": props, "required": required})
                 }),
-            inner.clone().prop_map(|s| json!({"type": "array", "items": s})),
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"prefixItems": s, "minItems": 1})),
+            inner
+                .clone()
+                .prop_map(|s| json!({"type": "array", "items": s})),
+            prop::collection::vec(inner.clone(), 0..4)
+                .prop_map(|s| json!({"prefixItems": s, "minItems": 1})),
             prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"anyOf": s})),
-            prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"oneOf": s, "nullable": true})),
+            prop::collection::vec(inner.clone(), 0..4)
+                .prop_map(|s| json!({"oneOf": s, "nullable": true})),
             prop::collection::vec(inner.clone(), 0..4).prop_map(|s| json!({"allOf": s})),
-            inner.clone().prop_map(|s| json!({"type": "object", "additionalProperties": s})),
-            inner.clone().prop_map(|s| json!({"patternProperties": {"^x": s}, "not": s})),
-            (inner.clone(), inner.clone(), "[a-z */]{0,12}")
-                .prop_map(|(a, b, d)| json!({"description": d, "default": a, "$defs": {"A": a, "B": b}})),
+            inner
+                .clone()
+                .prop_map(|s| json!({"type": "object", "additionalProperties": s})),
+            inner
+                .clone()
+                .prop_map(|s| json!({"patternProperties": {"^x": s}, "not": s})),
+            (inner.clone(), inner.clone(), "[a-z */]{0,12}").prop_map(
+                |(a, b, d)| json!({"description": d, "default": a, "$defs": {"A": a, "B": b}})
+            ),
         ]
     })
 }

@@ -1,0 +1,148 @@
+//! Command-line interface.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
+///
+/// codemode connects to MCP servers (stdio child processes or streamable HTTP),
+/// turns their tool schemas into compact TypeScript declarations, and lets a
+/// model call many tools from one program.
+///
+/// Every command selects servers the same way: `--config` (the `mcpServers`
+/// JSON of Claude Desktop, Cursor or VS Code), `-- CMD ARGS...` (one stdio
+/// server), `--url` (one HTTP server), `--tools-file` (saved `tools/list`
+/// results). With none of these it uses the built-in demo issue tracker.
+#[derive(Debug, Parser)]
+#[command(name = "codemode", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the TypeScript declarations the model will see.
+    ///
+    /// Example: codemode types -- npx -y @modelcontextprotocol/server-everything
+    Types(TypesArgs),
+    /// List every server and tool: original name, TypeScript name, annotations.
+    ///
+    /// Example: codemode tools --config ~/.cursor/mcp.json --json
+    Tools(ToolsArgs),
+    /// Serve the built-in demo issue tracker as an MCP server over stdio.
+    ///
+    /// Useful for trying codemode, for tests, and as an example upstream:
+    /// codemode types -- codemode demo-server
+    DemoServer,
+}
+
+#[derive(Debug, Args)]
+pub struct TypesArgs {
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    /// Print only this server's namespace (its configured name or its TypeScript name).
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
+    /// How much prose to keep: `full` keeps every description and constraint,
+    /// `compact` keeps each tool's first sentence and the types.
+    #[arg(long, value_enum, default_value_t = StyleArg::Full)]
+    pub style: StyleArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolsArgs {
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StyleArg {
+    Full,
+    Compact,
+}
+
+impl From<StyleArg> for codemode_typegen::Style {
+    fn from(style: StyleArg) -> Self {
+        match style {
+            StyleArg::Full => codemode_typegen::Style::Full,
+            StyleArg::Compact => codemode_typegen::Style::Compact,
+        }
+    }
+}
+
+/// How a command picks its upstream servers; the same for every command.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Servers")]
+pub struct ServerArgs {
+    /// An `mcpServers` JSON config (Claude Desktop, Cursor, VS Code); `${VAR}` is read from the environment.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A streamable-HTTP MCP server.
+    #[arg(long, value_name = "URL", conflicts_with = "command")]
+    pub url: Option<String>,
+    /// An HTTP header for `--url`, as `Name: value` (repeatable), e.g. "Authorization: Bearer $TOKEN".
+    #[arg(long = "header", value_name = "HEADER", requires = "url")]
+    pub headers: Vec<String>,
+    /// A saved `tools/list` result (`{"tools": [...]}`), used offline and named after the file (repeatable).
+    #[arg(long = "tools-file", value_name = "FILE")]
+    pub tools_files: Vec<PathBuf>,
+    /// Name for the server given by `--url` or `-- CMD` (default: derived from the package or host).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Seconds to wait for each server to start, initialize and list its tools.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub init_timeout: Duration,
+    /// A stdio MCP server to run: everything after `--`, e.g. `-- npx -y @modelcontextprotocol/server-everything`.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(format!("`{text}` must be a positive number of seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn trailing_command_is_collected_after_double_dash() {
+        let cli = Cli::parse_from([
+            "codemode", "tools", "--json", "--", "npx", "-y", "pkg", "--flag",
+        ]);
+        let Command::Tools(args) = cli.command else {
+            panic!("expected tools")
+        };
+        assert_eq!(args.servers.command, ["npx", "-y", "pkg", "--flag"]);
+        assert!(args.json);
+    }
+
+    #[test]
+    fn init_timeout_rejects_nonsense() {
+        assert!(Cli::try_parse_from(["codemode", "tools", "--init-timeout", "0"]).is_err());
+        assert!(Cli::try_parse_from(["codemode", "tools", "--init-timeout", "soon"]).is_err());
+        let cli = Cli::parse_from(["codemode", "tools", "--init-timeout", "0.5"]);
+        let Command::Tools(args) = cli.command else {
+            panic!("expected tools")
+        };
+        assert_eq!(args.servers.init_timeout, Duration::from_millis(500));
+    }
+}

@@ -1,0 +1,584 @@
+//! Which upstream servers to use: the `mcpServers` config file and the
+//! command-line shortcuts, turned into one list of [`ServerSpec`]s.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use crate::cli::ServerArgs;
+
+/// One upstream server and how to reach it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerSpec {
+    pub name: String,
+    pub transport: Transport,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Transport {
+    /// A child process speaking MCP on stdin/stdout.
+    Stdio {
+        command: String,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        cwd: Option<PathBuf>,
+    },
+    /// A streamable-HTTP endpoint.
+    Http {
+        url: String,
+        headers: Vec<(String, String)>,
+    },
+    /// A saved `tools/list` result: tools only, nothing to call.
+    ToolsFile(PathBuf),
+    /// The built-in demo server, in-process.
+    Demo,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{}: server \"{server}\" uses ${{{var}}} but the environment variable {var} is not set; \
+         export it or remove the reference",
+        path.display()
+    )]
+    MissingVar {
+        path: PathBuf,
+        server: String,
+        var: String,
+    },
+    #[error("{}: server \"{server}\": {reason}", path.display())]
+    Invalid {
+        path: PathBuf,
+        server: String,
+        reason: String,
+    },
+    #[error(
+        "{}: no \"mcpServers\" (or \"servers\") object; expected {{\"mcpServers\": {{\"name\": {{\"command\": ...}}}}}}",
+        path.display()
+    )]
+    NoServers { path: PathBuf },
+    #[error("invalid --header `{0}`: expected `Name: value`")]
+    Header(String),
+    #[error(
+        "two servers are named \"{0}\"; give one another name (--name, or its key in the config)"
+    )]
+    DuplicateName(String),
+}
+
+/// The servers a command should use, and whether the demo was chosen because
+/// nothing else was given.
+pub fn select(args: &ServerArgs) -> Result<(Vec<ServerSpec>, bool), ConfigError> {
+    let mut specs = Vec::new();
+    if let Some(path) = &args.config {
+        specs.extend(load(path, &|var| std::env::var(var).ok())?);
+    }
+    if let Some((command, rest)) = args.command.split_first() {
+        let name = args
+            .name
+            .clone()
+            .unwrap_or_else(|| name_from_command(command, rest));
+        specs.push(ServerSpec {
+            name,
+            transport: Transport::Stdio {
+                command: command.clone(),
+                args: rest.to_vec(),
+                env: vec![],
+                cwd: None,
+            },
+        });
+    }
+    if let Some(url) = &args.url {
+        let headers = args
+            .headers
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<_, _>>()?;
+        let name = args.name.clone().unwrap_or_else(|| name_from_url(url));
+        specs.push(ServerSpec {
+            name,
+            transport: Transport::Http {
+                url: url.clone(),
+                headers,
+            },
+        });
+    }
+    for path in &args.tools_files {
+        let name = path
+            .file_stem()
+            .map_or_else(|| "tools".into(), |s| s.to_string_lossy().into_owned());
+        specs.push(ServerSpec {
+            name,
+            transport: Transport::ToolsFile(path.clone()),
+        });
+    }
+    let mut seen = HashSet::new();
+    for spec in &specs {
+        if !seen.insert(spec.name.as_str()) {
+            return Err(ConfigError::DuplicateName(spec.name.clone()));
+        }
+    }
+    // A config whose servers are all disabled is a deliberate empty choice,
+    // not a request for the demo.
+    if specs.is_empty() && args.config.is_none() {
+        return Ok((
+            vec![ServerSpec {
+                name: "demo".into(),
+                transport: Transport::Demo,
+            }],
+            true,
+        ));
+    }
+    Ok((specs, false))
+}
+
+fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
+    match text.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().into(), value.trim().into()))
+        }
+        _ => Err(ConfigError::Header(text.into())),
+    }
+}
+
+/// The config file as Claude Desktop, Cursor (`mcpServers`) and VS Code (`servers`) write it.
+#[derive(Deserialize)]
+struct ConfigFile {
+    #[serde(rename = "mcpServers", alias = "servers")]
+    servers: Option<IndexMap<String, ServerEntry>>,
+}
+
+/// One server entry; unknown keys are ignored so configs written for other
+/// clients load unchanged.
+#[derive(Deserialize)]
+struct ServerEntry {
+    command: Option<String>,
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    env: IndexMap<String, String>,
+    cwd: Option<String>,
+    url: Option<String>,
+    #[serde(default)]
+    headers: IndexMap<String, String>,
+    #[serde(default)]
+    disabled: bool,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+/// Loads a config file; `lookup` reads environment variables.
+pub fn load(
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ServerSpec>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text, path, lookup)
+}
+
+fn parse(
+    text: &str,
+    path: &Path,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<ServerSpec>, ConfigError> {
+    let file: ConfigFile = serde_json::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e),
+    })?;
+    let servers = file.servers.ok_or_else(|| ConfigError::NoServers {
+        path: path.to_owned(),
+    })?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let mut specs = Vec::new();
+    for (name, entry) in servers {
+        if entry.disabled {
+            tracing::debug!(server = %name, "disabled in the config; skipped");
+            continue;
+        }
+        let expand = |value: &str| {
+            expand_vars(value, lookup).map_err(|var| ConfigError::MissingVar {
+                path: path.to_owned(),
+                server: name.clone(),
+                var,
+            })
+        };
+        let invalid = |reason: &str| ConfigError::Invalid {
+            path: path.to_owned(),
+            server: name.clone(),
+            reason: reason.to_owned(),
+        };
+        let transport = match (&entry.command, &entry.url) {
+            (Some(_), Some(_)) => {
+                return Err(invalid("has both \"command\" and \"url\"; keep one"));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "needs \"command\" (a stdio server) or \"url\" (a streamable-HTTP server)",
+                ));
+            }
+            (None, Some(_)) if entry.kind.as_deref() == Some("sse") => {
+                return Err(invalid(
+                    "uses the legacy SSE transport, which codemode does not support; \
+                     use the server's streamable-HTTP endpoint (often /mcp) instead",
+                ));
+            }
+            (Some(command), None) => Transport::Stdio {
+                command: expand(command)?,
+                args: entry
+                    .args
+                    .iter()
+                    .map(|a| expand(a))
+                    .collect::<Result<_, _>>()?,
+                env: entry
+                    .env
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+                    .collect::<Result<_, ConfigError>>()?,
+                cwd: entry
+                    .cwd
+                    .as_deref()
+                    .map(|c| expand(c).map(|c| base_dir.join(c)))
+                    .transpose()?,
+            },
+            (None, Some(url)) => Transport::Http {
+                url: expand(url)?,
+                headers: entry
+                    .headers
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+                    .collect::<Result<_, ConfigError>>()?,
+            },
+        };
+        specs.push(ServerSpec { name, transport });
+    }
+    Ok(specs)
+}
+
+/// serde_json appends " at line L column C"; the error already says where.
+pub(crate) fn strip_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    }
+}
+
+/// Replaces `${VAR}` (and VS Code's `${env:VAR}`) with the variable's value;
+/// `Err` names the first variable that is not set.
+pub fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        let var = &rest[start + 2..start + 2 + len];
+        let var = var.strip_prefix("env:").unwrap_or(var);
+        out.push_str(&rest[..start]);
+        out.push_str(&lookup(var).ok_or_else(|| var.to_owned())?);
+        rest = &rest[start + 3 + len..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Launchers whose first plain argument names the server package or script.
+const LAUNCHERS: &[&str] = &[
+    "npx", "bunx", "uvx", "pipx", "node", "bun", "deno", "python", "python3", "uv", "pnpm", "yarn",
+    "docker",
+];
+
+/// Words that only say "this is a launcher step", never the server.
+const LAUNCHER_WORDS: &[&str] = &["run", "dlx", "exec", "x", "tool", "-m"];
+
+/// A short server name from a command line:
+/// `npx -y @modelcontextprotocol/server-everything` → `everything`.
+pub fn name_from_command(command: &str, args: &[String]) -> String {
+    let program = base_name(command);
+    let program = program.strip_suffix(".exe").unwrap_or(program);
+    let subject = if LAUNCHERS.contains(&program) {
+        // The first plain argument, skipping the values of flags that take
+        // inline code (`node -e "..."`, `python -c "..."`).
+        let mut previous = "";
+        args.iter()
+            .map(String::as_str)
+            .find(|&a| {
+                let code_value = ["-e", "-c", "-p", "--eval", "--print"].contains(&previous);
+                previous = a;
+                !a.starts_with('-')
+                    && !code_value
+                    && !LAUNCHER_WORDS.contains(&a)
+                    && !a.contains(char::is_whitespace)
+            })
+            .unwrap_or(program)
+    } else {
+        program
+    };
+    package_name(subject).unwrap_or_else(|| program.to_owned())
+}
+
+/// The meaningful part of a package or script name, or `None` when nothing is left.
+fn package_name(subject: &str) -> Option<String> {
+    // `@scope/pkg@1.2` → `@scope/pkg`; `pkg@latest` → `pkg`.
+    let without_version = match subject.rfind('@') {
+        Some(i) if i > 0 => &subject[..i],
+        _ => subject,
+    };
+    let scope = without_version
+        .strip_prefix('@')
+        .and_then(|s| s.split('/').next());
+    let mut name = base_name(without_version).to_owned();
+    for ext in [".js", ".mjs", ".cjs", ".ts", ".py"] {
+        if let Some(stem) = name.strip_suffix(ext) {
+            name = stem.to_owned();
+        }
+    }
+    let name = name.replace('_', "-");
+    let mut core = name.as_str();
+    for prefix in ["mcp-server-", "server-", "mcp-"] {
+        if let Some(rest) = core.strip_prefix(prefix) {
+            core = rest;
+            break;
+        }
+    }
+    for suffix in ["-mcp-server", "-server", "-mcp"] {
+        if let Some(rest) = core.strip_suffix(suffix) {
+            core = rest;
+            break;
+        }
+    }
+    if ["", "mcp", "server", "index", "main"].contains(&core) {
+        return scope.map(str::to_owned);
+    }
+    Some(core.to_owned())
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// A short server name from a URL's host: `https://mcp.linear.app/mcp` → `linear`.
+pub fn name_from_url(url: &str) -> String {
+    let host = match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(host)) => host,
+        // An address says nothing about the server.
+        _ => return "http".into(),
+    };
+    let labels: Vec<&str> = host
+        .split('.')
+        .filter(|l| !["www", "api", "mcp"].contains(l))
+        .collect();
+    match labels.as_slice() {
+        [] => "http".into(),
+        [only] => (*only).to_owned(),
+        // Skip the top-level domain: `example.com` → `example`.
+        [.., name, _tld] => (*name).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(var: &str) -> Option<String> {
+        match var {
+            "TOKEN" => Some("s3cret".into()),
+            "HOME" => Some("/home/me".into()),
+            _ => None,
+        }
+    }
+
+    fn parse_str(text: &str) -> Result<Vec<ServerSpec>, ConfigError> {
+        parse(text, Path::new("/etc/codemode/mcp.json"), &env)
+    }
+
+    #[test]
+    fn reads_stdio_and_http_servers_in_order() {
+        let specs = parse_str(
+            r#"{"mcpServers": {
+                "gh": {"url": "https://api.example.com/mcp", "headers": {"Authorization": "Bearer ${TOKEN}"}},
+                "fs": {"command": "npx", "args": ["-y", "pkg", "${HOME}/docs"], "env": {"K": "v"}, "cwd": "work"}
+            }}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            specs,
+            vec![
+                ServerSpec {
+                    name: "gh".into(),
+                    transport: Transport::Http {
+                        url: "https://api.example.com/mcp".into(),
+                        headers: vec![("Authorization".into(), "Bearer s3cret".into())],
+                    },
+                },
+                ServerSpec {
+                    name: "fs".into(),
+                    transport: Transport::Stdio {
+                        command: "npx".into(),
+                        args: vec!["-y".into(), "pkg".into(), "/home/me/docs".into()],
+                        env: vec![("K".into(), "v".into())],
+                        cwd: Some(PathBuf::from("/etc/codemode/work")),
+                    },
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn vs_code_servers_key_and_unknown_keys_are_accepted() {
+        let specs = parse_str(r#"{"servers": {"a": {"type": "stdio", "command": "x", "envFile": ".env"}}, "inputs": []}"#)
+            .unwrap();
+        assert_eq!(specs.len(), 1);
+    }
+
+    #[test]
+    fn disabled_servers_are_skipped() {
+        let specs = parse_str(
+            r#"{"mcpServers": {"a": {"command": "x", "disabled": true}, "b": {"command": "y"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            specs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let err = parse_str(
+            r#"{"mcpServers": {"gh": {"url": "https://x", "headers": {"A": "${NOPE}"}}}}"#,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("\"gh\"") && text.contains("${NOPE}") && text.contains("NOPE is not set"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn malformed_json_names_line_and_column() {
+        let err = parse_str("{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\",}\n  }\n}")
+            .unwrap_err();
+        let ConfigError::Parse { line, column, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!((*line, *column), (3, 26));
+        assert!(
+            err.to_string().starts_with("/etc/codemode/mcp.json:3:26: "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wrong_types_name_line_and_column() {
+        let err =
+            parse_str(r#"{"mcpServers": {"a": {"command": "x", "args": "-y"}}}"#).unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { line: 1, .. }), "{err:?}");
+        assert!(err.to_string().contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn entries_without_a_transport_or_with_two_are_rejected() {
+        let err = parse_str(r#"{"mcpServers": {"a": {"args": []}}}"#).unwrap_err();
+        assert!(err.to_string().contains("needs \"command\""), "{err}");
+        let err =
+            parse_str(r#"{"mcpServers": {"a": {"command": "x", "url": "http://y"}}}"#).unwrap_err();
+        assert!(err.to_string().contains("both"), "{err}");
+        let err = parse_str(r#"{"mcpServers": {"a": {"type": "sse", "url": "http://y/sse"}}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("SSE"), "{err}");
+    }
+
+    #[test]
+    fn a_file_without_servers_says_what_is_expected() {
+        let err = parse_str(r#"{"other": 1}"#).unwrap_err();
+        assert!(matches!(err, ConfigError::NoServers { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn variable_expansion() {
+        assert_eq!(
+            expand_vars("a ${TOKEN} b ${env:HOME}", &env).unwrap(),
+            "a s3cret b /home/me"
+        );
+        assert_eq!(
+            expand_vars("no vars, $TOKEN, ${unclosed", &env).unwrap(),
+            "no vars, $TOKEN, ${unclosed"
+        );
+        assert_eq!(expand_vars("${MISSING}", &env).unwrap_err(), "MISSING");
+    }
+
+    #[test]
+    fn names_from_commands() {
+        let name = |cmd: &str| {
+            let parts: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+            name_from_command(&parts[0], &parts[1..])
+        };
+        assert_eq!(
+            name("npx -y @modelcontextprotocol/server-everything"),
+            "everything"
+        );
+        assert_eq!(
+            name("npx -y @modelcontextprotocol/server-memory@2026.8.31"),
+            "memory"
+        );
+        assert_eq!(name("uvx mcp-server-git --repository ."), "git");
+        assert_eq!(name("npx @playwright/mcp@latest"), "playwright");
+        assert_eq!(name("python -m mcp_server_time"), "time");
+        assert_eq!(name("node /srv/weather-mcp.js"), "weather");
+        assert_eq!(name("/usr/local/bin/github-mcp-server stdio"), "github");
+        assert_eq!(name("codemode demo-server"), "codemode");
+        assert_eq!(
+            name_from_command("node", &["-e".into(), "require('x')".into()]),
+            "node"
+        );
+        assert_eq!(
+            name_from_command("python3", &["-c".into(), "x".into(), "weather.py".into()]),
+            "weather"
+        );
+    }
+
+    #[test]
+    fn names_from_urls() {
+        assert_eq!(
+            name_from_url("https://api.githubcopilot.com/mcp/"),
+            "githubcopilot"
+        );
+        assert_eq!(name_from_url("https://mcp.linear.app/mcp"), "linear");
+        assert_eq!(name_from_url("http://127.0.0.1:3001/mcp"), "http");
+        assert_eq!(name_from_url("http://localhost:3001/mcp"), "localhost");
+        assert_eq!(name_from_url("not a url"), "http");
+    }
+
+    #[test]
+    fn headers_need_a_colon() {
+        assert_eq!(
+            parse_header("Authorization: Bearer x").unwrap(),
+            ("Authorization".into(), "Bearer x".into())
+        );
+        assert!(parse_header("Authorization Bearer").is_err());
+    }
+}

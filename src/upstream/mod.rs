@@ -1,0 +1,303 @@
+//! Connections to upstream MCP servers, and their tool lists.
+
+mod stdio;
+mod tap;
+mod tools_file;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
+use rmcp::service::{RunningService, ServiceError};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use tokio::process::Child;
+
+use crate::config::{ServerSpec, Transport};
+use stdio::StderrTail;
+use tap::ToolListTap;
+pub use tools_file::ToolsFileError;
+
+type Client = RunningService<RoleClient, ClientConfig>;
+
+/// A connected (or loaded) upstream server and its tools.
+pub struct Upstream {
+    pub name: String,
+    /// Each tool's JSON as the server sent it (see [`tap`]).
+    pub tools: Vec<Value>,
+    /// `None` for tools files, which have nothing to call.
+    client: Option<Client>,
+    /// Kept so the child lives as long as the connection, and dies with it.
+    _child: Option<Child>,
+}
+
+/// A server that could not be used, and why.
+pub struct Failure {
+    pub server: String,
+    pub error: UpstreamError,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    #[error(
+        "could not start `{command}`{}: {error}; check that it is installed and on PATH",
+        cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default()
+    )]
+    Spawn {
+        command: String,
+        cwd: Option<PathBuf>,
+        error: std::io::Error,
+    },
+    #[error("MCP initialization with {target} failed: {reason}{stderr}")]
+    Initialize {
+        target: String,
+        reason: String,
+        stderr: String,
+    },
+    #[error(
+        "no answer to {phase} within {}s{stderr}\n  (raise --init-timeout if the server is slow to start, e.g. npx downloading a package)",
+        after.as_secs_f64()
+    )]
+    Timeout {
+        phase: &'static str,
+        after: Duration,
+        stderr: String,
+    },
+    #[error("tools/list failed: {error}{stderr}")]
+    ListTools { error: ServiceError, stderr: String },
+    #[error("invalid HTTP header `{name}`: {reason}")]
+    Header { name: String, reason: String },
+    #[error(transparent)]
+    ToolsFile(#[from] ToolsFileError),
+}
+
+/// Everything a command got from its server selection.
+pub struct Upstreams {
+    pub connected: Vec<Upstream>,
+    pub failures: Vec<Failure>,
+}
+
+impl Upstreams {
+    /// `(server name, raw tools)` pairs, in selection order, for typegen.
+    pub fn tool_lists(&self) -> Vec<(String, Vec<Value>)> {
+        self.connected
+            .iter()
+            .map(|u| (u.name.clone(), u.tools.clone()))
+            .collect()
+    }
+
+    /// Closes every connection; stdio children see EOF and exit.
+    pub async fn shutdown(self) {
+        futures::future::join_all(self.connected.into_iter().map(Upstream::shutdown)).await;
+    }
+}
+
+/// Connects to every server at once; a failure affects only its own server.
+pub async fn connect_all(specs: Vec<ServerSpec>, timeout: Duration) -> Upstreams {
+    let results = futures::future::join_all(specs.into_iter().map(|spec| async move {
+        let name = spec.name.clone();
+        connect(spec, timeout).await.map_err(|error| Failure {
+            server: name,
+            error,
+        })
+    }))
+    .await;
+    let mut upstreams = Upstreams {
+        connected: Vec::new(),
+        failures: Vec::new(),
+    };
+    for result in results {
+        match result {
+            Ok(upstream) => upstreams.connected.push(upstream),
+            Err(failure) => upstreams.failures.push(failure),
+        }
+    }
+    upstreams
+}
+
+fn client_config() -> ClientConfig {
+    ClientConfig::new(
+        ClientCapabilities::default(),
+        Implementation::new("codemode", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, UpstreamError> {
+    let ServerSpec { name, transport } = spec;
+    let (client, child, tap, stderr) = match transport {
+        Transport::ToolsFile(path) => {
+            let tools = tools_file::load(&path)?;
+            return Ok(Upstream {
+                name,
+                tools,
+                client: None,
+                _child: None,
+            });
+        }
+        Transport::Demo => {
+            let (ours, theirs) = tokio::io::duplex(1 << 16);
+            tokio::spawn(async move {
+                match crate::demo::DemoServer::new().serve(theirs).await {
+                    Ok(service) => drop(service.waiting().await),
+                    Err(error) => tracing::error!("demo server failed to start: {error}"),
+                }
+            });
+            let client = initialize(
+                client_config().serve(ours),
+                "the demo server".into(),
+                timeout,
+                &StderrTail::default(),
+            )
+            .await?;
+            (client, None, None, StderrTail::default())
+        }
+        Transport::Stdio {
+            command,
+            args,
+            env,
+            cwd,
+        } => {
+            let spawned = stdio::spawn(&name, &command, &args, &env, cwd.as_ref())?;
+            let target = format!("`{command}`");
+            let client = initialize(
+                client_config().serve(spawned.transport),
+                target,
+                timeout,
+                &spawned.stderr,
+            )
+            .await?;
+            (
+                client,
+                Some(spawned.child),
+                Some(spawned.tap),
+                spawned.stderr,
+            )
+        }
+        Transport::Http { url, headers } => {
+            let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
+                .custom_headers(header_map(&headers)?);
+            let transport = StreamableHttpClientTransport::from_config(config);
+            let client = initialize(
+                client_config().serve(transport),
+                url,
+                timeout,
+                &StderrTail::default(),
+            )
+            .await?;
+            // HTTP responses are decoded inside rmcp's HTTP client before any
+            // tap could see them, so these tools come from the typed model.
+            (client, None, None, StderrTail::default())
+        }
+    };
+    let tools = tokio::time::timeout(timeout, list_tools(&client, tap.as_ref()))
+        .await
+        .map_err(|_| UpstreamError::Timeout {
+            phase: "tools/list",
+            after: timeout,
+            stderr: stderr.render(),
+        })?
+        .map_err(|error| UpstreamError::ListTools {
+            error,
+            stderr: stderr.render(),
+        })?;
+    tracing::debug!(server = %name, tools = tools.len(), "connected");
+    Ok(Upstream {
+        name,
+        tools,
+        client: Some(client),
+        _child: child,
+    })
+}
+
+async fn initialize<F, E>(
+    serve: F,
+    target: String,
+    timeout: Duration,
+    stderr: &StderrTail,
+) -> Result<Client, UpstreamError>
+where
+    F: Future<Output = Result<Client, E>>,
+    E: Into<rmcp::service::ClientInitializeError>,
+{
+    match tokio::time::timeout(timeout, serve).await {
+        Err(_) => Err(UpstreamError::Timeout {
+            phase: "initialize",
+            after: timeout,
+            stderr: stderr.render(),
+        }),
+        Ok(Err(error)) => {
+            // Give the stderr reader a moment to catch the child's last words.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let reason = match error.into() {
+                // Its transport error is not linked as a `source`; unwrap it by hand.
+                rmcp::service::ClientInitializeError::TransportError { error, .. } => {
+                    root_cause(&error)
+                }
+                other => root_cause(&other),
+            };
+            Err(UpstreamError::Initialize {
+                target,
+                reason,
+                stderr: stderr.render(),
+            })
+        }
+        Ok(Ok(client)) => Ok(client),
+    }
+}
+
+/// The innermost cause: rmcp's outer messages name its internal types, the
+/// innermost says what actually went wrong ("Connection refused").
+fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// All tools, through every page; raw JSON when the tap saw it.
+async fn list_tools(
+    client: &Client,
+    tap: Option<&ToolListTap>,
+) -> Result<Vec<Value>, ServiceError> {
+    let typed = client.list_all_tools().await?;
+    if let Some(raw) = tap.and_then(|tap| tap.take_matching(&typed)) {
+        return Ok(raw);
+    }
+    Ok(typed
+        .iter()
+        .filter_map(|tool| serde_json::to_value(tool).ok())
+        .collect())
+}
+
+fn header_map(
+    headers: &[(String, String)],
+) -> Result<HashMap<http::HeaderName, http::HeaderValue>, UpstreamError> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let bad = |reason: String| UpstreamError::Header {
+                name: name.clone(),
+                reason,
+            };
+            let key = http::HeaderName::try_from(name.as_str()).map_err(|e| bad(e.to_string()))?;
+            let value =
+                http::HeaderValue::try_from(value.as_str()).map_err(|e| bad(e.to_string()))?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+impl Upstream {
+    async fn shutdown(self) {
+        if let Some(client) = self.client {
+            if let Err(error) = client.cancel().await {
+                tracing::debug!(server = %self.name, "closing the connection: {error}");
+            }
+        }
+    }
+}
