@@ -16,7 +16,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// server), `--url` (one HTTP server), `--tools-file` (saved `tools/list`
 /// results). With none of these it uses the built-in demo issue tracker.
 #[derive(Debug, Parser)]
-#[command(name = "codemode", version, max_term_width = 100)]
+#[command(
+    name = "codemode",
+    version,
+    max_term_width = 100,
+    after_help = "Logs go to stderr. Set CODEMODE_LOG=debug to see more, including what each stdio server writes to its stderr."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -57,8 +62,15 @@ pub struct ToolsArgs {
     #[command(flatten)]
     pub servers: ServerArgs,
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "raw")]
     pub json: bool,
+    /// Print one server's `tools/list` result exactly as the server sent it
+    /// (save it to use with `--tools-file`).
+    #[arg(long)]
+    pub raw: bool,
+    /// With `--raw`: the server to print (needed when there are several).
+    #[arg(long, value_name = "NAME")]
+    pub server: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

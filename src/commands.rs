@@ -45,18 +45,29 @@ pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
     let text = match &args.server {
         None => api.render(args.style.into()),
         Some(name) => {
-            let namespace = api.namespace(name).with_context(|| {
-                let names: Vec<&str> = api.namespaces().iter().map(|n| n.server()).collect();
-                format!(
-                    "no server named \"{name}\"; the servers are: {}",
-                    names.join(", ")
-                )
-            })?;
+            let namespace = api
+                .namespace(name)
+                .with_context(|| unknown_server(&api, name))?;
             namespace.render(args.style.into())
         }
     };
     print!("{text}");
     Ok(())
+}
+
+fn unknown_server(api: &Api, name: &str) -> String {
+    format!(
+        "no server named \"{name}\"; the servers are: {}",
+        server_names(api)
+    )
+}
+
+fn server_names(api: &Api) -> String {
+    api.namespaces()
+        .iter()
+        .map(|n| n.server())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The four behaviour hints MCP defines, in the order they are shown.
@@ -76,7 +87,23 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         .map(|f| json!({"server": f.server, "error": f.error.to_string()}))
         .collect();
     upstreams.shutdown().await;
-    if args.json {
+    if args.raw {
+        let namespace = match (&args.server, api.namespaces()) {
+            (Some(name), _) => api
+                .namespace(name)
+                .with_context(|| unknown_server(&api, name))?,
+            (None, [only]) => only,
+            (None, _) => bail!(
+                "--raw prints one server; choose it with --server ({})",
+                server_names(&api)
+            ),
+        };
+        let tools: Vec<&Value> = namespace.functions().iter().map(|f| f.raw()).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"tools": tools}))?
+        );
+    } else if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&tools_json(&api, failures))?

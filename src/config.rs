@@ -574,6 +574,28 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mcp.json");
+        let specs = load(&path, &env).unwrap();
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["everything", "memory"],
+            "github is disabled until a token is set"
+        );
+        let Transport::Stdio { env, .. } = &specs[1].transport else {
+            panic!("memory runs over stdio")
+        };
+        assert_eq!(
+            env,
+            &[(
+                "MEMORY_FILE_PATH".to_owned(),
+                "/home/me/.codemode-memory.json".to_owned()
+            )]
+        );
+    }
+
+    #[test]
     fn headers_need_a_colon() {
         assert_eq!(
             parse_header("Authorization: Bearer x").unwrap(),

@@ -1,1 +1,8 @@
-fn main() {}
+//! Integration tests, built as one binary. Tests that need third-party
+//! servers or compilers use the packages `scripts/test.sh` installs.
+
+mod common;
+
+mod cli;
+mod everything;
+mod tsc;

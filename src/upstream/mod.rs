@@ -68,7 +68,10 @@ pub enum UpstreamError {
         stderr: String,
     },
     #[error("tools/list failed: {error}{stderr}")]
-    ListTools { error: ServiceError, stderr: String },
+    ListTools {
+        error: Box<ServiceError>,
+        stderr: String,
+    },
     #[error("invalid HTTP header `{name}`: {reason}")]
     Header { name: String, reason: String },
     #[error(transparent)]
@@ -201,7 +204,7 @@ async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, Upstre
             stderr: stderr.render(),
         })?
         .map_err(|error| UpstreamError::ListTools {
-            error,
+            error: Box::new(error),
             stderr: stderr.render(),
         })?;
     tracing::debug!(server = %name, tools = tools.len(), "connected");
@@ -294,10 +297,10 @@ fn header_map(
 
 impl Upstream {
     async fn shutdown(self) {
-        if let Some(client) = self.client {
-            if let Err(error) = client.cancel().await {
-                tracing::debug!(server = %self.name, "closing the connection: {error}");
-            }
+        if let Some(client) = self.client
+            && let Err(error) = client.cancel().await
+        {
+            tracing::debug!(server = %self.name, "closing the connection: {error}");
         }
     }
 }

@@ -54,10 +54,10 @@ impl ToolListTap {
         let Some(result) = message.get_mut("result") else {
             return;
         };
-        if result.get("tools").is_some_and(Value::is_array) {
-            if let Ok(mut pages) = self.pages.lock() {
-                pages.push_back(result.take());
-            }
+        if result.get("tools").is_some_and(Value::is_array)
+            && let Ok(mut pages) = self.pages.lock()
+        {
+            pages.push_back(result.take());
         }
     }
 }

@@ -1,0 +1,422 @@
+//! The CLI over the demo upstream, config files and tools files.
+
+use std::fs;
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const DEMO_TOOLS: [&str; 12] = [
+    "list_projects",
+    "list_users",
+    "list_issues",
+    "get_issue",
+    "search_issues",
+    "create_issue",
+    "update_issue",
+    "assign_issue",
+    "add_comment",
+    "close_issue",
+    "project_stats",
+    "delete_issue",
+];
+
+#[test]
+fn without_servers_the_demo_is_used_with_a_note() {
+    let output = codemode(&["tools", "--json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("using the built-in demo"),
+        "{}",
+        stderr(&output)
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(tool_names(&json), DEMO_TOOLS);
+    let get_issue = &json["servers"][0]["tools"][3];
+    assert_eq!(get_issue["typescript"], "demo.get_issue");
+    assert_eq!(get_issue["annotations"]["readOnlyHint"], true);
+    assert_eq!(get_issue["has_output_schema"], true);
+    assert_eq!(json["servers"][0]["tools"][11]["has_output_schema"], false);
+}
+
+#[test]
+fn demo_server_over_stdio_lists_every_page() {
+    // The demo pages its tools five at a time, so this follows nextCursor twice.
+    let json = codemode_json(&[
+        "tools",
+        "--json",
+        "--name",
+        "tracker",
+        "--",
+        codemode_path(),
+        "demo-server",
+    ]);
+    assert_eq!(json["servers"][0]["name"], "tracker");
+    assert_eq!(tool_names(&json), DEMO_TOOLS);
+    // In-process and over stdio, the model sees the same API.
+    let in_process = codemode_ok(&["types"]);
+    let over_stdio = codemode_ok(&[
+        "types",
+        "--name",
+        "demo",
+        "--",
+        codemode_path(),
+        "demo-server",
+    ]);
+    assert_eq!(in_process, over_stdio);
+}
+
+#[test]
+fn demo_types_show_the_recursive_comment_alias_and_typed_results() {
+    let types = codemode_ok(&["types"]);
+    assert!(types.starts_with("declare namespace demo {\n"), "{types}");
+    assert!(types.contains("  type Comment = {\n"), "{types}");
+    assert!(types.contains("    replies: Comment[];\n"), "{types}");
+    assert!(types.contains("function add_comment(args: {"), "{types}");
+    assert!(types.contains("}): Promise<Comment>;"), "{types}");
+    assert!(
+        types.contains("function list_projects(): Promise<{"),
+        "{types}"
+    );
+    assert!(
+        types.contains("/** @default 20 @minimum 1 @maximum 50 */\n    limit?: number;"),
+        "{types}"
+    );
+    let compact = codemode_ok(&["types", "--style", "compact"]);
+    assert!(compact.len() * 10 < types.len() * 9, "compact is smaller");
+    assert!(compact.contains("/** Create an issue in a project. */\n  function create_issue(args: { project: string; title: string;"));
+}
+
+#[test]
+fn tools_table_lists_hints_and_typed_outputs() {
+    let table = codemode_ok(&["tools"]);
+    let header = table.lines().next().unwrap();
+    assert!(
+        header.starts_with("SERVER") && header.contains("TYPESCRIPT") && header.contains("HINTS"),
+        "{table}"
+    );
+    let update = table
+        .lines()
+        .find(|l| l.contains(" update_issue "))
+        .expect("update_issue row");
+    assert!(
+        update.contains("demo.update_issue") && update.contains("destructive,idempotent"),
+        "{update}"
+    );
+    assert!(update.ends_with("typed"), "{update}");
+}
+
+#[test]
+fn tools_files_are_named_after_the_file_and_need_no_network() {
+    let time = fixture("catalogs/time.json");
+    let memory = fixture("catalogs/memory.json");
+    let json = codemode_json(&[
+        "tools",
+        "--json",
+        "--tools-file",
+        time.to_str().unwrap(),
+        "--tools-file",
+        memory.to_str().unwrap(),
+    ]);
+    let servers: Vec<&str> = json["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(servers, ["time", "memory"]);
+    assert_eq!(
+        json["servers"][0]["tools"][0]["typescript"],
+        "time.get_current_time"
+    );
+    let types = codemode_ok(&[
+        "types",
+        "--tools-file",
+        time.to_str().unwrap(),
+        "--server",
+        "time",
+    ]);
+    assert!(types.starts_with("declare namespace time {"), "{types}");
+}
+
+#[test]
+fn raw_prints_the_definitions_unchanged() {
+    let path = fixture("catalogs/github_toolsnaps.json");
+    let raw = codemode_json(&["tools", "--raw", "--tools-file", path.to_str().unwrap()]);
+    let original: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(raw, original);
+}
+
+#[test]
+fn raw_with_several_servers_asks_which() {
+    let path = fixture("catalogs/time.json");
+    let output = codemode(&[
+        "tools",
+        "--raw",
+        "--tools-file",
+        path.to_str().unwrap(),
+        "--",
+        codemode_path(),
+        "demo-server",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output)
+            .contains("--raw prints one server; choose it with --server (codemode, time)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn unknown_server_filter_lists_the_servers() {
+    let output = codemode(&["types", "--server", "nope"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no server named \"nope\"; the servers are: demo"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn write_config(dir: &tempfile::TempDir, config: &Value) -> String {
+    let path = dir.path().join("mcp.json");
+    fs::write(&path, serde_json::to_string_pretty(config).unwrap()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn config_with_one_broken_server_still_serves_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &dir,
+        &json!({"mcpServers": {
+            "tracker": {"command": codemode_path(), "args": ["demo-server"], "futureKey": {"ignored": true}},
+            "broken": {"command": "/nonexistent/mcp-server"},
+            "crashes": {"command": "sh", "args": ["-c", "echo 'cannot find API key' >&2; exit 3"]},
+            "off": {"command": "/nonexistent/too", "disabled": true}
+        }}),
+    );
+    let output = codemode(&["tools", "--json", "--config", &config]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("server \"broken\" is unavailable: could not start `/nonexistent/mcp-server`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("server \"crashes\" is unavailable") && err.contains("cannot find API key"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("\"off\""),
+        "disabled servers are not started: {err}"
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["servers"].as_array().unwrap().len(), 1);
+    assert_eq!(json["servers"][0]["name"], "tracker");
+    let failed: Vec<&str> = json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["server"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["broken", "crashes"]);
+}
+
+#[test]
+fn config_env_and_cwd_reach_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("work")).unwrap();
+    // The server starts only if its environment and working directory are as configured.
+    let script = format!(
+        "[ \"$GREETING\" = hello-from-test ] && [ -d ../work ] && [ \"$(basename \"$PWD\")\" = work ] && exec {} demo-server",
+        codemode_path()
+    );
+    let config = write_config(
+        &dir,
+        &json!({"mcpServers": {
+            "tracker": {"command": "sh", "args": ["-c", script], "env": {"GREETING": "${CODEMODE_TEST_GREETING}"}, "cwd": "work"}
+        }}),
+    );
+    let output = std::process::Command::new(codemode_path())
+        .args(["tools", "--json", "--config", &config])
+        .env("CODEMODE_TEST_GREETING", "hello-from-test")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(tool_names(&json).len(), 12);
+}
+
+#[test]
+fn every_server_failing_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &dir,
+        &json!({"mcpServers": {"a": {"command": "/nonexistent/a"}, "b": {"url": "http://127.0.0.1:1/mcp"}}}),
+    );
+    let output = codemode(&["tools", "--config", &config, "--init-timeout", "5"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("error: none of the 2 server(s) could be used"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "server \"b\" is unavailable: MCP initialization with http://127.0.0.1:1/mcp failed"
+        ),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn slow_servers_time_out_with_a_hint() {
+    let output = codemode(&[
+        "tools",
+        "--init-timeout",
+        "0.5",
+        "--name",
+        "slow",
+        "--",
+        "sleep",
+        "20",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("server \"slow\" is unavailable: no answer to initialize within 0.5s"),
+        "{err}"
+    );
+    assert!(err.contains("--init-timeout"), "{err}");
+}
+
+#[test]
+fn garbage_on_stdout_is_reported_not_fatal() {
+    let output = codemode(&[
+        "tools",
+        "--init-timeout",
+        "5",
+        "--name",
+        "noisy",
+        "--",
+        "sh",
+        "-c",
+        "echo 'hello, I am not JSON-RPC'; exit 0",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output)
+            .contains("server \"noisy\" is unavailable: MCP initialization with `sh` failed"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn malformed_config_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mcp.json");
+    fs::write(
+        &path,
+        "{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\" \"args\": []}\n  }\n}\n",
+    )
+    .unwrap();
+    let output = codemode(&["tools", "--config", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!("error: {}:3:26: expected `,` or `}}`", path.display());
+    assert!(
+        stderr(&output).starts_with(&expected),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn missing_environment_variable_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &dir,
+        &json!({"mcpServers": {"gh": {"url": "https://example.invalid/mcp", "headers": {"Authorization": "Bearer ${CODEMODE_TEST_UNSET_TOKEN}"}}}}),
+    );
+    let output = codemode(&["tools", "--config", &config]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("server \"gh\" uses ${CODEMODE_TEST_UNSET_TOKEN}"),
+        "{err}"
+    );
+    assert!(
+        err.contains("CODEMODE_TEST_UNSET_TOKEN is not set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_with_every_server_disabled_does_not_fall_back_to_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(
+        &dir,
+        &json!({"mcpServers": {"a": {"command": "x", "disabled": true}}}),
+    );
+    let output = codemode(&["tools", "--config", &config]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("enables no servers"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn malformed_tools_file_names_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken.json");
+    fs::write(
+        &path,
+        "{\"tools\": [\n  {\"name\": \"a\"}\n  {\"name\": \"b\"}\n]}",
+    )
+    .unwrap();
+    let output = codemode(&["types", "--tools-file", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!(
+        "server \"broken\" is unavailable: {}:3:3: expected `,` or `]`",
+        path.display()
+    );
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+}
+
+#[test]
+fn duplicate_server_names_are_refused() {
+    let time = fixture("catalogs/time.json");
+    let output = codemode(&[
+        "tools",
+        "--tools-file",
+        time.to_str().unwrap(),
+        "--tools-file",
+        time.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("two servers are named \"time\""),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn help_explains_server_selection() {
+    let help = codemode_ok(&["types", "--help"]);
+    for needle in [
+        "--config <FILE>",
+        "--tools-file <FILE>",
+        "--url <URL>",
+        "[CMD]...",
+        "--style <STYLE>",
+        "--init-timeout",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    }
+}

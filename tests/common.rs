@@ -1,0 +1,116 @@
+//! Helpers: run the `codemode` binary, find installed test dependencies.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn codemode_path() -> &'static str {
+    env!("CARGO_BIN_EXE_codemode")
+}
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(path: &str) -> PathBuf {
+    repo().join("fixtures").join(path)
+}
+
+/// Runs `codemode` with `args`; returns its output whatever the exit code.
+pub fn codemode(args: &[&str]) -> Output {
+    Command::new(codemode_path())
+        .args(args)
+        .env_remove("CODEMODE_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("the codemode binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs `codemode`, asserts success, and returns stdout.
+pub fn codemode_ok(args: &[&str]) -> String {
+    let output = codemode(args);
+    assert!(
+        output.status.success(),
+        "codemode {args:?} failed:\n{}",
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Runs `codemode`, asserts success, and parses stdout as JSON.
+pub fn codemode_json(args: &[&str]) -> Value {
+    let out = codemode_ok(args);
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}"))
+}
+
+/// Where `scripts/test.sh` installs npm packages and the Python venv.
+pub fn test_deps() -> PathBuf {
+    std::env::var_os("CODEMODE_TEST_DEPS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/test-deps"))
+}
+
+/// An installed npm executable; fails with a hint when the set-up has not run.
+pub fn npm_bin(name: &str) -> String {
+    let path = test_deps().join("npm/node_modules/.bin").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing; run `bash scripts/test.sh` (it installs the test dependencies)",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A child process killed when the test ends, pass or fail.
+pub struct Background(pub Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, child: &mut Background) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            panic!("the server exited with {status} before listening on {port}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listened on port {port} within 30 s");
+}
+
+/// Tool names of the first server in `codemode tools --json` output.
+pub fn tool_names(tools_json: &Value) -> Vec<String> {
+    tools_json["servers"][0]["tools"]
+        .as_array()
+        .expect("tools array")
+        .iter()
+        .map(|t| t["name"].as_str().expect("name").to_owned())
+        .collect()
+}

@@ -1,0 +1,156 @@
+//! Against a real third-party server: `@modelcontextprotocol/server-everything`
+//! from npm, over stdio and over streamable HTTP.
+
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn assert_everything_tools(json: &Value) {
+    let names = tool_names(json);
+    for expected in [
+        "echo",
+        "get-sum",
+        "get-structured-content",
+        "get-tiny-image",
+        "trigger-long-running-operation",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let tools = json["servers"][0]["tools"].as_array().unwrap();
+    let find = |name: &str| tools.iter().find(|t| t["name"] == name).unwrap();
+    assert_eq!(find("get-sum")["typescript"], "everything.get_sum");
+    assert_eq!(find("get-structured-content")["has_output_schema"], true);
+    assert_eq!(find("echo")["has_output_schema"], false);
+    assert_eq!(find("echo")["annotations"]["readOnlyHint"], true);
+}
+
+fn assert_everything_types(types: &str) {
+    assert!(
+        types.starts_with("declare namespace everything {\n"),
+        "{types}"
+    );
+    assert!(types.contains("  function get_sum(args: {\n    /** First number */\n    a: number;\n    /** Second number */\n    b: number;\n  }): Promise<unknown>;"), "{types}");
+    assert!(
+        types.contains("  function get_tiny_image(): Promise<unknown>;"),
+        "{types}"
+    );
+    // The output schema becomes the result type.
+    assert!(
+        types.contains("  function get_structured_content(args: {"),
+        "{types}"
+    );
+    assert!(
+        types
+            .contains("}): Promise<{\n    /** Temperature in celsius */\n    temperature: number;"),
+        "{types}"
+    );
+}
+
+#[test]
+fn stdio_tools_and_types() {
+    let server = npm_bin("mcp-server-everything");
+    let json = codemode_json(&["tools", "--json", "--", &server, "stdio"]);
+    assert_eq!(
+        json["servers"][0]["name"], "everything",
+        "named after the package"
+    );
+    assert_everything_tools(&json);
+    assert_everything_types(&codemode_ok(&["types", "--", &server, "stdio"]));
+}
+
+#[test]
+fn stdio_keeps_fields_the_mcp_library_does_not_know() {
+    // server-everything sends `execution` on its tools; rmcp's typed model
+    // drops it, the raw tap keeps it.
+    let server = npm_bin("mcp-server-everything");
+    let raw = codemode_json(&["tools", "--raw", "--", &server, "stdio"]);
+    let tools = raw["tools"].as_array().unwrap();
+    assert!(tools.iter().all(|t| t.get("execution").is_some()), "{raw}");
+}
+
+#[test]
+fn streamable_http_tools_and_types() {
+    let port = free_port();
+    let mut server = Background(
+        Command::new(npm_bin("mcp-server-everything"))
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server-everything starts"),
+    );
+    wait_for_port(port, &mut server);
+    let url = format!("http://127.0.0.1:{port}/mcp");
+    let json = codemode_json(&[
+        "tools",
+        "--json",
+        "--name",
+        "everything",
+        "--url",
+        &url,
+        "--header",
+        "X-Test: 1",
+    ]);
+    assert_everything_tools(&json);
+    assert_everything_types(&codemode_ok(&[
+        "types",
+        "--name",
+        "everything",
+        "--url",
+        &url,
+    ]));
+}
+
+#[test]
+fn stdio_and_http_alongside_the_demo_in_one_config() {
+    let port = free_port();
+    let mut server = Background(
+        Command::new(npm_bin("mcp-server-everything"))
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server-everything starts"),
+    );
+    wait_for_port(port, &mut server);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp.json");
+    let text = serde_json::json!({"mcpServers": {
+        "ev-stdio": {"command": npm_bin("mcp-server-everything"), "args": ["stdio"]},
+        "ev-http": {"url": format!("http://127.0.0.1:{port}/mcp"), "headers": {"Authorization": "Bearer ${CODEMODE_TEST_TOKEN}"}},
+        "tracker": {"command": codemode_path(), "args": ["demo-server"]}
+    }});
+    std::fs::write(&config, text.to_string()).unwrap();
+    let output = Command::new(codemode_path())
+        .args([
+            "types",
+            "--style",
+            "compact",
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .env("CODEMODE_TEST_TOKEN", "t0ken")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let types = stdout(&output);
+    let namespaces: Vec<&str> = types
+        .lines()
+        .filter(|l| l.starts_with("declare namespace "))
+        .collect();
+    assert_eq!(
+        namespaces,
+        [
+            "declare namespace ev_stdio {",
+            "declare namespace ev_http {",
+            "declare namespace tracker {"
+        ]
+    );
+}
