@@ -91,6 +91,7 @@ impl From<StyleArg> for codemode_typegen::Style {
 /// How a command picks its upstream servers; the same for every command.
 #[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Servers")]
+#[command(group(clap::ArgGroup::new("single_server").args(["url", "command"])))]
 pub struct ServerArgs {
     /// An `mcpServers` JSON config (Claude Desktop, Cursor, VS Code); `${VAR}` is read from the environment.
     #[arg(long, value_name = "FILE")]
@@ -105,7 +106,7 @@ pub struct ServerArgs {
     #[arg(long = "tools-file", value_name = "FILE")]
     pub tools_files: Vec<PathBuf>,
     /// Name for the server given by `--url` or `-- CMD` (default: derived from the package or host).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", requires = "single_server")]
     pub name: Option<String>,
     /// Seconds to wait for each server to start, initialize and list its tools.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
@@ -145,6 +146,17 @@ mod tests {
         };
         assert_eq!(args.servers.command, ["npx", "-y", "pkg", "--flag"]);
         assert!(args.json);
+    }
+
+    #[test]
+    fn name_needs_a_server_to_name() {
+        let err = Cli::try_parse_from(["codemode", "tools", "--name", "x"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+        assert!(
+            Cli::try_parse_from(["codemode", "tools", "--name", "x", "--url", "http://h/mcp"])
+                .is_ok()
+        );
+        assert!(Cli::try_parse_from(["codemode", "tools", "--name", "x", "--", "srv"]).is_ok());
     }
 
     #[test]

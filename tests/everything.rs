@@ -73,8 +73,8 @@ fn stdio_keeps_fields_the_mcp_library_does_not_know() {
     assert!(tools.iter().all(|t| t.get("execution").is_some()), "{raw}");
 }
 
-#[test]
-fn streamable_http_tools_and_types() {
+/// server-everything in streamable-HTTP mode on a free port, and its URL.
+fn start_http_server() -> (Background, String) {
     let port = free_port();
     let mut server = Background(
         Command::new(npm_bin("mcp-server-everything"))
@@ -86,7 +86,12 @@ fn streamable_http_tools_and_types() {
             .expect("server-everything starts"),
     );
     wait_for_port(port, &mut server);
-    let url = format!("http://127.0.0.1:{port}/mcp");
+    (server, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+#[test]
+fn streamable_http_tools_and_types() {
+    let (_server, url) = start_http_server();
     let json = codemode_json(&[
         "tools",
         "--json",
@@ -109,22 +114,12 @@ fn streamable_http_tools_and_types() {
 
 #[test]
 fn stdio_and_http_alongside_the_demo_in_one_config() {
-    let port = free_port();
-    let mut server = Background(
-        Command::new(npm_bin("mcp-server-everything"))
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server-everything starts"),
-    );
-    wait_for_port(port, &mut server);
+    let (_server, url) = start_http_server();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mcp.json");
     let text = serde_json::json!({"mcpServers": {
         "ev-stdio": {"command": npm_bin("mcp-server-everything"), "args": ["stdio"]},
-        "ev-http": {"url": format!("http://127.0.0.1:{port}/mcp"), "headers": {"Authorization": "Bearer ${CODEMODE_TEST_TOKEN}"}},
+        "ev-http": {"url": url, "headers": {"Authorization": "Bearer ${CODEMODE_TEST_TOKEN}"}},
         "tracker": {"command": codemode_path(), "args": ["demo-server"]}
     }});
     std::fs::write(&config, text.to_string()).unwrap();

@@ -93,11 +93,7 @@ impl Ty {
     /// Whether printing needs more than one line (some property is documented).
     fn is_multiline(&self, docs: bool) -> bool {
         match self {
-            Ty::Object(obj) => {
-                docs && obj.props.iter().any(|p| !p.doc.is_empty())
-                    || obj.props.iter().any(|p| p.ty.is_multiline(docs))
-                    || obj.index.as_ref().is_some_and(|t| t.is_multiline(docs))
-            }
+            Ty::Object(obj) => obj.is_multiline(docs),
             Ty::Array(inner) => inner.is_multiline(docs),
             Ty::Tuple { items, rest, .. } => {
                 items.iter().any(|t| t.is_multiline(docs))
@@ -108,6 +104,14 @@ impl Ty {
             }
             _ => false,
         }
+    }
+}
+
+impl Object {
+    fn is_multiline(&self, docs: bool) -> bool {
+        docs && self.props.iter().any(|p| !p.doc.is_empty())
+            || self.props.iter().any(|p| p.ty.is_multiline(docs))
+            || self.index.as_ref().is_some_and(|t| t.is_multiline(docs))
     }
 }
 
@@ -215,8 +219,7 @@ impl Printer {
             out.push_str("{}");
             return;
         }
-        let multiline = Ty::Object(obj.clone()).is_multiline(self.docs);
-        if !multiline {
+        if !obj.is_multiline(self.docs) {
             out.push_str("{ ");
             for (i, prop) in obj.props.iter().enumerate() {
                 if i > 0 {
