@@ -8,6 +8,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::cli::ServerArgs;
+use crate::json_file::{self, JsonFileError};
 
 /// One upstream server and how to reach it.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,18 +40,8 @@ pub enum Transport {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    #[error("cannot read config file {}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    File(#[from] JsonFileError),
     #[error(
         "{}: server \"{server}\" uses ${{{var}}} but the environment variable {var} is not set; \
          export it or remove the reference",
@@ -186,7 +177,7 @@ pub fn load(
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<ServerSpec>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(path).map_err(|source| JsonFileError::Read {
         path: path.to_owned(),
         source,
     })?;
@@ -198,12 +189,7 @@ fn parse(
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Vec<ServerSpec>, ConfigError> {
-    let file: ConfigFile = serde_json::from_str(text).map_err(|e| ConfigError::Parse {
-        path: path.to_owned(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e),
-    })?;
+    let file: ConfigFile = json_file::parse(text, path)?;
     let servers = file.servers.ok_or_else(|| ConfigError::NoServers {
         path: path.to_owned(),
     })?;
@@ -271,15 +257,6 @@ fn parse(
         specs.push(ServerSpec { name, transport });
     }
     Ok(specs)
-}
-
-/// serde_json appends " at line L column C"; the error already says where.
-pub(crate) fn strip_position(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
-    }
 }
 
 /// Replaces `${VAR}` (and VS Code's `${env:VAR}`) with the variable's value;
@@ -482,7 +459,7 @@ mod tests {
     fn malformed_json_names_line_and_column() {
         let err = parse_str("{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\",}\n  }\n}")
             .unwrap_err();
-        let ConfigError::Parse { line, column, .. } = &err else {
+        let ConfigError::File(JsonFileError::Parse { line, column, .. }) = &err else {
             panic!("{err:?}")
         };
         assert_eq!((*line, *column), (3, 26));
@@ -496,7 +473,10 @@ mod tests {
     fn wrong_types_name_line_and_column() {
         let err =
             parse_str(r#"{"mcpServers": {"a": {"command": "x", "args": "-y"}}}"#).unwrap_err();
-        assert!(matches!(err, ConfigError::Parse { line: 1, .. }), "{err:?}");
+        assert!(
+            matches!(err, ConfigError::File(JsonFileError::Parse { line: 1, .. })),
+            "{err:?}"
+        );
         assert!(err.to_string().contains("invalid type"), "{err}");
     }
 

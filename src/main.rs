@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod json_file;
 mod upstream;
 
 use std::io::IsTerminal;

@@ -4,36 +4,19 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::json_file::{self, JsonFileError};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ToolsFileError {
-    #[error("cannot read tools file {}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: {message}", path.display())]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    File(#[from] JsonFileError),
     #[error("{}: {reason}; expected a saved tools/list result like {{\"tools\": [{{\"name\": ..., \"inputSchema\": ...}}]}}", path.display())]
     Shape { path: PathBuf, reason: String },
 }
 
 /// Reads `{"tools": [...]}`, a whole JSON-RPC response `{"result": {"tools": [...]}}`, or a bare array.
 pub fn load(path: &Path) -> Result<Vec<Value>, ToolsFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ToolsFileError::Read {
-        path: path.into(),
-        source,
-    })?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| ToolsFileError::Parse {
-        path: path.into(),
-        line: e.line(),
-        column: e.column(),
-        message: crate::config::strip_position(&e),
-    })?;
+    let value: Value = json_file::read(path)?;
     let shape = |reason: String| ToolsFileError::Shape {
         path: path.into(),
         reason,
@@ -88,11 +71,11 @@ mod tests {
         assert!(
             matches!(
                 err,
-                ToolsFileError::Parse {
+                ToolsFileError::File(JsonFileError::Parse {
                     line: 2,
                     column: 17,
                     ..
-                }
+                })
             ),
             "{err:?}"
         );
@@ -102,7 +85,7 @@ mod tests {
         assert!(err.to_string().contains("tool #2"), "{err}");
         assert!(matches!(
             load(Path::new("/nonexistent/x.json")),
-            Err(ToolsFileError::Read { .. })
+            Err(ToolsFileError::File(JsonFileError::Read { .. }))
         ));
     }
 }
