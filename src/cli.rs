@@ -37,11 +37,57 @@ pub enum Command {
     ///
     /// Example: codemode tools --config ~/.cursor/mcp.json --json
     Tools(ToolsArgs),
+    /// Run a TypeScript program against the servers' tools; print a JSON report.
+    ///
+    /// The program is a function body using `await` and `return`, or one
+    /// `async () => { ... }` expression. Each server is a global namespace
+    /// (see `codemode types`): `const r = await demo.list_issues({ status: "open" }); return r.total;`
+    ///
+    /// Prints {"ok": true, "result", "logs", "calls"}, or {"ok": false, "error": {"kind",
+    /// "message", "line"?, "column"?}, "logs", "calls"} and exits with 1.
+    ///
+    /// Example: codemode run examples/triage.ts
+    Run(RunArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///
     /// Useful for trying codemode, for tests, and as an example upstream:
     /// codemode types -- codemode demo-server
     DemoServer,
+    /// Internal: a sandbox worker process, started by codemode itself.
+    #[command(name = "sandbox-worker", hide = true)]
+    SandboxWorker,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The TypeScript program, or `-` to read it from standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Execution limits; each overrides the config file's `"codemode"` section.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Wall-clock limit per execution, in milliseconds [default: 30000].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout_ms: Option<u64>,
+    /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(4..=65536))]
+    pub memory_mb: Option<u64>,
+    /// Tool calls allowed per execution [default: 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_calls: Option<u32>,
+    /// Size limit of result plus logs, in KiB; larger output is cut with a marker [default: 256].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(1..=1048576))]
+    pub max_output_kb: Option<u64>,
+    /// Tool calls in flight at once per server, e.g. under Promise.all [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_concurrent_calls: Option<u64>,
 }
 
 #[derive(Debug, Args)]

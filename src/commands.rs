@@ -6,24 +6,29 @@ use anyhow::{Context, bail};
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 
-use crate::cli::{ServerArgs, ToolsArgs, TypesArgs};
+use std::time::Duration;
+
+use crate::cli::{LimitArgs, RunArgs, ServerArgs, ToolsArgs, TypesArgs};
 use crate::config;
+use crate::executor::{Executor, Settings};
+use crate::sandbox::Limits;
+use crate::sandbox::worker::Pool;
 use crate::upstream::{self, Upstreams};
 
 /// Connects to the selected servers, warning about each one that fails;
 /// an error only when none can be used.
-async fn open(args: &ServerArgs) -> anyhow::Result<Upstreams> {
-    let (specs, demo) = config::select(args)?;
-    if demo {
+async fn open(args: &ServerArgs) -> anyhow::Result<(Upstreams, config::Settings)> {
+    let selection = config::select(args)?;
+    if selection.demo {
         eprintln!(
             "note: no servers given (--config, --url, --tools-file or -- CMD); using the built-in demo issue tracker"
         );
     }
-    if specs.is_empty() {
+    if selection.servers.is_empty() {
         bail!("the config file enables no servers; remove \"disabled\": true from one, or add one");
     }
-    let total = specs.len();
-    let upstreams = upstream::connect_all(specs, args.init_timeout).await;
+    let total = selection.servers.len();
+    let upstreams = upstream::connect_all(selection.servers, args.init_timeout).await;
     for failure in &upstreams.failures {
         eprintln!(
             "warning: server \"{}\" is unavailable: {}",
@@ -33,11 +38,75 @@ async fn open(args: &ServerArgs) -> anyhow::Result<Upstreams> {
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
     }
-    Ok(upstreams)
+    Ok((upstreams, selection.settings))
+}
+
+/// `codemode run`: `Ok(false)` when the program failed (the report says why).
+pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
+    let code = read_program(&args.file)?;
+    let exe = std::env::current_exe()
+        .context("cannot find the codemode executable to start sandbox workers")?;
+    let pool = Pool::new(exe);
+    // Start the worker while the servers connect.
+    pool.warm_up();
+    let (upstreams, file_settings) = open(&args.servers).await?;
+    let settings = settings(&args.limits, &file_settings);
+    let executor = Executor::new(
+        Api::new(upstreams.tool_lists()),
+        upstreams.peers(),
+        settings,
+        pool,
+    );
+    let report = executor.execute(&code, settings.limits).await;
+    drop(executor);
+    upstreams.shutdown().await;
+    println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    Ok(report.ok())
+}
+
+fn read_program(file: &str) -> anyhow::Result<String> {
+    if file == "-" {
+        let mut code = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut code)
+            .context("cannot read the program from standard input")?;
+        return Ok(code);
+    }
+    std::fs::read_to_string(file).with_context(|| format!("cannot read the program {file}"))
+}
+
+/// Flags over the config file's `"codemode"` section over the defaults.
+fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
+    let defaults = Settings::default();
+    let limits = defaults.limits;
+    Settings {
+        limits: Limits {
+            timeout: flags
+                .timeout_ms
+                .or(file.timeout_ms)
+                .map_or(limits.timeout, Duration::from_millis),
+            memory_bytes: flags
+                .memory_mb
+                .or(file.memory_mb)
+                .map_or(limits.memory_bytes, |mb| (mb as usize) << 20),
+            max_calls: flags
+                .max_calls
+                .or(file.max_calls)
+                .unwrap_or(limits.max_calls),
+            max_output_bytes: flags
+                .max_output_kb
+                .or(file.max_output_kb)
+                .map_or(limits.max_output_bytes, |kb| (kb as usize) << 10),
+            ..limits
+        },
+        max_concurrent_calls: flags
+            .max_concurrent_calls
+            .or(file.max_concurrent_calls)
+            .map_or(defaults.max_concurrent_calls, |n| n as usize),
+    }
 }
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
-    let upstreams = open(&args.servers).await?;
+    let (upstreams, _) = open(&args.servers).await?;
     // Names are assigned over all servers, so they match what the model sees
     // even when only one namespace is printed.
     let api = Api::new(upstreams.tool_lists());
@@ -79,7 +148,7 @@ const HINTS: [(&str, &str); 4] = [
 ];
 
 pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
-    let upstreams = open(&args.servers).await?;
+    let (upstreams, _) = open(&args.servers).await?;
     let api = Api::new(upstreams.tool_lists());
     let failures: Vec<Value> = upstreams
         .failures

@@ -73,10 +73,13 @@ pub enum ConfigError {
 
 /// The servers a command should use, and whether the demo was chosen because
 /// nothing else was given.
-pub fn select(args: &ServerArgs) -> Result<(Vec<ServerSpec>, bool), ConfigError> {
+pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
     let mut specs = Vec::new();
+    let mut settings = Settings::default();
     if let Some(path) = &args.config {
-        specs.extend(load(path, &|var| std::env::var(var).ok())?);
+        let (servers, file_settings) = load(path, &|var| std::env::var(var).ok())?;
+        specs.extend(servers);
+        settings = file_settings;
     }
     if let Some((command, rest)) = args.command.split_first() {
         let name = args
@@ -125,16 +128,18 @@ pub fn select(args: &ServerArgs) -> Result<(Vec<ServerSpec>, bool), ConfigError>
     }
     // A config whose servers are all disabled is a deliberate empty choice,
     // not a request for the demo.
-    if specs.is_empty() && args.config.is_none() {
-        return Ok((
-            vec![ServerSpec {
-                name: "demo".into(),
-                transport: Transport::Demo,
-            }],
-            true,
-        ));
+    let demo = specs.is_empty() && args.config.is_none();
+    if demo {
+        specs.push(ServerSpec {
+            name: "demo".into(),
+            transport: Transport::Demo,
+        });
     }
-    Ok((specs, false))
+    Ok(Selection {
+        servers: specs,
+        demo,
+        settings,
+    })
 }
 
 fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
@@ -151,6 +156,29 @@ fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
 struct ConfigFile {
     #[serde(rename = "mcpServers", alias = "servers")]
     servers: Option<IndexMap<String, ServerEntry>>,
+    #[serde(default)]
+    codemode: Settings,
+}
+
+/// codemode's own section of a config file (`"codemode": {...}`); command-line
+/// flags override it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Settings {
+    pub timeout_ms: Option<u64>,
+    pub memory_mb: Option<u64>,
+    pub max_calls: Option<u32>,
+    pub max_output_kb: Option<u64>,
+    pub max_concurrent_calls: Option<u64>,
+}
+
+/// The servers a command should use, and the settings that came with them.
+#[derive(Debug)]
+pub struct Selection {
+    pub servers: Vec<ServerSpec>,
+    /// The demo was chosen because nothing else was given.
+    pub demo: bool,
+    pub settings: Settings,
 }
 
 /// One server entry; unknown keys are ignored so configs written for other
@@ -176,7 +204,7 @@ struct ServerEntry {
 pub fn load(
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<ServerSpec>, ConfigError> {
+) -> Result<(Vec<ServerSpec>, Settings), ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| JsonFileError::Read {
         path: path.to_owned(),
         source,
@@ -188,7 +216,7 @@ fn parse(
     text: &str,
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<Vec<ServerSpec>, ConfigError> {
+) -> Result<(Vec<ServerSpec>, Settings), ConfigError> {
     let file: ConfigFile = json_file::parse(text, path)?;
     let servers = file.servers.ok_or_else(|| ConfigError::NoServers {
         path: path.to_owned(),
@@ -256,7 +284,7 @@ fn parse(
         };
         specs.push(ServerSpec { name, transport });
     }
-    Ok(specs)
+    Ok((specs, file.codemode))
 }
 
 /// Replaces `${VAR}` (and VS Code's `${env:VAR}`) with the variable's value;
@@ -388,7 +416,27 @@ mod tests {
     }
 
     fn parse_str(text: &str) -> Result<Vec<ServerSpec>, ConfigError> {
-        parse(text, Path::new("/etc/codemode/mcp.json"), &env)
+        parse(text, Path::new("/etc/codemode/mcp.json"), &env).map(|(specs, _)| specs)
+    }
+
+    #[test]
+    fn codemode_section_sets_limits_and_rejects_typos() {
+        let (_, settings) = parse(
+            r#"{"mcpServers": {}, "codemode": {"timeoutMs": 5000, "maxCalls": 10, "maxConcurrentCalls": 2}}"#,
+            Path::new("c.json"),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(settings.timeout_ms, Some(5000));
+        assert_eq!(settings.max_calls, Some(10));
+        assert_eq!(settings.memory_mb, None);
+        let err = parse(
+            r#"{"mcpServers": {}, "codemode": {"timeout": 5}}"#,
+            Path::new("c.json"),
+            &env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
     }
 
     #[test]
@@ -556,7 +604,7 @@ mod tests {
     #[test]
     fn the_example_config_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mcp.json");
-        let specs = load(&path, &env).unwrap();
+        let (specs, _) = load(&path, &env).unwrap();
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,

@@ -7,7 +7,11 @@ mod cli;
 mod commands;
 mod config;
 mod demo;
+mod executor;
 mod json_file;
+mod sandbox;
+mod suggest;
+mod transpile;
 mod upstream;
 
 use std::io::IsTerminal;
@@ -20,6 +24,9 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
+    if let Command::SandboxWorker = cli.command {
+        return sandbox::worker::main();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -31,15 +38,19 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Types(args) => commands::types(args).await,
-            Command::Tools(args) => commands::tools(args).await,
-            Command::DemoServer => demo::serve_stdio().await,
+            Command::Types(args) => commands::types(args).await.map(|()| true),
+            Command::Tools(args) => commands::tools(args).await.map(|()| true),
+            Command::Run(args) => commands::run(args).await,
+            Command::DemoServer => demo::serve_stdio().await.map(|()| true),
+            Command::SandboxWorker => unreachable!("handled before the runtime starts"),
         }
     });
     // Do not wait for stray blocking reads (e.g. stdin) to finish.
     runtime.shutdown_background();
     match outcome {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        // The command already reported the failure on stdout.
+        Ok(false) => ExitCode::FAILURE,
         Err(error) => report(&error),
     }
 }

@@ -93,6 +93,14 @@ impl Upstreams {
             .collect()
     }
 
+    /// Handles for calling tools, by server name; tools files have none.
+    pub fn peers(&self) -> HashMap<String, rmcp::Peer<RoleClient>> {
+        self.connected
+            .iter()
+            .filter_map(|u| Some((u.name.clone(), u.client.as_ref()?.peer().clone())))
+            .collect()
+    }
+
     /// Closes every connection; stdio children see EOF and exit.
     pub async fn shutdown(self) {
         futures::future::join_all(self.connected.into_iter().map(Upstream::shutdown)).await;

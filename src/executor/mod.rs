@@ -1,0 +1,422 @@
+//! One Code Mode execution, end to end: TypeScript in, a report out.
+//!
+//! The program is compiled (and checked against the API), run in a sandbox
+//! worker, and every call it makes is validated and forwarded to the real
+//! upstream tool. The host enforces the wall-clock limit from outside by
+//! killing the worker, whatever the program is doing.
+
+mod unwrap;
+mod validate;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use codemode_typegen::Api;
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use rmcp::model::CallToolRequestParams;
+use rmcp::{Peer, RoleClient};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::Semaphore;
+
+use crate::sandbox::worker::{FromWorker, Pool, ToWorker, Worker};
+use crate::sandbox::{Binding, ErrorKind, Finished, Job, Level, Limits, Reply, ScriptError};
+use crate::suggest::did_you_mean;
+use crate::transpile;
+use validate::Validators;
+
+/// How long past its time limit a worker may take to report before it is killed.
+const KILL_GRACE: Duration = Duration::from_millis(500);
+
+/// Settings that hold for every execution of an executor.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    pub limits: Limits,
+    /// Calls in flight at once, per upstream server.
+    pub max_concurrent_calls: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            limits: Limits::default(),
+            max_concurrent_calls: 8,
+        }
+    }
+}
+
+pub struct Executor {
+    api: Api,
+    bindings: Vec<Binding>,
+    peers: HashMap<String, Peer<RoleClient>>,
+    permits: HashMap<String, Semaphore>,
+    validators: Validators,
+    pool: Pool,
+}
+
+/// What happened in one execution: the result or the error, the logs, the calls.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub outcome: Option<Result<Value, Failure>>,
+    pub logs: Vec<LogLine>,
+    pub calls: Vec<CallRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    pub kind: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LogLine {
+    pub level: Level,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CallRecord {
+    pub server: String,
+    pub tool: String,
+    pub ms: u64,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        matches!(self.outcome, Some(Ok(_)))
+    }
+
+    /// `{"ok": true, "result", "logs", "calls"}` or `{"ok": false, "error", "logs", "calls"}`.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        match &self.outcome {
+            Some(Ok(result)) => {
+                out.insert("ok".into(), json!(true));
+                out.insert("result".into(), result.clone());
+            }
+            Some(Err(failure)) => {
+                out.insert("ok".into(), json!(false));
+                out.insert("error".into(), json!(failure));
+            }
+            None => {
+                out.insert("ok".into(), json!(false));
+                out.insert("error".into(), json!({"kind": "internal", "message": "the execution ended without an outcome"}));
+            }
+        }
+        out.insert("logs".into(), json!(self.logs));
+        out.insert("calls".into(), json!(self.calls));
+        Value::Object(out)
+    }
+
+    fn fail(
+        mut self,
+        kind: &str,
+        message: String,
+        line: Option<u32>,
+        column: Option<u32>,
+    ) -> Report {
+        self.outcome = Some(Err(Failure {
+            kind: kind.to_owned(),
+            message,
+            line,
+            column,
+        }));
+        self
+    }
+}
+
+/// Per-execution bookkeeping shared by its concurrent calls.
+struct CallLedger {
+    sent: AtomicU32,
+    records: Mutex<Vec<CallRecord>>,
+    deadline: tokio::time::Instant,
+    max_calls: u32,
+}
+
+impl Executor {
+    /// An executor over `api`, calling tools through `peers` (by server name).
+    pub fn new(
+        api: Api,
+        peers: HashMap<String, Peer<RoleClient>>,
+        settings: Settings,
+        pool: Pool,
+    ) -> Executor {
+        let permits = api
+            .namespaces()
+            .iter()
+            .map(|ns| {
+                (
+                    ns.server().to_owned(),
+                    Semaphore::new(settings.max_concurrent_calls.max(1)),
+                )
+            })
+            .collect();
+        Executor {
+            bindings: Binding::all(&api),
+            api,
+            peers,
+            permits,
+            validators: Validators::default(),
+            pool,
+        }
+    }
+
+    /// Runs one program under `limits`.
+    pub async fn execute(&self, code: &str, limits: Limits) -> Report {
+        let report = Report::default();
+        let compiled = match transpile::compile(code, &self.api) {
+            Ok(compiled) => compiled,
+            Err(e) => return report.fail(e.kind.as_str(), e.message, Some(e.line), Some(e.column)),
+        };
+        let started = tokio::time::Instant::now();
+        let job = Job {
+            js: compiled.js.clone(),
+            bindings: self.bindings.clone(),
+            limits,
+        };
+        let mut worker = match self.start(job).await {
+            Ok(worker) => worker,
+            Err(error) => {
+                return report.fail(
+                    "internal",
+                    format!("cannot start a sandbox worker: {error}"),
+                    None,
+                    None,
+                );
+            }
+        };
+        let ledger = CallLedger {
+            sent: AtomicU32::new(0),
+            records: Mutex::new(Vec::new()),
+            deadline: started + limits.timeout + KILL_GRACE,
+            max_calls: limits.max_calls,
+        };
+        let mut report = report;
+        let mut log_bytes = 0usize;
+        let mut calls = FuturesUnordered::new();
+        let ended = loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(ledger.deadline) => break Ended::Killed,
+                Some((id, reply)) = calls.next(), if !calls.is_empty() => {
+                    // A failed send means the worker died; the next read says so.
+                    let _ = worker.send(&ToWorker::Reply { id, reply }).await;
+                }
+                message = worker.recv() => match message {
+                    Ok(Some(FromWorker::Call { id, server, tool, args })) => {
+                        let ledger = &ledger;
+                        calls.push(async move { (id, self.call(&server, &tool, args, ledger).await) });
+                    }
+                    Ok(Some(FromWorker::Log { level, message })) => {
+                        log_bytes += message.len();
+                        report.logs.push(LogLine { level, message });
+                    }
+                    Ok(Some(FromWorker::Done { outcome })) => break Ended::Done(outcome),
+                    Ok(None) => break Ended::Crashed("it exited".into()),
+                    Err(error) => break Ended::Crashed(error.to_string()),
+                }
+            }
+        };
+        // Calls still running when the program ended are finished (their
+        // side effects happen either way) and recorded, but nobody gets the answer.
+        while let Ok(Some(_)) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
+        drop(calls);
+        report.calls = ledger.records.into_inner().expect("call records");
+
+        match ended {
+            Ended::Done(outcome) => {
+                self.pool.put_back(worker);
+                report.outcome = Some(match outcome {
+                    Ok(finished) => Ok(shape_result(
+                        finished,
+                        limits.max_output_bytes.saturating_sub(log_bytes),
+                        &limits,
+                    )),
+                    Err(error) => Err(failure(error, &compiled)),
+                });
+                report
+            }
+            Ended::Killed => {
+                worker.kill().await;
+                let message = format!(
+                    "the program did not finish within {} ms (the time limit; raise it with --timeout-ms); its worker process was stopped",
+                    limits.timeout.as_millis()
+                );
+                report.fail("timeout", message, None, None)
+            }
+            Ended::Crashed(reason) => {
+                worker.kill().await;
+                report.fail(
+                    "internal",
+                    format!(
+                        "the sandbox worker failed ({reason}); the next execution gets a new one"
+                    ),
+                    None,
+                    None,
+                )
+            }
+        }
+    }
+
+    /// A worker that has accepted `job`; a pooled worker that has died meanwhile is replaced.
+    async fn start(&self, job: Job) -> std::io::Result<Worker> {
+        let message = ToWorker::Run { job };
+        let mut worker = self.pool.take()?;
+        if worker.send(&message).await.is_ok() {
+            return Ok(worker);
+        }
+        worker.kill().await;
+        let mut worker = self.pool.spawn()?;
+        worker.send(&message).await?;
+        Ok(worker)
+    }
+
+    /// One call from the program: checked, forwarded, unwrapped, recorded.
+    async fn call(&self, server: &str, tool: &str, args: Value, ledger: &CallLedger) -> Reply {
+        let Some(namespace) = self.api.namespace(server) else {
+            return Reply::Error {
+                message: format!("no server named {server}"),
+            };
+        };
+        let ns = namespace.ident();
+        let Some(function) = namespace.function(tool) else {
+            let hint = did_you_mean(tool, namespace.functions().iter().map(|f| f.ident()))
+                .map(|s| format!("; did you mean {ns}.{s}?"))
+                .unwrap_or_default();
+            return Reply::TypeError {
+                message: format!("{ns}.{tool} is not a function{hint}"),
+            };
+        };
+        let shown = format!("{ns}.{}", function.ident());
+        let args = match args {
+            Value::Object(map) => map,
+            Value::Null => Map::new(),
+            other => {
+                return Reply::TypeError {
+                    message: format!(
+                        "{shown} takes one object of named arguments, not {}",
+                        json_type(&other)
+                    ),
+                };
+            }
+        };
+        if let Err(problem) = self.validators.check(
+            server,
+            function.tool(),
+            function.input_schema(),
+            &Value::Object(args.clone()),
+        ) {
+            return Reply::TypeError {
+                message: format!("{shown}: invalid arguments: {problem}"),
+            };
+        }
+        if ledger.sent.fetch_add(1, Ordering::Relaxed) >= ledger.max_calls {
+            return Reply::Error {
+                message: format!(
+                    "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
+                    ledger.max_calls
+                ),
+            };
+        }
+        let Some(peer) = self.peers.get(server) else {
+            return Reply::Error {
+                message: format!(
+                    "{shown} cannot be called: the {server} tools were loaded from a file, not from a running server"
+                ),
+            };
+        };
+
+        let _permit = match self.permits.get(server) {
+            Some(semaphore) => Some(semaphore.acquire().await),
+            None => None,
+        };
+        let started = Instant::now();
+        let request = CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
+        let outcome = tokio::time::timeout_at(ledger.deadline, peer.call_tool(request)).await;
+        let ms = started.elapsed().as_millis() as u64;
+        let result = match outcome {
+            Err(_) => Err(format!(
+                "{shown} did not answer before the execution's time limit"
+            )),
+            Ok(Err(error)) => Err(format!(
+                "{shown} failed: the {server} server did not answer properly ({error})"
+            )),
+            Ok(Ok(result)) => {
+                let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
+                unwrap::unwrap(&wire).map_err(|message| format!("{shown}: {message}"))
+            }
+        };
+        let record = CallRecord {
+            server: server.to_owned(),
+            tool: function.tool().to_owned(),
+            ms,
+            ok: result.is_ok(),
+            error: result.as_ref().err().cloned(),
+        };
+        ledger.records.lock().expect("call records").push(record);
+        match result {
+            Ok(value) => Reply::Ok { value },
+            Err(message) => Reply::Error { message },
+        }
+    }
+}
+
+enum Ended {
+    Done(Result<Finished, ScriptError>),
+    Killed,
+    Crashed(String),
+}
+
+/// The result as JSON, or a marked preview when it does not fit in `budget` bytes.
+fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Value {
+    let total = finished.truncated_from.unwrap_or(finished.json.len());
+    if finished.truncated_from.is_none() && finished.json.len() <= budget {
+        return serde_json::from_str(&finished.json).unwrap_or(Value::String(finished.json));
+    }
+    let mut end = budget.min(finished.json.len());
+    while !finished.json.is_char_boundary(end) {
+        end -= 1;
+    }
+    Value::String(format!(
+        "{}… [codemode: result truncated: it is {total} bytes and the output limit (result plus logs) is {} bytes]",
+        &finished.json[..end],
+        limits.max_output_bytes
+    ))
+}
+
+fn failure(error: ScriptError, compiled: &transpile::Compiled) -> Failure {
+    let kind = match error.kind {
+        ErrorKind::Runtime => "runtime",
+        ErrorKind::Timeout => "timeout",
+        ErrorKind::Memory => "memory",
+        ErrorKind::Stack => "stack",
+        ErrorKind::Result => "result",
+        ErrorKind::Internal => "internal",
+    };
+    Failure {
+        kind: kind.to_owned(),
+        message: error.message,
+        line: error.js_line.and_then(|line| compiled.ts_line(line)),
+        column: None,
+    }
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

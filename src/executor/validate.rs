@@ -1,0 +1,128 @@
+//! Checking a call's arguments against the tool's `inputSchema` before it is sent.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use jsonschema::Validator;
+use serde_json::Value;
+
+/// Compiled validators, built on first use; `None` for a schema that does
+/// not compile (the call then goes through unchecked: the server still checks).
+#[derive(Default)]
+pub struct Validators {
+    cache: Mutex<HashMap<ToolKey, Option<Arc<Validator>>>>,
+}
+
+/// `(server, tool)`.
+type ToolKey = (String, String);
+
+impl Validators {
+    /// `Err` explains the first mismatch: where in `args`, and what was expected.
+    pub fn check(
+        &self,
+        server: &str,
+        tool: &str,
+        schema: Option<&Value>,
+        args: &Value,
+    ) -> Result<(), String> {
+        let Some(schema) = schema else { return Ok(()) };
+        let validator = {
+            let mut cache = self.cache.lock().expect("validator cache");
+            cache
+                .entry((server.to_owned(), tool.to_owned()))
+                .or_insert_with(|| match jsonschema::validator_for(schema) {
+                    Ok(validator) => Some(Arc::new(validator)),
+                    Err(error) => {
+                        tracing::warn!(server, tool, "the tool's inputSchema does not compile, so arguments are not checked: {error}");
+                        None
+                    }
+                })
+                .clone()
+        };
+        let Some(validator) = validator else {
+            return Ok(());
+        };
+        let mut errors = validator.iter_errors(args);
+        let Some(first) = errors.next() else {
+            return Ok(());
+        };
+        let more = errors.count();
+        let path = js_path(first.instance_path.as_str());
+        let also = if more > 0 {
+            format!(
+                " (and {more} more problem{})",
+                if more == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        Err(format!("{path}: {first}{also}"))
+    }
+}
+
+/// A JSON pointer into the arguments as a JavaScript path: `/items/0/id` → `args.items[0].id`.
+fn js_path(pointer: &str) -> String {
+    let mut path = String::from("args");
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment.parse::<usize>().is_ok() {
+            path.push_str(&format!("[{segment}]"));
+        } else if segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            && !segment.starts_with(|c: char| c.is_ascii_digit())
+        {
+            path.push('.');
+            path.push_str(&segment);
+        } else {
+            path.push_str(&format!("[{}]", Value::String(segment)));
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {
+            "a": {"type": "number"},
+            "items": {"type": "array", "items": {"type": "object", "properties": {"x-id": {"type": "string"}}}},
+            "mode": {"enum": ["fast", "slow"]}
+        }, "required": ["a"], "additionalProperties": false})
+    }
+
+    fn check(args: Value) -> Result<(), String> {
+        Validators::default().check("s", "t", Some(&schema()), &args)
+    }
+
+    #[test]
+    fn valid_arguments_pass() {
+        assert_eq!(check(json!({"a": 1, "mode": "fast"})), Ok(()));
+    }
+
+    #[test]
+    fn messages_name_the_path_and_the_expected_type() {
+        assert_eq!(
+            check(json!({"a": "1"})),
+            Err("args.a: \"1\" is not of type \"number\"".to_owned())
+        );
+        let err = check(json!({"a": 1, "items": [{"x-id": 5}]})).unwrap_err();
+        assert_eq!(err, "args.items[0][\"x-id\"]: 5 is not of type \"string\"");
+        let err = check(json!({})).unwrap_err();
+        assert_eq!(err, "args: \"a\" is a required property");
+        let err = check(json!({"a": "x", "mode": "medium"})).unwrap_err();
+        assert!(err.ends_with("(and 1 more problem)"), "{err}");
+    }
+
+    #[test]
+    fn broken_schemas_do_not_block_calls() {
+        let broken = json!({"type": "object", "properties": {"a": {"type": 12}}});
+        assert_eq!(
+            Validators::default().check("s", "t", Some(&broken), &json!({"a": 1})),
+            Ok(())
+        );
+    }
+}

@@ -1,0 +1,662 @@
+//! One execution in a fresh QuickJS runtime and context.
+//!
+//! Nothing outlives the call: the runtime, its heap and every binding are
+//! created here and dropped on return, so no execution can see another's
+//! globals, prototypes or bindings.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use rquickjs::context::EvalOptions;
+use rquickjs::prelude::Async;
+use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Promise};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
+
+const PRELUDE: &str = include_str!("prelude.js");
+/// The file name the program runs under; stack traces name it.
+const PROGRAM_FILE: &str = "program.js";
+
+/// Runs `job` to completion, sending its tool calls and logs to `events`.
+pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
+    let Job {
+        js,
+        bindings,
+        limits,
+    } = job;
+    let runtime =
+        AsyncRuntime::new().map_err(|e| internal("cannot create a JavaScript runtime", e))?;
+    runtime.set_memory_limit(limits.memory_bytes).await;
+    runtime.set_max_stack_size(limits.stack_bytes).await;
+    let deadline = Instant::now() + limits.timeout;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // QuickJS asks every ~10,000 ticks; a `true` raises an uncatchable error.
+    runtime
+        .set_interrupt_handler(Some(Box::new(move || {
+            let over = Instant::now() >= deadline;
+            if over {
+                flag.store(true, Ordering::Relaxed);
+            }
+            over
+        })))
+        .await;
+    let context = AsyncContext::full(&runtime)
+        .await
+        .map_err(|e| internal("cannot create a JavaScript context", e))?;
+    let host = Host::new(events, limits);
+    let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings, host).await);
+    let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
+        // Pending without running (a promise that never settles): the clock ran out.
+        Err(_) => Err(timeout_error(&limits)),
+        Ok(outcome) => outcome,
+    };
+    match outcome {
+        Err(_) if interrupted.load(Ordering::Relaxed) => Err(timeout_error(&limits)),
+        // Out of memory, QuickJS may fail to allocate the error and throw `null`.
+        Err(error)
+            if error.message == THROWN_NULL && near_memory_limit(&runtime, &limits).await =>
+        {
+            Err(memory_error())
+        }
+        other => other,
+    }
+}
+
+async fn near_memory_limit(runtime: &AsyncRuntime, limits: &Limits) -> bool {
+    let used = runtime.memory_usage().await.malloc_size.max(0) as usize;
+    used >= limits.memory_bytes / 10 * 9
+}
+
+async fn execute<'js>(
+    ctx: Ctx<'js>,
+    js: &str,
+    bindings: &[Binding],
+    host: Host,
+) -> Result<Finished, ScriptError> {
+    let limits = host.limits;
+    let prelude: Function = ctx
+        .eval_with_options(PRELUDE, eval_options("codemode:prelude"))
+        .catch(&ctx)
+        .map_err(|e| internal_caught("the prelude failed to load", e))?;
+    let call_host = host.clone();
+    let call = Function::new(
+        ctx.clone(),
+        Async(move |server: String, tool: String, args: String| call_host.call(server, tool, args)),
+    )
+    .map_err(|e| internal("cannot create the call binding", e))?;
+    let log_host = host.clone();
+    let log = Function::new(ctx.clone(), move |level: String, message: String| {
+        log_host.log(&level, message)
+    })
+    .map_err(|e| internal("cannot create the console binding", e))?;
+    let bindings = serde_json::to_string(bindings).expect("bindings serialize");
+    prelude
+        .call::<_, ()>((call, log, bindings))
+        .catch(&ctx)
+        .map_err(|e| internal_caught("the prelude failed", e))?;
+
+    let promise: Promise = ctx
+        .eval_with_options(js, eval_options(PROGRAM_FILE))
+        .catch(&ctx)
+        .map_err(|e| script_error(&ctx, e))?;
+    let value: rquickjs::Value = promise
+        .into_future()
+        .await
+        .catch(&ctx)
+        .map_err(|e| script_error(&ctx, e))?;
+    // From here on the program is over: late calls are refused.
+    host.finished.set(true);
+
+    let json = match ctx.json_stringify(value).catch(&ctx) {
+        Ok(Some(json)) => json
+            .to_string()
+            .map_err(|e| internal("cannot read the result", e))?,
+        Ok(None) => "null".to_owned(),
+        Err(e) => {
+            let cause = script_error(&ctx, e).message;
+            return Err(ScriptError {
+                kind: ErrorKind::Result,
+                message: format!(
+                    "the returned value cannot be turned into JSON ({cause}); return plain data"
+                ),
+                js_line: None,
+            });
+        }
+    };
+    Ok(cut(json, limits.max_output_bytes))
+}
+
+fn eval_options(filename: &str) -> EvalOptions {
+    let mut options = EvalOptions::default();
+    options.filename = Some(filename.to_owned());
+    options
+}
+
+/// Cuts `json` to at most `max` bytes (on a character boundary).
+fn cut(mut json: String, max: usize) -> Finished {
+    if json.len() <= max {
+        return Finished {
+            json,
+            truncated_from: None,
+        };
+    }
+    let full = json.len();
+    let mut end = max;
+    while !json.is_char_boundary(end) {
+        end -= 1;
+    }
+    json.truncate(end);
+    Finished {
+        json,
+        truncated_from: Some(full),
+    }
+}
+
+/// State the bindings share within one execution.
+#[derive(Clone)]
+struct Host {
+    events: mpsc::UnboundedSender<Event>,
+    limits: Limits,
+    calls: Rc<Cell<u32>>,
+    log_bytes: Rc<Cell<usize>>,
+    finished: Rc<Cell<bool>>,
+}
+
+type LocalFuture = Pin<Box<dyn Future<Output = String>>>;
+
+impl Host {
+    fn new(events: mpsc::UnboundedSender<Event>, limits: Limits) -> Host {
+        Host {
+            events,
+            limits,
+            calls: Rc::new(Cell::new(0)),
+            log_bytes: Rc::new(Cell::new(0)),
+            finished: Rc::new(Cell::new(false)),
+        }
+    }
+
+    /// A tool call; resolves to the JSON of a [`Reply`], which the prelude
+    /// turns into a value or a thrown error.
+    fn call(&self, server: String, tool: String, args: String) -> LocalFuture {
+        let refuse = |message: String| -> LocalFuture {
+            let reply =
+                serde_json::to_string(&Reply::Error { message }).expect("replies serialize");
+            Box::pin(std::future::ready(reply))
+        };
+        if self.finished.get() {
+            return refuse(format!(
+                "{server}/{tool} was called after the program returned, so it was not run; await every call before returning"
+            ));
+        }
+        let count = self.calls.get() + 1;
+        if count > self.limits.max_calls {
+            return refuse(format!(
+                "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
+                self.limits.max_calls
+            ));
+        }
+        self.calls.set(count);
+        let args = serde_json::from_str(&args).unwrap_or(serde_json::Value::Null);
+        let (reply, answer) = oneshot::channel();
+        if self
+            .events
+            .send(Event::Call {
+                server,
+                tool,
+                args,
+                reply,
+            })
+            .is_err()
+        {
+            return refuse("the host stopped accepting calls".into());
+        }
+        Box::pin(async move {
+            let reply = answer.await.unwrap_or(Reply::Error {
+                message: "the call was cancelled".into(),
+            });
+            serde_json::to_string(&reply).expect("replies serialize")
+        })
+    }
+
+    fn log(&self, level: &str, message: String) {
+        let level = match level {
+            "debug" => Level::Debug,
+            "warn" => Level::Warn,
+            "error" => Level::Error,
+            _ => Level::Info,
+        };
+        let used = self.log_bytes.get();
+        let budget = self.limits.max_output_bytes;
+        if used >= budget {
+            return;
+        }
+        let message = if used + message.len() > budget {
+            let mut end = budget - used;
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!(
+                "{}… [codemode: logs cut at the {budget}-byte output limit]",
+                &message[..end]
+            )
+        } else {
+            message
+        };
+        self.log_bytes.set(used + message.len());
+        let _ = self.events.send(Event::Log { level, message });
+    }
+}
+
+fn timeout_error(limits: &Limits) -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Timeout,
+        message: format!(
+            "the program did not finish within {} ms (the time limit; raise it with --timeout-ms)",
+            limits.timeout.as_millis()
+        ),
+        js_line: None,
+    }
+}
+
+fn internal(what: &str, error: rquickjs::Error) -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Internal,
+        message: format!("{what}: {error}"),
+        js_line: None,
+    }
+}
+
+fn internal_caught(what: &str, error: CaughtError<'_>) -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Internal,
+        message: format!("{what}: {error}"),
+        js_line: None,
+    }
+}
+
+/// An uncaught exception (or rejection) as the model should see it.
+fn script_error<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> ScriptError {
+    let (message, stack) = match &error {
+        CaughtError::Exception(exception) => {
+            let name: String = exception.get("name").unwrap_or_else(|_| "Error".into());
+            let message = exception.message().unwrap_or_default();
+            (format!("{name}: {message}"), exception.stack())
+        }
+        CaughtError::Value(value) => {
+            let shown = ctx
+                .json_stringify(value.clone())
+                .ok()
+                .flatten()
+                .and_then(|s| s.to_string().ok())
+                .unwrap_or_else(|| format!("{value:?}"));
+            (format!("uncaught non-Error value: {shown}"), None)
+        }
+        CaughtError::Error(rquickjs::Error::Allocation) => ("out of memory".to_owned(), None),
+        CaughtError::Error(other) => (other.to_string(), None),
+    };
+    let lower = message.to_lowercase();
+    let kind = if lower.contains("out of memory") {
+        ErrorKind::Memory
+    } else if lower.contains("stack overflow") || lower.contains("call stack size") {
+        ErrorKind::Stack
+    } else {
+        ErrorKind::Runtime
+    };
+    if kind == ErrorKind::Memory {
+        return memory_error();
+    }
+    let message = match kind {
+        ErrorKind::Stack => format!("{message} (recursion too deep for the stack limit)"),
+        _ => message,
+    };
+    ScriptError {
+        kind,
+        message,
+        js_line: stack.as_deref().and_then(program_line),
+    }
+}
+
+const THROWN_NULL: &str = "uncaught non-Error value: null";
+
+fn memory_error() -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Memory,
+        message: "the program ran out of memory (the limit is set with --memory-mb)".to_owned(),
+        js_line: None,
+    }
+}
+
+/// The first `program.js:LINE` in a QuickJS stack trace.
+fn program_line(stack: &str) -> Option<u32> {
+    let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
+    let digits: String = rest
+        .strip_prefix(':')?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    /// Runs `js` (already JavaScript) with a host that answers calls with `answer`.
+    fn run_js(
+        js: &str,
+        limits: Limits,
+        answer: fn(&str, &Value) -> Reply,
+    ) -> (Result<Finished, ScriptError>, Vec<(Level, String)>, u32) {
+        let bindings = vec![Binding {
+            ident: "demo".into(),
+            server: "demo".into(),
+            functions: vec![
+                ("get_sum".into(), "get-sum".into()),
+                ("echo".into(), "echo".into()),
+            ],
+        }];
+        let job = Job {
+            js: js.to_owned(),
+            bindings,
+            limits,
+        };
+        // QuickJS needs more stack than a test thread's default.
+        std::thread::Builder::new()
+            .stack_size(16 << 20)
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async move {
+                    let (tx, mut rx) = mpsc::unbounded_channel();
+                    let server = tokio::spawn(async move {
+                        let (mut logs, mut calls) = (Vec::new(), 0);
+                        while let Some(event) = rx.recv().await {
+                            match event {
+                                Event::Call {
+                                    tool, args, reply, ..
+                                } => {
+                                    calls += 1;
+                                    let _ = reply.send(answer(&tool, &args));
+                                }
+                                Event::Log { level, message } => logs.push((level, message)),
+                            }
+                        }
+                        (logs, calls)
+                    });
+                    let outcome = run(job, tx).await;
+                    let (logs, calls) = server.await.unwrap();
+                    (outcome, logs, calls)
+                })
+            })
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    fn sum(tool: &str, args: &Value) -> Reply {
+        match tool {
+            "get-sum" => Reply::Ok {
+                value: json!(args["a"].as_f64().unwrap_or(0.0) + args["b"].as_f64().unwrap_or(0.0)),
+            },
+            "echo" => Reply::Ok {
+                value: args.clone(),
+            },
+            other => Reply::TypeError {
+                message: format!("no tool {other}"),
+            },
+        }
+    }
+
+    fn program(body: &str) -> String {
+        format!("(async () => {{\n{body}\n}})()")
+    }
+
+    fn ok_json(js: &str) -> Value {
+        let (outcome, _, _) = run_js(&program(js), Limits::default(), sum);
+        serde_json::from_str(&outcome.unwrap_or_else(|e| panic!("{e:?}")).json).unwrap()
+    }
+
+    fn error(js: &str, limits: Limits) -> ScriptError {
+        run_js(&program(js), limits, sum)
+            .0
+            .expect_err("the program should fail")
+    }
+
+    #[test]
+    fn returns_the_value_as_json() {
+        assert_eq!(
+            ok_json("return {a: [1, 'x', null]};"),
+            json!({"a": [1, "x", null]})
+        );
+        assert_eq!(ok_json("return undefined;"), Value::Null);
+    }
+
+    #[test]
+    fn bindings_call_the_host_by_identifier_and_by_original_name() {
+        let value = ok_json(
+            "const a = await demo.get_sum({a: 1, b: 2});\n\
+             const b = await demo['get-sum']({a: 3, b: 4});\n\
+             const all = await Promise.all([1, 2, 3].map(n => demo.echo({n})));\n\
+             return [a, b, all.map(x => x.n)];",
+        );
+        assert_eq!(value, json!([3, 7, [1, 2, 3]]));
+    }
+
+    #[test]
+    fn host_errors_are_thrown_with_their_type() {
+        let value = ok_json(
+            "try { await demo.missing({}); } catch (e) { return [e instanceof TypeError, e.message]; }",
+        );
+        assert_eq!(value, json!([true, "no tool missing"]));
+    }
+
+    #[test]
+    fn console_output_is_captured_with_levels() {
+        let (outcome, logs, _) = run_js(
+            &program(
+                "console.log('a', 1, {b: 2}); console.warn(new Error('w')); console.error('e'); console.debug('d'); return 1;",
+            ),
+            Limits::default(),
+            sum,
+        );
+        outcome.unwrap();
+        assert_eq!(
+            logs,
+            vec![
+                (Level::Info, "a 1 {\"b\":2}".to_owned()),
+                (Level::Warn, "Error: w".to_owned()),
+                (Level::Error, "e".to_owned()),
+                (Level::Debug, "d".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn uncaught_errors_carry_the_line() {
+        let err = error(
+            "const x = 1;\nthrow new RangeError('bad ' + x);",
+            Limits::default(),
+        );
+        assert_eq!(err.kind, ErrorKind::Runtime);
+        assert_eq!(err.message, "RangeError: bad 1");
+        assert_eq!(err.js_line, Some(3), "line 1 is the wrapper");
+    }
+
+    #[test]
+    fn errors_from_calls_point_at_the_calling_line() {
+        let err = error("const a = 1;\n\nawait demo.missing({});", Limits::default());
+        assert_eq!(err.message, "TypeError: no tool missing");
+        assert_eq!(err.js_line, Some(4));
+    }
+
+    #[test]
+    fn thrown_non_errors_are_reported() {
+        let err = error("throw {code: 7};", Limits::default());
+        assert_eq!(err.message, "uncaught non-Error value: {\"code\":7}");
+        let err = error("throw 'plain';", Limits::default());
+        assert_eq!(err.message, "uncaught non-Error value: \"plain\"");
+    }
+
+    #[test]
+    fn infinite_loops_stop_at_the_deadline() {
+        let limits = Limits {
+            timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let started = Instant::now();
+        let err = error("while (true) {}", limits);
+        assert_eq!(err.kind, ErrorKind::Timeout, "{err:?}");
+        assert!(started.elapsed() < Duration::from_secs(5));
+        let err = error(
+            "try { while (true) {} } catch (e) { return 'caught'; }",
+            limits,
+        );
+        assert_eq!(
+            err.kind,
+            ErrorKind::Timeout,
+            "the interrupt cannot be caught: {err:?}"
+        );
+    }
+
+    #[test]
+    fn never_settling_promises_time_out() {
+        let limits = Limits {
+            timeout: Duration::from_millis(200),
+            ..Limits::default()
+        };
+        let err = error("await new Promise(() => {});", limits);
+        assert_eq!(err.kind, ErrorKind::Timeout);
+    }
+
+    #[test]
+    fn memory_and_stack_limits() {
+        let limits = Limits {
+            memory_bytes: 16 << 20,
+            ..Limits::default()
+        };
+        let err = error(
+            "const a = []; while (true) a.push('x'.repeat(1000) + a.length);",
+            limits,
+        );
+        assert_eq!(err.kind, ErrorKind::Memory, "{err:?}");
+        // The runtime stays usable after running out: the error is reported, not a crash.
+        let err = error(
+            "const a = []; for (;;) a.push(new Array(10000).fill(a.length));",
+            limits,
+        );
+        assert_eq!(err.kind, ErrorKind::Memory, "{err:?}");
+        let err = error(
+            "const f = (n) => f(n + 1) + 1; return f(0);",
+            Limits::default(),
+        );
+        assert_eq!(err.kind, ErrorKind::Stack, "{err:?}");
+    }
+
+    #[test]
+    fn call_limit_is_enforced() {
+        let limits = Limits {
+            max_calls: 3,
+            ..Limits::default()
+        };
+        let (outcome, _, calls) = run_js(
+            &program("for (let i = 0; i < 5; i++) await demo.echo({i});"),
+            limits,
+            sum,
+        );
+        let err = outcome.unwrap_err();
+        assert!(
+            err.message
+                .contains("tool-call limit reached: at most 3 calls"),
+            "{err:?}"
+        );
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn calls_after_return_are_not_made() {
+        let (outcome, _, calls) = run_js(
+            &program(
+                "Promise.resolve().then(async () => { await null; await null; demo.echo({late: true}); }); return 'done';",
+            ),
+            Limits::default(),
+            sum,
+        );
+        assert_eq!(outcome.unwrap().json, "\"done\"");
+        assert_eq!(calls, 0);
+    }
+
+    #[test]
+    fn results_and_logs_are_cut_at_the_output_limit() {
+        let limits = Limits {
+            max_output_bytes: 1000,
+            ..Limits::default()
+        };
+        let (outcome, logs, _) = run_js(
+            &program("console.log('y'.repeat(5000)); return 'x'.repeat(5000);"),
+            limits,
+            sum,
+        );
+        let finished = outcome.unwrap();
+        assert_eq!(finished.json.len(), 1000);
+        assert_eq!(finished.truncated_from, Some(5002));
+        assert!(
+            logs[0]
+                .1
+                .ends_with("[codemode: logs cut at the 1000-byte output limit]"),
+            "{logs:?}"
+        );
+    }
+
+    #[test]
+    fn unserializable_results_are_reported() {
+        let err = error("const a = {}; a.self = a; return a;", Limits::default());
+        assert_eq!(err.kind, ErrorKind::Result, "{err:?}");
+        let err = error("return 10n;", Limits::default());
+        assert_eq!(err.kind, ErrorKind::Result, "{err:?}");
+    }
+
+    #[test]
+    fn the_sandbox_has_no_host_access() {
+        let value = ok_json(
+            "return [typeof require, typeof process, typeof fetch, typeof Deno, typeof setTimeout, \
+             typeof __codemode_call, typeof globalThis.call, typeof XMLHttpRequest, typeof std, typeof os];",
+        );
+        assert!(
+            value.as_array().unwrap().iter().all(|t| t == "undefined"),
+            "{value}"
+        );
+        let err = error("await import('fs');", Limits::default());
+        assert_eq!(err.kind, ErrorKind::Runtime, "{err:?}");
+    }
+
+    #[test]
+    fn bindings_cannot_be_replaced() {
+        let value = ok_json(
+            "try { demo = 1; } catch (e) { }\n\
+             try { demo.echo = () => 'hijacked'; } catch (e) { }\n\
+             return await demo.echo({ok: true});",
+        );
+        assert_eq!(value, json!({"ok": true}));
+    }
+
+    #[test]
+    fn stack_lines_are_found() {
+        assert_eq!(
+            program_line("    at f (program.js:12:5)\n    at <anonymous> (program.js:20)"),
+            Some(12)
+        );
+        assert_eq!(program_line("    at <eval> (codemode:prelude:3)"), None);
+    }
+}

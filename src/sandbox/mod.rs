@@ -1,0 +1,162 @@
+//! Running model-written JavaScript in QuickJS, isolated and bounded.
+//!
+//! `engine` runs one program in a fresh runtime and context (the only place
+//! that knows QuickJS); `worker` puts engines in child processes, so the host
+//! can kill a runaway execution outright and stay unharmed.
+
+mod engine;
+pub mod worker;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use engine::run;
+
+/// Bounds on one execution. Every field is enforced inside the engine; the
+/// wall-clock limit is enforced again from outside by the worker pool.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    #[serde(with = "millis")]
+    pub timeout: Duration,
+    pub memory_bytes: usize,
+    pub stack_bytes: usize,
+    pub max_calls: u32,
+    /// Result plus logs, in bytes.
+    pub max_output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(30),
+            memory_bytes: 64 << 20,
+            stack_bytes: 1 << 20,
+            max_calls: 1000,
+            max_output_bytes: 256 << 10,
+        }
+    }
+}
+
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+/// One server's namespace as the script sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The global object's name.
+    pub ident: String,
+    pub server: String,
+    /// `(function identifier, original tool name)`.
+    pub functions: Vec<(String, String)>,
+}
+
+impl Binding {
+    /// The bindings for every namespace of an API.
+    pub fn all(api: &codemode_typegen::Api) -> Vec<Binding> {
+        api.namespaces()
+            .iter()
+            .map(|ns| Binding {
+                ident: ns.ident().to_owned(),
+                server: ns.server().to_owned(),
+                functions: ns
+                    .functions()
+                    .iter()
+                    .map(|f| (f.ident().to_owned(), f.tool().to_owned()))
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+/// A program to run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Job {
+    pub js: String,
+    pub bindings: Vec<Binding>,
+    pub limits: Limits,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// What a program asks of its host while it runs.
+#[derive(Debug)]
+pub enum Event {
+    Call {
+        server: String,
+        tool: String,
+        args: Value,
+        reply: tokio::sync::oneshot::Sender<Reply>,
+    },
+    Log {
+        level: Level,
+        message: String,
+    },
+}
+
+/// The host's answer to a call: a value, or an error the script sees thrown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Reply {
+    Ok {
+        value: Value,
+    },
+    /// Thrown as `TypeError` (bad arguments, no such function).
+    TypeError {
+        message: String,
+    },
+    /// Thrown as `Error` (the tool failed, the server is gone, a limit).
+    Error {
+        message: String,
+    },
+}
+
+/// How a program ended, other than by returning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// Uncaught exception or rejected promise.
+    Runtime,
+    Timeout,
+    Memory,
+    Stack,
+    /// The returned value cannot be turned into JSON.
+    Result,
+    /// The engine itself failed (not the program's fault).
+    Internal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScriptError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// 1-based line in the generated JavaScript, when known.
+    pub js_line: Option<u32>,
+}
+
+/// The program's result as JSON text, possibly cut to the output limit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finished {
+    pub json: String,
+    /// The full size in bytes when `json` was cut.
+    pub truncated_from: Option<usize>,
+}

@@ -1,0 +1,49 @@
+// Runs once in each fresh context, before the program. Receives the host
+// functions as arguments, so they never become globals the program can reach.
+(function (call, log, bindings) {
+  "use strict";
+  const show = (value) => {
+    if (typeof value === "string") return value;
+    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    try {
+      const json = JSON.stringify(value);
+      return json === undefined ? String(value) : json;
+    } catch {
+      return String(value);
+    }
+  };
+  const console = {};
+  for (const level of ["log", "info", "warn", "error", "debug"]) {
+    const as = level === "log" ? "info" : level;
+    console[level] = (...args) => log(as, args.map(show).join(" "));
+  }
+  Object.defineProperty(globalThis, "console", { value: Object.freeze(console), writable: true, configurable: true });
+
+  // The stack is taken when the program calls, so an error thrown after the
+  // `await` still points at the program's line.
+  const invoke = async (server, tool, args, site) => {
+    const reply = JSON.parse(await call(server, tool, args === undefined ? "{}" : JSON.stringify(args)));
+    if (reply.status === "ok") return reply.value;
+    const error = reply.status === "type_error" ? new TypeError(reply.message) : new Error(reply.message);
+    error.stack = site;
+    throw error;
+  };
+  for (const { ident, server, functions } of JSON.parse(bindings)) {
+    const target = Object.create(null);
+    for (const [fn, tool] of functions) {
+      const f = (args) => invoke(server, tool, args, new Error().stack);
+      Object.defineProperty(f, "name", { value: `${ident}.${fn}` });
+      target[fn] = f;
+      target[tool] = f;
+    }
+    Object.freeze(target);
+    // Unknown names still go to the host, which answers with a "did you mean".
+    const namespace = new Proxy(target, {
+      get(t, key) {
+        if (typeof key !== "string" || key in t || key === "then" || key === "toJSON") return t[key];
+        return (args) => invoke(server, key, args, new Error().stack);
+      },
+    });
+    Object.defineProperty(globalThis, ident, { value: namespace, writable: false, configurable: false });
+  }
+})

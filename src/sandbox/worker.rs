@@ -1,0 +1,250 @@
+//! Sandbox worker processes: the hard backstop behind the engine's limits.
+//!
+//! QuickJS checks its interrupt handler only every ~10,000 ticks, so a loop of
+//! slow built-ins (`for (;;) s.indexOf("y")` on a 10 MB string) can run far
+//! past its deadline inside the engine. Executions therefore run in a child
+//! process (`codemode sandbox-worker`) that the host kills when the deadline
+//! passes: the CPU and memory are returned at once, and the next execution
+//! gets a new process. A worker that finished normally is reused; each
+//! execution still gets a fresh runtime and context inside it.
+//!
+//! The protocol is one JSON message per line: [`ToWorker`] on the worker's
+//! stdin, [`FromWorker`] on its stdout. The worker's stderr goes to our log.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Event, Finished, Job, Level, Reply, ScriptError};
+
+/// The hidden subcommand that runs a worker.
+pub const SUBCOMMAND: &str = "sandbox-worker";
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToWorker {
+    Run { job: Job },
+    Reply { id: u64, reply: Reply },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromWorker {
+    Call {
+        id: u64,
+        server: String,
+        tool: String,
+        args: Value,
+    },
+    Log {
+        level: Level,
+        message: String,
+    },
+    Done {
+        outcome: Result<Finished, ScriptError>,
+    },
+}
+
+/// The worker process's main loop: run jobs until stdin closes.
+pub fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("sandbox worker: cannot start: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(serve());
+    std::process::ExitCode::SUCCESS
+}
+
+async fn serve() {
+    let (out, mut outgoing) = mpsc::unbounded_channel::<FromWorker>();
+    tokio::spawn(async move {
+        let mut stdout = tokio::io::stdout();
+        while let Some(message) = outgoing.recv().await {
+            let mut line = serde_json::to_vec(&message).expect("worker messages serialize");
+            line.push(b'\n');
+            if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
+                break;
+            }
+        }
+    });
+
+    let pending: Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>> = Arc::default();
+    let (jobs_in, mut jobs) = mpsc::unbounded_channel::<Job>();
+    let replies = pending.clone();
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            match serde_json::from_str::<ToWorker>(&line) {
+                Ok(ToWorker::Run { job }) => {
+                    if jobs_in.send(job).is_err() {
+                        break;
+                    }
+                }
+                Ok(ToWorker::Reply { id, reply }) => {
+                    if let Some(waiting) = replies.lock().expect("pending calls").remove(&id) {
+                        let _ = waiting.send(reply);
+                    }
+                }
+                Err(error) => eprintln!("sandbox worker: ignoring a malformed message: {error}"),
+            }
+        }
+    });
+
+    while let Some(job) = jobs.recv().await {
+        let (events, mut incoming) = mpsc::unbounded_channel::<Event>();
+        let forward_out = out.clone();
+        let forward_pending = pending.clone();
+        let forward = tokio::spawn(async move {
+            let mut next_id = 0;
+            while let Some(event) = incoming.recv().await {
+                let message = match event {
+                    Event::Call {
+                        server,
+                        tool,
+                        args,
+                        reply,
+                    } => {
+                        next_id += 1;
+                        forward_pending
+                            .lock()
+                            .expect("pending calls")
+                            .insert(next_id, reply);
+                        FromWorker::Call {
+                            id: next_id,
+                            server,
+                            tool,
+                            args,
+                        }
+                    }
+                    Event::Log { level, message } => FromWorker::Log { level, message },
+                };
+                let _ = forward_out.send(message);
+            }
+        });
+        let outcome = super::run(job, events).await;
+        // Every log is sent before the outcome.
+        let _ = forward.await;
+        pending.lock().expect("pending calls").clear();
+        let _ = out.send(FromWorker::Done { outcome });
+    }
+}
+
+/// A running worker, seen from the host.
+pub struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Worker {
+    /// Starts `exe sandbox-worker` with an empty environment.
+    pub fn spawn(exe: &Path) -> std::io::Result<Worker> {
+        let mut command = Command::new(exe);
+        command
+            .arg(SUBCOMMAND)
+            .env_clear()
+            .current_dir("/")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(filter) = std::env::var_os("CODEMODE_LOG") {
+            command.env("CODEMODE_LOG", filter);
+        }
+        let mut child = command.spawn()?;
+        let (Some(stdin), Some(stdout), Some(stderr)) =
+            (child.stdin.take(), child.stdout.take(), child.stderr.take())
+        else {
+            unreachable!("all three streams were requested as pipes");
+        };
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::warn!(target: "codemode::sandbox", "worker: {line}");
+            }
+        });
+        Ok(Worker {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout).lines(),
+        })
+    }
+
+    pub async fn send(&mut self, message: &ToWorker) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(message).expect("worker messages serialize");
+        line.push(b'\n');
+        self.stdin.write_all(&line).await?;
+        self.stdin.flush().await
+    }
+
+    /// The next message; `None` when the worker has exited.
+    pub async fn recv(&mut self) -> std::io::Result<Option<FromWorker>> {
+        match self.stdout.next_line().await? {
+            None => Ok(None),
+            Some(line) => serde_json::from_str(&line)
+                .map(Some)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        }
+    }
+
+    /// Ends the process now, whatever it is doing.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Idle workers ready for the next execution.
+pub struct Pool {
+    exe: PathBuf,
+    idle: Mutex<Vec<Worker>>,
+}
+
+impl Pool {
+    /// Workers run `exe` (normally this very binary).
+    pub fn new(exe: PathBuf) -> Pool {
+        Pool {
+            exe,
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// An idle worker, or a new one.
+    pub fn take(&self) -> std::io::Result<Worker> {
+        let reused = self.idle.lock().expect("worker pool").pop();
+        match reused {
+            Some(worker) => Ok(worker),
+            None => self.spawn(),
+        }
+    }
+
+    /// A new worker, bypassing the idle ones.
+    pub fn spawn(&self) -> std::io::Result<Worker> {
+        Worker::spawn(&self.exe)
+    }
+
+    /// Returns a worker that finished its execution normally.
+    pub fn put_back(&self, worker: Worker) {
+        self.idle.lock().expect("worker pool").push(worker);
+    }
+
+    /// Starts a worker ahead of need, so the first execution does not wait for it.
+    pub fn warm_up(&self) {
+        match self.spawn() {
+            Ok(worker) => self.put_back(worker),
+            Err(error) => tracing::warn!("cannot start a sandbox worker ahead of time: {error}"),
+        }
+    }
+}
