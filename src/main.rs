@@ -1,25 +1,12 @@
-//! `codemode`: Code Mode for MCP.
-//!
-//! The binary is CLI and glue; JSON Schema → TypeScript lives in the
-//! `codemode-typegen` crate.
-
-mod cli;
-mod commands;
-mod config;
-mod demo;
-mod executor;
-mod json_file;
-mod sandbox;
-mod suggest;
-mod transpile;
-mod upstream;
+//! `codemode`: Code Mode for MCP. The binary is CLI and glue over the library.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command};
+use codemode::cli::{Cli, Command};
+use codemode::{commands, demo, sandbox};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -4,5 +4,8 @@
 mod common;
 
 mod cli;
+mod concurrency;
 mod everything;
+mod hostile;
+mod run;
 mod tsc;

@@ -42,6 +42,12 @@ impl DemoServer {
     }
 }
 
+impl Default for DemoServer {
+    fn default() -> Self {
+        DemoServer::new()
+    }
+}
+
 impl ServerHandler for DemoServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())

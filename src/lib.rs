@@ -1,0 +1,18 @@
+//! codemode: Code Mode for MCP.
+//!
+//! The library behind the `codemode` binary: connections to upstream MCP
+//! servers (`upstream`), TypeScript compilation (`transpile`), the QuickJS
+//! sandbox and its worker processes (`sandbox`), and executions that tie them
+//! together (`executor`). JSON Schema → TypeScript lives in the
+//! `codemode-typegen` crate.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod demo;
+pub mod executor;
+pub mod json_file;
+pub mod sandbox;
+pub mod suggest;
+pub mod transpile;
+pub mod upstream;

@@ -1,0 +1,310 @@
+//! `codemode run` against the demo and real third-party servers.
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+/// Runs a program given on stdin; returns the report and whether the exit code was 0.
+fn run(program: &str, extra: &[&str]) -> (Value, bool) {
+    let mut child = Command::new(codemode_path())
+        .arg("run")
+        .arg("-")
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), program.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\n{}",
+            stdout(&output),
+            stderr(&output)
+        )
+    });
+    (report, output.status.success())
+}
+
+fn result(program: &str, extra: &[&str]) -> Value {
+    let (report, ok) = run(program, extra);
+    assert!(ok && report["ok"] == true, "{report:#}");
+    report["result"].clone()
+}
+
+#[test]
+fn everything_tools_return_their_results() {
+    let server = npm_bin("mcp-server-everything");
+    let program = r#"
+        const sum = await everything.get_sum({ a: 2, b: 40 });
+        const echo = await everything["echo"]({ message: "héllo" });
+        const weather = await everything.get_structured_content({ location: "Chicago" });
+        return { sum, echo, weatherKeys: Object.keys(weather).sort(), tempIsNumber: typeof weather.temperature === "number" };
+    "#;
+    let value = result(program, &["--", &server, "stdio"]);
+    assert_eq!(
+        value,
+        json!({
+            "sum": "The sum of 2 and 40 is 42.",
+            "echo": "Echo: héllo",
+            "weatherKeys": ["conditions", "humidity", "temperature"],
+            "tempIsNumber": true
+        })
+    );
+}
+
+#[test]
+fn everything_is_error_results_are_thrown_and_recorded() {
+    let server = npm_bin("mcp-server-everything");
+    let port = free_port();
+    // The server fetches the URL it is given; nothing listens there, so the tool fails.
+    let program = format!(
+        "try {{ await everything.gzip_file_as_resource({{ name: 'x.gz', data: 'http://127.0.0.1:{port}/none' }}); return 'no error'; }}\n\
+         catch (e) {{ return [e instanceof Error, e.message]; }}"
+    );
+    let (report, ok) = run(&program, &["--", &server, "stdio"]);
+    assert!(ok, "{report:#}");
+    assert_eq!(
+        report["result"],
+        json!([true, "everything.gzip_file_as_resource: fetch failed"])
+    );
+    assert_eq!(
+        report["calls"],
+        json!([{
+            "server": "everything", "tool": "gzip-file-as-resource", "ms": report["calls"][0]["ms"], "ok": false,
+            "error": "everything.gzip_file_as_resource: fetch failed"
+        }])
+    );
+}
+
+#[test]
+fn memory_server_builds_and_queries_a_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("memory.json");
+    let text = json!({"mcpServers": {"memory": {
+        "command": npm_bin("mcp-server-memory"),
+        "env": {"MEMORY_FILE_PATH": dir.path().join("graph.jsonl").to_str().unwrap()}
+    }}});
+    std::fs::write(&config, text.to_string()).unwrap();
+    let program = std::fs::read_to_string(repo().join("examples/memory-graph.ts")).unwrap();
+    let (report, ok) = run(&program, &["--config", config.to_str().unwrap()]);
+    assert!(ok, "{report:#}");
+    assert_eq!(
+        report["result"],
+        json!({
+            "engineers": ["Ada", "Grace"],
+            "likesRust": ["Ada"],
+            "fans": {"Rust": 1, "TypeScript": 2}
+        })
+    );
+    let tools: Vec<&str> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "create_entities",
+            "create_relations",
+            "search_nodes",
+            "open_nodes"
+        ]
+    );
+    // The graph really was written by the server.
+    let saved = std::fs::read_to_string(dir.path().join("graph.jsonl")).unwrap();
+    assert_eq!(
+        saved.lines().count(),
+        5 + 4,
+        "5 entities and 4 relations:\n{saved}"
+    );
+}
+
+#[test]
+fn demo_examples_run_and_agree_with_direct_queries() {
+    let triage = std::fs::read_to_string(repo().join("examples/triage.ts")).unwrap();
+    let value = result(&triage, &[]);
+    // The same question asked one issue at a time.
+    let check = result(
+        "const all = await demo.list_issues({ status: 'open', limit: 50 });\n\
+         const hot = all.issues.filter(i => i.priority === 'urgent' || i.priority === 'high');\n\
+         return { hot: hot.length, unassigned: hot.filter(i => i.assignee === null).map(i => i.id).sort() };",
+        &[],
+    );
+    assert_eq!(value["hot"], check["hot"]);
+    let mut unassigned: Vec<String> = serde_json::from_value(value["unassigned"].clone()).unwrap();
+    unassigned.sort();
+    assert_eq!(json!(unassigned), check["unassigned"]);
+    assert!(value["hot"].as_u64().unwrap() > 0);
+
+    let workload = std::fs::read_to_string(repo().join("examples/workload.ts")).unwrap();
+    let (report, ok) = run(&workload, &[]);
+    assert!(ok, "{report:#}");
+    let assigned = report["result"]["assigned"].as_array().unwrap();
+    let assigns = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["tool"] == "assign_issue")
+        .count();
+    assert_eq!(assigns, assigned.len());
+}
+
+#[test]
+fn the_arrow_function_form_is_called() {
+    assert_eq!(
+        result(
+            "async () => {\n  const p = await demo.list_projects();\n  return p.projects.length;\n}",
+            &[]
+        ),
+        json!(3)
+    );
+}
+
+#[test]
+fn failures_exit_1_with_kind_and_typescript_line() {
+    let (report, ok) = run(
+        "type T = { a: number };\nconst t: T = { a: 1 };\n\nthrow new Error(`bad ${t.a}`);",
+        &[],
+    );
+    assert!(!ok);
+    assert_eq!(report["ok"], false);
+    assert_eq!(
+        report["error"],
+        json!({"kind": "runtime", "message": "Error: bad 1", "line": 4})
+    );
+
+    let (report, ok) = run("const a = ;", &[]);
+    assert!(!ok);
+    assert_eq!(report["error"]["kind"], "syntax");
+    assert_eq!(
+        (
+            report["error"]["line"].as_u64(),
+            report["error"]["column"].as_u64()
+        ),
+        (Some(1), Some(11))
+    );
+
+    let (report, _) = run("const x = 1;\nawait demo.get_isue({ id: 'CORE-1' });", &[]);
+    assert_eq!(
+        report["error"],
+        json!({
+            "kind": "unknown_function",
+            "message": "demo.get_isue is not a function of the demo API; did you mean demo.get_issue?",
+            "line": 2, "column": 12
+        })
+    );
+    assert_eq!(report["calls"], json!([]), "nothing ran");
+}
+
+#[test]
+fn invalid_arguments_throw_a_type_error_naming_path_and_type() {
+    let value = result(
+        "try { await demo.create_issue({ project: 'CORE', title: 'Flaky test', estimate: { points: '3' } }); }\n\
+         catch (e) { return [e.name, e.message]; }",
+        &[],
+    );
+    assert_eq!(
+        value,
+        json!([
+            "TypeError",
+            "demo.create_issue: invalid arguments: args.estimate.points: \"3\" is not of type \"integer\" (and 1 more problem)"
+        ])
+    );
+}
+
+#[test]
+fn unknown_functions_at_runtime_suggest_a_name() {
+    let value = result(
+        "const name = 'list_issue';\ntry { await demo[name]({}); } catch (e) { return [e.name, e.message]; }",
+        &[],
+    );
+    assert_eq!(
+        value,
+        json!([
+            "TypeError",
+            "demo.list_issue is not a function; did you mean demo.list_issues?"
+        ])
+    );
+}
+
+#[test]
+fn logs_and_calls_are_reported() {
+    let (report, ok) = run(
+        "console.log('hi', {a: 1});\nconsole.error('oops');\nawait demo.list_projects();\nreturn null;",
+        &[],
+    );
+    assert!(ok);
+    assert_eq!(report["result"], Value::Null);
+    assert_eq!(
+        report["logs"],
+        json!([{"level": "info", "message": "hi {\"a\":1}"}, {"level": "error", "message": "oops"}])
+    );
+    assert_eq!(report["calls"][0]["tool"], "list_projects");
+    assert_eq!(report["calls"][0]["ok"], true);
+}
+
+#[test]
+fn limits_come_from_flags_and_config() {
+    let (report, _) = run(
+        "for (let i = 0; i < 5; i++) await demo.list_projects();",
+        &["--max-calls", "2"],
+    );
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tool-call limit reached: at most 2 calls"),
+        "{report:#}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.json");
+    let text = json!({"mcpServers": {"demo": {"command": codemode_path(), "args": ["demo-server"]}}, "codemode": {"maxCalls": 1}});
+    std::fs::write(&config, text.to_string()).unwrap();
+    let (report, _) = run(
+        "await demo.list_projects(); await demo.list_projects();",
+        &["--config", config.to_str().unwrap()],
+    );
+    assert!(
+        report["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 1 calls"),
+        "{report:#}"
+    );
+    // Flags win over the config.
+    let (report, ok) = run(
+        "await demo.list_projects(); await demo.list_projects();",
+        &["--config", config.to_str().unwrap(), "--max-calls", "5"],
+    );
+    assert!(ok, "{report:#}");
+}
+
+#[test]
+fn tools_from_files_cannot_be_called() {
+    let time = fixture("catalogs/time.json");
+    let (report, _) = run(
+        "return await time.get_current_time({ timezone: 'UTC' });",
+        &["--tools-file", time.to_str().unwrap()],
+    );
+    assert_eq!(
+        report["error"]["message"],
+        "Error: time.get_current_time cannot be called: the time tools were loaded from a file, not from a running server"
+    );
+}
+
+#[test]
+fn unreadable_program_is_an_error() {
+    let output = codemode(&["run", "/nonexistent/program.ts"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("error: cannot read the program /nonexistent/program.ts"),
+        "{}",
+        stderr(&output)
+    );
+}
