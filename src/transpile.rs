@@ -399,19 +399,20 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
         let code =
             "type T = { a: number };\n\nconst x: T = { a: 1 };\nthrow new Error('boom ' + x.a);";
         let compiled = compile(code, &api()).unwrap();
-        let js_line = compiled
-            .js
-            .lines()
-            .position(|l| l.contains("throw"))
-            .unwrap() as u32
-            + 1;
-        assert_eq!(compiled.ts_line(js_line), Some(4), "{}", compiled.js);
-        let js_line = compiled
-            .js
-            .lines()
-            .position(|l| l.contains("const x"))
-            .unwrap() as u32
-            + 1;
-        assert_eq!(compiled.ts_line(js_line), Some(3));
+        let js_line = |needle: &str| {
+            compiled
+                .js
+                .lines()
+                .position(|l| l.contains(needle))
+                .unwrap() as u32
+                + 1
+        };
+        assert_eq!(
+            compiled.ts_line(js_line("throw")),
+            Some(4),
+            "{}",
+            compiled.js
+        );
+        assert_eq!(compiled.ts_line(js_line("const x")), Some(3));
     }
 }

@@ -308,3 +308,45 @@ fn unreadable_program_is_an_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn typescript_constructs_run_with_their_javascript_meaning() {
+    let program = r#"
+interface Issue { id: string; points?: number }
+type Ids = readonly string[];
+enum Level { Low = 1, Mid, High }
+const enum Flag { On = "on" }
+function total<T extends Issue>(items: T[]): number {
+  return items.reduce((sum, i) => sum + (i.points ?? 0), 0);
+}
+class Counter {
+  private n = 0;
+  constructor(public readonly name: string) {}
+  add(by = 1): this { this.n += by; return this; }
+  get value(): number { return this.n; }
+}
+const ids: Ids = ["a", "b"] as const;
+const first = ids[0]!;
+const cfg = { a: 1, b: { c: [10, 20] } } satisfies Record<string, unknown>;
+const { a, b: { c: [, second] } } = cfg;
+const maybe: Issue | undefined = undefined;
+const tagged = `${first}-${Level.High}-${Flag.On}`;
+const asyncDouble = async (x: number): Promise<number> => x * 2;
+const issues: Issue[] = [{ id: "x", points: 3 }, { id: "y" }];
+return {
+  total: total(issues),
+  counter: new Counter("c").add().add(2).value,
+  first, a, second, tagged,
+  optional: maybe?.points ?? "none",
+  doubled: await asyncDouble(21),
+  levels: [Level.Low, Level.Mid, Level[3]],
+};
+"#;
+    assert_eq!(
+        result(program, &[]),
+        json!({
+            "total": 3, "counter": 3, "first": "a", "a": 1, "second": 20, "tagged": "a-3-on",
+            "optional": "none", "doubled": 42, "levels": [1, 2, "High"]
+        })
+    );
+}
