@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::ranges;
+
 /// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
 ///
 /// codemode connects to MCP servers (stdio child processes or streamable HTTP),
@@ -74,19 +76,22 @@ pub struct RunArgs {
 #[command(next_help_heading = "Limits")]
 pub struct LimitArgs {
     /// Wall-clock limit per execution, in milliseconds [default: 30000].
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(ranges::TIMEOUT_MS))]
     pub timeout_ms: Option<u64>,
     /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
-    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(4..=65536))]
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(ranges::MEMORY_MB))]
     pub memory_mb: Option<u64>,
+    /// Stack limit for the program (how deep it may recurse), in KiB [default: 1024].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::STACK_KB))]
+    pub stack_kb: Option<u64>,
     /// Tool calls allowed per execution [default: 1000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_calls: Option<u32>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CALLS))]
+    pub max_calls: Option<u64>,
     /// Size limit of result plus logs, in KiB; larger output is cut with a marker [default: 256].
-    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(1..=1048576))]
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::MAX_OUTPUT_KB))]
     pub max_output_kb: Option<u64>,
     /// Tool calls in flight at once per server, e.g. under Promise.all [default: 8].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CONCURRENT_CALLS))]
     pub max_concurrent_calls: Option<u64>,
 }
 

@@ -88,10 +88,14 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
                 .memory_mb
                 .or(file.memory_mb)
                 .map_or(limits.memory_bytes, |mb| (mb as usize) << 20),
+            stack_bytes: flags
+                .stack_kb
+                .or(file.stack_kb)
+                .map_or(limits.stack_bytes, |kb| (kb as usize) << 10),
             max_calls: flags
                 .max_calls
                 .or(file.max_calls)
-                .unwrap_or(limits.max_calls),
+                .map_or(limits.max_calls, |n| n as u32),
             max_output_bytes: flags
                 .max_output_kb
                 .or(file.max_output_kb)

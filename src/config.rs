@@ -63,6 +63,13 @@ pub enum ConfigError {
         path.display()
     )]
     NoServers { path: PathBuf },
+    #[error("{}: \"codemode\".{key} is {value}; it must be between {} and {}", path.display(), range.start(), range.end())]
+    Setting {
+        path: PathBuf,
+        key: &'static str,
+        value: u64,
+        range: std::ops::RangeInclusive<u64>,
+    },
     #[error("invalid --header `{0}`: expected `Name: value`")]
     Header(String),
     #[error(
@@ -167,9 +174,47 @@ struct ConfigFile {
 pub struct Settings {
     pub timeout_ms: Option<u64>,
     pub memory_mb: Option<u64>,
-    pub max_calls: Option<u32>,
+    pub stack_kb: Option<u64>,
+    pub max_calls: Option<u64>,
     pub max_output_kb: Option<u64>,
     pub max_concurrent_calls: Option<u64>,
+}
+
+/// Allowed values of each limit, for flags and config files alike.
+pub mod ranges {
+    use std::ops::RangeInclusive;
+
+    pub const TIMEOUT_MS: RangeInclusive<u64> = 1..=86_400_000;
+    pub const MEMORY_MB: RangeInclusive<u64> = 4..=65_536;
+    /// Bounded well under the sandbox engine thread's own stack.
+    pub const STACK_KB: RangeInclusive<u64> = 64..=8_192;
+    pub const MAX_CALLS: RangeInclusive<u64> = 1..=10_000_000;
+    pub const MAX_OUTPUT_KB: RangeInclusive<u64> = 1..=1_048_576;
+    pub const MAX_CONCURRENT_CALLS: RangeInclusive<u64> = 1..=1_024;
+}
+
+impl Settings {
+    /// The first setting outside its range, as `(key, value, range)`.
+    fn out_of_range(&self) -> Option<(&'static str, u64, std::ops::RangeInclusive<u64>)> {
+        [
+            ("timeoutMs", self.timeout_ms, ranges::TIMEOUT_MS),
+            ("memoryMb", self.memory_mb, ranges::MEMORY_MB),
+            ("stackKb", self.stack_kb, ranges::STACK_KB),
+            ("maxCalls", self.max_calls, ranges::MAX_CALLS),
+            ("maxOutputKb", self.max_output_kb, ranges::MAX_OUTPUT_KB),
+            (
+                "maxConcurrentCalls",
+                self.max_concurrent_calls,
+                ranges::MAX_CONCURRENT_CALLS,
+            ),
+        ]
+        .into_iter()
+        .find_map(|(key, value, range)| {
+            value
+                .filter(|v| !range.contains(v))
+                .map(|v| (key, v, range))
+        })
+    }
 }
 
 /// The servers a command should use, and the settings that came with them.
@@ -283,6 +328,14 @@ fn parse(
             },
         };
         specs.push(ServerSpec { name, transport });
+    }
+    if let Some((key, value, range)) = file.codemode.out_of_range() {
+        return Err(ConfigError::Setting {
+            path: path.to_owned(),
+            key,
+            value,
+            range,
+        });
     }
     Ok((specs, file.codemode))
 }
@@ -621,6 +674,27 @@ mod tests {
                 "/home/me/.codemode-memory.json".to_owned()
             )]
         );
+    }
+
+    #[test]
+    fn limits_out_of_range_are_refused() {
+        let err = parse(
+            r#"{"mcpServers": {}, "codemode": {"stackKb": 100000}}"#,
+            Path::new("c.json"),
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "c.json: \"codemode\".stackKb is 100000; it must be between 64 and 8192"
+        );
+        let err = parse(
+            r#"{"mcpServers": {}, "codemode": {"maxCalls": 0}}"#,
+            Path::new("c.json"),
+            &env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("maxCalls is 0"), "{err}");
     }
 
     #[test]

@@ -350,3 +350,14 @@ return {
         })
     );
 }
+
+#[test]
+fn the_stack_limit_is_configurable() {
+    let program = "let depth = 0;\nconst f = (n: number): number => { depth = n; return f(n + 1) + 1; };\ntry { f(0); } catch (e) { return depth; }";
+    let shallow = result(program, &["--stack-kb", "64"]).as_u64().unwrap();
+    let deep = result(program, &["--stack-kb", "4096"]).as_u64().unwrap();
+    assert!(
+        shallow > 0 && deep > shallow * 10,
+        "64 KiB: {shallow} frames, 4 MiB: {deep} frames"
+    );
+}

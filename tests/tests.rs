@@ -9,3 +9,4 @@ mod everything;
 mod hostile;
 mod run;
 mod tsc;
+mod worker;

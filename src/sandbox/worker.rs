@@ -52,25 +52,41 @@ pub enum FromWorker {
     },
 }
 
+/// Stack of the thread that runs programs. QuickJS checks the program's own
+/// stack limit (at most 8 MiB) only at JavaScript function entry, and native
+/// frames (large in unoptimized builds) come on top, so the thread gets a
+/// wide margin.
+const ENGINE_THREAD_STACK: usize = 64 << 20;
+
 /// The worker process's main loop: run jobs until stdin closes.
 pub fn main() -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
+    let engine = std::thread::Builder::new()
+        .name("engine".into())
+        .stack_size(ENGINE_THREAD_STACK)
+        .spawn(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(serve());
+            Ok::<(), std::io::Error>(())
+        })
+        .and_then(|thread| {
+            thread
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("the engine thread panicked")))
+        });
+    match engine {
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("sandbox worker: cannot start: {error}");
-            return std::process::ExitCode::FAILURE;
+            eprintln!("sandbox worker: {error}");
+            std::process::ExitCode::FAILURE
         }
-    };
-    runtime.block_on(serve());
-    std::process::ExitCode::SUCCESS
+    }
 }
 
 async fn serve() {
     let (out, mut outgoing) = mpsc::unbounded_channel::<FromWorker>();
-    tokio::spawn(async move {
+    let writer = tokio::spawn(async move {
         let mut stdout = tokio::io::stdout();
         while let Some(message) = outgoing.recv().await {
             let mut line = serde_json::to_vec(&message).expect("worker messages serialize");
@@ -140,6 +156,9 @@ async fn serve() {
         pending.lock().expect("pending calls").clear();
         let _ = out.send(FromWorker::Done { outcome });
     }
+    // Stdin closed: let the writer flush what is queued before the process ends.
+    drop(out);
+    let _ = writer.await;
 }
 
 /// A running worker, seen from the host.
