@@ -100,7 +100,6 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
                 .max_output_kb
                 .or(file.max_output_kb)
                 .map_or(limits.max_output_bytes, |kb| (kb as usize) << 10),
-            ..limits
         },
         max_concurrent_calls: flags
             .max_concurrent_calls
