@@ -361,3 +361,23 @@ fn the_stack_limit_is_configurable() {
         "64 KiB: {shallow} frames, 4 MiB: {deep} frames"
     );
 }
+
+#[test]
+fn a_server_that_is_gone_gives_an_error_naming_server_and_tool() {
+    // The server sees only the five messages of start-up (initialize, initialized,
+    // three pages of tools/list); then its input closes and it exits.
+    let server = format!("stdbuf -oL head -n 5 | {} demo-server", codemode_path());
+    let (report, ok) = run(
+        "try { await gone.list_projects(); return 'answered'; } catch (e) { return [e.name, e.message]; }",
+        &["--name", "gone", "--", "sh", "-c", &server],
+    );
+    assert!(ok, "{report:#}");
+    assert_eq!(
+        report["result"],
+        json!([
+            "Error",
+            "gone.list_projects failed: the gone server did not answer (Transport closed)"
+        ])
+    );
+    assert_eq!(report["calls"][0]["ok"], false);
+}

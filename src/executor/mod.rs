@@ -348,7 +348,7 @@ impl Executor {
                 "{shown} did not answer before the execution's time limit"
             )),
             Ok(Err(error)) => Err(format!(
-                "{shown} failed: the {server} server did not answer properly ({error})"
+                "{shown} failed: the {server} server did not answer ({error})"
             )),
             Ok(Ok(result)) => {
                 let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
