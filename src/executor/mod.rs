@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 
+use crate::sandbox;
 use crate::sandbox::worker::{FromWorker, Pool, ToWorker, Worker};
 use crate::sandbox::{Binding, ErrorKind, Finished, Job, Level, Limits, Reply, ScriptError};
 use crate::suggest::did_you_mean;
@@ -173,7 +174,7 @@ impl Executor {
 
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
-        let report = Report::default();
+        let mut report = Report::default();
         let compiled = match transpile::compile(code, &self.api) {
             Ok(compiled) => compiled,
             Err(e) => return report.fail(e.kind.as_str(), e.message, Some(e.line), Some(e.column)),
@@ -201,7 +202,6 @@ impl Executor {
             deadline: started + limits.timeout + KILL_GRACE,
             max_calls: limits.max_calls,
         };
-        let mut report = report;
         let mut log_bytes = 0usize;
         let mut calls = FuturesUnordered::new();
         let ended = loop {
@@ -248,8 +248,8 @@ impl Executor {
             Ended::Killed => {
                 worker.kill().await;
                 let message = format!(
-                    "the program did not finish within {} ms (the time limit; raise it with --timeout-ms); its worker process was stopped",
-                    limits.timeout.as_millis()
+                    "{}; its worker process was stopped",
+                    sandbox::timeout_message(limits.timeout)
                 );
                 report.fail("timeout", message, None, None)
             }

@@ -257,10 +257,7 @@ impl Host {
 fn timeout_error(limits: &Limits) -> ScriptError {
     ScriptError {
         kind: ErrorKind::Timeout,
-        message: format!(
-            "the program did not finish within {} ms (the time limit; raise it with --timeout-ms)",
-            limits.timeout.as_millis()
-        ),
+        message: super::timeout_message(limits.timeout),
         js_line: None,
     }
 }

@@ -53,6 +53,14 @@ mod millis {
     }
 }
 
+/// What the model is told when a program runs out of time.
+pub fn timeout_message(timeout: Duration) -> String {
+    format!(
+        "the program did not finish within {} ms (the time limit; raise it with --timeout-ms)",
+        timeout.as_millis()
+    )
+}
+
 /// One server's namespace as the script sees it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Binding {
