@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::ranges;
+use crate::server::disclosure::Disclosure;
 
 /// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
 ///
@@ -50,6 +51,12 @@ pub enum Command {
     ///
     /// Example: codemode run examples/triage.ts
     Run(RunArgs),
+    /// Serve Code Mode over MCP: one `execute` tool over all the servers' tools.
+    ///
+    /// Point any MCP client at it instead of at the servers themselves, e.g. in
+    /// Claude Desktop: "command": "codemode", "args": ["serve", "--config", "/path/mcp.json"].
+    /// Serves stdio unless --http is given.
+    Serve(ServeArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///
     /// Useful for trying codemode, for tests, and as an example upstream:
@@ -58,6 +65,27 @@ pub enum Command {
     /// Internal: a sandbox worker process, started by codemode itself.
     #[command(name = "sandbox-worker", hide = true)]
     SandboxWorker,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// How much of the API the `execute` description carries: `auto` is `full`
+    /// under 4,000 tokens and `search` above.
+    #[arg(long, value_enum, default_value_t = Disclosure::Auto)]
+    pub disclosure: Disclosure,
+    /// Serve streamable HTTP at this address (endpoint /mcp) instead of stdio, e.g. 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<std::net::SocketAddr>,
+    /// Allow --http to listen on an address other than loopback.
+    #[arg(long, requires = "http")]
+    pub allow_remote: bool,
+    /// Require `Authorization: Bearer <token>` over HTTP; the token is read from this environment variable.
+    #[arg(long, value_name = "ENV_VAR", requires = "http")]
+    pub auth_token: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,11 +8,17 @@ use serde_json::{Value, json};
 
 use std::time::Duration;
 
-use crate::cli::{LimitArgs, RunArgs, ServerArgs, ToolsArgs, TypesArgs};
+use std::sync::Arc;
+
+use rmcp::ServiceExt;
+
+use crate::cli::{LimitArgs, RunArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
 use crate::config;
 use crate::executor::{Executor, Settings};
 use crate::sandbox::Limits;
 use crate::sandbox::worker::Pool;
+use crate::server::http::{self, HttpOptions};
+use crate::server::{CodeModeServer, Snapshot};
 use crate::upstream::{self, Upstreams};
 
 /// Connects to the selected servers, warning about each one that fails;
@@ -62,6 +68,78 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     upstreams.shutdown().await;
     println!("{}", serde_json::to_string_pretty(&report.to_json())?);
     Ok(report.ok())
+}
+
+/// `codemode serve`: until the client leaves (stdin closes), or SIGINT/SIGTERM.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
+    let token = match &args.auth_token {
+        None => None,
+        Some(var) => Some(std::env::var(var).with_context(|| {
+            format!("--auth-token names the environment variable {var}, which is not set; export the token in it")
+        })?),
+    };
+    if let Some(addr) = args.http
+        && !addr.ip().is_loopback()
+    {
+        if !args.allow_remote {
+            bail!(
+                "--http {addr} is reachable from other machines; pass --allow-remote to mean it (and --auth-token)"
+            );
+        }
+        eprintln!(
+            "warning: serving on {addr}, reachable from other machines{}",
+            if token.is_none() {
+                ", with no --auth-token: anyone who can connect can run code against your tools"
+            } else {
+                ""
+            }
+        );
+    }
+    let exe = std::env::current_exe()
+        .context("cannot find the codemode executable to start sandbox workers")?;
+    let pool = Pool::new(exe);
+    pool.warm_up();
+    let (upstreams, file_settings) = open(&args.servers).await?;
+    let settings = settings(&args.limits, &file_settings);
+    let api = Api::new(upstreams.tool_lists());
+    let mode = args.disclosure.resolve(&api);
+    tracing::info!(?mode, "serving");
+    let executor = Executor::new(api.clone(), upstreams.peers(), settings, pool);
+    let server = CodeModeServer::new(
+        Arc::new(Snapshot::new(api, mode, executor)),
+        settings.limits,
+    );
+    match args.http {
+        None => {
+            let service = server
+                .serve((tokio::io::stdin(), tokio::io::stdout()))
+                .await?;
+            tokio::select! {
+                _ = service.waiting() => {}
+                () = shutdown_signal() => {}
+            }
+        }
+        Some(addr) => {
+            let options = HttpOptions {
+                addr,
+                remote: args.allow_remote,
+                token,
+            };
+            http::serve(server, options, shutdown_signal()).await?;
+        }
+    }
+    upstreams.shutdown().await;
+    Ok(true)
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        Some(()) = async { match terminate.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+    }
 }
 
 fn read_program(file: &str) -> anyhow::Result<String> {

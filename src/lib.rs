@@ -13,6 +13,8 @@ pub mod demo;
 pub mod executor;
 pub mod json_file;
 pub mod sandbox;
+pub mod server;
 pub mod suggest;
+pub mod tokens;
 pub mod transpile;
 pub mod upstream;

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             Command::Types(args) => commands::types(args).await.map(|()| true),
             Command::Tools(args) => commands::tools(args).await.map(|()| true),
             Command::Run(args) => commands::run(args).await,
+            Command::Serve(args) => commands::serve(args).await,
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
             Command::SandboxWorker => unreachable!("handled before the runtime starts"),
         }

@@ -165,10 +165,22 @@ impl Namespace {
 
     /// This namespace's `declare namespace` block.
     pub fn render(&self, style: Style) -> String {
+        self.render_functions(self.functions.iter(), style)
+    }
+
+    /// A `declare namespace` block with only the functions for which `keep`
+    /// is true (and the type aliases they use).
+    pub fn render_only(&self, keep: impl Fn(&Function) -> bool, style: Style) -> String {
+        self.render_functions(self.functions.iter().filter(|f| keep(f)), style)
+    }
+
+    fn render_functions<'a>(
+        &self,
+        functions: impl Iterator<Item = &'a Function>,
+        style: Style,
+    ) -> String {
         let mut aliases = Aliases::default();
-        let bodies: Vec<String> = self
-            .functions
-            .iter()
+        let bodies: Vec<String> = functions
             .map(|function| function.render(style, &mut aliases))
             .collect();
         let printer = Printer {

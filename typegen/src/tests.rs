@@ -456,3 +456,26 @@ fn output_is_deterministic() {
     // Properties keep the server's order, not alphabetical order.
     assert!(first.find("z?: string").unwrap() < first.find("a?: number").unwrap());
 }
+
+#[test]
+fn a_subset_declares_only_the_aliases_it_uses() {
+    let point = json!({"type": "object", "properties": {"x": {"type": "number"}}});
+    let uses_point = json!({"name": "move", "inputSchema": {
+        "type": "object",
+        "properties": {"from": {"$ref": "#/$defs/P"}, "to": {"$ref": "#/$defs/P"}},
+        "$defs": {"P": point}
+    }});
+    let plain = json!({"name": "stop", "description": "Stop."});
+    let api = Api::new(vec![("s".into(), vec![uses_point, plain])]);
+    let ns = &api.namespaces()[0];
+    let only_stop = ns.render_only(|f| f.tool() == "stop", Style::Full);
+    assert_eq!(
+        only_stop,
+        "declare namespace s {\n  /** Stop. */\n  function stop(args?: Record<string, unknown>): Promise<unknown>;\n}\n"
+    );
+    let only_move = ns.render_only(|f| f.ident() == "move", Style::Full);
+    assert!(
+        only_move.contains("type P = { x?: number };") && !only_move.contains("stop"),
+        "{only_move}"
+    );
+}

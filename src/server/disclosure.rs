@@ -1,0 +1,174 @@
+//! What `codemode serve` puts in the model's prompt: its own tool definitions
+//! (with the API in `execute`'s description, or only an index of it).
+//!
+//! `codemode savings` measures exactly these definitions, so there is one
+//! implementation of them.
+
+use clap::ValueEnum;
+use codemode_typegen::{Api, Style};
+use serde_json::{Value, json};
+
+use crate::tokens;
+
+/// How much of the API `execute`'s description carries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Disclosure {
+    /// `full` while the full declarations are under 4,000 tokens, `search` above.
+    #[default]
+    Auto,
+    /// Every declaration with all its documentation.
+    Full,
+    /// Every declaration, with each tool's first sentence and no property prose.
+    Compact,
+    /// Only namespaces and function names; `search_api` and `get_api` give the declarations.
+    Search,
+}
+
+/// A disclosure mode once `auto` is decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    Compact,
+    Search,
+}
+
+/// Above this many tokens of full declarations, `auto` switches to `search`.
+pub const AUTO_FULL_MAX_TOKENS: usize = 4000;
+
+impl Disclosure {
+    pub fn resolve(self, api: &Api) -> Mode {
+        match self {
+            Disclosure::Full => Mode::Full,
+            Disclosure::Compact => Mode::Compact,
+            Disclosure::Search => Mode::Search,
+            Disclosure::Auto if tokens::count(&api.render(Style::Full)) < AUTO_FULL_MAX_TOKENS => {
+                Mode::Full
+            }
+            Disclosure::Auto => Mode::Search,
+        }
+    }
+}
+
+const INSTRUCTIONS: &str = "Run a TypeScript program that calls the functions below; only what it returns comes back to you. \
+Write the body of an async function: `await` each call (Promise.all runs calls in parallel), `return` a JSON value, \
+`console.log` for notes. A failed call throws an Error you can catch.";
+
+/// `execute`'s description.
+pub fn execute_description(api: &Api, mode: Mode) -> String {
+    match mode {
+        Mode::Full => format!("{INSTRUCTIONS}\n\n{}", api.render(Style::Full)),
+        Mode::Compact => format!("{INSTRUCTIONS}\n\n{}", api.render(Style::Compact)),
+        Mode::Search => {
+            let index: Vec<String> = api
+                .namespaces()
+                .iter()
+                .map(|ns| {
+                    let names: Vec<&str> = ns.functions().iter().map(|f| f.ident()).collect();
+                    format!("{}: {}", ns.ident(), names.join(", "))
+                })
+                .collect();
+            format!(
+                "{INSTRUCTIONS} Get a function's signature with search_api or get_api before calling it.\n\n{}",
+                index.join("\n")
+            )
+        }
+    }
+}
+
+/// codemode's tools as `tools/list` shows them, in a stable order.
+pub fn tool_definitions(api: &Api, mode: Mode) -> Vec<Value> {
+    let mut tools = vec![json!({
+        "name": "execute",
+        "description": execute_description(api, mode),
+        "inputSchema": {
+            "type": "object",
+            "properties": {
+                "code": {"type": "string", "description": "TypeScript: the body of an async function"},
+                "timeout_ms": {"type": "integer", "minimum": 1, "description": "Time limit; at most the server's"}
+            },
+            "required": ["code"]
+        }
+    })];
+    if mode == Mode::Search {
+        tools.push(json!({
+            "name": "search_api",
+            "description": "Find functions for a task: returns the TypeScript declarations of the best matches.",
+            "inputSchema": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string", "description": "Words describing the task"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 20, "default": 5}
+                },
+                "required": ["query"]
+            },
+            "annotations": {"readOnlyHint": true, "openWorldHint": false}
+        }));
+        tools.push(json!({
+            "name": "get_api",
+            "description": "TypeScript declarations of the named functions (`ns.fn`) or whole namespaces (`ns`).",
+            "inputSchema": {
+                "type": "object",
+                "properties": {"names": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+                "required": ["names"]
+            },
+            "annotations": {"readOnlyHint": true, "openWorldHint": false}
+        }));
+    }
+    tools
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(tools: usize) -> Api {
+        let tools = (0..tools)
+            .map(|i| json!({"name": format!("tool_{i}"), "description": "Does a thing with a fairly long description that costs tokens.".repeat(3),
+                "inputSchema": {"type": "object", "properties": {"value": {"type": "string", "description": "The value to use."}}}}))
+            .collect();
+        Api::new(vec![("srv".into(), tools)])
+    }
+
+    #[test]
+    fn auto_is_full_for_small_apis_and_search_for_large_ones() {
+        assert_eq!(Disclosure::Auto.resolve(&api(3)), Mode::Full);
+        assert_eq!(Disclosure::Auto.resolve(&api(200)), Mode::Search);
+        assert_eq!(Disclosure::Compact.resolve(&api(200)), Mode::Compact);
+    }
+
+    #[test]
+    fn search_mode_lists_names_only_and_adds_the_lookup_tools() {
+        let tools = tool_definitions(&api(3), Mode::Search);
+        let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["execute", "search_api", "get_api"]);
+        let description = tools[0]["description"].as_str().unwrap();
+        assert!(
+            description.ends_with("\n\nsrv: tool_0, tool_1, tool_2"),
+            "{description}"
+        );
+        assert!(!description.contains("fairly long description"));
+    }
+
+    #[test]
+    fn full_and_compact_carry_the_declarations() {
+        let full = execute_description(&api(2), Mode::Full);
+        assert!(
+            full.contains("declare namespace srv {") && full.contains("/** The value to use. */"),
+            "{full}"
+        );
+        let compact = execute_description(&api(2), Mode::Compact);
+        assert!(
+            compact.contains("function tool_1(args?: { value?: string }): Promise<unknown>;"),
+            "{compact}"
+        );
+        assert_eq!(tool_definitions(&api(2), Mode::Full).len(), 1);
+    }
+
+    #[test]
+    fn definitions_are_deterministic() {
+        assert_eq!(
+            tool_definitions(&api(5), Mode::Full),
+            tool_definitions(&api(5), Mode::Full)
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! `codemode serve`: an MCP server whose tools are `execute` (and, in search
+//! disclosure, `search_api` and `get_api`) over all the upstream servers.
+
+pub mod disclosure;
+pub mod http;
+mod search;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use codemode_typegen::{Api, Style};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::executor::{Executor, Report};
+use crate::sandbox::Limits;
+use crate::suggest::did_you_mean;
+use disclosure::{Mode, tool_definitions};
+use search::Index;
+
+/// Everything one API generation needs; replaced as a whole when upstream tools change.
+pub struct Snapshot {
+    api: Api,
+    mode: Mode,
+    tools: Vec<Tool>,
+    index: Index,
+    executor: Executor,
+}
+
+impl Snapshot {
+    pub fn new(api: Api, mode: Mode, executor: Executor) -> Snapshot {
+        let tools = tool_definitions(&api, mode)
+            .into_iter()
+            .map(|t| {
+                serde_json::from_value(t).expect("codemode's tool definitions are valid MCP tools")
+            })
+            .collect();
+        Snapshot {
+            index: Index::new(&api),
+            api,
+            mode,
+            tools,
+            executor,
+        }
+    }
+}
+
+/// The MCP server handler; cheap to clone (one per HTTP session).
+#[derive(Clone)]
+pub struct CodeModeServer {
+    snapshot: Arc<Snapshot>,
+    limits: Limits,
+}
+
+impl CodeModeServer {
+    pub fn new(snapshot: Arc<Snapshot>, limits: Limits) -> CodeModeServer {
+        CodeModeServer { snapshot, limits }
+    }
+
+    async fn execute(&self, args: Map<String, Value>) -> Result<CallToolResult, ErrorData> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Args {
+            code: String,
+            timeout_ms: Option<u64>,
+        }
+        let args: Args = parse("execute", args)?;
+        let mut limits = self.limits;
+        if let Some(ms) = args.timeout_ms {
+            // The operator's limit is a ceiling the model cannot raise.
+            limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
+        }
+        let report = self.snapshot.executor.execute(&args.code, limits).await;
+        Ok(report_result(&report))
+    }
+
+    fn search_api(&self, args: Map<String, Value>) -> Result<CallToolResult, ErrorData> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Args {
+            query: String,
+            limit: Option<usize>,
+        }
+        let args: Args = parse("search_api", args)?;
+        let hits = self
+            .snapshot
+            .index
+            .search(&args.query, args.limit.unwrap_or(5).clamp(1, 20));
+        if hits.is_empty() {
+            return Ok(text_result(
+                format!(
+                    "No function matches \"{}\". Try other words, or get_api with a namespace name.",
+                    args.query
+                ),
+                false,
+            ));
+        }
+        let api = &self.snapshot.api;
+        let ranked: Vec<String> = hits
+            .iter()
+            .map(|&(n, f)| {
+                format!(
+                    "{}.{}",
+                    api.namespaces()[n].ident(),
+                    api.namespaces()[n].functions()[f].ident()
+                )
+            })
+            .collect();
+        let declarations = render_selected(api, |n, f| hits.contains(&(n, f)));
+        Ok(text_result(
+            format!("Best matches: {}\n\n{declarations}", ranked.join(", ")),
+            false,
+        ))
+    }
+
+    fn get_api(&self, args: Map<String, Value>) -> Result<CallToolResult, ErrorData> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Args {
+            names: Vec<String>,
+        }
+        let args: Args = parse("get_api", args)?;
+        let api = &self.snapshot.api;
+        let mut wanted: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut unknown = Vec::new();
+        for name in &args.names {
+            let (ns_name, fn_name) = match name.split_once('.') {
+                Some((ns, f)) => (ns, Some(f)),
+                None => (name.as_str(), None),
+            };
+            let Some(n) = api
+                .namespaces()
+                .iter()
+                .position(|ns| ns.ident() == ns_name || ns.server() == ns_name)
+            else {
+                let hint = did_you_mean(ns_name, api.namespaces().iter().map(|ns| ns.ident()))
+                    .map(|s| format!(" (did you mean {s}?)"))
+                    .unwrap_or_default();
+                unknown.push(format!("{name}: no namespace {ns_name}{hint}"));
+                continue;
+            };
+            let namespace = &api.namespaces()[n];
+            match fn_name {
+                None => wanted.push((n, None)),
+                Some(f) => match namespace
+                    .functions()
+                    .iter()
+                    .position(|x| x.ident() == f || x.tool() == f)
+                {
+                    Some(index) => wanted.push((n, Some(index))),
+                    None => {
+                        let hint = did_you_mean(f, namespace.functions().iter().map(|x| x.ident()))
+                            .map(|s| format!(" (did you mean {}.{s}?)", namespace.ident()))
+                            .unwrap_or_default();
+                        unknown.push(format!(
+                            "{name}: no function {f} in {}{hint}",
+                            namespace.ident()
+                        ));
+                    }
+                },
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(text_result(unknown.join("\n"), true));
+        }
+        let mut text = render_selected(api, |n, f| {
+            wanted
+                .iter()
+                .any(|&(wn, wf)| wn == n && wf.is_none_or(|wf| wf == f))
+        });
+        if !unknown.is_empty() {
+            text.push_str(&format!("\nNot found:\n{}", unknown.join("\n")));
+        }
+        Ok(text_result(text, false))
+    }
+}
+
+/// Full declarations of the functions `keep(namespace index, function index)` selects.
+fn render_selected(api: &Api, keep: impl Fn(usize, usize) -> bool) -> String {
+    api.namespaces()
+        .iter()
+        .enumerate()
+        .filter_map(|(n, ns)| {
+            let chosen: Vec<&str> = ns
+                .functions()
+                .iter()
+                .enumerate()
+                .filter(|&(f, _)| keep(n, f))
+                .map(|(_, x)| x.ident())
+                .collect();
+            (!chosen.is_empty())
+                .then(|| ns.render_only(|function| chosen.contains(&function.ident()), Style::Full))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(
+    tool: &str,
+    args: Map<String, Value>,
+) -> Result<T, ErrorData> {
+    serde_json::from_value(Value::Object(args))
+        .map_err(|e| ErrorData::invalid_params(format!("invalid arguments for {tool}: {e}"), None))
+}
+
+fn text_result(text: String, is_error: bool) -> CallToolResult {
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.is_error = Some(is_error);
+    result
+}
+
+/// The report as the model reads it: the result (or the error with its
+/// line) and the logs as text, everything as `structuredContent`.
+pub fn report_result(report: &Report) -> CallToolResult {
+    let structured = report.to_json();
+    let mut text = match &report.outcome {
+        Some(Ok(value)) => serde_json::to_string(value).unwrap_or_default(),
+        Some(Err(failure)) => {
+            let at = match (failure.line, failure.column) {
+                (Some(line), Some(column)) => format!(" at line {line}, column {column}"),
+                (Some(line), None) => format!(" at line {line}"),
+                _ => String::new(),
+            };
+            format!("{} error{at}: {}", failure.kind, failure.message)
+        }
+        None => "the execution ended without an outcome".to_owned(),
+    };
+    if !report.logs.is_empty() {
+        text.push_str("\n\nlogs:");
+        for line in &report.logs {
+            text.push_str(&format!(
+                "\n[{}] {}",
+                json!(line.level).as_str().unwrap_or("info"),
+                line.message
+            ));
+        }
+    }
+    let mut result = text_result(text, !report.ok());
+    result.structured_content = Some(structured);
+    result
+}
+
+impl ServerHandler for CodeModeServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
+            .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Call `execute` with a TypeScript program that uses the API in its description; only the program's result comes back.",
+            )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.snapshot.tools.clone()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let args = request.arguments.unwrap_or_default();
+        let search = self.snapshot.mode == Mode::Search;
+        let result = match &*request.name {
+            "execute" => self.execute(args).await?,
+            "search_api" if search => self.search_api(args)?,
+            "get_api" if search => self.get_api(args)?,
+            other => {
+                let names: Vec<String> = self
+                    .snapshot
+                    .tools
+                    .iter()
+                    .map(|t| t.name.to_string())
+                    .collect();
+                return Err(ErrorData::invalid_params(
+                    format!("no tool {other}; this server has {}", names.join(", ")),
+                    None,
+                ));
+            }
+        };
+        Ok(CallToolResponse::Complete(result))
+    }
+}
