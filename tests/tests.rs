@@ -8,5 +8,6 @@ mod concurrency;
 mod everything;
 mod hostile;
 mod run;
+mod serve;
 mod tsc;
 mod worker;

@@ -8,36 +8,83 @@ use serde_json::Value;
 
 const K1: f64 = 1.2;
 const B: f64 = 0.75;
-/// Words in a function's name say the most about it.
-const NAME_WEIGHT: f64 = 3.0;
+/// Words in a function's name say the most about it, so the name is its own
+/// field (a long description must not drown it) and weighs more.
+const NAME_WEIGHT: f64 = 2.0;
+/// A bonus for the share of the name's words the query covers, so
+/// "list issues" prefers `list_issues` to `list_issue_types`.
+const COVERAGE_WEIGHT: f64 = 3.0;
 const PROPERTY_WEIGHT: f64 = 1.5;
 
 /// One searchable function: `(namespace index, function index)`.
 pub type Hit = (usize, usize);
 
-pub struct Index {
-    docs: Vec<(Hit, HashMap<String, f64>, f64)>,
+/// BM25 statistics of one field across all functions.
+#[derive(Default)]
+struct Field {
+    docs: Vec<HashMap<String, f64>>,
     document_frequency: HashMap<String, usize>,
     average_length: f64,
 }
 
+impl Field {
+    fn push(&mut self, terms: HashMap<String, f64>) {
+        for term in terms.keys() {
+            *self.document_frequency.entry(term.clone()).or_default() += 1;
+        }
+        self.docs.push(terms);
+    }
+
+    fn finish(&mut self) {
+        let total: f64 = self.docs.iter().map(|d| d.values().sum::<f64>()).sum();
+        self.average_length = total / self.docs.len().max(1) as f64;
+    }
+
+    fn score(&self, doc: usize, query: &[String]) -> f64 {
+        let terms = &self.docs[doc];
+        let length: f64 = terms.values().sum();
+        let n = self.docs.len() as f64;
+        query
+            .iter()
+            .filter_map(|q| {
+                let tf = *terms.get(q)?;
+                let df = *self.document_frequency.get(q)? as f64;
+                let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                Some(
+                    idf * tf * (K1 + 1.0)
+                        / (tf + K1 * (1.0 - B + B * length / self.average_length.max(1e-9))),
+                )
+            })
+            .sum()
+    }
+}
+
+pub struct Index {
+    hits: Vec<Hit>,
+    names: Field,
+    texts: Field,
+}
+
 impl Index {
     pub fn new(api: &Api) -> Index {
-        let mut docs = Vec::new();
+        let mut index = Index {
+            hits: Vec::new(),
+            names: Field::default(),
+            texts: Field::default(),
+        };
         for (n, namespace) in api.namespaces().iter().enumerate() {
             for (f, function) in namespace.functions().iter().enumerate() {
-                let mut terms: HashMap<String, f64> = HashMap::new();
-                let mut add = |text: &str, weight: f64| {
-                    for token in tokens(text) {
-                        *terms.entry(token).or_default() += weight;
+                let mut text: HashMap<String, f64> = HashMap::new();
+                let mut add = |words: &str, weight: f64| {
+                    for token in tokens(words) {
+                        *text.entry(token).or_default() += weight;
                     }
                 };
-                add(function.tool(), NAME_WEIGHT);
                 add(namespace.server(), 1.0);
                 let raw = function.raw();
                 for key in ["title", "description"] {
-                    if let Some(text) = raw.get(key).and_then(Value::as_str) {
-                        add(text, 1.0);
+                    if let Some(words) = raw.get(key).and_then(Value::as_str) {
+                        add(words, 1.0);
                     }
                 }
                 if let Some(Value::Object(properties)) =
@@ -45,50 +92,45 @@ impl Index {
                 {
                     for (name, schema) in properties {
                         add(name, PROPERTY_WEIGHT);
-                        if let Some(text) = schema.get("description").and_then(Value::as_str) {
-                            add(text, 0.5);
+                        if let Some(words) = schema.get("description").and_then(Value::as_str) {
+                            add(words, 0.5);
                         }
                     }
                 }
-                let length = terms.values().sum();
-                docs.push(((n, f), terms, length));
+                let mut name: HashMap<String, f64> = HashMap::new();
+                for token in tokens(function.tool()) {
+                    *name.entry(token).or_default() += 1.0;
+                }
+                index.hits.push((n, f));
+                index.names.push(name);
+                index.texts.push(text);
             }
         }
-        let mut document_frequency: HashMap<String, usize> = HashMap::new();
-        for (_, terms, _) in &docs {
-            for term in terms.keys() {
-                *document_frequency.entry(term.clone()).or_default() += 1;
-            }
-        }
-        let average_length = docs.iter().map(|(_, _, l)| l).sum::<f64>() / docs.len().max(1) as f64;
-        Index {
-            docs,
-            document_frequency,
-            average_length,
-        }
+        index.names.finish();
+        index.texts.finish();
+        index
     }
 
     /// The best `limit` functions for `query`, best first; ties keep API order.
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit> {
         let query = tokens(query);
-        let n = self.docs.len() as f64;
-        let mut scored: Vec<(f64, Hit)> = self
-            .docs
-            .iter()
-            .filter_map(|(hit, terms, length)| {
-                let score: f64 = query
-                    .iter()
-                    .filter_map(|q| {
-                        let tf = *terms.get(q)?;
-                        let df = *self.document_frequency.get(q)? as f64;
-                        let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                        Some(
-                            idf * tf * (K1 + 1.0)
-                                / (tf + K1 * (1.0 - B + B * length / self.average_length)),
-                        )
-                    })
-                    .sum();
-                (score > 0.0).then_some((score, *hit))
+        let mut scored: Vec<(f64, Hit)> = (0..self.hits.len())
+            .filter_map(|doc| {
+                let name = &self.names.docs[doc];
+                let covered = name.keys().filter(|t| query.contains(t)).count();
+                let coverage = if name.is_empty() {
+                    0.0
+                } else {
+                    covered as f64 / name.len() as f64
+                };
+                let score = NAME_WEIGHT * self.names.score(doc, &query)
+                    + self.texts.score(doc, &query)
+                    + if covered > 0 {
+                        COVERAGE_WEIGHT * coverage
+                    } else {
+                        0.0
+                    };
+                (score > 0.0).then_some((score, self.hits[doc]))
             })
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -150,6 +192,22 @@ mod tests {
                 json!({"name": "get_file_contents", "description": "Read a file or directory.", "inputSchema": {"properties": {"path": {}, "ref": {}}}}),
             ],
         )])
+    }
+
+    #[test]
+    fn a_name_the_query_covers_beats_a_longer_one() {
+        let api = Api::new(vec![(
+            "gh".into(),
+            vec![
+                json!({"name": "list_issue_types", "description": "List issue types."}),
+                json!({"name": "list_issues", "description": "List issues in a repository, with filters for state, labels, and more.",
+                    "inputSchema": {"properties": {"owner": {}, "repo": {}, "state": {}, "labels": {}, "since": {}, "perPage": {}}}}),
+            ],
+        )]);
+        assert_eq!(
+            Index::new(&api).search("list issues of a repository", 2),
+            vec![(0, 1), (0, 0)]
+        );
     }
 
     #[test]

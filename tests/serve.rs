@@ -1,0 +1,387 @@
+//! `codemode serve` driven by MCP clients written by others: the official
+//! Python SDK and the MCP inspector's CLI, plus rmcp for many clients at once.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn python() -> String {
+    let path = test_deps().join("venv/bin/python");
+    assert!(
+        path.exists(),
+        "{} is missing; run `bash scripts/test.sh`",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// Runs the Python SDK driver against a server: `target` is `["stdio", cmd, args...]` or `["http", url]`.
+fn python_client(target: &[&str], calls: Value) -> Value {
+    let mut child = Command::new(python())
+        .arg(repo().join("tests/python/mcp_client.py"))
+        .args(target)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        json!({"calls": calls}).to_string().as_bytes(),
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "the Python client failed:\n{}",
+        stderr(&output)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&output)))
+}
+
+/// A config with server-everything and server-memory (its graph in `dir`).
+fn everything_and_memory(dir: &tempfile::TempDir) -> PathBuf {
+    let config = dir.path().join("mcp.json");
+    let text = json!({"mcpServers": {
+        "everything": {"command": npm_bin("mcp-server-everything"), "args": ["stdio"]},
+        "memory": {"command": npm_bin("mcp-server-memory"), "env": {"MEMORY_FILE_PATH": dir.path().join("graph.jsonl").to_str().unwrap()}}
+    }});
+    std::fs::write(&config, text.to_string()).unwrap();
+    config
+}
+
+const BOTH_SERVERS: &str = r#"
+const sum = await everything.get_sum({ a: 20, b: 22 });
+await memory.create_entities({ entities: [{ name: "codemode", entityType: "tool", observations: [sum] }] });
+const found = await memory.search_nodes({ query: "codemode" });
+return { sum, entities: found.entities.map((e) => [e.name, e.observations[0]]) };
+"#;
+
+fn assert_both_servers_result(result: &Value) {
+    assert_eq!(result["isError"], false, "{result:#}");
+    let expected = json!({"sum": "The sum of 20 and 22 is 42.", "entities": [["codemode", "The sum of 20 and 22 is 42."]]});
+    assert_eq!(result["structuredContent"]["result"], expected);
+    assert_eq!(
+        serde_json::from_str::<Value>(result["text"].as_str().unwrap()).unwrap(),
+        expected
+    );
+    let tools: Vec<&str> = result["structuredContent"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tool"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["get-sum", "create_entities", "search_nodes"]);
+}
+
+#[test]
+fn python_sdk_over_stdio() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = everything_and_memory(&dir);
+    let out = python_client(
+        &[
+            "stdio",
+            codemode_path(),
+            "serve",
+            "--disclosure",
+            "full",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        json!([
+            {"name": "execute", "arguments": {"code": BOTH_SERVERS}},
+            {"name": "execute", "arguments": {"code": "const x = 1;\nawait memory.open_nodes({ names: 'codemode' });"}}
+        ]),
+    );
+    let tools = out["tools"].as_array().unwrap();
+    assert_eq!(tools.len(), 1);
+    assert_eq!(tools[0]["name"], "execute");
+    let description = tools[0]["description"].as_str().unwrap();
+    assert!(
+        description.contains("declare namespace everything {")
+            && description.contains("declare namespace memory {")
+    );
+    assert!(
+        description.contains("function get_sum(args: {"),
+        "{description}"
+    );
+    assert_both_servers_result(&out["results"][0]);
+    // A mistake comes back as an error the model can act on.
+    let error = &out["results"][1];
+    assert_eq!(error["isError"], true);
+    assert_eq!(
+        error["text"],
+        "runtime error at line 2: TypeError: memory.open_nodes: invalid arguments: args.names: \"codemode\" is not of type \"array\""
+    );
+}
+
+fn start_serve(args: &[&str]) -> (Background, String) {
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let mut server = Background(
+        Command::new(codemode_path())
+            .arg("serve")
+            .args(["--http", &address])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut server);
+    (server, format!("http://{address}/mcp"))
+}
+
+#[test]
+fn python_sdk_over_streamable_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = everything_and_memory(&dir);
+    let (_server, url) = start_serve(&[
+        "--disclosure",
+        "compact",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    let out = python_client(
+        &["http", &url],
+        json!([{"name": "execute", "arguments": {"code": BOTH_SERVERS}}]),
+    );
+    assert_eq!(out["tools"][0]["name"], "execute");
+    assert_both_servers_result(&out["results"][0]);
+}
+
+#[test]
+fn inspector_cli_lists_and_calls() {
+    let inspector = npm_bin("mcp-inspector");
+    let output = Command::new(&inspector)
+        .args(["--cli", codemode_path(), "serve", "--method", "tools/list"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let list: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list["tools"][0]["name"], "execute");
+    let output = Command::new(&inspector)
+        .args(["--cli", codemode_path(), "serve", "--method", "tools/call", "--tool-name", "execute"])
+        .args(["--tool-arg", "code=const p = await demo.list_projects(); return p.projects.map(x => x.key).join('+');"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let call: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(call["isError"], false);
+    assert_eq!(call["structuredContent"]["result"], "CORE+WEB+OPS");
+}
+
+fn github() -> String {
+    fixture("catalogs/github_toolsnaps.json")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn search_disclosure_over_the_github_catalog() {
+    let out = python_client(
+        &["stdio", codemode_path(), "serve", "--tools-file", &github()],
+        json!([
+            {"name": "search_api", "arguments": {"query": "create a pull request", "limit": 3}},
+            {"name": "search_api", "arguments": {"query": "list issues of a repository"}},
+            {"name": "get_api", "arguments": {"names": ["github_toolsnaps.get_me", "github_toolsnaps.nope"]}},
+            {"name": "get_api", "arguments": {"names": ["github_toolsnap"]}}
+        ]),
+    );
+    // GitHub's catalog is far over 4,000 tokens, so `auto` chose search.
+    let names: Vec<&str> = out["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["execute", "search_api", "get_api"]);
+    let description = out["tools"][0]["description"].as_str().unwrap();
+    assert!(
+        description
+            .contains("\n\ngithub_toolsnaps: actions_get, actions_list, actions_run_trigger, "),
+        "{description}"
+    );
+    assert!(
+        !description.contains("declare namespace"),
+        "search mode lists names only"
+    );
+
+    let pull = out["results"][0]["text"].as_str().unwrap();
+    assert!(
+        pull.starts_with("Best matches: github_toolsnaps.create_pull_request,"),
+        "{pull}"
+    );
+    assert!(
+        pull.contains("  function create_pull_request(args: {"),
+        "{pull}"
+    );
+    assert_eq!(pull.matches("  function ").count(), 3, "{pull}");
+    let issues = out["results"][1]["text"].as_str().unwrap();
+    assert!(
+        issues.starts_with("Best matches: github_toolsnaps.list_issues"),
+        "{issues}"
+    );
+
+    let me = out["results"][2]["text"].as_str().unwrap();
+    assert!(me.contains("function get_me("), "{me}");
+    assert!(
+        me.contains("Not found:\ngithub_toolsnaps.nope: no function nope in github_toolsnaps"),
+        "{me}"
+    );
+    assert_eq!(out["results"][3]["isError"], true);
+    assert_eq!(
+        out["results"][3]["text"],
+        "github_toolsnap: no namespace github_toolsnap (did you mean github_toolsnaps?)"
+    );
+}
+
+#[test]
+fn full_and_compact_disclosure_put_the_api_in_execute() {
+    for (mode, needle) in [
+        ("full", "/** The name of the entity */"),
+        (
+            "compact",
+            "function create_entities(args: { entities: { name: string;",
+        ),
+    ] {
+        let memory = fixture("catalogs/memory.json");
+        let out = python_client(
+            &[
+                "stdio",
+                codemode_path(),
+                "serve",
+                "--disclosure",
+                mode,
+                "--tools-file",
+                memory.to_str().unwrap(),
+            ],
+            json!([]),
+        );
+        let tools = out["tools"].as_array().unwrap();
+        assert_eq!(tools.len(), 1, "{mode}");
+        assert!(
+            tools[0]["description"].as_str().unwrap().contains(needle),
+            "{mode}"
+        );
+    }
+}
+
+#[test]
+fn tool_definitions_are_stable() {
+    let list = || {
+        python_client(
+            &["stdio", codemode_path(), "serve", "--tools-file", &github()],
+            json!([]),
+        )["tools"]
+            .clone()
+    };
+    assert_eq!(list(), list());
+}
+
+#[test]
+fn bearer_token_is_required_when_configured() {
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let mut server = Background(
+        Command::new(codemode_path())
+            .args([
+                "serve",
+                "--http",
+                &address,
+                "--auth-token",
+                "CODEMODE_TEST_SERVE_TOKEN",
+            ])
+            .env("CODEMODE_TEST_SERVE_TOKEN", "s3cret")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut server);
+    let url = format!("http://{address}/mcp");
+    let denied = codemode(&[
+        "tools",
+        "--url",
+        &url,
+        "--name",
+        "cm",
+        "--header",
+        "Authorization: Bearer wrong",
+    ]);
+    assert!(!denied.status.success());
+    assert!(
+        stderr(&denied).contains("server \"cm\" is unavailable"),
+        "{}",
+        stderr(&denied)
+    );
+    let allowed = codemode_json(&[
+        "tools",
+        "--json",
+        "--url",
+        &url,
+        "--name",
+        "cm",
+        "--header",
+        "Authorization: Bearer s3cret",
+    ]);
+    assert_eq!(allowed["servers"][0]["tools"][0]["name"], "execute");
+}
+
+#[test]
+fn remote_addresses_need_an_explicit_flag() {
+    let output = codemode(&["serve", "--http", "0.0.0.0:0"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("pass --allow-remote"),
+        "{}",
+        stderr(&output)
+    );
+    let output = codemode(&[
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--auth-token",
+        "CODEMODE_TEST_UNSET_VARIABLE",
+    ]);
+    assert!(
+        stderr(&output).contains("CODEMODE_TEST_UNSET_VARIABLE, which is not set"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_http_clients_at_once_each_get_their_own_results() {
+    use rmcp::ServiceExt;
+    use rmcp::model::{CallToolRequestParams, ClientConfig};
+    use rmcp::transport::StreamableHttpClientTransport;
+
+    let (_server, url) = start_serve(&[]);
+    let clients = (0..20).map(|n| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let client = ClientConfig::default().serve(StreamableHttpClientTransport::from_uri(url)).await.unwrap();
+            let mut seen = Vec::new();
+            for round in 0..3 {
+                let id = format!("CORE-{}", (n + round) % 12 + 1);
+                let code = format!("const i = await demo.get_issue({{ id: '{id}' }});\nreturn [i.id, {n}, {round}];");
+                let args = json!({"code": code}).as_object().unwrap().clone();
+                let result = client.call_tool(CallToolRequestParams::new("execute").with_arguments(args)).await.unwrap();
+                let value = result.structured_content.unwrap()["result"].clone();
+                assert_eq!(value, json!([id, n, round]));
+                seen.push(value);
+            }
+            client.cancel().await.unwrap();
+            seen.len()
+        })
+    });
+    let done: Vec<usize> = futures::future::join_all(clients)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(done, vec![3; 20]);
+}
