@@ -190,6 +190,15 @@ pub struct ServerArgs {
     /// Seconds to wait for each server to start, initialize and list its tools.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     pub init_timeout: Duration,
+    /// Only tools matching this glob over `server.tool` (repeatable), e.g. `github.get_*`.
+    #[arg(long, value_name = "PATTERN", help_heading = "Policy")]
+    pub allow: Vec<String>,
+    /// Never tools matching this glob over `server.tool` (repeatable), e.g. `*.delete_*`.
+    #[arg(long, value_name = "PATTERN", help_heading = "Policy")]
+    pub deny: Vec<String>,
+    /// Only tools annotated `readOnlyHint: true`.
+    #[arg(long, help_heading = "Policy")]
+    pub read_only: bool,
     /// A stdio MCP server to run: everything after `--`, e.g. `-- npx -y @modelcontextprotocol/server-everything`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,

@@ -15,16 +15,33 @@ use rmcp::ServiceExt;
 use crate::cli::{LimitArgs, RunArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
 use crate::config;
 use crate::executor::{Executor, Settings};
+use crate::policy::{Policy, Refusals};
 use crate::sandbox::Limits;
 use crate::sandbox::worker::Pool;
 use crate::server::http::{self, HttpOptions};
 use crate::server::{CodeModeServer, Snapshot};
 use crate::upstream::{self, Upstreams};
 
+/// The connected servers, with the settings and policy that came with them.
+struct Opened {
+    upstreams: Upstreams,
+    settings: config::Settings,
+    policy: Policy,
+}
+
+impl Opened {
+    /// The API the model sees (policy applied), and what policy left out.
+    fn api(&self) -> (Api, Refusals) {
+        let (lists, refusals) = self.policy.apply(self.upstreams.tool_lists());
+        (Api::new(lists), refusals)
+    }
+}
+
 /// Connects to the selected servers, warning about each one that fails;
 /// an error only when none can be used.
-async fn open(args: &ServerArgs) -> anyhow::Result<(Upstreams, config::Settings)> {
+async fn open(args: &ServerArgs) -> anyhow::Result<Opened> {
     let selection = config::select(args)?;
+    let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?;
     if selection.demo {
         eprintln!(
             "note: no servers given (--config, --url, --tools-file or -- CMD); using the built-in demo issue tracker"
@@ -44,7 +61,11 @@ async fn open(args: &ServerArgs) -> anyhow::Result<(Upstreams, config::Settings)
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
     }
-    Ok((upstreams, selection.settings))
+    Ok(Opened {
+        upstreams,
+        settings: selection.settings,
+        policy,
+    })
 }
 
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
@@ -55,14 +76,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let pool = Pool::new(exe);
     // Start the worker while the servers connect.
     pool.warm_up();
-    let (upstreams, file_settings) = open(&args.servers).await?;
-    let settings = settings(&args.limits, &file_settings);
-    let executor = Executor::new(
-        Api::new(upstreams.tool_lists()),
-        upstreams.peers(),
-        settings,
-        pool,
-    );
+    let opened = open(&args.servers).await?;
+    let settings = settings(&args.limits, &opened.settings);
+    let (api, refusals) = opened.api();
+    let executor =
+        Executor::new(api, opened.upstreams.peers(), settings, pool).with_refusals(refusals);
+    let upstreams = opened.upstreams;
     let report = executor.execute(&code, settings.limits).await;
     drop(executor);
     upstreams.shutdown().await;
@@ -99,12 +118,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         .context("cannot find the codemode executable to start sandbox workers")?;
     let pool = Pool::new(exe);
     pool.warm_up();
-    let (upstreams, file_settings) = open(&args.servers).await?;
-    let settings = settings(&args.limits, &file_settings);
-    let api = Api::new(upstreams.tool_lists());
+    let opened = open(&args.servers).await?;
+    let settings = settings(&args.limits, &opened.settings);
+    let (api, refusals) = opened.api();
+    let upstreams = opened.upstreams;
     let mode = args.disclosure.resolve(&api);
     tracing::info!(?mode, "serving");
-    let executor = Executor::new(api.clone(), upstreams.peers(), settings, pool);
+    let executor =
+        Executor::new(api.clone(), upstreams.peers(), settings, pool).with_refusals(refusals);
     let server = CodeModeServer::new(
         Arc::new(Snapshot::new(api, mode, executor)),
         settings.limits,
@@ -187,10 +208,11 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
 }
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
-    let (upstreams, _) = open(&args.servers).await?;
+    let opened = open(&args.servers).await?;
     // Names are assigned over all servers, so they match what the model sees
     // even when only one namespace is printed.
-    let api = Api::new(upstreams.tool_lists());
+    let (api, _) = opened.api();
+    let upstreams = opened.upstreams;
     upstreams.shutdown().await;
     let text = match &args.server {
         None => api.render(args.style.into()),
@@ -229,8 +251,9 @@ const HINTS: [(&str, &str); 4] = [
 ];
 
 pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
-    let (upstreams, _) = open(&args.servers).await?;
-    let api = Api::new(upstreams.tool_lists());
+    let opened = open(&args.servers).await?;
+    let (api, _) = opened.api();
+    let upstreams = opened.upstreams;
     let failures: Vec<Value> = upstreams
         .failures
         .iter()

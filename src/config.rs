@@ -82,11 +82,10 @@ pub enum ConfigError {
 /// nothing else was given.
 pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
     let mut specs = Vec::new();
-    let mut settings = Settings::default();
+    let mut loaded = Loaded::default();
     if let Some(path) = &args.config {
-        let (servers, file_settings) = load(path, &|var| std::env::var(var).ok())?;
-        specs.extend(servers);
-        settings = file_settings;
+        loaded = load(path, &|var| std::env::var(var).ok())?;
+        specs.append(&mut loaded.servers);
     }
     if let Some((command, rest)) = args.command.split_first() {
         let name = args
@@ -145,7 +144,8 @@ pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
     Ok(Selection {
         servers: specs,
         demo,
-        settings,
+        settings: loaded.settings,
+        policies: loaded.policies,
     })
 }
 
@@ -224,6 +224,7 @@ pub struct Selection {
     /// The demo was chosen because nothing else was given.
     pub demo: bool,
     pub settings: Settings,
+    pub policies: Vec<ServerPolicy>,
 }
 
 /// One server entry; unknown keys are ignored so configs written for other
@@ -243,13 +244,31 @@ struct ServerEntry {
     disabled: bool,
     #[serde(rename = "type")]
     kind: Option<String>,
+    /// Globs over this server's tool names (codemode's own keys).
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    deny: Vec<String>,
+}
+
+/// One server's own `allow`/`deny` lists from the config.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServerPolicy {
+    pub server: String,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+}
+
+/// What a config file holds.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub servers: Vec<ServerSpec>,
+    pub settings: Settings,
+    pub policies: Vec<ServerPolicy>,
 }
 
 /// Loads a config file; `lookup` reads environment variables.
-pub fn load(
-    path: &Path,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Vec<ServerSpec>, Settings), ConfigError> {
+pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| JsonFileError::Read {
         path: path.to_owned(),
         source,
@@ -261,14 +280,22 @@ fn parse(
     text: &str,
     path: &Path,
     lookup: &dyn Fn(&str) -> Option<String>,
-) -> Result<(Vec<ServerSpec>, Settings), ConfigError> {
+) -> Result<Loaded, ConfigError> {
     let file: ConfigFile = json_file::parse(text, path)?;
     let servers = file.servers.ok_or_else(|| ConfigError::NoServers {
         path: path.to_owned(),
     })?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut specs = Vec::new();
+    let mut policies = Vec::new();
     for (name, entry) in servers {
+        if !entry.allow.is_empty() || !entry.deny.is_empty() {
+            policies.push(ServerPolicy {
+                server: name.clone(),
+                allow: entry.allow.clone(),
+                deny: entry.deny.clone(),
+            });
+        }
         if entry.disabled {
             tracing::debug!(server = %name, "disabled in the config; skipped");
             continue;
@@ -337,7 +364,11 @@ fn parse(
             range,
         });
     }
-    Ok((specs, file.codemode))
+    Ok(Loaded {
+        servers: specs,
+        settings: file.codemode,
+        policies,
+    })
 }
 
 /// Replaces `${VAR}` (and VS Code's `${env:VAR}`) with the variable's value;
@@ -469,17 +500,18 @@ mod tests {
     }
 
     fn parse_str(text: &str) -> Result<Vec<ServerSpec>, ConfigError> {
-        parse(text, Path::new("/etc/codemode/mcp.json"), &env).map(|(specs, _)| specs)
+        parse(text, Path::new("/etc/codemode/mcp.json"), &env).map(|loaded| loaded.servers)
     }
 
     #[test]
     fn codemode_section_sets_limits_and_rejects_typos() {
-        let (_, settings) = parse(
+        let settings = parse(
             r#"{"mcpServers": {}, "codemode": {"timeoutMs": 5000, "maxCalls": 10, "maxConcurrentCalls": 2}}"#,
             Path::new("c.json"),
             &env,
         )
-        .unwrap();
+        .unwrap()
+        .settings;
         assert_eq!(settings.timeout_ms, Some(5000));
         assert_eq!(settings.max_calls, Some(10));
         assert_eq!(settings.memory_mb, None);
@@ -657,7 +689,7 @@ mod tests {
     #[test]
     fn the_example_config_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mcp.json");
-        let (specs, _) = load(&path, &env).unwrap();
+        let specs = load(&path, &env).unwrap().servers;
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -673,6 +705,24 @@ mod tests {
                 "MEMORY_FILE_PATH".to_owned(),
                 "/home/me/.codemode-memory.json".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn per_server_allow_and_deny_lists_are_read() {
+        let loaded = parse(
+            r#"{"mcpServers": {"gh": {"url": "https://x/mcp", "allow": ["get_*"], "deny": ["get_secret"]}, "fs": {"command": "x"}}}"#,
+            Path::new("c.json"),
+            &env,
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.policies,
+            vec![ServerPolicy {
+                server: "gh".into(),
+                allow: vec!["get_*".into()],
+                deny: vec!["get_secret".into()]
+            }]
         );
     }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod executor;
 pub mod json_file;
+pub mod policy;
 pub mod sandbox;
 pub mod server;
 pub mod suggest;

@@ -22,6 +22,7 @@ use swc_ecma_transforms_base::hygiene::hygiene;
 use swc_ecma_transforms_base::resolver;
 use swc_ecma_visit::{Visit, VisitWith};
 
+use crate::policy::Refusals;
 use crate::suggest::did_you_mean;
 
 /// What goes around the user's code: one line before it, so user line N is
@@ -78,11 +79,11 @@ impl CompileErrorKind {
 }
 
 /// Strips types, checks calls against `api`, and wraps the program.
-pub fn compile(code: &str, api: &Api) -> Result<Compiled, CompileError> {
-    GLOBALS.set(&Globals::new(), || compile_inner(code, api))
+pub fn compile(code: &str, api: &Api, refusals: &Refusals) -> Result<Compiled, CompileError> {
+    GLOBALS.set(&Globals::new(), || compile_inner(code, api, refusals))
 }
 
-fn compile_inner(code: &str, api: &Api) -> Result<Compiled, CompileError> {
+fn compile_inner(code: &str, api: &Api, refusals: &Refusals) -> Result<Compiled, CompileError> {
     let cm: Lrc<SourceMap> = Default::default();
     let wrapped = format!("{PREFIX}{code}{SUFFIX}");
     let file = cm.new_source_file(Lrc::new(FileName::Anon), wrapped);
@@ -115,7 +116,7 @@ fn compile_inner(code: &str, api: &Api) -> Result<Compiled, CompileError> {
         return Err(syntax_error(e.span(), e.kind().msg().into_owned()));
     }
 
-    check_calls(&script, api, &position)?;
+    check_calls(&script, api, refusals, &position)?;
     let script = call_single_function(script);
 
     let unresolved_mark = Mark::new();
@@ -226,10 +227,12 @@ fn unparen(expr: &Expr) -> &Expr {
 fn check_calls(
     script: &Script,
     api: &Api,
+    refusals: &Refusals,
     position: &dyn Fn(BytePos) -> (u32, u32),
 ) -> Result<(), CompileError> {
     struct Calls<'a> {
         api: &'a Api,
+        refusals: &'a Refusals,
         problem: Option<(Span, String)>,
     }
     impl Visit for Calls<'_> {
@@ -264,18 +267,27 @@ fn check_calls(
                                 namespace.server()
                             )
                         });
-                    let message = format!(
-                        "{}.{name} is not a function of the {} API{hint}",
-                        namespace.ident(),
-                        namespace.server()
-                    );
+                    let message = match self.refusals.reason(namespace.server(), &name) {
+                        Some(reason) => {
+                            format!("{}.{name} is not available: {reason}", namespace.ident())
+                        }
+                        None => format!(
+                            "{}.{name} is not a function of the {} API{hint}",
+                            namespace.ident(),
+                            namespace.server()
+                        ),
+                    };
                     self.problem = Some((member.prop.span(), message));
                 }
             }
             call.visit_children_with(self);
         }
     }
-    let mut calls = Calls { api, problem: None };
+    let mut calls = Calls {
+        api,
+        refusals,
+        problem: None,
+    };
     script.visit_with(&mut calls);
     match calls.problem {
         None => Ok(()),
@@ -295,6 +307,11 @@ fn check_calls(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Without policy refusals.
+    fn compile(code: &str, api: &Api) -> Result<Compiled, CompileError> {
+        super::compile(code, api, &Refusals::default())
+    }
 
     fn api() -> Api {
         Api::new(vec![(

@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 
+use crate::policy::Refusals;
 use crate::sandbox;
 use crate::sandbox::worker::{FromWorker, Pool, ToWorker, Worker};
 use crate::sandbox::{Binding, ErrorKind, Finished, Job, Level, Limits, Reply, ScriptError};
@@ -56,6 +57,7 @@ pub struct Executor {
     permits: HashMap<String, Semaphore>,
     validators: Validators,
     pool: Pool,
+    refusals: Refusals,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -90,6 +92,9 @@ pub struct CallRecord {
     pub ok: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why policy refused the call, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 impl Report {
@@ -169,13 +174,20 @@ impl Executor {
             permits,
             validators: Validators::default(),
             pool,
+            refusals: Refusals::default(),
         }
+    }
+
+    /// Tools that policy left out of the API, refused with their reason.
+    pub fn with_refusals(mut self, refusals: Refusals) -> Executor {
+        self.refusals = refusals;
+        self
     }
 
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
         let mut report = Report::default();
-        let compiled = match transpile::compile(code, &self.api) {
+        let compiled = match transpile::compile(code, &self.api, &self.refusals) {
             Ok(compiled) => compiled,
             Err(e) => return report.fail(e.kind.as_str(), e.message, Some(e.line), Some(e.column)),
         };
@@ -288,6 +300,22 @@ impl Executor {
             };
         };
         let ns = namespace.ident();
+        if let Some(reason) = self.refusals.reason(server, tool) {
+            let message = format!("{ns}.{tool} is not available: {reason}");
+            ledger
+                .records
+                .lock()
+                .expect("call records")
+                .push(CallRecord {
+                    server: server.to_owned(),
+                    tool: tool.to_owned(),
+                    ms: 0,
+                    ok: false,
+                    error: Some(message.clone()),
+                    policy: Some(reason.to_owned()),
+                });
+            return Reply::Error { message };
+        }
         let Some(function) = namespace.function(tool) else {
             let hint = did_you_mean(tool, namespace.functions().iter().map(|f| f.ident()))
                 .map(|s| format!("; did you mean {ns}.{s}?"))
@@ -361,6 +389,7 @@ impl Executor {
             ms,
             ok: result.is_ok(),
             error: result.as_ref().err().cloned(),
+            policy: None,
         };
         ledger.records.lock().expect("call records").push(record);
         match result {

@@ -1,0 +1,293 @@
+//! Which upstream tools programs may use: `--allow`/`--deny` globs over
+//! `server.tool`, per-server lists in the config, and `--read-only`.
+//!
+//! A tool that policy removes is left out of the API (so it is absent from
+//! the types) and refused, with the reason, if a program names it anyway.
+
+use std::collections::HashMap;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde_json::Value;
+
+use crate::config::ServerPolicy;
+
+#[derive(Debug, thiserror::Error)]
+#[error("invalid pattern `{pattern}`: {error}")]
+pub struct PatternError {
+    pattern: String,
+    error: globset::Error,
+}
+
+/// A list of globs, kept with their text so refusals can quote them.
+#[derive(Clone, Debug, Default)]
+struct Patterns {
+    texts: Vec<String>,
+    set: GlobSet,
+}
+
+impl Patterns {
+    fn new(texts: &[String]) -> Result<Patterns, PatternError> {
+        let mut builder = GlobSetBuilder::new();
+        for text in texts {
+            let glob = Glob::new(text).map_err(|error| PatternError {
+                pattern: text.clone(),
+                error,
+            })?;
+            builder.add(glob);
+        }
+        let set = builder.build().map_err(|error| PatternError {
+            pattern: texts.join(", "),
+            error,
+        })?;
+        Ok(Patterns {
+            texts: texts.to_vec(),
+            set,
+        })
+    }
+
+    fn first_match(&self, name: &str) -> Option<&str> {
+        self.set
+            .matches(name)
+            .first()
+            .map(|&i| self.texts[i].as_str())
+    }
+
+    fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Over `server.tool`.
+    allow: Patterns,
+    deny: Patterns,
+    read_only: bool,
+    /// Per server, over the tool name.
+    servers: HashMap<String, (Patterns, Patterns)>,
+}
+
+impl Policy {
+    /// `allow`/`deny` match `server.tool`; `servers` holds each server's own
+    /// `(allow, deny)` lists from the config, matching the tool name.
+    pub fn new(
+        allow: &[String],
+        deny: &[String],
+        read_only: bool,
+        servers: &[ServerPolicy],
+    ) -> Result<Policy, PatternError> {
+        let servers = servers
+            .iter()
+            .map(|p| {
+                Ok((
+                    p.server.clone(),
+                    (Patterns::new(&p.allow)?, Patterns::new(&p.deny)?),
+                ))
+            })
+            .collect::<Result<_, PatternError>>()?;
+        Ok(Policy {
+            allow: Patterns::new(allow)?,
+            deny: Patterns::new(deny)?,
+            read_only,
+            servers,
+        })
+    }
+
+    /// `None` when `tool` (its raw definition) may be used, else why not.
+    pub fn refusal(&self, server: &str, tool: &Value) -> Option<String> {
+        let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+        let qualified = format!("{server}.{name}");
+        if let Some(pattern) = self.deny.first_match(&qualified) {
+            return Some(format!("denied by --deny {pattern}"));
+        }
+        if let Some((allow, deny)) = self.servers.get(server) {
+            if let Some(pattern) = deny.first_match(name) {
+                return Some(format!(
+                    "denied by the config's \"deny\" entry {pattern} for {server}"
+                ));
+            }
+            if !allow.is_empty() && allow.first_match(name).is_none() {
+                return Some(format!("not in the config's \"allow\" list for {server}"));
+            }
+        }
+        if !self.allow.is_empty() && self.allow.first_match(&qualified).is_none() {
+            return Some("not matched by any --allow pattern".to_owned());
+        }
+        let read_only =
+            tool.get("annotations").and_then(|a| a.get("readOnlyHint")) == Some(&Value::Bool(true));
+        if self.read_only && !read_only {
+            return Some("not annotated read-only, and --read-only is set".to_owned());
+        }
+        None
+    }
+
+    /// Splits each server's tools into the allowed ones and the refusals.
+    pub fn apply(&self, lists: Vec<(String, Vec<Value>)>) -> (Vec<(String, Vec<Value>)>, Refusals) {
+        let mut refused = Refusals::default();
+        let allowed = lists
+            .into_iter()
+            .map(|(server, tools)| {
+                let kept = tools
+                    .into_iter()
+                    .filter(|tool| match self.refusal(&server, tool) {
+                        None => true,
+                        Some(reason) => {
+                            let name = tool
+                                .get("name")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_owned();
+                            refused
+                                .0
+                                .entry(server.clone())
+                                .or_default()
+                                .insert(name, reason);
+                            false
+                        }
+                    })
+                    .collect();
+                (server, kept)
+            })
+            .collect();
+        (allowed, refused)
+    }
+}
+
+/// Tools left out by policy: server → tool → reason.
+#[derive(Clone, Debug, Default)]
+pub struct Refusals(HashMap<String, HashMap<String, String>>);
+
+impl Refusals {
+    /// Why `tool` of `server` was left out; `tool` may be the original name
+    /// or its TypeScript identifier.
+    pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
+        let refused = self.0.get(server)?;
+        let as_identifier = |name: &str| -> String {
+            name.chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        };
+        refused
+            .get(tool)
+            .or_else(|| {
+                refused
+                    .iter()
+                    .find(|(name, _)| as_identifier(name) == tool)
+                    .map(|(_, reason)| reason)
+            })
+            .map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tool(name: &str, read_only: bool) -> Value {
+        json!({"name": name, "annotations": {"readOnlyHint": read_only}})
+    }
+
+    fn names(lists: &[(String, Vec<Value>)]) -> Vec<String> {
+        lists
+            .iter()
+            .flat_map(|(s, tools)| {
+                tools
+                    .iter()
+                    .map(move |t| format!("{s}.{}", t["name"].as_str().unwrap()))
+            })
+            .collect()
+    }
+
+    fn catalog() -> Vec<(String, Vec<Value>)> {
+        vec![
+            (
+                "gh".into(),
+                vec![
+                    tool("get_me", true),
+                    tool("delete_repository", false),
+                    tool("create_issue", false),
+                ],
+            ),
+            (
+                "fs".into(),
+                vec![tool("read_file", true), tool("write_file", false)],
+            ),
+        ]
+    }
+
+    #[test]
+    fn deny_globs_remove_tools_with_a_reason() {
+        let policy =
+            Policy::new(&[], &["gh.delete_*".into(), "*.write_*".into()], false, &[]).unwrap();
+        let (kept, refused) = policy.apply(catalog());
+        assert_eq!(
+            names(&kept),
+            ["gh.get_me", "gh.create_issue", "fs.read_file"]
+        );
+        assert_eq!(
+            refused.reason("gh", "delete_repository"),
+            Some("denied by --deny gh.delete_*")
+        );
+        assert_eq!(
+            refused.reason("fs", "write_file"),
+            Some("denied by --deny *.write_*")
+        );
+        assert_eq!(refused.reason("gh", "get_me"), None);
+    }
+
+    #[test]
+    fn allow_lists_keep_only_what_they_match() {
+        let policy = Policy::new(&["fs.*".into(), "gh.get_*".into()], &[], false, &[]).unwrap();
+        assert_eq!(
+            names(&policy.apply(catalog()).0),
+            ["gh.get_me", "fs.read_file", "fs.write_file"]
+        );
+    }
+
+    #[test]
+    fn read_only_keeps_annotated_tools() {
+        let policy = Policy::new(&[], &[], true, &[]).unwrap();
+        let (kept, refused) = policy.apply(catalog());
+        assert_eq!(names(&kept), ["gh.get_me", "fs.read_file"]);
+        assert_eq!(
+            refused.reason("gh", "create_issue"),
+            Some("not annotated read-only, and --read-only is set")
+        );
+    }
+
+    #[test]
+    fn per_server_lists_match_tool_names() {
+        let servers = vec![ServerPolicy {
+            server: "gh".to_owned(),
+            allow: vec!["get_*".to_owned(), "create_*".to_owned()],
+            deny: vec!["create_*".to_owned()],
+        }];
+        let policy = Policy::new(&[], &[], false, &servers).unwrap();
+        let (kept, refused) = policy.apply(catalog());
+        assert_eq!(names(&kept), ["gh.get_me", "fs.read_file", "fs.write_file"]);
+        assert_eq!(
+            refused.reason("gh", "create_issue"),
+            Some("denied by the config's \"deny\" entry create_* for gh")
+        );
+        assert_eq!(
+            refused.reason("gh", "delete_repository"),
+            Some("not in the config's \"allow\" list for gh")
+        );
+    }
+
+    #[test]
+    fn bad_patterns_are_reported() {
+        let err = Policy::new(&["gh.[".into()], &[], false, &[]).unwrap_err();
+        assert!(
+            err.to_string().starts_with("invalid pattern `gh.[`"),
+            "{err}"
+        );
+    }
+}
