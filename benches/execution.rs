@@ -48,7 +48,7 @@ async fn bench() {
     let compile: Vec<Duration> = (0..200)
         .map(|_| {
             let t = Instant::now();
-            transpile::compile(&triage, &api).unwrap();
+            transpile::compile(&triage, &api, &Default::default()).unwrap();
             t.elapsed()
         })
         .collect();
