@@ -86,6 +86,18 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer <token>` over HTTP; the token is read from this environment variable.
     #[arg(long, value_name = "ENV_VAR", requires = "http")]
     pub auth_token: Option<String>,
+    /// Executions running at once [default: 4 per CPU core].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
+    pub max_concurrent: Option<u64>,
+    /// Executions that may wait for a slot; more are refused at once.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub queue: usize,
+    /// How long an execution may wait for a slot before it is refused, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    pub queue_timeout_ms: u64,
+    /// Append one JSON line per execution (code, outcome, duration, each call) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub trace_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

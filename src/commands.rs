@@ -19,7 +19,7 @@ use crate::policy::{Policy, Refusals};
 use crate::sandbox::Limits;
 use crate::sandbox::worker::Pool;
 use crate::server::http::{self, HttpOptions};
-use crate::server::{CodeModeServer, Snapshot};
+use crate::server::{Admission, CodeModeServer, Snapshot, Trace};
 use crate::upstream::{self, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
@@ -126,10 +126,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     tracing::info!(?mode, "serving");
     let executor =
         Executor::new(api.clone(), upstreams.peers(), settings, pool).with_refusals(refusals);
-    let server = CodeModeServer::new(
-        Arc::new(Snapshot::new(api, mode, executor)),
-        settings.limits,
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max_running = args.max_concurrent.map_or(4 * cores, |n| n as usize);
+    let admission = Admission::new(max_running, args.queue, Duration::from_millis(args.queue_timeout_ms));
+    let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
+    let snapshot = Arc::new(Snapshot::new(api, mode, executor));
+    let server = CodeModeServer::new(snapshot, settings.limits, admission, trace);
     match args.http {
         None => {
             let service = server

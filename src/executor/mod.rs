@@ -95,6 +95,11 @@ pub struct CallRecord {
     /// Why policy refused the call, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// Sizes of the arguments and of the unwrapped result, as JSON (for the trace).
+    #[serde(skip)]
+    pub args_bytes: usize,
+    #[serde(skip)]
+    pub result_bytes: usize,
 }
 
 impl Report {
@@ -313,6 +318,8 @@ impl Executor {
                     ok: false,
                     error: Some(message.clone()),
                     policy: Some(reason.to_owned()),
+                    args_bytes: args.to_string().len(),
+                    result_bytes: 0,
                 });
             return Reply::Error { message };
         }
@@ -368,6 +375,7 @@ impl Executor {
             None => None,
         };
         let started = Instant::now();
+        let args_bytes = Value::Object(args.clone()).to_string().len();
         let request = CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
         let outcome = tokio::time::timeout_at(ledger.deadline, peer.call_tool(request)).await;
         let ms = started.elapsed().as_millis() as u64;
@@ -390,6 +398,8 @@ impl Executor {
             ok: result.is_ok(),
             error: result.as_ref().err().cloned(),
             policy: None,
+            args_bytes,
+            result_bytes: result.as_ref().map_or(0, |v| v.to_string().len()),
         };
         ledger.records.lock().expect("call records").push(record);
         match result {

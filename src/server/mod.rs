@@ -1,9 +1,14 @@
 //! `codemode serve`: an MCP server whose tools are `execute` (and, in search
 //! disclosure, `search_api` and `get_api`) over all the upstream servers.
 
+mod admission;
 pub mod disclosure;
 pub mod http;
 mod search;
+mod trace;
+
+pub use admission::Admission;
+pub use trace::Trace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,11 +61,13 @@ impl Snapshot {
 pub struct CodeModeServer {
     snapshot: Arc<Snapshot>,
     limits: Limits,
+    admission: Arc<Admission>,
+    trace: Option<Arc<Trace>>,
 }
 
 impl CodeModeServer {
-    pub fn new(snapshot: Arc<Snapshot>, limits: Limits) -> CodeModeServer {
-        CodeModeServer { snapshot, limits }
+    pub fn new(snapshot: Arc<Snapshot>, limits: Limits, admission: Admission, trace: Option<Trace>) -> CodeModeServer {
+        CodeModeServer { snapshot, limits, admission: Arc::new(admission), trace: trace.map(Arc::new) }
     }
 
     async fn execute(&self, args: Map<String, Value>) -> Result<CallToolResult, ErrorData> {
@@ -76,7 +83,15 @@ impl CodeModeServer {
             // The operator's limit is a ceiling the model cannot raise.
             limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
         }
+        let _slot = match self.admission.enter().await {
+            Ok(slot) => slot,
+            Err(refusal) => return Ok(text_result(refusal, true)),
+        };
+        let started = std::time::Instant::now();
         let report = self.snapshot.executor.execute(&args.code, limits).await;
+        if let Some(trace) = &self.trace {
+            trace.record(&args.code, &report, started.elapsed());
+        }
         Ok(report_result(&report))
     }
 
