@@ -128,7 +128,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         Executor::new(api.clone(), upstreams.peers(), settings, pool).with_refusals(refusals);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let max_running = args.max_concurrent.map_or(4 * cores, |n| n as usize);
-    let admission = Admission::new(max_running, args.queue, Duration::from_millis(args.queue_timeout_ms));
+    let admission = Admission::new(
+        max_running,
+        args.queue,
+        Duration::from_millis(args.queue_timeout_ms),
+    );
     let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
     let snapshot = Arc::new(Snapshot::new(api, mode, executor));
     let server = CodeModeServer::new(snapshot, settings.limits, admission, trace);

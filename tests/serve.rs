@@ -391,7 +391,15 @@ fn the_trace_file_records_each_execution_and_its_calls() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.jsonl");
     let out = python_client(
-        &["stdio", codemode_path(), "serve", "--deny", "demo.delete_issue", "--trace-file", trace.to_str().unwrap()],
+        &[
+            "stdio",
+            codemode_path(),
+            "serve",
+            "--deny",
+            "demo.delete_issue",
+            "--trace-file",
+            trace.to_str().unwrap(),
+        ],
         json!([
             {"name": "execute", "arguments": {"code": "return (await demo.get_issue({ id: 'WEB-2' })).id;"}},
             {"name": "execute", "arguments": {"code": "const n = 'delete_issue';\nreturn await demo[n]({ id: 'WEB-2', confirm: true });"}}
@@ -399,18 +407,35 @@ fn the_trace_file_records_each_execution_and_its_calls() {
     );
     // The protocol on stdout was not disturbed.
     assert_eq!(out["results"][0]["structuredContent"]["result"], "WEB-2");
-    let lines: Vec<Value> = std::fs::read_to_string(&trace).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0]["code"], "return (await demo.get_issue({ id: 'WEB-2' })).id;");
+    assert_eq!(
+        lines[0]["code"],
+        "return (await demo.get_issue({ id: 'WEB-2' })).id;"
+    );
     assert_eq!(lines[0]["outcome"], json!({"ok": true}));
     let call = &lines[0]["calls"][0];
-    assert_eq!((call["server"].as_str(), call["tool"].as_str(), call["ok"].as_bool()), (Some("demo"), Some("get_issue"), Some(true)));
+    assert_eq!(
+        (
+            call["server"].as_str(),
+            call["tool"].as_str(),
+            call["ok"].as_bool()
+        ),
+        (Some("demo"), Some("get_issue"), Some(true))
+    );
     assert_eq!(call["policy"], "allowed");
     assert_eq!(call["args_bytes"], json!({"id": "WEB-2"}).to_string().len());
     assert!(call["result_bytes"].as_u64().unwrap() > 100);
     assert!(lines[0]["time"].as_str().unwrap().ends_with('Z'));
     assert_eq!(lines[1]["outcome"]["kind"], "runtime");
-    assert_eq!(lines[1]["calls"][0]["policy"], "refused: denied by --deny demo.delete_issue");
+    assert_eq!(
+        lines[1]["calls"][0]["policy"],
+        "refused: denied by --deny demo.delete_issue"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -420,17 +445,31 @@ async fn a_full_queue_refuses_with_a_clear_error() {
     use rmcp::transport::StreamableHttpClientTransport;
 
     let (_server, url) = start_serve(&["--max-concurrent", "1", "--queue", "0"]);
-    let connect = || ClientConfig::default().serve(StreamableHttpClientTransport::from_uri(url.clone()));
-    let execute = |code: &str| CallToolRequestParams::new("execute").with_arguments(json!({"code": code}).as_object().unwrap().clone());
+    let connect =
+        || ClientConfig::default().serve(StreamableHttpClientTransport::from_uri(url.clone()));
+    let execute = |code: &str| {
+        CallToolRequestParams::new("execute")
+            .with_arguments(json!({"code": code}).as_object().unwrap().clone())
+    };
     let (busy, probe) = (connect().await.unwrap(), connect().await.unwrap());
-    // One long execution holds the only slot...
+    // One long execution takes the only slot (retrying if the probe holds it)...
     let long = tokio::spawn(async move {
-        let result = busy.call_tool(execute("const t = Date.now();\nwhile (Date.now() - t < 4000) {}\nreturn 'long';")).await.unwrap();
-        result.structured_content.unwrap()["result"].clone()
+        loop {
+            let result = busy
+                .call_tool(execute(
+                    "const t = Date.now();\nwhile (Date.now() - t < 4000) {}\nreturn 'long';",
+                ))
+                .await
+                .unwrap();
+            if result.is_error != Some(true) {
+                return result.structured_content.unwrap()["result"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     });
     // ...so another is refused while it runs (polled, so start-up order does not matter).
     let mut refusal = None;
-    for _ in 0..60 {
+    for _ in 0..200 {
         let result = probe.call_tool(execute("return 'short';")).await.unwrap();
         if result.is_error == Some(true) {
             refusal = Some(result.content[0].as_text().unwrap().text.clone());
@@ -440,9 +479,15 @@ async fn a_full_queue_refuses_with_a_clear_error() {
     }
     assert_eq!(
         refusal.as_deref(),
-        Some("busy: 1 executions are running and 0 are waiting, the most this server queues; retry shortly")
+        Some(
+            "busy: 1 executions are running and 0 are waiting, the most this server queues; retry shortly"
+        )
     );
     assert_eq!(long.await.unwrap(), "long");
     let after = probe.call_tool(execute("return 'short';")).await.unwrap();
-    assert_eq!(after.structured_content.unwrap()["result"], "short", "served again once the slot is free");
+    assert_eq!(
+        after.structured_content.unwrap()["result"],
+        "short",
+        "served again once the slot is free"
+    );
 }

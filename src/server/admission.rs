@@ -70,6 +70,9 @@ mod tests {
         let admission = Admission::new(1, 0, Duration::from_secs(60));
         let _running = admission.enter().await.unwrap();
         let refused = admission.enter().await.unwrap_err();
-        assert_eq!(refused, "busy: 1 executions are running and 0 are waiting, the most this server queues; retry shortly");
+        assert_eq!(
+            refused,
+            "busy: 1 executions are running and 0 are waiting, the most this server queues; retry shortly"
+        );
     }
 }

@@ -66,8 +66,18 @@ pub struct CodeModeServer {
 }
 
 impl CodeModeServer {
-    pub fn new(snapshot: Arc<Snapshot>, limits: Limits, admission: Admission, trace: Option<Trace>) -> CodeModeServer {
-        CodeModeServer { snapshot, limits, admission: Arc::new(admission), trace: trace.map(Arc::new) }
+    pub fn new(
+        snapshot: Arc<Snapshot>,
+        limits: Limits,
+        admission: Admission,
+        trace: Option<Trace>,
+    ) -> CodeModeServer {
+        CodeModeServer {
+            snapshot,
+            limits,
+            admission: Arc::new(admission),
+            trace: trace.map(Arc::new),
+        }
     }
 
     async fn execute(&self, args: Map<String, Value>) -> Result<CallToolResult, ErrorData> {

@@ -23,14 +23,19 @@ impl Trace {
             .append(true)
             .open(path)
             .with_context(|| format!("cannot open the trace file {}", path.display()))?;
-        Ok(Trace { file: Mutex::new(file) })
+        Ok(Trace {
+            file: Mutex::new(file),
+        })
     }
 
     /// Writes one execution; a failure to write is logged, never fatal.
     pub fn record(&self, code: &str, report: &Report, took: Duration) {
         let mut line = entry(code, report, took, SystemTime::now()).to_string();
         line.push('\n');
-        let written = self.file.lock().map(|mut file| file.write_all(line.as_bytes()));
+        let written = self
+            .file
+            .lock()
+            .map(|mut file| file.write_all(line.as_bytes()));
         if let Ok(Err(error)) = written {
             tracing::warn!("cannot write to the trace file: {error}");
         }
@@ -40,7 +45,9 @@ impl Trace {
 fn entry(code: &str, report: &Report, took: Duration, now: SystemTime) -> Value {
     let outcome = match &report.outcome {
         Some(Ok(_)) => json!({"ok": true}),
-        Some(Err(failure)) => json!({"ok": false, "kind": failure.kind, "message": failure.message, "line": failure.line}),
+        Some(Err(failure)) => {
+            json!({"ok": false, "kind": failure.kind, "message": failure.message, "line": failure.line})
+        }
         None => json!({"ok": false}),
     };
     let calls: Vec<Value> = report
@@ -88,8 +95,14 @@ mod tests {
     #[test]
     fn dates_are_rfc3339() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_millis(1_795_308_896_789)), "2026-11-22T00:54:56.789Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_millis(1_795_308_896_789)),
+            "2026-11-22T00:54:56.789Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -98,8 +111,14 @@ mod tests {
             outcome: Some(Ok(json!(1))),
             logs: vec![],
             calls: vec![CallRecord {
-                server: "s".into(), tool: "t".into(), ms: 3, ok: false, error: Some("no".into()),
-                policy: Some("denied by --deny s.t".into()), args_bytes: 2, result_bytes: 0,
+                server: "s".into(),
+                tool: "t".into(),
+                ms: 3,
+                ok: false,
+                error: Some("no".into()),
+                policy: Some("denied by --deny s.t".into()),
+                args_bytes: 2,
+                result_bytes: 0,
             }],
         };
         let line = entry("return 1;", &report, Duration::from_millis(7), UNIX_EPOCH);
