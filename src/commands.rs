@@ -19,8 +19,8 @@ use crate::policy::{Policy, Refusals};
 use crate::sandbox::Limits;
 use crate::sandbox::worker::Pool;
 use crate::server::http::{self, HttpOptions};
-use crate::server::{Admission, CodeModeServer, Snapshot, Trace};
-use crate::upstream::{self, Upstreams};
+use crate::server::{Admission, Build, CodeModeServer, Live, Snapshot, Trace, supervise};
+use crate::upstream::{self, Changes, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
 struct Opened {
@@ -39,7 +39,7 @@ impl Opened {
 
 /// Connects to the selected servers, warning about each one that fails;
 /// an error only when none can be used.
-async fn open(args: &ServerArgs) -> anyhow::Result<Opened> {
+async fn open(args: &ServerArgs, changes: Option<Changes>) -> anyhow::Result<Opened> {
     let selection = config::select(args)?;
     let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?;
     if selection.demo {
@@ -51,7 +51,8 @@ async fn open(args: &ServerArgs) -> anyhow::Result<Opened> {
         bail!("the config file enables no servers; remove \"disabled\": true from one, or add one");
     }
     let total = selection.servers.len();
-    let upstreams = upstream::connect_all(selection.servers, args.init_timeout).await;
+    let upstreams =
+        upstream::connect_all_watched(selection.servers, args.init_timeout, changes).await;
     for failure in &upstreams.failures {
         eprintln!(
             "warning: server \"{}\" is unavailable: {}",
@@ -76,7 +77,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let pool = Pool::new(exe);
     // Start the worker while the servers connect.
     pool.warm_up();
-    let opened = open(&args.servers).await?;
+    let opened = open(&args.servers, None).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
     let executor =
@@ -91,6 +92,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
 
 /// `codemode serve`: until the client leaves (stdin closes), or SIGINT/SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
+    // Installed first, so a signal during start-up is not the default kill
+    // (which would leave stdio children behind).
+    let mut shutdown = Shutdown::install()?;
     let token = match &args.auth_token {
         None => None,
         Some(var) => Some(std::env::var(var).with_context(|| {
@@ -116,16 +120,43 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     }
     let exe = std::env::current_exe()
         .context("cannot find the codemode executable to start sandbox workers")?;
-    let pool = Pool::new(exe);
-    pool.warm_up();
-    let opened = open(&args.servers).await?;
+    let (changes, changed) = tokio::sync::mpsc::unbounded_channel();
+    let opened = open(&args.servers, Some(changes.clone())).await?;
     let settings = settings(&args.limits, &opened.settings);
-    let (api, refusals) = opened.api();
-    let upstreams = opened.upstreams;
-    let mode = args.disclosure.resolve(&api);
-    tracing::info!(?mode, "serving");
-    let executor =
-        Executor::new(api.clone(), upstreams.peers(), settings, pool).with_refusals(refusals);
+    let (policy, disclosure) = (opened.policy, args.disclosure);
+    // Each API generation (at start, after a tool-list change or a restart)
+    // is built the same way: policy, types, a fresh executor.
+    let build: Build = Arc::new(move |upstreams: &Upstreams| {
+        let (lists, refusals) = policy.apply(upstreams.tool_lists());
+        let api = Api::new(lists);
+        let mode = disclosure.resolve(&api);
+        tracing::info!(
+            ?mode,
+            tools = api
+                .namespaces()
+                .iter()
+                .map(|n| n.functions().len())
+                .sum::<usize>(),
+            "API ready"
+        );
+        let pool = Pool::new(exe.clone());
+        pool.warm_up();
+        let executor =
+            Executor::new(api.clone(), upstreams.peers(), settings, pool).with_refusals(refusals);
+        Snapshot::new(api, mode, executor)
+    });
+    let live = Live::new(build(&opened.upstreams));
+    let (stop, stopped) = tokio::sync::oneshot::channel();
+    let supervisor = tokio::spawn(supervise(
+        opened.upstreams,
+        changed,
+        changes,
+        live.clone(),
+        build,
+        args.servers.init_timeout,
+        stopped,
+    ));
+
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let max_running = args.max_concurrent.map_or(4 * cores, |n| n as usize);
     let admission = Admission::new(
@@ -134,16 +165,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         Duration::from_millis(args.queue_timeout_ms),
     );
     let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
-    let snapshot = Arc::new(Snapshot::new(api, mode, executor));
-    let server = CodeModeServer::new(snapshot, settings.limits, admission, trace);
+    let server = CodeModeServer::new(live, settings.limits, admission, trace);
     match args.http {
         None => {
-            let service = server
-                .serve((tokio::io::stdin(), tokio::io::stdout()))
-                .await?;
             tokio::select! {
-                _ = service.waiting() => {}
-                () = shutdown_signal() => {}
+                served = serve_stdio(server) => served?,
+                () = shutdown.wait() => {}
             }
         }
         Some(addr) => {
@@ -152,20 +179,56 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 remote: args.allow_remote,
                 token,
             };
-            http::serve(server, options, shutdown_signal()).await?;
+            http::serve(server, options, shutdown.wait()).await?;
         }
     }
-    upstreams.shutdown().await;
+    let _ = stop.send(());
+    // Stdio children see their input close and exit; any left are killed.
+    supervisor.await?.shutdown().await;
     Ok(true)
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        Some(()) = async { match terminate.as_mut() { Some(t) => t.recv().await, None => std::future::pending().await } } => {}
+/// Serves one client over stdin/stdout until it leaves.
+async fn serve_stdio(server: CodeModeServer) -> anyhow::Result<()> {
+    match server
+        .serve((tokio::io::stdin(), tokio::io::stdout()))
+        .await
+    {
+        Ok(service) => {
+            service.waiting().await?;
+            Ok(())
+        }
+        // The client left before it said hello: nothing to serve, nothing wrong.
+        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
+            tracing::info!("the client closed the connection before initializing");
+            Ok(())
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// SIGINT and SIGTERM, registered up front.
+struct Shutdown {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> anyhow::Result<Shutdown> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+        let terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+        Ok(Shutdown {
+            interrupt,
+            terminate,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => tracing::info!("SIGINT: shutting down"),
+            _ = self.terminate.recv() => tracing::info!("SIGTERM: shutting down"),
+        }
     }
 }
 
@@ -214,7 +277,7 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
 }
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers).await?;
+    let opened = open(&args.servers, None).await?;
     // Names are assigned over all servers, so they match what the model sees
     // even when only one namespace is printed.
     let (api, _) = opened.api();
@@ -257,7 +320,7 @@ const HINTS: [(&str, &str); 4] = [
 ];
 
 pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers).await?;
+    let opened = open(&args.servers, None).await?;
     let (api, _) = opened.api();
     let upstreams = opened.upstreams;
     let failures: Vec<Value> = upstreams

@@ -376,7 +376,7 @@ fn a_server_that_is_gone_gives_an_error_naming_server_and_tool() {
         report["result"],
         json!([
             "Error",
-            "gone.list_projects failed: the gone server did not answer (Transport closed)"
+            "gone.list_projects failed: the gone server has stopped (Transport closed); codemode restarts it when serving, so a retry may work"
         ])
     );
     assert_eq!(report["calls"][0]["ok"], false);

@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod everything;
 mod hostile;
+mod lifecycle;
 mod policy;
 mod run;
 mod serve;

@@ -383,6 +383,9 @@ impl Executor {
             Err(_) => Err(format!(
                 "{shown} did not answer before the execution's time limit"
             )),
+            Ok(Err(error)) if peer.is_transport_closed() => Err(format!(
+                "{shown} failed: the {server} server has stopped ({error}); codemode restarts it when serving, so a retry may work"
+            )),
             Ok(Err(error)) => Err(format!(
                 "{shown} failed: the {server} server did not answer ({error})"
             )),

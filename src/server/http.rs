@@ -14,8 +14,6 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
-use super::CodeModeServer;
-
 pub const ENDPOINT: &str = "/mcp";
 
 pub struct HttpOptions {
@@ -26,9 +24,9 @@ pub struct HttpOptions {
     pub token: Option<String>,
 }
 
-/// Serves until `shutdown` resolves.
-pub async fn serve(
-    server: CodeModeServer,
+/// Serves `server` (one clone per session) until `shutdown` resolves.
+pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
+    server: S,
     options: HttpOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {

@@ -5,9 +5,11 @@ mod admission;
 pub mod disclosure;
 pub mod http;
 mod search;
+mod supervise;
 mod trace;
 
 pub use admission::Admission;
+pub use supervise::{Build, Live, supervise};
 pub use trace::Trace;
 
 use std::sync::Arc;
@@ -59,7 +61,7 @@ impl Snapshot {
 /// The MCP server handler; cheap to clone (one per HTTP session).
 #[derive(Clone)]
 pub struct CodeModeServer {
-    snapshot: Arc<Snapshot>,
+    live: Arc<Live>,
     limits: Limits,
     admission: Arc<Admission>,
     trace: Option<Arc<Trace>>,
@@ -67,13 +69,13 @@ pub struct CodeModeServer {
 
 impl CodeModeServer {
     pub fn new(
-        snapshot: Arc<Snapshot>,
+        live: Arc<Live>,
         limits: Limits,
         admission: Admission,
         trace: Option<Trace>,
     ) -> CodeModeServer {
         CodeModeServer {
-            snapshot,
+            live,
             limits,
             admission: Arc::new(admission),
             trace: trace.map(Arc::new),
@@ -98,7 +100,12 @@ impl CodeModeServer {
             Err(refusal) => return Ok(text_result(refusal, true)),
         };
         let started = std::time::Instant::now();
-        let report = self.snapshot.executor.execute(&args.code, limits).await;
+        let report = self
+            .live
+            .current()
+            .executor
+            .execute(&args.code, limits)
+            .await;
         if let Some(trace) = &self.trace {
             trace.record(&args.code, &report, started.elapsed());
         }
@@ -113,8 +120,8 @@ impl CodeModeServer {
             limit: Option<usize>,
         }
         let args: Args = parse("search_api", args)?;
-        let hits = self
-            .snapshot
+        let snapshot = self.live.current();
+        let hits = snapshot
             .index
             .search(&args.query, args.limit.unwrap_or(5).clamp(1, 20));
         if hits.is_empty() {
@@ -126,7 +133,7 @@ impl CodeModeServer {
                 false,
             ));
         }
-        let api = &self.snapshot.api;
+        let api = &snapshot.api;
         let ranked: Vec<String> = hits
             .iter()
             .map(|&(n, f)| {
@@ -151,7 +158,8 @@ impl CodeModeServer {
             names: Vec<String>,
         }
         let args: Args = parse("get_api", args)?;
-        let api = &self.snapshot.api;
+        let snapshot = self.live.current();
+        let api = &snapshot.api;
         let mut wanted: Vec<(usize, Option<usize>)> = Vec::new();
         let mut unknown = Vec::new();
         for name in &args.names {
@@ -280,12 +288,18 @@ impl ServerHandler for CodeModeServer {
             )
     }
 
+    async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
+        self.live.add_client(context.peer);
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(self.snapshot.tools.clone()))
+        Ok(ListToolsResult::with_all_items(
+            self.live.current().tools.clone(),
+        ))
     }
 
     async fn call_tool(
@@ -294,18 +308,15 @@ impl ServerHandler for CodeModeServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
-        let search = self.snapshot.mode == Mode::Search;
+        let snapshot = self.live.current();
+        let search = snapshot.mode == Mode::Search;
         let result = match &*request.name {
             "execute" => self.execute(args).await?,
             "search_api" if search => self.search_api(args)?,
             "get_api" if search => self.get_api(args)?,
             other => {
-                let names: Vec<String> = self
-                    .snapshot
-                    .tools
-                    .iter()
-                    .map(|t| t.name.to_string())
-                    .collect();
+                let names: Vec<String> =
+                    snapshot.tools.iter().map(|t| t.name.to_string()).collect();
                 return Err(ErrorData::invalid_params(
                     format!("no tool {other}; this server has {}", names.join(", ")),
                     None,

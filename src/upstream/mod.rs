@@ -21,7 +21,10 @@ use stdio::StderrTail;
 use tap::ToolListTap;
 pub use tools_file::ToolsFileError;
 
-type Client = RunningService<RoleClient, ClientConfig>;
+type Client = RunningService<RoleClient, UpstreamClient>;
+
+/// Where upstreams report that their tool list changed (by server name).
+pub type Changes = tokio::sync::mpsc::UnboundedSender<String>;
 
 /// A connected (or loaded) upstream server and its tools.
 pub struct Upstream {
@@ -32,6 +35,33 @@ pub struct Upstream {
     client: Option<Client>,
     /// Kept so the child lives as long as the connection, and dies with it.
     _child: Option<Child>,
+    /// How it was reached, to reach it again.
+    spec: ServerSpec,
+    tap: Option<ToolListTap>,
+    stderr: StderrTail,
+}
+
+/// Our side of an upstream connection: who we are, and where to report
+/// `notifications/tools/list_changed`.
+pub struct UpstreamClient {
+    server: String,
+    changes: Option<Changes>,
+}
+
+impl rmcp::ClientHandler for UpstreamClient {
+    fn get_info(&self) -> ClientConfig {
+        ClientConfig::new(
+            ClientCapabilities::default(),
+            Implementation::new("codemode", env!("CARGO_PKG_VERSION")),
+        )
+    }
+
+    async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
+        tracing::info!(server = %self.server, "the server's tool list changed");
+        if let Some(changes) = &self.changes {
+            let _ = changes.send(self.server.clone());
+        }
+    }
 }
 
 /// A server that could not be used, and why.
@@ -101,6 +131,10 @@ impl Upstreams {
             .collect()
     }
 
+    pub fn get_mut(&mut self, server: &str) -> Option<&mut Upstream> {
+        self.connected.iter_mut().find(|u| u.name == server)
+    }
+
     /// Closes every connection; stdio children see EOF and exit.
     pub async fn shutdown(self) {
         futures::future::join_all(self.connected.into_iter().map(Upstream::shutdown)).await;
@@ -109,12 +143,26 @@ impl Upstreams {
 
 /// Connects to every server at once; a failure affects only its own server.
 pub async fn connect_all(specs: Vec<ServerSpec>, timeout: Duration) -> Upstreams {
-    let results = futures::future::join_all(specs.into_iter().map(|spec| async move {
-        let name = spec.name.clone();
-        connect(spec, timeout).await.map_err(|error| Failure {
-            server: name,
-            error,
-        })
+    connect_all_watched(specs, timeout, None).await
+}
+
+/// Like [`connect_all`], reporting later tool-list changes to `changes`.
+pub async fn connect_all_watched(
+    specs: Vec<ServerSpec>,
+    timeout: Duration,
+    changes: Option<Changes>,
+) -> Upstreams {
+    let results = futures::future::join_all(specs.into_iter().map(|spec| {
+        let changes = changes.clone();
+        async move {
+            let name = spec.name.clone();
+            connect(spec, timeout, changes)
+                .await
+                .map_err(|error| Failure {
+                    server: name,
+                    error,
+                })
+        }
     }))
     .await;
     let mut upstreams = Upstreams {
@@ -130,16 +178,17 @@ pub async fn connect_all(specs: Vec<ServerSpec>, timeout: Duration) -> Upstreams
     upstreams
 }
 
-fn client_config() -> ClientConfig {
-    ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("codemode", env!("CARGO_PKG_VERSION")),
-    )
-}
-
-async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, UpstreamError> {
-    let ServerSpec { name, transport } = spec;
-    let (client, child, tap, stderr) = match transport {
+async fn connect(
+    spec: ServerSpec,
+    timeout: Duration,
+    changes: Option<Changes>,
+) -> Result<Upstream, UpstreamError> {
+    let name = spec.name.clone();
+    let handler = UpstreamClient {
+        server: name.clone(),
+        changes,
+    };
+    let (client, child, tap, stderr) = match spec.transport.clone() {
         Transport::ToolsFile(path) => {
             let tools = tools_file::load(&path)?;
             return Ok(Upstream {
@@ -147,6 +196,9 @@ async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, Upstre
                 tools,
                 client: None,
                 _child: None,
+                spec,
+                tap: None,
+                stderr: StderrTail::default(),
             });
         }
         Transport::Demo => {
@@ -158,7 +210,7 @@ async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, Upstre
                 }
             });
             let client = initialize(
-                client_config().serve(ours),
+                handler.serve(ours),
                 "the demo server".into(),
                 timeout,
                 &StderrTail::default(),
@@ -175,7 +227,7 @@ async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, Upstre
             let spawned = stdio::spawn(&name, &command, &args, &env, cwd.as_ref())?;
             let target = format!("`{command}`");
             let client = initialize(
-                client_config().serve(spawned.transport),
+                handler.serve(spawned.transport),
                 target,
                 timeout,
                 &spawned.stderr,
@@ -193,7 +245,7 @@ async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, Upstre
                 .custom_headers(header_map(&headers)?);
             let transport = StreamableHttpClientTransport::from_config(config);
             let client = initialize(
-                client_config().serve(transport),
+                handler.serve(transport),
                 url,
                 timeout,
                 &StderrTail::default(),
@@ -204,23 +256,16 @@ async fn connect(spec: ServerSpec, timeout: Duration) -> Result<Upstream, Upstre
             (client, None, None, StderrTail::default())
         }
     };
-    let tools = tokio::time::timeout(timeout, list_tools(&client, tap.as_ref()))
-        .await
-        .map_err(|_| UpstreamError::Timeout {
-            phase: "tools/list",
-            after: timeout,
-            stderr: stderr.render(),
-        })?
-        .map_err(|error| UpstreamError::ListTools {
-            error: Box::new(error),
-            stderr: stderr.render(),
-        })?;
+    let tools = list_tools_within(&client, tap.as_ref(), &stderr, timeout).await?;
     tracing::debug!(server = %name, tools = tools.len(), "connected");
     Ok(Upstream {
         name,
         tools,
         client: Some(client),
         _child: child,
+        spec,
+        tap,
+        stderr,
     })
 }
 
@@ -270,6 +315,25 @@ fn root_cause(error: &dyn std::error::Error) -> String {
     cause.to_string()
 }
 
+async fn list_tools_within(
+    client: &Client,
+    tap: Option<&ToolListTap>,
+    stderr: &StderrTail,
+    timeout: Duration,
+) -> Result<Vec<Value>, UpstreamError> {
+    tokio::time::timeout(timeout, list_tools(client, tap))
+        .await
+        .map_err(|_| UpstreamError::Timeout {
+            phase: "tools/list",
+            after: timeout,
+            stderr: stderr.render(),
+        })?
+        .map_err(|error| UpstreamError::ListTools {
+            error: Box::new(error),
+            stderr: stderr.render(),
+        })
+}
+
 /// All tools, through every page; raw JSON when the tap saw it.
 async fn list_tools(
     client: &Client,
@@ -304,6 +368,34 @@ fn header_map(
 }
 
 impl Upstream {
+    /// Whether the connection has ended (the server exited or hung up).
+    pub fn is_closed(&self) -> bool {
+        self.client
+            .as_ref()
+            .is_some_and(|client| client.peer().is_transport_closed())
+    }
+
+    /// Lists the tools again (after the server said they changed).
+    pub async fn relist(&mut self, timeout: Duration) -> Result<(), UpstreamError> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
+        self.tools = list_tools_within(client, self.tap.as_ref(), &self.stderr, timeout).await?;
+        Ok(())
+    }
+
+    /// Connects again from scratch (a new child process for stdio servers).
+    pub async fn reconnect(
+        &mut self,
+        timeout: Duration,
+        changes: Option<Changes>,
+    ) -> Result<(), UpstreamError> {
+        let fresh = connect(self.spec.clone(), timeout, changes).await?;
+        let old = std::mem::replace(self, fresh);
+        old.shutdown().await;
+        Ok(())
+    }
+
     async fn shutdown(self) {
         if let Some(client) = self.client
             && let Err(error) = client.cancel().await

@@ -1,0 +1,122 @@
+//! Keeping the API current while `serve` runs: re-list a server's tools when
+//! it says they changed, restart servers that died (with backoff), and tell
+//! our clients when the tools we offer changed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use rmcp::{Peer, RoleServer};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+
+use super::Snapshot;
+use crate::upstream::{Changes, Upstreams};
+
+/// How often dead connections are looked for.
+const CHECK_EVERY: Duration = Duration::from_millis(250);
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// Builds a snapshot (API, policy, executor) from the upstreams as they are now.
+pub type Build = Arc<dyn Fn(&Upstreams) -> Snapshot + Send + Sync>;
+
+/// The snapshot in use, and the clients to notify when it changes.
+pub struct Live {
+    snapshot: RwLock<Arc<Snapshot>>,
+    clients: Mutex<Vec<Peer<RoleServer>>>,
+}
+
+impl Live {
+    pub fn new(snapshot: Snapshot) -> Arc<Live> {
+        Arc::new(Live {
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            clients: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The snapshot for one request; later swaps do not affect it.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.snapshot.read().expect("snapshot lock").clone()
+    }
+
+    pub fn add_client(&self, peer: Peer<RoleServer>) {
+        self.clients.lock().expect("client list").push(peer);
+    }
+
+    /// Swaps in `snapshot`; notifies clients if the tools we offer changed.
+    pub async fn replace(&self, snapshot: Snapshot) {
+        let changed = self.current().tools != snapshot.tools;
+        *self.snapshot.write().expect("snapshot lock") = Arc::new(snapshot);
+        if !changed {
+            return;
+        }
+        let clients: Vec<Peer<RoleServer>> = {
+            let mut clients = self.clients.lock().expect("client list");
+            clients.retain(|peer| !peer.is_transport_closed());
+            clients.clone()
+        };
+        tracing::info!(
+            clients = clients.len(),
+            "the API changed; notifying clients"
+        );
+        for peer in clients {
+            if let Err(error) = peer.notify_tool_list_changed().await {
+                tracing::debug!("could not notify a client: {error}");
+            }
+        }
+    }
+}
+
+/// Runs until `stop` fires, then hands the upstreams back for shutdown.
+pub async fn supervise(
+    mut upstreams: Upstreams,
+    mut changed: mpsc::UnboundedReceiver<String>,
+    changes: Changes,
+    live: Arc<Live>,
+    build: Build,
+    timeout: Duration,
+    mut stop: oneshot::Receiver<()>,
+) -> Upstreams {
+    // server → (next attempt, delay after that)
+    let mut retries: HashMap<String, (Instant, Duration)> = HashMap::new();
+    let mut check = tokio::time::interval(CHECK_EVERY);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            Some(server) = changed.recv() => {
+                let Some(upstream) = upstreams.get_mut(&server) else { continue };
+                match upstream.relist(timeout).await {
+                    Ok(()) => live.replace(build(&upstreams)).await,
+                    Err(error) => tracing::warn!(%server, "re-listing tools failed: {error}"),
+                }
+            }
+            _ = check.tick() => {
+                let now = Instant::now();
+                let mut restarted = false;
+                for upstream in upstreams.connected.iter_mut().filter(|u| u.is_closed()) {
+                    let (next, delay) = *retries.entry(upstream.name.clone()).or_insert((now, FIRST_RETRY));
+                    if now < next {
+                        continue;
+                    }
+                    tracing::warn!(server = %upstream.name, "the server stopped; restarting it");
+                    match upstream.reconnect(timeout, Some(changes.clone())).await {
+                        Ok(()) => {
+                            tracing::info!(server = %upstream.name, "restarted");
+                            retries.remove(&upstream.name);
+                            restarted = true;
+                        }
+                        Err(error) => {
+                            tracing::warn!(server = %upstream.name, "restart failed, next try in {delay:?}: {error}");
+                            retries.insert(upstream.name.clone(), (Instant::now() + delay, (delay * 2).min(LAST_RETRY)));
+                        }
+                    }
+                }
+                if restarted {
+                    live.replace(build(&upstreams)).await;
+                }
+            }
+        }
+    }
+    upstreams
+}

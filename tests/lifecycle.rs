@@ -1,0 +1,307 @@
+//! `codemode serve` over time: upstream tool-list changes reach our clients,
+//! crashed upstreams are restarted, and shutdown takes the children with it.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::transport::StreamableHttpClientTransport;
+use rmcp::{ClientHandler, ErrorData, RoleClient, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+fn execute(code: &str) -> CallToolRequestParams {
+    CallToolRequestParams::new("execute")
+        .with_arguments(json!({"code": code}).as_object().unwrap().clone())
+}
+
+fn start_serve(args: &[&str]) -> (Background, String) {
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let mut server = Background(
+        Command::new(codemode_path())
+            .args(["serve", "--http", &address])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut server);
+    (server, format!("http://{address}/mcp"))
+}
+
+/// An upstream whose `grow` tool adds a tool `extra_N` and announces it.
+#[derive(Clone, Default)]
+struct Grower {
+    extras: Arc<AtomicUsize>,
+}
+
+impl ServerHandler for Grower {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let mut tools = vec![
+            json!({"name": "grow", "description": "Add a tool.", "inputSchema": {"type": "object"}}),
+        ];
+        for n in 1..=self.extras.load(Ordering::SeqCst) {
+            tools.push(json!({"name": format!("extra_{n}"), "description": format!("Extra tool {n}."), "inputSchema": {"type": "object"}}));
+        }
+        Ok(ListToolsResult::with_all_items(
+            tools
+                .into_iter()
+                .map(|t| serde_json::from_value::<Tool>(t).unwrap())
+                .collect(),
+        ))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let value = if request.name == "grow" {
+            let n = self.extras.fetch_add(1, Ordering::SeqCst) + 1;
+            let _ = context.peer.notify_tool_list_changed().await;
+            n
+        } else {
+            request
+                .name
+                .trim_start_matches("extra_")
+                .parse()
+                .unwrap_or(0)
+        };
+        Ok(CallToolResponse::Complete(CallToolResult::structured(
+            json!(value),
+        )))
+    }
+}
+
+/// A client that counts `notifications/tools/list_changed`.
+#[derive(Clone, Default)]
+struct Watcher {
+    changes: Arc<AtomicUsize>,
+}
+
+impl ClientHandler for Watcher {
+    async fn on_tool_list_changed(&self, _: NotificationContext<RoleClient>) {
+        self.changes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_tool_list_changes_reach_our_clients() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    let options = codemode::server::http::HttpOptions {
+        addr,
+        remote: false,
+        token: None,
+    };
+    tokio::spawn(codemode::server::http::serve(
+        Grower::default(),
+        options,
+        std::future::pending(),
+    ));
+    let (_serve, url) = start_serve(&[
+        "--name",
+        "grower",
+        "--url",
+        &format!("http://127.0.0.1:{port}/mcp"),
+    ]);
+
+    let watcher = Watcher::default();
+    let client = watcher
+        .clone()
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .unwrap();
+    let before = client.list_all_tools().await.unwrap();
+    assert!(
+        !before[0]
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("extra_1")
+    );
+
+    let grown = client
+        .call_tool(execute("return await grower.grow();"))
+        .await
+        .unwrap();
+    assert_eq!(grown.structured_content.unwrap()["result"], 1);
+    for _ in 0..200 {
+        if watcher.changes.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        watcher.changes.load(Ordering::SeqCst),
+        1,
+        "one list_changed notification"
+    );
+    let after = client.list_all_tools().await.unwrap();
+    let description = after[0].description.as_deref().unwrap();
+    assert!(
+        description.contains("/** Extra tool 1. */\n  function extra_1(): Promise<unknown>;"),
+        "{description}"
+    );
+    let called = client
+        .call_tool(execute("return await grower.extra_1();"))
+        .await
+        .unwrap();
+    assert_eq!(called.structured_content.unwrap()["result"], 1);
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_stdio_server_is_restarted() {
+    let dir = tempfile::tempdir().unwrap();
+    let starts = dir.path().join("starts");
+    // The first instance exits right after start-up (it sees only the five
+    // start-up messages); later ones run normally. Each start is logged.
+    let script = format!(
+        "echo start >> {starts}; if [ $(wc -l < {starts}) -eq 1 ]; then stdbuf -oL head -n 5 | {exe} demo-server; else exec {exe} demo-server; fi",
+        starts = starts.display(),
+        exe = codemode_path()
+    );
+    let (_serve, url) = start_serve(&["--name", "demo", "--", "sh", "-c", &script]);
+    let client = ClientConfig::default()
+        .serve(StreamableHttpClientTransport::from_uri(url))
+        .await
+        .unwrap();
+
+    let mut failures = Vec::new();
+    let mut answer = Value::Null;
+    for _ in 0..200 {
+        let result = client
+            .call_tool(execute(
+                "return (await demo.list_projects()).projects.length;",
+            ))
+            .await
+            .unwrap();
+        let report = result.structured_content.unwrap();
+        if report["ok"] == true {
+            answer = report["result"].clone();
+            break;
+        }
+        failures.push(report["error"]["message"].as_str().unwrap().to_owned());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        answer,
+        json!(3),
+        "served again after the restart; failures: {failures:?}"
+    );
+    for failure in &failures {
+        assert!(
+            failure.contains("demo.list_projects failed: the demo server has stopped"),
+            "{failure}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&starts).unwrap().lines().count(),
+        2,
+        "started twice"
+    );
+    client.cancel().await.unwrap();
+}
+
+/// Children of `pid` whose command line contains `needle`.
+fn children(pid: u32, needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .unwrap_or("");
+            let cmdline =
+                std::fs::read_to_string(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            ppid == pid.to_string() && cmdline.contains(needle)
+        })
+        .collect()
+}
+
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| {
+            stat.rsplit_once(')')
+                .is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if done() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("timed out waiting until {what}");
+}
+
+#[test]
+fn shutdown_on_stdin_eof_or_sigterm_ends_the_children() {
+    for how in ["eof", "sigterm"] {
+        let mut serve = Command::new(codemode_path())
+            .args([
+                "serve",
+                "--name",
+                "demo",
+                "--",
+                codemode_path(),
+                "demo-server",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = serve.id();
+        let mut upstream = Vec::new();
+        wait_until("the upstream child runs", || {
+            upstream = children(pid, "demo-server");
+            !upstream.is_empty()
+        });
+        match how {
+            "eof" => drop(serve.stdin.take()),
+            _ => assert!(
+                Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status()
+                    .unwrap()
+                    .success()
+            ),
+        }
+        wait_until("codemode serve exits", || {
+            serve.try_wait().unwrap().is_some()
+        });
+        assert!(serve.wait().unwrap().success(), "{how}: a clean exit");
+        wait_until("the upstream child is gone", || {
+            !upstream.iter().any(|&child| alive(child))
+        });
+    }
+}
