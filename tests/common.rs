@@ -114,3 +114,50 @@ pub fn tool_names(tools_json: &Value) -> Vec<String> {
         .map(|t| t["name"].as_str().expect("name").to_owned())
         .collect()
 }
+
+/// Runs `codemode run -` with `program` on stdin; the report and whether it exited 0.
+pub fn run_program(program: &str, extra: &[&str]) -> (Value, bool) {
+    let mut child = Command::new(codemode_path())
+        .args(["run", "-"])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), program.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\n{}",
+            stdout(&output),
+            stderr(&output)
+        )
+    });
+    (report, output.status.success())
+}
+
+/// `codemode serve --http` on a free port with `args`; the process and the endpoint URL.
+pub fn start_serve(args: &[&str]) -> (Background, String) {
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let mut server = Background(
+        Command::new(codemode_path())
+            .args(["serve", "--http", &address])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut server);
+    (server, format!("http://{address}/mcp"))
+}
+
+/// Tool definitions for the test servers, written as JSON.
+pub fn tools_from_json(tools: Vec<Value>) -> Vec<rmcp::model::Tool> {
+    tools
+        .into_iter()
+        .map(|t| serde_json::from_value(t).expect("a valid tool definition"))
+        .collect()
+}

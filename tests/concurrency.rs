@@ -12,11 +12,13 @@ use codemode::sandbox::worker::Pool;
 use codemode_typegen::Api;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::json;
+
+use crate::common::tools_from_json;
 
 /// A server whose `gather` call returns once `until` calls are in flight
 /// together (or after 5 s), and which remembers the most it ever saw.
@@ -40,12 +42,9 @@ impl ServerHandler for Probe {
             json!({"name": "gather", "inputSchema": {"type": "object", "properties": {"until": {"type": "integer"}}, "required": ["until"]}}),
             json!({"name": "peak", "inputSchema": {"type": "object"}}),
         ];
-        Ok(ListToolsResult::with_all_items(
-            tools
-                .into_iter()
-                .map(|t| serde_json::from_value::<Tool>(t).unwrap())
-                .collect(),
-        ))
+        Ok(ListToolsResult::with_all_items(tools_from_json(
+            tools.into(),
+        )))
     }
 
     async fn call_tool(

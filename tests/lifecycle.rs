@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::transport::StreamableHttpClientTransport;
@@ -20,22 +20,6 @@ use crate::common::*;
 fn execute(code: &str) -> CallToolRequestParams {
     CallToolRequestParams::new("execute")
         .with_arguments(json!({"code": code}).as_object().unwrap().clone())
-}
-
-fn start_serve(args: &[&str]) -> (Background, String) {
-    let port = free_port();
-    let address = format!("127.0.0.1:{port}");
-    let mut server = Background(
-        Command::new(codemode_path())
-            .args(["serve", "--http", &address])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, &mut server);
-    (server, format!("http://{address}/mcp"))
 }
 
 /// An upstream whose `grow` tool adds a tool `extra_N` and announces it.
@@ -65,12 +49,9 @@ impl ServerHandler for Grower {
         for n in 1..=self.extras.load(Ordering::SeqCst) {
             tools.push(json!({"name": format!("extra_{n}"), "description": format!("Extra tool {n}."), "inputSchema": {"type": "object"}}));
         }
-        Ok(ListToolsResult::with_all_items(
-            tools
-                .into_iter()
-                .map(|t| serde_json::from_value::<Tool>(t).unwrap())
-                .collect(),
-        ))
+        Ok(ListToolsResult::with_all_items(tools_from_json(
+            tools.into(),
+        )))
     }
 
     async fn call_tool(

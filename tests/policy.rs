@@ -1,23 +1,8 @@
 //! Policy: tools it removes are absent from the types and refused when called.
 
-use std::process::{Command, Stdio};
-
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::*;
-
-fn run(program: &str, extra: &[&str]) -> Value {
-    let mut child = Command::new(codemode_path())
-        .args(["run", "-"])
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), program.as_bytes()).unwrap();
-    serde_json::from_slice(&child.wait_with_output().unwrap().stdout).unwrap()
-}
 
 #[test]
 fn denied_tools_are_absent_from_the_types() {
@@ -28,12 +13,7 @@ fn denied_tools_are_absent_from_the_types() {
     );
     assert!(types.contains("function create_issue("));
     let read_only = codemode_json(&["tools", "--json", "--read-only"]);
-    let names: Vec<&str> = read_only["servers"][0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&read_only);
     assert_eq!(
         names,
         [
@@ -49,7 +29,7 @@ fn denied_tools_are_absent_from_the_types() {
 
 #[test]
 fn denied_tools_are_refused_before_running_and_at_call_time() {
-    let report = run(
+    let (report, _) = run_program(
         "await demo.list_projects();\nawait demo.delete_issue({ id: 'CORE-1', confirm: true });",
         &["--deny", "demo.delete_issue"],
     );
@@ -64,7 +44,7 @@ fn denied_tools_are_refused_before_running_and_at_call_time() {
     assert_eq!(report["calls"], json!([]), "nothing ran");
 
     // A name computed at run time gets past the check before running, not past policy.
-    let report = run(
+    let (report, _) = run_program(
         "const name = 'delete' + '_issue';\ntry { await demo[name]({ id: 'CORE-1', confirm: true }); } catch (e) { return e.message; }",
         &["--read-only"],
     );
@@ -86,12 +66,7 @@ fn per_server_lists_in_the_config() {
     let text = json!({"mcpServers": {"demo": {"command": codemode_path(), "args": ["demo-server"], "allow": ["list_*", "get_*"]}}});
     std::fs::write(&config, text.to_string()).unwrap();
     let json = codemode_json(&["tools", "--json", "--config", config.to_str().unwrap()]);
-    let names: Vec<&str> = json["servers"][0]["tools"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["name"].as_str().unwrap())
-        .collect();
+    let names = tool_names(&json);
     assert_eq!(
         names,
         ["list_projects", "list_users", "list_issues", "get_issue"]

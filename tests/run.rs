@@ -1,36 +1,11 @@
 //! `codemode run` against the demo and real third-party servers.
 
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// Runs a program given on stdin; returns the report and whether the exit code was 0.
-fn run(program: &str, extra: &[&str]) -> (Value, bool) {
-    let mut child = Command::new(codemode_path())
-        .arg("run")
-        .arg("-")
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), program.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\n{}",
-            stdout(&output),
-            stderr(&output)
-        )
-    });
-    (report, output.status.success())
-}
-
 fn result(program: &str, extra: &[&str]) -> Value {
-    let (report, ok) = run(program, extra);
+    let (report, ok) = run_program(program, extra);
     assert!(ok && report["ok"] == true, "{report:#}");
     report["result"].clone()
 }
@@ -65,7 +40,7 @@ fn everything_is_error_results_are_thrown_and_recorded() {
         "try {{ await everything.gzip_file_as_resource({{ name: 'x.gz', data: 'http://127.0.0.1:{port}/none' }}); return 'no error'; }}\n\
          catch (e) {{ return [e instanceof Error, e.message]; }}"
     );
-    let (report, ok) = run(&program, &["--", &server, "stdio"]);
+    let (report, ok) = run_program(&program, &["--", &server, "stdio"]);
     assert!(ok, "{report:#}");
     assert_eq!(
         report["result"],
@@ -90,7 +65,7 @@ fn memory_server_builds_and_queries_a_graph() {
     }}});
     std::fs::write(&config, text.to_string()).unwrap();
     let program = std::fs::read_to_string(repo().join("examples/memory-graph.ts")).unwrap();
-    let (report, ok) = run(&program, &["--config", config.to_str().unwrap()]);
+    let (report, ok) = run_program(&program, &["--config", config.to_str().unwrap()]);
     assert!(ok, "{report:#}");
     assert_eq!(
         report["result"],
@@ -142,7 +117,7 @@ fn demo_examples_run_and_agree_with_direct_queries() {
     assert!(value["hot"].as_u64().unwrap() > 0);
 
     let workload = std::fs::read_to_string(repo().join("examples/workload.ts")).unwrap();
-    let (report, ok) = run(&workload, &[]);
+    let (report, ok) = run_program(&workload, &[]);
     assert!(ok, "{report:#}");
     let assigned = report["result"]["assigned"].as_array().unwrap();
     let assigns = report["calls"]
@@ -167,7 +142,7 @@ fn the_arrow_function_form_is_called() {
 
 #[test]
 fn failures_exit_1_with_kind_and_typescript_line() {
-    let (report, ok) = run(
+    let (report, ok) = run_program(
         "type T = { a: number };\nconst t: T = { a: 1 };\n\nthrow new Error(`bad ${t.a}`);",
         &[],
     );
@@ -178,7 +153,7 @@ fn failures_exit_1_with_kind_and_typescript_line() {
         json!({"kind": "runtime", "message": "Error: bad 1", "line": 4})
     );
 
-    let (report, ok) = run("const a = ;", &[]);
+    let (report, ok) = run_program("const a = ;", &[]);
     assert!(!ok);
     assert_eq!(report["error"]["kind"], "syntax");
     assert_eq!(
@@ -189,7 +164,7 @@ fn failures_exit_1_with_kind_and_typescript_line() {
         (Some(1), Some(11))
     );
 
-    let (report, _) = run("const x = 1;\nawait demo.get_isue({ id: 'CORE-1' });", &[]);
+    let (report, _) = run_program("const x = 1;\nawait demo.get_isue({ id: 'CORE-1' });", &[]);
     assert_eq!(
         report["error"],
         json!({
@@ -234,7 +209,7 @@ fn unknown_functions_at_runtime_suggest_a_name() {
 
 #[test]
 fn logs_and_calls_are_reported() {
-    let (report, ok) = run(
+    let (report, ok) = run_program(
         "console.log('hi', {a: 1});\nconsole.error('oops');\nawait demo.list_projects();\nreturn null;",
         &[],
     );
@@ -250,7 +225,7 @@ fn logs_and_calls_are_reported() {
 
 #[test]
 fn limits_come_from_flags_and_config() {
-    let (report, _) = run(
+    let (report, _) = run_program(
         "for (let i = 0; i < 5; i++) await demo.list_projects();",
         &["--max-calls", "2"],
     );
@@ -266,7 +241,7 @@ fn limits_come_from_flags_and_config() {
     let config = dir.path().join("c.json");
     let text = json!({"mcpServers": {"demo": {"command": codemode_path(), "args": ["demo-server"]}}, "codemode": {"maxCalls": 1}});
     std::fs::write(&config, text.to_string()).unwrap();
-    let (report, _) = run(
+    let (report, _) = run_program(
         "await demo.list_projects(); await demo.list_projects();",
         &["--config", config.to_str().unwrap()],
     );
@@ -278,7 +253,7 @@ fn limits_come_from_flags_and_config() {
         "{report:#}"
     );
     // Flags win over the config.
-    let (report, ok) = run(
+    let (report, ok) = run_program(
         "await demo.list_projects(); await demo.list_projects();",
         &["--config", config.to_str().unwrap(), "--max-calls", "5"],
     );
@@ -288,7 +263,7 @@ fn limits_come_from_flags_and_config() {
 #[test]
 fn tools_from_files_cannot_be_called() {
     let time = fixture("catalogs/time.json");
-    let (report, _) = run(
+    let (report, _) = run_program(
         "return await time.get_current_time({ timezone: 'UTC' });",
         &["--tools-file", time.to_str().unwrap()],
     );
@@ -367,7 +342,7 @@ fn a_server_that_is_gone_gives_an_error_naming_server_and_tool() {
     // The server sees only the five messages of start-up (initialize, initialized,
     // three pages of tools/list); then its input closes and it exits.
     let server = format!("stdbuf -oL head -n 5 | {} demo-server", codemode_path());
-    let (report, ok) = run(
+    let (report, ok) = run_program(
         "try { await gone.list_projects(); return 'answered'; } catch (e) { return [e.name, e.message]; }",
         &["--name", "gone", "--", "sh", "-c", &server],
     );

@@ -118,23 +118,6 @@ fn python_sdk_over_stdio() {
     );
 }
 
-fn start_serve(args: &[&str]) -> (Background, String) {
-    let port = free_port();
-    let address = format!("127.0.0.1:{port}");
-    let mut server = Background(
-        Command::new(codemode_path())
-            .arg("serve")
-            .args(["--http", &address])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, &mut server);
-    (server, format!("http://{address}/mcp"))
-}
-
 #[test]
 fn python_sdk_over_streamable_http() {
     let dir = tempfile::tempdir().unwrap();
