@@ -38,13 +38,11 @@ impl ServerHandler for Probe {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = [
+        let tools = vec![
             json!({"name": "gather", "inputSchema": {"type": "object", "properties": {"until": {"type": "integer"}}, "required": ["until"]}}),
             json!({"name": "peak", "inputSchema": {"type": "object"}}),
         ];
-        Ok(ListToolsResult::with_all_items(tools_from_json(
-            tools.into(),
-        )))
+        Ok(ListToolsResult::with_all_items(tools_from_json(tools)))
     }
 
     async fn call_tool(

@@ -49,9 +49,7 @@ impl ServerHandler for Grower {
         for n in 1..=self.extras.load(Ordering::SeqCst) {
             tools.push(json!({"name": format!("extra_{n}"), "description": format!("Extra tool {n}."), "inputSchema": {"type": "object"}}));
         }
-        Ok(ListToolsResult::with_all_items(tools_from_json(
-            tools.into(),
-        )))
+        Ok(ListToolsResult::with_all_items(tools_from_json(tools)))
     }
 
     async fn call_tool(
