@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::ranges;
 use crate::server::disclosure::Disclosure;
 
 /// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
@@ -111,29 +110,9 @@ pub struct RunArgs {
     pub limits: LimitArgs,
 }
 
-/// Execution limits; each overrides the config file's `"codemode"` section.
-#[derive(Debug, Default, Args)]
-#[command(next_help_heading = "Limits")]
-pub struct LimitArgs {
-    /// Wall-clock limit per execution, in milliseconds [default: 30000].
-    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(ranges::TIMEOUT_MS))]
-    pub timeout_ms: Option<u64>,
-    /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
-    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(ranges::MEMORY_MB))]
-    pub memory_mb: Option<u64>,
-    /// Stack limit for the program (how deep it may recurse), in KiB [default: 1024].
-    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::STACK_KB))]
-    pub stack_kb: Option<u64>,
-    /// Tool calls allowed per execution [default: 1000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CALLS))]
-    pub max_calls: Option<u64>,
-    /// Size limit of result plus logs, in KiB; larger output is cut with a marker [default: 256].
-    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::MAX_OUTPUT_KB))]
-    pub max_output_kb: Option<u64>,
-    /// Tool calls in flight at once per server, e.g. under Promise.all [default: 8].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CONCURRENT_CALLS))]
-    pub max_concurrent_calls: Option<u64>,
-}
+/// Execution limits as flags: the same settings as a config file's
+/// `"codemode"` section, which the flags override.
+pub use crate::config::Settings as LimitArgs;
 
 #[derive(Debug, Args)]
 pub struct TypesArgs {

@@ -244,34 +244,27 @@ fn read_program(file: &str) -> anyhow::Result<String> {
 
 /// Flags over the config file's `"codemode"` section over the defaults.
 fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
+    let chosen = flags.or(*file);
     let defaults = Settings::default();
     let limits = defaults.limits;
     Settings {
         limits: Limits {
-            timeout: flags
+            timeout: chosen
                 .timeout_ms
-                .or(file.timeout_ms)
                 .map_or(limits.timeout, Duration::from_millis),
-            memory_bytes: flags
+            memory_bytes: chosen
                 .memory_mb
-                .or(file.memory_mb)
                 .map_or(limits.memory_bytes, |mb| (mb as usize) << 20),
-            stack_bytes: flags
+            stack_bytes: chosen
                 .stack_kb
-                .or(file.stack_kb)
                 .map_or(limits.stack_bytes, |kb| (kb as usize) << 10),
-            max_calls: flags
-                .max_calls
-                .or(file.max_calls)
-                .map_or(limits.max_calls, |n| n as u32),
-            max_output_bytes: flags
+            max_calls: chosen.max_calls.map_or(limits.max_calls, |n| n as u32),
+            max_output_bytes: chosen
                 .max_output_kb
-                .or(file.max_output_kb)
                 .map_or(limits.max_output_bytes, |kb| (kb as usize) << 10),
         },
-        max_concurrent_calls: flags
+        max_concurrent_calls: chosen
             .max_concurrent_calls
-            .or(file.max_concurrent_calls)
             .map_or(defaults.max_concurrent_calls, |n| n as usize),
     }
 }

@@ -167,16 +167,30 @@ struct ConfigFile {
     codemode: Settings,
 }
 
-/// codemode's own section of a config file (`"codemode": {...}`); command-line
-/// flags override it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
+/// Execution limits: codemode's own section of a config file
+/// (`"codemode": {"timeoutMs": ...}`), and the same settings as flags
+/// (`--timeout-ms`), which override it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize, clap::Args)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[command(next_help_heading = "Limits")]
 pub struct Settings {
+    /// Wall-clock limit per execution, in milliseconds [default: 30000].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(ranges::TIMEOUT_MS))]
     pub timeout_ms: Option<u64>,
+    /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(ranges::MEMORY_MB))]
     pub memory_mb: Option<u64>,
+    /// Stack limit for the program (how deep it may recurse), in KiB [default: 1024].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::STACK_KB))]
     pub stack_kb: Option<u64>,
+    /// Tool calls allowed per execution [default: 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CALLS))]
     pub max_calls: Option<u64>,
+    /// Size limit of result plus logs, in KiB; larger output is cut with a marker [default: 256].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::MAX_OUTPUT_KB))]
     pub max_output_kb: Option<u64>,
+    /// Tool calls in flight at once per server, e.g. under Promise.all [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CONCURRENT_CALLS))]
     pub max_concurrent_calls: Option<u64>,
 }
 
@@ -194,6 +208,18 @@ pub mod ranges {
 }
 
 impl Settings {
+    /// Each setting from `self`, or else from `fallback`.
+    pub fn or(self, fallback: Settings) -> Settings {
+        Settings {
+            timeout_ms: self.timeout_ms.or(fallback.timeout_ms),
+            memory_mb: self.memory_mb.or(fallback.memory_mb),
+            stack_kb: self.stack_kb.or(fallback.stack_kb),
+            max_calls: self.max_calls.or(fallback.max_calls),
+            max_output_kb: self.max_output_kb.or(fallback.max_output_kb),
+            max_concurrent_calls: self.max_concurrent_calls.or(fallback.max_concurrent_calls),
+        }
+    }
+
     /// The first setting outside its range, as `(key, value, range)`.
     fn out_of_range(&self) -> Option<(&'static str, u64, std::ops::RangeInclusive<u64>)> {
         [
