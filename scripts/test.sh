@@ -7,22 +7,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CODEMODE_TEST_DEPS="${CODEMODE_TEST_DEPS:-$PWD/target/test-deps}"
-npm_packages=(
-  @modelcontextprotocol/server-everything@2026.8.31
-  @modelcontextprotocol/server-memory@2026.8.31
-  @modelcontextprotocol/inspector@0.15.0
-  typescript@5.9.3
-)
 python_packages=(mcp==2.3.0)
 
-npm_dir="$CODEMODE_TEST_DEPS/npm"
-if [ "$(cat "$npm_dir/.installed" 2>/dev/null)" != "${npm_packages[*]}" ]; then
-  echo "installing test dependencies into $npm_dir" >&2
-  mkdir -p "$npm_dir"
-  echo '{"private": true}' > "$npm_dir/package.json"
-  npm install --prefix "$npm_dir" --no-audit --no-fund --loglevel=error "${npm_packages[@]}"
-  echo "${npm_packages[*]}" > "$npm_dir/.installed"
-fi
+# npm_install DIR PACKAGE...: pinned packages into their own prefix. The MCP
+# inspector gets a prefix of its own: installed beside the servers, npm hoists
+# its zod 3 over theirs and server-everything loses its schema descriptions.
+npm_install() {
+  local dir="$CODEMODE_TEST_DEPS/$1"
+  shift
+  if [ "$(cat "$dir/.installed" 2>/dev/null)" != "$*" ]; then
+    echo "installing $* into $dir" >&2
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    echo '{"private": true}' > "$dir/package.json"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error "$@"
+    echo "$*" > "$dir/.installed"
+  fi
+}
+npm_install npm @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31 typescript@5.9.3
+npm_install inspector @modelcontextprotocol/inspector@0.15.0
 
 venv="$CODEMODE_TEST_DEPS/venv"
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "${python_packages[*]}" ]; then

@@ -63,7 +63,12 @@ pub fn test_deps() -> PathBuf {
 
 /// An installed npm executable; fails with a hint when the set-up has not run.
 pub fn npm_bin(name: &str) -> String {
-    let path = test_deps().join("npm/node_modules/.bin").join(name);
+    npm_bin_in("npm", name)
+}
+
+/// An npm executable from the test-dependency prefix `prefix`.
+pub fn npm_bin_in(prefix: &str, name: &str) -> String {
+    let path = test_deps().join(prefix).join("node_modules/.bin").join(name);
     assert!(
         path.exists(),
         "{} is missing; run `bash scripts/test.sh` (it installs the test dependencies)",

@@ -138,7 +138,7 @@ fn python_sdk_over_streamable_http() {
 
 #[test]
 fn inspector_cli_lists_and_calls() {
-    let inspector = npm_bin("mcp-inspector");
+    let inspector = npm_bin_in("inspector", "mcp-inspector");
     let output = Command::new(&inspector)
         .args(["--cli", codemode_path(), "serve", "--method", "tools/list"])
         .output()
