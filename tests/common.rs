@@ -68,7 +68,10 @@ pub fn npm_bin(name: &str) -> String {
 
 /// An npm executable from the test-dependency prefix `prefix`.
 pub fn npm_bin_in(prefix: &str, name: &str) -> String {
-    let path = test_deps().join(prefix).join("node_modules/.bin").join(name);
+    let path = test_deps()
+        .join(prefix)
+        .join("node_modules/.bin")
+        .join(name);
     assert!(
         path.exists(),
         "{} is missing; run `bash scripts/test.sh` (it installs the test dependencies)",
