@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::savings::Tokenizer;
 use crate::server::disclosure::Disclosure;
 
 /// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
@@ -56,6 +57,14 @@ pub enum Command {
     /// Claude Desktop: "command": "codemode", "args": ["serve", "--config", "/path/mcp.json"].
     /// Serves stdio unless --http is given.
     Serve(ServeArgs),
+    /// Measure the prompt tokens Code Mode saves, per server and in total.
+    ///
+    /// Compares the tools as a client gives them to a model ({name, description,
+    /// input_schema} JSON, and the raw tools/list) with what `codemode serve`
+    /// lists in each disclosure mode, counted with a real tokenizer.
+    ///
+    /// Example: codemode savings --tools-file fixtures/catalogs/github_toolsnaps.json
+    Savings(SavingsArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///
     /// Useful for trying codemode, for tests, and as an example upstream:
@@ -97,6 +106,18 @@ pub struct ServeArgs {
     /// Append one JSON line per execution (code, outcome, duration, each call) to this file.
     #[arg(long, value_name = "FILE")]
     pub trace_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SavingsArgs {
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    /// The tokenizer to count with.
+    #[arg(long, value_enum, default_value_t = Tokenizer::O200k)]
+    pub tokenizer: Tokenizer,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

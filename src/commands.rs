@@ -12,12 +12,13 @@ use std::sync::Arc;
 
 use rmcp::ServiceExt;
 
-use crate::cli::{LimitArgs, RunArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
+use crate::cli::{LimitArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
 use crate::config;
 use crate::executor::{Executor, Settings};
 use crate::policy::{Policy, Refusals};
 use crate::sandbox::Limits;
 use crate::sandbox::worker::Pool;
+use crate::savings;
 use crate::server::http::{self, HttpOptions};
 use crate::server::{Admission, Build, CodeModeServer, Live, Snapshot, Trace, supervise};
 use crate::upstream::{self, Changes, Upstreams};
@@ -267,6 +268,22 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
             .max_concurrent_calls
             .map_or(defaults.max_concurrent_calls, |n| n as usize),
     }
+}
+
+pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
+    let opened = open(&args.servers, None).await?;
+    let (lists, _) = opened.policy.apply(opened.upstreams.tool_lists());
+    opened.upstreams.shutdown().await;
+    let (rows, total) = savings::measure(&lists, args.tokenizer);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&savings::to_json(args.tokenizer, &rows, &total))?
+        );
+    } else {
+        print!("{}", savings::table(args.tokenizer, &rows, &total));
+    }
+    Ok(())
 }
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@ pub mod executor;
 pub mod json_file;
 pub mod policy;
 pub mod sandbox;
+pub mod savings;
 pub mod server;
 pub mod suggest;
 pub mod tokens;

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             Command::Tools(args) => commands::tools(args).await.map(|()| true),
             Command::Run(args) => commands::run(args).await,
             Command::Serve(args) => commands::serve(args).await,
+            Command::Savings(args) => commands::savings(args).await.map(|()| true),
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
             Command::SandboxWorker => unreachable!("handled before the runtime starts"),
         }

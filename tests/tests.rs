@@ -10,6 +10,7 @@ mod hostile;
 mod lifecycle;
 mod policy;
 mod run;
+mod savings;
 mod serve;
 mod tsc;
 mod worker;
