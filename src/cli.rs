@@ -129,6 +129,14 @@ pub struct RunArgs {
     pub servers: ServerArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Add the token cost of the workflow: every tool result that stayed in the
+    /// sandbox (what tool calling would have put in the model's context) against
+    /// the program's result (what Code Mode does).
+    #[arg(long)]
+    pub trace: bool,
+    /// The tokenizer for --trace.
+    #[arg(long, value_enum, default_value_t = Tokenizer::O200k, requires = "trace")]
+    pub tokenizer: Tokenizer,
 }
 
 /// Execution limits as flags: the same settings as a config file's

@@ -81,13 +81,20 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let opened = open(&args.servers, None).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
-    let executor =
+    let mut executor =
         Executor::new(api, opened.upstreams.peers(), settings, pool).with_refusals(refusals);
+    if args.trace {
+        executor = executor.keeping_results();
+    }
     let upstreams = opened.upstreams;
     let report = executor.execute(&code, settings.limits).await;
     drop(executor);
     upstreams.shutdown().await;
-    println!("{}", serde_json::to_string_pretty(&report.to_json())?);
+    let mut output = report.to_json();
+    if args.trace {
+        output["trace"] = savings::workflow(args.tokenizer, &report);
+    }
+    println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(report.ok())
 }
 

@@ -32,7 +32,7 @@ impl Tokenizer {
         }
     }
 
-    fn load(self) -> CoreBPE {
+    pub fn load(self) -> CoreBPE {
         match self {
             Tokenizer::O200k => tiktoken_rs::o200k_base(),
             Tokenizer::Cl100k => tiktoken_rs::cl100k_base(),
@@ -166,4 +166,32 @@ pub fn table(tokenizer: Tokenizer, rows: &[Row], total: &Row) -> String {
         out.push('\n');
     }
     out
+}
+
+/// `run --trace`: the tokens tool calling would have put in the model's
+/// context (every tool result) against what Code Mode returns (the result).
+pub fn workflow(tokenizer: Tokenizer, report: &crate::executor::Report) -> Value {
+    let bpe = tokenizer.load();
+    let count = |text: &str| bpe.encode_with_special_tokens(text).len();
+    let calls: Vec<Value> = report
+        .calls
+        .iter()
+        .map(|call| {
+            json!({"server": call.server, "tool": call.tool, "result_tokens": call.result_json.as_deref().map_or(0, count)})
+        })
+        .collect();
+    let tool_results: usize = calls
+        .iter()
+        .filter_map(|c| c["result_tokens"].as_u64())
+        .sum::<u64>() as usize;
+    let result = match &report.outcome {
+        Some(Ok(value)) => count(&value.to_string()),
+        _ => 0,
+    };
+    json!({
+        "tokenizer": tokenizer.name(),
+        "tool_results_tokens": tool_results,
+        "result_tokens": result,
+        "calls": calls,
+    })
 }

@@ -123,3 +123,32 @@ fn the_table_has_a_row_per_server_and_a_total() {
     assert!(lines[2].starts_with("demo "), "{table}");
     assert!(lines[3].starts_with("total "), "{table}");
 }
+
+#[test]
+fn run_trace_counts_what_stayed_in_the_sandbox() {
+    let (report, ok) = run_program(
+        "for (let i = 0; i < 3; i++) await demo.list_projects();\nreturn 1;",
+        &["--trace"],
+    );
+    assert!(ok, "{report:#}");
+    let trace = &report["trace"];
+    assert_eq!(trace["tokenizer"], "o200k_base");
+    let calls = trace["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 3);
+    let each = calls[0]["result_tokens"].as_u64().unwrap();
+    assert!(
+        each > 20,
+        "a project list is more than a few tokens: {each}"
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| c["result_tokens"].as_u64() == Some(each)),
+        "the same result three times"
+    );
+    assert_eq!(trace["tool_results_tokens"].as_u64(), Some(3 * each));
+    assert_eq!(trace["result_tokens"], 1, "`1` is one token");
+    // Without --trace the report has no trace.
+    let (plain, _) = run_program("return 1;", &[]);
+    assert!(plain.get("trace").is_none());
+}

@@ -58,6 +58,7 @@ pub struct Executor {
     validators: Validators,
     pool: Pool,
     refusals: Refusals,
+    keep_results: bool,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -100,6 +101,10 @@ pub struct CallRecord {
     pub args_bytes: usize,
     #[serde(skip)]
     pub result_bytes: usize,
+    /// The unwrapped result as JSON, kept only when the executor was asked to
+    /// (`run --trace` counts its tokens).
+    #[serde(skip)]
+    pub result_json: Option<String>,
 }
 
 impl Report {
@@ -180,12 +185,19 @@ impl Executor {
             validators: Validators::default(),
             pool,
             refusals: Refusals::default(),
+            keep_results: false,
         }
     }
 
     /// Tools that policy left out of the API, refused with their reason.
     pub fn with_refusals(mut self, refusals: Refusals) -> Executor {
         self.refusals = refusals;
+        self
+    }
+
+    /// Keep each call's result in the report (see [`CallRecord::result_json`]).
+    pub fn keeping_results(mut self) -> Executor {
+        self.keep_results = true;
         self
     }
 
@@ -320,6 +332,7 @@ impl Executor {
                     policy: Some(reason.to_owned()),
                     args_bytes: args.to_string().len(),
                     result_bytes: 0,
+                    result_json: None,
                 });
             return Reply::Error { message };
         }
@@ -394,6 +407,7 @@ impl Executor {
                 unwrap::unwrap(&wire).map_err(|message| format!("{shown}: {message}"))
             }
         };
+        let result_json = result.as_ref().ok().map(Value::to_string);
         let record = CallRecord {
             server: server.to_owned(),
             tool: function.tool().to_owned(),
@@ -402,7 +416,8 @@ impl Executor {
             error: result.as_ref().err().cloned(),
             policy: None,
             args_bytes,
-            result_bytes: result.as_ref().map_or(0, |v| v.to_string().len()),
+            result_bytes: result_json.as_ref().map_or(0, String::len),
+            result_json: result_json.filter(|_| self.keep_results),
         };
         ledger.records.lock().expect("call records").push(record);
         match result {

@@ -119,6 +119,7 @@ mod tests {
                 policy: Some("denied by --deny s.t".into()),
                 args_bytes: 2,
                 result_bytes: 0,
+                result_json: None,
             }],
         };
         let line = entry("return 1;", &report, Duration::from_millis(7), UNIX_EPOCH);
