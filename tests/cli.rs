@@ -70,8 +70,8 @@ fn demo_server_over_stdio_lists_every_page() {
 fn demo_types_show_the_recursive_comment_alias_and_typed_results() {
     let types = codemode_ok(&["types"]);
     assert!(types.starts_with("declare namespace demo {\n"), "{types}");
-    assert!(types.contains("  type Comment = {\n"), "{types}");
-    assert!(types.contains("    replies: Comment[];\n"), "{types}");
+    assert!(types.contains("\ntype Comment = {\n"), "{types}");
+    assert!(types.contains("\nreplies: Comment[];\n"), "{types}");
     assert!(types.contains("function add_comment(args: {"), "{types}");
     assert!(types.contains("}): Promise<Comment>;"), "{types}");
     assert!(
@@ -79,12 +79,12 @@ fn demo_types_show_the_recursive_comment_alias_and_typed_results() {
         "{types}"
     );
     assert!(
-        types.contains("/** @default 20 @minimum 1 @maximum 50 */\n    limit?: number;"),
+        types.contains("\nlimit?: number; // @default 20 @minimum 1 @maximum 50\n"),
         "{types}"
     );
     let compact = codemode_ok(&["types", "--style", "compact"]);
     assert!(compact.len() * 10 < types.len() * 9, "compact is smaller");
-    assert!(compact.contains("/** Create an issue in a project. */\n  function create_issue(args: { project: string; title: string;"));
+    assert!(compact.contains("/** Create an issue in a project. */\nfunction create_issue(args: { project: string; title: string;"));
 }
 
 #[test]

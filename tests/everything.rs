@@ -34,19 +34,18 @@ fn assert_everything_types(types: &str) {
         types.starts_with("declare namespace everything {\n"),
         "{types}"
     );
-    assert!(types.contains("  function get_sum(args: {\n    /** First number */\n    a: number;\n    /** Second number */\n    b: number;\n  }): Promise<unknown>;"), "{types}");
+    assert!(types.contains("\nfunction get_sum(args: {\na: number; // First number\nb: number; // Second number\n}): Promise<unknown>;"), "{types}");
     assert!(
-        types.contains("  function get_tiny_image(): Promise<unknown>;"),
+        types.contains("\nfunction get_tiny_image(): Promise<unknown>;"),
         "{types}"
     );
     // The output schema becomes the result type.
     assert!(
-        types.contains("  function get_structured_content(args: {"),
+        types.contains("\nfunction get_structured_content(args: {"),
         "{types}"
     );
     assert!(
-        types
-            .contains("}): Promise<{\n    /** Temperature in celsius */\n    temperature: number;"),
+        types.contains("}): Promise<{\ntemperature: number; // Temperature in celsius\n"),
         "{types}"
     );
 }

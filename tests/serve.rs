@@ -199,10 +199,10 @@ fn search_disclosure_over_the_github_catalog() {
         "{pull}"
     );
     assert!(
-        pull.contains("  function create_pull_request(args: {"),
+        pull.contains("\nfunction create_pull_request(args: {"),
         "{pull}"
     );
-    assert_eq!(pull.matches("  function ").count(), 3, "{pull}");
+    assert_eq!(pull.matches("\nfunction ").count(), 3, "{pull}");
     let issues = out["results"][1]["text"].as_str().unwrap();
     assert!(
         issues.starts_with("Best matches: github_toolsnaps.list_issues"),
@@ -225,7 +225,7 @@ fn search_disclosure_over_the_github_catalog() {
 #[test]
 fn full_and_compact_disclosure_put_the_api_in_execute() {
     for (mode, needle) in [
-        ("full", "/** The name of the entity */"),
+        ("full", "name: string; // The name of the entity"),
         (
             "compact",
             "function create_entities(args: { entities: { name: string;",

@@ -153,7 +153,8 @@ mod tests {
     fn full_and_compact_carry_the_declarations() {
         let full = execute_description(&api(2), Mode::Full);
         assert!(
-            full.contains("declare namespace srv {") && full.contains("/** The value to use. */"),
+            full.contains("declare namespace srv {")
+                && full.contains("value?: string; // The value to use."),
             "{full}"
         );
         let compact = execute_description(&api(2), Mode::Compact);

@@ -64,21 +64,9 @@ impl Doc {
         self.text.as_deref().is_none_or(|t| t.trim().is_empty()) && self.tags.is_empty()
     }
 
-    /// Writes the comment at `indent`, followed by a newline; nothing when empty.
-    ///
-    /// One line when the prose has no line breaks, the usual `/** … */` block
-    /// otherwise.
-    pub fn write(&self, out: &mut String, indent: &str) {
-        if self.is_empty() {
-            return;
-        }
-        let mut lines: Vec<String> = self
-            .text
-            .as_deref()
-            .map(|t| t.trim().lines().map(|l| escape(l.trim_end())).collect())
-            .unwrap_or_default();
-        let tags = self
-            .tags
+    /// The tags as one string: `@default 10 @maximum 50`.
+    fn tag_text(&self) -> String {
+        self.tags
             .iter()
             .map(|(tag, value)| {
                 if value.is_empty() {
@@ -88,7 +76,41 @@ impl Doc {
                 }
             })
             .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Prose and tags on one line (line breaks in the prose become spaces),
+    /// for a `// …` note after a property.
+    pub fn one_line(&self) -> String {
+        let prose = self
+            .text
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
             .join(" ");
+        let tags = self.tag_text();
+        match (prose.is_empty(), tags.is_empty()) {
+            (_, true) => prose,
+            (true, false) => tags,
+            (false, false) => format!("{prose} {tags}"),
+        }
+    }
+
+    /// Writes the comment, followed by a newline; nothing when empty.
+    ///
+    /// One line when the prose has no line breaks, the usual `/** … */` block
+    /// otherwise.
+    pub fn write(&self, out: &mut String) {
+        if self.is_empty() {
+            return;
+        }
+        let mut lines: Vec<String> = self
+            .text
+            .as_deref()
+            .map(|t| t.trim().lines().map(|l| escape(l.trim_end())).collect())
+            .unwrap_or_default();
+        let tags = self.tag_text();
         if lines.len() <= 1 {
             let mut line = lines.pop().unwrap_or_default();
             if !tags.is_empty() {
@@ -97,19 +119,17 @@ impl Doc {
                 }
                 line.push_str(&tags);
             }
-            out.push_str(&format!("{indent}/** {line} */\n"));
+            out.push_str(&format!("/** {line} */\n"));
             return;
         }
         if !tags.is_empty() {
             lines.push(tags);
         }
-        out.push_str(indent);
         out.push_str("/**\n");
         for line in lines {
             let sep = if line.is_empty() { "" } else { " " };
-            out.push_str(&format!("{indent} *{sep}{line}\n"));
+            out.push_str(&format!(" *{sep}{line}\n"));
         }
-        out.push_str(indent);
         out.push_str(" */\n");
     }
 }
@@ -154,7 +174,7 @@ mod tests {
 
     fn render(doc: &Doc) -> String {
         let mut out = String::new();
-        doc.write(&mut out, "  ");
+        doc.write(&mut out);
         out
     }
 
@@ -166,7 +186,7 @@ mod tests {
         }));
         assert_eq!(
             render(&doc),
-            "  /** Max results @default 10 @format int32 @minimum 1 @maximum 100 @deprecated */\n"
+            "/** Max results @default 10 @format int32 @minimum 1 @maximum 100 @deprecated */\n"
         );
     }
 
@@ -176,10 +196,8 @@ mod tests {
             text: Some("First.\n\nSecond line".into()),
             tags: vec![],
         };
-        assert_eq!(
-            render(&doc),
-            "  /**\n   * First.\n   *\n   * Second line\n   */\n"
-        );
+        assert_eq!(render(&doc), "/**\n * First.\n *\n * Second line\n */\n");
+        assert_eq!(doc.one_line(), "First. Second line");
     }
 
     #[test]

@@ -20,8 +20,8 @@
 //! })];
 //! let api = Api::new(vec![("everything".to_string(), tools)]);
 //! let ts = api.render(Style::Compact);
-//! assert_eq!(ts, "declare namespace everything {\n  \
-//!     /** Adds two numbers. */\n  \
+//! assert_eq!(ts, "declare namespace everything {\n\
+//!     /** Adds two numbers. */\n\
 //!     function get_sum(args: { a: number; b: number }): Promise<unknown>;\n}\n");
 //! // The mapping works both ways.
 //! let function = api.namespaces()[0].function("get_sum").unwrap();
@@ -189,10 +189,10 @@ impl Namespace {
         let mut out = format!("declare namespace {} {{\n", self.ident);
         for (name, ty, doc) in &aliases.defs {
             if printer.docs {
-                doc.write(&mut out, "  ");
+                doc.write(&mut out);
             }
-            out.push_str(&format!("  type {name} = "));
-            printer.write(&mut out, ty, "  ");
+            out.push_str(&format!("type {name} = "));
+            printer.write(&mut out, ty);
             out.push_str(";\n");
         }
         for body in bodies {
@@ -250,7 +250,7 @@ impl Function {
                 Printer {
                     docs: style == Style::Full,
                 }
-                .write(&mut params, &ty, "  ");
+                .write(&mut params, &ty);
                 params
             }
             None => "args?: Record<string, unknown>".to_owned(),
@@ -266,12 +266,12 @@ impl Function {
             // Compact keeps only the sentence; notes on lost keywords are prose too.
             doc.tags.clear();
         }
-        doc.write(&mut out, "  ");
-        out.push_str(&format!("  function {}({params}): Promise<", self.ident));
+        doc.write(&mut out);
+        out.push_str(&format!("function {}({params}): Promise<", self.ident));
         Printer {
             docs: style == Style::Full,
         }
-        .write(&mut out, &result, "  ");
+        .write(&mut out, &result);
         out.push_str(">;\n");
         out
     }

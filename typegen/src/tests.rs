@@ -102,7 +102,7 @@ fn object_valued_enum_degrades_to_the_base_type_with_a_tag() {
     let out = args(object(json!({"v": {"type": "object", "enum": [{"a": 1}]}})));
     assert_eq!(
         out,
-        "function t(args?: {\n  /** @enum [{\"a\":1}] */\n  v?: { [key: string]: unknown };\n}): Promise<unknown>;"
+        "function t(args?: {\nv?: { [key: string]: unknown }; // @enum [{\"a\":1}]\n}): Promise<unknown>;"
     );
 }
 
@@ -321,7 +321,7 @@ fn unresolvable_refs_degrade_with_a_tag() {
     ));
     assert_eq!(
         out,
-        "function t(args?: {\n  /** @$ref https://example.com/schema.json */\n  x?: unknown;\n}): Promise<unknown>;"
+        "function t(args?: {\nx?: unknown; // @$ref https://example.com/schema.json\n}): Promise<unknown>;"
     );
 }
 
@@ -333,7 +333,7 @@ fn constraint_keywords_become_tags() {
     }, "n": {"type": "integer", "minimum": 1, "maximum": 100}})));
     assert_eq!(
         out,
-        "function t(args?: {\n  /** Search query @default x @format uri @minLength 1 @maxLength 9 @pattern ^a @example [\"ab\"] @deprecated */\n  q?: string;\n  /** @minimum 1 @maximum 100 */\n  n?: number;\n}): Promise<unknown>;"
+        "function t(args?: {\nq?: string; // Search query @default x @format uri @minLength 1 @maxLength 9 @pattern ^a @example [\"ab\"] @deprecated\nn?: number; // @minimum 1 @maximum 100\n}): Promise<unknown>;"
     );
 }
 
@@ -343,7 +343,7 @@ fn nullable_wrappers_keep_the_inner_description() {
         {"type": "string", "format": "date-time", "description": "Only after this"}, {"type": "null"}
     ]}})));
     assert!(
-        out.contains("/** Only after this @format date-time */\n  since?: string | null;"),
+        out.contains("since?: string | null; // Only after this @format date-time"),
         "{out}"
     );
 }
@@ -357,18 +357,15 @@ fn unrepresentable_keywords_degrade_to_unknown_with_a_tag() {
         "d": 42
     })));
     assert!(
-        out.contains("/** @not {\"type\":\"string\"} */\n  a?: unknown;"),
+        out.contains("a?: unknown; // @not {\"type\":\"string\"}"),
         "{out}"
     );
     assert!(
-        out.contains("/** @if {\"minLength\":2} */\n  b?: string;"),
+        out.contains("b?: string; // @if {\"minLength\":2}"),
         "{out}"
     );
-    assert!(
-        out.contains("/** @type frobnicate */\n  c?: unknown;"),
-        "{out}"
-    );
-    assert!(out.contains("/** @schema 42 */\n  d?: unknown;"), "{out}");
+    assert!(out.contains("c?: unknown; // @type frobnicate"), "{out}");
+    assert!(out.contains("d?: unknown; // @schema 42"), "{out}");
 }
 
 #[test]
@@ -397,7 +394,7 @@ fn tool_descriptions_become_jsdoc_and_compact_keeps_one_sentence() {
     });
     assert_eq!(
         declare(tool.clone(), Style::Full),
-        "/**\n * Search issues. Supports *\\/ filters\n * and paging.\n */\nfunction t(args?: {\n  /** Query text @default x */\n  q?: string;\n}): Promise<unknown>;"
+        "/**\n * Search issues. Supports *\\/ filters\n * and paging.\n */\nfunction t(args?: {\nq?: string; // Query text @default x\n}): Promise<unknown>;"
     );
     assert_eq!(
         declare(tool, Style::Compact),
@@ -471,7 +468,7 @@ fn a_subset_declares_only_the_aliases_it_uses() {
     let only_stop = ns.render_only(|f| f.tool() == "stop", Style::Full);
     assert_eq!(
         only_stop,
-        "declare namespace s {\n  /** Stop. */\n  function stop(args?: Record<string, unknown>): Promise<unknown>;\n}\n"
+        "declare namespace s {\n/** Stop. */\nfunction stop(args?: Record<string, unknown>): Promise<unknown>;\n}\n"
     );
     let only_move = ns.render_only(|f| f.ident() == "move", Style::Full);
     assert!(

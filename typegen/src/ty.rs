@@ -1,7 +1,7 @@
 //! A small TypeScript type model and its printer.
 //!
 //! Lowering builds these from JSON Schema; printing handles precedence,
-//! indentation and key quoting in one place.
+//! line layout and key quoting in one place.
 
 use crate::doc::Doc;
 use crate::names::is_identifier;
@@ -136,13 +136,13 @@ enum Prec {
 }
 
 impl Printer {
-    /// Writes `ty` as it appears after `indent` (continuation lines are
-    /// indented relative to it).
-    pub fn write(&self, out: &mut String, ty: &Ty, indent: &str) {
-        self.write_prec(out, ty, indent, Prec::Union);
+    /// Writes `ty`. Multi-line objects are not indented: in a prompt,
+    /// indentation costs tokens and the braces already say the structure.
+    pub fn write(&self, out: &mut String, ty: &Ty) {
+        self.write_prec(out, ty, Prec::Union);
     }
 
-    fn write_prec(&self, out: &mut String, ty: &Ty, indent: &str, min: Prec) {
+    fn write_prec(&self, out: &mut String, ty: &Ty, min: Prec) {
         let own = match ty {
             Ty::Union(_) => Prec::Union,
             Ty::Intersection(_) => Prec::Intersection,
@@ -159,7 +159,7 @@ impl Printer {
             Ty::Literal(lit) => out.push_str(lit),
             Ty::Alias(name) => out.push_str(name),
             Ty::Array(inner) => {
-                self.write_prec(out, inner, indent, Prec::Postfix);
+                self.write_prec(out, inner, Prec::Postfix);
                 out.push_str("[]");
             }
             Ty::Tuple {
@@ -179,7 +179,7 @@ impl Printer {
                     } else {
                         Prec::Union
                     };
-                    self.write_prec(out, item, indent, min);
+                    self.write_prec(out, item, min);
                     if i >= *required {
                         out.push('?');
                     }
@@ -189,32 +189,30 @@ impl Printer {
                         out.push_str(", ");
                     }
                     out.push_str("...");
-                    self.write_prec(out, rest, indent, Prec::Postfix);
+                    self.write_prec(out, rest, Prec::Postfix);
                     out.push_str("[]");
                 }
                 out.push(']');
             }
-            Ty::Union(members) => self.write_list(out, members, " | ", indent, Prec::Intersection),
-            Ty::Intersection(members) => {
-                self.write_list(out, members, " & ", indent, Prec::Postfix)
-            }
-            Ty::Object(obj) => self.write_object(out, obj, indent),
+            Ty::Union(members) => self.write_list(out, members, " | ", Prec::Intersection),
+            Ty::Intersection(members) => self.write_list(out, members, " & ", Prec::Postfix),
+            Ty::Object(obj) => self.write_object(out, obj),
         }
         if parens {
             out.push(')');
         }
     }
 
-    fn write_list(&self, out: &mut String, members: &[Ty], sep: &str, indent: &str, min: Prec) {
+    fn write_list(&self, out: &mut String, members: &[Ty], sep: &str, min: Prec) {
         for (i, member) in members.iter().enumerate() {
             if i > 0 {
                 out.push_str(sep);
             }
-            self.write_prec(out, member, indent, min);
+            self.write_prec(out, member, min);
         }
     }
 
-    fn write_object(&self, out: &mut String, obj: &Object, indent: &str) {
+    fn write_object(&self, out: &mut String, obj: &Object) {
         if obj.props.is_empty() && obj.index.is_none() {
             out.push_str("{}");
             return;
@@ -225,45 +223,50 @@ impl Printer {
                 if i > 0 {
                     out.push_str("; ");
                 }
-                self.write_member(out, prop, indent);
+                self.write_member(out, prop);
             }
             if let Some(index) = &obj.index {
                 if !obj.props.is_empty() {
                     out.push_str("; ");
                 }
                 out.push_str("[key: string]: ");
-                self.write(out, index, indent);
+                self.write(out, index);
             }
             out.push_str(" }");
             return;
         }
-        let inner = format!("{indent}  ");
         out.push_str("{\n");
         for prop in &obj.props {
-            if self.docs {
-                prop.doc.write(out, &inner);
+            let mut member = String::new();
+            self.write_member(&mut member, prop);
+            let documented = self.docs && !prop.doc.is_empty();
+            if documented && member.contains('\n') {
+                // A note after a multi-line type would sit far from its name.
+                prop.doc.write(out);
             }
-            out.push_str(&inner);
-            self.write_member(out, prop, &inner);
-            out.push_str(";\n");
+            out.push_str(&member);
+            out.push(';');
+            if documented && !member.contains('\n') {
+                out.push_str(" // ");
+                out.push_str(&prop.doc.one_line());
+            }
+            out.push('\n');
         }
         if let Some(index) = &obj.index {
-            out.push_str(&inner);
             out.push_str("[key: string]: ");
-            self.write(out, index, &inner);
+            self.write(out, index);
             out.push_str(";\n");
         }
-        out.push_str(indent);
         out.push('}');
     }
 
-    fn write_member(&self, out: &mut String, prop: &Prop, indent: &str) {
+    fn write_member(&self, out: &mut String, prop: &Prop) {
         write_key(out, &prop.key);
         if prop.optional {
             out.push('?');
         }
         out.push_str(": ");
-        self.write(out, &prop.ty, indent);
+        self.write(out, &prop.ty);
     }
 }
 
@@ -282,7 +285,7 @@ mod tests {
 
     fn print(ty: &Ty) -> String {
         let mut out = String::new();
-        Printer { docs: true }.write(&mut out, ty, "");
+        Printer { docs: true }.write(&mut out, ty);
         out
     }
 
@@ -367,12 +370,9 @@ mod tests {
             props: vec![prop("a", inner, false)],
             index: None,
         });
-        assert_eq!(
-            print(&outer),
-            "{\n  a: {\n    /** B value */\n    b?: number;\n  };\n}"
-        );
+        assert_eq!(print(&outer), "{\na: {\nb?: number; // B value\n};\n}");
         let mut out = String::new();
-        Printer { docs: false }.write(&mut out, &outer, "");
+        Printer { docs: false }.write(&mut out, &outer);
         assert_eq!(out, "{ a: { b?: number } }");
     }
 }
