@@ -33,9 +33,14 @@ struct Opened {
 impl Opened {
     /// The API the model sees (policy applied), and what policy left out.
     fn api(&self) -> (Api, Refusals) {
-        let (lists, refusals) = self.policy.apply(self.upstreams.tool_lists());
-        (Api::new(lists), refusals)
+        api_for(&self.policy, &self.upstreams)
     }
+}
+
+/// The upstreams' tools with policy applied, as the model's API.
+fn api_for(policy: &Policy, upstreams: &Upstreams) -> (Api, Refusals) {
+    let (lists, refusals) = policy.apply(upstreams.tool_lists());
+    (Api::new(lists), refusals)
 }
 
 /// Connects to the selected servers, warning about each one that fails;
@@ -135,8 +140,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
-        let (lists, refusals) = policy.apply(upstreams.tool_lists());
-        let api = Api::new(lists);
+        let (api, refusals) = api_for(&policy, upstreams);
         let mode = disclosure.resolve(&api);
         tracing::info!(
             ?mode,

@@ -162,23 +162,12 @@ impl Refusals {
     /// or its TypeScript identifier.
     pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
         let refused = self.0.get(server)?;
-        let as_identifier = |name: &str| -> String {
-            name.chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '_' || c == '$' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect()
-        };
         refused
             .get(tool)
             .or_else(|| {
                 refused
                     .iter()
-                    .find(|(name, _)| as_identifier(name) == tool)
+                    .find(|(name, _)| codemode_typegen::function_identifier(name) == tool)
                     .map(|(_, reason)| reason)
             })
             .map(String::as_str)
@@ -279,6 +268,29 @@ mod tests {
         assert_eq!(
             refused.reason("gh", "delete_repository"),
             Some("not in the config's \"allow\" list for gh")
+        );
+    }
+
+    #[test]
+    fn refusals_are_found_by_original_name_or_identifier() {
+        let policy = Policy::new(&["*.get_*".into()], &[], false, &[]).unwrap();
+        let (_, refused) = policy.apply(vec![(
+            "s".into(),
+            vec![tool("get-sum", true), tool("delete", false)],
+        )]);
+        assert_eq!(
+            refused.reason("s", "delete"),
+            Some("not matched by any --allow pattern")
+        );
+        // The identifiers typegen would have given them.
+        assert_eq!(
+            refused.reason("s", "delete_"),
+            Some("not matched by any --allow pattern")
+        );
+        // `s.get-sum` does not match `*.get_*`, so it is refused too, and found by `get_sum`.
+        assert_eq!(
+            refused.reason("s", "get_sum"),
+            Some("not matched by any --allow pattern")
         );
     }
 

@@ -43,6 +43,12 @@ use crate::lower::{Aliases, lower_root};
 use crate::names::{IdentKind, assign};
 use crate::ty::{Printer, Ty};
 
+/// The identifier a tool name becomes as a function, before collisions with
+/// other tools are resolved: `get-sum` → `get_sum`, `delete` → `delete_`.
+pub fn function_identifier(name: &str) -> String {
+    names::sanitize(name, IdentKind::Function)
+}
+
 /// How much prose the declarations carry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]

@@ -151,7 +151,7 @@ pub(crate) fn is_identifier(s: &str) -> bool {
 }
 
 /// The identifier a name becomes before collisions are resolved.
-fn sanitize(name: &str, kind: IdentKind) -> String {
+pub(crate) fn sanitize(name: &str, kind: IdentKind) -> String {
     let mut out: String = name
         .chars()
         .map(|c| {
