@@ -34,9 +34,9 @@ fn assert_everything_types(types: &str) {
         types.starts_with("declare namespace everything {\n"),
         "{types}"
     );
-    assert!(types.contains("\nfunction get_sum(args: {\na: number; // First number\nb: number; // Second number\n}): Promise<unknown>;"), "{types}");
+    assert!(types.contains("\nfunction get_sum(args: {\na: number // First number\nb: number // Second number\n}): Promise<unknown>\n"), "{types}");
     assert!(
-        types.contains("\nfunction get_tiny_image(): Promise<unknown>;"),
+        types.contains("\nfunction get_tiny_image(): Promise<unknown>\n"),
         "{types}"
     );
     // The output schema becomes the result type.
@@ -45,7 +45,7 @@ fn assert_everything_types(types: &str) {
         "{types}"
     );
     assert!(
-        types.contains("}): Promise<{\ntemperature: number; // Temperature in celsius\n"),
+        types.contains("}): Promise<{\ntemperature: number // Temperature in celsius\n"),
         "{types}"
     );
 }

@@ -225,10 +225,13 @@ fn search_disclosure_over_the_github_catalog() {
 #[test]
 fn full_and_compact_disclosure_put_the_api_in_execute() {
     for (mode, needle) in [
-        ("full", "name: string; // The name of the entity"),
+        (
+            "full",
+            "type Entity = {\nname: string // The name of the entity\n",
+        ),
         (
             "compact",
-            "function create_entities(args: { entities: { name: string;",
+            "function create_entities(args: { entities: Entity[] }): Promise<{ entities: Entity[] }> // Create",
         ),
     ] {
         let memory = fixture("catalogs/memory.json");

@@ -154,12 +154,14 @@ mod tests {
         let full = execute_description(&api(2), Mode::Full);
         assert!(
             full.contains("declare namespace srv {")
-                && full.contains("value?: string; // The value to use."),
+                && full.contains("value?: string // The value to use."),
             "{full}"
         );
         let compact = execute_description(&api(2), Mode::Compact);
         assert!(
-            compact.contains("function tool_1(args?: { value?: string }): Promise<unknown>;"),
+            compact.contains(
+                "function tool_1(args?: { value?: string }): Promise<unknown> // Does a thing"
+            ),
             "{compact}"
         );
         assert_eq!(tool_definitions(&api(2), Mode::Full).len(), 1);

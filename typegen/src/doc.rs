@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 /// Prose and tags for one documented item (a tool, a property, an alias).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Doc {
     pub text: Option<String>,
     /// `(tag, value)`; an empty value prints the bare tag (`@deprecated`).

@@ -21,8 +21,7 @@
 //! let api = Api::new(vec![("everything".to_string(), tools)]);
 //! let ts = api.render(Style::Compact);
 //! assert_eq!(ts, "declare namespace everything {\n\
-//!     /** Adds two numbers. */\n\
-//!     function get_sum(args: { a: number; b: number }): Promise<unknown>;\n}\n");
+//!     function get_sum(args: { a: number; b: number }): Promise<unknown> // Adds two numbers.\n}\n");
 //! // The mapping works both ways.
 //! let function = api.namespaces()[0].function("get_sum").unwrap();
 //! assert_eq!(function.tool(), "get-sum");
@@ -32,6 +31,7 @@
 mod doc;
 mod lower;
 mod names;
+mod share;
 mod ty;
 
 use std::collections::HashSet;
@@ -41,6 +41,7 @@ use serde_json::Value;
 use crate::doc::{Doc, first_sentence};
 use crate::lower::{Aliases, lower_root};
 use crate::names::{IdentKind, assign};
+use crate::share::{legend, legend_map, name_repeated_types};
 use crate::ty::{Printer, Ty};
 
 /// The identifier a tool name becomes as a function, before collisions with
@@ -185,27 +186,116 @@ impl Namespace {
         functions: impl Iterator<Item = &'a Function>,
         style: Style,
     ) -> String {
+        let docs = style == Style::Full;
         let mut aliases = Aliases::default();
-        let bodies: Vec<String> = functions
-            .map(|function| function.render(style, &mut aliases))
+        let mut signatures: Vec<Signature> = functions
+            .map(|function| function.lower(style, &mut aliases))
             .collect();
+        if !docs {
+            // Compact prints no property notes; without them, types that
+            // differ only in notes are the same type to share.
+            for signature in &mut signatures {
+                signature.for_each_type(Ty::forget_notes);
+            }
+            for (_, ty, _) in &mut aliases.defs {
+                ty.forget_notes();
+            }
+        }
+        let plain = Printer { docs, legend: None };
+        let mut roots: Vec<&mut Ty> = signatures.iter_mut().flat_map(Signature::types).collect();
+        name_repeated_types(&mut roots, &mut aliases, plain);
+        let entries = if docs {
+            legend(&mut roots, &mut aliases)
+        } else {
+            Vec::new()
+        };
+        let map = legend_map(&entries);
         let printer = Printer {
-            docs: style == Style::Full,
+            docs,
+            legend: Some(&map),
         };
         let mut out = format!("declare namespace {} {{\n", self.ident);
+        if !entries.is_empty() {
+            out.push_str("// Unless the property has its own comment:\n");
+            for (key, note) in &entries {
+                out.push_str(&format!("// {key}: {note}\n"));
+            }
+        }
         for (name, ty, doc) in &aliases.defs {
-            if printer.docs {
+            if docs {
                 doc.write(&mut out);
             }
             out.push_str(&format!("type {name} = "));
             printer.write(&mut out, ty);
             out.push_str(";\n");
         }
-        for body in bodies {
-            out.push_str(&body);
+        for signature in &signatures {
+            signature.write(&mut out, printer);
         }
         out.push_str("}\n");
         out
+    }
+}
+
+/// A function's declaration before printing: what it takes and returns.
+struct Signature<'a> {
+    ident: &'a str,
+    doc: Doc,
+    params: Params,
+    result: Ty,
+}
+
+enum Params {
+    /// The input schema allows no arguments at all.
+    None,
+    /// No input schema: anything goes.
+    Untyped,
+    Typed {
+        optional: bool,
+        ty: Ty,
+    },
+}
+
+impl Signature<'_> {
+    /// The argument and result types, to rewrite before printing.
+    fn types(&mut self) -> Vec<&mut Ty> {
+        let mut types = vec![&mut self.result];
+        if let Params::Typed { ty, .. } = &mut self.params {
+            types.insert(0, ty);
+        }
+        types
+    }
+
+    fn for_each_type(&mut self, f: impl Fn(&mut Ty)) {
+        for ty in self.types() {
+            f(ty);
+        }
+    }
+
+    /// Full style: a JSDoc block above. Compact: the one sentence after the
+    /// declaration, which saves the comment's own line. No `;`: a line break
+    /// ends a declaration.
+    fn write(&self, out: &mut String, printer: Printer) {
+        if printer.docs {
+            self.doc.write(out);
+        }
+        out.push_str(&format!("function {}(", self.ident));
+        match &self.params {
+            Params::None => {}
+            Params::Untyped => out.push_str("args?: Record<string, unknown>"),
+            Params::Typed { optional, ty } => {
+                out.push_str(if *optional { "args?: " } else { "args: " });
+                printer.write(out, ty);
+            }
+        }
+        out.push_str("): Promise<");
+        printer.write(out, &self.result);
+        out.push('>');
+        if !printer.docs && !self.doc.is_empty() {
+            out.push_str(" // ");
+            out.push_str(&self.doc.one_line());
+        }
+        out.push('\n');
     }
 }
 
@@ -235,7 +325,7 @@ impl Function {
         self.raw.get("outputSchema")
     }
 
-    fn render(&self, style: Style, aliases: &mut Aliases) -> String {
+    fn lower(&self, style: Style, aliases: &mut Aliases) -> Signature<'_> {
         let description = self.raw.get("description").and_then(Value::as_str);
         let mut doc = Doc {
             text: match style {
@@ -245,21 +335,16 @@ impl Function {
             tags: Vec::new(),
         };
         let params = match self.input_schema() {
-            Some(schema) if takes_no_arguments(schema) => String::new(),
+            Some(schema) if takes_no_arguments(schema) => Params::None,
             Some(schema) => {
                 let ty = lower_root(schema, &format!("{}_args", self.ident), aliases, &mut doc);
                 let optional = match &ty {
                     Ty::Object(obj) => obj.props.iter().all(|p| p.optional),
                     _ => false,
                 };
-                let mut params = String::from(if optional { "args?: " } else { "args: " });
-                Printer {
-                    docs: style == Style::Full,
-                }
-                .write(&mut params, &ty);
-                params
+                Params::Typed { optional, ty }
             }
-            None => "args?: Record<string, unknown>".to_owned(),
+            None => Params::Untyped,
         };
         let result = match self.output_schema() {
             Some(schema) => {
@@ -267,19 +352,16 @@ impl Function {
             }
             None => Ty::Unknown,
         };
-        let mut out = String::new();
         if style == Style::Compact {
             // Compact keeps only the sentence; notes on lost keywords are prose too.
             doc.tags.clear();
         }
-        doc.write(&mut out);
-        out.push_str(&format!("function {}({params}): Promise<", self.ident));
-        Printer {
-            docs: style == Style::Full,
+        Signature {
+            ident: &self.ident,
+            doc,
+            params,
+            result,
         }
-        .write(&mut out, &result);
-        out.push_str(">;\n");
-        out
     }
 }
 

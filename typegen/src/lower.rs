@@ -39,6 +39,14 @@ pub(crate) struct Aliases {
 }
 
 impl Aliases {
+    /// Declares an alias for a type found repeated after lowering; `hint`
+    /// (a property key) suggests the name.
+    pub fn declare_shared(&mut self, hint: &str, ty: Ty) -> String {
+        let name = claim(alias_base(hint), &mut self.taken);
+        self.defs.push((name.clone(), ty, Doc::default()));
+        name
+    }
+
     fn checkpoint(&self) -> usize {
         self.defs.len()
     }

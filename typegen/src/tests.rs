@@ -43,7 +43,7 @@ fn primitives_and_integer() {
     }, "required": ["s", "i", "n", "b", "z"]});
     assert_eq!(
         args(schema),
-        "function t(args: { s: string; i: number; n: number; b: boolean; z: null }): Promise<unknown>;"
+        "function t(args: { s: string; i: number; n: number; b: boolean; z: null }): Promise<unknown>"
     );
 }
 
@@ -51,11 +51,11 @@ fn primitives_and_integer() {
 fn no_properties_means_no_parameter() {
     assert_eq!(
         args(json!({"type": "object"})),
-        "function t(): Promise<unknown>;"
+        "function t(): Promise<unknown>"
     );
     assert_eq!(
         args(json!({"type": "object", "properties": {}})),
-        "function t(): Promise<unknown>;"
+        "function t(): Promise<unknown>"
     );
 }
 
@@ -63,7 +63,7 @@ fn no_properties_means_no_parameter() {
 fn nothing_required_makes_args_optional() {
     assert_eq!(
         args(object(json!({"q": {"type": "string"}}))),
-        "function t(args?: { q?: string }): Promise<unknown>;"
+        "function t(args?: { q?: string }): Promise<unknown>"
     );
 }
 
@@ -71,7 +71,7 @@ fn nothing_required_makes_args_optional() {
 fn explicit_additional_properties_keep_a_parameter() {
     assert_eq!(
         args(json!({"type": "object", "additionalProperties": true})),
-        "function t(args?: { [key: string]: unknown }): Promise<unknown>;"
+        "function t(args?: { [key: string]: unknown }): Promise<unknown>"
     );
 }
 
@@ -79,7 +79,7 @@ fn explicit_additional_properties_keep_a_parameter() {
 fn missing_input_schema_accepts_any_record() {
     assert_eq!(
         declare(json!({"name": "t"}), Style::Full),
-        "function t(args?: Record<string, unknown>): Promise<unknown>;"
+        "function t(args?: Record<string, unknown>): Promise<unknown>"
     );
 }
 
@@ -93,7 +93,7 @@ fn enum_and_const_become_literals() {
     }));
     assert_eq!(
         args(schema),
-        "function t(args?: { state?: \"open\" | \"closed\"; n?: 1 | 2; kind?: \"issue\"; maybe?: \"a\" | null }): Promise<unknown>;"
+        "function t(args?: { state?: \"open\" | \"closed\"; n?: 1 | 2; kind?: \"issue\"; maybe?: \"a\" | null }): Promise<unknown>"
     );
 }
 
@@ -102,7 +102,7 @@ fn object_valued_enum_degrades_to_the_base_type_with_a_tag() {
     let out = args(object(json!({"v": {"type": "object", "enum": [{"a": 1}]}})));
     assert_eq!(
         out,
-        "function t(args?: {\nv?: { [key: string]: unknown }; // @enum [{\"a\":1}]\n}): Promise<unknown>;"
+        "function t(args?: {\nv?: { [key: string]: unknown } // @enum [{\"a\":1}]\n}): Promise<unknown>"
     );
 }
 
@@ -114,7 +114,7 @@ fn any_of_and_one_of_become_unions() {
     })));
     assert_eq!(
         out,
-        "function t(args?: { a?: string | number; b?: boolean | null }): Promise<unknown>;"
+        "function t(args?: { a?: string | number; b?: boolean | null }): Promise<unknown>"
     );
 }
 
@@ -126,7 +126,7 @@ fn all_of_becomes_an_intersection() {
     ]}})));
     assert_eq!(
         out,
-        "function t(args?: { x?: { a?: string } & { b?: number } }): Promise<unknown>;"
+        "function t(args?: { x?: { a?: string } & { b?: number } }): Promise<unknown>"
     );
 }
 
@@ -138,7 +138,7 @@ fn union_with_sibling_properties_intersects() {
         "anyOf": [{"required": ["id"]}, {"type": "object", "properties": {"x": {"type": "number"}}}]
     }));
     // `{"required": [...]}` alone carries no type: the union is unknown and drops out.
-    assert_eq!(out, "function t(args?: { id?: string }): Promise<unknown>;");
+    assert_eq!(out, "function t(args?: { id?: string }): Promise<unknown>");
 }
 
 #[test]
@@ -150,7 +150,7 @@ fn type_lists_and_nullable() {
     })));
     assert_eq!(
         out,
-        "function t(args?: { a?: string | null; b?: number | null; c?: { k?: string } | null }): Promise<unknown>;"
+        "function t(args?: { a?: string | null; b?: number | null; c?: { k?: string } | null }): Promise<unknown>"
     );
 }
 
@@ -163,11 +163,16 @@ fn arrays_and_tuples() {
         "old": {"type": "array", "items": [{"type": "string"}], "additionalItems": {"type": "boolean"}},
         "opt": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "number"}], "minItems": 1, "items": false}
     })));
-    assert!(out.contains("list?: string[];"), "{out}");
-    assert!(out.contains("any?: unknown[];"), "{out}");
-    assert!(out.contains("pair?: [string, number];"), "{out}");
-    assert!(out.contains("old?: [string?, ...boolean[]];"), "{out}");
-    assert!(out.contains("opt?: [string, number?];"), "{out}");
+    // The `minItems` notes put one member on each line.
+    for member in [
+        "list?: string[]\n",
+        "any?: unknown[]\n",
+        "pair?: [string, number] // @minItems 2\n",
+        "old?: [string?, ...boolean[]]\n",
+        "opt?: [string, number?] // @minItems 1\n",
+    ] {
+        assert!(out.contains(member), "{member:?} in {out}");
+    }
 }
 
 #[test]
@@ -195,7 +200,7 @@ fn required_and_optional_and_quoted_keys() {
     }, "required": ["owner", "x-api-key"]}));
     assert_eq!(
         out,
-        "function t(args: { owner: string; \"x-api-key\": string; page?: number }): Promise<unknown>;"
+        "function t(args: { owner: string; \"x-api-key\": string; page?: number }): Promise<unknown>"
     );
 }
 
@@ -209,7 +214,7 @@ fn refs_to_defs_and_definitions_are_inlined_when_used_once() {
     }));
     assert_eq!(
         out,
-        "function t(args?: { a?: string; b?: number[] }): Promise<unknown>;"
+        "function t(args?: { a?: string; b?: number[] }): Promise<unknown>"
     );
 }
 
@@ -224,7 +229,7 @@ fn refs_used_twice_become_one_alias() {
     }));
     assert_eq!(
         out,
-        "/** A point */\ntype Point = { x: number; y: number };\nfunction t(args: { from: Point; to: Point }): Promise<unknown>;"
+        "/** A point */\ntype Point = { x: number; y: number };\nfunction t(args: { from: Point; to: Point }): Promise<unknown>"
     );
 }
 
@@ -241,7 +246,7 @@ fn recursive_refs_become_named_aliases() {
     }));
     assert_eq!(
         out,
-        "type Node = { name: string; children?: Node[] };\nfunction t(args: { tree: Node }): Promise<unknown>;"
+        "type Node = { name: string; children?: Node[] };\nfunction t(args: { tree: Node }): Promise<unknown>"
     );
 }
 
@@ -252,7 +257,7 @@ fn self_reference_to_the_root_is_named_after_the_tool() {
     }}));
     assert_eq!(
         out,
-        "type t_result = { next?: t_result; v?: number };\nfunction t(): Promise<t_result>;"
+        "type t_result = { next?: t_result; v?: number };\nfunction t(): Promise<t_result>"
     );
 }
 
@@ -268,7 +273,7 @@ fn mutually_recursive_refs_terminate() {
     }));
     assert!(out.contains("type A = { b?: { a?: A } };"), "{out}");
     assert!(
-        out.contains("function t(args?: { a?: A }): Promise<unknown>;"),
+        out.contains("function t(args?: { a?: A }): Promise<unknown>"),
         "{out}"
     );
 }
@@ -321,7 +326,7 @@ fn unresolvable_refs_degrade_with_a_tag() {
     ));
     assert_eq!(
         out,
-        "function t(args?: {\nx?: unknown; // @$ref https://example.com/schema.json\n}): Promise<unknown>;"
+        "function t(args?: {\nx?: unknown // @$ref https://example.com/schema.json\n}): Promise<unknown>"
     );
 }
 
@@ -333,7 +338,7 @@ fn constraint_keywords_become_tags() {
     }, "n": {"type": "integer", "minimum": 1, "maximum": 100}})));
     assert_eq!(
         out,
-        "function t(args?: {\nq?: string; // Search query @default x @format uri @minLength 1 @maxLength 9 @pattern ^a @example [\"ab\"] @deprecated\nn?: number; // @minimum 1 @maximum 100\n}): Promise<unknown>;"
+        "function t(args?: {\nq?: string // Search query @default x @format uri @minLength 1 @maxLength 9 @pattern ^a @example [\"ab\"] @deprecated\nn?: number // @minimum 1 @maximum 100\n}): Promise<unknown>"
     );
 }
 
@@ -343,7 +348,7 @@ fn nullable_wrappers_keep_the_inner_description() {
         {"type": "string", "format": "date-time", "description": "Only after this"}, {"type": "null"}
     ]}})));
     assert!(
-        out.contains("since?: string | null; // Only after this @format date-time"),
+        out.contains("since?: string | null // Only after this @format date-time"),
         "{out}"
     );
 }
@@ -357,15 +362,12 @@ fn unrepresentable_keywords_degrade_to_unknown_with_a_tag() {
         "d": 42
     })));
     assert!(
-        out.contains("a?: unknown; // @not {\"type\":\"string\"}"),
+        out.contains("a?: unknown // @not {\"type\":\"string\"}"),
         "{out}"
     );
-    assert!(
-        out.contains("b?: string; // @if {\"minLength\":2}"),
-        "{out}"
-    );
-    assert!(out.contains("c?: unknown; // @type frobnicate"), "{out}");
-    assert!(out.contains("d?: unknown; // @schema 42"), "{out}");
+    assert!(out.contains("b?: string // @if {\"minLength\":2}"), "{out}");
+    assert!(out.contains("c?: unknown // @type frobnicate"), "{out}");
+    assert!(out.contains("d?: unknown // @schema 42"), "{out}");
 }
 
 #[test]
@@ -373,7 +375,7 @@ fn boolean_schemas() {
     let out = args(object(json!({"any": true, "none": false})));
     assert_eq!(
         out,
-        "function t(args?: { any?: unknown; none?: never }): Promise<unknown>;"
+        "function t(args?: { any?: unknown; none?: never }): Promise<unknown>"
     );
 }
 
@@ -382,11 +384,11 @@ fn output_schema_becomes_the_result_type() {
     let out = result(
         json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}),
     );
-    assert_eq!(out, "function t(): Promise<{ sum: number }>;");
+    assert_eq!(out, "function t(): Promise<{ sum: number }>");
 }
 
 #[test]
-fn tool_descriptions_become_jsdoc_and_compact_keeps_one_sentence() {
+fn tool_descriptions_become_jsdoc_and_compact_keeps_one_sentence_after_the_signature() {
     let tool = json!({
         "name": "t",
         "description": "Search issues. Supports */ filters\nand paging.",
@@ -394,11 +396,11 @@ fn tool_descriptions_become_jsdoc_and_compact_keeps_one_sentence() {
     });
     assert_eq!(
         declare(tool.clone(), Style::Full),
-        "/**\n * Search issues. Supports *\\/ filters\n * and paging.\n */\nfunction t(args?: {\nq?: string; // Query text @default x\n}): Promise<unknown>;"
+        "/**\n * Search issues. Supports *\\/ filters\n * and paging.\n */\nfunction t(args?: {\nq?: string // Query text @default x\n}): Promise<unknown>"
     );
     assert_eq!(
         declare(tool, Style::Compact),
-        "/** Search issues. */\nfunction t(args?: { q?: string }): Promise<unknown>;"
+        "function t(args?: { q?: string }): Promise<unknown> // Search issues."
     );
 }
 
@@ -468,11 +470,130 @@ fn a_subset_declares_only_the_aliases_it_uses() {
     let only_stop = ns.render_only(|f| f.tool() == "stop", Style::Full);
     assert_eq!(
         only_stop,
-        "declare namespace s {\n/** Stop. */\nfunction stop(args?: Record<string, unknown>): Promise<unknown>;\n}\n"
+        "declare namespace s {\n/** Stop. */\nfunction stop(args?: Record<string, unknown>): Promise<unknown>\n}\n"
     );
     let only_move = ns.render_only(|f| f.ident() == "move", Style::Full);
     assert!(
         only_move.contains("type P = { x?: number };") && !only_move.contains("stop"),
         "{only_move}"
     );
+}
+
+fn render(tools: Vec<Value>, style: Style) -> String {
+    Api::new(vec![("s".into(), tools)]).render(style)
+}
+
+fn entity() -> Value {
+    json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "kind": {"type": "string"}, "tags": {"type": "array", "items": {"type": "string"}}
+    }, "required": ["name", "kind", "tags"]})
+}
+
+#[test]
+fn a_type_repeated_across_tools_is_named_once_after_its_key() {
+    let tools = vec![
+        json!({"name": "create", "inputSchema": object(json!({"entities": {"type": "array", "items": entity()}}))}),
+        json!({"name": "read", "inputSchema": object(json!({})),
+            "outputSchema": object(json!({"entities": {"type": "array", "items": entity()}}))}),
+        json!({"name": "update", "inputSchema": object(json!({"entity": entity()}))}),
+    ];
+    let out = render(tools.clone(), Style::Compact);
+    assert_eq!(
+        out,
+        "declare namespace s {\n\
+         type Entity = { name: string; kind: string; tags: string[] };\n\
+         function create(args?: { entities?: Entity[] }): Promise<unknown>\n\
+         function read(): Promise<{ entities?: Entity[] }>\n\
+         function update(args?: { entity?: Entity }): Promise<unknown>\n}\n"
+    );
+    // Twice is not enough for a type this short.
+    assert!(!render(tools[..2].to_vec(), Style::Compact).contains("type "));
+}
+
+#[test]
+fn small_repeats_and_whole_signatures_stay_written_out() {
+    let side = json!({"enum": ["L", "R"]});
+    let tools: Vec<Value> = (0..3)
+        .map(|i| json!({"name": format!("t{i}"), "inputSchema": object(json!({"side": side, "big": entity()}))}))
+        .collect();
+    let out = render(tools, Style::Compact);
+    // The two-letter union is cheaper written out; the object is worth a name.
+    assert!(out.contains("side?: \"L\" | \"R\"; big?: Big }"), "{out}");
+    // The three identical argument lists are not hidden behind a name.
+    assert_eq!(out.matches("(args?: { side").count(), 3, "{out}");
+}
+
+#[test]
+fn compact_shares_types_that_differ_only_in_notes() {
+    let mut noted = entity();
+    noted["properties"]["name"]["description"] = json!("Its name");
+    let tools = vec![
+        json!({"name": "a", "inputSchema": object(json!({"x": entity()}))}),
+        json!({"name": "b", "inputSchema": object(json!({"x": noted}))}),
+        json!({"name": "c", "inputSchema": object(json!({"x": entity()}))}),
+    ];
+    assert!(render(tools.clone(), Style::Compact).contains("type X = {"));
+    // Full style keeps the note where it was written.
+    assert!(render(tools, Style::Full).contains("name: string // Its name\n"));
+}
+
+fn repo_tool(name: &str, repo_note: Option<&str>) -> Value {
+    let mut repo = json!({"type": "string"});
+    if let Some(note) = repo_note {
+        repo["description"] = json!(note);
+    }
+    json!({"name": name, "inputSchema": {"type": "object", "properties": {
+        "repo": repo,
+        "owner": {"type": "string", "description": "Repository owner (a user or an organization)"}
+    }, "required": ["repo", "owner"]}})
+}
+
+#[test]
+fn repeated_property_notes_are_written_once_in_a_legend() {
+    let long = "Repository name, without the owner and without .git";
+    let tools = vec![
+        repo_tool("a", Some(long)),
+        repo_tool("b", Some(long)),
+        repo_tool("c", Some("The repository")),
+    ];
+    let out = render(tools, Style::Full);
+    assert!(
+        out.starts_with(&format!(
+            "declare namespace s {{\n// Unless the property has its own comment:\n// repo: {long}\n// owner: Repository owner (a user or an organization)\n"
+        )),
+        "{out}"
+    );
+    // Properties the legend covers print bare, on one line.
+    assert_eq!(
+        out.matches("(args: { repo: string; owner: string })")
+            .count(),
+        2,
+        "{out}"
+    );
+    // A different note stays with its property.
+    assert!(
+        out.contains("repo: string // The repository\nowner: string\n"),
+        "{out}"
+    );
+    assert_eq!(out.matches(long).count(), 1, "{out}");
+}
+
+#[test]
+fn a_key_that_also_appears_without_a_note_gets_no_legend_entry() {
+    let long = "Repository name, without the owner and without .git";
+    let tools = vec![
+        repo_tool("a", Some(long)),
+        repo_tool("b", Some(long)),
+        repo_tool("c", None),
+    ];
+    let out = render(tools, Style::Full);
+    assert!(!out.contains(&format!("// repo: {long}")), "{out}");
+    assert_eq!(out.matches(long).count(), 2, "{out}");
+    assert!(out.contains("// owner: Repository owner"), "{out}");
+    // Compact has no notes, so no legend.
+    let compact = render(
+        vec![repo_tool("a", Some(long)), repo_tool("b", Some(long))],
+        Style::Compact,
+    );
+    assert!(!compact.contains("//"), "{compact}");
 }

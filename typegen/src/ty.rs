@@ -3,10 +3,12 @@
 //! Lowering builds these from JSON Schema; printing handles precedence,
 //! line layout and key quoting in one place.
 
+use std::collections::HashMap;
+
 use crate::doc::Doc;
 use crate::names::is_identifier;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Ty {
     Unknown,
     Never,
@@ -28,14 +30,14 @@ pub(crate) enum Ty {
     Alias(String),
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub(crate) struct Object {
     pub props: Vec<Prop>,
     /// Index signature value type (`[key: string]: T`).
     pub index: Option<Box<Ty>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Prop {
     pub key: String,
     pub ty: Ty,
@@ -90,28 +92,39 @@ impl Ty {
         }
     }
 
-    /// Whether printing needs more than one line (some property is documented).
-    fn is_multiline(&self, docs: bool) -> bool {
+    /// The types directly inside this one, with the property key each sits
+    /// under (`None` for union members, tuple items and the like).
+    pub fn children_mut(&mut self) -> Vec<(Option<&str>, &mut Ty)> {
         match self {
-            Ty::Object(obj) => obj.is_multiline(docs),
-            Ty::Array(inner) => inner.is_multiline(docs),
-            Ty::Tuple { items, rest, .. } => {
-                items.iter().any(|t| t.is_multiline(docs))
-                    || rest.as_ref().is_some_and(|t| t.is_multiline(docs))
-            }
+            Ty::Array(inner) => vec![(None, &mut **inner)],
+            Ty::Tuple { items, rest, .. } => items
+                .iter_mut()
+                .chain(rest.as_deref_mut())
+                .map(|t| (None, t))
+                .collect(),
+            Ty::Object(obj) => obj
+                .props
+                .iter_mut()
+                .map(|p| (Some(p.key.as_str()), &mut p.ty))
+                .chain(obj.index.as_deref_mut().map(|t| (None, t)))
+                .collect(),
             Ty::Union(members) | Ty::Intersection(members) => {
-                members.iter().any(|t| t.is_multiline(docs))
+                members.iter_mut().map(|t| (None, t)).collect()
             }
-            _ => false,
+            Ty::Unknown | Ty::Never | Ty::Keyword(_) | Ty::Literal(_) | Ty::Alias(_) => Vec::new(),
         }
     }
-}
 
-impl Object {
-    fn is_multiline(&self, docs: bool) -> bool {
-        docs && self.props.iter().any(|p| !p.doc.is_empty())
-            || self.props.iter().any(|p| p.ty.is_multiline(docs))
-            || self.index.as_ref().is_some_and(|t| t.is_multiline(docs))
+    /// Drops every property note inside (for printing without them).
+    pub fn forget_notes(&mut self) {
+        if let Ty::Object(obj) = self {
+            for prop in &mut obj.props {
+                prop.doc = Doc::default();
+            }
+        }
+        for (_, child) in self.children_mut() {
+            child.forget_notes();
+        }
     }
 }
 
@@ -121,11 +134,17 @@ fn push_unique(list: &mut Vec<Ty>, ty: Ty) {
     }
 }
 
-/// Prints types; `docs` decides whether property JSDoc is written.
+/// Prints types; `docs` decides whether property notes are written.
 #[derive(Clone, Copy)]
-pub(crate) struct Printer {
+pub(crate) struct Printer<'a> {
     pub docs: bool,
+    /// Notes printed once for the whole namespace, by property key: a
+    /// property whose note is its key's legend note is printed without it.
+    pub legend: Option<&'a Legend>,
 }
+
+/// Property key → the note shared by most properties of that name.
+pub(crate) type Legend = HashMap<String, String>;
 
 /// Binding strength, to decide where parentheses are needed.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -135,7 +154,41 @@ enum Prec {
     Postfix,
 }
 
-impl Printer {
+impl Printer<'_> {
+    /// Whether printing `ty` needs more than one line: some property in it
+    /// shows a note.
+    pub fn is_multiline(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::Object(obj) => self.object_is_multiline(obj),
+            Ty::Array(inner) => self.is_multiline(inner),
+            Ty::Tuple { items, rest, .. } => items
+                .iter()
+                .chain(rest.as_deref())
+                .any(|t| self.is_multiline(t)),
+            Ty::Union(members) | Ty::Intersection(members) => {
+                members.iter().any(|t| self.is_multiline(t))
+            }
+            Ty::Unknown | Ty::Never | Ty::Keyword(_) | Ty::Literal(_) | Ty::Alias(_) => false,
+        }
+    }
+
+    fn object_is_multiline(&self, obj: &Object) -> bool {
+        obj.props
+            .iter()
+            .any(|p| self.own_note(p).is_some() || self.is_multiline(&p.ty))
+            || obj.index.as_deref().is_some_and(|t| self.is_multiline(t))
+    }
+
+    /// The note to print with `prop`: none without docs, or when the legend
+    /// already says it.
+    fn own_note(&self, prop: &Prop) -> Option<String> {
+        if !self.docs || prop.doc.is_empty() {
+            return None;
+        }
+        let note = prop.doc.one_line();
+        (self.legend.and_then(|l| l.get(&prop.key)) != Some(&note)).then_some(note)
+    }
+
     /// Writes `ty`. Multi-line objects are not indented: in a prompt,
     /// indentation costs tokens and the braces already say the structure.
     pub fn write(&self, out: &mut String, ty: &Ty) {
@@ -217,7 +270,7 @@ impl Printer {
             out.push_str("{}");
             return;
         }
-        if !obj.is_multiline(self.docs) {
+        if !self.object_is_multiline(obj) {
             out.push_str("{ ");
             for (i, prop) in obj.props.iter().enumerate() {
                 if i > 0 {
@@ -239,23 +292,27 @@ impl Printer {
         for prop in &obj.props {
             let mut member = String::new();
             self.write_member(&mut member, prop);
-            let documented = self.docs && !prop.doc.is_empty();
-            if documented && member.contains('\n') {
-                // A note after a multi-line type would sit far from its name.
-                prop.doc.write(out);
-            }
-            out.push_str(&member);
-            out.push(';');
-            if documented && !member.contains('\n') {
-                out.push_str(" // ");
-                out.push_str(&prop.doc.one_line());
+            if member.contains('\n') {
+                // A note after a multi-line type would sit far from its name,
+                // so it goes above, in full.
+                if self.docs {
+                    prop.doc.write(out);
+                }
+                out.push_str(&member);
+            } else {
+                // One member per line needs no `;`: TypeScript ends a member at the line break.
+                out.push_str(&member);
+                if let Some(note) = self.own_note(prop) {
+                    out.push_str(" // ");
+                    out.push_str(&note);
+                }
             }
             out.push('\n');
         }
         if let Some(index) = &obj.index {
             out.push_str("[key: string]: ");
             self.write(out, index);
-            out.push_str(";\n");
+            out.push('\n');
         }
         out.push('}');
     }
@@ -285,7 +342,11 @@ mod tests {
 
     fn print(ty: &Ty) -> String {
         let mut out = String::new();
-        Printer { docs: true }.write(&mut out, ty);
+        Printer {
+            docs: true,
+            legend: None,
+        }
+        .write(&mut out, ty);
         out
     }
 
@@ -370,9 +431,13 @@ mod tests {
             props: vec![prop("a", inner, false)],
             index: None,
         });
-        assert_eq!(print(&outer), "{\na: {\nb?: number; // B value\n};\n}");
+        assert_eq!(print(&outer), "{\na: {\nb?: number // B value\n}\n}");
         let mut out = String::new();
-        Printer { docs: false }.write(&mut out, &outer);
+        Printer {
+            docs: false,
+            legend: None,
+        }
+        .write(&mut out, &outer);
         assert_eq!(out, "{ a: { b?: number } }");
     }
 }

@@ -132,3 +132,26 @@ proptest! {
         }
     }
 }
+
+/// Members end at line breaks, without `;`: a line that starts with `[` (an
+/// index signature) or a quoted key must not continue the line above.
+#[test]
+fn members_without_semicolons_parse_as_separate_members() {
+    let tool = json!({"name": "t", "inputSchema": {"type": "object", "properties": {
+        "a": {"type": "string", "description": "A note"},
+        "x-y": {"type": "array", "items": {"enum": ["p", "q"]}, "description": "Quoted key"},
+        "b": {"type": "object", "properties": {"c": {"type": "number", "description": "C"}},
+              "additionalProperties": {"type": "string"}}
+    }, "additionalProperties": {"type": "boolean"}}});
+    let text = Api::new(vec![("s".into(), vec![tool])]).render(Style::Full);
+    assert!(
+        text.contains("a?: string // A note\n\"x-y\"?: (\"p\" | \"q\")[] // Quoted key\n"),
+        "{text}"
+    );
+    // With named properties beside them, index signatures widen to `unknown`.
+    assert!(
+        text.contains("c?: number // C\n[key: string]: unknown\n}\n[key: string]: unknown\n"),
+        "{text}"
+    );
+    common::parse_dts(&text).unwrap_or_else(|errors| panic!("{errors}\n---\n{text}"));
+}
