@@ -63,7 +63,7 @@ pub enum Command {
     /// input_schema} JSON, and the raw tools/list) with what `codemode serve`
     /// lists in each disclosure mode, counted with a real tokenizer.
     ///
-    /// Example: codemode savings --tools-file fixtures/catalogs/github_toolsnaps.json
+    /// Example: codemode savings --tools-file fixtures/catalogs/github.json
     Savings(SavingsArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///

@@ -148,7 +148,7 @@ fn tools_files_are_named_after_the_file_and_need_no_network() {
 
 #[test]
 fn raw_prints_the_definitions_unchanged() {
-    let path = fixture("catalogs/github_toolsnaps.json");
+    let path = fixture("catalogs/github.json");
     let raw = codemode_json(&["tools", "--raw", "--tools-file", path.to_str().unwrap()]);
     let original: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(raw, original);

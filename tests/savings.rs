@@ -52,7 +52,7 @@ fn baseline_matches_an_independent_count() {
             ("fetch", 228),
             ("filesystem", 1737),
             ("git", 1139),
-            ("github_toolsnaps", 25103),
+            ("github", 25103),
             ("memory", 966),
             ("playwright", 3764),
             ("time", 270),

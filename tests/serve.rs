@@ -158,7 +158,7 @@ fn inspector_cli_lists_and_calls() {
 }
 
 fn github() -> String {
-    fixture("catalogs/github_toolsnaps.json")
+    fixture("catalogs/github.json")
         .to_string_lossy()
         .into_owned()
 }
@@ -170,8 +170,8 @@ fn search_disclosure_over_the_github_catalog() {
         json!([
             {"name": "search_api", "arguments": {"query": "create a pull request", "limit": 3}},
             {"name": "search_api", "arguments": {"query": "list issues of a repository"}},
-            {"name": "get_api", "arguments": {"names": ["github_toolsnaps.get_me", "github_toolsnaps.nope"]}},
-            {"name": "get_api", "arguments": {"names": ["github_toolsnap"]}}
+            {"name": "get_api", "arguments": {"names": ["github.get_me", "github.nope"]}},
+            {"name": "get_api", "arguments": {"names": ["githu"]}}
         ]),
     );
     // GitHub's catalog is far over 4,000 tokens, so `auto` chose search.
@@ -184,8 +184,7 @@ fn search_disclosure_over_the_github_catalog() {
     assert_eq!(names, ["execute", "search_api", "get_api"]);
     let description = out["tools"][0]["description"].as_str().unwrap();
     assert!(
-        description
-            .contains("\n\ngithub_toolsnaps: actions_get, actions_list, actions_run_trigger, "),
+        description.contains("\n\ngithub: actions_get, actions_list, actions_run_trigger, "),
         "{description}"
     );
     assert!(
@@ -195,7 +194,7 @@ fn search_disclosure_over_the_github_catalog() {
 
     let pull = out["results"][0]["text"].as_str().unwrap();
     assert!(
-        pull.starts_with("Best matches: github_toolsnaps.create_pull_request,"),
+        pull.starts_with("Best matches: github.create_pull_request,"),
         "{pull}"
     );
     assert!(
@@ -205,20 +204,20 @@ fn search_disclosure_over_the_github_catalog() {
     assert_eq!(pull.matches("\nfunction ").count(), 3, "{pull}");
     let issues = out["results"][1]["text"].as_str().unwrap();
     assert!(
-        issues.starts_with("Best matches: github_toolsnaps.list_issues"),
+        issues.starts_with("Best matches: github.list_issues"),
         "{issues}"
     );
 
     let me = out["results"][2]["text"].as_str().unwrap();
     assert!(me.contains("function get_me("), "{me}");
     assert!(
-        me.contains("Not found:\ngithub_toolsnaps.nope: no function nope in github_toolsnaps"),
+        me.contains("Not found:\ngithub.nope: no function nope in github"),
         "{me}"
     );
     assert_eq!(out["results"][3]["isError"], true);
     assert_eq!(
         out["results"][3]["text"],
-        "github_toolsnap: no namespace github_toolsnap (did you mean github_toolsnaps?)"
+        "githu: no namespace githu (did you mean github?)"
     );
 }
 
