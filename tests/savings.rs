@@ -152,3 +152,119 @@ fn run_trace_counts_what_stayed_in_the_sandbox() {
     let (plain, _) = run_program("return 1;", &[]);
     assert!(plain.get("trace").is_none());
 }
+
+/// The baseline rebuilt here, by hand, from the catalog files: each tool as
+/// `{"name", "description", "input_schema"}` in one compact JSON array.
+#[test]
+fn baseline_is_the_tools_as_a_model_api_takes_them() {
+    let report = savings(&[]);
+    let bpe = tiktoken_rs::o200k_base().unwrap();
+    for server in report["servers"].as_array().unwrap() {
+        let name = server["name"].as_str().unwrap();
+        let text = std::fs::read_to_string(fixture(&format!("catalogs/{name}.json"))).unwrap();
+        let catalog: Value = serde_json::from_str(&text).unwrap();
+        let mut array = String::from("[");
+        for (i, tool) in catalog["tools"].as_array().unwrap().iter().enumerate() {
+            if i > 0 {
+                array.push(',');
+            }
+            array.push_str(&format!(
+                "{{\"name\":{},\"description\":{},\"input_schema\":{}}}",
+                tool["name"], tool["description"], tool["inputSchema"]
+            ));
+        }
+        array.push(']');
+        let tokens = bpe.encode_with_special_tokens(&array).len() as u64;
+        assert_eq!(server["baseline_tokens"].as_u64(), Some(tokens), "{name}");
+    }
+}
+
+const RATCHET: &str = "savings-ratchet.json";
+
+/// The full and compact token counts recorded in `fixtures/savings-ratchet.json`
+/// may only go down. Run with `UPDATE_RATCHET=1` to record an improvement.
+#[test]
+fn reductions_never_fall_below_the_recorded_ones() {
+    let report = savings(&[]);
+    let mut current = serde_json::Map::new();
+    for row in report["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain([&report["total"]])
+    {
+        let name = row["name"].as_str().unwrap_or("total");
+        let tokens = |key: &str| row[key].as_u64().unwrap();
+        let less = |key: &str| {
+            let saved = 1.0 - tokens(key) as f64 / tokens("baseline_tokens") as f64;
+            (saved * 1000.0).round() / 10.0
+        };
+        current.insert(
+            name.to_owned(),
+            serde_json::json!({
+                "baseline_tokens": tokens("baseline_tokens"),
+                "full_tokens": tokens("full_tokens"),
+                "full_less_percent": less("full_tokens"),
+                "compact_tokens": tokens("compact_tokens"),
+                "compact_less_percent": less("compact_tokens"),
+            }),
+        );
+    }
+    let current = serde_json::json!({"tokenizer": report["tokenizer"], "catalogs": current});
+    if std::env::var_os("UPDATE_RATCHET").is_some() {
+        let text = serde_json::to_string_pretty(&current).unwrap() + "\n";
+        std::fs::write(fixture(RATCHET), text).unwrap();
+        return;
+    }
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(RATCHET)).unwrap()).unwrap();
+    let mut problems = Vec::new();
+    for (name, now) in current["catalogs"].as_object().unwrap() {
+        let Some(then) = recorded["catalogs"].get(name) else {
+            problems.push(format!("{name}: not recorded"));
+            continue;
+        };
+        if now["baseline_tokens"] != then["baseline_tokens"] {
+            problems.push(format!(
+                "{name}: the catalog changed (baseline {} → {})",
+                then["baseline_tokens"], now["baseline_tokens"]
+            ));
+            continue;
+        }
+        for key in ["full_tokens", "compact_tokens"] {
+            let (was, is) = (then[key].as_u64().unwrap(), now[key].as_u64().unwrap());
+            if is > was {
+                problems.push(format!(
+                    "{name}: {key} rose from {was} to {is}: the declarations got bigger"
+                ));
+            } else if is < was {
+                problems.push(format!(
+                    "{name}: {key} fell from {was} to {is}: record the improvement"
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{}\n(after an improvement, run UPDATE_RATCHET=1 cargo test --test integration savings:: and commit fixtures/{RATCHET})",
+        problems.join("\n")
+    );
+}
+
+/// The table in the README is the command's output, not typed by hand.
+#[test]
+fn readme_shows_the_table_the_command_prints() {
+    let catalogs = all_catalogs();
+    let mut args = vec!["savings"];
+    args.extend(catalogs.iter().map(String::as_str));
+    let table = codemode_ok(&args);
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let command =
+        "$ codemode savings $(for f in fixtures/catalogs/*.json; do echo --tools-file $f; done)\n";
+    let start = readme
+        .find(command)
+        .expect("the README shows the savings command")
+        + command.len();
+    let shown = &readme[start..start + readme[start..].find("```").unwrap()];
+    assert_eq!(shown, table, "update the README's savings table");
+}

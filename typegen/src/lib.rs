@@ -54,10 +54,12 @@ pub fn function_identifier(name: &str) -> String {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Style {
-    /// Every description: tools, properties, and constraint tags.
+    /// Every description: tools, properties, and constraint tags. Notes that
+    /// repeat under one property name are written once, in a legend.
     #[default]
     Full,
-    /// The first sentence of each tool description and the types; no property prose.
+    /// The types, with the first sentence of each tool description after its
+    /// signature; no property prose.
     Compact,
 }
 

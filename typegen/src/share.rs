@@ -205,11 +205,12 @@ fn singular(word: &str) -> String {
 /// without any note gets no entry, so a bare property never borrows a note
 /// that was not written for it.
 pub(crate) fn legend(roots: &mut [&mut Ty], aliases: &mut Aliases) -> Vec<(String, String)> {
-    let mut notes: Vec<KeyNotes> = Vec::new();
+    let mut notes = NotesByKey::default();
     for root in all_roots(roots, aliases) {
-        collect_notes(root, &mut notes);
+        notes.collect(root);
     }
     notes
+        .keys
         .into_iter()
         .filter(|key| !key.undocumented)
         .filter_map(|key| {
@@ -246,34 +247,40 @@ struct KeyNotes {
     undocumented: bool,
 }
 
-fn collect_notes(ty: &mut Ty, notes: &mut Vec<KeyNotes>) {
-    if let Ty::Object(obj) = ty {
-        for prop in &obj.props {
-            let index = match notes.iter().position(|k| k.key == prop.key) {
-                Some(index) => index,
-                None => {
-                    notes.push(KeyNotes {
+/// Every property key seen, in first-seen order.
+#[derive(Default)]
+struct NotesByKey {
+    keys: Vec<KeyNotes>,
+    index: HashMap<String, usize>,
+}
+
+impl NotesByKey {
+    fn collect(&mut self, ty: &mut Ty) {
+        if let Ty::Object(obj) = ty {
+            for prop in &obj.props {
+                let index = *self.index.entry(prop.key.clone()).or_insert_with(|| {
+                    self.keys.push(KeyNotes {
                         key: prop.key.clone(),
                         notes: Vec::new(),
                         undocumented: false,
                     });
-                    notes.len() - 1
-                }
-            };
-            let entry = &mut notes[index];
-            if prop.doc.is_empty() {
-                entry.undocumented = true;
-            } else if !WITH_NOTES.is_multiline(&prop.ty) {
-                // Notes of multi-line members stand above them, never in the legend.
-                let note = prop.doc.one_line();
-                match entry.notes.iter_mut().find(|(n, _)| *n == note) {
-                    Some((_, n)) => *n += 1,
-                    None => entry.notes.push((note, 1)),
+                    self.keys.len() - 1
+                });
+                let entry = &mut self.keys[index];
+                if prop.doc.is_empty() {
+                    entry.undocumented = true;
+                } else if !WITH_NOTES.is_multiline(&prop.ty) {
+                    // Notes of multi-line members stand above them, never in the legend.
+                    let note = prop.doc.one_line();
+                    match entry.notes.iter_mut().find(|(n, _)| *n == note) {
+                        Some((_, n)) => *n += 1,
+                        None => entry.notes.push((note, 1)),
+                    }
                 }
             }
         }
-    }
-    for (_, child) in ty.children_mut() {
-        collect_notes(child, notes);
+        for (_, child) in ty.children_mut() {
+            self.collect(child);
+        }
     }
 }
