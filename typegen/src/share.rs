@@ -74,11 +74,14 @@ struct Repeat {
 impl Repeat {
     /// Characters saved by naming it, if that is worth it.
     fn saving(&self) -> Option<usize> {
+        if self.count < 2 {
+            return None;
+        }
         let name = self.hint().len();
         let written = self.len * self.count;
         let named = name * self.count + "type  = ;\n".len() + name + self.len;
         let saving = written.checked_sub(named)?;
-        (self.count >= 2 && saving >= MIN_ALIAS_SAVING).then_some(saving)
+        (saving >= MIN_ALIAS_SAVING).then_some(saving)
     }
 
     /// The most frequent suggested name (the first on a tie).
