@@ -1,0 +1,680 @@
+//! The benchmark suite behind BENCHMARKS.md: `cargo bench --bench suite`.
+//!
+//! Every row is measured in this one run, side by side, and printed as a
+//! Markdown table (medians and p99s of many samples). `--quick` takes fewer
+//! samples. Rows that need `node` are skipped when it is not on PATH.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use codemode::executor::{Executor, Settings};
+use codemode::policy::Refusals;
+use codemode::sandbox::worker::Pool;
+use codemode::sandbox::{Binding, Event, Job, Limits, Reply};
+use codemode::{sandbox, transpile};
+use codemode_typegen::{Api, Style};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::transport::TokioChildProcess;
+use rmcp::{ErrorData, Peer, RoleClient, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// Calls to `hold` now waiting, and the signal that lets them all answer.
+static HOLDING: AtomicUsize = AtomicUsize::new(0);
+static RELEASE: Notify = Notify::const_new();
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(suite(if quick { 5 } else { 1 }));
+}
+
+/// Percentiles of a sample set.
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    n: usize,
+}
+
+fn stats(mut samples: Vec<Duration>) -> Stats {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    Stats {
+        p50: at(0.5),
+        p99: at(0.99),
+        n: samples.len(),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.3} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+/// The table being built: one line per measurement.
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 4]>,
+}
+
+impl Table {
+    fn row(&mut self, what: &str, measured: String, target: &str) {
+        let line = [what.to_owned(), measured, target.to_owned(), String::new()];
+        eprintln!("{} | {} | {}", line[0], line[1], line[2]);
+        self.rows.push(line);
+    }
+
+    fn timing(&mut self, what: &str, stats: &Stats, target: &str) {
+        let measured = format!(
+            "p50 {} · p99 {} (n={})",
+            ms(stats.p50),
+            ms(stats.p99),
+            stats.n
+        );
+        self.row(what, measured, target);
+    }
+
+    fn print(&self) {
+        println!("| Benchmark | Measured | Target |");
+        println!("| --- | --- | --- |");
+        for [what, measured, target, _] in &self.rows {
+            println!("| {what} | {measured} | {target} |");
+        }
+    }
+}
+
+async fn suite(divisor: usize) {
+    let n = |full: usize| (full / divisor).max(5);
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_codemode"));
+    let mut table = Table::default();
+
+    let github = github_tools();
+    let api100 = Api::new(vec![("github".into(), github[..100].to_vec())]);
+    let bench = connect_bench_server().await;
+    let bench_api = Api::new(vec![("bench".into(), bench_tool_json())]);
+    let peers = HashMap::from([("bench".to_owned(), bench.clone())]);
+
+    // 1. Cold start, in this process.
+    let mut cold = Vec::new();
+    let bindings = Binding::all(&api100);
+    for _ in 0..n(2000) {
+        let t = Instant::now();
+        let compiled = transpile::compile("return 1;", &api100, &Refusals::default()).unwrap();
+        run_in_process(&compiled.js, &bindings).await;
+        cold.push(t.elapsed());
+    }
+    table.timing(
+        "Cold start in process: transpile + fresh runtime + context + bindings for 100 tools + `return 1` + teardown",
+        &stats(cold),
+        "p50 ≤ 0.5 ms",
+    );
+
+    // 1b. The same through the executor, which runs programs in worker processes.
+    let executor = Executor::new(
+        api100.clone(),
+        HashMap::new(),
+        Settings::default(),
+        Pool::new(exe.clone()),
+    );
+    executor.execute("return 1;", Limits::default()).await;
+    let mut warm = Vec::new();
+    for _ in 0..n(2000) {
+        let t = Instant::now();
+        assert!(executor.execute("return 1;", Limits::default()).await.ok());
+        warm.push(t.elapsed());
+    }
+    let warm = stats(warm);
+    table.timing(
+        "Whole execution of `return 1` through the executor (warm worker process)",
+        &warm,
+        "",
+    );
+    let mut fresh = Vec::new();
+    for _ in 0..n(200) {
+        let executor = Executor::new(
+            api100.clone(),
+            HashMap::new(),
+            Settings::default(),
+            Pool::new(exe.clone()),
+        );
+        let t = Instant::now();
+        assert!(executor.execute("return 1;", Limits::default()).await.ok());
+        fresh.push(t.elapsed());
+    }
+    table.timing(
+        "Whole execution of `return 1` with a new worker process",
+        &stats(fresh),
+        "",
+    );
+    drop(executor);
+
+    // 2. Per-call overhead against direct rmcp calls to the same upstream.
+    let calls = 1000;
+    let mut direct = Vec::new();
+    for _ in 0..n(20) {
+        let t = Instant::now();
+        for i in 0..calls {
+            call(&bench, "echo", json!({"value": i})).await;
+        }
+        direct.push(t.elapsed() / calls);
+    }
+    let executor = Executor::new(
+        bench_api.clone(),
+        peers.clone(),
+        Settings::default(),
+        Pool::new(exe.clone()),
+    );
+    let program = format!("for (let i = 0; i < {calls}; i++) await bench.echo({{ value: i }});");
+    let limits = Limits {
+        max_calls: calls,
+        ..Limits::default()
+    };
+    executor.execute(&program, limits).await;
+    let mut through = Vec::new();
+    for _ in 0..n(20) {
+        let t = Instant::now();
+        let report = executor.execute(&program, limits).await;
+        assert!(report.ok(), "{:?}", report.outcome);
+        through.push(t.elapsed().saturating_sub(warm.p50) / calls);
+    }
+    let (direct, through) = (stats(direct), stats(through));
+    table.row(
+        "One sequential call, direct rmcp client → in-process upstream `echo` (1,000 calls)",
+        format!("p50 {} per call", us(direct.p50)),
+        "",
+    );
+    table.row(
+        "One sequential call from a program, through codemode → same upstream (1,000 calls)",
+        format!(
+            "p50 {} per call: {} over direct, {:.1}x",
+            us(through.p50),
+            us(through.p50.saturating_sub(direct.p50)),
+            through.p50.as_secs_f64() / direct.p50.as_secs_f64()
+        ),
+        "≤ 30 µs over direct",
+    );
+    drop(executor);
+
+    // 3. Fan-out: 1,000 calls in one Promise.all to a tool that sleeps 10 ms.
+    let fan_out = "await Promise.all(Array.from({ length: 1000 }, () => bench.sleep({ ms: 10 })));";
+    for cap in [1000, Settings::default().max_concurrent_calls] {
+        let settings = Settings {
+            max_concurrent_calls: cap,
+            ..Settings::default()
+        };
+        let executor = Executor::new(
+            bench_api.clone(),
+            peers.clone(),
+            settings,
+            Pool::new(exe.clone()),
+        );
+        let mut walls = Vec::new();
+        for _ in 0..n(10).min(10) {
+            let t = Instant::now();
+            let report = executor.execute(fan_out, limits).await;
+            assert!(report.ok(), "{:?}", report.outcome);
+            walls.push(t.elapsed());
+        }
+        let what = format!(
+            "Fan-out: 1,000 calls in one `Promise.all` to a tool sleeping 10 ms, at most {cap} in flight per server"
+        );
+        let target = if cap == 1000 {
+            "≤ 100 ms"
+        } else {
+            "(the default cap)"
+        };
+        table.timing(&what, &stats(walls), target);
+    }
+
+    // 4. Throughput with N concurrent executions.
+    let executor = Arc::new(Executor::new(
+        bench_api.clone(),
+        peers.clone(),
+        Settings::default(),
+        Pool::new(exe.clone()),
+    ));
+    for concurrency in [1usize, 2, 8, 64] {
+        let window = Duration::from_secs(3) / divisor as u32;
+        let started = Instant::now();
+        let tasks: Vec<_> = (0..concurrency)
+            .map(|_| {
+                let executor = executor.clone();
+                tokio::spawn(async move {
+                    let mut done = 0u32;
+                    while started.elapsed() < window {
+                        assert!(executor.execute("return 1;", Limits::default()).await.ok());
+                        done += 1;
+                    }
+                    done
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for task in tasks {
+            total += task.await.unwrap();
+        }
+        let rate = f64::from(total) / started.elapsed().as_secs_f64();
+        table.row(
+            &format!("Throughput: trivial executions per second, {concurrency} at once"),
+            format!("{rate:.0}/s"),
+            "≥ 2,000/s",
+        );
+    }
+    drop(executor);
+
+    // 5. Memory per concurrent live execution.
+    for live in [100usize, 1000] {
+        let live = (live / divisor).max(10);
+        let (per, host, workers) = memory_per_execution(&bench_api, &peers, &exe, live).await;
+        table.row(
+            &format!("Memory per live execution waiting on a slow tool, {live} at once (worker processes)"),
+            format!(
+                "{:.0} KiB (host +{:.0} KiB, workers {:.0} KiB proportional set size in all)",
+                per / 1024.0,
+                host / 1024.0,
+                workers / 1024.0
+            ),
+            "≤ 512 KiB",
+        );
+    }
+    for live in [100usize, 1000] {
+        let live = (live / divisor).max(10);
+        let per = engine_memory_per_execution(&bindings, live).await;
+        table.row(
+            &format!("Memory per live QuickJS runtime waiting on a call, {live} at once (engine alone, one process)"),
+            format!("{:.0} KiB", per / 1024.0),
+            "",
+        );
+    }
+
+    // 6. Typegen and transpile.
+    let mut full = Vec::new();
+    let mut compact = Vec::new();
+    for _ in 0..n(200) {
+        let t = Instant::now();
+        let api = Api::new(vec![("github".into(), github.clone())]);
+        std::hint::black_box(api.render(Style::Full));
+        full.push(t.elapsed());
+        let t = Instant::now();
+        let api = Api::new(vec![("github".into(), github.clone())]);
+        std::hint::black_box(api.render(Style::Compact));
+        compact.push(t.elapsed());
+    }
+    table.timing(
+        "Typegen: GitHub's 117 tools, full declarations",
+        &stats(full),
+        "≤ 5 ms",
+    );
+    table.timing(
+        "Typegen: GitHub's 117 tools, compact declarations",
+        &stats(compact),
+        "≤ 5 ms",
+    );
+    let long = program_of_300_lines();
+    let github_api = Api::new(vec![("github".into(), github.clone())]);
+    let mut strip = Vec::new();
+    for _ in 0..n(500) {
+        let t = Instant::now();
+        std::hint::black_box(transpile::compile(&long, &github_api, &Refusals::default()).unwrap());
+        strip.push(t.elapsed());
+    }
+    table.timing(
+        &format!(
+            "Transpile: strip and check a {}-line TypeScript program",
+            long.lines().count()
+        ),
+        &stats(strip),
+        "≤ 1 ms",
+    );
+
+    // 7. End to end through `codemode serve` over stdio.
+    let served = serve_latency(&exe, n(1000)).await;
+    table.timing(
+        "`execute` of `return 1` from an MCP client through `codemode serve` (stdio, demo upstream)",
+        &served,
+        "",
+    );
+
+    // 8. Reference: a V8 context from Node's `vm` module.
+    match node_vm_cold_start(n(2000)) {
+        Some((p50, p99, version)) => table.row(
+            &format!("Reference: Node {version} `vm.createContext()` + `runInContext(\"1\")`"),
+            format!("p50 {p50:.3} ms · p99 {p99:.3} ms"),
+            "",
+        ),
+        None => eprintln!("node is not on PATH: no reference row"),
+    }
+
+    println!("{}", machine());
+    table.print();
+}
+
+/// Runs a compiled program in this process and waits for it; calls are refused.
+async fn run_in_process(js: &str, bindings: &[Binding]) {
+    let job = Job {
+        js: js.to_owned(),
+        bindings: bindings.to_vec(),
+        limits: Limits::default(),
+    };
+    let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(sandbox::run(job, events))
+        .await
+        .expect("`return 1` runs");
+}
+
+/// Resident memory of this process, in bytes.
+fn own_rss() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    kib_field(&status, "VmRSS:") * 1024.0
+}
+
+fn kib_field(text: &str, field: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Summed proportional set size of this process's children, in bytes (shared
+/// pages such as the executable's are divided among the processes sharing them).
+fn children_pss() -> f64 {
+    let me = std::process::id().to_string();
+    let mut total = 0.0;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let path = entry.path();
+        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`: the command may contain spaces, so split after `)`.
+        let ppid = stat
+            .rsplit_once(") ")
+            .and_then(|(_, rest)| rest.split(' ').nth(1));
+        if ppid == Some(me.as_str()) {
+            let rollup = std::fs::read_to_string(path.join("smaps_rollup")).unwrap_or_default();
+            total += kib_field(&rollup, "Pss:") * 1024.0;
+        }
+    }
+    total
+}
+
+/// `(per execution, host growth, workers in all)` in bytes, with `live`
+/// executions each waiting on a call to `hold`.
+async fn memory_per_execution(
+    api: &Api,
+    peers: &HashMap<String, Peer<RoleClient>>,
+    exe: &std::path::Path,
+    live: usize,
+) -> (f64, f64, f64) {
+    let settings = Settings {
+        max_concurrent_calls: live,
+        ..Settings::default()
+    };
+    let executor = Arc::new(Executor::new(
+        api.clone(),
+        peers.clone(),
+        settings,
+        Pool::new(exe.to_path_buf()),
+    ));
+    let (host_before, workers_before) = (own_rss(), children_pss());
+    let tasks: Vec<_> = (0..live)
+        .map(|_| {
+            let executor = executor.clone();
+            tokio::spawn(async move {
+                executor
+                    .execute("return await bench.hold({});", Limits::default())
+                    .await
+            })
+        })
+        .collect();
+    while HOLDING.load(Ordering::SeqCst) < live {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (host, workers) = (own_rss() - host_before, children_pss() - workers_before);
+    RELEASE.notify_waiters();
+    for task in tasks {
+        assert!(task.await.unwrap().ok());
+    }
+    ((host + workers) / live as f64, host, workers)
+}
+
+/// Bytes of resident memory per live runtime when `live` programs wait on a
+/// call that is never answered, all in this process.
+async fn engine_memory_per_execution(bindings: &[Binding], live: usize) -> f64 {
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async {
+            let before = own_rss();
+            let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
+            let runs: Vec<_> = (0..live)
+                .map(|_| {
+                    let job = Job {
+                        js: "(async () => { return await github.get_me(); })()".into(),
+                        bindings: bindings.to_vec(),
+                        limits: Limits::default(),
+                    };
+                    tokio::task::spawn_local(sandbox::run(job, events.clone()))
+                })
+                .collect();
+            let mut waiting = Vec::new();
+            while waiting.len() < live {
+                if let Some(Event::Call { reply, .. }) = incoming.recv().await {
+                    waiting.push(reply);
+                }
+            }
+            let grown = own_rss() - before;
+            for reply in waiting {
+                let _ = reply.send(Reply::Ok { value: json!(1) });
+            }
+            for run in runs {
+                run.await.unwrap().expect("the program finishes");
+            }
+            grown / live as f64
+        })
+        .await
+}
+
+async fn serve_latency(exe: &std::path::Path, samples: usize) -> Stats {
+    let mut command = tokio::process::Command::new(exe);
+    command.arg("serve").stderr(Stdio::null());
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.unwrap();
+    let request = CallToolRequestParams::new("execute")
+        .with_arguments(json!({"code": "return 1;"}).as_object().unwrap().clone());
+    client.call_tool(request.clone()).await.unwrap();
+    let mut times = Vec::new();
+    for _ in 0..samples {
+        let t = Instant::now();
+        let result = client.call_tool(request.clone()).await.unwrap();
+        assert_ne!(result.is_error, Some(true));
+        times.push(t.elapsed());
+    }
+    client.cancel().await.unwrap();
+    stats(times)
+}
+
+/// `(p50 ms, p99 ms, node version)` of a fresh `vm` context running `1`.
+fn node_vm_cold_start(samples: usize) -> Option<(f64, f64, String)> {
+    let script = format!(
+        r#"const vm = require("vm");
+const times = [];
+for (let i = 0; i < {samples} + 50; i++) {{
+  const t = process.hrtime.bigint();
+  const context = vm.createContext({{}});
+  vm.runInContext("1", context);
+  if (i >= 50) times.push(Number(process.hrtime.bigint() - t) / 1e6);
+}}
+times.sort((a, b) => a - b);
+const at = (q) => times[Math.round((times.length - 1) * q)];
+console.log(JSON.stringify({{ p50: at(0.5), p99: at(0.99), version: process.version }}));"#
+    );
+    let output = std::process::Command::new("node")
+        .arg("-e")
+        .arg(script)
+        .output()
+        .ok()?;
+    let report: Value = serde_json::from_slice(&output.stdout).ok()?;
+    Some((
+        report["p50"].as_f64()?,
+        report["p99"].as_f64()?,
+        report["version"].as_str()?.to_owned(),
+    ))
+}
+
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = kib_field(&meminfo, "MemTotal:") / (1024.0 * 1024.0);
+    format!(
+        "Machine: {model}, {cores} cores, {memory:.0} GiB; release build; tokio with 2 worker threads.\n"
+    )
+}
+
+/// GitHub's catalog from the fixtures.
+fn github_tools() -> Vec<Value> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/catalogs/github.json");
+    let catalog: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    catalog["tools"].as_array().unwrap().clone()
+}
+
+/// A realistic program of about 300 lines: types, generics, classes, enums,
+/// loops and calls, repeated with different names.
+fn program_of_300_lines() -> String {
+    let mut program = String::new();
+    for i in 0..12 {
+        program.push_str(&format!(
+            r#"interface Issue{i}<T extends object = Record<string, unknown>> {{
+  number: number;
+  title: string;
+  labels: Array<{{ name: string }}>;
+  extra?: T;
+}}
+type Summary{i} = Pick<Issue{i}, "number" | "title"> & {{ score: number }};
+enum Weight{i} {{ Low = 1, High = 3 }}
+class Ranker{i} {{
+  constructor(private readonly weight: Weight{i}) {{}}
+  score(issue: Issue{i}): number {{
+    return issue.labels.length * this.weight + (issue.title.length as number) / 100;
+  }}
+}}
+function summarize{i}(issues: Issue{i}[], ranker: Ranker{i}): Summary{i}[] {{
+  const out: Summary{i}[] = [];
+  for (const issue of issues) {{
+    const score = ranker.score(issue);
+    if (score > 0) out.push({{ number: issue.number, title: issue.title, score }});
+  }}
+  return out.sort((a, b) => b.score - a.score).slice(0, 5);
+}}
+const found{i} = (await github.list_issues({{ owner: "o", repo: "r{i}" }})) as unknown as Issue{i}[];
+const top{i} = summarize{i}(found{i} ?? [], new Ranker{i}(Weight{i}.High));
+console.log(`batch {i}: ${{top{i}.length}}`);
+"#
+        ));
+    }
+    program.push_str("return { done: true };\n");
+    program
+}
+
+/// An in-process upstream with `echo` and `sleep`, connected over a duplex pipe.
+async fn connect_bench_server() -> Peer<RoleClient> {
+    let (ours, theirs) = tokio::io::duplex(1 << 20);
+    tokio::spawn(async move {
+        if let Ok(service) = BenchServer.serve(theirs).await {
+            let _ = service.waiting().await;
+        }
+    });
+    let client = Box::leak(Box::new(
+        ().serve(ours)
+            .await
+            .expect("the bench upstream initializes"),
+    ));
+    client.peer().clone()
+}
+
+fn bench_tool_json() -> Vec<Value> {
+    vec![
+        json!({"name": "echo", "description": "Returns its input.", "inputSchema": {"type": "object", "properties": {"value": {}}}}),
+        json!({"name": "sleep", "description": "Waits, then answers.", "inputSchema": {"type": "object", "properties": {"ms": {"type": "integer"}}, "required": ["ms"]}}),
+        json!({"name": "hold", "description": "Answers when the benchmark says so.", "inputSchema": {"type": "object"}}),
+    ]
+}
+
+async fn call(peer: &Peer<RoleClient>, tool: &str, args: Value) -> CallToolResult {
+    let request = CallToolRequestParams::new(tool.to_owned())
+        .with_arguments(args.as_object().unwrap().clone());
+    peer.call_tool(request)
+        .await
+        .expect("the bench upstream answers")
+}
+
+#[derive(Clone)]
+struct BenchServer;
+
+impl ServerHandler for BenchServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+
+    async fn list_tools(
+        &self,
+        _: Option<PaginatedRequestParams>,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        let tools: Vec<Tool> = bench_tool_json()
+            .into_iter()
+            .map(|t| serde_json::from_value(t).expect("valid tools"))
+            .collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        match request.name.as_ref() {
+            "sleep" => {
+                let ms = args["ms"].as_u64().unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            }
+            "hold" => {
+                // Registered before it is counted, so the release cannot be missed.
+                let released = RELEASE.notified();
+                tokio::pin!(released);
+                released.as_mut().enable();
+                HOLDING.fetch_add(1, Ordering::SeqCst);
+                released.await;
+                HOLDING.fetch_sub(1, Ordering::SeqCst);
+            }
+            _ => {}
+        }
+        Ok(CallToolResponse::Complete(CallToolResult::structured(args)))
+    }
+}
