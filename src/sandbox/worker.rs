@@ -84,16 +84,48 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
+/// The worker's stdin and stdout. The host connects them to pipes, which are
+/// read and written here without blocking; tokio's own stdin and stdout go
+/// through a blocking thread for every read and write, which tripled the cost
+/// of a tool call. Anything else (a terminal, a file) gets those.
+fn std_streams() -> (
+    Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+    Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
+) {
+    use std::os::fd::AsFd;
+    use tokio::net::unix::pipe;
+    let input = std::io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(pipe::Receiver::from_owned_fd);
+    let output = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(pipe::Sender::from_owned_fd);
+    match (input, output) {
+        (Ok(input), Ok(output)) => (Box::new(input), Box::new(output)),
+        _ => (Box::new(tokio::io::stdin()), Box::new(tokio::io::stdout())),
+    }
+}
+
 async fn serve() {
+    let (stdin, mut stdout) = std_streams();
     let (out, mut outgoing) = mpsc::unbounded_channel::<FromWorker>();
     let writer = tokio::spawn(async move {
-        let mut stdout = tokio::io::stdout();
+        let mut batch = Vec::new();
         while let Some(message) = outgoing.recv().await {
-            let mut line = serde_json::to_vec(&message).expect("worker messages serialize");
-            line.push(b'\n');
-            if stdout.write_all(&line).await.is_err() || stdout.flush().await.is_err() {
+            // Everything already queued goes in one write: a `Promise.all`
+            // of a thousand calls costs a few writes, not a thousand.
+            let mut next = Some(message);
+            while let Some(message) = next {
+                serde_json::to_writer(&mut batch, &message).expect("worker messages serialize");
+                batch.push(b'\n');
+                next = outgoing.try_recv().ok();
+            }
+            if stdout.write_all(&batch).await.is_err() || stdout.flush().await.is_err() {
                 break;
             }
+            batch.clear();
         }
     });
 
@@ -101,7 +133,7 @@ async fn serve() {
     let (jobs_in, mut jobs) = mpsc::unbounded_channel::<Job>();
     let replies = pending.clone();
     tokio::spawn(async move {
-        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        let mut lines = BufReader::new(stdin).lines();
         while let Ok(Some(line)) = lines.next_line().await {
             match serde_json::from_str::<ToWorker>(&line) {
                 Ok(ToWorker::Run { job }) => {
