@@ -196,8 +196,8 @@ impl Namespace {
         if !docs {
             // Compact prints no property notes; without them, types that
             // differ only in notes are the same type to share.
-            for signature in &mut signatures {
-                signature.for_each_type(Ty::forget_notes);
+            for ty in signatures.iter_mut().flat_map(Signature::types) {
+                ty.forget_notes();
             }
             for (_, ty, _) in &mut aliases.defs {
                 ty.forget_notes();
@@ -249,7 +249,7 @@ struct Signature<'a> {
 
 enum Params {
     /// The input schema allows no arguments at all.
-    None,
+    Empty,
     /// No input schema: anything goes.
     Untyped,
     Typed {
@@ -268,12 +268,6 @@ impl Signature<'_> {
         types
     }
 
-    fn for_each_type(&mut self, f: impl Fn(&mut Ty)) {
-        for ty in self.types() {
-            f(ty);
-        }
-    }
-
     /// Full style: a JSDoc block above. Compact: the one sentence after the
     /// declaration, which saves the comment's own line. No `;`: a line break
     /// ends a declaration.
@@ -283,7 +277,7 @@ impl Signature<'_> {
         }
         out.push_str(&format!("function {}(", self.ident));
         match &self.params {
-            Params::None => {}
+            Params::Empty => {}
             Params::Untyped => out.push_str("args?: Record<string, unknown>"),
             Params::Typed { optional, ty } => {
                 out.push_str(if *optional { "args?: " } else { "args: " });
@@ -337,7 +331,7 @@ impl Function {
             tags: Vec::new(),
         };
         let params = match self.input_schema() {
-            Some(schema) if takes_no_arguments(schema) => Params::None,
+            Some(schema) if takes_no_arguments(schema) => Params::Empty,
             Some(schema) => {
                 let ty = lower_root(schema, &format!("{}_args", self.ident), aliases, &mut doc);
                 let optional = match &ty {

@@ -143,7 +143,7 @@ pub(crate) struct Printer<'a> {
     pub legend: Option<&'a Legend>,
 }
 
-/// Property key → the note shared by most properties of that name.
+/// Property key → its note in the namespace's legend.
 pub(crate) type Legend = HashMap<String, String>;
 
 /// Binding strength, to decide where parentheses are needed.
