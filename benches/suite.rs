@@ -66,6 +66,17 @@ fn stats(mut samples: Vec<Duration>) -> Stats {
     }
 }
 
+/// How long each of `n` runs of `run` takes.
+async fn samples(n: usize, mut run: impl AsyncFnMut()) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        run().await;
+        times.push(t.elapsed());
+    }
+    times
+}
+
 fn ms(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
     if ms < 10.0 {
@@ -82,12 +93,12 @@ fn us(d: Duration) -> String {
 /// The table being built: one line per measurement.
 #[derive(Default)]
 struct Table {
-    rows: Vec<[String; 4]>,
+    rows: Vec<[String; 3]>,
 }
 
 impl Table {
     fn row(&mut self, what: &str, measured: String, target: &str) {
-        let line = [what.to_owned(), measured, target.to_owned(), String::new()];
+        let line = [what.to_owned(), measured, target.to_owned()];
         eprintln!("{} | {} | {}", line[0], line[1], line[2]);
         self.rows.push(line);
     }
@@ -105,7 +116,7 @@ impl Table {
     fn print(&self) {
         println!("| Benchmark | Measured | Target |");
         println!("| --- | --- | --- |");
-        for [what, measured, target, _] in &self.rows {
+        for [what, measured, target] in &self.rows {
             println!("| {what} | {measured} | {target} |");
         }
     }
@@ -143,33 +154,21 @@ async fn suite(divisor: usize, only: &[String]) {
     let bindings = Binding::all(&api100);
     if want("cold") {
         // 1. Cold start, in this process.
-        let mut cold = Vec::new();
-        for _ in 0..n(2000) {
-            let t = Instant::now();
+        let cold = samples(n(2000), async || {
             let compiled = transpile::compile("return 1;", &api100, &Refusals::default()).unwrap();
             run_in_process(&compiled.js, &bindings).await;
-            cold.push(t.elapsed());
-        }
-        table.timing(
-        "Cold start in process: transpile + fresh runtime + context + bindings for 100 tools + `return 1` + teardown",
-        &stats(cold),
-        "p50 ≤ 0.5 ms",
-    );
+        })
+        .await;
+        let what = "Cold start in process: transpile + fresh runtime + context + bindings for 100 tools + `return 1` + teardown";
+        table.timing(what, &stats(cold), "p50 ≤ 0.5 ms");
 
         // 1b. The same through the executor, which runs programs in worker processes.
-        let executor = Executor::new(
-            api100.clone(),
-            HashMap::new(),
-            Settings::default(),
-            Pool::new(exe.clone()),
-        );
+        let executor = new_executor(&api100, &HashMap::new(), Settings::default());
         executor.execute("return 1;", Limits::default()).await;
-        let mut warm = Vec::new();
-        for _ in 0..n(2000) {
-            let t = Instant::now();
+        let warm = samples(n(2000), async || {
             assert!(executor.execute("return 1;", Limits::default()).await.ok());
-            warm.push(t.elapsed());
-        }
+        })
+        .await;
         table.timing(
             "Whole execution of `return 1` through the executor (warm worker process)",
             &stats(warm),
@@ -177,12 +176,7 @@ async fn suite(divisor: usize, only: &[String]) {
         );
         let mut fresh = Vec::new();
         for _ in 0..n(200) {
-            let executor = Executor::new(
-                api100.clone(),
-                HashMap::new(),
-                Settings::default(),
-                Pool::new(exe.clone()),
-            );
+            let executor = new_executor(&api100, &HashMap::new(), Settings::default());
             let t = Instant::now();
             assert!(executor.execute("return 1;", Limits::default()).await.ok());
             fresh.push(t.elapsed());
@@ -201,52 +195,42 @@ async fn suite(divisor: usize, only: &[String]) {
     };
     if want("calls") {
         // 2. Per-call overhead against direct rmcp calls to the same upstream.
-        let mut direct = Vec::new();
-        for _ in 0..n(20) {
-            let t = Instant::now();
+        let per_call = |times: Vec<Duration>| stats(times.into_iter().map(|t| t / calls).collect());
+        let direct = samples(n(20), async || {
             for i in 0..calls {
                 call(&bench, "echo", json!({"value": i})).await;
             }
-            direct.push(t.elapsed() / calls);
-        }
-        let executor = Executor::new(
-            bench_api.clone(),
-            peers.clone(),
-            Settings::default(),
-            Pool::new(exe.clone()),
-        );
+        })
+        .await;
+        let executor = new_executor(&bench_api, &peers, Settings::default());
         let program =
             format!("for (let i = 0; i < {calls}; i++) await bench.echo({{ value: i }});");
         executor.execute(&program, limits).await;
         // What an execution costs without calls, to subtract.
-        let mut empty = Vec::new();
-        for _ in 0..n(500) {
-            let t = Instant::now();
+        let empty = samples(n(500), async || {
             executor.execute("return 1;", limits).await;
-            empty.push(t.elapsed());
-        }
+        })
+        .await;
         let empty = stats(empty).p50;
-        let mut through = Vec::new();
-        for _ in 0..n(20) {
-            let t = Instant::now();
+        let through = samples(n(20), async || {
             let report = executor.execute(&program, limits).await;
             assert!(report.ok(), "{:?}", report.outcome);
-            through.push(t.elapsed().saturating_sub(empty) / calls);
-        }
-        let mut engine_only = Vec::new();
+        })
+        .await;
+        let through = through
+            .into_iter()
+            .map(|t| t.saturating_sub(empty))
+            .collect();
         let bench_bindings = Binding::all(&bench_api);
-        for _ in 0..n(20) {
-            let compiled = transpile::compile(&program, &bench_api, &Refusals::default()).unwrap();
-            let t = Instant::now();
+        let compiled = transpile::compile(&program, &bench_api, &Refusals::default()).unwrap();
+        let engine_only = samples(n(20), async || {
             run_answering_in_process(&compiled.js, &bench_bindings, limits).await;
-            engine_only.push(t.elapsed() / calls);
-        }
-        let (direct, through, engine_only) = (stats(direct), stats(through), stats(engine_only));
-        table.row(
-        "One sequential call from a program to a host that answers at once (engine alone, one process)",
-        format!("p50 {} per call", us(engine_only.p50)),
-        "",
-    );
+        })
+        .await;
+        let (direct, through, engine_only) =
+            (per_call(direct), per_call(through), per_call(engine_only));
+        let what = "One sequential call from a program to a host that answers at once (engine alone, one process)";
+        table.row(what, format!("p50 {} per call", us(engine_only.p50)), "");
         table.row(
             "One sequential call, direct rmcp client → in-process upstream `echo` (1,000 calls)",
             format!("p50 {} per call", us(direct.p50)),
@@ -273,19 +257,12 @@ async fn suite(divisor: usize, only: &[String]) {
                 max_concurrent_calls: cap,
                 ..Settings::default()
             };
-            let executor = Executor::new(
-                bench_api.clone(),
-                peers.clone(),
-                settings,
-                Pool::new(exe.clone()),
-            );
-            let mut walls = Vec::new();
-            for _ in 0..n(10).min(10) {
-                let t = Instant::now();
+            let executor = new_executor(&bench_api, &peers, settings);
+            let walls = samples(n(10).min(10), async || {
                 let report = executor.execute(fan_out, limits).await;
                 assert!(report.ok(), "{:?}", report.outcome);
-                walls.push(t.elapsed());
-            }
+            })
+            .await;
             let what = format!(
                 "Fan-out: 1,000 calls in one `Promise.all` to a tool sleeping 10 ms, at most {cap} in flight per server"
             );
@@ -300,12 +277,7 @@ async fn suite(divisor: usize, only: &[String]) {
 
     if want("throughput") {
         // 4. Throughput with N concurrent executions.
-        let executor = Arc::new(Executor::new(
-            bench_api.clone(),
-            peers.clone(),
-            Settings::default(),
-            Pool::new(exe.clone()),
-        ));
+        let executor = Arc::new(new_executor(&bench_api, &peers, Settings::default()));
         for concurrency in [1usize, 2, 8, 64] {
             let window = Duration::from_secs(3) / divisor as u32;
             let started = Instant::now();
@@ -339,63 +311,52 @@ async fn suite(divisor: usize, only: &[String]) {
         // 5. Memory per concurrent live execution.
         for live in [100usize, 1000] {
             let live = (live / divisor).max(10);
-            let (per, host, workers) = memory_per_execution(&bench_api, &peers, &exe, live).await;
-            table.row(
-            &format!("Memory per live execution waiting on a slow tool, {live} at once (worker processes)"),
-            format!(
+            let settings = Settings {
+                max_concurrent_calls: live,
+                ..Settings::default()
+            };
+            let executor = Arc::new(new_executor(&bench_api, &peers, settings));
+            let (per, host, workers) = memory_per_execution(executor, live).await;
+            let what = format!(
+                "Memory per live execution waiting on a slow tool, {live} at once (worker processes)"
+            );
+            let measured = format!(
                 "{:.0} KiB (host +{:.0} KiB, workers {:.0} KiB proportional set size in all)",
                 per / 1024.0,
                 host / 1024.0,
                 workers / 1024.0
-            ),
-            "≤ 512 KiB",
-        );
+            );
+            table.row(&what, measured, "≤ 512 KiB");
         }
         for live in [100usize, 1000] {
             let live = (live / divisor).max(10);
             let per = engine_memory_per_execution(&bindings, live).await;
-            table.row(
-            &format!("Memory per live QuickJS runtime waiting on a call, {live} at once (engine alone, one process)"),
-            format!("{:.0} KiB", per / 1024.0),
-            "",
-        );
+            let what = format!(
+                "Memory per live QuickJS runtime waiting on a call, {live} at once (engine alone, one process)"
+            );
+            table.row(&what, format!("{:.0} KiB", per / 1024.0), "");
         }
     }
 
     if want("typegen") {
         // 6. Typegen and transpile.
-        let mut full = Vec::new();
-        let mut compact = Vec::new();
-        for _ in 0..n(200) {
-            let t = Instant::now();
-            let api = Api::new(vec![("github".into(), github.clone())]);
-            std::hint::black_box(api.render(Style::Full));
-            full.push(t.elapsed());
-            let t = Instant::now();
-            let api = Api::new(vec![("github".into(), github.clone())]);
-            std::hint::black_box(api.render(Style::Compact));
-            compact.push(t.elapsed());
+        for (style, name) in [(Style::Full, "full"), (Style::Compact, "compact")] {
+            let times = samples(n(200), async || {
+                let api = Api::new(vec![("github".into(), github.clone())]);
+                std::hint::black_box(api.render(style));
+            })
+            .await;
+            let what = format!("Typegen: GitHub's 117 tools, {name} declarations");
+            table.timing(&what, &stats(times), "≤ 5 ms");
         }
-        table.timing(
-            "Typegen: GitHub's 117 tools, full declarations",
-            &stats(full),
-            "≤ 5 ms",
-        );
-        table.timing(
-            "Typegen: GitHub's 117 tools, compact declarations",
-            &stats(compact),
-            "≤ 5 ms",
-        );
         let long = program_of_300_lines();
         let github_api = Api::new(vec![("github".into(), github.clone())]);
-        let mut strip = Vec::new();
-        for _ in 0..n(500) {
-            let t = Instant::now();
+        let strip = samples(n(500), async || {
             std::hint::black_box(
                 transpile::compile(&long, &github_api, &Refusals::default()).unwrap(),
             );
-            strip.push(t.elapsed());
-        }
+        })
+        .await;
         table.timing(
             &format!(
                 "Transpile: strip and check a {}-line TypeScript program",
@@ -409,11 +370,8 @@ async fn suite(divisor: usize, only: &[String]) {
     if want("serve") {
         // 7. End to end through `codemode serve` over stdio.
         let served = serve_latency(&exe, n(1000)).await;
-        table.timing(
-        "`execute` of `return 1` from an MCP client through `codemode serve` (stdio, demo upstream)",
-        &served,
-        "",
-    );
+        let what = "`execute` of `return 1` from an MCP client through `codemode serve` (stdio, demo upstream)";
+        table.timing(what, &served, "");
     }
 
     if want("node") {
@@ -470,6 +428,16 @@ async fn run_answering_in_process(js: &str, bindings: &[Binding], limits: Limits
         .await;
 }
 
+/// An executor over `api` whose workers run this build's `codemode`.
+fn new_executor(
+    api: &Api,
+    peers: &HashMap<String, Peer<RoleClient>>,
+    settings: Settings,
+) -> Executor {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_codemode"));
+    Executor::new(api.clone(), peers.clone(), settings, Pool::new(exe))
+}
+
 /// Resident memory of this process, in bytes.
 fn own_rss() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -507,22 +475,7 @@ fn children_pss() -> f64 {
 
 /// `(per execution, host growth, workers in all)` in bytes, with `live`
 /// executions each waiting on a call to `hold`.
-async fn memory_per_execution(
-    api: &Api,
-    peers: &HashMap<String, Peer<RoleClient>>,
-    exe: &std::path::Path,
-    live: usize,
-) -> (f64, f64, f64) {
-    let settings = Settings {
-        max_concurrent_calls: live,
-        ..Settings::default()
-    };
-    let executor = Arc::new(Executor::new(
-        api.clone(),
-        peers.clone(),
-        settings,
-        Pool::new(exe.to_path_buf()),
-    ));
+async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64, f64) {
     let (host_before, workers_before) = (own_rss(), children_pss());
     let tasks: Vec<_> = (0..live)
         .map(|_| {
