@@ -48,14 +48,11 @@ pub(crate) fn name_repeated_types(roots: &mut [&mut Ty], aliases: &mut Aliases, 
         let Some(exemplar) = all_roots(roots, aliases).find_map(|root| find(root, hash)) else {
             return;
         };
-        let name = aliases.declare_shared(&hint, exemplar.clone());
-        let alias = Ty::Alias(name);
-        let defs = aliases.defs.len() - 1;
-        for root in roots.iter_mut() {
+        let alias = Ty::Alias(aliases.declare_shared(&hint, exemplar.clone()));
+        // The new alias's own body is the exemplar at its top, which
+        // `replace` never touches.
+        for root in all_roots(roots, aliases) {
             replace(root, &exemplar, &alias);
-        }
-        for (_, ty, _) in &mut aliases.defs[..defs] {
-            replace(ty, &exemplar, &alias);
         }
     }
 }
