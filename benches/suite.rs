@@ -163,7 +163,7 @@ async fn suite(divisor: usize, only: &[String]) {
         table.timing(what, &stats(cold), "p50 ≤ 0.5 ms");
 
         // 1b. The same through the executor, which runs programs in worker processes.
-        let executor = new_executor(&api100, &HashMap::new(), Settings::default());
+        let executor = new_executor(&api100, &HashMap::new(), Settings::default(), Start::Fork);
         executor.execute("return 1;", Limits::default()).await;
         let warm = samples(n(2000), async || {
             assert!(executor.execute("return 1;", Limits::default()).await.ok());
@@ -174,18 +174,26 @@ async fn suite(divisor: usize, only: &[String]) {
             &stats(warm),
             "",
         );
-        let mut fresh = Vec::new();
-        for _ in 0..n(200) {
-            let executor = new_executor(&api100, &HashMap::new(), Settings::default());
-            let t = Instant::now();
-            assert!(executor.execute("return 1;", Limits::default()).await.ok());
-            fresh.push(t.elapsed());
+        for start in [Start::Fork, Start::Exec] {
+            let executor = new_executor(&api100, &HashMap::new(), Settings::default(), start);
+            executor.execute("return 1;", Limits::default()).await;
+            let mut fresh = Vec::new();
+            for _ in 0..n(200) {
+                // Dropping the idle worker kills it, so the execution needs a new one.
+                drop(executor.pool().take());
+                let t = Instant::now();
+                assert!(executor.execute("return 1;", Limits::default()).await.ok());
+                fresh.push(t.elapsed());
+            }
+            table.timing(
+                &format!(
+                    "Whole execution of `return 1` with a new worker process, {}",
+                    start.describe()
+                ),
+                &stats(fresh),
+                "",
+            );
         }
-        table.timing(
-            "Whole execution of `return 1` with a new worker process",
-            &stats(fresh),
-            "",
-        );
     }
 
     let calls = 1000;
@@ -202,7 +210,7 @@ async fn suite(divisor: usize, only: &[String]) {
             }
         })
         .await;
-        let executor = new_executor(&bench_api, &peers, Settings::default());
+        let executor = new_executor(&bench_api, &peers, Settings::default(), Start::Fork);
         let program =
             format!("for (let i = 0; i < {calls}; i++) await bench.echo({{ value: i }});");
         executor.execute(&program, limits).await;
@@ -257,7 +265,7 @@ async fn suite(divisor: usize, only: &[String]) {
                 max_concurrent_calls: cap,
                 ..Settings::default()
             };
-            let executor = new_executor(&bench_api, &peers, settings);
+            let executor = new_executor(&bench_api, &peers, settings, Start::Fork);
             let walls = samples(n(10).min(10), async || {
                 let report = executor.execute(fan_out, limits).await;
                 assert!(report.ok(), "{:?}", report.outcome);
@@ -277,7 +285,12 @@ async fn suite(divisor: usize, only: &[String]) {
 
     if want("throughput") {
         // 4. Throughput with N concurrent executions.
-        let executor = Arc::new(new_executor(&bench_api, &peers, Settings::default()));
+        let executor = Arc::new(new_executor(
+            &bench_api,
+            &peers,
+            Settings::default(),
+            Start::Fork,
+        ));
         for concurrency in [1usize, 2, 8, 64] {
             let window = Duration::from_secs(3) / divisor as u32;
             let started = Instant::now();
@@ -309,16 +322,21 @@ async fn suite(divisor: usize, only: &[String]) {
 
     if want("memory") {
         // 5. Memory per concurrent live execution.
-        for live in [100usize, 1000] {
+        for (live, start) in [
+            (100usize, Start::Fork),
+            (1000, Start::Fork),
+            (100, Start::Exec),
+        ] {
             let live = (live / divisor).max(10);
             let settings = Settings {
                 max_concurrent_calls: live,
                 ..Settings::default()
             };
-            let executor = Arc::new(new_executor(&bench_api, &peers, settings));
+            let executor = Arc::new(new_executor(&bench_api, &peers, settings, start));
             let (per, host, workers) = memory_per_execution(executor, live).await;
             let what = format!(
-                "Memory per live execution waiting on a slow tool, {live} at once (worker processes)"
+                "Memory per live execution waiting on a slow tool, {live} at once, worker processes {}",
+                start.describe()
             );
             let measured = format!(
                 "{:.0} KiB (host +{:.0} KiB, workers {:.0} KiB proportional set size in all)",
@@ -428,14 +446,37 @@ async fn run_answering_in_process(js: &str, bindings: &[Binding], limits: Limits
         .await;
 }
 
+/// How an executor's worker processes start.
+#[derive(Clone, Copy)]
+enum Start {
+    /// Forked from a zygote (the default on Linux).
+    Fork,
+    /// Each started with `exec`.
+    Exec,
+}
+
+impl Start {
+    fn describe(self) -> &'static str {
+        match self {
+            Start::Fork => "forked from the zygote",
+            Start::Exec => "each started with exec",
+        }
+    }
+}
+
 /// An executor over `api` whose workers run this build's `codemode`.
 fn new_executor(
     api: &Api,
     peers: &HashMap<String, Peer<RoleClient>>,
     settings: Settings,
+    start: Start,
 ) -> Executor {
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_codemode"));
-    Executor::new(api.clone(), peers.clone(), settings, Pool::new(exe))
+    let pool = match start {
+        Start::Fork => Pool::new(exe),
+        Start::Exec => Pool::without_zygote(exe),
+    };
+    Executor::new(api.clone(), peers.clone(), settings, pool)
 }
 
 /// Resident memory of this process, in bytes.
@@ -451,32 +492,49 @@ fn kib_field(text: &str, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Summed proportional set size of this process's children, in bytes (shared
-/// pages such as the executable's are divided among the processes sharing them).
-fn children_pss() -> f64 {
-    let me = std::process::id().to_string();
-    let mut total = 0.0;
+/// Summed proportional set size of this process's descendants (workers and
+/// zygotes), in bytes: shared pages, such as the executable's, are divided
+/// among the processes sharing them.
+fn descendants_pss() -> f64 {
+    let mut parents = HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let path = entry.path();
-        let Ok(stat) = std::fs::read_to_string(path.join("stat")) else {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
             continue;
         };
         // `pid (comm) state ppid ...`: the command may contain spaces, so split after `)`.
+        let pid = stat.split(' ').next().and_then(|p| p.parse::<u32>().ok());
         let ppid = stat
             .rsplit_once(") ")
-            .and_then(|(_, rest)| rest.split(' ').nth(1));
-        if ppid == Some(me.as_str()) {
-            let rollup = std::fs::read_to_string(path.join("smaps_rollup")).unwrap_or_default();
-            total += kib_field(&rollup, "Pss:") * 1024.0;
+            .and_then(|(_, rest)| rest.split(' ').nth(1)?.parse::<u32>().ok());
+        if let (Some(pid), Some(ppid)) = (pid, ppid) {
+            parents.insert(pid, ppid);
         }
     }
-    total
+    let me = std::process::id();
+    let descends = |mut pid: u32| {
+        while let Some(&parent) = parents.get(&pid) {
+            if parent == me {
+                return true;
+            }
+            pid = parent;
+        }
+        false
+    };
+    parents
+        .keys()
+        .filter(|&&pid| descends(pid))
+        .map(|pid| {
+            let rollup =
+                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+            kib_field(&rollup, "Pss:") * 1024.0
+        })
+        .sum()
 }
 
 /// `(per execution, host growth, workers in all)` in bytes, with `live`
 /// executions each waiting on a call to `hold`.
 async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64, f64) {
-    let (host_before, workers_before) = (own_rss(), children_pss());
+    let (host_before, workers_before) = (own_rss(), descendants_pss());
     let tasks: Vec<_> = (0..live)
         .map(|_| {
             let executor = executor.clone();
@@ -490,7 +548,7 @@ async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64
     while HOLDING.load(Ordering::SeqCst) < live {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let (host, workers) = (own_rss() - host_before, children_pss() - workers_before);
+    let (host, workers) = (own_rss() - host_before, descendants_pss() - workers_before);
     RELEASE.notify_waiters();
     for task in tasks {
         assert!(task.await.unwrap().ok());

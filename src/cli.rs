@@ -73,6 +73,9 @@ pub enum Command {
     /// Internal: a sandbox worker process, started by codemode itself.
     #[command(name = "sandbox-worker", hide = true)]
     SandboxWorker,
+    /// Internal: the process sandbox workers are forked from, started by codemode itself.
+    #[command(name = "sandbox-zygote", hide = true)]
+    SandboxZygote,
 }
 
 #[derive(Debug, Args)]

@@ -11,8 +11,12 @@ use codemode::{commands, demo, sandbox};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    if let Command::SandboxWorker = cli.command {
-        return sandbox::worker::main();
+    // Both run without an async runtime: a zygote must stay single-threaded to fork.
+    match cli.command {
+        Command::SandboxWorker => return sandbox::worker::main(),
+        #[cfg(target_os = "linux")]
+        Command::SandboxZygote => return sandbox::zygote::main(),
+        _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -31,7 +35,9 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve(args).await,
             Command::Savings(args) => commands::savings(args).await.map(|()| true),
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
-            Command::SandboxWorker => unreachable!("handled before the runtime starts"),
+            Command::SandboxWorker | Command::SandboxZygote => {
+                unreachable!("handled before the runtime starts")
+            }
         }
     });
     // Do not wait for stray blocking reads (e.g. stdin) to finish.

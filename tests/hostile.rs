@@ -12,14 +12,13 @@ use codemode::upstream;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 
-async fn demo_executor() -> (Executor, upstream::Upstreams) {
+async fn demo_executor(pool: Pool) -> (Executor, upstream::Upstreams) {
     let specs = vec![ServerSpec {
         name: "demo".into(),
         transport: Transport::Demo,
     }];
     let upstreams = upstream::connect_all(specs, Duration::from_secs(30)).await;
     assert_eq!(upstreams.connected.len(), 1);
-    let pool = Pool::new(PathBuf::from(crate::common::codemode_path()));
     let executor = Executor::new(
         Api::new(upstreams.tool_lists()),
         upstreams.peers(),
@@ -53,32 +52,108 @@ fn success(report: &Report) -> Value {
     }
 }
 
-/// Sandbox workers that are children of this test process and still alive.
-fn live_workers() -> usize {
-    let me = std::process::id().to_string();
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .chars()
-                .all(|c| c.is_ascii_digit())
-        })
-        .filter(|e| {
-            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-            // pid (comm) state ppid ...: comm may contain spaces, so split after ')'.
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest.split_whitespace().collect())
-                .unwrap_or_default();
-            let cmdline = std::fs::read_to_string(e.path().join("cmdline")).unwrap_or_default();
-            fields.len() > 2
-                && fields[0] != "Z"
-                && fields[1] == me
-                && cmdline.contains("sandbox-worker")
-        })
-        .count()
+/// `(state, parent pid, command name)` of a process, from `/proc`; `None` once it is gone.
+fn process(pid: u32) -> Option<(String, u32, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state ppid ...: comm may contain spaces, so split at the last ')'.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let comm = head.split_once(" (")?.1.to_owned();
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.to_owned();
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid, comm))
+}
+
+/// Running: neither gone nor a zombie (whose CPU and memory are already returned).
+fn running(pid: u32) -> bool {
+    process(pid).is_some_and(|(state, _, _)| state != "Z")
+}
+
+fn codemode_exe() -> PathBuf {
+    PathBuf::from(crate::common::codemode_path())
+}
+
+/// A slow built-in in a loop, which only killing the worker stops.
+const RUNAWAY: &str = "const s = 'x'.repeat(10_000_000);\nfor (;;) s.indexOf('y');";
+
+/// Runs [`RUNAWAY`] on the executor's one idle worker and checks that the
+/// caller hears of it in time and that worker is gone.
+async fn runaway_is_killed(executor: &Executor) {
+    let idle = executor.pool().idle_ids();
+    assert_eq!(idle.len(), 1, "one idle worker");
+    let started = Instant::now();
+    let report = executor.execute(RUNAWAY, limits(500)).await;
+    let (kind, message) = failure(&report);
+    assert_eq!(kind, "timeout");
+    assert!(
+        message.contains("its worker process was stopped"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(500 + 1000),
+        "stopped within timeout + 1 s: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        !running(idle[0]),
+        "the runaway worker is gone (its CPU and memory returned)"
+    );
+    assert!(
+        executor.pool().idle_ids().is_empty(),
+        "and not back in the pool"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_are_forked_from_a_zygote_and_each_killed_alone() {
+    let (executor, upstreams) = demo_executor(Pool::new(codemode_exe())).await;
+    // Two executions at once need two workers.
+    let busy =
+        |n: u32| format!("const t = Date.now(); while (Date.now() - t < 300) {{}}\nreturn {n};");
+    let (one, two) = (busy(1), busy(2));
+    let (first, second) = tokio::join!(
+        executor.execute(&one, Limits::default()),
+        executor.execute(&two, Limits::default()),
+    );
+    assert_eq!((success(&first), success(&second)), (json!(1), json!(2)));
+    let zygote = executor.pool().zygote_id().expect("a zygote runs");
+    let workers = executor.pool().idle_ids();
+    assert_eq!(workers.len(), 2, "both workers wait for the next execution");
+    for &worker in &workers {
+        let (_, parent, name) = process(worker).expect("the worker runs");
+        assert_eq!(parent, zygote, "forked by the zygote");
+        assert_eq!(name, "sandbox-worker");
+    }
+    // Killing one worker leaves the other and the zygote alone.
+    let report = executor.execute(RUNAWAY, limits(300)).await;
+    assert_eq!(failure(&report).0, "timeout");
+    let left = executor.pool().idle_ids();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let killed = workers.iter().find(|&&w| w != left[0]).copied().unwrap();
+    assert!(workers.contains(&left[0]) && running(left[0]));
+    assert!(!running(killed), "the runaway's worker is gone");
+    assert!(running(zygote), "the zygote is unharmed");
+    still_serves(&executor).await;
+    assert_eq!(executor.pool().idle_ids(), left, "the survivor serves");
+    drop(executor);
+    upstreams.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_started_with_exec_are_killed_too() {
+    let (executor, upstreams) = demo_executor(Pool::without_zygote(codemode_exe())).await;
+    still_serves(&executor).await;
+    assert_eq!(executor.pool().zygote_id(), None);
+    let worker = executor.pool().idle_ids()[0];
+    assert_eq!(
+        process(worker).unwrap().1,
+        std::process::id(),
+        "our own child"
+    );
+    runaway_is_killed(&executor).await;
+    still_serves(&executor).await;
+    drop(executor);
+    upstreams.shutdown().await;
 }
 
 /// After each hostile program, an ordinary one must still work.
@@ -94,7 +169,7 @@ async fn still_serves(executor: &Executor) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_programs_fail_cleanly_and_the_host_keeps_serving() {
-    let (executor, upstreams) = demo_executor().await;
+    let (executor, upstreams) = demo_executor(Pool::new(codemode_exe())).await;
     still_serves(&executor).await;
 
     // An infinite loop: stopped by the engine's interrupt.
@@ -109,29 +184,7 @@ async fn hostile_programs_fail_cleanly_and_the_host_keeps_serving() {
     still_serves(&executor).await;
 
     // Slow built-ins between interrupt checks: the worker process is killed.
-    let started = Instant::now();
-    let report = executor
-        .execute(
-            "const s = 'x'.repeat(10_000_000);\nfor (;;) s.indexOf('y');",
-            limits(500),
-        )
-        .await;
-    let (kind, message) = failure(&report);
-    assert_eq!(kind, "timeout");
-    assert!(
-        message.contains("its worker process was stopped"),
-        "{message}"
-    );
-    assert!(
-        started.elapsed() < Duration::from_millis(500 + 1000),
-        "stopped within timeout + 1 s: {:?}",
-        started.elapsed()
-    );
-    assert_eq!(
-        live_workers(),
-        0,
-        "the runaway worker is gone (its CPU and memory returned)"
-    );
+    runaway_is_killed(&executor).await;
     still_serves(&executor).await;
 
     // Memory bomb.

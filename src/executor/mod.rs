@@ -201,6 +201,11 @@ impl Executor {
         self
     }
 
+    /// Where this executor's workers come from.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
         let mut report = Report::default();

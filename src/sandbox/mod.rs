@@ -2,10 +2,13 @@
 //!
 //! `engine` runs one program in a fresh runtime and context (the only place
 //! that knows QuickJS); `worker` puts engines in child processes, so the host
-//! can kill a runaway execution outright and stay unharmed.
+//! can kill a runaway execution outright and stay unharmed; on Linux,
+//! `zygote` forks those processes instead of starting each from scratch.
 
 mod engine;
 pub mod worker;
+#[cfg(target_os = "linux")]
+pub mod zygote;
 
 use std::time::Duration;
 

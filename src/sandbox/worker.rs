@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::net::unix::pipe;
+use tokio::process::{Child, Command};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Event, Finished, Job, Level, Reply, ScriptError};
@@ -93,7 +94,6 @@ fn std_streams() -> (
     Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
 ) {
     use std::os::fd::AsFd;
-    use tokio::net::unix::pipe;
     let input = std::io::stdin()
         .as_fd()
         .try_clone_to_owned()
@@ -193,45 +193,98 @@ async fn serve() {
     let _ = writer.await;
 }
 
+/// How long [`Worker::kill`] waits for a forked worker to exit.
+#[cfg(target_os = "linux")]
+const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A running worker, seen from the host.
 pub struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: Lines<BufReader<ChildStdout>>,
+    process: Process,
+    stdin: pipe::Sender,
+    stdout: Lines<BufReader<pipe::Receiver>>,
+}
+
+enum Process {
+    /// Started with `exec` (and killed when dropped).
+    Spawned(Child),
+    /// Forked by the zygote (and killed when dropped).
+    #[cfg(target_os = "linux")]
+    Forked(super::zygote::Forked),
+}
+
+/// The host's ends of a new worker's stdin and stdout, and the worker's.
+struct Pipes {
+    to_worker: pipe::Sender,
+    from_worker: pipe::Receiver,
+    stdin: std::io::PipeReader,
+    stdout: std::io::PipeWriter,
+}
+
+impl Pipes {
+    fn new() -> std::io::Result<Pipes> {
+        // Both pairs are close-on-exec: no other child inherits them.
+        let (stdin, to_worker) = std::io::pipe()?;
+        let (from_worker, stdout) = std::io::pipe()?;
+        Ok(Pipes {
+            to_worker: pipe::Sender::from_owned_fd(to_worker.into())?,
+            from_worker: pipe::Receiver::from_owned_fd(from_worker.into())?,
+            stdin,
+            stdout,
+        })
+    }
 }
 
 impl Worker {
     /// Starts `exe sandbox-worker` with an empty environment.
     pub fn spawn(exe: &Path) -> std::io::Result<Worker> {
+        let pipes = Pipes::new()?;
         let mut command = Command::new(exe);
         command
             .arg(SUBCOMMAND)
             .env_clear()
             .current_dir("/")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdin(pipes.stdin)
+            .stdout(pipes.stdout)
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         if let Some(filter) = std::env::var_os("CODEMODE_LOG") {
             command.env("CODEMODE_LOG", filter);
         }
         let mut child = command.spawn()?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            unreachable!("all three streams were requested as pipes");
-        };
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::warn!(target: "codemode::sandbox", "worker: {line}");
-            }
-        });
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    tracing::warn!(target: "codemode::sandbox", "worker: {line}");
+                }
+            });
+        }
         Ok(Worker {
-            child,
-            stdin,
-            stdout: BufReader::new(stdout).lines(),
+            process: Process::Spawned(child),
+            stdin: pipes.to_worker,
+            stdout: BufReader::new(pipes.from_worker).lines(),
         })
+    }
+
+    /// Forks a worker from `zygote`.
+    #[cfg(target_os = "linux")]
+    fn fork(zygote: &super::zygote::Zygote) -> std::io::Result<Worker> {
+        let pipes = Pipes::new()?;
+        let forked = zygote.fork(pipes.stdin.into(), pipes.stdout.into())?;
+        Ok(Worker {
+            process: Process::Forked(forked),
+            stdin: pipes.to_worker,
+            stdout: BufReader::new(pipes.from_worker).lines(),
+        })
+    }
+
+    /// The process id, while it runs.
+    pub fn id(&self) -> Option<u32> {
+        match &self.process {
+            Process::Spawned(child) => child.id(),
+            #[cfg(target_os = "linux")]
+            Process::Forked(forked) => Some(forked.id()),
+        }
     }
 
     pub async fn send(&mut self, message: &ToWorker) -> std::io::Result<()> {
@@ -251,25 +304,73 @@ impl Worker {
         }
     }
 
-    /// Ends the process now, whatever it is doing.
-    pub async fn kill(mut self) {
-        let _ = self.child.kill().await;
+    /// Ends the process now, whatever it is doing, and waits until it has exited.
+    pub async fn kill(self) {
+        match self.process {
+            Process::Spawned(mut child) => {
+                let _ = child.kill().await;
+            }
+            #[cfg(target_os = "linux")]
+            Process::Forked(forked) => {
+                if let Err(error) = forked.kill(EXIT_WAIT).await {
+                    tracing::warn!("a killed sandbox worker: {error}");
+                }
+            }
+        }
     }
 }
 
-/// Idle workers ready for the next execution.
+/// Idle workers ready for the next execution, and how new ones start.
 pub struct Pool {
     exe: PathBuf,
     idle: Mutex<Vec<Worker>>,
+    #[cfg(target_os = "linux")]
+    zygote: Mutex<Zygote>,
+}
+
+/// Whether new workers are forked from a zygote (Linux) or each `exec`ed.
+#[cfg(target_os = "linux")]
+enum Zygote {
+    NotStarted,
+    Running(super::zygote::Zygote),
+    /// It could not start; every worker is `exec`ed.
+    Unavailable,
 }
 
 impl Pool {
-    /// Workers run `exe` (normally this very binary).
+    /// Workers run `exe` (normally this very binary), forked from a zygote
+    /// where the system allows it.
     pub fn new(exe: PathBuf) -> Pool {
         Pool {
             exe,
             idle: Mutex::new(Vec::new()),
+            #[cfg(target_os = "linux")]
+            zygote: Mutex::new(Zygote::NotStarted),
         }
+    }
+
+    /// Workers each started with `exec`, never forked.
+    pub fn without_zygote(exe: PathBuf) -> Pool {
+        Pool {
+            #[cfg(target_os = "linux")]
+            zygote: Mutex::new(Zygote::Unavailable),
+            ..Pool::new(exe)
+        }
+    }
+
+    /// The process ids of the idle workers (for diagnostics and tests).
+    pub fn idle_ids(&self) -> Vec<u32> {
+        let idle = self.idle.lock().expect("worker pool");
+        idle.iter().filter_map(Worker::id).collect()
+    }
+
+    /// The zygote's process id, once it runs.
+    pub fn zygote_id(&self) -> Option<u32> {
+        #[cfg(target_os = "linux")]
+        if let Zygote::Running(zygote) = &*self.zygote.lock().expect("sandbox zygote") {
+            return zygote.id();
+        }
+        None
     }
 
     /// An idle worker, or a new one.
@@ -283,7 +384,43 @@ impl Pool {
 
     /// A new worker, bypassing the idle ones.
     pub fn spawn(&self) -> std::io::Result<Worker> {
+        #[cfg(target_os = "linux")]
+        if let Some(worker) = self.fork() {
+            return Ok(worker);
+        }
         Worker::spawn(&self.exe)
+    }
+
+    /// A worker from the zygote, starting the zygote first if need be;
+    /// `None` when there is no zygote to fork from.
+    #[cfg(target_os = "linux")]
+    fn fork(&self) -> Option<Worker> {
+        let mut zygote = self.zygote.lock().expect("sandbox zygote");
+        if let Zygote::NotStarted = *zygote {
+            *zygote = match super::zygote::Zygote::start(&self.exe) {
+                Ok(started) => Zygote::Running(started),
+                Err(error) => {
+                    tracing::warn!(
+                        "cannot start the sandbox zygote ({error}); each sandbox worker will be a new process, which starts slower and uses more memory"
+                    );
+                    Zygote::Unavailable
+                }
+            };
+        }
+        let Zygote::Running(running) = &*zygote else {
+            return None;
+        };
+        match Worker::fork(running) {
+            Ok(worker) => Some(worker),
+            Err(error) => {
+                // Start a new zygote next time; this worker is `exec`ed.
+                tracing::warn!(
+                    "the sandbox zygote failed to fork a worker ({error}); restarting it"
+                );
+                *zygote = Zygote::NotStarted;
+                None
+            }
+        }
     }
 
     /// Returns a worker that finished its execution normally.
