@@ -9,11 +9,11 @@ use crate::common::codemode_path;
 
 #[test]
 fn a_worker_answers_even_when_its_input_closes_right_after_the_job() {
-    let job = json!({"type": "run", "job": {
+    let job = json!({"run": {"job": {
         "js": "(async () => { return [1, 2, 3].map(x => x * 2); })()",
         "bindings": [],
         "limits": {"timeout": 5000, "memory_bytes": 16777216, "stack_bytes": 262144, "max_calls": 1, "max_output_bytes": 1000}
-    }});
+    }}});
     let mut child = Command::new(codemode_path())
         .arg("sandbox-worker")
         .stdin(Stdio::piped())
@@ -26,7 +26,7 @@ fn a_worker_answers_even_when_its_input_closes_right_after_the_job() {
     let done: Value = serde_json::from_slice(&output.stdout).expect("one Done message");
     assert_eq!(
         done,
-        json!({"type": "done", "outcome": {"Ok": {"json": "[2,4,6]", "truncated_from": null}}})
+        json!({"done": {"outcome": {"Ok": {"json": "[2,4,6]", "truncated_from": null}}}})
     );
 }
 

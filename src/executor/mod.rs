@@ -351,8 +351,8 @@ impl Executor {
         };
         let shown = format!("{ns}.{}", function.ident());
         let args = match args {
-            Value::Object(map) => map,
-            Value::Null => Map::new(),
+            Value::Object(_) => args,
+            Value::Null => Value::Object(Map::new()),
             other => {
                 return Reply::TypeError {
                     message: format!(
@@ -362,12 +362,10 @@ impl Executor {
                 };
             }
         };
-        if let Err(problem) = self.validators.check(
-            server,
-            function.tool(),
-            function.input_schema(),
-            &Value::Object(args.clone()),
-        ) {
+        if let Err(problem) =
+            self.validators
+                .check(server, function.tool(), function.input_schema(), &args)
+        {
             return Reply::TypeError {
                 message: format!("{shown}: invalid arguments: {problem}"),
             };
@@ -393,7 +391,10 @@ impl Executor {
             None => None,
         };
         let started = Instant::now();
-        let args_bytes = Value::Object(args.clone()).to_string().len();
+        let args_bytes = serde_json::to_vec(&args).map_or(0, |json| json.len());
+        let Value::Object(args) = args else {
+            unreachable!("checked to be an object above")
+        };
         let request = CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
         let outcome = tokio::time::timeout_at(ledger.deadline, peer.call_tool(request)).await;
         let ms = started.elapsed().as_millis() as u64;

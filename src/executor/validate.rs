@@ -42,6 +42,9 @@ impl Validators {
         let Some(validator) = validator else {
             return Ok(());
         };
+        if validator.is_valid(args) {
+            return Ok(());
+        }
         let mut errors = validator.iter_errors(args);
         let Some(first) = errors.next() else {
             return Ok(());

@@ -28,15 +28,17 @@ use super::{Event, Finished, Job, Level, Reply, ScriptError};
 /// The hidden subcommand that runs a worker.
 pub const SUBCOMMAND: &str = "sandbox-worker";
 
+// Externally tagged (`{"run": {...}}`): an internal tag would make serde
+// buffer every message before decoding it.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ToWorker {
     Run { job: Job },
     Reply { id: u64, reply: Reply },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum FromWorker {
     Call {
         id: u64,
