@@ -3,10 +3,11 @@
 //! QuickJS checks its interrupt handler only every ~10,000 ticks, so a loop of
 //! slow built-ins (`for (;;) s.indexOf("y")` on a 10 MB string) can run far
 //! past its deadline inside the engine. Executions therefore run in a child
-//! process (`codemode sandbox-worker`) that the host kills when the deadline
-//! passes: the CPU and memory are returned at once, and the next execution
-//! gets a new process. A worker that finished normally is reused; each
-//! execution still gets a fresh runtime and context inside it.
+//! process that the host kills when the deadline passes: the CPU and memory
+//! are returned at once, and the next execution gets a new process, forked
+//! from the zygote on Linux (see `zygote`) or started as `codemode
+//! sandbox-worker`. A worker that finished normally is reused; each execution
+//! still gets a fresh runtime and context inside it.
 //!
 //! The protocol is one JSON message per line: [`ToWorker`] on the worker's
 //! stdin, [`FromWorker`] on its stdout. The worker's stderr goes to our log.
