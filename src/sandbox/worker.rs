@@ -196,6 +196,40 @@ async fn serve() {
     let _ = writer.await;
 }
 
+/// Starts `exe subcommand` as a sandbox process: an empty environment (but
+/// the log filter), `/` as its working directory, its stderr into our log,
+/// killed when dropped.
+pub(super) fn start_process(
+    exe: &Path,
+    subcommand: &str,
+    stdin: Stdio,
+    stdout: Stdio,
+) -> std::io::Result<Child> {
+    let mut command = Command::new(exe);
+    command
+        .arg(subcommand)
+        .env_clear()
+        .current_dir("/")
+        .stdin(stdin)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(filter) = std::env::var_os("CODEMODE_LOG") {
+        command.env("CODEMODE_LOG", filter);
+    }
+    let mut child = command.spawn()?;
+    if let Some(stderr) = child.stderr.take() {
+        // Lines say which process wrote them ("sandbox worker: ...").
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::warn!(target: "codemode::sandbox", "{line}");
+            }
+        });
+    }
+    Ok(child)
+}
+
 /// How long [`Worker::kill`] waits for a forked worker to exit.
 #[cfg(target_os = "linux")]
 const EXIT_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -241,27 +275,7 @@ impl Worker {
     /// Starts `exe sandbox-worker` with an empty environment.
     pub fn spawn(exe: &Path) -> std::io::Result<Worker> {
         let pipes = Pipes::new()?;
-        let mut command = Command::new(exe);
-        command
-            .arg(SUBCOMMAND)
-            .env_clear()
-            .current_dir("/")
-            .stdin(pipes.stdin)
-            .stdout(pipes.stdout)
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(filter) = std::env::var_os("CODEMODE_LOG") {
-            command.env("CODEMODE_LOG", filter);
-        }
-        let mut child = command.spawn()?;
-        if let Some(stderr) = child.stderr.take() {
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    tracing::warn!(target: "codemode::sandbox", "worker: {line}");
-                }
-            });
-        }
+        let child = start_process(exe, SUBCOMMAND, pipes.stdin.into(), pipes.stdout.into())?;
         Ok(Worker {
             process: Process::Spawned(child),
             stdin: pipes.to_worker,

@@ -35,8 +35,7 @@ use rustix::net::{
 use rustix::process::{
     Pid, PidfdFlags, Signal, WaitOptions, pidfd_open, pidfd_send_signal, waitpid,
 };
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 
 /// The hidden subcommand that runs a zygote.
 pub const SUBCOMMAND: &str = "sandbox-zygote";
@@ -204,28 +203,8 @@ impl Zygote {
             None,
         )?;
         sockopt::set_socket_timeout(&ours, sockopt::Timeout::Recv, Some(ANSWER_TIMEOUT))?;
-        let mut command = Command::new(exe);
-        command
-            .arg(SUBCOMMAND)
-            .env_clear()
-            .current_dir("/")
-            .stdin(Stdio::from(theirs))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(filter) = std::env::var_os("CODEMODE_LOG") {
-            command.env("CODEMODE_LOG", filter);
-        }
-        let mut process = command.spawn()?;
-        if let Some(stderr) = process.stderr.take() {
-            // The zygote's stderr is also every forked worker's.
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    tracing::warn!(target: "codemode::sandbox", "{line}");
-                }
-            });
-        }
+        // The zygote's stderr is also every forked worker's.
+        let process = super::worker::start_process(exe, SUBCOMMAND, theirs.into(), Stdio::null())?;
         let zygote = Zygote {
             process,
             socket: ours,
