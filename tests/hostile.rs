@@ -349,3 +349,22 @@ async fn hostile_programs_fail_cleanly_and_the_host_keeps_serving() {
     drop(executor);
     upstreams.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zygote_that_cannot_start_leaves_a_clear_error_not_a_hang() {
+    // `true` exits at once, as zygote and as worker alike.
+    let (executor, upstreams) = demo_executor(Pool::new(PathBuf::from("/bin/true"))).await;
+    let (kind, message) = failure(&executor.execute("return 1;", Limits::default()).await);
+    assert_eq!(kind, "internal");
+    assert!(
+        message.contains("the sandbox worker failed") && message.contains("new one"),
+        "{message}"
+    );
+    assert_eq!(
+        executor.pool().zygote_id(),
+        None,
+        "no zygote is left running"
+    );
+    drop(executor);
+    upstreams.shutdown().await;
+}
