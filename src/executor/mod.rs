@@ -310,8 +310,12 @@ impl Executor {
         }
         worker.kill().await;
         let mut worker = self.pool.spawn()?;
-        worker.send(&message).await?;
-        Ok(worker)
+        match worker.send(&message).await {
+            Ok(()) => Ok(worker),
+            Err(error) => Err(std::io::Error::other(format!(
+                "it exited before taking the program ({error})"
+            ))),
+        }
     }
 
     /// One call from the program: checked, forwarded, unwrapped, recorded.
