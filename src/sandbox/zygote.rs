@@ -3,8 +3,8 @@
 //! A worker started with `exec` costs about 3 ms and 1.2 MiB of private
 //! memory, 780 KiB of which is the executable's data as relocated at load
 //! time. A zygote is one `codemode sandbox-zygote` process that only forks:
-//! its children share those pages with it copy-on-write, and start in a
-//! fraction of a millisecond. Each child is an ordinary worker (one execution
+//! its children share those pages with it copy-on-write, and are ready in
+//! under a millisecond. Each child is an ordinary worker (one execution
 //! at a time, killed alone); it only skips the `exec`.
 //!
 //! The host and the zygote talk over a sequenced-packet socket on the
