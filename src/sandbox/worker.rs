@@ -342,12 +342,12 @@ pub struct Pool {
     exe: PathBuf,
     idle: Mutex<Vec<Worker>>,
     #[cfg(target_os = "linux")]
-    zygote: Mutex<Zygote>,
+    zygote: Mutex<ZygoteState>,
 }
 
 /// Whether new workers are forked from a zygote (Linux) or each `exec`ed.
 #[cfg(target_os = "linux")]
-enum Zygote {
+enum ZygoteState {
     NotStarted,
     Running(super::zygote::Zygote),
     /// It could not start; every worker is `exec`ed.
@@ -362,7 +362,7 @@ impl Pool {
             exe,
             idle: Mutex::new(Vec::new()),
             #[cfg(target_os = "linux")]
-            zygote: Mutex::new(Zygote::NotStarted),
+            zygote: Mutex::new(ZygoteState::NotStarted),
         }
     }
 
@@ -370,7 +370,7 @@ impl Pool {
     pub fn without_zygote(exe: PathBuf) -> Pool {
         Pool {
             #[cfg(target_os = "linux")]
-            zygote: Mutex::new(Zygote::Unavailable),
+            zygote: Mutex::new(ZygoteState::Unavailable),
             ..Pool::new(exe)
         }
     }
@@ -384,7 +384,7 @@ impl Pool {
     /// The zygote's process id, once it runs.
     pub fn zygote_id(&self) -> Option<u32> {
         #[cfg(target_os = "linux")]
-        if let Zygote::Running(zygote) = &*self.zygote.lock().expect("sandbox zygote") {
+        if let ZygoteState::Running(zygote) = &*self.zygote.lock().expect("sandbox zygote") {
             return zygote.id();
         }
         None
@@ -413,18 +413,18 @@ impl Pool {
     #[cfg(target_os = "linux")]
     fn fork(&self) -> Option<Worker> {
         let mut zygote = self.zygote.lock().expect("sandbox zygote");
-        if let Zygote::NotStarted = *zygote {
+        if let ZygoteState::NotStarted = *zygote {
             *zygote = match super::zygote::Zygote::start(&self.exe) {
-                Ok(started) => Zygote::Running(started),
+                Ok(started) => ZygoteState::Running(started),
                 Err(error) => {
                     tracing::warn!(
                         "cannot start the sandbox zygote ({error}); each sandbox worker will be a new process, which starts slower and uses more memory"
                     );
-                    Zygote::Unavailable
+                    ZygoteState::Unavailable
                 }
             };
         }
-        let Zygote::Running(running) = &*zygote else {
+        let ZygoteState::Running(running) = &*zygote else {
             return None;
         };
         match Worker::fork(running) {
@@ -434,7 +434,7 @@ impl Pool {
                 tracing::warn!(
                     "the sandbox zygote failed to fork a worker ({error}); restarting it"
                 );
-                *zygote = Zygote::NotStarted;
+                *zygote = ZygoteState::NotStarted;
                 None
             }
         }
