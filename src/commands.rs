@@ -278,6 +278,9 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
         max_concurrent_calls: chosen
             .max_concurrent_calls
             .map_or(defaults.max_concurrent_calls, |n| n as usize),
+        max_program_bytes: chosen
+            .max_program_kb
+            .map_or(defaults.max_program_bytes, |kb| (kb as usize) << 10),
     }
 }
 

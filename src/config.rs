@@ -192,6 +192,9 @@ pub struct Settings {
     /// Tool calls in flight at once per server, e.g. under Promise.all [default: 8].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CONCURRENT_CALLS))]
     pub max_concurrent_calls: Option<u64>,
+    /// Size limit of a program's source, in KiB; larger programs are refused [default: 256].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::MAX_PROGRAM_KB))]
+    pub max_program_kb: Option<u64>,
 }
 
 /// Allowed values of each limit, for flags and config files alike.
@@ -205,6 +208,8 @@ pub mod ranges {
     pub const MAX_CALLS: RangeInclusive<u64> = 1..=10_000_000;
     pub const MAX_OUTPUT_KB: RangeInclusive<u64> = 1..=1_048_576;
     pub const MAX_CONCURRENT_CALLS: RangeInclusive<u64> = 1..=1_024;
+    /// Compiling costs memory in proportion to the source; 4 MiB keeps it bounded.
+    pub const MAX_PROGRAM_KB: RangeInclusive<u64> = 1..=4_096;
 }
 
 impl Settings {
@@ -217,6 +222,7 @@ impl Settings {
             max_calls: self.max_calls.or(fallback.max_calls),
             max_output_kb: self.max_output_kb.or(fallback.max_output_kb),
             max_concurrent_calls: self.max_concurrent_calls.or(fallback.max_concurrent_calls),
+            max_program_kb: self.max_program_kb.or(fallback.max_program_kb),
         }
     }
 
@@ -233,6 +239,7 @@ impl Settings {
                 self.max_concurrent_calls,
                 ranges::MAX_CONCURRENT_CALLS,
             ),
+            ("maxProgramKb", self.max_program_kb, ranges::MAX_PROGRAM_KB),
         ]
         .into_iter()
         .find_map(|(key, value, range)| {

@@ -9,8 +9,8 @@ mod unwrap;
 mod validate;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use codemode_typegen::Api;
@@ -39,6 +39,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Calls in flight at once, per upstream server.
     pub max_concurrent_calls: usize,
+    /// The largest program compiled, in bytes.
+    pub max_program_bytes: usize,
 }
 
 impl Default for Settings {
@@ -46,19 +48,21 @@ impl Default for Settings {
         Settings {
             limits: Limits::default(),
             max_concurrent_calls: 8,
+            max_program_bytes: 256 << 10,
         }
     }
 }
 
 pub struct Executor {
     api: Api,
-    bindings: Vec<Binding>,
+    bindings: Arc<[Binding]>,
     peers: HashMap<String, Peer<RoleClient>>,
     permits: HashMap<String, Semaphore>,
     validators: Validators,
     pool: Pool,
-    refusals: Refusals,
+    refusals: Arc<Refusals>,
     keep_results: bool,
+    max_program_bytes: usize,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -178,20 +182,21 @@ impl Executor {
             })
             .collect();
         Executor {
-            bindings: Binding::all(&api),
+            bindings: Binding::all(&api).into(),
             api,
             peers,
             permits,
             validators: Validators::default(),
             pool,
-            refusals: Refusals::default(),
+            refusals: Arc::default(),
             keep_results: false,
+            max_program_bytes: settings.max_program_bytes,
         }
     }
 
     /// Tools that policy left out of the API, refused with their reason.
     pub fn with_refusals(mut self, refusals: Refusals) -> Executor {
-        self.refusals = refusals;
+        self.refusals = Arc::new(refusals);
         self
     }
 
@@ -209,15 +214,47 @@ impl Executor {
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
         let mut report = Report::default();
-        let compiled = match transpile::compile(code, &self.api, &self.refusals) {
-            Ok(compiled) => compiled,
-            Err(e) => return report.fail(e.kind.as_str(), e.message, Some(e.line), Some(e.column)),
+        // Compiling counts against the time limit.
+        let deadline = tokio::time::Instant::now() + limits.timeout;
+        let compiling = transpile::compile_bounded(
+            code.into(),
+            self.bindings.clone(),
+            self.refusals.clone(),
+            self.max_program_bytes,
+        );
+        let compiled = match tokio::time::timeout_at(deadline, compiling).await {
+            Ok(Some(Ok(compiled))) => compiled,
+            Ok(Some(Err(e))) => return report.fail(e.kind.as_str(), e.message, e.line, e.column),
+            Ok(None) => {
+                return report.fail(
+                    "internal",
+                    "cannot start a thread to compile the program; the system is out of resources"
+                        .into(),
+                    None,
+                    None,
+                );
+            }
+            Err(_) => {
+                return report.fail(
+                    "timeout",
+                    format!(
+                        "compiling the program took longer than its time limit of {} ms; make it smaller",
+                        limits.timeout.as_millis()
+                    ),
+                    None,
+                    None,
+                );
+            }
         };
         let started = tokio::time::Instant::now();
+        let remaining = deadline.saturating_duration_since(started);
         let job = Job {
             js: compiled.js.clone(),
-            bindings: self.bindings.clone(),
-            limits,
+            bindings: self.bindings.to_vec(),
+            limits: Limits {
+                timeout: remaining.max(Duration::from_millis(1)),
+                ..limits
+            },
         };
         let mut worker = match self.start(job).await {
             Ok(worker) => worker,
@@ -233,7 +270,7 @@ impl Executor {
         let ledger = CallLedger {
             sent: AtomicU32::new(0),
             records: Mutex::new(Vec::new()),
-            deadline: started + limits.timeout + KILL_GRACE,
+            deadline: deadline + KILL_GRACE,
             max_calls: limits.max_calls,
         };
         let mut log_bytes = 0usize;
@@ -275,7 +312,7 @@ impl Executor {
                         limits.max_output_bytes.saturating_sub(log_bytes),
                         &limits,
                     )),
-                    Err(error) => Err(failure(error, &compiled)),
+                    Err(error) => Err(failure(error, &compiled, &limits)),
                 });
                 report
             }
@@ -460,7 +497,12 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Value {
     ))
 }
 
-fn failure(error: ScriptError, compiled: &transpile::Compiled) -> Failure {
+fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) -> Failure {
+    let message = match error.kind {
+        // The engine counted from its own start; the limit covers compiling too.
+        ErrorKind::Timeout => sandbox::timeout_message(limits.timeout),
+        _ => error.message,
+    };
     let kind = match error.kind {
         ErrorKind::Runtime => "runtime",
         ErrorKind::Timeout => "timeout",
@@ -471,7 +513,7 @@ fn failure(error: ScriptError, compiled: &transpile::Compiled) -> Failure {
     };
     Failure {
         kind: kind.to_owned(),
-        message: error.message,
+        message,
         line: error.js_line.and_then(|line| compiled.ts_line(line)),
         column: None,
     }

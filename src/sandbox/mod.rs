@@ -75,6 +75,13 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// The function called `name`, by its identifier or its tool's name.
+    pub fn function(&self, name: &str) -> Option<&(String, String)> {
+        self.functions
+            .iter()
+            .find(|(ident, tool)| ident == name || tool == name)
+    }
+
     /// The bindings for every namespace of an API.
     pub fn all(api: &codemode_typegen::Api) -> Vec<Binding> {
         api.namespaces()

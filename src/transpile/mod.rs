@@ -1,0 +1,742 @@
+//! Model-written TypeScript → JavaScript for the sandbox, with swc.
+//!
+//! Two program shapes are accepted: a function body using top-level `await`
+//! and `return`, or a single `async () => { ... }` expression (which is
+//! called). Both become `(async () => { ... })()`, whose promise is the result.
+//! Before anything runs, calls to functions the API does not have are
+//! reported, so a typo costs no partial side effects.
+//!
+//! A program is untrusted input to a compiler that recurses on nesting and
+//! has super-linear corners, so compiling is bounded: the text's size, its
+//! nesting before parsing (`nesting`), and the syntax tree's depth before any
+//! transform are checked, and [`compile_bounded`] runs the compiler on a
+//! thread of its own, off the async runtime and under the caller's deadline.
+
+mod nesting;
+
+use std::sync::Arc;
+
+use swc_common::comments::SingleThreadedComments;
+use swc_common::sync::Lrc;
+use swc_common::{BytePos, FileName, GLOBALS, Globals, LineCol, Mark, SourceMap, Span, Spanned};
+use swc_ecma_ast::{
+    ArrowExpr, ArrowFunctionBody, AwaitExpr, CallExpr, Callee, ClassMember, EsVersion, Expr,
+    ExprStmt, MemberProp, Pat, Program, Prop, ReturnStmt, Script, Stmt, TsType, TsTypeElement,
+};
+use swc_ecma_codegen::text_writer::JsWriter;
+use swc_ecma_codegen::{Config, Emitter};
+use swc_ecma_parser::{Parser, StringInput, Syntax, TsSyntax};
+use swc_ecma_transforms_base::fixer::fixer;
+use swc_ecma_transforms_base::hygiene::hygiene;
+use swc_ecma_transforms_base::resolver;
+use swc_ecma_visit::{Visit, VisitWith};
+
+use crate::policy::Refusals;
+use crate::sandbox::Binding;
+use crate::suggest::did_you_mean;
+
+/// What goes around the user's code: one line before it, so user line N is
+/// wrapped line N + 1.
+const PREFIX: &str = "(async () => {\n";
+const SUFFIX: &str = "\n})()";
+
+/// How deeply expressions, statements, patterns and types may nest in the
+/// syntax tree. Real programs stay under 50; every pass of the compiler
+/// recurses once per level, and one (TypeScript's constant folding) is
+/// quadratic in a chain's length, so the bound also bounds their cost.
+pub const MAX_NESTING: u32 = 256;
+
+/// The bound on the text scan's estimate, which counts every operator and
+/// keyword on a level and so runs higher than the tree's depth.
+const MAX_ESTIMATED_NESTING: u32 = 2 * MAX_NESTING;
+
+/// Stack of the compiler thread. Within the nesting bounds the parser needs
+/// under 10 MiB even unoptimized; only the pages touched are committed.
+const COMPILER_STACK: usize = 64 << 20;
+
+/// JavaScript ready for the sandbox, and how to find the TypeScript line of
+/// a JavaScript line.
+#[derive(Debug)]
+pub struct Compiled {
+    pub js: String,
+    /// For each generated line (0-based), the user's TypeScript line (1-based).
+    line_map: Vec<Option<u32>>,
+}
+
+impl Compiled {
+    /// The TypeScript line for a 1-based line of the generated JavaScript.
+    pub fn ts_line(&self, js_line: u32) -> Option<u32> {
+        let index = js_line.checked_sub(1)? as usize;
+        // Synthesized code has no position; use the nearest line before it.
+        self.line_map
+            .get(..=index.min(self.line_map.len().saturating_sub(1)))?
+            .iter()
+            .rev()
+            .find_map(|l| *l)
+    }
+}
+
+/// A program that cannot run: a syntax error, a call to a function that
+/// does not exist, or a program too big or too deep to compile. Lines and
+/// columns are 1-based, in the user's TypeScript.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}{}", at(*line, *column))]
+pub struct CompileError {
+    pub kind: CompileErrorKind,
+    pub message: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+fn at(line: Option<u32>, column: Option<u32>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+        (Some(line), None) => format!(" (line {line})"),
+        _ => String::new(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileErrorKind {
+    Syntax,
+    UnknownFunction,
+    /// Too big or too deeply nested to compile.
+    Limit,
+}
+
+impl CompileErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompileErrorKind::Syntax => "syntax",
+            CompileErrorKind::UnknownFunction => "unknown_function",
+            CompileErrorKind::Limit => "limit",
+        }
+    }
+}
+
+impl CompileError {
+    fn limit(message: String, (line, column): (u32, u32)) -> CompileError {
+        CompileError {
+            kind: CompileErrorKind::Limit,
+            message,
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+}
+
+/// What a program may call, for the check before it runs.
+pub struct Known<'a> {
+    pub bindings: &'a [Binding],
+    pub refusals: &'a Refusals,
+}
+
+/// Compiles on a thread of its own (big enough for any program within the
+/// limits), so neither a deep program nor a slow one touches the caller's
+/// thread. `None` when no thread could be started.
+pub async fn compile_bounded(
+    code: Arc<str>,
+    bindings: Arc<[Binding]>,
+    refusals: Arc<Refusals>,
+    max_bytes: usize,
+) -> Option<Result<Compiled, CompileError>> {
+    // Refused before a thread is spent on it.
+    if let Err(error) = check_size(&code, max_bytes) {
+        return Some(Err(error));
+    }
+    let (done, result) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("compile".into())
+        .stack_size(COMPILER_STACK)
+        .spawn(move || {
+            let known = Known {
+                bindings: &bindings,
+                refusals: &refusals,
+            };
+            let _ = done.send(compile(&code, &known, max_bytes));
+        });
+    if let Err(error) = spawned {
+        tracing::error!("cannot start a compiler thread: {error}");
+        return None;
+    }
+    result.await.ok()
+}
+
+fn check_size(code: &str, max_bytes: usize) -> Result<(), CompileError> {
+    if code.len() <= max_bytes {
+        return Ok(());
+    }
+    Err(CompileError {
+        kind: CompileErrorKind::Limit,
+        message: format!(
+            "the program is {} bytes; at most {max_bytes} bytes are compiled (raise it with --max-program-kb)",
+            code.len()
+        ),
+        line: None,
+        column: None,
+    })
+}
+
+/// Strips types, checks calls against what is known, and wraps the program.
+///
+/// Runs on the calling thread, which needs a large stack (see
+/// [`compile_bounded`]).
+pub fn compile(code: &str, known: &Known, max_bytes: usize) -> Result<Compiled, CompileError> {
+    check_size(code, max_bytes)?;
+    if let Err(refused) = nesting::check(code, MAX_ESTIMATED_NESTING) {
+        return Err(match refused {
+            nesting::Refused::TooDeep { at } => CompileError::limit(
+                format!(
+                    "the program nests too deeply here: brackets, operators and keywords reach more than {MAX_ESTIMATED_NESTING} levels; split long expressions and deeply nested code into smaller pieces"
+                ),
+                line_column(code, at),
+            ),
+            nesting::Refused::TooAmbiguous { at } => CompileError::limit(
+                "the program has too many places here that read two ways (a `/` that may divide or start a regular expression); add parentheses or semicolons".to_owned(),
+                line_column(code, at),
+            ),
+        });
+    }
+    GLOBALS.set(&Globals::new(), || compile_inner(code, known))
+}
+
+/// The 1-based line and column of byte `at` of `code`.
+fn line_column(code: &str, at: usize) -> (u32, u32) {
+    let before = &code[..at.min(code.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    (line as u32, column as u32)
+}
+
+fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
+    let cm: Lrc<SourceMap> = Default::default();
+    let wrapped = format!("{PREFIX}{code}{SUFFIX}");
+    let file = cm.new_source_file(Lrc::new(FileName::Anon), wrapped);
+    let user_lines = code.lines().count().max(1) as u32;
+    let position = |pos: BytePos| {
+        let loc = cm.lookup_char_pos(pos);
+        // Errors found at the closing wrapper (an unclosed brace) belong to the last user line.
+        let line = (loc.line as u32).saturating_sub(1).clamp(1, user_lines);
+        (line, loc.col_display as u32 + 1)
+    };
+    let syntax_error = |span: Span, message: String| {
+        let (line, column) = position(span.lo);
+        CompileError {
+            kind: CompileErrorKind::Syntax,
+            message,
+            line: Some(line),
+            column: Some(column),
+        }
+    };
+
+    let comments = SingleThreadedComments::default();
+    let syntax = Syntax::Typescript(TsSyntax {
+        ..Default::default()
+    });
+    let mut parser = Parser::new(syntax, StringInput::from(&*file), Some(&comments));
+    let script = parser
+        .parse_script()
+        .map_err(|e| syntax_error(e.span(), e.kind().msg().into_owned()))?;
+    if let Some(e) = parser.take_errors().into_iter().next() {
+        return Err(syntax_error(e.span(), e.kind().msg().into_owned()));
+    }
+    if let Some(span) = deeper_than(&script, MAX_NESTING) {
+        return Err(CompileError::limit(
+            format!(
+                "the program nests too deeply here: expressions, statements and types reach more than {MAX_NESTING} levels; split long expressions (such as a long chain of +) and deeply nested code into smaller pieces"
+            ),
+            position(span.lo),
+        ));
+    }
+
+    check_calls(&script, known, &position)?;
+    let script = call_single_function(script);
+
+    let unresolved_mark = Mark::new();
+    let top_level_mark = Mark::new();
+    let program = Program::Script(script)
+        .apply(resolver(unresolved_mark, top_level_mark, true))
+        .apply(swc_ecma_transforms_typescript::strip(
+            unresolved_mark,
+            top_level_mark,
+        ))
+        .apply(hygiene())
+        .apply(fixer(Some(&comments)));
+
+    let mut buf = Vec::new();
+    let mut mappings: Vec<(BytePos, LineCol)> = Vec::new();
+    {
+        let mut emitter = Emitter {
+            cfg: Config::default().with_target(EsVersion::Es2022),
+            cm: cm.clone(),
+            comments: None,
+            wr: JsWriter::new(cm.clone(), "\n", &mut buf, Some(&mut mappings)),
+        };
+        emitter.emit_program(&program).map_err(|e| CompileError {
+            kind: CompileErrorKind::Syntax,
+            message: format!("cannot generate JavaScript: {e}"),
+            line: None,
+            column: None,
+        })?;
+    }
+    let js = String::from_utf8(buf).expect("swc emits UTF-8");
+
+    let generated_lines = js.lines().count().max(1);
+    let mut line_map: Vec<Option<u32>> = vec![None; generated_lines];
+    for (pos, at) in mappings {
+        if pos.is_dummy() {
+            continue;
+        }
+        let (line, _) = position(pos);
+        if let Some(slot) = line_map.get_mut(at.line as usize) {
+            *slot = Some(slot.map_or(line, |l| l.min(line)));
+        }
+    }
+    Ok(Compiled { js, line_map })
+}
+
+/// Where the syntax tree first nests deeper than `limit` levels, if it does.
+/// Stops descending there, so the walk itself stays within the limit.
+fn deeper_than(script: &Script, limit: u32) -> Option<Span> {
+    struct Depth {
+        depth: u32,
+        limit: u32,
+        found: Option<Span>,
+    }
+    impl Depth {
+        fn enter(&mut self, span: Span, children: impl FnOnce(&mut Self)) {
+            if self.found.is_some() {
+                return;
+            }
+            if self.depth == self.limit {
+                self.found = Some(span);
+                return;
+            }
+            self.depth += 1;
+            children(self);
+            self.depth -= 1;
+        }
+    }
+    impl Visit for Depth {
+        fn visit_expr(&mut self, node: &Expr) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+        fn visit_stmt(&mut self, node: &Stmt) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+        fn visit_pat(&mut self, node: &Pat) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+        fn visit_prop(&mut self, node: &Prop) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+        fn visit_class_member(&mut self, node: &ClassMember) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+        fn visit_ts_type(&mut self, node: &TsType) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+        fn visit_ts_type_element(&mut self, node: &TsTypeElement) {
+            self.enter(node.span(), |v| node.visit_children_with(v));
+        }
+    }
+    let mut walk = Depth {
+        depth: 0,
+        limit,
+        found: None,
+    };
+    script.visit_with(&mut walk);
+    walk.found
+}
+
+/// `async () => { ... }` alone (Cloudflare's form) is called, and its
+/// result returned.
+fn call_single_function(mut script: Script) -> Script {
+    let Some(body) = wrapper_body(&mut script) else {
+        return script;
+    };
+    if let [Stmt::Expr(ExprStmt { expr, span })] = body.as_mut_slice() {
+        let function = unparen(expr);
+        if matches!(function, Expr::Arrow(_) | Expr::Fn(_)) {
+            let call = Expr::Call(CallExpr {
+                callee: Callee::Expr(Box::new(Expr::Paren(swc_ecma_ast::ParenExpr {
+                    span: *span,
+                    expr: Box::new(function.clone()),
+                }))),
+                span: *span,
+                ..Default::default()
+            });
+            let ret = Stmt::Return(ReturnStmt {
+                span: *span,
+                arg: Some(Box::new(Expr::Await(AwaitExpr {
+                    span: *span,
+                    arg: Box::new(call),
+                }))),
+            });
+            *body = vec![ret];
+        }
+    }
+    script
+}
+
+/// The statements inside `(async () => { ... })()`.
+fn wrapper_body(script: &mut Script) -> Option<&mut Vec<Stmt>> {
+    let [Stmt::Expr(ExprStmt { expr, .. })] = script.body.as_mut_slice() else {
+        return None;
+    };
+    let Expr::Call(CallExpr {
+        callee: Callee::Expr(callee),
+        ..
+    }) = &mut **expr
+    else {
+        return None;
+    };
+    let Expr::Paren(paren) = &mut **callee else {
+        return None;
+    };
+    let Expr::Arrow(ArrowExpr { body, .. }) = &mut *paren.expr else {
+        return None;
+    };
+    match &mut **body {
+        ArrowFunctionBody::FunctionBody(block) => Some(&mut block.stmts),
+        ArrowFunctionBody::Expr(_) => None,
+    }
+}
+
+fn unparen(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Paren(p) => unparen(&p.expr),
+        other => other,
+    }
+}
+
+/// Finds `ns.fn(...)` and `ns["fn"](...)` calls whose function is not known.
+fn check_calls(
+    script: &Script,
+    known: &Known,
+    position: &dyn Fn(BytePos) -> (u32, u32),
+) -> Result<(), CompileError> {
+    struct Calls<'a> {
+        known: &'a Known<'a>,
+        problem: Option<(Span, String)>,
+    }
+    impl Visit for Calls<'_> {
+        fn visit_call_expr(&mut self, call: &CallExpr) {
+            if self.problem.is_none()
+                && let Callee::Expr(callee) = &call.callee
+                && let Expr::Member(member) = unparen(callee)
+                && let Expr::Ident(object) = unparen(&member.obj)
+                && let Some(binding) = self.known.bindings.iter().find(|b| b.ident == *object.sym)
+            {
+                let name = match &member.prop {
+                    MemberProp::Ident(name) => Some(name.sym.to_string()),
+                    MemberProp::Computed(computed) => match &*computed.expr {
+                        Expr::Lit(swc_ecma_ast::Lit::Str(s)) => s.value.as_str().map(str::to_owned),
+                        _ => None,
+                    },
+                    MemberProp::PrivateName(_) => None,
+                };
+                if let Some(name) = name
+                    && binding.function(&name).is_none()
+                {
+                    let candidates = binding.functions.iter().map(|(ident, _)| ident.as_str());
+                    let hint = did_you_mean(&name, candidates)
+                        .map(|s| format!("; did you mean {}.{s}?", binding.ident))
+                        .unwrap_or_else(|| {
+                            format!("; `codemode types --server {}` lists them", binding.server)
+                        });
+                    let message = match self.known.refusals.reason(&binding.server, &name) {
+                        Some(reason) => {
+                            format!("{}.{name} is not available: {reason}", binding.ident)
+                        }
+                        None => format!(
+                            "{}.{name} is not a function of the {} API{hint}",
+                            binding.ident, binding.server
+                        ),
+                    };
+                    self.problem = Some((member.prop.span(), message));
+                }
+            }
+            call.visit_children_with(self);
+        }
+    }
+    let mut calls = Calls {
+        known,
+        problem: None,
+    };
+    script.visit_with(&mut calls);
+    match calls.problem {
+        None => Ok(()),
+        Some((span, message)) => {
+            let (line, column) = position(span.lo);
+            Err(CompileError {
+                kind: CompileErrorKind::UnknownFunction,
+                message,
+                line: Some(line),
+                column: Some(column),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use codemode_typegen::Api;
+    use serde_json::json;
+
+    /// Without policy refusals, within the default size limit.
+    fn compile(code: &str, api: &Api) -> Result<Compiled, CompileError> {
+        let bindings = Binding::all(api);
+        let known = Known {
+            bindings: &bindings,
+            refusals: &Refusals::default(),
+        };
+        // Tests run on threads with small stacks; so does nothing in codemode.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(COMPILER_STACK)
+                .spawn_scoped(scope, || super::compile(code, &known, 256 << 10))
+                .unwrap()
+                .join()
+                .unwrap()
+        })
+    }
+
+    fn api() -> Api {
+        Api::new(vec![(
+            "demo".into(),
+            vec![
+                json!({"name": "list_issues"}),
+                json!({"name": "get-issue"}),
+                json!({"name": "create_issue"}),
+            ],
+        )])
+    }
+
+    fn js(code: &str) -> String {
+        compile(code, &api()).unwrap_or_else(|e| panic!("{e}")).js
+    }
+
+    #[test]
+    fn strips_typescript_constructs() {
+        let out = js(r#"
+interface Issue { id: string; points?: number }
+type Id = string;
+enum Level { Low = 1, High }
+const ids: Id[] = ["a"] as string[];
+function total<T extends Issue>(items: T[]): number { return items.reduce((s, i) => s + (i.points ?? 0), 0); }
+const first = ids[0]!;
+const cfg = { a: 1 } satisfies Record<string, number>;
+const { a, ...rest } = cfg;
+let maybe: Issue | undefined;
+const p = maybe?.points;
+return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
+"#);
+        for gone in [
+            "interface",
+            "type Id",
+            ": number",
+            "as string[]",
+            "satisfies",
+            "<T extends",
+            "!;",
+        ] {
+            assert!(!out.contains(gone), "{gone} left in:\n{out}");
+        }
+        assert!(out.starts_with("(async ()=>{"), "{out}");
+        assert!(out.contains("Level"), "enums become objects:\n{out}");
+        assert!(out.contains("?.points"), "{out}");
+    }
+
+    #[test]
+    fn single_async_arrow_is_called() {
+        let out = js("async () => {\n  return 42;\n}");
+        assert!(out.contains("return await (async ()=>{"), "{out}");
+        let out = js("(async function main() { return 1 })");
+        assert!(out.contains("return await async function main()"), "{out}");
+        // Two statements: a body, not a function to call.
+        let out = js("const f = async () => 1;\nreturn f();");
+        assert!(!out.contains("return await"), "{out}");
+    }
+
+    #[test]
+    fn syntax_errors_point_into_the_typescript() {
+        let err = compile("const a = 1;\nconst b = ;\n", &api()).unwrap_err();
+        assert_eq!(err.kind, CompileErrorKind::Syntax);
+        assert_eq!((err.line, err.column), (Some(2), Some(11)), "{err}");
+        let err = compile("if (x) {\n  return 1;\n", &api()).unwrap_err();
+        assert_eq!(
+            err.line,
+            Some(2),
+            "an unclosed brace is reported on the last line: {err}"
+        );
+        let err = compile("import fs from 'fs';\nreturn 1;", &api()).unwrap_err();
+        assert_eq!(err.line, Some(1), "{err}");
+    }
+
+    #[test]
+    fn unknown_functions_are_reported_before_running() {
+        let err = compile("const x = 1;\nawait demo.list_issue({});", &api()).unwrap_err();
+        assert_eq!(err.kind, CompileErrorKind::UnknownFunction);
+        assert_eq!(
+            err.message,
+            "demo.list_issue is not a function of the demo API; did you mean demo.list_issues?"
+        );
+        assert_eq!((err.line, err.column), (Some(2), Some(12)));
+        let err = compile("await demo['nothing_like_it']();", &api()).unwrap_err();
+        assert!(
+            err.message.contains("codemode types --server demo"),
+            "{}",
+            err.message
+        );
+        // Original names and identifiers both exist.
+        assert!(
+            compile(
+                "await demo['get-issue']({}); await demo.get_issue({});",
+                &api()
+            )
+            .is_ok()
+        );
+        // Other objects are not checked.
+        assert!(compile("const o = { f() {} }; o.g?.(); JSON.parse('1');", &api()).is_ok());
+    }
+
+    #[test]
+    fn generated_lines_map_back_to_typescript_lines() {
+        let code =
+            "type T = { a: number };\n\nconst x: T = { a: 1 };\nthrow new Error('boom ' + x.a);";
+        let compiled = compile(code, &api()).unwrap();
+        let js_line = |needle: &str| {
+            compiled
+                .js
+                .lines()
+                .position(|l| l.contains(needle))
+                .unwrap() as u32
+                + 1
+        };
+        assert_eq!(
+            compiled.ts_line(js_line("throw")),
+            Some(4),
+            "{}",
+            compiled.js
+        );
+        assert_eq!(compiled.ts_line(js_line("const x")), Some(3));
+    }
+
+    /// Nesting constructs: `prefix`, then `open` n times, `inner`, `close` n times.
+    const NESTINGS: &[(&str, &str, &str, &str)] = &[
+        ("return ", "(", "1", ")"),
+        ("return ", "[", "1", "]"),
+        ("return ", "{a:", "1", "}"),
+        ("return ", "!", "1", ""),
+        ("return ", "-", "1", ""),
+        ("return ", "typeof ", "1", ""),
+        ("return ", "await ", "1", ""),
+        ("return ", "<T>", "1", ""),
+        ("let a; ", "a=", "1", ""),
+        ("return ", "a?1:", "1", ""),
+        ("return ", "(()=>", "1", ")"),
+        ("return ", "<T,>() => ", "1", ""),
+        ("return ", "`${", "1", "}`"),
+        ("let a: ", "Array<", "number", ">"),
+        ("let a: ", "{a:", "number", "}"),
+        ("let a: ", "keyof ", "T", ""),
+        ("", "{", "", "}"),
+        ("", "if(a)", "1", ""),
+        ("", "while(a)\n", "1", ""),
+        ("", "for(;;)\n", "1", ""),
+        ("", "do\n", "1", "\nwhile(a)"),
+        ("", "a:\n", "1", ""),
+        ("if(a)1;", "else if(a)\n", "1", ""),
+        ("", "with(a)\n", "1", ""),
+        ("return 1", "+1", "", ""),
+        ("return a", ".b", "", ""),
+        ("return a", "()", "", ""),
+        ("return 1", "**1", "", ""),
+    ];
+
+    fn nested(&(prefix, open, inner, close): &(&str, &str, &str, &str), n: usize) -> String {
+        format!("{prefix}{}{inner}{};", open.repeat(n), close.repeat(n))
+    }
+
+    #[test]
+    fn deep_programs_are_refused_as_limits_not_crashes() {
+        for construct in NESTINGS {
+            // Far past any stack: refused before the parser recurses.
+            let code = nested(construct, 20_000);
+            let err = compile(&code, &api()).expect_err(&code[..40]);
+            assert_eq!(err.kind, CompileErrorKind::Limit, "{}: {err}", &code[..40]);
+            assert!(err.message.contains("nests too deeply"), "{err}");
+            assert!(err.line.is_some(), "{err}");
+        }
+        // Just under what the scan lets through, every construct compiles or
+        // is refused; none overflows the compiler thread's stack.
+        for construct in NESTINGS {
+            let code = nested(construct, MAX_ESTIMATED_NESTING as usize - 4);
+            if let Err(err) = compile(&code, &api()) {
+                assert_ne!(err.kind, CompileErrorKind::UnknownFunction, "{err}");
+            }
+        }
+    }
+
+    #[test]
+    fn nesting_within_the_limit_compiles() {
+        let code = nested(&NESTINGS[0], 200);
+        assert!(compile(&code, &api()).is_ok());
+        let sum = format!("return 1{};", "+1".repeat(200));
+        assert!(compile(&sum, &api()).is_ok());
+        // A long chain is refused by the depth of its tree, naming the line.
+        let long = format!("const a = 1;\nconst s = `x`{};", " + `x`".repeat(300));
+        let err = compile(&long, &api()).unwrap_err();
+        assert_eq!(err.kind, CompileErrorKind::Limit);
+        assert_eq!(err.line, Some(2), "{err}");
+        assert!(err.message.contains("more than 256 levels"), "{err}");
+    }
+
+    #[test]
+    fn the_size_limit_is_checked_first() {
+        let bindings = Binding::all(&api());
+        let known = Known {
+            bindings: &bindings,
+            refusals: &Refusals::default(),
+        };
+        let err = super::compile(&"x;".repeat(600), &known, 1000).unwrap_err();
+        assert_eq!(err.kind, CompileErrorKind::Limit);
+        assert_eq!(
+            err.message,
+            "the program is 1200 bytes; at most 1000 bytes are compiled (raise it with --max-program-kb)"
+        );
+        assert_eq!(err.line, None);
+    }
+
+    #[test]
+    fn the_examples_are_far_from_the_limits() {
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "ts") {
+                let code = std::fs::read_to_string(&path).unwrap();
+                assert!(nesting::check(&code, 32).is_ok(), "{}", path.display());
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn compile_bounded_runs_off_the_callers_thread() {
+        // A tokio test thread has a small stack; 400 parentheses would overflow it.
+        let code: Arc<str> = nested(&NESTINGS[0], 400).into();
+        let bindings: Arc<[Binding]> = Binding::all(&api()).into();
+        let compiled = compile_bounded(code, bindings.clone(), Arc::default(), 1 << 20)
+            .await
+            .expect("a compiler thread");
+        assert_eq!(compiled.unwrap_err().kind, CompileErrorKind::Limit);
+        let compiled = compile_bounded("return 1;".into(), bindings, Arc::default(), 1 << 20)
+            .await
+            .expect("a compiler thread")
+            .unwrap();
+        assert!(compiled.js.contains("return 1"));
+    }
+}
