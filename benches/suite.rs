@@ -433,6 +433,7 @@ async fn suite(divisor: usize, only: &[String]) {
 /// Runs a compiled program in this process and waits for it; calls are refused.
 async fn run_in_process(js: &str, bindings: &[Binding]) {
     let job = Job {
+        throws_null: false,
         js: js.to_owned(),
         bindings: bindings.to_vec(),
         limits: Limits::default(),
@@ -448,6 +449,7 @@ async fn run_in_process(js: &str, bindings: &[Binding]) {
 /// Runs a compiled program in this process, answering every call at once.
 async fn run_answering_in_process(js: &str, bindings: &[Binding], limits: Limits) {
     let job = Job {
+        throws_null: false,
         js: js.to_owned(),
         bindings: bindings.to_vec(),
         limits,
@@ -589,6 +591,7 @@ async fn engine_memory_per_execution(bindings: &[Binding], live: usize) -> f64 {
             let runs: Vec<_> = (0..live)
                 .map(|_| {
                     let job = Job {
+                        throws_null: false,
                         js: "(async () => { return await github.get_me(); })()".into(),
                         bindings: bindings.to_vec(),
                         limits: Limits::default(),

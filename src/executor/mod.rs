@@ -24,6 +24,7 @@ use tokio::sync::Semaphore;
 
 use crate::policy::Refusals;
 use crate::sandbox;
+use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::worker::{FromWorker, Pool, ToWorker, Worker};
 use crate::sandbox::{Binding, ErrorKind, Finished, Job, Level, Limits, Reply, ScriptError};
 use crate::suggest::did_you_mean;
@@ -66,12 +67,33 @@ pub struct Executor {
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Report {
     pub outcome: Option<Result<Value, Failure>>,
     pub logs: Vec<LogLine>,
     pub calls: Vec<CallRecord>,
+    /// How many bytes of call records [`Report::to_json`] shows; the rest
+    /// are counted in `calls_omitted` (the trace keeps them all).
+    pub calls_shown_bytes: usize,
 }
+
+impl Default for Report {
+    fn default() -> Report {
+        Report {
+            outcome: None,
+            logs: Vec::new(),
+            calls: Vec::new(),
+            calls_shown_bytes: usize::MAX,
+        }
+    }
+}
+
+/// A tool name as a record or message shows it: a server's own names are
+/// short, but a program can ask for any name.
+const MAX_NAME_SHOWN: usize = 128;
+
+/// What a log line costs in the report beyond its text (as in the engine).
+const LOG_LINE_OVERHEAD: usize = 32;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Failure {
@@ -134,7 +156,21 @@ impl Report {
             }
         }
         out.insert("logs".into(), json!(self.logs));
-        out.insert("calls".into(), json!(self.calls));
+        let mut shown = Vec::new();
+        let mut bytes = 0usize;
+        for call in &self.calls {
+            let record = json!(call);
+            bytes = bytes.saturating_add(record.to_string().len());
+            if bytes > self.calls_shown_bytes {
+                break;
+            }
+            shown.push(record);
+        }
+        let omitted = self.calls.len() - shown.len();
+        out.insert("calls".into(), Value::Array(shown));
+        if omitted > 0 {
+            out.insert("calls_omitted".into(), json!(omitted));
+        }
         Value::Object(out)
     }
 
@@ -145,13 +181,20 @@ impl Report {
         line: Option<u32>,
         column: Option<u32>,
     ) -> Report {
-        self.outcome = Some(Err(Failure {
+        self.outcome = Some(Err(Failure::new(kind, &message, line, column)));
+        self
+    }
+}
+
+impl Failure {
+    /// A failure whose message is cut to what a report keeps.
+    pub fn new(kind: &str, message: &str, line: Option<u32>, column: Option<u32>) -> Failure {
+        Failure {
             kind: kind.to_owned(),
-            message,
+            message: bounds::cut(message, bounds::MAX_ERROR_IN_REPORT),
             line,
             column,
-        }));
-        self
+        }
     }
 }
 
@@ -213,7 +256,10 @@ impl Executor {
 
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
-        let mut report = Report::default();
+        let mut report = Report {
+            calls_shown_bytes: limits.max_output_bytes,
+            ..Report::default()
+        };
         // Compiling counts against the time limit.
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let compiling = transpile::compile_bounded(
@@ -250,6 +296,7 @@ impl Executor {
         let remaining = deadline.saturating_duration_since(started);
         let job = Job {
             js: compiled.js.clone(),
+            throws_null: compiled.throws_null,
             bindings: self.bindings.to_vec(),
             limits: Limits {
                 timeout: remaining.max(Duration::from_millis(1)),
@@ -288,8 +335,12 @@ impl Executor {
                         calls.push(async move { (id, self.call(&server, &tool, args, ledger).await) });
                     }
                     Ok(Some(FromWorker::Log { level, message })) => {
-                        log_bytes += message.len();
-                        report.logs.push(LogLine { level, message });
+                        // The engine keeps to the budget; this holds even if it did not.
+                        if log_bytes < limits.max_output_bytes {
+                            log_bytes += LOG_LINE_OVERHEAD + message.len();
+                            let message = bounds::cut(&message, limits.max_output_bytes);
+                            report.logs.push(LogLine { level, message });
+                        }
                     }
                     Ok(Some(FromWorker::Done { outcome })) => break Ended::Done(outcome),
                     Ok(None) => break Ended::Crashed("it exited".into()),
@@ -307,11 +358,11 @@ impl Executor {
             Ended::Done(outcome) => {
                 self.pool.put_back(worker);
                 report.outcome = Some(match outcome {
-                    Ok(finished) => Ok(shape_result(
+                    Ok(finished) => shape_result(
                         finished,
                         limits.max_output_bytes.saturating_sub(log_bytes),
                         &limits,
-                    )),
+                    ),
                     Err(error) => Err(failure(error, &compiled, &limits)),
                 });
                 report
@@ -359,10 +410,11 @@ impl Executor {
     async fn call(&self, server: &str, tool: &str, args: Value, ledger: &CallLedger) -> Reply {
         let Some(namespace) = self.api.namespace(server) else {
             return Reply::Error {
-                message: format!("no server named {server}"),
+                message: format!("no server named {}", bounds::cut(server, MAX_NAME_SHOWN)),
             };
         };
         let ns = namespace.ident();
+        let tool_shown = bounds::cut(tool, MAX_NAME_SHOWN);
         if let Some(reason) = self.refusals.reason(server, tool) {
             let message = format!("{ns}.{tool} is not available: {reason}");
             ledger
@@ -371,10 +423,10 @@ impl Executor {
                 .expect("call records")
                 .push(CallRecord {
                     server: server.to_owned(),
-                    tool: tool.to_owned(),
+                    tool: tool_shown,
                     ms: 0,
                     ok: false,
-                    error: Some(message.clone()),
+                    error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
                     policy: Some(reason.to_owned()),
                     args_bytes: args.to_string().len(),
                     result_bytes: 0,
@@ -387,7 +439,7 @@ impl Executor {
                 .map(|s| format!("; did you mean {ns}.{s}?"))
                 .unwrap_or_default();
             return Reply::TypeError {
-                message: format!("{ns}.{tool} is not a function{hint}"),
+                message: format!("{ns}.{tool_shown} is not a function{hint}"),
             };
         };
         let shown = format!("{ns}.{}", function.ident());
@@ -451,16 +503,27 @@ impl Executor {
             )),
             Ok(Ok(result)) => {
                 let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
-                unwrap::unwrap(&wire).map_err(|message| format!("{shown}: {message}"))
+                unwrap::unwrap(&wire)
+                    .map_err(|message| format!("{shown}: {message}"))
+                    .and_then(|value| match bounds::value_depth(&value) {
+                        depth if depth > MAX_DEPTH => Err(format!(
+                            "{shown} returned a result nested {depth} levels deep; at most {MAX_DEPTH} levels can be passed to a program"
+                        )),
+                        _ => Ok(value),
+                    })
             }
         };
+        let result = result.map_err(|message| bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM));
         let result_json = result.as_ref().ok().map(Value::to_string);
         let record = CallRecord {
             server: server.to_owned(),
             tool: function.tool().to_owned(),
             ms,
             ok: result.is_ok(),
-            error: result.as_ref().err().cloned(),
+            error: result
+                .as_ref()
+                .err()
+                .map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
             policy: None,
             args_bytes,
             result_bytes: result_json.as_ref().map_or(0, String::len),
@@ -480,21 +543,37 @@ enum Ended {
     Crashed(String),
 }
 
-/// The result as JSON, or a marked preview when it does not fit in `budget` bytes.
-fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Value {
+/// How much of an error's text a call record keeps.
+const MAX_ERROR_IN_RECORD: usize = 1 << 10;
+
+/// The result as JSON, or a marked preview when it does not fit in `budget`
+/// bytes; a failure of kind `result` when it cannot be read back.
+fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Value, Failure> {
     let total = finished.truncated_from.unwrap_or(finished.json.len());
     if finished.truncated_from.is_none() && finished.json.len() <= budget {
-        return serde_json::from_str(&finished.json).unwrap_or(Value::String(finished.json));
+        let problem = if bounds::json_depth(&finished.json) > MAX_DEPTH {
+            format!(
+                "the returned value nests more than {MAX_DEPTH} levels deep; return a flatter value"
+            )
+        } else {
+            match serde_json::from_str(&finished.json) {
+                Ok(value) => return Ok(value),
+                Err(error) => format!(
+                    "the returned value cannot be read back as JSON ({error}); strings with unpaired surrogates cannot be returned"
+                ),
+            }
+        };
+        return Err(Failure::new("result", &problem, None, None));
     }
     let mut end = budget.min(finished.json.len());
     while !finished.json.is_char_boundary(end) {
         end -= 1;
     }
-    Value::String(format!(
+    Ok(Value::String(format!(
         "{}… [codemode: result truncated: it is {total} bytes and the output limit (result plus logs) is {} bytes]",
         &finished.json[..end],
         limits.max_output_bytes
-    ))
+    )))
 }
 
 fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) -> Failure {
@@ -511,12 +590,12 @@ fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) 
         ErrorKind::Result => "result",
         ErrorKind::Internal => "internal",
     };
-    Failure {
-        kind: kind.to_owned(),
-        message,
-        line: error.js_line.and_then(|line| compiled.ts_line(line)),
-        column: None,
-    }
+    Failure::new(
+        kind,
+        &message,
+        error.js_line.and_then(|line| compiled.ts_line(line)),
+        None,
+    )
 }
 
 fn json_type(value: &Value) -> &'static str {

@@ -17,6 +17,7 @@ use rquickjs::prelude::Async;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Promise};
 use tokio::sync::{mpsc, oneshot};
 
+use super::bounds::{self, MAX_CALL_BYTES, MAX_DEPTH};
 use super::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
 
 const PRELUDE: &str = include_str!("prelude.js");
@@ -27,6 +28,7 @@ const PROGRAM_FILE: &str = "program.js";
 pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
     let Job {
         js,
+        throws_null,
         bindings,
         limits,
     } = job;
@@ -59,9 +61,12 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     };
     match outcome {
         Err(_) if interrupted.load(Ordering::Relaxed) => Err(timeout_error(&limits)),
-        // Out of memory, QuickJS may fail to allocate the error and throw `null`.
+        // Out of memory, QuickJS may have no room to make an error and throws
+        // `null`; by now the memory is usually freed again, so unless the
+        // program throws `null` itself, that is what an uncaught `null` means.
         Err(error)
-            if error.message == THROWN_NULL && near_memory_limit(&runtime, &limits).await =>
+            if error.message == THROWN_NULL
+                && (!throws_null || near_memory_limit(&runtime, &limits).await) =>
         {
             Err(memory_error())
         }
@@ -98,7 +103,7 @@ async fn execute<'js>(
     .map_err(|e| internal("cannot create the console binding", e))?;
     let bindings = serde_json::to_string(bindings).expect("bindings serialize");
     prelude
-        .call::<_, ()>((call, log, bindings))
+        .call::<_, ()>((call, log, bindings, MAX_DEPTH))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed", e))?;
 
@@ -159,6 +164,10 @@ fn cut(mut json: String, max: usize) -> Finished {
     }
 }
 
+/// What a log line costs in the report beyond its text (`{"level", "message"}`),
+/// so a flood of empty lines is bounded too.
+const LOG_LINE_OVERHEAD: usize = 32;
+
 /// State the bindings share within one execution.
 #[derive(Clone)]
 struct Host {
@@ -167,6 +176,8 @@ struct Host {
     calls: Rc<Cell<u32>>,
     log_bytes: Rc<Cell<usize>>,
     finished: Rc<Cell<bool>>,
+    /// Bytes of arguments (as JSON) of the calls still waiting for an answer.
+    in_flight: Rc<Cell<usize>>,
 }
 
 type LocalFuture = Pin<Box<dyn Future<Output = String>>>;
@@ -179,17 +190,25 @@ impl Host {
             calls: Rc::new(Cell::new(0)),
             log_bytes: Rc::new(Cell::new(0)),
             finished: Rc::new(Cell::new(false)),
+            in_flight: Rc::new(Cell::new(0)),
         }
+    }
+
+    /// Arguments of calls in flight live outside the JavaScript heap (here and
+    /// in the host), so they get a budget of their own: a quarter of the
+    /// memory limit, and never more than one call may send.
+    fn in_flight_budget(&self) -> usize {
+        (self.limits.memory_bytes / 4).min(MAX_CALL_BYTES)
     }
 
     /// A tool call; resolves to the JSON of a [`Reply`], which the prelude
     /// turns into a value or a thrown error.
     fn call(&self, server: String, tool: String, args: String) -> LocalFuture {
-        let refuse = |message: String| -> LocalFuture {
-            let reply =
-                serde_json::to_string(&Reply::Error { message }).expect("replies serialize");
+        let answer_now = |reply: Reply| -> LocalFuture {
+            let reply = serde_json::to_string(&reply).expect("replies serialize");
             Box::pin(std::future::ready(reply))
         };
+        let refuse = |message: String| answer_now(Reply::Error { message });
         if self.finished.get() {
             return refuse(format!(
                 "{server}/{tool} was called after the program returned, so it was not run; await every call before returning"
@@ -202,8 +221,40 @@ impl Host {
                 self.limits.max_calls
             ));
         }
+        let bytes = args.len();
+        if bytes > MAX_CALL_BYTES {
+            return refuse(format!(
+                "the arguments are {} as JSON; at most {} can be sent to a server in one call",
+                bounds::size(bytes),
+                bounds::size(MAX_CALL_BYTES)
+            ));
+        }
+        let in_flight = self.in_flight.get();
+        let budget = self.in_flight_budget();
+        if in_flight + bytes > budget {
+            return refuse(format!(
+                "the arguments of the calls in flight would take {}, more than the {} allowed (a quarter of --memory-mb); await some calls before starting more",
+                bounds::size(in_flight + bytes),
+                bounds::size(budget)
+            ));
+        }
+        // Arguments the host could not read back exactly are never sent: a
+        // call must run with what the program passed, or not at all.
+        if bounds::json_depth(&args) > MAX_DEPTH {
+            return answer_now(Reply::InvalidArguments {
+                message: format!("they nest more than {MAX_DEPTH} levels deep"),
+            });
+        }
+        let args = match serde_json::from_str(&args) {
+            Ok(args) => args,
+            Err(error) => {
+                return answer_now(Reply::InvalidArguments {
+                    message: format!("they cannot be sent as JSON ({error})"),
+                });
+            }
+        };
         self.calls.set(count);
-        let args = serde_json::from_str(&args).unwrap_or(serde_json::Value::Null);
+        self.in_flight.set(in_flight + bytes);
         let (reply, answer) = oneshot::channel();
         if self
             .events
@@ -215,12 +266,15 @@ impl Host {
             })
             .is_err()
         {
+            self.in_flight.set(in_flight);
             return refuse("the host stopped accepting calls".into());
         }
+        let done = self.in_flight.clone();
         Box::pin(async move {
             let reply = answer.await.unwrap_or(Reply::Error {
                 message: "the call was cancelled".into(),
             });
+            done.set(done.get().saturating_sub(bytes));
             serde_json::to_string(&reply).expect("replies serialize")
         })
     }
@@ -237,8 +291,11 @@ impl Host {
         if used >= budget {
             return;
         }
-        let message = if used + message.len() > budget {
-            let mut end = budget - used;
+        let cost = LOG_LINE_OVERHEAD + message.len();
+        let message = if used + cost > budget {
+            // A cut line spends the rest of the budget: nothing more is logged.
+            self.log_bytes.set(budget);
+            let mut end = budget.saturating_sub(used + LOG_LINE_OVERHEAD);
             while !message.is_char_boundary(end) {
                 end -= 1;
             }
@@ -247,9 +304,9 @@ impl Host {
                 &message[..end]
             )
         } else {
+            self.log_bytes.set(used + cost);
             message
         };
-        self.log_bytes.set(used + message.len());
         let _ = self.events.send(Event::Log { level, message });
     }
 }
@@ -360,10 +417,12 @@ mod tests {
             functions: vec![
                 ("get_sum".into(), "get-sum".into()),
                 ("echo".into(), "echo".into()),
+                ("then_".into(), "then".into()),
             ],
         }];
         let job = Job {
             js: js.to_owned(),
+            throws_null: js.contains("throw null"),
             bindings,
             limits,
         };
@@ -655,5 +714,113 @@ mod tests {
             Some(12)
         );
         assert_eq!(program_line("    at <eval> (codemode:prelude:3)"), None);
+    }
+
+    #[test]
+    fn arguments_json_cannot_carry_are_refused_and_never_sent() {
+        let (outcome, _, calls) = run_js(
+            &program(
+                "try { await demo.echo({ filter: { title: 'a\\ud800b' } }); } catch (e) { return [e.name, e.message]; }",
+            ),
+            Limits::default(),
+            sum,
+        );
+        let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+        assert_eq!(
+            value,
+            json!([
+                "TypeError",
+                "demo.echo: invalid arguments: args.filter.title: the string has an unpaired surrogate, which JSON cannot carry; the call was not made"
+            ])
+        );
+        assert_eq!(calls, 0, "the tool never ran");
+        let (outcome, _, calls) = run_js(
+            &program(
+                "let a = { leaf: 1 }; for (let i = 0; i < 150; i++) a = { a };\n\
+                 try { await demo.echo(a); } catch (e) { return e.message; }",
+            ),
+            Limits::default(),
+            sum,
+        );
+        let message = outcome.unwrap().json;
+        assert!(
+            message.starts_with("\"demo.echo: invalid arguments: args.a.a.a."),
+            "{message}"
+        );
+        assert!(
+            message.contains(": nested more than 100 levels deep; the call was not made"),
+            "{message}"
+        );
+        assert_eq!(calls, 0);
+        // A key is checked as well as a value.
+        let err = error("await demo.echo({ ['k\\udc00']: 1 });", Limits::default());
+        assert!(
+            err.message.contains("the key has an unpaired surrogate"),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn arguments_in_flight_are_bounded() {
+        // 16 MiB of memory: 4 MiB of arguments may wait for answers at once.
+        let limits = Limits {
+            memory_bytes: 16 << 20,
+            ..Limits::default()
+        };
+        let (outcome, _, calls) = run_js(
+            &program(
+                "const s = 'x'.repeat(1500000);\n\
+                 const calls = [demo.echo({ s }), demo.echo({ s }), demo.echo({ s })];\n\
+                 const settled = await Promise.allSettled(calls);\n\
+                 return settled.map((r) => r.status === 'fulfilled' ? 'ok' : r.reason.message);",
+            ),
+            limits,
+            sum,
+        );
+        let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+        assert_eq!(value[0], "ok");
+        assert_eq!(value[1], "ok");
+        assert_eq!(
+            value[2],
+            "the arguments of the calls in flight would take 4.3 MiB, more than the 4.0 MiB allowed (a quarter of --memory-mb); await some calls before starting more"
+        );
+        assert_eq!(calls, 2);
+        // Awaited one after another, the same calls all go through.
+        let (outcome, _, calls) = run_js(
+            &program(
+                "const s = 'x'.repeat(1500000);\nfor (let i = 0; i < 3; i++) await demo.echo({ s });\nreturn 1;",
+            ),
+            limits,
+            sum,
+        );
+        assert!(outcome.is_ok());
+        assert_eq!(calls, 3);
+    }
+
+    #[test]
+    fn a_tool_named_then_does_not_make_the_namespace_a_promise() {
+        let value = ok_json(
+            "const ns = await demo;\nreturn [ns === demo, typeof demo.then, typeof demo.then_];",
+        );
+        assert_eq!(value, json!([true, "undefined", "function"]));
+    }
+
+    #[test]
+    fn running_out_of_memory_is_reported_as_memory() {
+        let limits = Limits {
+            memory_bytes: 16 << 20,
+            ..Limits::default()
+        };
+        for js in [
+            "const parts = []; for (;;) parts.push(String(Math.random()));",
+            "let o = {}; for (let i = 0; i < 1e6; i++) o = { o }; return JSON.stringify(o).length;",
+            "const s = 'ab'.repeat(5e6); return s.split('').join(',').length;",
+        ] {
+            let err = error(js, limits);
+            assert_eq!(err.kind, ErrorKind::Memory, "{js}: {err:?}");
+        }
+        // A program that throws `null` itself is told so.
+        let err = error("throw null;", limits);
+        assert_eq!(err.message, "uncaught non-Error value: null");
     }
 }

@@ -5,6 +5,7 @@
 //! can kill a runaway execution outright and stay unharmed; on Linux,
 //! `zygote` forks those processes instead of starting each from scratch.
 
+pub mod bounds;
 mod engine;
 pub mod worker;
 #[cfg(target_os = "linux")]
@@ -103,6 +104,8 @@ impl Binding {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Job {
     pub js: String,
+    /// The program throws `null` itself (see [`crate::transpile::Compiled::throws_null`]).
+    pub throws_null: bool,
     pub bindings: Vec<Binding>,
     pub limits: Limits,
 }
@@ -144,6 +147,11 @@ pub enum Reply {
     },
     /// Thrown as `Error` (the tool failed, the server is gone, a limit).
     Error {
+        message: String,
+    },
+    /// The arguments cannot be sent as JSON (a lone surrogate, too deep):
+    /// thrown as `TypeError`, naming the argument the sandbox finds at fault.
+    InvalidArguments {
         message: String,
     },
 }

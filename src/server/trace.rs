@@ -121,6 +121,7 @@ mod tests {
                 result_bytes: 0,
                 result_json: None,
             }],
+            ..Report::default()
         };
         let line = entry("return 1;", &report, Duration::from_millis(7), UNIX_EPOCH);
         assert_eq!(line["ms"], 7);

@@ -59,6 +59,10 @@ const COMPILER_STACK: usize = 64 << 20;
 #[derive(Debug)]
 pub struct Compiled {
     pub js: String,
+    /// The program throws or rejects with `null` itself somewhere. QuickJS
+    /// throws `null` when it runs out of memory while making an error, so
+    /// without this an uncaught `null` means the memory limit was hit.
+    pub throws_null: bool,
     /// For each generated line (0-based), the user's TypeScript line (1-based).
     line_map: Vec<Option<u32>>,
 }
@@ -253,6 +257,7 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
     }
 
     check_calls(&script, known, &position)?;
+    let throws_null = throws_null(&script);
     let script = call_single_function(script);
 
     let unresolved_mark = Mark::new();
@@ -295,7 +300,42 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
             *slot = Some(slot.map_or(line, |l| l.min(line)));
         }
     }
-    Ok(Compiled { js, line_map })
+    Ok(Compiled {
+        js,
+        throws_null,
+        line_map,
+    })
+}
+
+/// Whether the program has `throw null`, `reject(null)` or `Promise.reject(null)`.
+fn throws_null(script: &Script) -> bool {
+    struct Throws(bool);
+    fn is_null(expr: &Expr) -> bool {
+        matches!(unparen(expr), Expr::Lit(swc_ecma_ast::Lit::Null(_)))
+    }
+    impl Visit for Throws {
+        fn visit_throw_stmt(&mut self, node: &swc_ecma_ast::ThrowStmt) {
+            self.0 |= is_null(&node.arg);
+            node.visit_children_with(self);
+        }
+        fn visit_call_expr(&mut self, node: &CallExpr) {
+            let rejects = match &node.callee {
+                Callee::Expr(callee) => match unparen(callee) {
+                    Expr::Ident(ident) => &*ident.sym == "reject",
+                    Expr::Member(member) => {
+                        matches!(&member.prop, MemberProp::Ident(name) if &*name.sym == "reject")
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+            self.0 |= rejects && node.args.first().is_some_and(|arg| is_null(&arg.expr));
+            node.visit_children_with(self);
+        }
+    }
+    let mut throws = Throws(false);
+    script.visit_with(&mut throws);
+    throws.0
 }
 
 /// Where the syntax tree first nests deeper than `limit` levels, if it does.
@@ -625,6 +665,24 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
             compiled.js
         );
         assert_eq!(compiled.ts_line(js_line("const x")), Some(3));
+    }
+
+    #[test]
+    fn throwing_null_is_noticed() {
+        for code in [
+            "throw null;",
+            "return Promise.reject(null);",
+            "await new Promise((_, reject) => reject((null)));",
+        ] {
+            assert!(compile(code, &api()).unwrap().throws_null, "{code}");
+        }
+        for code in [
+            "throw new Error('x');",
+            "return Promise.reject(new Error('x'));",
+            "const a = null; return a;",
+        ] {
+            assert!(!compile(code, &api()).unwrap().throws_null, "{code}");
+        }
     }
 
     /// Nesting constructs: `prefix`, then `open` n times, `inner`, `close` n times.

@@ -34,13 +34,11 @@ mod names;
 mod share;
 mod ty;
 
-use std::collections::HashSet;
-
 use serde_json::Value;
 
 use crate::doc::{Doc, first_sentence};
 use crate::lower::{Aliases, lower_root};
-use crate::names::{IdentKind, assign};
+use crate::names::{IdentKind, Taken, assign};
 use crate::share::{legend, legend_map, name_repeated_types};
 use crate::ty::{Printer, Ty};
 
@@ -93,7 +91,7 @@ impl Api {
     /// the same names. A tool definition without a string `name` is named `_`.
     pub fn new(servers: Vec<(String, Vec<Value>)>) -> Api {
         let server_names: Vec<&str> = servers.iter().map(|(name, _)| name.as_str()).collect();
-        let idents = assign(&server_names, IdentKind::Namespace, &mut HashSet::new());
+        let idents = assign(&server_names, IdentKind::Namespace, &mut Taken::default());
         let namespaces = servers
             .into_iter()
             .zip(idents)
@@ -131,7 +129,7 @@ impl Namespace {
             .iter()
             .map(|t| t.get("name").and_then(Value::as_str).unwrap_or(""))
             .collect();
-        let idents = assign(&tool_names, IdentKind::Function, &mut HashSet::new());
+        let idents = assign(&tool_names, IdentKind::Function, &mut Taken::default());
         let functions = tools
             .iter()
             .zip(tool_names)

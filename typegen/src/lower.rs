@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use crate::doc::{Doc, tag_value};
-use crate::names::{alias_base, claim};
+use crate::names::{Taken, alias_base};
 use crate::ty::{Object, Prop, Ty};
 
 /// Deeper nesting than this is rendered as `unknown` (hostile or broken schemas).
@@ -35,14 +35,14 @@ pub(crate) struct Aliases {
     /// In declaration order: name, body, doc.
     pub defs: Vec<(String, Ty, Doc)>,
     by_key: HashMap<String, String>,
-    taken: HashSet<String>,
+    taken: Taken,
 }
 
 impl Aliases {
     /// Declares an alias for a type found repeated after lowering; `hint`
     /// (a property key) suggests the name.
     pub fn declare_shared(&mut self, hint: &str, ty: Ty) -> String {
-        let name = claim(alias_base(hint), &mut self.taken);
+        let name = self.taken.claim(alias_base(hint));
         self.defs.push((name.clone(), ty, Doc::default()));
         name
     }
@@ -351,7 +351,7 @@ impl Lowering<'_> {
             Some(last) if pointer != "#" && !last.is_empty() => alias_base(&unescape(last)),
             _ => alias_base(self.root_name),
         };
-        let name = claim(base, &mut self.aliases.taken);
+        let name = self.aliases.taken.claim(base);
         self.aliases.by_key.insert(key, name.clone());
         let slot = self.aliases.defs.len();
         self.aliases

@@ -4,7 +4,7 @@
 //! `ns.fn` back to `server`/`tool`), so it is computed once per name list and
 //! kept as a table rather than recomputed ad hoc.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What an identifier will name; each kind has its own reserved words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,51 +93,95 @@ const TS_TYPE_NAMES: &[&str] = &[
     "Omit",
 ];
 
-/// Globals a script relies on; a server namespace must not replace them.
+/// Globals of the sandbox (every property of QuickJS's `globalThis`, checked
+/// by a test against the engine) and of ECMAScript: a server namespace must
+/// not replace them.
 const JS_GLOBALS: &[&str] = &[
-    "globalThis",
-    "console",
-    "Object",
-    "Function",
+    "AggregateError",
     "Array",
-    "String",
-    "Number",
-    "Boolean",
-    "Symbol",
-    "BigInt",
-    "Math",
-    "JSON",
-    "Date",
-    "RegExp",
-    "Error",
-    "TypeError",
-    "RangeError",
-    "SyntaxError",
-    "Map",
-    "Set",
-    "WeakMap",
-    "WeakSet",
-    "Promise",
-    "Reflect",
-    "Proxy",
-    "Intl",
-    "NaN",
-    "Infinity",
-    "isNaN",
-    "isFinite",
-    "parseInt",
-    "parseFloat",
-    "Uint8Array",
     "ArrayBuffer",
+    "AsyncDisposableStack",
+    "Atomics",
+    "BigInt",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Boolean",
+    "DOMException",
     "DataView",
+    "Date",
+    "DisposableStack",
+    "Error",
+    "EvalError",
+    "FinalizationRegistry",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "Function",
+    "Infinity",
+    "Int16Array",
+    "Int32Array",
+    "Int8Array",
+    "InternalError",
+    "Intl",
+    "Iterator",
+    "JSON",
+    "Map",
+    "Math",
+    "NaN",
+    "Number",
+    "Object",
+    "Promise",
+    "Proxy",
+    "RangeError",
+    "ReferenceError",
+    "Reflect",
+    "RegExp",
+    "Set",
+    "SharedArrayBuffer",
+    "String",
+    "SuppressedError",
+    "Symbol",
+    "SyntaxError",
+    "TypeError",
+    "URIError",
+    "Uint16Array",
+    "Uint32Array",
+    "Uint8Array",
+    "Uint8ClampedArray",
+    "WeakMap",
+    "WeakRef",
+    "WeakSet",
+    "WebAssembly",
+    "atob",
+    "btoa",
+    "console",
+    "decodeURI",
+    "decodeURIComponent",
+    "encodeURI",
+    "encodeURIComponent",
+    "escape",
+    "eval",
+    "globalThis",
+    "isFinite",
+    "isNaN",
+    "parseFloat",
+    "parseInt",
+    "performance",
+    "queueMicrotask",
+    "undefined",
+    "unescape",
 ];
+
+/// Function names that would change what a namespace is: with a `then`, a
+/// namespace is a thenable and `await ns` calls it.
+const NAMESPACE_MEMBERS: &[&str] = &["then"];
 
 fn is_reserved(name: &str, kind: IdentKind) -> bool {
     JS_RESERVED.contains(&name)
         || match kind {
             IdentKind::Namespace => TS_TYPE_NAMES.contains(&name) || JS_GLOBALS.contains(&name),
             IdentKind::TypeAlias => TS_TYPE_NAMES.contains(&name),
-            IdentKind::Function => false,
+            IdentKind::Function => NAMESPACE_MEMBERS.contains(&name),
         }
 }
 
@@ -176,7 +220,7 @@ pub(crate) fn sanitize(name: &str, kind: IdentKind) -> String {
 /// Names that are already valid identifiers keep themselves, whatever their
 /// position; the others are sanitized and get `_2`, `_3`… on collision. `taken`
 /// holds identifiers that are unavailable from the start.
-pub(crate) fn assign(names: &[&str], kind: IdentKind, taken: &mut HashSet<String>) -> Vec<String> {
+pub(crate) fn assign(names: &[&str], kind: IdentKind, taken: &mut Taken) -> Vec<String> {
     let mut out: Vec<Option<String>> = vec![None; names.len()];
     for (slot, name) in out.iter_mut().zip(names) {
         if is_identifier(name) && !is_reserved(name, kind) && taken.insert(name.to_string()) {
@@ -185,21 +229,45 @@ pub(crate) fn assign(names: &[&str], kind: IdentKind, taken: &mut HashSet<String
     }
     for (slot, name) in out.iter_mut().zip(names) {
         if slot.is_none() {
-            *slot = Some(claim(sanitize(name, kind), taken));
+            *slot = Some(taken.claim(sanitize(name, kind)));
         }
     }
     out.into_iter().flatten().collect()
 }
 
-/// Claims `base`, or the first free `base_N` (N ≥ 2).
-pub(crate) fn claim(base: String, taken: &mut HashSet<String>) -> String {
-    if taken.insert(base.clone()) {
-        return base;
+/// Identifiers in use, and for each base the next number to try, so that
+/// thousands of colliding names are numbered in linear time.
+#[derive(Default)]
+pub(crate) struct Taken {
+    names: HashSet<String>,
+    next: HashMap<String, usize>,
+}
+
+impl Taken {
+    /// Takes `name`; `false` if it was taken already.
+    pub fn insert(&mut self, name: String) -> bool {
+        self.names.insert(name)
     }
-    (2..)
-        .map(|n| format!("{base}_{n}"))
-        .find(|candidate| taken.insert(candidate.clone()))
-        .expect("an unbounded range always yields a free name")
+
+    /// Gives `name` back.
+    pub fn remove(&mut self, name: &str) {
+        self.names.remove(name);
+    }
+
+    /// Claims `base`, or the first free `base_N` (N ≥ 2) not tried before.
+    pub fn claim(&mut self, base: String) -> String {
+        if self.names.insert(base.clone()) {
+            return base;
+        }
+        let next = self.next.entry(base.clone()).or_insert(2);
+        loop {
+            let candidate = format!("{base}_{next}");
+            *next += 1;
+            if self.names.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 /// An identifier for a type alias derived from an arbitrary name.
@@ -212,7 +280,7 @@ mod tests {
     use super::*;
 
     fn assign_fresh(names: &[&str], kind: IdentKind) -> Vec<String> {
-        assign(names, kind, &mut HashSet::new())
+        assign(names, kind, &mut Taken::default())
     }
 
     #[test]
@@ -244,6 +312,17 @@ mod tests {
         assert_eq!(
             assign_fresh(&["Promise", "Node"], IdentKind::TypeAlias),
             ["Promise_", "Node"]
+        );
+        assert_eq!(
+            assign_fresh(
+                &["performance", "Atomics", "queueMicrotask"],
+                IdentKind::Namespace
+            ),
+            ["performance_", "Atomics_", "queueMicrotask_"]
+        );
+        assert_eq!(
+            assign_fresh(&["then", "then_x"], IdentKind::Function),
+            ["then_", "then_x"]
         );
     }
 

@@ -597,3 +597,34 @@ fn a_key_that_also_appears_without_a_note_gets_no_legend_entry() {
     );
     assert!(!compact.contains("//"), "{compact}");
 }
+
+#[test]
+fn large_enums_keep_every_value_once_in_order() {
+    // 40,000 values, each listed twice: typegen used to compare each with all
+    // before it (9 s); the output must not change with how it dedupes.
+    let values: Vec<String> = (0..40_000).map(|i| format!("v{i}")).collect();
+    let listed: Vec<&String> = values.iter().chain(values.iter()).collect();
+    let text = args(object(json!({"e": {"enum": listed}})));
+    let union: Vec<&str> = text
+        .split_once("e?: ")
+        .and_then(|(_, rest)| rest.split_once(" }"))
+        .map(|(union, _)| union.split(" | ").collect())
+        .unwrap_or_else(|| panic!("{}", &text[..200]));
+    assert_eq!(union.len(), 40_000);
+    assert_eq!((union[0], union[39_999]), ("\"v0\"", "\"v39999\""));
+}
+
+#[test]
+fn thousands_of_colliding_names_are_numbered_in_order() {
+    let tools: Vec<Value> = (0..3000)
+        .map(|_| json!({"name": "get-item", "inputSchema": {"type": "object"}}))
+        .collect();
+    let api = Api::new(vec![("s".into(), tools)]);
+    let idents: Vec<&str> = api.namespaces()[0]
+        .functions()
+        .iter()
+        .map(|f| f.ident())
+        .collect();
+    assert_eq!(&idents[..3], ["get_item", "get_item_2", "get_item_3"]);
+    assert_eq!(idents[2999], "get_item_3000");
+}
