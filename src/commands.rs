@@ -15,8 +15,10 @@ use rmcp::ServiceExt;
 use crate::cli::{LimitArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
 use crate::config;
 use crate::executor::{Executor, Settings};
+use crate::json_file::{self, Bounded};
 use crate::policy::{Policy, Refusals};
 use crate::sandbox::Limits;
+use crate::sandbox::bounds;
 use crate::sandbox::worker::Pool;
 use crate::savings;
 use crate::server::http::{self, HttpOptions};
@@ -44,9 +46,19 @@ fn api_for(policy: &Policy, upstreams: &Upstreams) -> (Api, Refusals) {
 }
 
 /// Connects to the selected servers, warning about each one that fails;
-/// an error only when none can be used.
-async fn open(args: &ServerArgs, changes: Option<Changes>) -> anyhow::Result<Opened> {
-    let selection = config::select(args)?;
+/// an error only when none can be used. Stdio servers do not see the
+/// variables named in `secrets`.
+async fn open(
+    args: &ServerArgs,
+    changes: Option<Changes>,
+    secrets: &[&str],
+) -> anyhow::Result<Opened> {
+    let mut selection = config::select(args)?;
+    for spec in &mut selection.servers {
+        for var in secrets {
+            spec.hide_env(var);
+        }
+    }
     let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?;
     if selection.demo {
         eprintln!(
@@ -83,7 +95,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let pool = Pool::new(exe);
     // Start the worker while the servers connect.
     pool.warm_up();
-    let opened = open(&args.servers, None).await?;
+    let opened = open(&args.servers, None, &[]).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
     let mut executor =
@@ -133,8 +145,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     }
     let exe = std::env::current_exe()
         .context("cannot find the codemode executable to start sandbox workers")?;
-    let (changes, changed) = tokio::sync::mpsc::unbounded_channel();
-    let opened = open(&args.servers, Some(changes.clone())).await?;
+    let changes = Changes::default();
+    // The token guards this server; no upstream needs to know it.
+    let secrets: Vec<&str> = args.auth_token.iter().map(String::as_str).collect();
+    let opened = open(&args.servers, Some(changes.clone()), &secrets).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (policy, disclosure) = (opened.policy, args.disclosure);
     // Each API generation (at start, after a tool-list change or a restart)
@@ -161,7 +175,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let (stop, stopped) = tokio::sync::oneshot::channel();
     let supervisor = tokio::spawn(supervise(
         opened.upstreams,
-        changed,
         changes,
         live.clone(),
         build,
@@ -244,14 +257,23 @@ impl Shutdown {
     }
 }
 
+/// The program's text, read no further than the largest size compiled.
 fn read_program(file: &str) -> anyhow::Result<String> {
+    let max = (*config::ranges::MAX_PROGRAM_KB.end() as usize) << 10;
     if file == "-" {
-        let mut code = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut code)
-            .context("cannot read the program from standard input")?;
-        return Ok(code);
+        return match json_file::read_bounded(std::io::stdin(), max) {
+            Ok(code) => Ok(code),
+            Err(Bounded::TooLarge) => bail!(
+                "the program on standard input is larger than {}, more than codemode compiles",
+                bounds::size(max)
+            ),
+            Err(Bounded::Io(error)) => {
+                Err(error).context("cannot read the program from standard input")
+            }
+        };
     }
-    std::fs::read_to_string(file).with_context(|| format!("cannot read the program {file}"))
+    json_file::read_text(std::path::Path::new(file), max)
+        .with_context(|| format!("cannot read the program {file}"))
 }
 
 /// Flags over the config file's `"codemode"` section over the defaults.
@@ -285,7 +307,7 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
 }
 
 pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, None).await?;
+    let opened = open(&args.servers, None, &[]).await?;
     let (lists, _) = opened.policy.apply(opened.upstreams.tool_lists());
     opened.upstreams.shutdown().await;
     let (rows, total) = savings::measure(&lists, args.tokenizer);
@@ -301,7 +323,7 @@ pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
 }
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, None).await?;
+    let opened = open(&args.servers, None, &[]).await?;
     // Names are assigned over all servers, so they match what the model sees
     // even when only one namespace is printed.
     let (api, _) = opened.api();
@@ -344,7 +366,7 @@ const HINTS: [(&str, &str); 4] = [
 ];
 
 pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, None).await?;
+    let opened = open(&args.servers, None, &[]).await?;
     let (api, _) = opened.api();
     let upstreams = opened.upstreams;
     let failures: Vec<Value> = upstreams

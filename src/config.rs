@@ -17,6 +17,15 @@ pub struct ServerSpec {
     pub transport: Transport,
 }
 
+impl ServerSpec {
+    /// Keeps the variable `var` of codemode's environment from a stdio server.
+    pub fn hide_env(&mut self, var: &str) {
+        if let Transport::Stdio { hidden_env, .. } = &mut self.transport {
+            hidden_env.push(var.to_owned());
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Transport {
     /// A child process speaking MCP on stdin/stdout.
@@ -25,6 +34,9 @@ pub enum Transport {
         args: Vec<String>,
         env: Vec<(String, String)>,
         cwd: Option<PathBuf>,
+        /// Variables of codemode's own environment the child must not see
+        /// (`serve --auth-token`'s secret).
+        hidden_env: Vec<String>,
     },
     /// A streamable-HTTP endpoint.
     Http {
@@ -99,6 +111,7 @@ pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
                 args: rest.to_vec(),
                 env: vec![],
                 cwd: None,
+                hidden_env: vec![],
             },
         });
     }
@@ -302,10 +315,7 @@ pub struct Loaded {
 
 /// Loads a config file; `lookup` reads environment variables.
 pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| JsonFileError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = json_file::read_text(path, json_file::MAX_FILE_BYTES)?;
     parse(&text, path, lookup)
 }
 
@@ -377,6 +387,7 @@ fn parse(
                     .as_deref()
                     .map(|c| expand(c).map(|c| base_dir.join(c)))
                     .transpose()?,
+                hidden_env: vec![],
             },
             (None, Some(url)) => Transport::Http {
                 url: expand(url)?,
@@ -583,6 +594,7 @@ mod tests {
                         args: vec!["-y".into(), "pkg".into(), "/home/me/docs".into()],
                         env: vec![("K".into(), "v".into())],
                         cwd: Some(PathBuf::from("/etc/codemode/work")),
+                        hidden_env: vec![],
                     },
                 },
             ]

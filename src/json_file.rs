@@ -1,5 +1,7 @@
-//! Reading JSON files with errors that say where: `file:line:column: what`.
+//! Reading input files: bounded in size, and JSON with errors that say
+//! where (`file:line:column: what`).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
@@ -12,6 +14,12 @@ pub enum JsonFileError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{} is larger than {}, the most codemode reads from such a file; is it the right file?",
+        path.display(),
+        crate::sandbox::bounds::size(*max)
+    )]
+    TooLarge { path: PathBuf, max: usize },
     #[error("{}:{line}:{column}: {message}", path.display())]
     Parse {
         path: PathBuf,
@@ -21,13 +29,47 @@ pub enum JsonFileError {
     },
 }
 
-/// Reads and deserializes `path`.
+/// The most read from a config or tools file: real ones are kilobytes (GitHub's
+/// catalog of 117 tools is 150 KB), and `/dev/zero` must not eat the memory.
+pub const MAX_FILE_BYTES: usize = 64 << 20;
+
+/// Reads and deserializes `path` (at most [`MAX_FILE_BYTES`]).
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<T, JsonFileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| JsonFileError::Read {
+    parse(&read_text(path, MAX_FILE_BYTES)?, path)
+}
+
+/// Reads `path` as text, refusing more than `max` bytes.
+pub fn read_text(path: &Path, max: usize) -> Result<String, JsonFileError> {
+    let failed = |source| JsonFileError::Read {
         path: path.into(),
         source,
-    })?;
-    parse(&text, path)
+    };
+    let file = std::fs::File::open(path).map_err(failed)?;
+    read_bounded(file, max).map_err(|error| match error {
+        Bounded::TooLarge => JsonFileError::TooLarge {
+            path: path.into(),
+            max,
+        },
+        Bounded::Io(source) => failed(source),
+    })
+}
+
+pub enum Bounded {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads all of `input` as UTF-8 text, or stops after `max` bytes.
+pub fn read_bounded(input: impl Read, max: usize) -> Result<String, Bounded> {
+    let mut text = String::new();
+    input
+        .take(max as u64 + 1)
+        .read_to_string(&mut text)
+        .map_err(Bounded::Io)?;
+    if text.len() > max {
+        return Err(Bounded::TooLarge);
+    }
+    Ok(text)
 }
 
 /// Deserializes `text`, naming `path` in errors.
@@ -46,4 +88,27 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFile
             message,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_past_the_limit_are_refused_without_reading_them_whole() {
+        // An endless file: reading stops one byte past the limit.
+        let err = read_text(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/dev/zero is larger than 1.0 MiB, the most codemode reads from such a file; is it the right file?"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ok.json");
+        std::fs::write(&path, "[1]").unwrap();
+        assert_eq!(read_text(&path, 3).unwrap(), "[1]");
+        assert!(matches!(
+            read_text(&path, 2),
+            Err(JsonFileError::TooLarge { max: 2, .. })
+        ));
+    }
 }

@@ -6,10 +6,19 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let wanted = name.to_lowercase();
+    let wanted_len = wanted.chars().count();
     candidates
         .into_iter()
-        .map(|c| (edit_distance(&wanted, &c.to_lowercase()), c))
-        .filter(|&(d, c)| d <= (c.chars().count().max(wanted.chars().count()) / 3).max(1))
+        .filter_map(|c| {
+            let len = c.chars().count();
+            let allowed = (len.max(wanted_len) / 3).max(1);
+            // The distance is at least the difference in length: skip the
+            // quadratic comparison when that alone is too far (a program can
+            // ask for a name megabytes long).
+            (len.abs_diff(wanted_len) <= allowed)
+                .then(|| (edit_distance(&wanted, &c.to_lowercase()), c))
+                .filter(|&(d, _)| d <= allowed)
+        })
         .min_by_key(|&(d, c)| (d, c.len()))
         .map(|(_, c)| c)
 }
@@ -48,5 +57,6 @@ mod tests {
         assert_eq!(did_you_mean("getIssue", names), Some("get_issue"));
         assert_eq!(did_you_mean("Create_Issue", names), Some("create_issue"));
         assert_eq!(did_you_mean("delete_everything", names), None);
+        assert_eq!(did_you_mean(&"list_issues".repeat(100_000), names), None);
     }
 }

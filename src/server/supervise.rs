@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rmcp::{Peer, RoleServer};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::Snapshot;
@@ -17,6 +17,10 @@ use crate::upstream::{Changes, Upstreams};
 const CHECK_EVERY: Duration = Duration::from_millis(250);
 const FIRST_RETRY: Duration = Duration::from_millis(500);
 const LAST_RETRY: Duration = Duration::from_secs(30);
+/// How long to gather tool-list changes before acting on them: a burst of
+/// notifications (or a server that never stops sending them) costs one
+/// re-list per server and one rebuild per this interval.
+const SETTLE: Duration = Duration::from_millis(200);
 
 /// Builds a snapshot (API, policy, executor) from the upstreams as they are now.
 pub type Build = Arc<dyn Fn(&Upstreams) -> Snapshot + Send + Sync>;
@@ -71,7 +75,6 @@ impl Live {
 /// Runs until `stop` fires, then hands the upstreams back for shutdown.
 pub async fn supervise(
     mut upstreams: Upstreams,
-    mut changed: mpsc::UnboundedReceiver<String>,
     changes: Changes,
     live: Arc<Live>,
     build: Build,
@@ -84,11 +87,21 @@ pub async fn supervise(
     loop {
         tokio::select! {
             _ = &mut stop => break,
-            Some(server) = changed.recv() => {
-                let Some(upstream) = upstreams.get_mut(&server) else { continue };
-                match upstream.relist(timeout).await {
-                    Ok(()) => live.replace(build(&upstreams)).await,
-                    Err(error) => tracing::warn!(%server, "re-listing tools failed: {error}"),
+            first = changes.next() => {
+                tokio::time::sleep(SETTLE).await;
+                let mut servers = first;
+                servers.extend(changes.next_now());
+                let mut relisted = false;
+                for server in servers {
+                    let Some(upstream) = upstreams.get_mut(&server) else { continue };
+                    tracing::info!(%server, "the server's tool list changed; listing it again");
+                    match upstream.relist(timeout).await {
+                        Ok(()) => relisted = true,
+                        Err(error) => tracing::warn!(%server, "re-listing tools failed: {error}"),
+                    }
+                }
+                if relisted {
+                    live.replace(build(&upstreams)).await;
                 }
             }
             _ = check.tick() => {

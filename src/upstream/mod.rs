@@ -24,7 +24,42 @@ pub use tools_file::ToolsFileError;
 type Client = RunningService<RoleClient, UpstreamClient>;
 
 /// Where upstreams report that their tool list changed (by server name).
-pub type Changes = tokio::sync::mpsc::UnboundedSender<String>;
+pub type Changes = std::sync::Arc<ChangedServers>;
+
+/// The servers whose tool lists changed since someone last looked. A server
+/// that sends 20,000 `list_changed` notifications is one entry here, so the
+/// tools are listed again once, not 20,000 times.
+#[derive(Default)]
+pub struct ChangedServers {
+    pending: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    notify: tokio::sync::Notify,
+}
+
+impl ChangedServers {
+    pub fn mark(&self, server: &str) {
+        let mut pending = self.pending.lock().expect("changed servers");
+        if !pending.contains(server) {
+            pending.insert(server.to_owned());
+        }
+        self.notify.notify_one();
+    }
+
+    /// The servers changed so far, without waiting.
+    pub fn next_now(&self) -> std::collections::BTreeSet<String> {
+        std::mem::take(&mut *self.pending.lock().expect("changed servers"))
+    }
+
+    /// Waits until some server changed, then takes them all.
+    pub async fn next(&self) -> std::collections::BTreeSet<String> {
+        loop {
+            let taken = self.next_now();
+            if !taken.is_empty() {
+                return taken;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
 
 /// A connected (or loaded) upstream server and its tools.
 pub struct Upstream {
@@ -57,9 +92,9 @@ impl rmcp::ClientHandler for UpstreamClient {
     }
 
     async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
-        tracing::info!(server = %self.server, "the server's tool list changed");
+        tracing::debug!(server = %self.server, "the server's tool list changed");
         if let Some(changes) = &self.changes {
-            let _ = changes.send(self.server.clone());
+            changes.mark(&self.server);
         }
     }
 }
@@ -223,8 +258,9 @@ async fn connect(
             args,
             env,
             cwd,
+            hidden_env,
         } => {
-            let spawned = stdio::spawn(&name, &command, &args, &env, cwd.as_ref())?;
+            let spawned = stdio::spawn(&name, &command, &args, &env, &hidden_env, cwd.as_ref())?;
             let target = format!("`{command}`");
             let client = initialize(
                 handler.serve(spawned.transport),
@@ -402,5 +438,30 @@ impl Upstream {
         {
             tracing::debug!(server = %self.name, "closing the connection: {error}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_flood_of_changes_is_one_change_per_server() {
+        let changes = Changes::default();
+        for _ in 0..20_000 {
+            changes.mark("noisy");
+        }
+        changes.mark("other");
+        let taken = changes.next().await;
+        assert_eq!(taken.into_iter().collect::<Vec<_>>(), ["noisy", "other"]);
+        assert!(changes.next_now().is_empty());
+        // A change after the last look wakes the next wait.
+        let waiting = tokio::spawn({
+            let changes = changes.clone();
+            async move { changes.next().await }
+        });
+        tokio::task::yield_now().await;
+        changes.mark("noisy");
+        assert_eq!(waiting.await.unwrap().len(), 1);
     }
 }

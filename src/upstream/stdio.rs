@@ -61,9 +61,13 @@ pub fn spawn(
     command: &str,
     args: &[String],
     env: &[(String, String)],
+    hidden_env: &[String],
     cwd: Option<&PathBuf>,
 ) -> Result<Spawned, UpstreamError> {
     let mut cmd = Command::new(command);
+    for var in hidden_env {
+        cmd.env_remove(var);
+    }
     cmd.args(args)
         .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
