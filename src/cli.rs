@@ -94,9 +94,26 @@ pub struct ServeArgs {
     /// Allow --http to listen on an address other than loopback.
     #[arg(long, requires = "http")]
     pub allow_remote: bool,
-    /// Require `Authorization: Bearer <token>` over HTTP; the token is read from this environment variable.
+    /// Require `Authorization: Bearer <token>` over HTTP; the token is read from
+    /// this environment variable (and hidden from stdio servers).
     #[arg(long, value_name = "ENV_VAR", requires = "http")]
     pub auth_token: Option<String>,
+    /// A browser origin allowed to call over HTTP besides loopback ones
+    /// (repeatable), e.g. https://app.example.com:443; requests with any other
+    /// `Origin` header are refused with 403.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "http")]
+    pub allow_origins: Vec<String>,
+    /// HTTP connections open at once; more are closed at once.
+    #[arg(long, value_name = "N", default_value_t = 512, requires = "http",
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_connections: u64,
+    /// HTTP sessions (clients that initialize) open at once; more are refused with 503.
+    #[arg(long, value_name = "N", default_value_t = 256, requires = "http",
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_sessions: u64,
+    /// Seconds after which an HTTP session nobody uses is closed.
+    #[arg(long, value_name = "SECONDS", default_value = "300", requires = "http", value_parser = parse_seconds)]
+    pub session_idle_timeout: Duration,
     /// Executions running at once [default: 4 per CPU core].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub max_concurrent: Option<u64>,

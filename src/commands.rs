@@ -203,6 +203,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 addr,
                 remote: args.allow_remote,
                 token,
+                origins: args.allow_origins.clone(),
+                max_connections: args.max_connections as usize,
+                max_sessions: args.max_sessions as usize,
+                session_idle: args.session_idle_timeout,
+                // A program's text, escaped in JSON (at worst six bytes a
+                // character), plus the request around it.
+                max_body_bytes: settings.max_program_bytes * 6 + (64 << 10),
             };
             http::serve(server, options, shutdown.wait()).await?;
         }

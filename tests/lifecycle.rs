@@ -90,11 +90,7 @@ impl ClientHandler for Watcher {
 async fn upstream_tool_list_changes_reach_our_clients() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let options = codemode::server::http::HttpOptions {
-        addr,
-        remote: false,
-        token: None,
-    };
+    let options = codemode::server::http::HttpOptions::new(addr);
     tokio::spawn(codemode::server::http::serve(
         Grower::default(),
         options,

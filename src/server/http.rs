@@ -1,20 +1,39 @@
 //! Serving MCP over streamable HTTP at `/mcp`, one session per client.
+//!
+//! Every client is a potential adversary, so each resource a connection can
+//! hold is bounded: connections (`--max-connections`), the time to send
+//! request headers and a request body, the size of a body, and sessions
+//! (`--max-sessions`, idle ones expire). Browser origins are checked as the
+//! MCP transport requires, and failing `accept` calls back off.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 pub const ENDPOINT: &str = "/mcp";
+
+/// How long a client has to send a request's headers; an idle keep-alive
+/// connection is closed after the same time.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a client has to send a whole request body.
+const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest and shortest pauses after a failed `accept`.
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration::from_secs(1));
+/// Repeated warnings (refused connections, failing accepts) at most this often.
+const WARN_EVERY: Duration = Duration::from_secs(10);
 
 pub struct HttpOptions {
     pub addr: SocketAddr,
@@ -22,6 +41,30 @@ pub struct HttpOptions {
     pub remote: bool,
     /// Clients must send `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// Browser origins allowed besides loopback ones (`--allow-origin`).
+    pub origins: Vec<String>,
+    pub max_connections: usize,
+    pub max_sessions: usize,
+    /// A session nobody used for this long is closed.
+    pub session_idle: Duration,
+    /// The largest request body accepted.
+    pub max_body_bytes: usize,
+}
+
+impl HttpOptions {
+    /// Loopback-style defaults: no token, the default bounds.
+    pub fn new(addr: SocketAddr) -> HttpOptions {
+        HttpOptions {
+            addr,
+            remote: false,
+            token: None,
+            origins: Vec::new(),
+            max_connections: 512,
+            max_sessions: 256,
+            session_idle: Duration::from_secs(300),
+            max_body_bytes: 4 << 20,
+        }
+    }
 }
 
 /// Serves `server` (one clone per session) until `shutdown` resolves.
@@ -30,62 +73,78 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     options: HttpOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let mut config = StreamableHttpServerConfig::default();
+    let mut config = StreamableHttpServerConfig::default()
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_allowed_origins(allowed_origins(&options))
+        .enforce_origin_validation();
     if options.remote {
         config = config.disable_allowed_hosts();
     }
-    let sessions = config.cancellation_token.clone();
-    let service = StreamableHttpService::new(
-        move || Ok(server.clone()),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let sessions_closed = config.cancellation_token.clone();
+    let mut sessions = LocalSessionManager::default();
+    sessions.session_config.keep_alive = Some(options.session_idle);
+    let sessions = Arc::new(sessions);
+    let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .with_context(|| format!("cannot listen on {}", options.addr))?;
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
-    let token: Option<Arc<str>> = options.token.map(Arc::from);
+    let limits = Arc::new(Limits {
+        token: options.token,
+        max_sessions: options.max_sessions,
+        max_body_bytes: options.max_body_bytes,
+        sessions,
+    });
+    let connections = Arc::new(Semaphore::new(options.max_connections));
+    let mut refused = Warnings::default();
+    let mut accept_failures = Warnings::default();
+    let mut backoff = ACCEPT_BACKOFF.0;
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    backoff = ACCEPT_BACKOFF.0;
+                    accepted
+                }
                 Err(error) => {
-                    tracing::warn!("accepting a connection failed: {error}");
+                    // Out of file descriptors, say: retrying at once would
+                    // spin and log millions of lines.
+                    if let Some(count) = accept_failures.note() {
+                        tracing::warn!("accepting connections failed {count} time(s) ({error}); backing off");
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
                     continue;
                 }
             },
             () = &mut shutdown => break,
         };
-        let service = service.clone();
-        let token = token.clone();
-        let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let mut service = service.clone();
-            let token = token.clone();
-            async move {
-                if request.uri().path() != ENDPOINT {
-                    return Ok::<_, Infallible>(plain(
-                        StatusCode::NOT_FOUND,
-                        "not found: the MCP endpoint is /mcp",
-                    ));
-                }
-                if let Some(token) = &token
-                    && !authorized(&request, token)
-                {
-                    let mut response =
-                        plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-                    response.headers_mut().insert(
-                        http::header::WWW_AUTHENTICATE,
-                        http::HeaderValue::from_static("Bearer"),
-                    );
-                    return Ok(response);
-                }
-                tower_service::Service::call(&mut service, request).await
+        let Ok(slot) = connections.clone().try_acquire_owned() else {
+            if let Some(count) = refused.note() {
+                tracing::warn!(
+                    "refused {count} connection(s): {} are open, the most --max-connections allows",
+                    options.max_connections
+                );
             }
+            drop(stream);
+            continue;
+        };
+        let service = service.clone();
+        let limits = limits.clone();
+        let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let service = service.clone();
+            let limits = limits.clone();
+            async move { Ok::<_, Infallible>(handle(request, service, &limits).await) }
         });
         tokio::spawn(async move {
-            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            let _slot = slot;
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
             if let Err(error) = builder
                 .serve_connection(TokioIo::new(stream), handler)
                 .await
@@ -94,11 +153,125 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             }
         });
     }
-    sessions.cancel();
+    sessions_closed.cancel();
     Ok(())
 }
 
-fn authorized(request: &Request<Incoming>, token: &str) -> bool {
+/// What every request is checked against before rmcp sees it.
+struct Limits {
+    token: Option<String>,
+    max_sessions: usize,
+    max_body_bytes: usize,
+    sessions: Arc<LocalSessionManager>,
+}
+
+type Service<S> = StreamableHttpService<S, LocalSessionManager>;
+type Reply = Response<BoxBody<Bytes, Infallible>>;
+
+async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
+    request: Request<Incoming>,
+    mut service: Service<S>,
+    limits: &Limits,
+) -> Reply {
+    if request.uri().path() != ENDPOINT {
+        return plain(StatusCode::NOT_FOUND, "not found: the MCP endpoint is /mcp");
+    }
+    if let Some(token) = &limits.token
+        && !authorized(&request, token)
+    {
+        let mut response = plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
+        response.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer"),
+        );
+        return response;
+    }
+    let (parts, body) = request.into_parts();
+    // The body is read here, whole, bounded in size and in time, so a client
+    // cannot hold a connection by sending it slowly.
+    let body = match tokio::time::timeout(
+        BODY_TIMEOUT,
+        Limited::new(body, limits.max_body_bytes).collect(),
+    )
+    .await
+    {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is larger than this server accepts (see --max-program-kb)",
+            );
+        }
+        Ok(Err(_)) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read",
+            );
+        }
+        Err(_) => {
+            return plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "the request body was not sent in time",
+            );
+        }
+    };
+    if parts.method == http::Method::POST
+        && !parts.headers.contains_key("mcp-session-id")
+        && let Some(id) = initialize_request_id(&body)
+        && limits.sessions.sessions.read().await.len() >= limits.max_sessions
+    {
+        return too_many_sessions(id, limits.max_sessions);
+    }
+    let request = Request::from_parts(parts, Full::new(body));
+    match tower_service::Service::call(&mut service, request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// The id of an `initialize` request (which opens a session), if `body` is one.
+fn initialize_request_id(body: &[u8]) -> Option<Value> {
+    // Cheap test first: most requests are not initializations.
+    if !body.windows(12).any(|w| w == b"\"initialize\"") {
+        return None;
+    }
+    let message: Value = serde_json::from_slice(body).ok()?;
+    (message.get("method")? == "initialize")
+        .then(|| message.get("id").cloned().unwrap_or(Value::Null))
+}
+
+fn too_many_sessions(id: Value, max: usize) -> Reply {
+    let message = format!(
+        "this server has {max} open sessions, the most --max-sessions allows; idle sessions expire, so retry later, or close sessions you no longer use"
+    );
+    let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": message}});
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("30"),
+    );
+    response
+}
+
+/// Loopback origins (any port), and any given with `--allow-origin`. A
+/// request with another `Origin` is refused with 403, as the MCP transport
+/// requires against DNS rebinding; requests without one (non-browser
+/// clients) are not affected.
+fn allowed_origins(options: &HttpOptions) -> Vec<String> {
+    let mut origins: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .flat_map(|host| [format!("http://{host}:*"), format!("https://{host}:*")])
+        .collect();
+    origins.extend(options.origins.iter().cloned());
+    origins
+}
+
+fn authorized<B>(request: &Request<B>, token: &str) -> bool {
     let Some(given) = request
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -118,8 +291,52 @@ fn authorized(request: &Request<Incoming>, token: &str) -> bool {
             == 0
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<BoxBody<Bytes, Infallible>> {
+fn plain(status: StatusCode, text: &'static str) -> Reply {
     let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
     *response.status_mut() = status;
     response
+}
+
+/// Counts an event that may repeat fast, and says when to warn about it:
+/// the first time, then at most every [`WARN_EVERY`] with the count since.
+#[derive(Default)]
+struct Warnings {
+    last: Option<Instant>,
+    count: u64,
+}
+
+impl Warnings {
+    fn note(&mut self) -> Option<u64> {
+        self.count += 1;
+        let due = self.last.is_none_or(|last| last.elapsed() >= WARN_EVERY);
+        due.then(|| {
+            self.last = Some(Instant::now());
+            std::mem::take(&mut self.count)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initialize_requests_are_recognized() {
+        let init = br#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{}}"#;
+        assert_eq!(initialize_request_id(init), Some(json!(7)));
+        let call =
+            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"initialize"}}"#;
+        assert_eq!(initialize_request_id(call), None);
+        assert_eq!(initialize_request_id(b"not json"), None);
+    }
+
+    #[test]
+    fn repeated_warnings_are_counted_not_repeated() {
+        let mut warnings = Warnings::default();
+        assert_eq!(warnings.note(), Some(1));
+        assert_eq!(warnings.note(), None);
+        assert_eq!(warnings.note(), None);
+        warnings.last = Some(Instant::now() - WARN_EVERY);
+        assert_eq!(warnings.note(), Some(3));
+    }
 }
