@@ -485,6 +485,15 @@ impl Executor {
         };
         let started = Instant::now();
         let args_bytes = serde_json::to_vec(&args).map_or(0, |json| json.len());
+        if args_bytes > bounds::MAX_CALL_BYTES {
+            return Reply::Error {
+                message: format!(
+                    "{shown}: the arguments are {} as JSON; at most {} can be sent to a server in one call",
+                    bounds::size(args_bytes),
+                    bounds::size(bounds::MAX_CALL_BYTES)
+                ),
+            };
+        }
         let Value::Object(args) = args else {
             unreachable!("checked to be an object above")
         };
@@ -495,6 +504,10 @@ impl Executor {
             Err(_) => Err(format!(
                 "{shown} did not answer before the execution's time limit"
             )),
+            // The server (or codemode, for a response it could not read) answered with an error.
+            Ok(Err(rmcp::ServiceError::McpError(error))) => {
+                Err(format!("{shown} failed: {}", error.message))
+            }
             Ok(Err(error)) if peer.is_transport_closed() => Err(format!(
                 "{shown} failed: the {server} server has stopped ({error}); codemode restarts it when serving, so a retry may work"
             )),

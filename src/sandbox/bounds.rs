@@ -12,10 +12,11 @@ use serde_json::Value;
 /// How deeply a value crossing the boundary may nest (arrays and objects).
 pub const MAX_DEPTH: usize = 100;
 
-/// The most one call may send to a server, as JSON. rmcp and the official
-/// SDKs drop larger stdio messages without an answer, so a larger call would
-/// only wait for its deadline.
-pub const MAX_CALL_BYTES: usize = 16 << 20;
+/// The most one call may send to a server, as JSON: what fits, with the
+/// request around it, in one 16 MiB message. rmcp drops larger stdio
+/// messages without an answer, so a larger call would only wait for its
+/// deadline.
+pub const MAX_CALL_BYTES: usize = (16 << 20) - (4 << 10);
 
 /// How much of an error's text a report keeps (call records, the failure).
 pub const MAX_ERROR_IN_REPORT: usize = 2 << 10;

@@ -3,7 +3,9 @@
 //! rmcp decodes responses into typed structs that drop fields they do not
 //! know (e.g. a tool's `execution`), so re-encoding would change what we show
 //! and count. The tap sits under rmcp on the stdio byte stream, passes every
-//! byte through untouched, and copies each `tools/list` result it sees.
+//! byte through untouched, and copies each `tools/list` result it sees. It
+//! also adds an error response after each response rmcp cannot read (see
+//! [`super::unreadable`]), so a call fails at once instead of at its deadline.
 
 use std::collections::VecDeque;
 use std::io;
@@ -14,8 +16,11 @@ use std::task::{Context, Poll};
 use serde_json::Value;
 use tokio::io::{AsyncRead, ReadBuf};
 
-/// A line longer than this is not copied (rmcp still receives it).
-const MAX_LINE: usize = 64 << 20;
+use super::unreadable::{self, MAX_LINE};
+
+/// A line is copied only if `"tools"` appears this early in it: tool lists
+/// say so at once, and other lines (large results) are not kept twice.
+const TOOLS_WITHIN: usize = 4 << 10;
 
 /// Raw `tools/list` result pages seen on the wire, oldest first.
 #[derive(Clone, Default)]
@@ -66,11 +71,17 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// An [`AsyncRead`] that shows newline-delimited JSON to a [`ToolListTap`].
+/// An [`AsyncRead`] that shows newline-delimited JSON to a [`ToolListTap`]
+/// and answers for the responses rmcp would drop.
 pub struct TapReader<R> {
     inner: R,
+    /// The current line while it may be a tool list.
     line: Vec<u8>,
-    overflow: bool,
+    copying: bool,
+    watch: unreadable::Watch,
+    /// Bytes ready for the reader: what was read, plus any added lines.
+    out: Vec<u8>,
+    taken: usize,
     tap: ToolListTap,
 }
 
@@ -79,30 +90,34 @@ impl<R> TapReader<R> {
         TapReader {
             inner,
             line: Vec::new(),
-            overflow: false,
+            copying: true,
+            watch: unreadable::Watch::default(),
+            out: Vec::new(),
+            taken: 0,
             tap,
         }
     }
 
-    fn scan(&mut self, mut bytes: &[u8]) {
-        while let Some(end) = bytes.iter().position(|&b| b == b'\n') {
-            self.push(&bytes[..end]);
-            if !self.overflow {
-                self.tap.observe_line(&self.line);
+    fn scan(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.out.push(byte);
+            if let Some(answer) = self.watch.feed(byte) {
+                self.out.extend_from_slice(&answer);
             }
-            self.line.clear();
-            self.overflow = false;
-            bytes = &bytes[end + 1..];
-        }
-        self.push(bytes);
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        if self.line.len() + bytes.len() > MAX_LINE {
-            self.overflow = true;
-            self.line.clear();
-        } else if !self.overflow {
-            self.line.extend_from_slice(bytes);
+            if byte == b'\n' {
+                if self.copying {
+                    self.tap.observe_line(&self.line);
+                }
+                self.line.clear();
+                self.copying = true;
+            } else if self.copying {
+                self.line.push(byte);
+                let early = self.line.len() == TOOLS_WITHIN && !contains(&self.line, b"\"tools\"");
+                if early || self.line.len() >= MAX_LINE {
+                    self.copying = false;
+                    self.line = Vec::new();
+                }
+            }
         }
     }
 }
@@ -113,13 +128,25 @@ impl<R: AsyncRead + Unpin> AsyncRead for TapReader<R> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let poll = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(())) = poll {
-            let fresh = buf.filled()[before..].to_vec();
-            self.scan(&fresh);
+        let this = &mut *self;
+        if this.taken == this.out.len() {
+            this.out.clear();
+            this.taken = 0;
+            let mut chunk = [0u8; 16 << 10];
+            let mut read = ReadBuf::new(&mut chunk);
+            match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
+                Poll::Ready(Ok(())) => {
+                    let fresh = read.filled().to_vec();
+                    this.scan(&fresh);
+                }
+                other => return other,
+            }
         }
-        poll
+        let ready = &this.out[this.taken..];
+        let n = ready.len().min(buf.remaining());
+        buf.put_slice(&ready[..n]);
+        this.taken += n;
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -170,5 +197,34 @@ mod tests {
         let mut reader = TapReader::new(wire.as_bytes(), tap.clone());
         reader.read_to_string(&mut String::new()).await.unwrap();
         assert!(tap.take_matching(&typed(&["y"])).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_response_rmcp_cannot_read_is_followed_by_an_error_for_it() {
+        let deep = format!(
+            r#"{{"jsonrpc":"2.0","id":9,"result":{{"structuredContent":{}0{}}}}}"#,
+            "[".repeat(130),
+            "]".repeat(130)
+        );
+        let next = r#"{"jsonrpc":"2.0","id":10,"result":{}}"#;
+        let wire = format!("{deep}\n{next}\n");
+        let mut reader = TapReader::new(
+            tokio::io::BufReader::with_capacity(64, wire.as_bytes()),
+            ToolListTap::default(),
+        );
+        let mut out = String::new();
+        reader.read_to_string(&mut out).await.unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], deep, "passed through untouched");
+        let error: Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(error["id"], 9);
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nests 132 levels deep")
+        );
+        assert_eq!(lines[2], next, "the next message is whole");
     }
 }
