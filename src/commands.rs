@@ -11,6 +11,7 @@ use std::time::Duration;
 use std::sync::Arc;
 
 use rmcp::ServiceExt;
+use tokio_util::sync::CancellationToken;
 
 use crate::cli::{LimitArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
 use crate::config;
@@ -220,12 +221,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Serves one client over stdin/stdout until it leaves.
+/// Serves one client over stdin/stdout until it leaves. When stdin closes,
+/// executions still running stop at once: nobody is left to read their results.
 async fn serve_stdio(server: CodeModeServer) -> anyhow::Result<()> {
-    match server
-        .serve((tokio::io::stdin(), tokio::io::stdout()))
-        .await
-    {
+    let gone = CancellationToken::new();
+    let server = server.stopping_when(gone.clone());
+    let stdin = UntilClosed {
+        inner: tokio::io::stdin(),
+        gone,
+    };
+    match server.serve((stdin, tokio::io::stdout())).await {
         Ok(service) => {
             service.waiting().await?;
             Ok(())
@@ -236,6 +241,32 @@ async fn serve_stdio(server: CodeModeServer) -> anyhow::Result<()> {
             Ok(())
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// A reader that cancels `gone` when its input ends or fails.
+struct UntilClosed<R> {
+    inner: R,
+    gone: CancellationToken,
+}
+
+impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for UntilClosed<R> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let (before, room) = (buf.filled().len(), buf.remaining() > 0);
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        match &polled {
+            // Nothing read into a buffer with room: the end of the input.
+            std::task::Poll::Ready(Ok(())) if room && buf.filled().len() == before => {
+                self.gone.cancel()
+            }
+            std::task::Poll::Ready(Err(_)) => self.gone.cancel(),
+            _ => {}
+        }
+        polled
     }
 }
 

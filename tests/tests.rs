@@ -3,6 +3,7 @@
 
 mod common;
 
+mod attacks;
 mod cli;
 mod concurrency;
 mod everything;

@@ -256,10 +256,25 @@ impl Executor {
 
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
+        self.execute_until(code, limits, std::future::pending())
+            .await
+    }
+
+    /// Runs one program under `limits`, or until `cancelled` resolves (the
+    /// client cancelled or left): then the program is stopped, no further
+    /// call is made, calls in flight are abandoned (rmcp tells their servers),
+    /// and the report's outcome is kind `cancelled`.
+    pub async fn execute_until(
+        &self,
+        code: &str,
+        limits: Limits,
+        cancelled: impl Future<Output = ()>,
+    ) -> Report {
         let mut report = Report {
             calls_shown_bytes: limits.max_output_bytes,
             ..Report::default()
         };
+        tokio::pin!(cancelled);
         // Compiling counts against the time limit.
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let compiling = transpile::compile_bounded(
@@ -268,7 +283,11 @@ impl Executor {
             self.refusals.clone(),
             self.max_program_bytes,
         );
-        let compiled = match tokio::time::timeout_at(deadline, compiling).await {
+        let compiled = tokio::select! {
+            compiled = tokio::time::timeout_at(deadline, compiling) => compiled,
+            () = &mut cancelled => return report.fail("cancelled", CANCELLED.into(), None, None),
+        };
+        let compiled = match compiled {
             Ok(Some(Ok(compiled))) => compiled,
             Ok(Some(Err(e))) => return report.fail(e.kind.as_str(), e.message, e.line, e.column),
             Ok(None) => {
@@ -325,6 +344,7 @@ impl Executor {
         let ended = loop {
             tokio::select! {
                 _ = tokio::time::sleep_until(ledger.deadline) => break Ended::Killed,
+                () = &mut cancelled => break Ended::Cancelled,
                 Some((id, reply)) = calls.next(), if !calls.is_empty() => {
                     // A failed send means the worker died; the next read says so.
                     let _ = worker.send(&ToWorker::Reply { id, reply }).await;
@@ -349,8 +369,11 @@ impl Executor {
             }
         };
         // Calls still running when the program ended are finished (their
-        // side effects happen either way) and recorded, but nobody gets the answer.
-        while let Ok(Some(_)) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
+        // side effects happen either way) and recorded, but nobody gets the
+        // answer; a cancelled execution abandons them instead.
+        if !matches!(ended, Ended::Cancelled) {
+            while let Ok(Some(_)) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
+        }
         drop(calls);
         report.calls = ledger.records.into_inner().expect("call records");
 
@@ -374,6 +397,10 @@ impl Executor {
                     sandbox::timeout_message(limits.timeout)
                 );
                 report.fail("timeout", message, None, None)
+            }
+            Ended::Cancelled => {
+                worker.kill().await;
+                report.fail("cancelled", CANCELLED.into(), None, None)
             }
             Ended::Crashed(reason) => {
                 worker.kill().await;
@@ -550,9 +577,14 @@ impl Executor {
     }
 }
 
+/// What a cancelled execution reports.
+const CANCELLED: &str =
+    "the client cancelled the execution (or went away); it was stopped and made no further calls";
+
 enum Ended {
     Done(Result<Finished, ScriptError>),
     Killed,
+    Cancelled,
     Crashed(String),
 }
 

@@ -87,16 +87,20 @@ pub fn size(bytes: usize) -> String {
 }
 
 /// `text` cut to at most `max` bytes (on a character boundary), with a note
-/// saying how long it was.
+/// saying how long it was; a text cut before keeps its first note.
 pub fn cut(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
+    let (body, note) = match text.rfind("… [cut: ") {
+        Some(at) if text.ends_with(" in all]") => (&text[..at], text[at..].to_owned()),
+        _ => (text, format!("… [cut: {} in all]", size(text.len()))),
+    };
+    let mut end = max.min(body.len());
+    while !body.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… [cut: {} in all]", &text[..end], size(text.len()))
+    format!("{}{note}", &body[..end])
 }
 
 #[cfg(test)]
@@ -130,6 +134,8 @@ mod tests {
     fn cut_marks_what_it_cut() {
         assert_eq!(cut("short", 10), "short");
         assert_eq!(cut(&"é".repeat(10), 5), "éé… [cut: 20 bytes in all]");
+        let twice = cut(&cut(&"x".repeat(4 << 20), 1000), 10);
+        assert_eq!(twice, "xxxxxxxxxx… [cut: 4.0 MiB in all]");
         assert_eq!(size(3 << 20), "3.0 MiB");
         assert_eq!(size(1536), "1.5 KiB");
     }

@@ -72,6 +72,10 @@
     const namespace = new Proxy(target, {
       get(t, key) {
         if (typeof key !== "string" || key in t || key === "then" || key === "toJSON") return t[key];
+        // No tool has a name this long: answered here, not sent to the host.
+        if (key.length > 256) {
+          return () => Promise.reject(new TypeError(`${ident}.${short(key)} is not a function`));
+        }
         return (args) => invoke(server, key, `${ident}.${short(key)}`, args, new Error().stack);
       },
     });

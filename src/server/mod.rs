@@ -24,6 +24,7 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
 
 use crate::executor::{Executor, Report};
 use crate::sandbox::Limits;
@@ -65,6 +66,8 @@ pub struct CodeModeServer {
     limits: Limits,
     admission: Arc<Admission>,
     trace: Option<Arc<Trace>>,
+    /// Cancelled when the (stdio) client has gone: executions stop at once.
+    client_gone: CancellationToken,
 }
 
 impl CodeModeServer {
@@ -79,10 +82,24 @@ impl CodeModeServer {
             limits,
             admission: Arc::new(admission),
             trace: trace.map(Arc::new),
+            client_gone: CancellationToken::new(),
         }
     }
 
-    async fn execute(&self, args: Map<String, Value>) -> Result<CallToolResult, ErrorData> {
+    /// Executions stop when `gone` is cancelled (the client closed stdin).
+    pub fn stopping_when(mut self, gone: CancellationToken) -> CodeModeServer {
+        self.client_gone = gone;
+        self
+    }
+
+    /// `execute`: stopped when the client cancels the request (rmcp cancels
+    /// `cancelled` on `notifications/cancelled`, and when a stateless
+    /// request's connection drops) or leaves altogether.
+    async fn execute(
+        &self,
+        args: Map<String, Value>,
+        cancelled: CancellationToken,
+    ) -> Result<CallToolResult, ErrorData> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Args {
@@ -95,16 +112,29 @@ impl CodeModeServer {
             // The operator's limit is a ceiling the model cannot raise.
             limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
         }
-        let _slot = match self.admission.enter().await {
-            Ok(slot) => slot,
-            Err(refusal) => return Ok(text_result(refusal, true)),
+        let gone = self.client_gone.clone();
+        let cancelled = async move {
+            tokio::select! {
+                () = cancelled.cancelled() => {}
+                () = gone.cancelled() => {}
+            }
+        };
+        tokio::pin!(cancelled);
+        let _slot = tokio::select! {
+            entered = self.admission.enter() => match entered {
+                Ok(slot) => slot,
+                Err(refusal) => return Ok(text_result(refusal, true)),
+            },
+            () = &mut cancelled => {
+                return Err(ErrorData::internal_error("the request was cancelled while it waited for a slot", None));
+            }
         };
         let started = std::time::Instant::now();
         let report = self
             .live
             .current()
             .executor
-            .execute(&args.code, limits)
+            .execute_until(&args.code, limits, cancelled)
             .await;
         if let Some(trace) = &self.trace {
             trace.record(&args.code, &report, started.elapsed());
@@ -353,13 +383,13 @@ impl ServerHandler for CodeModeServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.unwrap_or_default();
         let snapshot = self.live.current();
         let search = snapshot.mode == Mode::Search;
         let result = match &*request.name {
-            "execute" => self.execute(args).await?,
+            "execute" => self.execute(args, context.ct.clone()).await?,
             "search_api" if search => self.discover(args, search_api).await?,
             "get_api" if search => self.discover(args, get_api).await?,
             other => {
