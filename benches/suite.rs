@@ -139,6 +139,7 @@ const SECTIONS: &[&str] = &[
     "throughput",
     "memory",
     "typegen",
+    "compile",
     "serve",
     "node",
 ];
@@ -405,6 +406,62 @@ async fn suite(divisor: usize, only: &[String]) {
             &stats(strip),
             "≤ 1 ms",
         );
+    }
+
+    if want("compile") {
+        // 6b. Compiling programs of growing size and hostile shape: time and
+        // the host's peak memory growth (the compiler runs in this process).
+        let github_bindings: Arc<[Binding]> =
+            Binding::all(&Api::new(vec![("github".into(), github.clone())])).into();
+        let chain = |terms: usize| format!("const a = `x`{};\nreturn a.length;", " + `x`".repeat(terms - 1));
+        let nested = |depth: usize| format!("return {}1{};", "(".repeat(depth), ")".repeat(depth));
+        let mut programs: Vec<(String, String)> = [4usize, 32, 128, 256]
+            .iter()
+            .map(|&kib| (format!("ordinary TypeScript, {kib} KiB"), typescript_program(kib << 10)))
+            .collect();
+        programs.extend([
+            ("`+` chain of 255 template literals, the longest accepted (1.8 KiB)".to_owned(), chain(255)),
+            ("`+` chain of 2,500 template literals (10 KiB; refused)".to_owned(), chain(2_500)),
+            ("`+` chain of 10,000 template literals (40 KiB; refused)".to_owned(), chain(10_000)),
+            ("parentheses nested 250 deep (accepted)".to_owned(), nested(250)),
+            ("parentheses nested 100,000 deep (195 KiB; refused)".to_owned(), nested(100_000)),
+        ]);
+        for (what, program) in programs {
+            let code: Arc<str> = program.into();
+            let compile_once = || {
+                transpile::compile_bounded(code.clone(), github_bindings.clone(), Arc::default(), 256 << 10)
+            };
+            let outcome = compile_once().await.expect("a compiler thread");
+            let verdict = match &outcome {
+                Ok(_) => "compiled".to_owned(),
+                Err(e) => format!("{} error", e.kind.as_str()),
+            };
+            let peak = peak_growth(compile_once).await;
+            let times = samples(n(100), async || {
+                std::hint::black_box(compile_once().await);
+            })
+            .await;
+            let times = stats(times);
+            table.row(
+                &format!("Compile (size and nesting checks, strip, on its own thread): {what}"),
+                format!(
+                    "{verdict}; p50 {} · p99 {} (n={}); peak memory +{:.1} MiB",
+                    ms(times.p50),
+                    ms(times.p99),
+                    times.n,
+                    peak as f64 / 1024.0
+                ),
+                "bounded",
+            );
+        }
+        let values: Vec<Value> = (0..40_000).map(|i| json!(format!("value_{i}"))).collect();
+        let enum_tool = json!({"name": "pick", "inputSchema": {"type": "object", "properties": {"v": {"enum": values}}}});
+        let times = samples(n(20), async || {
+            let api = Api::new(vec![("big".into(), vec![enum_tool.clone()])]);
+            std::hint::black_box(api.render(Style::Full));
+        })
+        .await;
+        table.timing("Typegen: one enum of 40,000 values", &stats(times), "near-linear");
     }
 
     if want("serve") {
@@ -685,11 +742,41 @@ fn github_tools() -> Vec<Value> {
     catalog["tools"].as_array().unwrap().clone()
 }
 
+/// A TypeScript program of about `bytes` bytes (at least one block), made of
+/// the blocks of [`program_of_300_lines`].
+fn typescript_program(bytes: usize) -> String {
+    let one = program_of_blocks(1).len();
+    program_of_blocks((bytes / one).max(1))
+}
+
+/// How much the resident memory of this process peaked above where it was,
+/// in KiB, while `run` ran (Linux: the peak is reset through `/proc`).
+async fn peak_growth<F: Future>(run: impl FnOnce() -> F) -> u64 {
+    let status = |field: &str| -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let before = status("VmRSS:");
+    // "5" resets the peak (VmHWM) to the current resident size.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    run().await;
+    status("VmHWM:").saturating_sub(before)
+}
+
 /// A realistic program of about 300 lines: types, generics, classes, enums,
 /// loops and calls, repeated with different names.
 fn program_of_300_lines() -> String {
+    program_of_blocks(12)
+}
+
+/// `blocks` blocks of ordinary TypeScript (about 1.1 KiB and 25 lines each).
+fn program_of_blocks(blocks: usize) -> String {
     let mut program = String::new();
-    for i in 0..12 {
+    for i in 0..blocks {
         program.push_str(&format!(
             r#"interface Issue{i}<T extends object = Record<string, unknown>> {{
   number: number;

@@ -105,6 +105,7 @@ impl Binding {
 pub struct Job {
     pub js: String,
     /// The program throws `null` itself (see [`crate::transpile::Compiled::throws_null`]).
+    #[serde(default)]
     pub throws_null: bool,
     pub bindings: Vec<Binding>,
     pub limits: Limits,
