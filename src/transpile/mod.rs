@@ -797,4 +797,77 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
             .unwrap();
         assert!(compiled.js.contains("return 1"));
     }
+
+    mod soundness {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Fragments that make the text read two ways: a `/` after a closer
+        /// (division or a regular expression), quotes and backticks that one
+        /// reading takes for literals, escapes, comments and line breaks.
+        const AMBIGUOUS: &[&str] = &[
+            "(a) / ",
+            "(a) / '",
+            "if (a) /",
+            "if (a) /'/;",
+            "} /",
+            "x! / ",
+            "x! /",
+            "a++ / ",
+            "a++ /",
+            "f<T>(x) / ",
+            "x = /'/; ",
+            "x = '/'; ",
+            "`${",
+            "a / `",
+            "/* ",
+            "*/ ",
+            "// \n",
+            "'a\\\n",
+            "return /",
+            "typeof /",
+            "\n",
+            "a\n",
+            "; ",
+            "x = y\n",
+            "while (a)\n",
+            "a:\n",
+            "/[/]/ ",
+        ];
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+            /// Whatever the text, when the scan accepts it at a low limit, the
+            /// parser's recursion fits a stack sized for that limit (with room
+            /// for unoptimized frames): an estimate too low would overflow and
+            /// abort the test.
+            #[test]
+            fn accepted_programs_fit_the_stack_the_estimate_allows(
+                before in proptest::collection::vec(proptest::sample::select(AMBIGUOUS), 0..6),
+                deep in proptest::sample::select(&["(", "[", "{", "!", "typeof ", "a=", "`${"][..]),
+                times in 0usize..400,
+                after in proptest::collection::vec(proptest::sample::select(AMBIGUOUS), 0..6),
+            ) {
+                // Random pieces around a deep run: a wrong reading of the
+                // pieces before it could hide the run from the scan.
+                let code = format!("{}{}{}", before.concat(), deep.repeat(times), after.concat());
+                if nesting::check(&code, 40).is_ok() {
+                    let api = api();
+                    let bindings = Binding::all(&api);
+                    let known = Known { bindings: &bindings, refusals: &Refusals::default() };
+                    std::thread::scope(|scope| {
+                        std::thread::Builder::new()
+                            .stack_size(4 << 20)
+                            .spawn_scoped(scope, || {
+                                let _ = GLOBALS.set(&Globals::new(), || compile_inner(&code, &known));
+                            })
+                            .unwrap()
+                            .join()
+                            .unwrap()
+                    });
+                }
+            }
+        }
+    }
 }
