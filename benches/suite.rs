@@ -51,6 +51,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
+        // As codemode's own runtime: room to compile on these threads.
+        .thread_stack_size(transpile::THREAD_STACK)
         .build()
         .expect("a tokio runtime");
     runtime.block_on(suite(if quick { 5 } else { 1 }, &only));
@@ -172,46 +174,37 @@ async fn suite(divisor: usize, only: &[String]) {
     let bindings = Binding::all(&api100);
     if want("cold") {
         // 1. Cold start, in this process.
-        let shared: Arc<[Binding]> = bindings.clone().into();
         let cold = samples(n(2000), async || {
-            let compiled = transpile::compile_bounded(
-                "return 1;".into(),
-                shared.clone(),
-                Arc::default(),
-                256 << 10,
-            )
-            .await
-            .expect("a compiler thread")
-            .unwrap();
+            let compiled = compile("return 1;", &api100);
             run_in_process(&compiled.js, &bindings).await;
         })
         .await;
-        let what = "Cold start in process: transpile (on its own thread) + fresh runtime + context + bindings for 100 tools + `return 1` + teardown";
+        let what = "Cold start in process: transpile + fresh runtime + context + bindings for 100 tools + `return 1` + teardown";
         table.timing(what, &stats(cold), "p50 ≤ 0.5 ms");
 
         // 1b. The same through the executor, which runs programs in worker processes.
-        let executor = new_executor(&api100, &HashMap::new(), Settings::default(), Start::Fork);
+        let executor = Arc::new(new_executor(
+            &api100,
+            &HashMap::new(),
+            Settings::default(),
+            Start::Fork,
+        ));
         executor.execute("return 1;", Limits::default()).await;
-        let warm = samples(n(2000), async || {
-            assert!(executor.execute("return 1;", Limits::default()).await.ok());
-        })
-        .await;
+        let warm = on_a_worker(executor.clone(), n(2000), false).await;
         table.timing(
             "Whole execution of `return 1` through the executor (warm worker process)",
             &stats(warm),
             "",
         );
         for start in [Start::Fork, Start::Exec] {
-            let executor = new_executor(&api100, &HashMap::new(), Settings::default(), start);
+            let executor = Arc::new(new_executor(
+                &api100,
+                &HashMap::new(),
+                Settings::default(),
+                start,
+            ));
             executor.execute("return 1;", Limits::default()).await;
-            let mut fresh = Vec::new();
-            for _ in 0..n(200) {
-                // Dropping the idle worker kills it, so the execution needs a new one.
-                drop(executor.pool().take());
-                let t = Instant::now();
-                assert!(executor.execute("return 1;", Limits::default()).await.ok());
-                fresh.push(t.elapsed());
-            }
+            let fresh = on_a_worker(executor, n(200), true).await;
             table.timing(
                 &format!(
                     "Whole execution of `return 1` with a new worker process, {}",
@@ -480,7 +473,7 @@ async fn suite(divisor: usize, only: &[String]) {
             .await;
             let times = stats(times);
             table.row(
-                &format!("Compile (size and nesting checks, strip, on its own thread): {what}"),
+                &format!("Compile (size and nesting checks, strip): {what}"),
                 format!(
                     "{verdict}; p50 {} · p99 {} (n={}); peak memory +{:.1} MiB",
                     ms(times.p50),
@@ -587,6 +580,27 @@ impl Start {
 }
 
 /// An executor over `api` whose workers run this build's `codemode`.
+/// `n` executions of `return 1`, timed one by one in a task of the runtime,
+/// which runs on a worker thread as the requests of `codemode serve` do;
+/// `new_worker` kills the idle worker first, so each needs a new one.
+async fn on_a_worker(executor: Arc<Executor>, n: usize, new_worker: bool) -> Vec<Duration> {
+    tokio::spawn(async move {
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            if new_worker {
+                // Dropping the idle worker kills it.
+                drop(executor.pool().take());
+            }
+            let t = Instant::now();
+            assert!(executor.execute("return 1;", Limits::default()).await.ok());
+            times.push(t.elapsed());
+        }
+        times
+    })
+    .await
+    .expect("the samples ran")
+}
+
 fn new_executor(
     api: &Api,
     peers: &HashMap<String, Peer<RoleClient>>,

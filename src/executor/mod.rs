@@ -293,8 +293,7 @@ impl Executor {
             Ok(None) => {
                 return report.fail(
                     "internal",
-                    "cannot start a thread to compile the program; the system is out of resources"
-                        .into(),
+                    "the compiler could not run or failed on this program (see codemode's log); try again, or simplify the program".into(),
                     None,
                     None,
                 );

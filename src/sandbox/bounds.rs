@@ -55,6 +55,155 @@ pub fn json_depth(json: &str) -> usize {
     deepest
 }
 
+/// Where the JSON text of a call's arguments cannot be sent, and why: the
+/// first place nested deeper than [`MAX_DEPTH`], or the first string or key
+/// with an unpaired surrogate (which `JSON.stringify` writes as an escape and
+/// no JSON parser accepts). As `args.filter.title: the string has ...`.
+pub fn argument_fault(json: &str) -> Option<String> {
+    let bytes = json.as_bytes();
+    let mut frames: Vec<Frame> = Vec::new();
+    // After an object's `{` or `,`, the next string is a key.
+    let mut expecting_key = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'[' => {
+                if frames.len() == MAX_DEPTH {
+                    return Some(format!(
+                        "{}: nested more than {MAX_DEPTH} levels deep",
+                        path_to(&frames)
+                    ));
+                }
+                expecting_key = bytes[i] == b'{';
+                frames.push(if expecting_key {
+                    Frame::Object { key: None }
+                } else {
+                    Frame::Array { index: 0 }
+                });
+            }
+            b'}' | b']' => {
+                frames.pop();
+            }
+            b',' => match frames.last_mut() {
+                Some(Frame::Array { index }) => *index += 1,
+                Some(Frame::Object { .. }) => expecting_key = true,
+                None => {}
+            },
+            b'"' => {
+                let (text, end, unpaired) = json_string(bytes, i);
+                let is_key = std::mem::take(&mut expecting_key);
+                if is_key && let Some(Frame::Object { key }) = frames.last_mut() {
+                    *key = Some(text);
+                }
+                if unpaired {
+                    let what = if is_key { "key" } else { "string" };
+                    return Some(format!(
+                        "{}: the {what} has an unpaired surrogate, which JSON cannot carry",
+                        path_to(&frames)
+                    ));
+                }
+                i = end;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where the scan of [`argument_fault`] is: an object and its current key,
+/// or an array and its current index.
+enum Frame {
+    Object { key: Option<String> },
+    Array { index: usize },
+}
+
+/// `args.filter.items[2]`: the place the innermost frame points at.
+fn path_to(frames: &[Frame]) -> String {
+    let mut path = String::from("args");
+    for frame in frames {
+        match frame {
+            Frame::Object { key: Some(key) } if is_identifier(key) => {
+                path.push('.');
+                path.push_str(key);
+            }
+            Frame::Object { key: Some(key) } => {
+                path.push_str(&format!("[{}]", Value::String(key.clone())))
+            }
+            Frame::Object { key: None } => {}
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
+}
+
+fn is_identifier(key: &str) -> bool {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+/// The JSON string starting at `bytes[start]` (a `"`): its text (up to 64
+/// characters), the index of its closing quote, and whether it has an
+/// unpaired surrogate. `JSON.stringify` escapes a surrogate only when it is
+/// unpaired (a pair is written as the character), so any escaped surrogate is one.
+fn json_string(bytes: &[u8], start: usize) -> (String, usize, bool) {
+    let mut text = String::new();
+    let mut unpaired = false;
+    let mut i = start + 1;
+    while i < bytes.len() && bytes[i] != b'"' {
+        if bytes[i] != b'\\' {
+            let len = utf8_len(bytes[i]);
+            if text.chars().count() < 64 {
+                text.push_str(&String::from_utf8_lossy(
+                    &bytes[i..(i + len).min(bytes.len())],
+                ));
+            }
+            i += len;
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'u') => {
+                let unit = bytes
+                    .get(i + 2..i + 6)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .unwrap_or(0);
+                match char::from_u32(unit) {
+                    Some(c) => text.push(c),
+                    None => {
+                        unpaired = true;
+                        text.push(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                i += 6;
+            }
+            Some(&escaped) => {
+                text.push(match escaped {
+                    b'n' => '\n',
+                    b't' => '\t',
+                    b'r' => '\r',
+                    other => other as char,
+                });
+                i += 2;
+            }
+            None => i += 1,
+        }
+    }
+    (text, i, unpaired)
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
 /// How deeply `value` nests, counting arrays and objects.
 pub fn value_depth(value: &Value) -> usize {
     // Iterative: a value parsed elsewhere may be deeper than a thread's stack allows.
@@ -128,6 +277,36 @@ mod tests {
             MAX_DEPTH + 1,
             "stops counting past the limit"
         );
+    }
+
+    #[test]
+    fn argument_faults_name_the_argument() {
+        assert_eq!(argument_fault(r#"{"a":[1,{"b":"x"}]}"#), None);
+        assert_eq!(
+            argument_fault(r#"{"filter":{"title":"a\ud800","n":1}}"#).unwrap(),
+            "args.filter.title: the string has an unpaired surrogate, which JSON cannot carry"
+        );
+        assert_eq!(
+            argument_fault(r#"{"list":["ok","x\udc00"]}"#).unwrap(),
+            "args.list[1]: the string has an unpaired surrogate, which JSON cannot carry"
+        );
+        assert_eq!(
+            argument_fault(r#"{"a":{"k\udc00":1}}"#).unwrap(),
+            "args.a[\"k\u{fffd}\"]: the key has an unpaired surrogate, which JSON cannot carry"
+        );
+        // A key with brackets or quotes in it is not mistaken for structure.
+        assert_eq!(
+            argument_fault(r#"{"we\"ird[":{"s":"\ud83d"}}"#).unwrap(),
+            "args[\"we\\\"ird[\"].s: the string has an unpaired surrogate, which JSON cannot carry"
+        );
+        let deep = format!("{}{}", r#"{"a":"#.repeat(150), "}".repeat(150));
+        let fault = argument_fault(&deep).unwrap();
+        assert!(fault.starts_with("args.a.a.a."), "{fault}");
+        assert!(
+            fault.ends_with(": nested more than 100 levels deep"),
+            "{fault}"
+        );
+        assert_eq!(fault.matches(".a").count(), 100);
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let context = AsyncContext::full(&runtime)
         .await
         .map_err(|e| internal("cannot create a JavaScript context", e))?;
-    let host = Host::new(events, limits);
+    let bindings: Rc<[Binding]> = bindings.into();
+    let host = Host::new(events, limits, bindings.clone());
     let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings, host).await);
     let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
         // Pending without running (a promise that never settles): the clock ran out.
@@ -103,7 +104,7 @@ async fn execute<'js>(
     .map_err(|e| internal("cannot create the console binding", e))?;
     let bindings = serde_json::to_string(bindings).expect("bindings serialize");
     prelude
-        .call::<_, ()>((call, log, bindings, MAX_DEPTH))
+        .call::<_, ()>((call, log, bindings))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed", e))?;
 
@@ -178,12 +179,14 @@ struct Host {
     finished: Rc<Cell<bool>>,
     /// Bytes of arguments (as JSON) of the calls still waiting for an answer.
     in_flight: Rc<Cell<usize>>,
+    /// To name a function in an error as the program wrote it (`ns.fn`).
+    bindings: Rc<[Binding]>,
 }
 
 type LocalFuture = Pin<Box<dyn Future<Output = String>>>;
 
 impl Host {
-    fn new(events: mpsc::UnboundedSender<Event>, limits: Limits) -> Host {
+    fn new(events: mpsc::UnboundedSender<Event>, limits: Limits, bindings: Rc<[Binding]>) -> Host {
         Host {
             events,
             limits,
@@ -191,7 +194,20 @@ impl Host {
             log_bytes: Rc::new(Cell::new(0)),
             finished: Rc::new(Cell::new(false)),
             in_flight: Rc::new(Cell::new(0)),
+            bindings,
         }
+    }
+
+    /// `ns.fn` for a call to `tool` of `server`, as the program names it.
+    fn shown(&self, server: &str, tool: &str) -> String {
+        let binding = self.bindings.iter().find(|b| b.server == server);
+        let function = binding
+            .and_then(|b| b.functions.iter().find(|(_, t)| t == tool))
+            .map_or_else(|| bounds::cut(tool, 128), |(ident, _)| ident.clone());
+        format!(
+            "{}.{function}",
+            binding.map_or(server, |b| b.ident.as_str())
+        )
     }
 
     /// Arguments of calls in flight live outside the JavaScript heap (here and
@@ -240,18 +256,19 @@ impl Host {
         }
         // Arguments the host could not read back exactly are never sent: a
         // call must run with what the program passed, or not at all.
-        if bounds::json_depth(&args) > MAX_DEPTH {
-            return answer_now(Reply::InvalidArguments {
-                message: format!("they nest more than {MAX_DEPTH} levels deep"),
+        let parsed = match bounds::json_depth(&args) {
+            depth if depth > MAX_DEPTH => None,
+            _ => serde_json::from_str(&args).ok(),
+        };
+        let Some(args) = parsed else {
+            let fault = bounds::argument_fault(&args)
+                .unwrap_or_else(|| "args: they cannot be sent as JSON".to_owned());
+            return answer_now(Reply::TypeError {
+                message: format!(
+                    "{}: invalid arguments: {fault}; the call was not made",
+                    self.shown(&server, &tool)
+                ),
             });
-        }
-        let args = match serde_json::from_str(&args) {
-            Ok(args) => args,
-            Err(error) => {
-                return answer_now(Reply::InvalidArguments {
-                    message: format!("they cannot be sent as JSON ({error})"),
-                });
-            }
         };
         self.calls.set(count);
         self.in_flight.set(in_flight + bytes);

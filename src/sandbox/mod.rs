@@ -150,11 +150,6 @@ pub enum Reply {
     Error {
         message: String,
     },
-    /// The arguments cannot be sent as JSON (a lone surrogate, too deep):
-    /// thrown as `TypeError`, naming the argument the sandbox finds at fault.
-    InvalidArguments {
-        message: String,
-    },
 }
 
 /// How a program ended, other than by returning.

@@ -13,6 +13,11 @@
 //! thread of its own, off the async runtime and under the caller's deadline.
 
 mod nesting;
+mod threads;
+
+/// A stack on which programs up to [`COMPILE_HERE_BYTES`] compile without a
+/// hand-off: give the async runtime's threads this much.
+pub const THREAD_STACK: usize = 2 * COMPILE_STACK_NEEDED;
 
 use std::sync::Arc;
 
@@ -43,16 +48,23 @@ const SUFFIX: &str = "\n})()";
 /// How deeply expressions, statements, patterns and types may nest in the
 /// syntax tree. Real programs stay under 50; every pass of the compiler
 /// recurses once per level, and one (TypeScript's constant folding) is
-/// quadratic in a chain's length, so the bound also bounds their cost.
-pub const MAX_NESTING: u32 = 256;
+/// quadratic in a chain's length, so the bound also bounds their cost: a
+/// `+` chain of 127 template literals compiles in under 2 ms.
+pub const MAX_NESTING: u32 = 128;
+
+/// Programs up to this size compile on the calling thread: within the
+/// nesting bounds, even one crafted to be slow compiles in about 2 ms, less
+/// than handing it to another thread and back costs on a busy machine.
+/// Larger ones go to a compiler thread, off the async runtime.
+const COMPILE_HERE_BYTES: usize = 4 << 10;
+
+/// The stack compiling needs within the nesting bounds, unoptimized frames
+/// included; a thread with less hands the program to a compiler thread.
+const COMPILE_STACK_NEEDED: usize = 8 << 20;
 
 /// The bound on the text scan's estimate, which counts every operator and
 /// keyword on a level and so runs higher than the tree's depth.
 const MAX_ESTIMATED_NESTING: u32 = 2 * MAX_NESTING;
-
-/// Stack of the compiler thread. Within the nesting bounds the parser needs
-/// under 10 MiB even unoptimized; only the pages touched are committed.
-const COMPILER_STACK: usize = 64 << 20;
 
 /// JavaScript ready for the sandbox, and how to find the TypeScript line of
 /// a JavaScript line.
@@ -135,9 +147,11 @@ pub struct Known<'a> {
     pub refusals: &'a Refusals,
 }
 
-/// Compiles on a thread of its own (big enough for any program within the
-/// limits), so neither a deep program nor a slow one touches the caller's
-/// thread. `None` when no thread could be started.
+/// Compiles within the bounds, on a stack big enough for any program they let
+/// through: small programs on the calling thread when its stack allows
+/// (codemode's runtime threads have [`THREAD_STACK`]), others on a compiler
+/// thread, off the async runtime. `None` when the compiler could not run (no
+/// thread could be started) or failed (a panic).
 pub async fn compile_bounded(
     code: Arc<str>,
     bindings: Arc<[Binding]>,
@@ -148,19 +162,24 @@ pub async fn compile_bounded(
     if let Err(error) = check_size(&code, max_bytes) {
         return Some(Err(error));
     }
+    let known = Known {
+        bindings: &bindings,
+        refusals: &refusals,
+    };
+    if code.len() <= COMPILE_HERE_BYTES
+        && stacker::remaining_stack().is_some_and(|room| room >= COMPILE_STACK_NEEDED)
+    {
+        return Some(compile(&code, &known, max_bytes));
+    }
     let (done, result) = tokio::sync::oneshot::channel();
-    let spawned = std::thread::Builder::new()
-        .name("compile".into())
-        .stack_size(COMPILER_STACK)
-        .spawn(move || {
-            let known = Known {
-                bindings: &bindings,
-                refusals: &refusals,
-            };
-            let _ = done.send(compile(&code, &known, max_bytes));
-        });
-    if let Err(error) = spawned {
-        tracing::error!("cannot start a compiler thread: {error}");
+    let queued = threads::run(move || {
+        let known = Known {
+            bindings: &bindings,
+            refusals: &refusals,
+        };
+        let _ = done.send(compile(&code, &known, max_bytes));
+    });
+    if !queued {
         return None;
     }
     result.await.ok()
@@ -538,7 +557,7 @@ mod tests {
         // Tests run on threads with small stacks; so does nothing in codemode.
         std::thread::scope(|scope| {
             std::thread::Builder::new()
-                .stack_size(COMPILER_STACK)
+                .stack_size(threads::STACK)
                 .spawn_scoped(scope, || super::compile(code, &known, 256 << 10))
                 .unwrap()
                 .join()
@@ -743,16 +762,16 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
 
     #[test]
     fn nesting_within_the_limit_compiles() {
-        let code = nested(&NESTINGS[0], 200);
+        let code = nested(&NESTINGS[0], 100);
         assert!(compile(&code, &api()).is_ok());
-        let sum = format!("return 1{};", "+1".repeat(200));
+        let sum = format!("return 1{};", "+1".repeat(100));
         assert!(compile(&sum, &api()).is_ok());
         // A long chain is refused by the depth of its tree, naming the line.
-        let long = format!("const a = 1;\nconst s = `x`{};", " + `x`".repeat(300));
+        let long = format!("const a = 1;\nconst s = `x`{};", " + `x`".repeat(150));
         let err = compile(&long, &api()).unwrap_err();
         assert_eq!(err.kind, CompileErrorKind::Limit);
         assert_eq!(err.line, Some(2), "{err}");
-        assert!(err.message.contains("more than 256 levels"), "{err}");
+        assert!(err.message.contains("more than 128 levels"), "{err}");
     }
 
     #[test]

@@ -37,24 +37,28 @@ const MAX_READINGS: usize = 32;
 /// Checks that `code` nests at most `limit` levels deep (estimated from above).
 pub fn check(code: &str, limit: u32) -> Result<(), Refused> {
     let mut readings = vec![Reading::new()];
-    let mut chars = code.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        let next = chars.peek().map(|&(_, n)| n);
+    let mut at = 0;
+    while let Some(c) = code[at..].chars().next() {
+        let next = code[at + c.len_utf8()..].chars().next();
         let mut forks = Vec::new();
         for reading in &mut readings {
             if let Some(fork) = reading.step(code, at, c, next) {
                 forks.push(fork);
             }
         }
-        readings.append(&mut forks);
-        if readings.len() > 1 {
-            merge(&mut readings);
-            if readings.len() > MAX_READINGS {
-                return Err(Refused::TooAmbiguous { at });
-            }
-        }
-        if readings.iter().any(|r| r.depth > limit) {
+        if readings.iter().chain(&forks).any(|r| r.depth > limit) {
             return Err(Refused::TooDeep { at });
+        }
+        at += c.len_utf8();
+        if forks.is_empty() && readings.len() == 1 {
+            // The common case: one reading, in a run that changes nothing.
+            at += readings[0].inert(&code.as_bytes()[at..]);
+            continue;
+        }
+        readings.append(&mut forks);
+        merge(&mut readings);
+        if readings.len() > MAX_READINGS {
+            return Err(Refused::TooAmbiguous { at });
         }
     }
     for reading in &mut readings {
@@ -162,6 +166,31 @@ impl Reading {
             && self.line_break == other.line_break
             && self.escaped == other.escaped
             && self.skip == other.skip
+    }
+
+    /// How many of the bytes in `rest` can be skipped without changing this
+    /// reading: the middle of a word, a literal or a comment. Stops at every
+    /// byte that can matter (all ASCII, or the first byte of U+2028/U+2029),
+    /// so it always stops on a character boundary.
+    fn inert(&self, rest: &[u8]) -> usize {
+        if self.skip > 0 || self.escaped {
+            return 0;
+        }
+        let stops =
+            |stop: &dyn Fn(u8) -> bool| rest.iter().position(|&b| stop(b)).unwrap_or(rest.len());
+        match self.mode {
+            Mode::Code if self.word.is_some() => {
+                stops(&|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$')))
+            }
+            Mode::Code => stops(&|b| !matches!(b, b' ' | b'\t')),
+            Mode::Str(quote) => stops(&|b| b == quote as u8 || matches!(b, b'\\' | b'\n' | b'\r')),
+            Mode::Template => stops(&|b| matches!(b, b'`' | b'\\' | b'$')),
+            Mode::Regex | Mode::RegexClass => {
+                stops(&|b| matches!(b, b'\\' | b'/' | b'[' | b']' | b'\n' | b'\r' | 0xE2))
+            }
+            Mode::LineComment => stops(&|b| matches!(b, b'\n' | b'\r' | 0xE2)),
+            Mode::BlockComment => stops(&|b| matches!(b, b'*' | b'\n' | b'\r' | 0xE2)),
+        }
     }
 
     /// Reads `c` (at byte `at`, followed by `next`); returns a second reading
