@@ -431,8 +431,8 @@ async fn suite(divisor: usize, only: &[String]) {
             .collect();
         programs.extend([
             (
-                "`+` chain of 200 template literals (1.4 KiB; accepted)".to_owned(),
-                chain(200),
+                "`+` chain of 120 template literals (0.7 KiB; accepted)".to_owned(),
+                chain(120),
             ),
             (
                 "`+` chain of 2,500 template literals (10 KiB; refused)".to_owned(),
@@ -443,8 +443,8 @@ async fn suite(divisor: usize, only: &[String]) {
                 chain(10_000),
             ),
             (
-                "parentheses nested 250 deep (accepted)".to_owned(),
-                nested(250),
+                "parentheses nested 120 deep (accepted)".to_owned(),
+                nested(120),
             ),
             (
                 "parentheses nested 100,000 deep (195 KiB; refused)".to_owned(),
