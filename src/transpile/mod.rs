@@ -13,6 +13,7 @@
 //! thread of its own, off the async runtime and under the caller's deadline.
 
 mod nesting;
+mod survey;
 mod threads;
 
 /// A stack on which programs up to [`COMPILE_HERE_BYTES`] compile without a
@@ -25,8 +26,8 @@ use swc_common::comments::SingleThreadedComments;
 use swc_common::sync::Lrc;
 use swc_common::{BytePos, FileName, GLOBALS, Globals, LineCol, Mark, SourceMap, Span, Spanned};
 use swc_ecma_ast::{
-    ArrowExpr, ArrowFunctionBody, AwaitExpr, CallExpr, Callee, ClassMember, EsVersion, Expr,
-    ExprStmt, MemberProp, Pat, Program, Prop, ReturnStmt, Script, Stmt, TsType, TsTypeElement,
+    ArrowExpr, ArrowFunctionBody, AwaitExpr, CallExpr, Callee, EsVersion, Expr, ExprStmt, Program,
+    ReturnStmt, Script, Stmt,
 };
 use swc_ecma_codegen::text_writer::JsWriter;
 use swc_ecma_codegen::{Config, Emitter};
@@ -34,11 +35,9 @@ use swc_ecma_parser::{Parser, StringInput, Syntax, TsSyntax};
 use swc_ecma_transforms_base::fixer::fixer;
 use swc_ecma_transforms_base::hygiene::hygiene;
 use swc_ecma_transforms_base::resolver;
-use swc_ecma_visit::{Visit, VisitWith};
 
 use crate::policy::Refusals;
 use crate::sandbox::Binding;
-use crate::suggest::did_you_mean;
 
 /// What goes around the user's code: one line before it, so user line N is
 /// wrapped line N + 1.
@@ -266,7 +265,8 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
     if let Some(e) = parser.take_errors().into_iter().next() {
         return Err(syntax_error(e.span(), e.kind().msg().into_owned()));
     }
-    if let Some(span) = deeper_than(&script, MAX_NESTING) {
+    let survey = survey::survey(&script, known, MAX_NESTING);
+    if let Some(span) = survey.too_deep {
         return Err(CompileError::limit(
             format!(
                 "the program nests too deeply here: expressions, statements and types reach more than {MAX_NESTING} levels; split long expressions (such as a long chain of +) and deeply nested code into smaller pieces"
@@ -274,9 +274,16 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
             position(span.lo),
         ));
     }
-
-    check_calls(&script, known, &position)?;
-    let throws_null = throws_null(&script);
+    if let Some((span, message)) = survey.unknown_call {
+        let (line, column) = position(span.lo);
+        return Err(CompileError {
+            kind: CompileErrorKind::UnknownFunction,
+            message,
+            line: Some(line),
+            column: Some(column),
+        });
+    }
+    let throws_null = survey.throws_null;
     let script = call_single_function(script);
 
     let unresolved_mark = Mark::new();
@@ -324,91 +331,6 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
         throws_null,
         line_map,
     })
-}
-
-/// Whether the program has `throw null`, `reject(null)` or `Promise.reject(null)`.
-fn throws_null(script: &Script) -> bool {
-    struct Throws(bool);
-    fn is_null(expr: &Expr) -> bool {
-        matches!(unparen(expr), Expr::Lit(swc_ecma_ast::Lit::Null(_)))
-    }
-    impl Visit for Throws {
-        fn visit_throw_stmt(&mut self, node: &swc_ecma_ast::ThrowStmt) {
-            self.0 |= is_null(&node.arg);
-            node.visit_children_with(self);
-        }
-        fn visit_call_expr(&mut self, node: &CallExpr) {
-            let rejects = match &node.callee {
-                Callee::Expr(callee) => match unparen(callee) {
-                    Expr::Ident(ident) => &*ident.sym == "reject",
-                    Expr::Member(member) => {
-                        matches!(&member.prop, MemberProp::Ident(name) if &*name.sym == "reject")
-                    }
-                    _ => false,
-                },
-                _ => false,
-            };
-            self.0 |= rejects && node.args.first().is_some_and(|arg| is_null(&arg.expr));
-            node.visit_children_with(self);
-        }
-    }
-    let mut throws = Throws(false);
-    script.visit_with(&mut throws);
-    throws.0
-}
-
-/// Where the syntax tree first nests deeper than `limit` levels, if it does.
-/// Stops descending there, so the walk itself stays within the limit.
-fn deeper_than(script: &Script, limit: u32) -> Option<Span> {
-    struct Depth {
-        depth: u32,
-        limit: u32,
-        found: Option<Span>,
-    }
-    impl Depth {
-        fn enter(&mut self, span: Span, children: impl FnOnce(&mut Self)) {
-            if self.found.is_some() {
-                return;
-            }
-            if self.depth == self.limit {
-                self.found = Some(span);
-                return;
-            }
-            self.depth += 1;
-            children(self);
-            self.depth -= 1;
-        }
-    }
-    impl Visit for Depth {
-        fn visit_expr(&mut self, node: &Expr) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-        fn visit_stmt(&mut self, node: &Stmt) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-        fn visit_pat(&mut self, node: &Pat) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-        fn visit_prop(&mut self, node: &Prop) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-        fn visit_class_member(&mut self, node: &ClassMember) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-        fn visit_ts_type(&mut self, node: &TsType) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-        fn visit_ts_type_element(&mut self, node: &TsTypeElement) {
-            self.enter(node.span(), |v| node.visit_children_with(v));
-        }
-    }
-    let mut walk = Depth {
-        depth: 0,
-        limit,
-        found: None,
-    };
-    script.visit_with(&mut walk);
-    walk.found
 }
 
 /// `async () => { ... }` alone (Cloudflare's form) is called, and its
@@ -465,79 +387,10 @@ fn wrapper_body(script: &mut Script) -> Option<&mut Vec<Stmt>> {
     }
 }
 
-fn unparen(expr: &Expr) -> &Expr {
+pub(super) fn unparen(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => unparen(&p.expr),
         other => other,
-    }
-}
-
-/// Finds `ns.fn(...)` and `ns["fn"](...)` calls whose function is not known.
-fn check_calls(
-    script: &Script,
-    known: &Known,
-    position: &dyn Fn(BytePos) -> (u32, u32),
-) -> Result<(), CompileError> {
-    struct Calls<'a> {
-        known: &'a Known<'a>,
-        problem: Option<(Span, String)>,
-    }
-    impl Visit for Calls<'_> {
-        fn visit_call_expr(&mut self, call: &CallExpr) {
-            if self.problem.is_none()
-                && let Callee::Expr(callee) = &call.callee
-                && let Expr::Member(member) = unparen(callee)
-                && let Expr::Ident(object) = unparen(&member.obj)
-                && let Some(binding) = self.known.bindings.iter().find(|b| b.ident == *object.sym)
-            {
-                let name = match &member.prop {
-                    MemberProp::Ident(name) => Some(name.sym.to_string()),
-                    MemberProp::Computed(computed) => match &*computed.expr {
-                        Expr::Lit(swc_ecma_ast::Lit::Str(s)) => s.value.as_str().map(str::to_owned),
-                        _ => None,
-                    },
-                    MemberProp::PrivateName(_) => None,
-                };
-                if let Some(name) = name
-                    && binding.function(&name).is_none()
-                {
-                    let candidates = binding.functions.iter().map(|(ident, _)| ident.as_str());
-                    let hint = did_you_mean(&name, candidates)
-                        .map(|s| format!("; did you mean {}.{s}?", binding.ident))
-                        .unwrap_or_else(|| {
-                            format!("; `codemode types --server {}` lists them", binding.server)
-                        });
-                    let message = match self.known.refusals.reason(&binding.server, &name) {
-                        Some(reason) => {
-                            format!("{}.{name} is not available: {reason}", binding.ident)
-                        }
-                        None => format!(
-                            "{}.{name} is not a function of the {} API{hint}",
-                            binding.ident, binding.server
-                        ),
-                    };
-                    self.problem = Some((member.prop.span(), message));
-                }
-            }
-            call.visit_children_with(self);
-        }
-    }
-    let mut calls = Calls {
-        known,
-        problem: None,
-    };
-    script.visit_with(&mut calls);
-    match calls.problem {
-        None => Ok(()),
-        Some((span, message)) => {
-            let (line, column) = position(span.lo);
-            Err(CompileError {
-                kind: CompileErrorKind::UnknownFunction,
-                message,
-                line: Some(line),
-                column: Some(column),
-            })
-        }
     }
 }
 

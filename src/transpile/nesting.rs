@@ -38,7 +38,16 @@ const MAX_READINGS: usize = 32;
 pub fn check(code: &str, limit: u32) -> Result<(), Refused> {
     let mut readings = vec![Reading::new()];
     let mut at = 0;
-    while let Some(c) = code[at..].chars().next() {
+    while at < code.len() {
+        if let [reading] = readings.as_mut_slice() {
+            // The common case, one reading, in a tight loop until it forks.
+            match reading.run(code, &mut at, limit)? {
+                Some(fork) => readings.push(fork),
+                None => break,
+            }
+            continue;
+        }
+        let c = code[at..].chars().next().expect("not at the end");
         let next = code[at + c.len_utf8()..].chars().next();
         let mut forks = Vec::new();
         for reading in &mut readings {
@@ -50,11 +59,6 @@ pub fn check(code: &str, limit: u32) -> Result<(), Refused> {
             return Err(Refused::TooDeep { at });
         }
         at += c.len_utf8();
-        if forks.is_empty() && readings.len() == 1 {
-            // The common case: one reading, in a run that changes nothing.
-            at += readings[0].inert(&code.as_bytes()[at..]);
-            continue;
-        }
         readings.append(&mut forks);
         merge(&mut readings);
         if readings.len() > MAX_READINGS {
@@ -168,6 +172,24 @@ impl Reading {
             && self.skip == other.skip
     }
 
+    /// Reads on from byte `at` until the text ends (`None`) or a character
+    /// reads two ways (the other reading); `at` is then past that character.
+    fn run(&mut self, code: &str, at: &mut usize, limit: u32) -> Result<Option<Reading>, Refused> {
+        while let Some(c) = char_at(code, *at) {
+            let next = char_at(code, *at + c.len_utf8());
+            let fork = self.step(code, *at, c, next);
+            if self.depth > limit || fork.as_ref().is_some_and(|f| f.depth > limit) {
+                return Err(Refused::TooDeep { at: *at });
+            }
+            *at += c.len_utf8();
+            if fork.is_some() {
+                return Ok(fork);
+            }
+            *at += self.inert(&code.as_bytes()[*at..]);
+        }
+        Ok(None)
+    }
+
     /// How many of the bytes in `rest` can be skipped without changing this
     /// reading: the middle of a word, a literal or a comment. Stops at every
     /// byte that can matter (all ASCII, or the first byte of U+2028/U+2029),
@@ -268,7 +290,7 @@ impl Reading {
     fn code(&mut self, code: &str, at: usize, c: char, next: Option<char>) -> Option<Reading> {
         if is_word_char(c) {
             if self.word.is_none() {
-                self.start_token(TokenStart::Word(word_at(code, at)));
+                self.start_token(TokenStart::Word(code, at));
                 self.word = Some(at);
             }
             return None;
@@ -432,17 +454,22 @@ impl Reading {
     /// at a line break, the current level's count starts over.
     fn start_token(&mut self, token: TokenStart) {
         let line_break = std::mem::take(&mut self.line_break);
-        let starts_statement = match token {
-            TokenStart::Word(word) => !is_keyword(word) || STATEMENT_KEYWORDS.contains(&word),
-            TokenStart::Literal => true,
-            TokenStart::Template | TokenStart::Other => false,
-        };
         // `a = b` ⏎ `c = d`: two values cannot be adjacent in one expression,
         // so a statement ended there and its recursion unwound.
-        if line_break && self.value_ended && starts_statement {
-            self.reset_level();
+        if line_break && self.value_ended {
+            let starts_statement = match token {
+                TokenStart::Word(code, at) => {
+                    let word = word_at(code, at);
+                    !is_keyword(word) || STATEMENT_KEYWORDS.contains(&word)
+                }
+                TokenStart::Literal => true,
+                TokenStart::Template | TokenStart::Other => false,
+            };
+            if starts_statement {
+                self.reset_level();
+            }
         }
-        if !matches!(token, TokenStart::Word(_)) {
+        if !matches!(token, TokenStart::Word(..)) {
             self.after_dot = false;
         }
         self.head_keyword = false;
@@ -537,7 +564,8 @@ impl Reading {
 }
 
 enum TokenStart<'a> {
-    Word(&'a str),
+    /// A word starting at this byte of this text.
+    Word(&'a str, usize),
     Literal,
     Template,
     Other,
@@ -558,6 +586,15 @@ fn merge(readings: &mut Vec<Reading>) {
         }
     }
     *readings = kept;
+}
+
+/// The character at byte `at`, decoded only when it is not ASCII.
+fn char_at(code: &str, at: usize) -> Option<char> {
+    match code.as_bytes().get(at) {
+        Some(&byte) if byte.is_ascii() => Some(byte as char),
+        Some(_) => code[at..].chars().next(),
+        None => None,
+    }
 }
 
 /// The identifier-like word starting at `at`.
@@ -594,70 +631,73 @@ const STATEMENT_KEYWORDS: &[&str] = &[
 /// Reserved words and TypeScript's contextual keywords: each may start a
 /// level of recursion (`typeof typeof x`, `keyof keyof T`, `new new X`).
 fn is_keyword(word: &str) -> bool {
-    matches!(
-        word,
-        "abstract"
-            | "accessor"
-            | "as"
-            | "asserts"
-            | "async"
-            | "await"
-            | "break"
-            | "case"
-            | "catch"
-            | "class"
-            | "const"
-            | "continue"
-            | "debugger"
-            | "declare"
-            | "default"
-            | "delete"
-            | "do"
-            | "else"
-            | "enum"
-            | "export"
-            | "extends"
-            | "finally"
-            | "for"
-            | "from"
-            | "function"
-            | "get"
-            | "if"
-            | "implements"
-            | "import"
-            | "in"
-            | "infer"
-            | "instanceof"
-            | "interface"
-            | "is"
-            | "keyof"
-            | "let"
-            | "namespace"
-            | "new"
-            | "of"
-            | "out"
-            | "override"
-            | "private"
-            | "protected"
-            | "public"
-            | "readonly"
-            | "return"
-            | "satisfies"
-            | "set"
-            | "static"
-            | "switch"
-            | "throw"
-            | "try"
-            | "type"
-            | "typeof"
-            | "unique"
-            | "using"
-            | "var"
-            | "void"
-            | "while"
-            | "with"
-            | "yield"
-    )
+    // All are 2 to 10 lowercase letters: most identifiers are ruled out here.
+    (2..=10).contains(&word.len())
+        && word.bytes().all(|b| b.is_ascii_lowercase())
+        && matches!(
+            word,
+            "abstract"
+                | "accessor"
+                | "as"
+                | "asserts"
+                | "async"
+                | "await"
+                | "break"
+                | "case"
+                | "catch"
+                | "class"
+                | "const"
+                | "continue"
+                | "debugger"
+                | "declare"
+                | "default"
+                | "delete"
+                | "do"
+                | "else"
+                | "enum"
+                | "export"
+                | "extends"
+                | "finally"
+                | "for"
+                | "from"
+                | "function"
+                | "get"
+                | "if"
+                | "implements"
+                | "import"
+                | "in"
+                | "infer"
+                | "instanceof"
+                | "interface"
+                | "is"
+                | "keyof"
+                | "let"
+                | "namespace"
+                | "new"
+                | "of"
+                | "out"
+                | "override"
+                | "private"
+                | "protected"
+                | "public"
+                | "readonly"
+                | "return"
+                | "satisfies"
+                | "set"
+                | "static"
+                | "switch"
+                | "throw"
+                | "try"
+                | "type"
+                | "typeof"
+                | "unique"
+                | "using"
+                | "var"
+                | "void"
+                | "while"
+                | "with"
+                | "yield"
+        )
 }
 
 #[cfg(test)]

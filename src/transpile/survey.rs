@@ -1,0 +1,160 @@
+//! One walk over a parsed program, before anything transforms it: how deeply
+//! it nests, the calls it makes to functions the API does not have, and
+//! whether it throws `null` itself.
+
+use swc_common::{Span, Spanned};
+use swc_ecma_ast::{
+    CallExpr, Callee, ClassMember, Expr, Lit, MemberProp, Pat, Prop, Script, Stmt, ThrowStmt,
+    TsType, TsTypeElement,
+};
+use swc_ecma_visit::{Visit, VisitWith};
+
+use super::{Known, unparen};
+use crate::suggest::did_you_mean;
+
+/// What the walk found.
+#[derive(Default)]
+pub struct Survey {
+    /// Where the tree first nests deeper than the limit.
+    pub too_deep: Option<Span>,
+    /// The first call to a function the API does not have, and what to say.
+    pub unknown_call: Option<(Span, String)>,
+    /// `throw null`, `reject(null)` or `Promise.reject(null)` appear.
+    pub throws_null: bool,
+}
+
+/// Walks `script`, descending no deeper than `limit` levels of expressions,
+/// statements, patterns, properties, class members and types, so the walk
+/// itself stays within what the rest of the compiler may recurse.
+pub fn survey(script: &Script, known: &Known, limit: u32) -> Survey {
+    let mut walk = Walk {
+        known,
+        depth: 0,
+        limit,
+        found: Survey::default(),
+    };
+    script.visit_with(&mut walk);
+    walk.found
+}
+
+struct Walk<'a> {
+    known: &'a Known<'a>,
+    depth: u32,
+    limit: u32,
+    found: Survey,
+}
+
+impl Walk<'_> {
+    fn enter(&mut self, span: Span, children: impl FnOnce(&mut Self)) {
+        if self.found.too_deep.is_some() {
+            return;
+        }
+        if self.depth == self.limit {
+            self.found.too_deep = Some(span);
+            return;
+        }
+        self.depth += 1;
+        children(self);
+        self.depth -= 1;
+    }
+
+    /// A call `ns.fn(...)` or `ns["fn"](...)` whose function `ns` lacks.
+    fn check_call(&mut self, call: &CallExpr) {
+        let Callee::Expr(callee) = &call.callee else {
+            return;
+        };
+        let Expr::Member(member) = unparen(callee) else {
+            return;
+        };
+        let Expr::Ident(object) = unparen(&member.obj) else {
+            return;
+        };
+        let Some(binding) = self.known.bindings.iter().find(|b| b.ident == *object.sym) else {
+            return;
+        };
+        let name = match &member.prop {
+            MemberProp::Ident(name) => name.sym.to_string(),
+            MemberProp::Computed(computed) => match &*computed.expr {
+                Expr::Lit(Lit::Str(s)) => match s.value.as_str() {
+                    Some(name) => name.to_owned(),
+                    None => return,
+                },
+                _ => return,
+            },
+            MemberProp::PrivateName(_) => return,
+        };
+        if binding.function(&name).is_some() {
+            return;
+        }
+        let ns = &binding.ident;
+        let message = match self.known.refusals.reason(&binding.server, &name) {
+            Some(reason) => format!("{ns}.{name} is not available: {reason}"),
+            None => {
+                let candidates = binding.functions.iter().map(|(ident, _)| ident.as_str());
+                let hint = did_you_mean(&name, candidates)
+                    .map(|s| format!("; did you mean {ns}.{s}?"))
+                    .unwrap_or_else(|| {
+                        format!("; `codemode types --server {}` lists them", binding.server)
+                    });
+                format!(
+                    "{ns}.{name} is not a function of the {} API{hint}",
+                    binding.server
+                )
+            }
+        };
+        self.found.unknown_call = Some((member.prop.span(), message));
+    }
+}
+
+fn is_null(expr: &Expr) -> bool {
+    matches!(unparen(expr), Expr::Lit(Lit::Null(_)))
+}
+
+impl Visit for Walk<'_> {
+    fn visit_expr(&mut self, node: &Expr) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+    fn visit_stmt(&mut self, node: &Stmt) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+    fn visit_pat(&mut self, node: &Pat) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+    fn visit_prop(&mut self, node: &Prop) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+    fn visit_class_member(&mut self, node: &ClassMember) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+    fn visit_ts_type(&mut self, node: &TsType) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+    fn visit_ts_type_element(&mut self, node: &TsTypeElement) {
+        self.enter(node.span(), |v| node.visit_children_with(v));
+    }
+
+    fn visit_call_expr(&mut self, call: &CallExpr) {
+        if self.found.unknown_call.is_none() {
+            self.check_call(call);
+        }
+        if !self.found.throws_null
+            && let Callee::Expr(callee) = &call.callee
+        {
+            let rejects = match unparen(callee) {
+                Expr::Ident(ident) => &*ident.sym == "reject",
+                Expr::Member(member) => {
+                    matches!(&member.prop, MemberProp::Ident(name) if &*name.sym == "reject")
+                }
+                _ => false,
+            };
+            self.found.throws_null =
+                rejects && call.args.first().is_some_and(|arg| is_null(&arg.expr));
+        }
+        call.visit_children_with(self);
+    }
+
+    fn visit_throw_stmt(&mut self, node: &ThrowStmt) {
+        self.found.throws_null |= is_null(&node.arg);
+        node.visit_children_with(self);
+    }
+}
