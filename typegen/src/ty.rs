@@ -124,23 +124,42 @@ impl Ty {
 
 /// Types in order of first appearance, each once. Hashing keeps this linear:
 /// an enum of 40,000 values took 9 s when each was compared with all before it.
+/// Short lists, by far the most common, are compared directly: cheaper than hashing.
 #[derive(Default)]
 struct Unique {
     items: Vec<Ty>,
-    /// Hash of a type → indices into `items` with that hash.
+    /// Hash of a type → indices into `items` with that hash; filled once
+    /// `items` outgrows [`Unique::SHORT`].
     seen: HashMap<u64, Vec<usize>>,
 }
 
 impl Unique {
+    const SHORT: usize = 16;
+
     fn push(&mut self, ty: Ty) {
-        use std::hash::{BuildHasher, RandomState};
-        // One fixed state per process is enough: only equality within this list matters.
-        static STATE: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
-        let slots = self.seen.entry(STATE.hash_one(&ty)).or_default();
+        if self.items.len() < Self::SHORT {
+            if !self.items.contains(&ty) {
+                self.items.push(ty);
+            }
+            return;
+        }
+        if self.seen.is_empty() {
+            for (i, item) in self.items.iter().enumerate() {
+                self.seen.entry(Self::hash(item)).or_default().push(i);
+            }
+        }
+        let slots = self.seen.entry(Self::hash(&ty)).or_default();
         if slots.iter().all(|&i| self.items[i] != ty) {
             slots.push(self.items.len());
             self.items.push(ty);
         }
+    }
+
+    fn hash(ty: &Ty) -> u64 {
+        use std::hash::{BuildHasher, RandomState};
+        // One fixed state per process is enough: only equality within this list matters.
+        static STATE: std::sync::LazyLock<RandomState> = std::sync::LazyLock::new(RandomState::new);
+        STATE.hash_one(ty)
     }
 }
 
@@ -395,6 +414,18 @@ mod tests {
         assert_eq!(Ty::union(vec![STRING, Ty::Unknown]), Ty::Unknown);
         assert_eq!(Ty::union(vec![STRING]), STRING);
         assert_eq!(Ty::union(vec![]), Ty::Never);
+    }
+
+    #[test]
+    fn long_unions_dedupe_across_the_short_list_bound() {
+        let literal = |i: usize| Ty::Literal(i.to_string());
+        // 0..40 then every value again, in reverse: duplicates of members
+        // first seen both before and after the list stops being short.
+        let members: Vec<Ty> = (0..40).chain((0..40).rev()).map(literal).collect();
+        assert_eq!(
+            Ty::union(members),
+            Ty::Union((0..40).map(literal).collect())
+        );
     }
 
     #[test]
