@@ -23,6 +23,7 @@ use crate::sandbox::bounds;
 use crate::sandbox::worker::Pool;
 use crate::savings;
 use crate::server::http::{self, HttpOptions};
+use crate::server::stdio::ClientInput;
 use crate::server::{Admission, Build, CodeModeServer, Live, Snapshot, Trace, supervise};
 use crate::upstream::{self, Changes, Upstreams};
 
@@ -192,10 +193,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     );
     let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
     let server = CodeModeServer::new(live, settings.limits, admission, trace);
+    // A program's text, escaped in JSON (at worst six bytes a character),
+    // plus the request around it.
+    let max_request = settings.max_program_bytes * 6 + (64 << 10);
     match args.http {
         None => {
             tokio::select! {
-                served = serve_stdio(server) => served?,
+                served = serve_stdio(server, max_request) => served?,
                 () = shutdown.wait() => {}
             }
         }
@@ -208,9 +212,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 max_connections: args.max_connections as usize,
                 max_sessions: args.max_sessions as usize,
                 session_idle: args.session_idle_timeout,
-                // A program's text, escaped in JSON (at worst six bytes a
-                // character), plus the request around it.
-                max_body_bytes: settings.max_program_bytes * 6 + (64 << 10),
+                max_body_bytes: max_request,
             };
             http::serve(server, options, shutdown.wait()).await?;
         }
@@ -223,13 +225,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
 
 /// Serves one client over stdin/stdout until it leaves. When stdin closes,
 /// executions still running stop at once: nobody is left to read their results.
-async fn serve_stdio(server: CodeModeServer) -> anyhow::Result<()> {
+/// A request longer than `max_request` bytes is answered with an error.
+async fn serve_stdio(server: CodeModeServer, max_request: usize) -> anyhow::Result<()> {
     let gone = CancellationToken::new();
     let server = server.stopping_when(gone.clone());
-    let stdin = UntilClosed {
-        inner: tokio::io::stdin(),
-        gone,
-    };
+    let stdin = ClientInput::new(tokio::io::stdin(), gone, max_request);
     match server.serve((stdin, tokio::io::stdout())).await {
         Ok(service) => {
             service.waiting().await?;
@@ -241,32 +241,6 @@ async fn serve_stdio(server: CodeModeServer) -> anyhow::Result<()> {
             Ok(())
         }
         Err(error) => Err(error.into()),
-    }
-}
-
-/// A reader that cancels `gone` when its input ends or fails.
-struct UntilClosed<R> {
-    inner: R,
-    gone: CancellationToken,
-}
-
-impl<R: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for UntilClosed<R> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let (before, room) = (buf.filled().len(), buf.remaining() > 0);
-        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        match &polled {
-            // Nothing read into a buffer with room: the end of the input.
-            std::task::Poll::Ready(Ok(())) if room && buf.filled().len() == before => {
-                self.gone.cancel()
-            }
-            std::task::Poll::Ready(Err(_)) => self.gone.cancel(),
-            _ => {}
-        }
-        polled
     }
 }
 

@@ -5,6 +5,7 @@ mod admission;
 pub mod disclosure;
 pub mod http;
 mod search;
+pub mod stdio;
 mod supervise;
 mod trace;
 
@@ -17,8 +18,9 @@ use std::time::Duration;
 
 use codemode_typegen::{Api, Style};
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, CustomRequest,
+    CustomResult, ErrorCode, Implementation, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -368,6 +370,32 @@ impl ServerHandler for CodeModeServer {
 
     async fn on_initialized(&self, context: rmcp::service::NotificationContext<RoleServer>) {
         self.live.add_client(context.peer);
+    }
+
+    /// A request `stdio::ClientInput` could not pass on gets its error here.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        if request.method != stdio::UNREADABLE {
+            return Err(ErrorData::new(
+                ErrorCode::METHOD_NOT_FOUND,
+                request.method,
+                None,
+            ));
+        }
+        let problem = request
+            .params
+            .as_ref()
+            .and_then(|p| p.get("problem"))
+            .and_then(Value::as_str)
+            .unwrap_or("the request could not be read");
+        Err(ErrorData::new(
+            ErrorCode::INVALID_REQUEST,
+            problem.to_owned(),
+            None,
+        ))
     }
 
     async fn list_tools(

@@ -3,7 +3,7 @@
 mod stdio;
 mod tap;
 mod tools_file;
-mod unreadable;
+pub(crate) mod unreadable;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -101,7 +101,11 @@ impl<R> TapReader<R> {
     fn scan(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             self.out.push(byte);
-            if let Some(answer) = self.watch.feed(byte) {
+            if let Some(answer) = self
+                .watch
+                .feed(byte)
+                .and_then(|line| unreadable::error_for_response(&line))
+            {
                 self.out.extend_from_slice(&answer);
             }
             if byte == b'\n' {

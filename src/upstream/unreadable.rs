@@ -1,11 +1,12 @@
-//! Responses a stdio server sends that rmcp cannot read.
+//! Messages on a stdio line that rmcp cannot read.
 //!
 //! rmcp drops a line longer than 16 MiB, and one nested deeper than serde's
-//! limit of 128 levels, without answering the request it was for: the call
+//! limit of 128 levels, without answering the request it was for: the peer
 //! then waits for its deadline and fails with a misleading "did not answer".
-//! [`Watch`] looks at every line as it streams past (without keeping it),
-//! notices such a response, and writes the error response rmcp should have
-//! produced, with the same id, to follow the dropped line.
+//! [`Watch`] looks at every line as it streams past (without keeping it) and
+//! says what it held; for a server's response rmcp would drop,
+//! [`error_for_response`] is the error response rmcp should have produced,
+//! with the same id, to follow the dropped line.
 
 use crate::sandbox::bounds;
 
@@ -13,10 +14,61 @@ use crate::sandbox::bounds;
 pub const MAX_LINE: usize = 16 << 20;
 
 /// serde_json refuses a document nested this deep.
-const SERDE_DEPTH_LIMIT: usize = 128;
+pub const SERDE_DEPTH_LIMIT: usize = 128;
 
 /// The longest id kept (real ids are short numbers or strings).
 const MAX_ID: usize = 256;
+
+/// What one line held, as far as answering for it goes.
+#[derive(Debug)]
+pub struct Line {
+    /// Its length, without the newline.
+    pub bytes: usize,
+    /// How deeply its objects and arrays nest.
+    pub deepest: usize,
+    /// Its top-level `"id"`, when that is a number or a string.
+    pub id: Option<serde_json::Value>,
+    /// It has a top-level `"method"`: a request or a notification.
+    pub has_method: bool,
+}
+
+impl Line {
+    /// serde (and so rmcp) refuses to read it.
+    pub fn too_deep(&self) -> bool {
+        self.deepest >= SERDE_DEPTH_LIMIT
+    }
+}
+
+/// The error response for a server's response that rmcp will drop.
+pub fn error_for_response(line: &Line) -> Option<Vec<u8>> {
+    // rmcp counts the newline too: a line of MAX_LINE bytes is dropped.
+    let problem = if line.bytes >= MAX_LINE {
+        format!(
+            "the response is {} bytes, over the limit of {} ({MAX_LINE} bytes) on one message from a server",
+            line.bytes,
+            bounds::size(MAX_LINE)
+        )
+    } else if line.too_deep() {
+        format!(
+            "the response nests {} levels deep, more than the {} codemode can read",
+            line.deepest,
+            SERDE_DEPTH_LIMIT - 1
+        )
+    } else {
+        return None;
+    };
+    if line.has_method {
+        return None;
+    }
+    let message = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": line.id.as_ref()?,
+        "error": {"code": -32603, "message": problem},
+    });
+    let mut bytes = serde_json::to_vec(&message).expect("JSON serializes");
+    bytes.push(b'\n');
+    Some(bytes)
+}
 
 /// Watches one JSON-RPC message per line, byte by byte.
 #[derive(Default)]
@@ -40,12 +92,12 @@ pub struct Watch {
 }
 
 impl Watch {
-    /// Feeds one byte; at a line's end, returns the line to insert after it.
-    pub fn feed(&mut self, byte: u8) -> Option<Vec<u8>> {
+    /// Feeds one byte; at a line's end, says what the line held.
+    pub fn feed(&mut self, byte: u8) -> Option<Line> {
         if byte == b'\n' {
-            let replacement = self.replacement();
+            let line = self.summary();
             *self = Watch::default();
-            return replacement;
+            return Some(line);
         }
         self.line += 1;
         if self.in_string {
@@ -119,39 +171,17 @@ impl Watch {
         }
     }
 
-    /// The error response for a line rmcp will drop, when it is a response.
-    fn replacement(&self) -> Option<Vec<u8>> {
-        // rmcp counts the newline too: a line of MAX_LINE bytes is dropped.
-        let problem = if self.line >= MAX_LINE {
-            format!(
-                "the response is {} bytes, over the limit of {} ({MAX_LINE} bytes) on one message from a server",
-                self.line,
-                bounds::size(MAX_LINE)
-            )
-        } else if self.deepest >= SERDE_DEPTH_LIMIT {
-            format!(
-                "the response nests {} levels deep, more than the {} codemode can read",
-                self.deepest,
-                SERDE_DEPTH_LIMIT - 1
-            )
-        } else {
-            return None;
-        };
-        if self.has_method || self.id.is_empty() || self.id.len() >= MAX_ID {
-            return None;
+    fn summary(&self) -> Line {
+        let id = (!self.id.is_empty() && self.id.len() < MAX_ID)
+            .then(|| serde_json::from_slice::<serde_json::Value>(&self.id).ok())
+            .flatten()
+            .filter(|id| id.is_number() || id.is_string());
+        Line {
+            bytes: self.line,
+            deepest: self.deepest,
+            id,
+            has_method: self.has_method,
         }
-        let id: serde_json::Value = serde_json::from_slice(&self.id).ok()?;
-        if !(id.is_number() || id.is_string()) {
-            return None;
-        }
-        let message = serde_json::json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "error": {"code": -32603, "message": problem},
-        });
-        let mut line = serde_json::to_vec(&message).expect("JSON serializes");
-        line.push(b'\n');
-        Some(line)
     }
 }
 
@@ -165,9 +195,8 @@ mod tests {
         for &byte in line {
             assert!(watch.feed(byte).is_none());
         }
-        watch
-            .feed(b'\n')
-            .map(|line| serde_json::from_slice(&line).unwrap())
+        let line = watch.feed(b'\n').expect("a line ends");
+        error_for_response(&line).map(|bytes| serde_json::from_slice(&bytes).unwrap())
     }
 
     fn nested(id: &str, depth: usize) -> Vec<u8> {

@@ -188,3 +188,39 @@ fn everything_in_the_report_is_bounded() {
     assert!(report["calls_omitted"].as_u64().unwrap() > 0, "{report}");
     serve.still_serves();
 }
+
+#[test]
+fn requests_too_big_or_too_deep_to_read_are_answered_at_once() {
+    let mut serve = RawStdio::start(&["--max-program-kb", "64"]);
+    // 20 MB of program: over the request limit (and over rmcp's own line
+    // limit, past which it used to drop the request without a word).
+    let huge = json!({"jsonrpc": "2.0", "id": "big", "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": format!("return '{}';", "x".repeat(20 << 20))}}});
+    serve.send(&huge);
+    let response = serve.response();
+    assert_eq!(response["id"], "big", "{response}");
+    assert_eq!(response["error"]["code"], -32600, "{response}");
+    let message = response["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("the request is 20971") && message.contains("--max-program-kb"),
+        "{message}"
+    );
+
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":77,"method":"tools/call","params":{{"name":"execute","arguments":{{"code":"return 1","x":{}1{}}}}}}}"#,
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    serve.send_raw(deep.as_bytes());
+    let response = serve.response();
+    assert_eq!(response["id"], 77, "{response}");
+    assert_eq!(
+        response["error"]["message"],
+        "the request nests 303 levels deep, more than the 127 codemode reads"
+    );
+
+    serve.still_serves();
+    // The 20 MB were read through, never held.
+    let peak = peak_mib(serve.pid());
+    assert!(peak < 150, "codemode serve peaked at {peak} MiB");
+}
