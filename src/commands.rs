@@ -23,7 +23,7 @@ use crate::sandbox::bounds;
 use crate::sandbox::worker::Pool;
 use crate::savings;
 use crate::server::http::{self, HttpOptions};
-use crate::server::stdio::ClientInput;
+use crate::server::stdio::client_input;
 use crate::server::{Admission, Build, CodeModeServer, Live, Snapshot, Trace, supervise};
 use crate::upstream::{self, Changes, Upstreams};
 
@@ -229,7 +229,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
 async fn serve_stdio(server: CodeModeServer, max_request: usize) -> anyhow::Result<()> {
     let gone = CancellationToken::new();
     let server = server.stopping_when(gone.clone());
-    let stdin = ClientInput::new(tokio::io::stdin(), gone, max_request);
+    let stdin = client_input(tokio::io::stdin(), gone, max_request);
     match server.serve((stdin, tokio::io::stdout())).await {
         Ok(service) => {
             service.waiting().await?;

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod executor;
+pub mod filtered_read;
 pub mod json_file;
 pub mod policy;
 pub mod sandbox;

@@ -7,14 +7,10 @@
 //! [`UNREADABLE`], which the server answers with an error naming the problem.
 //! It also notices when the client has gone (its input ends).
 
-use std::io;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use serde_json::json;
-use tokio::io::{AsyncRead, ReadBuf};
 use tokio_util::sync::CancellationToken;
 
+use crate::filtered_read::{Filter, Filtered};
 use crate::sandbox::bounds;
 use crate::upstream::unreadable::{self, Line, Watch};
 
@@ -23,8 +19,26 @@ use crate::upstream::unreadable::{self, Line, Watch};
 pub const UNREADABLE: &str = "codemode/unreadable";
 
 /// A client's input: its lines, with unreadable requests replaced.
-pub struct ClientInput<R> {
-    inner: R,
+pub type ClientInput<R> = Filtered<R, Requests>;
+
+/// Reads `inner`, a client's input; cancels `gone` when it ends. A line of
+/// more than `max_request` bytes (lowered to what rmcp reads) is unreadable.
+pub fn client_input<R>(inner: R, gone: CancellationToken, max_request: usize) -> ClientInput<R> {
+    Filtered::new(
+        inner,
+        Requests {
+            gone,
+            max_line: max_request.min(unreadable::MAX_LINE - 1),
+            line: Vec::new(),
+            overlong: false,
+            watch: Watch::default(),
+            started: false,
+        },
+    )
+}
+
+/// Holds each line until it ends, then passes it on or replaces it.
+pub struct Requests {
     gone: CancellationToken,
     max_line: usize,
     /// The current line, until it grows past `max_line`.
@@ -34,33 +48,15 @@ pub struct ClientInput<R> {
     /// A line has been passed on: the session has begun, and a replacement
     /// request will be answered rather than end it.
     started: bool,
-    /// Bytes ready for rmcp.
-    out: Vec<u8>,
-    taken: usize,
 }
 
-impl<R> ClientInput<R> {
-    /// `max_request` bytes a line; more than rmcp reads is lowered to what it reads.
-    pub fn new(inner: R, gone: CancellationToken, max_request: usize) -> Self {
-        ClientInput {
-            inner,
-            gone,
-            max_line: max_request.min(unreadable::MAX_LINE - 1),
-            line: Vec::new(),
-            overlong: false,
-            watch: Watch::default(),
-            started: false,
-            out: Vec::new(),
-            taken: 0,
-        }
-    }
-
-    fn scan(&mut self, bytes: &[u8]) {
+impl Filter for Requests {
+    fn scan(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         for &byte in bytes {
             if let Some(summary) = self.watch.feed(byte) {
                 let line = std::mem::take(&mut self.line);
                 let overlong = std::mem::replace(&mut self.overlong, false);
-                self.end_line(line, overlong, &summary);
+                self.end_line(line, overlong, &summary, out);
             } else if !self.overlong {
                 if self.line.len() == self.max_line {
                     self.overlong = true;
@@ -72,7 +68,15 @@ impl<R> ClientInput<R> {
         }
     }
 
-    fn end_line(&mut self, line: Vec<u8>, overlong: bool, summary: &Line) {
+    /// The client has gone. A partial last line has no end, so nothing
+    /// could read it.
+    fn ended(&mut self) {
+        self.gone.cancel();
+    }
+}
+
+impl Requests {
+    fn end_line(&mut self, line: Vec<u8>, overlong: bool, summary: &Line, out: &mut Vec<u8>) {
         let problem = if overlong {
             format!(
                 "the request is {} bytes, over the limit of {} on one message (it follows from --max-program-kb); send a smaller program",
@@ -87,8 +91,8 @@ impl<R> ClientInput<R> {
             )
         } else {
             self.started |= !line.iter().all(u8::is_ascii_whitespace);
-            self.out.extend_from_slice(&line);
-            self.out.push(b'\n');
+            out.extend_from_slice(&line);
+            out.push(b'\n');
             return;
         };
         match &summary.id {
@@ -100,53 +104,13 @@ impl<R> ClientInput<R> {
                     "method": UNREADABLE,
                     "params": {"problem": problem},
                 });
-                self.out.extend_from_slice(request.to_string().as_bytes());
-                self.out.push(b'\n');
+                out.extend_from_slice(request.to_string().as_bytes());
+                out.push(b'\n');
             }
             // A notification or response has nobody to answer, and before
             // `initialize` only `initialize` may come: drop it, as rmcp would.
             _ => tracing::warn!("dropped a message from the client: {problem}"),
         }
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for ClientInput<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if buf.remaining() == 0 {
-            return Poll::Ready(Ok(()));
-        }
-        while this.taken == this.out.len() {
-            this.out.clear();
-            this.taken = 0;
-            let mut chunk = [0u8; 16 << 10];
-            let mut read = ReadBuf::new(&mut chunk);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
-                Poll::Ready(Ok(())) if read.filled().is_empty() => {
-                    // The end of the input: the client has gone. A partial
-                    // last line has no end, so nothing can read it.
-                    this.gone.cancel();
-                    return Poll::Ready(Ok(()));
-                }
-                Poll::Ready(Ok(())) => {
-                    let fresh = read.filled().to_vec();
-                    this.scan(&fresh);
-                }
-                Poll::Ready(Err(error)) => {
-                    this.gone.cancel();
-                    return Poll::Ready(Err(error));
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-        let n = buf.remaining().min(this.out.len() - this.taken);
-        buf.put_slice(&this.out[this.taken..this.taken + n]);
-        this.taken += n;
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -159,7 +123,7 @@ mod tests {
     /// What rmcp would read from `input`, line by line.
     async fn read_through(input: &[u8], max_request: usize) -> (Vec<Value>, bool) {
         let gone = CancellationToken::new();
-        let mut reader = ClientInput::new(input, gone.clone(), max_request);
+        let mut reader = client_input(input, gone.clone(), max_request);
         let mut out = Vec::new();
         reader.read_to_end(&mut out).await.unwrap();
         let lines = out

@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
 use super::UpstreamError;
-use super::tap::{TapReader, ToolListTap};
+use super::tap::{TapReader, ToolListTap, tap_reader};
 
 /// How many of the child's last stderr lines are kept for error reports.
 const STDERR_LINES: usize = 12;
@@ -102,7 +102,7 @@ pub fn spawn(
     let tap = ToolListTap::default();
     Ok(Spawned {
         child,
-        transport: (TapReader::new(stdout, tap.clone()), stdin),
+        transport: (tap_reader(stdout, tap.clone()), stdin),
         tap,
         stderr: tail,
     })

@@ -8,15 +8,12 @@
 //! [`super::unreadable`]), so a call fails at once instead of at its deadline.
 
 use std::collections::VecDeque;
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use serde_json::Value;
-use tokio::io::{AsyncRead, ReadBuf};
 
 use super::unreadable::{self, MAX_LINE};
+use crate::filtered_read::{Filter, Filtered};
 
 /// A line is copied only if `"tools"` appears this early in it: tool lists
 /// say so at once, and other lines (large results) are not kept twice.
@@ -71,42 +68,42 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// An [`AsyncRead`] that shows newline-delimited JSON to a [`ToolListTap`]
-/// and answers for the responses rmcp would drop.
-pub struct TapReader<R> {
-    inner: R,
+/// A server's stdout as rmcp reads it: shown to a [`ToolListTap`], with an
+/// error response added after each response rmcp would drop.
+pub type TapReader<R> = Filtered<R, Tap>;
+
+/// Starts reading `inner` through a [`Tap`] that feeds `tap`.
+pub fn tap_reader<R>(inner: R, tap: ToolListTap) -> TapReader<R> {
+    Filtered::new(
+        inner,
+        Tap {
+            line: Vec::new(),
+            copying: true,
+            watch: unreadable::Watch::default(),
+            tap,
+        },
+    )
+}
+
+/// Passes newline-delimited JSON through untouched, copying tool lists.
+pub struct Tap {
     /// The current line while it may be a tool list.
     line: Vec<u8>,
     copying: bool,
     watch: unreadable::Watch,
-    /// Bytes ready for the reader: what was read, plus any added lines.
-    out: Vec<u8>,
-    taken: usize,
     tap: ToolListTap,
 }
 
-impl<R> TapReader<R> {
-    pub fn new(inner: R, tap: ToolListTap) -> Self {
-        TapReader {
-            inner,
-            line: Vec::new(),
-            copying: true,
-            watch: unreadable::Watch::default(),
-            out: Vec::new(),
-            taken: 0,
-            tap,
-        }
-    }
-
-    fn scan(&mut self, bytes: &[u8]) {
+impl Filter for Tap {
+    fn scan(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         for &byte in bytes {
-            self.out.push(byte);
+            out.push(byte);
             if let Some(answer) = self
                 .watch
                 .feed(byte)
                 .and_then(|line| unreadable::error_for_response(&line))
             {
-                self.out.extend_from_slice(&answer);
+                out.extend_from_slice(&answer);
             }
             if byte == b'\n' {
                 if self.copying {
@@ -123,34 +120,6 @@ impl<R> TapReader<R> {
                 }
             }
         }
-    }
-}
-
-impl<R: AsyncRead + Unpin> AsyncRead for TapReader<R> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let this = &mut *self;
-        if this.taken == this.out.len() {
-            this.out.clear();
-            this.taken = 0;
-            let mut chunk = [0u8; 16 << 10];
-            let mut read = ReadBuf::new(&mut chunk);
-            match Pin::new(&mut this.inner).poll_read(cx, &mut read) {
-                Poll::Ready(Ok(())) => {
-                    let fresh = read.filled().to_vec();
-                    this.scan(&fresh);
-                }
-                other => return other,
-            }
-        }
-        let ready = &this.out[this.taken..];
-        let n = ready.len().min(buf.remaining());
-        buf.put_slice(&ready[..n]);
-        this.taken += n;
-        Poll::Ready(Ok(()))
     }
 }
 
@@ -180,7 +149,7 @@ mod tests {
         );
         let tap = ToolListTap::default();
         // Read in small chunks so lines are split across reads.
-        let mut reader = TapReader::new(
+        let mut reader = tap_reader(
             tokio::io::BufReader::with_capacity(7, wire.as_bytes()),
             tap.clone(),
         );
@@ -198,7 +167,7 @@ mod tests {
     async fn mismatched_pages_are_not_used() {
         let wire = "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"x\"}]}}\n";
         let tap = ToolListTap::default();
-        let mut reader = TapReader::new(wire.as_bytes(), tap.clone());
+        let mut reader = tap_reader(wire.as_bytes(), tap.clone());
         reader.read_to_string(&mut String::new()).await.unwrap();
         assert!(tap.take_matching(&typed(&["y"])).is_none());
     }
@@ -212,7 +181,7 @@ mod tests {
         );
         let next = r#"{"jsonrpc":"2.0","id":10,"result":{}}"#;
         let wire = format!("{deep}\n{next}\n");
-        let mut reader = TapReader::new(
+        let mut reader = tap_reader(
             tokio::io::BufReader::with_capacity(64, wire.as_bytes()),
             ToolListTap::default(),
         );
