@@ -4,10 +4,6 @@
 //! created here and dropped on return, so no execution can see another's
 //! globals, prototypes or bindings.
 
-use std::cell::Cell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -15,14 +11,12 @@ use std::time::Instant;
 use rquickjs::context::EvalOptions;
 use rquickjs::prelude::Async;
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Promise};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use super::bounds::{self, MAX_CALL_BYTES, MAX_DEPTH};
-use super::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
+use super::host::{self, Host, PROGRAM_FILE, THROWN_NULL, cut, memory_error, timeout_error};
+use super::{Binding, ErrorKind, Event, Finished, Job, Limits, ScriptError};
 
 const PRELUDE: &str = include_str!("prelude.js");
-/// The file name the program runs under; stack traces name it.
-const PROGRAM_FILE: &str = "program.js";
 
 /// Runs `job` to completion, sending its tool calls and logs to `events`.
 pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
@@ -52,7 +46,7 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let context = AsyncContext::full(&runtime)
         .await
         .map_err(|e| internal("cannot create a JavaScript context", e))?;
-    let bindings: Rc<[Binding]> = bindings.into();
+    let bindings: Arc<[Binding]> = bindings.into();
     let host = Host::new(events, limits, bindings.clone());
     let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings, host).await);
     let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
@@ -118,7 +112,7 @@ async fn execute<'js>(
         .catch(&ctx)
         .map_err(|e| script_error(&ctx, e))?;
     // From here on the program is over: late calls are refused.
-    host.finished.set(true);
+    host.finish();
 
     let json = match ctx.json_stringify(value).catch(&ctx) {
         Ok(Some(json)) => json
@@ -143,197 +137,6 @@ fn eval_options(filename: &str) -> EvalOptions {
     let mut options = EvalOptions::default();
     options.filename = Some(filename.to_owned());
     options
-}
-
-/// Cuts `json` to at most `max` bytes (on a character boundary).
-fn cut(mut json: String, max: usize) -> Finished {
-    if json.len() <= max {
-        return Finished {
-            json,
-            truncated_from: None,
-        };
-    }
-    let full = json.len();
-    let mut end = max;
-    while !json.is_char_boundary(end) {
-        end -= 1;
-    }
-    json.truncate(end);
-    Finished {
-        json,
-        truncated_from: Some(full),
-    }
-}
-
-/// What a log line costs in the report beyond its text (`{"level", "message"}`),
-/// so a flood of empty lines is bounded too.
-const LOG_LINE_OVERHEAD: usize = 32;
-
-/// State the bindings share within one execution.
-#[derive(Clone)]
-struct Host {
-    events: mpsc::UnboundedSender<Event>,
-    limits: Limits,
-    calls: Rc<Cell<u32>>,
-    log_bytes: Rc<Cell<usize>>,
-    finished: Rc<Cell<bool>>,
-    /// Bytes of arguments (as JSON) of the calls still waiting for an answer.
-    in_flight: Rc<Cell<usize>>,
-    /// To name a function in an error as the program wrote it (`ns.fn`).
-    bindings: Rc<[Binding]>,
-}
-
-type LocalFuture = Pin<Box<dyn Future<Output = String>>>;
-
-impl Host {
-    fn new(events: mpsc::UnboundedSender<Event>, limits: Limits, bindings: Rc<[Binding]>) -> Host {
-        Host {
-            events,
-            limits,
-            calls: Rc::new(Cell::new(0)),
-            log_bytes: Rc::new(Cell::new(0)),
-            finished: Rc::new(Cell::new(false)),
-            in_flight: Rc::new(Cell::new(0)),
-            bindings,
-        }
-    }
-
-    /// `ns.fn` for a call to `tool` of `server`, as the program names it.
-    fn shown(&self, server: &str, tool: &str) -> String {
-        let binding = self.bindings.iter().find(|b| b.server == server);
-        let function = binding
-            .and_then(|b| b.functions.iter().find(|(_, t)| t == tool))
-            .map_or_else(|| bounds::cut(tool, 128), |(ident, _)| ident.clone());
-        format!(
-            "{}.{function}",
-            binding.map_or(server, |b| b.ident.as_str())
-        )
-    }
-
-    /// Arguments of calls in flight live outside the JavaScript heap (here and
-    /// in the host), so they get a budget of their own: a quarter of the
-    /// memory limit, and never more than one call may send.
-    fn in_flight_budget(&self) -> usize {
-        (self.limits.memory_bytes / 4).min(MAX_CALL_BYTES)
-    }
-
-    /// A tool call; resolves to the JSON of a [`Reply`], which the prelude
-    /// turns into a value or a thrown error.
-    fn call(&self, server: String, tool: String, args: String) -> LocalFuture {
-        let answer_now = |reply: Reply| -> LocalFuture {
-            let reply = serde_json::to_string(&reply).expect("replies serialize");
-            Box::pin(std::future::ready(reply))
-        };
-        let refuse = |message: String| answer_now(Reply::Error { message });
-        if self.finished.get() {
-            return refuse(format!(
-                "{server}/{tool} was called after the program returned, so it was not run; await every call before returning"
-            ));
-        }
-        let count = self.calls.get() + 1;
-        if count > self.limits.max_calls {
-            return refuse(format!(
-                "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
-                self.limits.max_calls
-            ));
-        }
-        let bytes = args.len();
-        if bytes > MAX_CALL_BYTES {
-            return refuse(format!(
-                "the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                bounds::size(bytes),
-                bounds::size(MAX_CALL_BYTES)
-            ));
-        }
-        let in_flight = self.in_flight.get();
-        let budget = self.in_flight_budget();
-        if in_flight + bytes > budget {
-            return refuse(format!(
-                "the arguments of the calls in flight would take {}, more than the {} allowed (a quarter of --memory-mb); await some calls before starting more",
-                bounds::size(in_flight + bytes),
-                bounds::size(budget)
-            ));
-        }
-        // Arguments the host could not read back exactly are never sent: a
-        // call must run with what the program passed, or not at all.
-        let parsed = match bounds::json_depth(&args) {
-            depth if depth > MAX_DEPTH => None,
-            _ => serde_json::from_str(&args).ok(),
-        };
-        let Some(args) = parsed else {
-            let fault = bounds::argument_fault(&args)
-                .unwrap_or_else(|| "args: they cannot be sent as JSON".to_owned());
-            return answer_now(Reply::TypeError {
-                message: format!(
-                    "{}: invalid arguments: {fault}; the call was not made",
-                    self.shown(&server, &tool)
-                ),
-            });
-        };
-        self.calls.set(count);
-        self.in_flight.set(in_flight + bytes);
-        let (reply, answer) = oneshot::channel();
-        if self
-            .events
-            .send(Event::Call {
-                server,
-                tool,
-                args,
-                reply,
-            })
-            .is_err()
-        {
-            self.in_flight.set(in_flight);
-            return refuse("the host stopped accepting calls".into());
-        }
-        let done = self.in_flight.clone();
-        Box::pin(async move {
-            let reply = answer.await.unwrap_or(Reply::Error {
-                message: "the call was cancelled".into(),
-            });
-            done.set(done.get().saturating_sub(bytes));
-            serde_json::to_string(&reply).expect("replies serialize")
-        })
-    }
-
-    fn log(&self, level: &str, message: String) {
-        let level = match level {
-            "debug" => Level::Debug,
-            "warn" => Level::Warn,
-            "error" => Level::Error,
-            _ => Level::Info,
-        };
-        let used = self.log_bytes.get();
-        let budget = self.limits.max_output_bytes;
-        if used >= budget {
-            return;
-        }
-        let cost = LOG_LINE_OVERHEAD + message.len();
-        let message = if used + cost > budget {
-            // A cut line spends the rest of the budget: nothing more is logged.
-            self.log_bytes.set(budget);
-            let mut end = budget.saturating_sub(used + LOG_LINE_OVERHEAD);
-            while !message.is_char_boundary(end) {
-                end -= 1;
-            }
-            format!(
-                "{}… [codemode: logs cut at the {budget}-byte output limit]",
-                &message[..end]
-            )
-        } else {
-            self.log_bytes.set(used + cost);
-            message
-        };
-        let _ = self.events.send(Event::Log { level, message });
-    }
-}
-
-fn timeout_error(limits: &Limits) -> ScriptError {
-    ScriptError {
-        kind: ErrorKind::Timeout,
-        message: super::timeout_message(limits.timeout),
-        js_line: None,
-    }
 }
 
 fn internal(what: &str, error: rquickjs::Error) -> ScriptError {
@@ -372,52 +175,14 @@ fn script_error<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> ScriptError {
         CaughtError::Error(rquickjs::Error::Allocation) => ("out of memory".to_owned(), None),
         CaughtError::Error(other) => (other.to_string(), None),
     };
-    let lower = message.to_lowercase();
-    let kind = if lower.contains("out of memory") {
-        ErrorKind::Memory
-    } else if lower.contains("stack overflow") || lower.contains("call stack size") {
-        ErrorKind::Stack
-    } else {
-        ErrorKind::Runtime
-    };
-    if kind == ErrorKind::Memory {
-        return memory_error();
-    }
-    let message = match kind {
-        ErrorKind::Stack => format!("{message} (recursion too deep for the stack limit)"),
-        _ => message,
-    };
-    ScriptError {
-        kind,
-        message,
-        js_line: stack.as_deref().and_then(program_line),
-    }
-}
-
-const THROWN_NULL: &str = "uncaught non-Error value: null";
-
-fn memory_error() -> ScriptError {
-    ScriptError {
-        kind: ErrorKind::Memory,
-        message: "the program ran out of memory (the limit is set with --memory-mb)".to_owned(),
-        js_line: None,
-    }
-}
-
-/// The first `program.js:LINE` in a QuickJS stack trace.
-fn program_line(stack: &str) -> Option<u32> {
-    let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
-    let digits: String = rest
-        .strip_prefix(':')?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+    host::thrown(message, stack.as_deref())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::host::program_line;
+    use crate::sandbox::{Level, Reply};
     use std::time::Duration;
 
     use serde_json::{Value, json};

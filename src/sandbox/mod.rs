@@ -7,6 +7,7 @@
 
 pub mod bounds;
 mod engine;
+mod host;
 pub mod worker;
 #[cfg(target_os = "linux")]
 pub mod zygote;

@@ -1,7 +1,22 @@
 // Runs once in each fresh context, before the program. Receives the host
 // functions as arguments, so they never become globals the program can reach.
+// Returns how to describe what the program throws, as JSON for the host.
 (function (call, log, bindings) {
   "use strict";
+  const describe = (thrown) => {
+    try {
+      if (thrown instanceof Error) {
+        return JSON.stringify({ name: String(thrown.name), message: String(thrown.message), stack: String(thrown.stack ?? "") });
+      }
+      let shown;
+      try {
+        shown = JSON.stringify(thrown);
+      } catch {}
+      return JSON.stringify({ value: shown === undefined ? String(thrown) : shown });
+    } catch {
+      return JSON.stringify({ value: "(a value that cannot be shown)" });
+    }
+  };
   const show = (value) => {
     if (typeof value === "string") return value;
     if (value instanceof Error) return `${value.name}: ${value.message}`;
@@ -51,4 +66,5 @@
     });
     Object.defineProperty(globalThis, ident, { value: namespace, writable: false, configurable: false });
   }
+  return describe;
 })

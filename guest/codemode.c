@@ -1,0 +1,246 @@
+// The guest side of codemode's sandbox: QuickJS-ng in a WebAssembly
+// instance, driven by the host one step at a time.
+//
+// The host writes inputs into buffers it asks for (`cm_buffer`), starts the
+// program (`cm_start`) and, each time a tool call it was asked for is
+// answered, resolves it (`cm_resolve`). Each step runs JavaScript until
+// nothing is left to do and says where the program stands: still waiting on
+// calls, finished (its result as JSON in `cm_output`), or failed (a JSON
+// description of what it threw). Tool calls and console lines leave through
+// the two imports; the guest can reach nothing else.
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quickjs.h"
+
+#define IMPORT(name) __attribute__((import_module("codemode"), import_name(name)))
+#define EXPORT(name) __attribute__((export_name(name)))
+
+// A tool call: the host answers it later with `cm_resolve(id, ...)`.
+IMPORT("call")
+void host_call(uint32_t id, const char *server, size_t server_len, const char *tool,
+               size_t tool_len, const char *args, size_t args_len);
+// A console line; level 0 debug, 1 info, 2 warn, 3 error.
+IMPORT("log") void host_log(uint32_t level, const char *message, size_t len);
+
+enum status { WAITING = 0, DONE = 1, FAILED = 2, UNSERIALIZABLE = 3, BROKEN = 4 };
+
+static JSRuntime *rt;
+static JSContext *ctx;
+// The prelude, compiled once: `(call, log, bindings) => describe`.
+static JSValue prelude = JS_UNDEFINED;
+// What the prelude returns: turns a thrown value into JSON for the host.
+static JSValue describe = JS_UNDEFINED;
+// The program's promise.
+static JSValue program = JS_UNDEFINED;
+
+// The resolving function of each call in flight, by id; free slots are
+// JS_UNDEFINED. Grown as needed, inside the runtime's memory limit.
+static JSValue *pending;
+static uint32_t pending_len;
+
+// Two input buffers, each kept NUL-terminated for JS_Eval and JSON.
+static char *buffers[2];
+static size_t buffer_sizes[2];
+
+static char *output;
+static size_t output_len;
+
+EXPORT("cm_buffer") char *cm_buffer(uint32_t which, size_t len) {
+    if (which > 1) return NULL;
+    if (buffer_sizes[which] < len + 1) {
+        char *grown = realloc(buffers[which], len + 1);
+        if (!grown) return NULL;
+        buffers[which] = grown;
+        buffer_sizes[which] = len + 1;
+    }
+    buffers[which][len] = 0;
+    return buffers[which];
+}
+
+EXPORT("cm_output") const char *cm_output(void) { return output; }
+EXPORT("cm_output_len") size_t cm_output_len(void) { return output_len; }
+
+static void set_output(const char *text, size_t len) {
+    free(output);
+    output = malloc(len + 1);
+    output_len = output ? len : 0;
+    if (output) {
+        memcpy(output, text, len);
+        output[len] = 0;
+    }
+}
+
+static void set_output_value(JSValueConst value) {
+    size_t len;
+    const char *text = JS_ToCStringLen(ctx, &len, value);
+    if (text) {
+        set_output(text, len);
+        JS_FreeCString(ctx, text);
+    } else {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        set_output("", 0);
+    }
+}
+
+// What was thrown, described by the prelude; if even that fails (out of
+// memory), the host is told so in the same shape.
+static enum status failed(JSValue thrown) {
+    JSValue described = JS_Call(ctx, describe, JS_UNDEFINED, 1, &thrown);
+    JS_FreeValue(ctx, thrown);
+    if (JS_IsException(described)) {
+        JS_FreeValue(ctx, JS_GetException(ctx));
+        static const char fallback[] = "{\"name\":\"InternalError\",\"message\":\"out of memory\"}";
+        set_output(fallback, sizeof fallback - 1);
+    } else {
+        set_output_value(described);
+        JS_FreeValue(ctx, described);
+    }
+    return FAILED;
+}
+
+static JSValue js_call(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    if (argc < 3) return JS_ThrowTypeError(c, "call(server, tool, args)");
+    uint32_t id = 0;
+    while (id < pending_len && !JS_IsUndefined(pending[id])) id++;
+    if (id == pending_len) {
+        uint32_t len = pending_len ? pending_len * 2 : 16;
+        JSValue *grown = js_realloc(c, pending, len * sizeof(JSValue));
+        if (!grown) return JS_EXCEPTION;
+        for (uint32_t i = pending_len; i < len; i++) grown[i] = JS_UNDEFINED;
+        pending = grown;
+        pending_len = len;
+    }
+    size_t server_len, tool_len, args_len;
+    const char *server = JS_ToCStringLen(c, &server_len, argv[0]);
+    const char *tool = JS_ToCStringLen(c, &tool_len, argv[1]);
+    const char *args = JS_ToCStringLen(c, &args_len, argv[2]);
+    JSValue promise = JS_EXCEPTION;
+    if (server && tool && args) {
+        JSValue resolving[2];
+        promise = JS_NewPromiseCapability(c, resolving);
+        if (!JS_IsException(promise)) {
+            // Replies are never rejections: the prelude turns errors into throws.
+            JS_FreeValue(c, resolving[1]);
+            pending[id] = resolving[0];
+            host_call(id, server, server_len, tool, tool_len, args, args_len);
+        }
+    }
+    JS_FreeCString(c, server);
+    JS_FreeCString(c, tool);
+    JS_FreeCString(c, args);
+    return promise;
+}
+
+static JSValue js_log(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    if (argc < 2) return JS_ThrowTypeError(c, "log(level, message)");
+    const char *name = JS_ToCString(c, argv[0]);
+    if (!name) return JS_EXCEPTION;
+    uint32_t level = !strcmp(name, "debug") ? 0 : !strcmp(name, "warn") ? 2 : !strcmp(name, "error") ? 3 : 1;
+    JS_FreeCString(c, name);
+    size_t len;
+    const char *message = JS_ToCStringLen(c, &len, argv[1]);
+    if (!message) return JS_EXCEPTION;
+    host_log(level, message, len);
+    JS_FreeCString(c, message);
+    return JS_UNDEFINED;
+}
+
+// Runs every job; then where does the program stand?
+static enum status settle(void) {
+    for (;;) {
+        JSContext *job_ctx;
+        int ran = JS_ExecutePendingJob(rt, &job_ctx);
+        if (ran == 0) break;
+        if (ran < 0) return failed(JS_GetException(ctx));
+    }
+    switch (JS_PromiseState(ctx, program)) {
+    case JS_PROMISE_PENDING:
+        return WAITING;
+    case JS_PROMISE_REJECTED:
+        return failed(JS_PromiseResult(ctx, program));
+    case JS_PROMISE_FULFILLED:
+        break;
+    default:
+        return BROKEN;
+    }
+    JSValue value = JS_PromiseResult(ctx, program);
+    JSValue json = JS_JSONStringify(ctx, value, JS_UNDEFINED, JS_UNDEFINED);
+    JS_FreeValue(ctx, value);
+    if (JS_IsException(json)) {
+        failed(JS_GetException(ctx));
+        return UNSERIALIZABLE;
+    }
+    if (JS_IsUndefined(json)) {
+        set_output("null", 4);
+    } else {
+        set_output_value(json);
+    }
+    JS_FreeValue(ctx, json);
+    return DONE;
+}
+
+// Creates the runtime and context and compiles the prelude (buffer 0).
+// Run once; a snapshot taken after it starts every instance here.
+EXPORT("cm_init") int cm_init(size_t prelude_len) {
+    rt = JS_NewRuntime();
+    if (!rt) return BROKEN;
+    ctx = JS_NewContext(rt);
+    if (!ctx) return BROKEN;
+    prelude = JS_Eval(ctx, buffers[0], prelude_len, "codemode:prelude", JS_EVAL_TYPE_GLOBAL);
+    if (JS_IsException(prelude)) {
+        set_output_value(JS_GetException(ctx));
+        return BROKEN;
+    }
+    return DONE;
+}
+
+// Sets the limits, installs the bindings (buffer 1, JSON) and starts the
+// program (buffer 0: an expression whose value is the program's promise).
+EXPORT("cm_start")
+int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t stack_bytes) {
+    // The shadow stack grows down from here; leave the C code below the
+    // JavaScript limit room of its own.
+    uintptr_t top = (uintptr_t)__builtin_frame_address(0);
+    size_t room = top > (128 << 10) ? top - (128 << 10) : 0;
+    JS_SetMaxStackSize(rt, stack_bytes < room ? stack_bytes : room);
+    JS_UpdateStackTop(rt);
+    JS_SetMemoryLimit(rt, memory_bytes);
+
+    JSValue args[3];
+    args[0] = JS_NewCFunction(ctx, js_call, "call", 3);
+    args[1] = JS_NewCFunction(ctx, js_log, "log", 2);
+    args[2] = JS_NewStringLen(ctx, buffers[1], bindings_len);
+    describe = JS_Call(ctx, prelude, JS_UNDEFINED, 3, args);
+    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, args[i]);
+    if (JS_IsException(describe)) {
+        set_output_value(JS_GetException(ctx));
+        return BROKEN;
+    }
+    program = JS_Eval(ctx, buffers[0], js_len, "program.js", JS_EVAL_TYPE_GLOBAL);
+    if (JS_IsException(program)) return failed(JS_GetException(ctx));
+    return settle();
+}
+
+// Answers call `id` with the reply in buffer 0 (JSON text, as the prelude reads it).
+EXPORT("cm_resolve") int cm_resolve(uint32_t id, size_t reply_len) {
+    JS_UpdateStackTop(rt);
+    if (id >= pending_len || JS_IsUndefined(pending[id])) return BROKEN;
+    JSValue resolve = pending[id];
+    pending[id] = JS_UNDEFINED;
+    JSValue reply = JS_NewStringLen(ctx, buffers[0], reply_len);
+    if (JS_IsException(reply)) {
+        JS_FreeValue(ctx, resolve);
+        return failed(JS_GetException(ctx));
+    }
+    JSValue ignored = JS_Call(ctx, resolve, JS_UNDEFINED, 1, &reply);
+    JS_FreeValue(ctx, reply);
+    JS_FreeValue(ctx, resolve);
+    if (JS_IsException(ignored)) return failed(JS_GetException(ctx));
+    JS_FreeValue(ctx, ignored);
+    return settle();
+}

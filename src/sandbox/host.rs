@@ -1,0 +1,260 @@
+//! What the sandbox's host side does for a running program, whichever
+//! engine runs it: admitting its tool calls, bounding its logs and result,
+//! and naming how it failed.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::bounds::{self, MAX_CALL_BYTES, MAX_DEPTH};
+use super::{Binding, ErrorKind, Event, Finished, Level, Limits, Reply, ScriptError};
+
+/// The file name the program runs under; stack traces name it.
+pub const PROGRAM_FILE: &str = "program.js";
+
+/// Cuts `json` to at most `max` bytes (on a character boundary).
+pub fn cut(mut json: String, max: usize) -> Finished {
+    if json.len() <= max {
+        return Finished {
+            json,
+            truncated_from: None,
+        };
+    }
+    let full = json.len();
+    let mut end = max;
+    while !json.is_char_boundary(end) {
+        end -= 1;
+    }
+    json.truncate(end);
+    Finished {
+        json,
+        truncated_from: Some(full),
+    }
+}
+
+/// What a log line costs in the report beyond its text (`{"level", "message"}`),
+/// so a flood of empty lines is bounded too.
+const LOG_LINE_OVERHEAD: usize = 32;
+
+/// State the bindings share within one execution.
+#[derive(Clone)]
+pub struct Host {
+    events: mpsc::UnboundedSender<Event>,
+    pub limits: Limits,
+    calls: Arc<AtomicU32>,
+    log_bytes: Arc<AtomicUsize>,
+    finished: Arc<AtomicBool>,
+    /// Bytes of arguments (as JSON) of the calls still waiting for an answer.
+    in_flight: Arc<AtomicUsize>,
+    /// To name a function in an error as the program wrote it (`ns.fn`).
+    bindings: Arc<[Binding]>,
+}
+
+/// The JSON of a [`Reply`], when the call is answered.
+pub type ReplyFuture = Pin<Box<dyn Future<Output = String> + Send>>;
+
+impl Host {
+    pub fn new(
+        events: mpsc::UnboundedSender<Event>,
+        limits: Limits,
+        bindings: Arc<[Binding]>,
+    ) -> Host {
+        Host {
+            events,
+            limits,
+            calls: Arc::default(),
+            log_bytes: Arc::default(),
+            finished: Arc::default(),
+            in_flight: Arc::default(),
+            bindings,
+        }
+    }
+
+    /// The program has returned: calls from now on are refused.
+    pub fn finish(&self) {
+        self.finished.store(true, Ordering::Relaxed);
+    }
+
+    /// `ns.fn` for a call to `tool` of `server`, as the program names it.
+    fn shown(&self, server: &str, tool: &str) -> String {
+        let binding = self.bindings.iter().find(|b| b.server == server);
+        let function = binding
+            .and_then(|b| b.functions.iter().find(|(_, t)| t == tool))
+            .map_or_else(|| bounds::cut(tool, 128), |(ident, _)| ident.clone());
+        format!(
+            "{}.{function}",
+            binding.map_or(server, |b| b.ident.as_str())
+        )
+    }
+
+    /// Arguments of calls in flight live outside the JavaScript heap (here and
+    /// in the host), so they get a budget of their own: a quarter of the
+    /// memory limit, and never more than one call may send.
+    fn in_flight_budget(&self) -> usize {
+        (self.limits.memory_bytes / 4).min(MAX_CALL_BYTES)
+    }
+
+    /// A tool call; resolves to the JSON of a [`Reply`], which the prelude
+    /// turns into a value or a thrown error.
+    pub fn call(&self, server: String, tool: String, args: String) -> ReplyFuture {
+        let answer_now = |reply: Reply| -> ReplyFuture {
+            let reply = serde_json::to_string(&reply).expect("replies serialize");
+            Box::pin(std::future::ready(reply))
+        };
+        let refuse = |message: String| answer_now(Reply::Error { message });
+        if self.finished.load(Ordering::Relaxed) {
+            return refuse(format!(
+                "{server}/{tool} was called after the program returned, so it was not run; await every call before returning"
+            ));
+        }
+        let count = self.calls.load(Ordering::Relaxed) + 1;
+        if count > self.limits.max_calls {
+            return refuse(format!(
+                "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
+                self.limits.max_calls
+            ));
+        }
+        let bytes = args.len();
+        if bytes > MAX_CALL_BYTES {
+            return refuse(format!(
+                "the arguments are {} as JSON; at most {} can be sent to a server in one call",
+                bounds::size(bytes),
+                bounds::size(MAX_CALL_BYTES)
+            ));
+        }
+        let in_flight = self.in_flight.load(Ordering::Relaxed);
+        let budget = self.in_flight_budget();
+        if in_flight + bytes > budget {
+            return refuse(format!(
+                "the arguments of the calls in flight would take {}, more than the {} allowed (a quarter of --memory-mb); await some calls before starting more",
+                bounds::size(in_flight + bytes),
+                bounds::size(budget)
+            ));
+        }
+        // Arguments the host could not read back exactly are never sent: a
+        // call must run with what the program passed, or not at all.
+        let parsed = match bounds::json_depth(&args) {
+            depth if depth > MAX_DEPTH => None,
+            _ => serde_json::from_str(&args).ok(),
+        };
+        let Some(args) = parsed else {
+            let fault = bounds::argument_fault(&args)
+                .unwrap_or_else(|| "args: they cannot be sent as JSON".to_owned());
+            return answer_now(Reply::TypeError {
+                message: format!(
+                    "{}: invalid arguments: {fault}; the call was not made",
+                    self.shown(&server, &tool)
+                ),
+            });
+        };
+        self.calls.store(count, Ordering::Relaxed);
+        self.in_flight.fetch_add(bytes, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        if self
+            .events
+            .send(Event::Call {
+                server,
+                tool,
+                args,
+                reply,
+            })
+            .is_err()
+        {
+            self.in_flight.fetch_sub(bytes, Ordering::Relaxed);
+            return refuse("the host stopped accepting calls".into());
+        }
+        let done = self.in_flight.clone();
+        Box::pin(async move {
+            let reply = answer.await.unwrap_or(Reply::Error {
+                message: "the call was cancelled".into(),
+            });
+            done.fetch_sub(bytes, Ordering::Relaxed);
+            serde_json::to_string(&reply).expect("replies serialize")
+        })
+    }
+
+    pub fn log(&self, level: &str, message: String) {
+        let level = match level {
+            "debug" => Level::Debug,
+            "warn" => Level::Warn,
+            "error" => Level::Error,
+            _ => Level::Info,
+        };
+        let used = self.log_bytes.load(Ordering::Relaxed);
+        let budget = self.limits.max_output_bytes;
+        if used >= budget {
+            return;
+        }
+        let cost = LOG_LINE_OVERHEAD + message.len();
+        let message = if used + cost > budget {
+            // A cut line spends the rest of the budget: nothing more is logged.
+            self.log_bytes.store(budget, Ordering::Relaxed);
+            let mut end = budget.saturating_sub(used + LOG_LINE_OVERHEAD);
+            while !message.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!(
+                "{}… [codemode: logs cut at the {budget}-byte output limit]",
+                &message[..end]
+            )
+        } else {
+            self.log_bytes.store(used + cost, Ordering::Relaxed);
+            message
+        };
+        let _ = self.events.send(Event::Log { level, message });
+    }
+}
+
+pub fn timeout_error(limits: &Limits) -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Timeout,
+        message: super::timeout_message(limits.timeout),
+        js_line: None,
+    }
+}
+
+pub const THROWN_NULL: &str = "uncaught non-Error value: null";
+
+pub fn memory_error() -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Memory,
+        message: "the program ran out of memory (the limit is set with --memory-mb)".to_owned(),
+        js_line: None,
+    }
+}
+
+/// An uncaught exception as the model should see it: `message` is
+/// `Name: text` (or `uncaught non-Error value: ...`), `stack` its trace.
+pub fn thrown(message: String, stack: Option<&str>) -> ScriptError {
+    let lower = message.to_lowercase();
+    let kind = if lower.contains("out of memory") {
+        return memory_error();
+    } else if lower.contains("stack overflow") || lower.contains("call stack size") {
+        ErrorKind::Stack
+    } else {
+        ErrorKind::Runtime
+    };
+    let message = match kind {
+        ErrorKind::Stack => format!("{message} (recursion too deep for the stack limit)"),
+        _ => message,
+    };
+    ScriptError {
+        kind,
+        message,
+        js_line: stack.and_then(program_line),
+    }
+}
+
+/// The first `program.js:LINE` in a QuickJS stack trace.
+pub fn program_line(stack: &str) -> Option<u32> {
+    let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
+    let digits: String = rest
+        .strip_prefix(':')?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
