@@ -150,9 +150,11 @@ static JSValue js_log(JSContext *c, JSValueConst this_val, int argc, JSValueCons
     return JS_UNDEFINED;
 }
 
-// Runs every job; then where does the program stand?
+// Runs jobs until the program settles or none are left; then where does
+// it stand? Jobs left when it settles never run: nothing the program did not
+// await happens after it returned.
 static enum status settle(void) {
-    for (;;) {
+    while (JS_PromiseState(ctx, program) == JS_PROMISE_PENDING) {
         JSContext *job_ctx;
         int ran = JS_ExecutePendingJob(rt, &job_ctx);
         if (ran == 0) break;
@@ -184,11 +186,23 @@ static enum status settle(void) {
     return DONE;
 }
 
+// Lets JavaScript use up to `bytes` of the shadow stack below this call
+// (which grows down towards address 0), keeping 128 KiB for the C code below
+// the JavaScript limit. Without a limit, deep recursion would trap the whole
+// instance instead of throwing a catchable RangeError.
+static void set_stack_limit(size_t bytes) {
+    uintptr_t top = (uintptr_t)__builtin_frame_address(0);
+    size_t room = top > (128 << 10) ? top - (128 << 10) : 0;
+    JS_SetMaxStackSize(rt, bytes < room ? bytes : room);
+    JS_UpdateStackTop(rt);
+}
+
 // Creates the runtime and context and compiles the prelude (buffer 0).
 // Run once; a snapshot taken after it starts every instance here.
 EXPORT("cm_init") int cm_init(size_t prelude_len) {
     rt = JS_NewRuntime();
     if (!rt) return BROKEN;
+    set_stack_limit(512 << 10);
     ctx = JS_NewContext(rt);
     if (!ctx) return BROKEN;
     prelude = JS_Eval(ctx, buffers[0], prelude_len, "codemode:prelude", JS_EVAL_TYPE_GLOBAL);
@@ -203,12 +217,7 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
 // program (buffer 0: an expression whose value is the program's promise).
 EXPORT("cm_start")
 int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t stack_bytes) {
-    // The shadow stack grows down from here; leave the C code below the
-    // JavaScript limit room of its own.
-    uintptr_t top = (uintptr_t)__builtin_frame_address(0);
-    size_t room = top > (128 << 10) ? top - (128 << 10) : 0;
-    JS_SetMaxStackSize(rt, stack_bytes < room ? stack_bytes : room);
-    JS_UpdateStackTop(rt);
+    set_stack_limit(stack_bytes);
     JS_SetMemoryLimit(rt, memory_bytes);
 
     JSValue args[3];
@@ -228,6 +237,7 @@ int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t sta
 
 // Answers call `id` with the reply in buffer 0 (JSON text, as the prelude reads it).
 EXPORT("cm_resolve") int cm_resolve(uint32_t id, size_t reply_len) {
+    // Each step starts with the stack empty again.
     JS_UpdateStackTop(rt);
     if (id >= pending_len || JS_IsUndefined(pending[id])) return BROKEN;
     JSValue resolve = pending[id];

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the test dependencies
 # (pinned npm packages into target/test-deps/npm, the Python MCP SDK into
-# target/test-deps/venv), then checks formatting and lints, and runs every
-# test. CI runs exactly this (.ci/run).
+# target/test-deps/venv, the guest's C toolchain from Debian), then checks
+# formatting and lints, and runs every test. CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,16 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "${python_packages[*]}" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}"
   echo "${python_packages[*]}" > "$venv/.installed"
+fi
+
+# The guest's toolchain: tests rebuild guest/codemode.wasm and compare.
+guest_packages=(clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc patch)
+if ! dpkg-query -W "${guest_packages[@]}" >/dev/null 2>&1; then
+  echo "installing the guest's toolchain: ${guest_packages[*]}" >&2
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${guest_packages[@]}" >/dev/null
 fi
 
 cargo fmt --all -- --check

@@ -7,6 +7,7 @@ mod attacks;
 mod cli;
 mod concurrency;
 mod everything;
+mod guest;
 mod hostile;
 mod lifecycle;
 mod policy;

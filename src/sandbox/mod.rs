@@ -8,6 +8,7 @@
 pub mod bounds;
 mod engine;
 mod host;
+pub mod isolate;
 pub mod worker;
 #[cfg(target_os = "linux")]
 pub mod zygote;

@@ -1,0 +1,431 @@
+//! Tests of an engine's `run`, shared by `engine` (native QuickJS) and
+//! `isolate` (QuickJS in WebAssembly): both must behave the same.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::run;
+use crate::sandbox::host::program_line;
+use crate::sandbox::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
+
+use serde_json::{Value, json};
+
+/// Runs `js` (already JavaScript) with a host that answers calls with `answer`.
+fn run_js(
+    js: &str,
+    limits: Limits,
+    answer: fn(&str, &Value) -> Reply,
+) -> (Result<Finished, ScriptError>, Vec<(Level, String)>, u32) {
+    let bindings = vec![Binding {
+        ident: "demo".into(),
+        server: "demo".into(),
+        functions: vec![
+            ("get_sum".into(), "get-sum".into()),
+            ("echo".into(), "echo".into()),
+            ("then_".into(), "then".into()),
+        ],
+    }];
+    let job = Job {
+        js: js.to_owned(),
+        throws_null: js.contains("throw null"),
+        bindings,
+        limits,
+    };
+    // QuickJS needs more stack than a test thread's default.
+    std::thread::Builder::new()
+        .stack_size(16 << 20)
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let (tx, mut rx) = mpsc::unbounded_channel();
+                let server = tokio::spawn(async move {
+                    let (mut logs, mut calls) = (Vec::new(), 0);
+                    while let Some(event) = rx.recv().await {
+                        match event {
+                            Event::Call {
+                                tool, args, reply, ..
+                            } => {
+                                calls += 1;
+                                let _ = reply.send(answer(&tool, &args));
+                            }
+                            Event::Log { level, message } => logs.push((level, message)),
+                        }
+                    }
+                    (logs, calls)
+                });
+                let outcome = run(job, tx).await;
+                let (logs, calls) = server.await.unwrap();
+                (outcome, logs, calls)
+            })
+        })
+        .unwrap()
+        .join()
+        .unwrap()
+}
+
+fn sum(tool: &str, args: &Value) -> Reply {
+    match tool {
+        "get-sum" => Reply::Ok {
+            value: json!(args["a"].as_f64().unwrap_or(0.0) + args["b"].as_f64().unwrap_or(0.0)),
+        },
+        "echo" => Reply::Ok {
+            value: args.clone(),
+        },
+        other => Reply::TypeError {
+            message: format!("no tool {other}"),
+        },
+    }
+}
+
+fn program(body: &str) -> String {
+    format!("(async () => {{\n{body}\n}})()")
+}
+
+fn ok_json(js: &str) -> Value {
+    let (outcome, _, _) = run_js(&program(js), Limits::default(), sum);
+    serde_json::from_str(&outcome.unwrap_or_else(|e| panic!("{e:?}")).json).unwrap()
+}
+
+fn error(js: &str, limits: Limits) -> ScriptError {
+    run_js(&program(js), limits, sum)
+        .0
+        .expect_err("the program should fail")
+}
+
+#[test]
+fn returns_the_value_as_json() {
+    assert_eq!(
+        ok_json("return {a: [1, 'x', null]};"),
+        json!({"a": [1, "x", null]})
+    );
+    assert_eq!(ok_json("return undefined;"), Value::Null);
+}
+
+#[test]
+fn bindings_call_the_host_by_identifier_and_by_original_name() {
+    let value = ok_json(
+        "const a = await demo.get_sum({a: 1, b: 2});\n\
+         const b = await demo['get-sum']({a: 3, b: 4});\n\
+         const all = await Promise.all([1, 2, 3].map(n => demo.echo({n})));\n\
+         return [a, b, all.map(x => x.n)];",
+    );
+    assert_eq!(value, json!([3, 7, [1, 2, 3]]));
+}
+
+#[test]
+fn host_errors_are_thrown_with_their_type() {
+    let value = ok_json(
+        "try { await demo.missing({}); } catch (e) { return [e instanceof TypeError, e.message]; }",
+    );
+    assert_eq!(value, json!([true, "no tool missing"]));
+}
+
+#[test]
+fn console_output_is_captured_with_levels() {
+    let (outcome, logs, _) = run_js(
+        &program(
+            "console.log('a', 1, {b: 2}); console.warn(new Error('w')); console.error('e'); console.debug('d'); return 1;",
+        ),
+        Limits::default(),
+        sum,
+    );
+    outcome.unwrap();
+    assert_eq!(
+        logs,
+        vec![
+            (Level::Info, "a 1 {\"b\":2}".to_owned()),
+            (Level::Warn, "Error: w".to_owned()),
+            (Level::Error, "e".to_owned()),
+            (Level::Debug, "d".to_owned()),
+        ]
+    );
+}
+
+#[test]
+fn uncaught_errors_carry_the_line() {
+    let err = error(
+        "const x = 1;\nthrow new RangeError('bad ' + x);",
+        Limits::default(),
+    );
+    assert_eq!(err.kind, ErrorKind::Runtime);
+    assert_eq!(err.message, "RangeError: bad 1");
+    assert_eq!(err.js_line, Some(3), "line 1 is the wrapper");
+}
+
+#[test]
+fn errors_from_calls_point_at_the_calling_line() {
+    let err = error("const a = 1;\n\nawait demo.missing({});", Limits::default());
+    assert_eq!(err.message, "TypeError: no tool missing");
+    assert_eq!(err.js_line, Some(4));
+}
+
+#[test]
+fn thrown_non_errors_are_reported() {
+    let err = error("throw {code: 7};", Limits::default());
+    assert_eq!(err.message, "uncaught non-Error value: {\"code\":7}");
+    let err = error("throw 'plain';", Limits::default());
+    assert_eq!(err.message, "uncaught non-Error value: \"plain\"");
+}
+
+#[test]
+fn infinite_loops_stop_at_the_deadline() {
+    let limits = Limits {
+        timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let err = error("while (true) {}", limits);
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let err = error(
+        "try { while (true) {} } catch (e) { return 'caught'; }",
+        limits,
+    );
+    assert_eq!(
+        err.kind,
+        ErrorKind::Timeout,
+        "the interrupt cannot be caught: {err:?}"
+    );
+}
+
+#[test]
+fn never_settling_promises_time_out() {
+    let limits = Limits {
+        timeout: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let err = error("await new Promise(() => {});", limits);
+    assert_eq!(err.kind, ErrorKind::Timeout);
+}
+
+#[test]
+fn memory_and_stack_limits() {
+    let limits = Limits {
+        memory_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let err = error(
+        "const a = []; while (true) a.push('x'.repeat(1000) + a.length);",
+        limits,
+    );
+    assert_eq!(err.kind, ErrorKind::Memory, "{err:?}");
+    // The runtime stays usable after running out: the error is reported, not a crash.
+    let err = error(
+        "const a = []; for (;;) a.push(new Array(10000).fill(a.length));",
+        limits,
+    );
+    assert_eq!(err.kind, ErrorKind::Memory, "{err:?}");
+    let err = error(
+        "const f = (n) => f(n + 1) + 1; return f(0);",
+        Limits::default(),
+    );
+    assert_eq!(err.kind, ErrorKind::Stack, "{err:?}");
+}
+
+#[test]
+fn call_limit_is_enforced() {
+    let limits = Limits {
+        max_calls: 3,
+        ..Limits::default()
+    };
+    let (outcome, _, calls) = run_js(
+        &program("for (let i = 0; i < 5; i++) await demo.echo({i});"),
+        limits,
+        sum,
+    );
+    let err = outcome.unwrap_err();
+    assert!(
+        err.message
+            .contains("tool-call limit reached: at most 3 calls"),
+        "{err:?}"
+    );
+    assert_eq!(calls, 3);
+}
+
+#[test]
+fn calls_after_return_are_not_made() {
+    let (outcome, _, calls) = run_js(
+        &program(
+            "Promise.resolve().then(async () => { await null; await null; demo.echo({late: true}); }); return 'done';",
+        ),
+        Limits::default(),
+        sum,
+    );
+    assert_eq!(outcome.unwrap().json, "\"done\"");
+    assert_eq!(calls, 0);
+}
+
+#[test]
+fn results_and_logs_are_cut_at_the_output_limit() {
+    let limits = Limits {
+        max_output_bytes: 1000,
+        ..Limits::default()
+    };
+    let (outcome, logs, _) = run_js(
+        &program("console.log('y'.repeat(5000)); return 'x'.repeat(5000);"),
+        limits,
+        sum,
+    );
+    let finished = outcome.unwrap();
+    assert_eq!(finished.json.len(), 1000);
+    assert_eq!(finished.truncated_from, Some(5002));
+    assert!(
+        logs[0]
+            .1
+            .ends_with("[codemode: logs cut at the 1000-byte output limit]"),
+        "{logs:?}"
+    );
+}
+
+#[test]
+fn unserializable_results_are_reported() {
+    let err = error("const a = {}; a.self = a; return a;", Limits::default());
+    assert_eq!(err.kind, ErrorKind::Result, "{err:?}");
+    let err = error("return 10n;", Limits::default());
+    assert_eq!(err.kind, ErrorKind::Result, "{err:?}");
+}
+
+#[test]
+fn the_sandbox_has_no_host_access() {
+    let value = ok_json(
+        "return [typeof require, typeof process, typeof fetch, typeof Deno, typeof setTimeout, \
+         typeof __codemode_call, typeof globalThis.call, typeof XMLHttpRequest, typeof std, typeof os];",
+    );
+    assert!(
+        value.as_array().unwrap().iter().all(|t| t == "undefined"),
+        "{value}"
+    );
+    let err = error("await import('fs');", Limits::default());
+    assert_eq!(err.kind, ErrorKind::Runtime, "{err:?}");
+}
+
+#[test]
+fn bindings_cannot_be_replaced() {
+    let value = ok_json(
+        "try { demo = 1; } catch (e) { }\n\
+         try { demo.echo = () => 'hijacked'; } catch (e) { }\n\
+         return await demo.echo({ok: true});",
+    );
+    assert_eq!(value, json!({"ok": true}));
+}
+
+#[test]
+fn stack_lines_are_found() {
+    assert_eq!(
+        program_line("    at f (program.js:12:5)\n    at <anonymous> (program.js:20)"),
+        Some(12)
+    );
+    assert_eq!(program_line("    at <eval> (codemode:prelude:3)"), None);
+}
+
+#[test]
+fn arguments_json_cannot_carry_are_refused_and_never_sent() {
+    let (outcome, _, calls) = run_js(
+        &program(
+            "try { await demo.echo({ filter: { title: 'a\\ud800b' } }); } catch (e) { return [e.name, e.message]; }",
+        ),
+        Limits::default(),
+        sum,
+    );
+    let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+    assert_eq!(
+        value,
+        json!([
+            "TypeError",
+            "demo.echo: invalid arguments: args.filter.title: the string has an unpaired surrogate, which JSON cannot carry; the call was not made"
+        ])
+    );
+    assert_eq!(calls, 0, "the tool never ran");
+    let (outcome, _, calls) = run_js(
+        &program(
+            "let a = { leaf: 1 }; for (let i = 0; i < 150; i++) a = { a };\n\
+             try { await demo.echo(a); } catch (e) { return e.message; }",
+        ),
+        Limits::default(),
+        sum,
+    );
+    let message = outcome.unwrap().json;
+    assert!(
+        message.starts_with("\"demo.echo: invalid arguments: args.a.a.a."),
+        "{message}"
+    );
+    assert!(
+        message.contains(": nested more than 100 levels deep; the call was not made"),
+        "{message}"
+    );
+    assert_eq!(calls, 0);
+    // A key is checked as well as a value.
+    let err = error("await demo.echo({ ['k\\udc00']: 1 });", Limits::default());
+    assert!(
+        err.message.contains("the key has an unpaired surrogate"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn arguments_in_flight_are_bounded() {
+    // 16 MiB of memory: 4 MiB of arguments may wait for answers at once.
+    let limits = Limits {
+        memory_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    let (outcome, _, calls) = run_js(
+        &program(
+            "const s = 'x'.repeat(1500000);\n\
+             const calls = [demo.echo({ s }), demo.echo({ s }), demo.echo({ s })];\n\
+             const settled = await Promise.allSettled(calls);\n\
+             return settled.map((r) => r.status === 'fulfilled' ? 'ok' : r.reason.message);",
+        ),
+        limits,
+        sum,
+    );
+    let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+    assert_eq!(value[0], "ok");
+    assert_eq!(value[1], "ok");
+    assert_eq!(
+        value[2],
+        "the arguments of the calls in flight would take 4.3 MiB, more than the 4.0 MiB allowed (a quarter of --memory-mb); await some calls before starting more"
+    );
+    assert_eq!(calls, 2);
+    // Awaited one after another, the same calls all go through.
+    let (outcome, _, calls) = run_js(
+        &program(
+            "const s = 'x'.repeat(1500000);\nfor (let i = 0; i < 3; i++) await demo.echo({ s });\nreturn 1;",
+        ),
+        limits,
+        sum,
+    );
+    assert!(outcome.is_ok());
+    assert_eq!(calls, 3);
+}
+
+#[test]
+fn a_tool_named_then_does_not_make_the_namespace_a_promise() {
+    let value = ok_json(
+        "const ns = await demo;\nreturn [ns === demo, typeof demo.then, typeof demo.then_];",
+    );
+    assert_eq!(value, json!([true, "undefined", "function"]));
+}
+
+#[test]
+fn running_out_of_memory_is_reported_as_memory() {
+    let limits = Limits {
+        memory_bytes: 16 << 20,
+        ..Limits::default()
+    };
+    for js in [
+        "const parts = []; for (;;) parts.push(String(Math.random()));",
+        "let o = {}; for (let i = 0; i < 1e6; i++) o = { o }; return JSON.stringify(o).length;",
+        "const s = 'ab'.repeat(5e6); return s.split('').join(',').length;",
+    ] {
+        let err = error(js, limits);
+        assert_eq!(err.kind, ErrorKind::Memory, "{js}: {err:?}");
+    }
+    // A program that throws `null` itself is told so.
+    let err = error("throw null;", limits);
+    assert_eq!(err.message, "uncaught non-Error value: null");
+}

@@ -1,0 +1,534 @@
+//! One execution in a fresh WebAssembly instance of QuickJS
+//! (`guest/codemode.wasm`), run by wasmtime inside this process.
+//!
+//! The guest can reach nothing but its two imports (a tool call and a console
+//! line) and five WASI functions that grant nothing: a bug in QuickJS stays
+//! inside the instance's linear memory. Deadlines are enforced by epoch
+//! interruption, which wasmtime checks at every loop back-edge and function
+//! entry of the guest, QuickJS's own C loops included, so even a loop of slow
+//! built-ins stops within a tick of its deadline. The guest yields to the
+//! async runtime at every tick, so long JavaScript never blocks other tasks.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use serde::Deserialize;
+use tokio::sync::mpsc;
+use wasmtime::{
+    Caller, Config, Engine, Instance, Linker, Memory, Module, Store, StoreLimits,
+    StoreLimitsBuilder, Trap, TypedFunc, UpdateDeadline,
+};
+
+use super::host::{Host, ReplyFuture, THROWN_NULL, cut, memory_error, thrown, timeout_error};
+use super::{ErrorKind, Event, Finished, Job, ScriptError};
+
+/// Built by `guest/build.sh`; the test suite checks it matches its sources.
+const GUEST: &[u8] = include_bytes!("../../guest/codemode.wasm");
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// How often the epoch advances: the guest's deadline is checked, and it
+/// yields to the async runtime, this often.
+const TICK: Duration = Duration::from_millis(1);
+
+/// Linear memory beyond the JavaScript heap's limit: the guest's data, its
+/// 1 MiB shadow stack, and what QuickJS allocates outside its own accounting.
+const MEMORY_SLACK: usize = 8 << 20;
+
+/// The engine and the compiled guest, made once per process.
+struct Isolates {
+    engine: Engine,
+    module: Module,
+    linker: Linker<Guest>,
+}
+
+fn isolates() -> Result<&'static Isolates, ScriptError> {
+    static ISOLATES: OnceLock<Result<Isolates, String>> = OnceLock::new();
+    ISOLATES
+        .get_or_init(|| Isolates::new().map_err(|e| format!("{e:#}")))
+        .as_ref()
+        .map_err(|e| internal(&format!("cannot load the sandbox: {e}")))
+}
+
+impl Isolates {
+    fn new() -> wasmtime::Result<Isolates> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        // Deep recursion must hit QuickJS's own stack check (a catchable
+        // RangeError) before wasmtime's; what is left of the fiber's stack
+        // is for the host functions the guest calls.
+        config.async_stack_size(4 << 20);
+        config.max_wasm_stack(3 << 20);
+        let engine = Engine::new(&config)?;
+        let module = Module::new(&engine, GUEST)?;
+        let mut linker = Linker::new(&engine);
+        link(&mut linker)?;
+        let ticking = engine.clone();
+        std::thread::Builder::new()
+            .name("codemode-epoch".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(TICK);
+                    ticking.increment_epoch();
+                }
+            })?;
+        Ok(Isolates {
+            engine,
+            module,
+            linker,
+        })
+    }
+}
+
+/// What the host keeps for one instance.
+struct Guest {
+    host: Host,
+    limits: StoreLimits,
+    /// Calls made during the current step, with the id the guest gave them.
+    issued: Vec<(u32, ReplyFuture)>,
+    deadline: Instant,
+}
+
+/// The epoch callback's way of saying the time is up.
+#[derive(Debug)]
+struct Deadline;
+
+impl std::fmt::Display for Deadline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the deadline passed")
+    }
+}
+
+impl std::error::Error for Deadline {}
+
+/// Bytes `[ptr, ptr + len)` of the guest's memory, as text.
+fn text(caller: &mut Caller<'_, Guest>, ptr: u32, len: u32) -> wasmtime::Result<String> {
+    let memory = caller
+        .get_export("memory")
+        .and_then(|export| export.into_memory())
+        .ok_or_else(|| wasmtime::Error::msg("the guest has no memory"))?;
+    let start = ptr as usize;
+    let bytes = memory
+        .data(&caller)
+        .get(start..start.saturating_add(len as usize))
+        .ok_or_else(|| wasmtime::Error::msg("the guest passed a range outside its memory"))?;
+    Ok(String::from_utf8_lossy(bytes).into_owned())
+}
+
+fn link(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
+    linker.func_wrap(
+        "codemode",
+        "call",
+        |mut caller: Caller<'_, Guest>,
+         id: u32,
+         server: u32,
+         server_len: u32,
+         tool: u32,
+         tool_len: u32,
+         args: u32,
+         args_len: u32|
+         -> wasmtime::Result<()> {
+            let server = text(&mut caller, server, server_len)?;
+            let tool = text(&mut caller, tool, tool_len)?;
+            let args = text(&mut caller, args, args_len)?;
+            let guest = caller.data_mut();
+            let reply = guest.host.call(server, tool, args);
+            guest.issued.push((id, reply));
+            Ok(())
+        },
+    )?;
+    linker.func_wrap(
+        "codemode",
+        "log",
+        |mut caller: Caller<'_, Guest>, level: u32, ptr: u32, len: u32| -> wasmtime::Result<()> {
+            let message = text(&mut caller, ptr, len)?;
+            let level = ["debug", "info", "warn", "error"]
+                .get(level as usize)
+                .unwrap_or(&"info");
+            caller.data().host.log(level, message);
+            Ok(())
+        },
+    )?;
+    // What wasi-libc imports. No file descriptor exists (EBADF); the clock is
+    // the host's wall clock, which `Date` needs.
+    const EBADF: i32 = 8;
+    let wasi = "wasi_snapshot_preview1";
+    linker.func_wrap(
+        wasi,
+        "clock_time_get",
+        |mut caller: Caller<'_, Guest>, _clock: i32, _precision: i64, out: i32| -> i32 {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
+                return EBADF;
+            };
+            match memory.write(&mut caller, out as u32 as usize, &nanos.to_le_bytes()) {
+                Ok(()) => 0,
+                Err(_) => EBADF,
+            }
+        },
+    )?;
+    linker.func_wrap(wasi, "fd_write", |_: i32, _: i32, _: i32, _: i32| EBADF)?;
+    linker.func_wrap(wasi, "fd_close", |_: i32| EBADF)?;
+    linker.func_wrap(wasi, "fd_seek", |_: i32, _: i64, _: i32, _: i32| EBADF)?;
+    linker.func_wrap(wasi, "fd_fdstat_get", |_: i32, _: i32| EBADF)?;
+    Ok(())
+}
+
+/// Where the program stands after a step (`enum status` in codemode.c).
+mod status {
+    pub const WAITING: u32 = 0;
+    pub const DONE: u32 = 1;
+    pub const FAILED: u32 = 2;
+    pub const UNSERIALIZABLE: u32 = 3;
+}
+
+/// The guest's exports.
+struct Exports {
+    memory: Memory,
+    buffer: TypedFunc<(u32, u32), u32>,
+    output: TypedFunc<(), u32>,
+    output_len: TypedFunc<(), u32>,
+    init: TypedFunc<u32, u32>,
+    start: TypedFunc<(u32, u32, u32, u32), u32>,
+    resolve: TypedFunc<(u32, u32), u32>,
+}
+
+impl Exports {
+    fn find(instance: &Instance, store: &mut Store<Guest>) -> wasmtime::Result<Exports> {
+        Ok(Exports {
+            memory: instance
+                .get_memory(&mut *store, "memory")
+                .ok_or_else(|| wasmtime::Error::msg("the guest exports no memory"))?,
+            buffer: instance.get_typed_func(&mut *store, "cm_buffer")?,
+            output: instance.get_typed_func(&mut *store, "cm_output")?,
+            output_len: instance.get_typed_func(&mut *store, "cm_output_len")?,
+            init: instance.get_typed_func(&mut *store, "cm_init")?,
+            start: instance.get_typed_func(&mut *store, "cm_start")?,
+            resolve: instance.get_typed_func(&mut *store, "cm_resolve")?,
+        })
+    }
+
+    /// Copies `bytes` into the guest's input buffer `which`.
+    async fn put(
+        &self,
+        store: &mut Store<Guest>,
+        which: u32,
+        bytes: &[u8],
+    ) -> wasmtime::Result<u32> {
+        let len = u32::try_from(bytes.len())
+            .map_err(|_| wasmtime::Error::msg("an input larger than the guest's memory"))?;
+        let ptr = self.buffer.call_async(&mut *store, (which, len)).await?;
+        if ptr == 0 {
+            return Err(wasmtime::Error::msg(
+                "the guest has no memory for its input",
+            ));
+        }
+        self.memory.write(&mut *store, ptr as usize, bytes)?;
+        Ok(len)
+    }
+
+    async fn output(&self, store: &mut Store<Guest>) -> wasmtime::Result<String> {
+        let ptr = self.output.call_async(&mut *store, ()).await? as usize;
+        let len = self.output_len.call_async(&mut *store, ()).await? as usize;
+        let bytes = self
+            .memory
+            .data(&*store)
+            .get(ptr..ptr + len)
+            .ok_or_else(|| wasmtime::Error::msg("the guest's output is outside its memory"))?;
+        Ok(String::from_utf8_lossy(bytes).into_owned())
+    }
+}
+
+/// Runs `job` to completion in a new instance, sending its tool calls and
+/// logs to `events`.
+pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
+    let isolates = isolates()?;
+    let limits = job.limits;
+    let deadline = Instant::now() + limits.timeout;
+    let guest = Guest {
+        host: Host::new(events, limits, job.bindings.clone().into()),
+        limits: StoreLimitsBuilder::new()
+            .memory_size(limits.memory_bytes.saturating_add(MEMORY_SLACK))
+            .instances(1)
+            .build(),
+        issued: Vec::new(),
+        deadline,
+    };
+    let mut store = Store::new(&isolates.engine, guest);
+    store.limiter(|guest| &mut guest.limits);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|store| {
+        if Instant::now() >= store.data().deadline {
+            Err(Deadline.into())
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    let outcome = drive(isolates, &mut store, &job).await;
+    match outcome {
+        Ok(finished) => Ok(finished),
+        Err(Failure::Script(error)) => Err(error),
+        Err(Failure::Wasm(error)) => Err(trapped(&error, &limits)),
+    }
+}
+
+enum Failure {
+    Script(ScriptError),
+    Wasm(wasmtime::Error),
+}
+
+impl From<wasmtime::Error> for Failure {
+    fn from(error: wasmtime::Error) -> Self {
+        Failure::Wasm(error)
+    }
+}
+
+async fn drive(
+    isolates: &Isolates,
+    store: &mut Store<Guest>,
+    job: &Job,
+) -> Result<Finished, Failure> {
+    let limits = job.limits;
+    let instance = isolates
+        .linker
+        .instantiate_async(&mut *store, &isolates.module)
+        .await?;
+    let exports = Exports::find(&instance, store)?;
+    instance
+        .get_typed_func::<(), ()>(&mut *store, "_initialize")?
+        .call_async(&mut *store, ())
+        .await?;
+    let len = exports.put(store, 0, PRELUDE.as_bytes()).await?;
+    if exports.init.call_async(&mut *store, len).await? != status::DONE {
+        let why = exports.output(store).await?;
+        return Err(Failure::Script(internal(&format!(
+            "the prelude failed: {why}"
+        ))));
+    }
+
+    let bindings = serde_json::to_string(&job.bindings).expect("bindings serialize");
+    let js_len = exports.put(store, 0, job.js.as_bytes()).await?;
+    let bindings_len = exports.put(store, 1, bindings.as_bytes()).await?;
+    let memory = u32::try_from(limits.memory_bytes).unwrap_or(u32::MAX);
+    let stack = u32::try_from(limits.stack_bytes).unwrap_or(u32::MAX);
+    let mut step = exports
+        .start
+        .call_async(&mut *store, (js_len, bindings_len, memory, stack))
+        .await?;
+
+    let mut waiting = FuturesUnordered::new();
+    loop {
+        for (id, reply) in store.data_mut().issued.drain(..) {
+            waiting.push(async move { (id, reply.await) });
+        }
+        match step {
+            status::WAITING => {
+                let deadline = store.data().deadline;
+                // Nothing in flight: the program awaits what never settles.
+                let Ok(Some((id, reply))) =
+                    tokio::time::timeout_at(deadline.into(), waiting.next()).await
+                else {
+                    tokio::time::sleep_until(deadline.into()).await;
+                    return Err(Failure::Script(timeout_error(&limits)));
+                };
+                let len = exports.put(store, 0, reply.as_bytes()).await?;
+                step = exports.resolve.call_async(&mut *store, (id, len)).await?;
+            }
+            status::DONE => {
+                store.data().host.finish();
+                return Ok(cut(exports.output(store).await?, limits.max_output_bytes));
+            }
+            status::FAILED => {
+                let description = exports.output(store).await?;
+                let near_limit = exports.memory.data_size(&*store) >= limits.memory_bytes / 10 * 9;
+                return Err(Failure::Script(failed(
+                    &description,
+                    job.throws_null,
+                    near_limit,
+                )));
+            }
+            status::UNSERIALIZABLE => {
+                let cause = failed(&exports.output(store).await?, false, false).message;
+                return Err(Failure::Script(ScriptError {
+                    kind: ErrorKind::Result,
+                    message: format!(
+                        "the returned value cannot be turned into JSON ({cause}); return plain data"
+                    ),
+                    js_line: None,
+                }));
+            }
+            _ => {
+                let why = exports.output(store).await?;
+                return Err(Failure::Script(internal(&format!(
+                    "the sandbox broke: {why}"
+                ))));
+            }
+        }
+    }
+}
+
+/// What the prelude's `describe` says was thrown.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Description {
+    Error {
+        name: String,
+        message: String,
+        stack: String,
+    },
+    Value {
+        value: String,
+    },
+}
+
+fn failed(description: &str, throws_null: bool, near_limit: bool) -> ScriptError {
+    match serde_json::from_str(description) {
+        Ok(Description::Error {
+            name,
+            message,
+            stack,
+        }) => thrown(format!("{name}: {message}"), Some(&stack)),
+        Ok(Description::Value { value }) => {
+            let message = format!("uncaught non-Error value: {value}");
+            // Out of memory, QuickJS may have no room to make an error and
+            // throws `null`: unless the program throws `null` itself, that is
+            // what an uncaught `null` means.
+            if message == THROWN_NULL && (!throws_null || near_limit) {
+                memory_error()
+            } else {
+                thrown(message, None)
+            }
+        }
+        Err(_) => internal(&format!(
+            "the sandbox described a failure as {description:?}"
+        )),
+    }
+}
+
+/// A step that ended in a trap rather than a status.
+fn trapped(error: &wasmtime::Error, limits: &super::Limits) -> ScriptError {
+    if error.downcast_ref::<Deadline>().is_some() {
+        return timeout_error(limits);
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::StackOverflow) => ScriptError {
+            kind: ErrorKind::Stack,
+            message: "call stack exhausted (recursion too deep for the stack limit)".into(),
+            js_line: None,
+        },
+        _ => internal(&format!("the sandbox stopped: {error:#}")),
+    }
+}
+
+fn internal(message: &str) -> ScriptError {
+    ScriptError {
+        kind: ErrorKind::Internal,
+        message: message.to_owned(),
+        js_line: None,
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: one set of tests, each engine
+mod tests;
+
+/// What only an isolate does: stop what native QuickJS cannot, and give the
+/// program nothing but its bindings.
+#[cfg(test)]
+mod contained {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::sandbox::Limits;
+
+    fn run_for(body: &str, timeout: Duration) -> Result<Finished, ScriptError> {
+        let job = Job {
+            js: format!("(async () => {{\n{body}\n}})()"),
+            throws_null: false,
+            bindings: Vec::new(),
+            limits: Limits {
+                timeout,
+                ..Limits::default()
+            },
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (events, _) = mpsc::unbounded_channel();
+        runtime.block_on(run(job, events))
+    }
+
+    fn value(body: &str) -> String {
+        run_for(body, Duration::from_secs(10)).unwrap().json
+    }
+
+    #[test]
+    fn loops_of_slow_built_ins_and_regexes_stop_at_the_deadline() {
+        // Native QuickJS checks its deadline only every ~10,000 ticks: the
+        // first loop ran for minutes past it.
+        let loops = [
+            "const s = 'x'.repeat(10_000_000); for (;;) s.indexOf('y');",
+            "/(a+)+$/.test('a'.repeat(60) + 'b');",
+            "const a = Array.from({length: 2e5}, (_, i) => -i); for (;;) a.slice().sort((x, y) => x - y);",
+        ];
+        // Compiles the guest, if this is the first test of the process.
+        assert_eq!(value("return 0;"), "0");
+        for program in loops {
+            let started = Instant::now();
+            let error = run_for(program, Duration::from_millis(200)).unwrap_err();
+            assert_eq!(error.kind, ErrorKind::Timeout, "{program}: {error:?}");
+            // Within the deadline plus a generous margin for a loaded machine
+            // (the benchmark suite measures how close).
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{program} stopped after {:?}",
+                started.elapsed()
+            );
+        }
+        assert_eq!(value("return 1 + 1;"), "2", "the next execution runs");
+    }
+
+    #[test]
+    fn deep_recursion_is_a_catchable_range_error() {
+        let caught = value(
+            "const f = (n) => f(n + 1) + 1;\ntry { f(0); } catch (e) { return e instanceof RangeError; }",
+        );
+        assert_eq!(caught, "true");
+    }
+
+    #[test]
+    fn executions_share_nothing() {
+        assert_eq!(
+            value("globalThis.leak = 1; Object.prototype.polluted = 2; return 0;"),
+            "0"
+        );
+        assert_eq!(
+            value("return [typeof leak, typeof ({}).polluted];"),
+            r#"["undefined","undefined"]"#
+        );
+    }
+
+    #[test]
+    fn the_guest_has_no_ambient_capability() {
+        let globals = value(
+            "return ['std', 'os', 'require', 'process', 'fetch', 'WebAssembly', 'setTimeout', 'scriptArgs'].filter((name) => name in globalThis);",
+        );
+        assert_eq!(globals, "[]");
+        let import =
+            value("try { await import('os'); return 'imported'; } catch (e) { return String(e); }");
+        assert!(import.contains("Error"), "{import}");
+        // The clock is the host's.
+        let now = value("return Date.now();");
+        let host = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        let guest: u128 = now.parse().unwrap();
+        assert!(host.abs_diff(guest) < 60_000, "guest {guest}, host {host}");
+    }
+}
