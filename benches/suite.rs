@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use codemode::executor::{Executor, Settings};
 use codemode::policy::Refusals;
-use codemode::sandbox::worker::Pool;
 use codemode::sandbox::{Binding, Event, Job, Limits, Reply};
 use codemode::{sandbox, transpile};
 use codemode_typegen::{Api, Style};
@@ -147,6 +146,8 @@ const SECTIONS: &[&str] = &[
     "fanout",
     "throughput",
     "memory",
+    "stop",
+    "compute",
     "typegen",
     "compile",
     "serve",
@@ -173,47 +174,34 @@ async fn suite(divisor: usize, only: &[String]) {
 
     let bindings = Binding::all(&api100);
     if want("cold") {
-        // 1. Cold start, in this process.
-        let cold = samples(n(2000), async || {
-            let compiled = compile("return 1;", &api100);
-            run_in_process(&compiled.js, &bindings).await;
-        })
-        .await;
-        let what = "Cold start in process: transpile + fresh runtime + context + bindings for 100 tools + `return 1` + teardown";
-        table.timing(what, &stats(cold), "p50 ≤ 0.5 ms");
+        // 1. Cold start, in this process: the isolate executions use, and
+        // QuickJS compiled natively into codemode, side by side.
+        for engine in [Engine::Isolate, Engine::Native] {
+            let cold = samples(n(2000), async || {
+                let compiled = compile("return 1;", &api100);
+                run_in_process(engine, &compiled.js, &bindings).await;
+            })
+            .await;
+            let what = format!(
+                "Cold start in process: transpile + fresh {} + bindings for 100 tools + `return 1` + teardown",
+                engine.describe()
+            );
+            let target = match engine {
+                Engine::Isolate => "p50 ≤ 0.25 ms",
+                Engine::Native => "",
+            };
+            table.timing(&what, &stats(cold), target);
+        }
 
-        // 1b. The same through the executor, which runs programs in worker processes.
-        let executor = Arc::new(new_executor(
-            &api100,
-            &HashMap::new(),
-            Settings::default(),
-            Start::Fork,
-        ));
+        // 1b. The same through the executor, as `run` and `serve` run programs.
+        let executor = Arc::new(new_executor(&api100, &HashMap::new(), Settings::default()));
         executor.execute("return 1;", Limits::default()).await;
-        let warm = on_a_worker(executor.clone(), n(2000), false).await;
+        let whole = on_the_runtime(executor.clone(), n(2000)).await;
         table.timing(
-            "Whole execution of `return 1` through the executor (warm worker process)",
-            &stats(warm),
+            "Whole execution of `return 1` through the executor (compile, fresh instance, report)",
+            &stats(whole),
             "",
         );
-        for start in [Start::Fork, Start::Exec] {
-            let executor = Arc::new(new_executor(
-                &api100,
-                &HashMap::new(),
-                Settings::default(),
-                start,
-            ));
-            executor.execute("return 1;", Limits::default()).await;
-            let fresh = on_a_worker(executor, n(200), true).await;
-            table.timing(
-                &format!(
-                    "Whole execution of `return 1` with a new worker process, {}",
-                    start.describe()
-                ),
-                &stats(fresh),
-                "",
-            );
-        }
     }
 
     let calls = 1000;
@@ -232,53 +220,54 @@ async fn suite(divisor: usize, only: &[String]) {
         .await;
         let program =
             format!("for (let i = 0; i < {calls}; i++) await bench.echo({{ value: i }});");
-        let mut through = Vec::new();
-        for start in [Start::Fork, Start::Exec] {
-            let executor = new_executor(&bench_api, &peers, Settings::default(), start);
-            executor.execute(&program, limits).await;
-            // What an execution costs without calls, to subtract.
-            let empty = samples(n(500), async || {
-                executor.execute("return 1;", limits).await;
-            })
-            .await;
-            let empty = stats(empty).p50;
-            let times = samples(n(20), async || {
-                let report = executor.execute(&program, limits).await;
-                assert!(report.ok(), "{:?}", report.outcome);
-            })
-            .await;
-            let times = times.into_iter().map(|t| t.saturating_sub(empty)).collect();
-            through.push((start, per_call(times)));
-        }
-        let bench_bindings = Binding::all(&bench_api);
-        let compiled = compile(&program, &bench_api);
-        let engine_only = samples(n(20), async || {
-            run_answering_in_process(&compiled.js, &bench_bindings, limits).await;
+        let executor = new_executor(&bench_api, &peers, Settings::default());
+        executor.execute(&program, limits).await;
+        // What an execution costs without calls, to subtract.
+        let empty = samples(n(500), async || {
+            executor.execute("return 1;", limits).await;
         })
         .await;
-        let (direct, engine_only) = (per_call(direct), per_call(engine_only));
-        let what = "One sequential call from a program to a host that answers at once (engine alone, one process)";
-        table.row(what, format!("p50 {} per call", us(engine_only.p50)), "");
+        let empty = stats(empty).p50;
+        let times = samples(n(20), async || {
+            let report = executor.execute(&program, limits).await;
+            assert!(report.ok(), "{:?}", report.outcome);
+        })
+        .await;
+        let times = times.into_iter().map(|t| t.saturating_sub(empty)).collect();
+        let through = per_call(times);
+        let bench_bindings = Binding::all(&bench_api);
+        let compiled = compile(&program, &bench_api);
+        let direct = per_call(direct);
+        for engine in [Engine::Isolate, Engine::Native] {
+            let engine_only = samples(n(20), async || {
+                run_answering_in_process(engine, &compiled.js, &bench_bindings, limits).await;
+            })
+            .await;
+            let what = format!(
+                "One sequential call from a program to a host that answers at once ({} alone, in process)",
+                engine.describe()
+            );
+            table.row(
+                &what,
+                format!("p50 {} per call", us(per_call(engine_only).p50)),
+                "",
+            );
+        }
         table.row(
             "One sequential call, direct rmcp client → in-process upstream `echo` (1,000 calls)",
             format!("p50 {} per call", us(direct.p50)),
             "",
         );
-        for (start, through) in through {
-            table.row(
-                &format!(
-                    "One sequential call from a program, through codemode → same upstream (1,000 calls), worker {}",
-                    start.describe()
-                ),
-                format!(
-                    "p50 {} per call: {} over direct, {:.1}x",
-                    us(through.p50),
-                    us(through.p50.saturating_sub(direct.p50)),
-                    through.p50.as_secs_f64() / direct.p50.as_secs_f64()
-                ),
-                "≤ 30 µs over direct",
-            );
-        }
+        table.row(
+            "One sequential call from a program, through codemode → same upstream (1,000 calls)",
+            format!(
+                "p50 {} per call: {} over direct, {:.1}x",
+                us(through.p50),
+                us(through.p50.saturating_sub(direct.p50)),
+                through.p50.as_secs_f64() / direct.p50.as_secs_f64()
+            ),
+            "≤ 20 µs over direct",
+        );
     }
 
     if want("fanout") {
@@ -290,7 +279,7 @@ async fn suite(divisor: usize, only: &[String]) {
                 max_concurrent_calls: cap,
                 ..Settings::default()
             };
-            let executor = new_executor(&bench_api, &peers, settings, Start::Fork);
+            let executor = new_executor(&bench_api, &peers, settings);
             let walls = samples(n(10).min(10), async || {
                 let report = executor.execute(fan_out, limits).await;
                 assert!(report.ok(), "{:?}", report.outcome);
@@ -310,12 +299,7 @@ async fn suite(divisor: usize, only: &[String]) {
 
     if want("throughput") {
         // 4. Throughput with N concurrent executions.
-        let executor = Arc::new(new_executor(
-            &bench_api,
-            &peers,
-            Settings::default(),
-            Start::Fork,
-        ));
+        let executor = Arc::new(new_executor(&bench_api, &peers, Settings::default()));
         for concurrency in [1usize, 2, 8, 64] {
             let window = Duration::from_secs(3) / divisor as u32;
             let started = Instant::now();
@@ -347,37 +331,108 @@ async fn suite(divisor: usize, only: &[String]) {
 
     if want("memory") {
         // 5. Memory per concurrent live execution.
-        for (live, start) in [
-            (100usize, Start::Fork),
-            (1000, Start::Fork),
-            (100, Start::Exec),
-        ] {
+        for live in [100usize, 1000] {
             let live = (live / divisor).max(10);
             let settings = Settings {
                 max_concurrent_calls: live,
                 ..Settings::default()
             };
-            let executor = Arc::new(new_executor(&bench_api, &peers, settings, start));
-            let (per, host, workers) = memory_per_execution(executor, live).await;
-            let what = format!(
-                "Memory per live execution waiting on a slow tool, {live} at once, worker processes {}",
-                start.describe()
-            );
+            let executor = Arc::new(new_executor(&bench_api, &peers, settings));
+            let (per, host, children) = memory_per_execution(executor, live).await;
+            let what = format!("Memory per live execution waiting on a slow tool, {live} at once");
             let measured = format!(
-                "{:.0} KiB (host +{:.0} KiB, workers {:.0} KiB proportional set size in all)",
+                "{:.0} KiB (host +{:.0} KiB; child processes +{:.0} KiB)",
                 per / 1024.0,
                 host / 1024.0,
-                workers / 1024.0
+                children / 1024.0
             );
-            table.row(&what, measured, "≤ 512 KiB");
+            table.row(&what, measured, "≤ 200 KiB");
         }
-        for live in [100usize, 1000] {
-            let live = (live / divisor).max(10);
-            let per = engine_memory_per_execution(&bindings, live).await;
-            let what = format!(
-                "Memory per live QuickJS runtime waiting on a call, {live} at once (engine alone, one process)"
+        for engine in [Engine::Isolate, Engine::Native] {
+            for live in [100usize, 1000] {
+                let live = (live / divisor).max(10);
+                let per = engine_memory_per_execution(engine, &bindings, live).await;
+                let what = format!(
+                    "Memory per live {} waiting on a call, {live} at once (alone, in process)",
+                    engine.describe()
+                );
+                table.row(&what, format!("{:.0} KiB", per / 1024.0), "");
+            }
+        }
+    }
+
+    if want("stop") {
+        // 6. How soon after its deadline a runaway program stops.
+        let executor = new_executor(&api100, &HashMap::new(), Settings::default());
+        let deadline = Duration::from_millis(100);
+        for (what, program) in [
+            ("`while (true) {}`", "while (true) {}"),
+            (
+                "a loop of slow built-ins (`indexOf` on 10 MB)",
+                "const s = 'x'.repeat(10_000_000);\nfor (;;) s.indexOf('y');",
+            ),
+            (
+                "a catastrophic regex",
+                "/(a+)+$/.test('a'.repeat(60) + 'b');",
+            ),
+        ] {
+            let late = samples(n(50).min(50), async || {
+                let report = executor
+                    .execute(
+                        program,
+                        Limits {
+                            timeout: deadline,
+                            ..Limits::default()
+                        },
+                    )
+                    .await;
+                assert!(!report.ok());
+            })
+            .await;
+            let late: Vec<Duration> = late
+                .into_iter()
+                .map(|t| t.saturating_sub(deadline))
+                .collect();
+            table.timing(
+                &format!("Stopped after a 100 ms deadline: {what}, time past the deadline"),
+                &stats(late),
+                "≤ 10 ms",
             );
-            table.row(&what, format!("{:.0} KiB", per / 1024.0), "");
+        }
+    }
+
+    if want("compute") {
+        // 7. What running in WebAssembly costs compute-heavy JavaScript.
+        let no_api = Api::new(Vec::new());
+        for (what, program) in [
+            (
+                "a prime sieve to 2,000,000",
+                "const n = 2_000_000; const sieve = new Uint8Array(n + 1); let count = 0;\nfor (let i = 2; i <= n; i++) { if (!sieve[i]) { count++; for (let j = i * 2; j <= n; j += i) sieve[j] = 1; } }\nreturn count;",
+            ),
+            (
+                "200 JSON round trips of a 1,000-item list",
+                "const items = Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'], done: i % 2 === 0 }));\nlet total = 0;\nfor (let i = 0; i < 200; i++) total += JSON.parse(JSON.stringify(items)).length;\nreturn total;",
+            ),
+        ] {
+            let compiled = compile(program, &no_api);
+            let mut medians = Vec::new();
+            for engine in [Engine::Isolate, Engine::Native] {
+                let times = samples(n(20), async || {
+                    run_in_process(engine, &compiled.js, &[]).await;
+                })
+                .await;
+                medians.push(stats(times).p50);
+            }
+            table.row(
+                &format!("Compute: {what}, in process"),
+                format!(
+                    "isolate p50 {} · native QuickJS p50 {} · {:.1}x",
+                    ms(medians[0]),
+                    ms(medians[1]),
+                    medians[0].as_secs_f64() / medians[1].as_secs_f64()
+                ),
+                "",
+            );
         }
     }
 
@@ -521,8 +576,37 @@ async fn suite(divisor: usize, only: &[String]) {
     table.print();
 }
 
+/// Which engine runs a program in this process.
+#[derive(Clone, Copy)]
+enum Engine {
+    /// A fresh WebAssembly instance of QuickJS: what executions use.
+    Isolate,
+    /// QuickJS compiled into codemode, for comparison.
+    Native,
+}
+
+impl Engine {
+    fn describe(self) -> &'static str {
+        match self {
+            Engine::Isolate => "isolate (QuickJS in WebAssembly)",
+            Engine::Native => "native QuickJS runtime and context",
+        }
+    }
+
+    async fn run(
+        self,
+        job: Job,
+        events: tokio::sync::mpsc::UnboundedSender<Event>,
+    ) -> Result<sandbox::Finished, sandbox::ScriptError> {
+        match self {
+            Engine::Isolate => sandbox::isolate::run(job, events).await,
+            Engine::Native => sandbox::native::run(job, events).await,
+        }
+    }
+}
+
 /// Runs a compiled program in this process and waits for it; calls are refused.
-async fn run_in_process(js: &str, bindings: &[Binding]) {
+async fn run_in_process(engine: Engine, js: &str, bindings: &[Binding]) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
@@ -532,13 +616,13 @@ async fn run_in_process(js: &str, bindings: &[Binding]) {
     let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
     let local = tokio::task::LocalSet::new();
     local
-        .run_until(sandbox::run(job, events))
+        .run_until(engine.run(job, events))
         .await
-        .expect("`return 1` runs");
+        .expect("the program runs");
 }
 
 /// Runs a compiled program in this process, answering every call at once.
-async fn run_answering_in_process(js: &str, bindings: &[Binding], limits: Limits) {
+async fn run_answering_in_process(engine: Engine, js: &str, bindings: &[Binding], limits: Limits) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
@@ -556,41 +640,17 @@ async fn run_answering_in_process(js: &str, bindings: &[Binding], limits: Limits
                     }
                 }
             });
-            sandbox::run(job, events).await.expect("the program runs");
+            engine.run(job, events).await.expect("the program runs");
         })
         .await;
 }
 
-/// How an executor's worker processes start.
-#[derive(Clone, Copy)]
-enum Start {
-    /// Forked from a zygote (the default on Linux).
-    Fork,
-    /// Each started with `exec`.
-    Exec,
-}
-
-impl Start {
-    fn describe(self) -> &'static str {
-        match self {
-            Start::Fork => "forked from the zygote",
-            Start::Exec => "each started with exec",
-        }
-    }
-}
-
-/// An executor over `api` whose workers run this build's `codemode`.
 /// `n` executions of `return 1`, timed one by one in a task of the runtime,
-/// which runs on a worker thread as the requests of `codemode serve` do;
-/// `new_worker` kills the idle worker first, so each needs a new one.
-async fn on_a_worker(executor: Arc<Executor>, n: usize, new_worker: bool) -> Vec<Duration> {
+/// which runs on a worker thread as the requests of `codemode serve` do.
+async fn on_the_runtime(executor: Arc<Executor>, n: usize) -> Vec<Duration> {
     tokio::spawn(async move {
         let mut times = Vec::with_capacity(n);
         for _ in 0..n {
-            if new_worker {
-                // Dropping the idle worker kills it.
-                drop(executor.pool().take());
-            }
             let t = Instant::now();
             assert!(executor.execute("return 1;", Limits::default()).await.ok());
             times.push(t.elapsed());
@@ -605,14 +665,8 @@ fn new_executor(
     api: &Api,
     peers: &HashMap<String, Peer<RoleClient>>,
     settings: Settings,
-    start: Start,
 ) -> Executor {
-    let exe = PathBuf::from(env!("CARGO_BIN_EXE_codemode"));
-    let pool = match start {
-        Start::Fork => Pool::new(exe),
-        Start::Exec => Pool::without_zygote(exe),
-    };
-    Executor::new(api.clone(), peers.clone(), settings, pool)
+    Executor::new(api.clone(), peers.clone(), settings)
 }
 
 /// Resident memory of this process, in bytes.
@@ -628,9 +682,9 @@ fn kib_field(text: &str, field: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Summed proportional set size of this process's descendants (workers and
-/// zygotes), in bytes: shared pages, such as the executable's, are divided
-/// among the processes sharing them.
+/// Summed proportional set size of this process's descendants, in bytes
+/// (shared pages are divided among the processes sharing them): executions
+/// start none, which this shows.
 fn descendants_pss() -> f64 {
     let mut parents = HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -667,8 +721,8 @@ fn descendants_pss() -> f64 {
         .sum()
 }
 
-/// `(per execution, host growth, workers in all)` in bytes, with `live`
-/// executions each waiting on a call to `hold`.
+/// `(per execution, host growth, child processes' growth)` in bytes, with
+/// `live` executions each waiting on a call to `hold`.
 async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64, f64) {
     let (host_before, workers_before) = (own_rss(), descendants_pss());
     let tasks: Vec<_> = (0..live)
@@ -694,7 +748,7 @@ async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64
 
 /// Bytes of resident memory per live runtime when `live` programs wait on a
 /// call that is never answered, all in this process.
-async fn engine_memory_per_execution(bindings: &[Binding], live: usize) -> f64 {
+async fn engine_memory_per_execution(engine: Engine, bindings: &[Binding], live: usize) -> f64 {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
@@ -708,7 +762,7 @@ async fn engine_memory_per_execution(bindings: &[Binding], live: usize) -> f64 {
                         bindings: bindings.to_vec(),
                         limits: Limits::default(),
                     };
-                    tokio::task::spawn_local(sandbox::run(job, events.clone()))
+                    tokio::task::spawn_local(engine.run(job, events.clone()))
                 })
                 .collect();
             let mut waiting = Vec::new();

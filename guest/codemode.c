@@ -9,6 +9,7 @@
 // description of what it threw). Tool calls and console lines leave through
 // the two imports; the guest can reach nothing else.
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,10 @@ static uint32_t pending_len;
 // Two input buffers, each kept NUL-terminated for JS_Eval and JSON.
 static char *buffers[2];
 static size_t buffer_sizes[2];
+
+// Arguments longer than this (as JSON) are refused by the host unread, so
+// they are not copied out of the JavaScript heap.
+static size_t max_call_bytes;
 
 static char *output;
 static size_t output_len;
@@ -114,12 +119,23 @@ static JSValue js_call(JSContext *c, JSValueConst this_val, int argc, JSValueCon
         pending = grown;
         pending_len = len;
     }
-    size_t server_len, tool_len, args_len;
+    size_t server_len, tool_len, args_len = 0;
     const char *server = JS_ToCStringLen(c, &server_len, argv[0]);
     const char *tool = JS_ToCStringLen(c, &tool_len, argv[1]);
-    const char *args = JS_ToCStringLen(c, &args_len, argv[2]);
+    // Each UTF-16 unit of the JSON is at least one byte of UTF-8.
+    int64_t units = 0;
+    JSValue length = JS_GetPropertyStr(c, argv[2], "length");
+    if (JS_ToInt64(c, &units, length)) units = 0;
+    JS_FreeValue(c, length);
+    bool oversized = units > 0 && (uint64_t)units > max_call_bytes;
+    const char *args = NULL;
+    if (oversized) {
+        args_len = (size_t)units;
+    } else {
+        args = JS_ToCStringLen(c, &args_len, argv[2]);
+    }
     JSValue promise = JS_EXCEPTION;
-    if (server && tool && args) {
+    if (server && tool && (args || oversized)) {
         JSValue resolving[2];
         promise = JS_NewPromiseCapability(c, resolving);
         if (!JS_IsException(promise)) {
@@ -131,7 +147,7 @@ static JSValue js_call(JSContext *c, JSValueConst this_val, int argc, JSValueCon
     }
     JS_FreeCString(c, server);
     JS_FreeCString(c, tool);
-    JS_FreeCString(c, args);
+    if (args) JS_FreeCString(c, args);
     return promise;
 }
 
@@ -216,7 +232,9 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
 // Sets the limits, installs the bindings (buffer 1, JSON) and starts the
 // program (buffer 0: an expression whose value is the program's promise).
 EXPORT("cm_start")
-int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t stack_bytes) {
+int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t stack_bytes,
+             size_t max_call) {
+    max_call_bytes = max_call;
     set_stack_limit(stack_bytes);
     JS_SetMemoryLimit(rt, memory_bytes);
 

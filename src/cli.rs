@@ -70,12 +70,6 @@ pub enum Command {
     /// Useful for trying codemode, for tests, and as an example upstream:
     /// codemode types -- codemode demo-server
     DemoServer,
-    /// Internal: a sandbox worker process, started by codemode itself.
-    #[command(name = "sandbox-worker", hide = true)]
-    SandboxWorker,
-    /// Internal: the process sandbox workers are forked from, started by codemode itself.
-    #[command(name = "sandbox-zygote", hide = true)]
-    SandboxZygote,
 }
 
 #[derive(Debug, Args)]

@@ -18,9 +18,9 @@ use crate::config;
 use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
 use crate::policy::{Policy, Refusals};
+use crate::sandbox;
 use crate::sandbox::Limits;
 use crate::sandbox::bounds;
-use crate::sandbox::worker::Pool;
 use crate::savings;
 use crate::server::http::{self, HttpOptions};
 use crate::server::stdio::client_input;
@@ -92,16 +92,13 @@ async fn open(
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
 pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let code = read_program(&args.file)?;
-    let exe = std::env::current_exe()
-        .context("cannot find the codemode executable to start sandbox workers")?;
-    let pool = Pool::new(exe);
-    // Start the worker while the servers connect.
-    pool.warm_up();
+    // Ready the sandbox while the servers connect.
+    sandbox::isolate::warm_up();
     let opened = open(&args.servers, None, &[]).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
     let mut executor =
-        Executor::new(api, opened.upstreams.peers(), settings, pool).with_refusals(refusals);
+        Executor::new(api, opened.upstreams.peers(), settings).with_refusals(refusals);
     if args.trace {
         executor = executor.keeping_results();
     }
@@ -145,8 +142,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             }
         );
     }
-    let exe = std::env::current_exe()
-        .context("cannot find the codemode executable to start sandbox workers")?;
+    sandbox::isolate::warm_up();
     let changes = Changes::default();
     // The token guards this server; no upstream needs to know it.
     let secrets: Vec<&str> = args.auth_token.iter().map(String::as_str).collect();
@@ -167,10 +163,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 .sum::<usize>(),
             "API ready"
         );
-        let pool = Pool::new(exe.clone());
-        pool.warm_up();
         let executor =
-            Executor::new(api.clone(), upstreams.peers(), settings, pool).with_refusals(refusals);
+            Executor::new(api.clone(), upstreams.peers(), settings).with_refusals(refusals);
         Snapshot::new(api, mode, executor)
     });
     let live = Live::new(build(&opened.upstreams));

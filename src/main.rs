@@ -6,18 +6,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use codemode::cli::{Cli, Command};
-use codemode::{commands, demo, sandbox};
+use codemode::{commands, demo};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    // Both run without an async runtime: a zygote must stay single-threaded to fork.
-    match cli.command {
-        Command::SandboxWorker => return sandbox::worker::main(),
-        #[cfg(target_os = "linux")]
-        Command::SandboxZygote => return sandbox::zygote::main(),
-        _ => {}
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Room to compile programs on these threads (only touched pages count).
@@ -37,9 +30,6 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve(args).await,
             Command::Savings(args) => commands::savings(args).await.map(|()| true),
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
-            Command::SandboxWorker | Command::SandboxZygote => {
-                unreachable!("handled before the runtime starts")
-            }
         }
     });
     // Do not wait for stray blocking reads (e.g. stdin) to finish.

@@ -1,14 +1,12 @@
 //! `Promise.all` really overlaps calls against the upstream, up to the
 //! per-server bound. Measured by the server itself, not by timing.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use codemode::executor::{Executor, Settings};
 use codemode::sandbox::Limits;
-use codemode::sandbox::worker::Pool;
 use codemode_typegen::Api;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ListToolsResult,
@@ -102,8 +100,7 @@ async fn probe_executor(
         max_concurrent_calls,
         ..Settings::default()
     };
-    let pool = Pool::new(PathBuf::from(crate::common::codemode_path()));
-    (Executor::new(api, peers, settings, pool), client)
+    (Executor::new(api, peers, settings), client)
 }
 
 async fn peak(executor: &Executor, program: &str) -> serde_json::Value {

@@ -15,4 +15,3 @@ mod run;
 mod savings;
 mod serve;
 mod tsc;
-mod worker;

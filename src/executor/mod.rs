@@ -25,14 +25,14 @@ use tokio::sync::Semaphore;
 use crate::policy::Refusals;
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::sandbox::worker::{FromWorker, Pool, ToWorker, Worker};
-use crate::sandbox::{Binding, ErrorKind, Finished, Job, Level, Limits, Reply, ScriptError};
+use crate::sandbox::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
 use crate::suggest::did_you_mean;
 use crate::transpile;
 use validate::Validators;
 
-/// How long past its time limit a worker may take to report before it is killed.
-const KILL_GRACE: Duration = Duration::from_millis(500);
+/// How long past its time limit a program may take to report before it is
+/// dropped, and calls still running when it ended may take to finish.
+const STOP_GRACE: Duration = Duration::from_millis(500);
 
 /// Settings that hold for every execution of an executor.
 #[derive(Clone, Copy, Debug)]
@@ -60,7 +60,6 @@ pub struct Executor {
     peers: HashMap<String, Peer<RoleClient>>,
     permits: HashMap<String, Semaphore>,
     validators: Validators,
-    pool: Pool,
     refusals: Arc<Refusals>,
     keep_results: bool,
     max_program_bytes: usize,
@@ -208,12 +207,7 @@ struct CallLedger {
 
 impl Executor {
     /// An executor over `api`, calling tools through `peers` (by server name).
-    pub fn new(
-        api: Api,
-        peers: HashMap<String, Peer<RoleClient>>,
-        settings: Settings,
-        pool: Pool,
-    ) -> Executor {
+    pub fn new(api: Api, peers: HashMap<String, Peer<RoleClient>>, settings: Settings) -> Executor {
         let permits = api
             .namespaces()
             .iter()
@@ -230,7 +224,6 @@ impl Executor {
             peers,
             permits,
             validators: Validators::default(),
-            pool,
             refusals: Arc::default(),
             keep_results: false,
             max_program_bytes: settings.max_program_bytes,
@@ -247,11 +240,6 @@ impl Executor {
     pub fn keeping_results(mut self) -> Executor {
         self.keep_results = true;
         self
-    }
-
-    /// Where this executor's workers come from.
-    pub fn pool(&self) -> &Pool {
-        &self.pool
     }
 
     /// Runs one program under `limits`.
@@ -321,39 +309,34 @@ impl Executor {
                 ..limits
             },
         };
-        let mut worker = match self.start(job).await {
-            Ok(worker) => worker,
-            Err(error) => {
-                return report.fail(
-                    "internal",
-                    format!("cannot start a sandbox worker: {error}"),
-                    None,
-                    None,
-                );
-            }
-        };
         let ledger = CallLedger {
             sent: AtomicU32::new(0),
             records: Mutex::new(Vec::new()),
-            deadline: deadline + KILL_GRACE,
+            deadline: deadline + STOP_GRACE,
             max_calls: limits.max_calls,
         };
+        let (events, mut requests) = tokio::sync::mpsc::unbounded_channel();
+        // The program runs here, in a fresh WebAssembly instance; it stops
+        // itself at its deadline, and dropping it stops it at once.
+        let running = sandbox::isolate::run(job, events);
+        tokio::pin!(running);
         let mut log_bytes = 0usize;
         let mut calls = FuturesUnordered::new();
         let ended = loop {
             tokio::select! {
-                _ = tokio::time::sleep_until(ledger.deadline) => break Ended::Killed,
+                _ = tokio::time::sleep_until(ledger.deadline) => break Ended::Overdue,
                 () = &mut cancelled => break Ended::Cancelled,
-                Some((id, reply)) = calls.next(), if !calls.is_empty() => {
-                    // A failed send means the worker died; the next read says so.
-                    let _ = worker.send(&ToWorker::Reply { id, reply }).await;
-                }
-                message = worker.recv() => match message {
-                    Ok(Some(FromWorker::Call { id, server, tool, args })) => {
+                Some(()) = calls.next(), if !calls.is_empty() => {}
+                outcome = &mut running => break Ended::Done(outcome),
+                Some(event) = requests.recv() => match event {
+                    Event::Call { server, tool, args, reply } => {
                         let ledger = &ledger;
-                        calls.push(async move { (id, self.call(&server, &tool, args, ledger).await) });
+                        calls.push(async move {
+                            // The program may have stopped waiting: nobody to tell.
+                            let _ = reply.send(self.call(&server, &tool, args, ledger).await);
+                        });
                     }
-                    Ok(Some(FromWorker::Log { level, message })) => {
+                    Event::Log { level, message } => {
                         // The engine keeps to the budget; this holds even if it did not.
                         if log_bytes < limits.max_output_bytes {
                             log_bytes += LOG_LINE_OVERHEAD + message.len();
@@ -361,24 +344,20 @@ impl Executor {
                             report.logs.push(LogLine { level, message });
                         }
                     }
-                    Ok(Some(FromWorker::Done { outcome })) => break Ended::Done(outcome),
-                    Ok(None) => break Ended::Crashed("it exited".into()),
-                    Err(error) => break Ended::Crashed(error.to_string()),
-                }
+                },
             }
         };
         // Calls still running when the program ended are finished (their
         // side effects happen either way) and recorded, but nobody gets the
         // answer; a cancelled execution abandons them instead.
         if !matches!(ended, Ended::Cancelled) {
-            while let Ok(Some(_)) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
+            while let Ok(Some(())) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
         }
         drop(calls);
         report.calls = ledger.records.into_inner().expect("call records");
 
         match ended {
             Ended::Done(outcome) => {
-                self.pool.put_back(worker);
                 report.outcome = Some(match outcome {
                     Ok(finished) => shape_result(
                         finished,
@@ -389,46 +368,13 @@ impl Executor {
                 });
                 report
             }
-            Ended::Killed => {
-                worker.kill().await;
-                let message = format!(
-                    "{}; its worker process was stopped",
-                    sandbox::timeout_message(limits.timeout)
-                );
-                report.fail("timeout", message, None, None)
-            }
-            Ended::Cancelled => {
-                worker.kill().await;
-                report.fail("cancelled", CANCELLED.into(), None, None)
-            }
-            Ended::Crashed(reason) => {
-                worker.kill().await;
-                report.fail(
-                    "internal",
-                    format!(
-                        "the sandbox worker failed ({reason}); the next execution gets a new one"
-                    ),
-                    None,
-                    None,
-                )
-            }
-        }
-    }
-
-    /// A worker that has accepted `job`; a pooled worker that has died meanwhile is replaced.
-    async fn start(&self, job: Job) -> std::io::Result<Worker> {
-        let message = ToWorker::Run { job };
-        let mut worker = self.pool.take()?;
-        if worker.send(&message).await.is_ok() {
-            return Ok(worker);
-        }
-        worker.kill().await;
-        let mut worker = self.pool.spawn()?;
-        match worker.send(&message).await {
-            Ok(()) => Ok(worker),
-            Err(error) => Err(std::io::Error::other(format!(
-                "it exited before taking the program ({error})"
-            ))),
+            Ended::Overdue => report.fail(
+                "timeout",
+                sandbox::timeout_message(limits.timeout),
+                None,
+                None,
+            ),
+            Ended::Cancelled => report.fail("cancelled", CANCELLED.into(), None, None),
         }
     }
 
@@ -582,9 +528,10 @@ const CANCELLED: &str =
 
 enum Ended {
     Done(Result<Finished, ScriptError>),
-    Killed,
+    /// The sandbox did not stop the program at its deadline (it always
+    /// should); it is dropped, which stops it.
+    Overdue,
     Cancelled,
-    Crashed(String),
 }
 
 /// How much of an error's text a call record keeps.

@@ -119,11 +119,7 @@ impl Host {
         }
         let bytes = args.len();
         if bytes > MAX_CALL_BYTES {
-            return refuse(format!(
-                "the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                bounds::size(bytes),
-                bounds::size(MAX_CALL_BYTES)
-            ));
+            return self.call_too_large(bytes);
         }
         let in_flight = self.in_flight.load(Ordering::Relaxed);
         let budget = self.in_flight_budget();
@@ -174,6 +170,20 @@ impl Host {
             done.fetch_sub(bytes, Ordering::Relaxed);
             serde_json::to_string(&reply).expect("replies serialize")
         })
+    }
+
+    /// A call whose arguments are `bytes` long as JSON, more than any call
+    /// may send: refused without looking at them.
+    pub fn call_too_large(&self, bytes: usize) -> ReplyFuture {
+        let reply = Reply::Error {
+            message: format!(
+                "the arguments are {} as JSON; at most {} can be sent to a server in one call",
+                bounds::size(bytes),
+                bounds::size(MAX_CALL_BYTES)
+            ),
+        };
+        let reply = serde_json::to_string(&reply).expect("replies serialize");
+        Box::pin(std::future::ready(reply))
     }
 
     pub fn log(&self, level: &str, message: String) {

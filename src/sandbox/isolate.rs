@@ -21,20 +21,29 @@ use wasmtime::{
     StoreLimitsBuilder, Trap, TypedFunc, UpdateDeadline,
 };
 
+use super::bounds::MAX_CALL_BYTES;
+use super::guest_config;
 use super::host::{Host, ReplyFuture, THROWN_NULL, cut, memory_error, thrown, timeout_error};
 use super::{ErrorKind, Event, Finished, Job, ScriptError};
 
-/// Built by `guest/build.sh`; the test suite checks it matches its sources.
-const GUEST: &[u8] = include_bytes!("../../guest/codemode.wasm");
+/// `guest/codemode.wasm` (built by `guest/build.sh`; the test suite checks
+/// it matches its sources), compiled for this target by `build.rs`.
+const COMPILED_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/codemode.cwasm"));
 const PRELUDE: &str = include_str!("prelude.js");
 
 /// How often the epoch advances: the guest's deadline is checked, and it
 /// yields to the async runtime, this often.
 const TICK: Duration = Duration::from_millis(1);
 
-/// Linear memory beyond the JavaScript heap's limit: the guest's data, its
-/// 1 MiB shadow stack, and what QuickJS allocates outside its own accounting.
-const MEMORY_SLACK: usize = 8 << 20;
+/// The most linear memory an instance may have, for a JavaScript heap limit
+/// of `heap` bytes. QuickJS's own limit is what a program meets (a catchable
+/// out-of-memory error); this cap only bounds what the guest can take in
+/// all: its data, its 1 MiB shadow stack, the inputs the host hands it (a
+/// reply of up to 16 MiB) and the allocator's fragmentation, which growing
+/// large strings by reallocation makes worst.
+fn memory_cap(heap: usize) -> usize {
+    heap.saturating_add(heap / 2).saturating_add(24 << 20)
+}
 
 /// The engine and the compiled guest, made once per process.
 struct Isolates {
@@ -51,17 +60,27 @@ fn isolates() -> Result<&'static Isolates, ScriptError> {
         .map_err(|e| internal(&format!("cannot load the sandbox: {e}")))
 }
 
+/// Loads the guest on a thread of its own, so the first execution finds it
+/// ready.
+pub fn warm_up() {
+    let _ = std::thread::Builder::new()
+        .name("codemode-warm-up".into())
+        .spawn(|| {
+            let _ = isolates();
+        });
+}
+
 impl Isolates {
     fn new() -> wasmtime::Result<Isolates> {
         let mut config = Config::new();
-        config.epoch_interruption(true);
+        guest_config::configure(&mut config);
         // Deep recursion must hit QuickJS's own stack check (a catchable
         // RangeError) before wasmtime's; what is left of the fiber's stack
         // is for the host functions the guest calls.
         config.async_stack_size(4 << 20);
         config.max_wasm_stack(3 << 20);
         let engine = Engine::new(&config)?;
-        let module = Module::new(&engine, GUEST)?;
+        let module = load_guest(&engine)?;
         let mut linker = Linker::new(&engine);
         link(&mut linker)?;
         let ticking = engine.clone();
@@ -79,6 +98,18 @@ impl Isolates {
             linker,
         })
     }
+}
+
+/// The guest as `build.rs` compiled it.
+// SAFETY: wasmtime runs compiled code as it finds it, so `deserialize` is
+// sound only for bytes that wasmtime itself produced and nobody altered.
+// These are: `build.rs` compiled them with this same wasmtime version
+// (pinned with `=`) and the settings of `guest_config`, and they are part of
+// this executable, never read from outside it. wasmtime still checks that
+// version, settings and target match, and refuses the bytes if not.
+#[allow(unsafe_code)]
+fn load_guest(engine: &Engine) -> wasmtime::Result<Module> {
+    unsafe { Module::deserialize(engine, COMPILED_GUEST) }
 }
 
 /// What the host keeps for one instance.
@@ -131,9 +162,15 @@ fn link(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
          -> wasmtime::Result<()> {
             let server = text(&mut caller, server, server_len)?;
             let tool = text(&mut caller, tool, tool_len)?;
-            let args = text(&mut caller, args, args_len)?;
+            // The guest does not copy arguments longer than any call may
+            // send (it passes no pointer, and their length).
+            let reply = if args == 0 {
+                caller.data().host.call_too_large(args_len as usize)
+            } else {
+                let args = text(&mut caller, args, args_len)?;
+                caller.data().host.call(server, tool, args)
+            };
             let guest = caller.data_mut();
-            let reply = guest.host.call(server, tool, args);
             guest.issued.push((id, reply));
             Ok(())
         },
@@ -192,7 +229,7 @@ struct Exports {
     output: TypedFunc<(), u32>,
     output_len: TypedFunc<(), u32>,
     init: TypedFunc<u32, u32>,
-    start: TypedFunc<(u32, u32, u32, u32), u32>,
+    start: TypedFunc<(u32, u32, u32, u32, u32), u32>,
     resolve: TypedFunc<(u32, u32), u32>,
 }
 
@@ -251,7 +288,7 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let guest = Guest {
         host: Host::new(events, limits, job.bindings.clone().into()),
         limits: StoreLimitsBuilder::new()
-            .memory_size(limits.memory_bytes.saturating_add(MEMORY_SLACK))
+            .memory_size(memory_cap(limits.memory_bytes))
             .instances(1)
             .build(),
         issued: Vec::new(),
@@ -316,7 +353,10 @@ async fn drive(
     let stack = u32::try_from(limits.stack_bytes).unwrap_or(u32::MAX);
     let mut step = exports
         .start
-        .call_async(&mut *store, (js_len, bindings_len, memory, stack))
+        .call_async(
+            &mut *store,
+            (js_len, bindings_len, memory, stack, MAX_CALL_BYTES as u32),
+        )
         .await?;
 
     let mut waiting = FuturesUnordered::new();

@@ -1,27 +1,23 @@
 //! Running model-written JavaScript in QuickJS, isolated and bounded.
 //!
-//! `engine` runs one program in a fresh runtime and context (the only place
-//! that knows QuickJS); `worker` puts engines in child processes, so the host
-//! can kill a runaway execution outright and stay unharmed; on Linux,
-//! `zygote` forks those processes instead of starting each from scratch.
+//! `isolate` runs each program in a fresh WebAssembly instance of QuickJS
+//! (`guest/`), inside this process: the only way executions run. `native`
+//! runs the same program with QuickJS compiled into codemode, for the
+//! benchmark's comparison and as a reference the engine tests hold both to;
+//! `host` is what both do on the host's side.
 
 pub mod bounds;
-mod engine;
+mod guest_config;
 mod host;
 pub mod isolate;
-pub mod worker;
-#[cfg(target_os = "linux")]
-pub mod zygote;
+pub mod native;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use engine::run;
-
-/// Bounds on one execution. Every field is enforced inside the engine; the
-/// wall-clock limit is enforced again from outside by the worker pool.
+/// Bounds on one execution, each enforced inside the sandbox.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Limits {
     #[serde(with = "millis")]

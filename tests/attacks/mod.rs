@@ -9,6 +9,7 @@ mod calls;
 mod cancel;
 mod compile;
 mod http;
+mod isolation;
 mod names;
 mod upstreams;
 

@@ -1,4 +1,7 @@
-//! One execution in a fresh QuickJS runtime and context.
+//! One execution in a fresh QuickJS runtime and context, with QuickJS
+//! compiled into codemode: what `isolate` is measured and tested against.
+//! Unlike an isolate, it cannot stop a loop of slow built-ins at its deadline
+//! (QuickJS checks only every ~10,000 ticks), so executions never use it.
 //!
 //! Nothing outlives the call: the runtime, its heap and every binding are
 //! created here and dropped on return, so no execution can see another's
