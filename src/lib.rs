@@ -2,8 +2,8 @@
 //!
 //! The library behind the `codemode` binary: connections to upstream MCP
 //! servers (`upstream`), TypeScript compilation (`transpile`), the QuickJS
-//! sandbox and its worker processes (`sandbox`), and executions that tie them
-//! together (`executor`). JSON Schema → TypeScript lives in the
+//! sandbox, a WebAssembly isolate per execution (`sandbox`), and executions
+//! that tie them together (`executor`). JSON Schema → TypeScript lives in the
 //! `codemode-typegen` crate.
 
 pub mod cli;

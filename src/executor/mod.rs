@@ -1,9 +1,9 @@
 //! One Code Mode execution, end to end: TypeScript in, a report out.
 //!
-//! The program is compiled (and checked against the API), run in a sandbox
-//! worker, and every call it makes is validated and forwarded to the real
-//! upstream tool. The host enforces the wall-clock limit from outside by
-//! killing the worker, whatever the program is doing.
+//! The program is compiled (and checked against the API), run in a fresh
+//! WebAssembly isolate in this process, and every call it makes is validated
+//! and forwarded to the real upstream tool. The isolate stops the program at
+//! its deadline, whatever it is doing; a cancelled execution is dropped.
 
 mod unwrap;
 mod validate;
