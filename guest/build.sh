@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds guest/codemode.wasm: QuickJS-ng (guest/quickjs-ng, pinned) with
-# stack-check.patch and codemode.c, for wasm32-wasi as a reactor module.
+# quickjs.patch and codemode.c, for wasm32-wasi as a reactor module.
 # The toolchain is Debian's: clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc.
 # The output is byte-for-byte the same for the same toolchain; the test
 # suite rebuilds it and fails if the committed module differs.
@@ -19,7 +19,7 @@ done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp "$here"/quickjs-ng/*.c "$here"/quickjs-ng/*.h "$here/codemode.c" "$work/"
-patch --quiet -d "$work" -p1 < "$here/stack-check.patch"
+patch --quiet -d "$work" -p1 < "$here/quickjs.patch"
 
 cd "$work"
 flags=(

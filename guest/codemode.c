@@ -16,6 +16,9 @@
 
 #include "quickjs.h"
 
+// Added by quickjs.patch.
+void JS_SetRandomSeed(JSContext *ctx, uint64_t seed);
+
 #define IMPORT(name) __attribute__((import_module("codemode"), import_name(name)))
 #define EXPORT(name) __attribute__((export_name(name)))
 
@@ -214,7 +217,8 @@ static void set_stack_limit(size_t bytes) {
 }
 
 // Creates the runtime and context and compiles the prelude (buffer 0).
-// Run once; a snapshot taken after it starts every instance here.
+// Runs once, when codemode is built: every instance starts from a snapshot
+// taken after it.
 EXPORT("cm_init") int cm_init(size_t prelude_len) {
     rt = JS_NewRuntime();
     if (!rt) return BROKEN;
@@ -233,8 +237,9 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
 // program (buffer 0: an expression whose value is the program's promise).
 EXPORT("cm_start")
 int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t stack_bytes,
-             size_t max_call) {
+             size_t max_call, uint64_t seed) {
     max_call_bytes = max_call;
+    JS_SetRandomSeed(ctx, seed);
     set_stack_limit(stack_bytes);
     JS_SetMemoryLimit(rt, memory_bytes);
 

@@ -27,9 +27,9 @@ use super::host::{Host, ReplyFuture, THROWN_NULL, cut, memory_error, thrown, tim
 use super::{ErrorKind, Event, Finished, Job, ScriptError};
 
 /// `guest/codemode.wasm` (built by `guest/build.sh`; the test suite checks
-/// it matches its sources), compiled for this target by `build.rs`.
+/// it matches its sources), initialized with the prelude, snapshotted and
+/// compiled for this target by `build.rs`.
 const COMPILED_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/codemode.cwasm"));
-const PRELUDE: &str = include_str!("prelude.js");
 
 /// How often the epoch advances: the guest's deadline is checked, and it
 /// yields to the async runtime, this often.
@@ -228,8 +228,7 @@ struct Exports {
     buffer: TypedFunc<(u32, u32), u32>,
     output: TypedFunc<(), u32>,
     output_len: TypedFunc<(), u32>,
-    init: TypedFunc<u32, u32>,
-    start: TypedFunc<(u32, u32, u32, u32, u32), u32>,
+    start: TypedFunc<(u32, u32, u32, u32, u32, u64), u32>,
     resolve: TypedFunc<(u32, u32), u32>,
 }
 
@@ -242,7 +241,6 @@ impl Exports {
             buffer: instance.get_typed_func(&mut *store, "cm_buffer")?,
             output: instance.get_typed_func(&mut *store, "cm_output")?,
             output_len: instance.get_typed_func(&mut *store, "cm_output_len")?,
-            init: instance.get_typed_func(&mut *store, "cm_init")?,
             start: instance.get_typed_func(&mut *store, "cm_start")?,
             resolve: instance.get_typed_func(&mut *store, "cm_resolve")?,
         })
@@ -333,19 +331,9 @@ async fn drive(
         .linker
         .instantiate_async(&mut *store, &isolates.module)
         .await?;
+    // The instance starts from the snapshot build.rs took: runtime, context
+    // and prelude are ready.
     let exports = Exports::find(&instance, store)?;
-    instance
-        .get_typed_func::<(), ()>(&mut *store, "_initialize")?
-        .call_async(&mut *store, ())
-        .await?;
-    let len = exports.put(store, 0, PRELUDE.as_bytes()).await?;
-    if exports.init.call_async(&mut *store, len).await? != status::DONE {
-        let why = exports.output(store).await?;
-        return Err(Failure::Script(internal(&format!(
-            "the prelude failed: {why}"
-        ))));
-    }
-
     let bindings = serde_json::to_string(&job.bindings).expect("bindings serialize");
     let js_len = exports.put(store, 0, job.js.as_bytes()).await?;
     let bindings_len = exports.put(store, 1, bindings.as_bytes()).await?;
@@ -355,7 +343,14 @@ async fn drive(
         .start
         .call_async(
             &mut *store,
-            (js_len, bindings_len, memory, stack, MAX_CALL_BYTES as u32),
+            (
+                js_len,
+                bindings_len,
+                memory,
+                stack,
+                MAX_CALL_BYTES as u32,
+                seed(),
+            ),
         )
         .await?;
 
@@ -446,6 +441,17 @@ fn failed(description: &str, throws_null: bool, near_limit: bool) -> ScriptError
             "the sandbox described a failure as {description:?}"
         )),
     }
+}
+
+/// A new seed for Math.random: the snapshot holds the same state for every
+/// instance.
+fn seed() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    static KEYS: OnceLock<RandomState> = OnceLock::new();
+    KEYS.get_or_init(RandomState::new)
+        .hash_one(COUNT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A step that ended in a trap rather than a status.
@@ -551,6 +557,14 @@ mod contained {
             value("return [typeof leak, typeof ({}).polluted];"),
             r#"["undefined","undefined"]"#
         );
+    }
+
+    #[test]
+    fn every_instance_has_its_own_random_sequence() {
+        // Every instance starts from one snapshot, random state included.
+        let first = value("return [Math.random(), Math.random()];");
+        let second = value("return [Math.random(), Math.random()];");
+        assert_ne!(first, second);
     }
 
     #[test]
