@@ -10,6 +10,7 @@
 //! async runtime at every tick, so long JavaScript never blocks other tasks.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
@@ -17,8 +18,9 @@ use futures::stream::FuturesUnordered;
 use serde::Deserialize;
 use tokio::sync::mpsc;
 use wasmtime::{
-    Caller, Config, Engine, Instance, Linker, Memory, Module, Store, StoreLimits,
-    StoreLimitsBuilder, Trap, TypedFunc, UpdateDeadline,
+    Caller, Config, Engine, Instance, InstanceAllocationStrategy, Linker, Memory, Module,
+    PoolingAllocationConfig, Store, StoreLimits, StoreLimitsBuilder, Trap, TypedFunc,
+    UpdateDeadline,
 };
 
 use super::bounds::MAX_CALL_BYTES;
@@ -50,6 +52,29 @@ struct Isolates {
     engine: Engine,
     module: Module,
     linker: Linker<Guest>,
+    /// The thread that advances the epoch.
+    ticker: std::thread::Thread,
+}
+
+/// Instances alive now; the epoch thread sleeps while there are none.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// One live instance, counted in [`LIVE`] while it exists.
+struct Alive;
+
+impl Alive {
+    fn new(isolates: &Isolates) -> Alive {
+        if LIVE.fetch_add(1, Ordering::AcqRel) == 0 {
+            isolates.ticker.unpark();
+        }
+        Alive
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        LIVE.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn isolates() -> Result<&'static Isolates, ScriptError> {
@@ -58,6 +83,22 @@ fn isolates() -> Result<&'static Isolates, ScriptError> {
         .get_or_init(|| Isolates::new().map_err(|e| format!("{e:#}")))
         .as_ref()
         .map_err(|e| internal(&format!("cannot load the sandbox: {e}")))
+}
+
+/// Instances alive at once, at most.
+const SLOTS: u32 = 10_000;
+
+/// The pool instances come from: each slot reserves address space for the
+/// largest memory a guest may have (4 GiB, all wasm32 allows), which costs
+/// nothing until it is used.
+fn pool() -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(SLOTS)
+        .total_memories(SLOTS)
+        .total_tables(SLOTS)
+        .total_stacks(SLOTS)
+        .max_memory_size(1 << 32);
+    pool
 }
 
 /// Loads the guest on a thread of its own, so the first execution finds it
@@ -79,23 +120,40 @@ impl Isolates {
         // is for the host functions the guest calls.
         config.async_stack_size(4 << 20);
         config.max_wasm_stack(3 << 20);
-        let engine = Engine::new(&config)?;
+        // Instances come from a pool of slots that are reset, not unmapped,
+        // when an execution ends: mapping and unmapping memory for every
+        // instance serializes concurrent executions in the kernel. A system
+        // that refuses the pool's address space gets instances made one by one.
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
+        let engine = Engine::new(&pooled).or_else(|error| {
+            tracing::warn!("instances are not pooled: {error:#}");
+            Engine::new(&config)
+        })?;
         let module = load_guest(&engine)?;
         let mut linker = Linker::new(&engine);
         link(&mut linker)?;
         let ticking = engine.clone();
-        std::thread::Builder::new()
+        let ticker = std::thread::Builder::new()
             .name("codemode-epoch".into())
             .spawn(move || {
                 loop {
+                    // Nothing to interrupt: sleep until an instance starts.
+                    if LIVE.load(Ordering::Acquire) == 0 {
+                        std::thread::park();
+                        continue;
+                    }
                     std::thread::sleep(TICK);
                     ticking.increment_epoch();
                 }
-            })?;
+            })?
+            .thread()
+            .clone();
         Ok(Isolates {
             engine,
             module,
             linker,
+            ticker,
         })
     }
 }
@@ -281,6 +339,7 @@ impl Exports {
 /// logs to `events`.
 pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
     let isolates = isolates()?;
+    let _alive = Alive::new(isolates);
     let limits = job.limits;
     let deadline = Instant::now() + limits.timeout;
     let guest = Guest {
@@ -447,7 +506,7 @@ fn failed(description: &str, throws_null: bool, near_limit: bool) -> ScriptError
 /// instance.
 fn seed() -> u64 {
     use std::hash::{BuildHasher, RandomState};
-    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::atomic::AtomicU64;
     static COUNT: AtomicU64 = AtomicU64::new(0);
     static KEYS: OnceLock<RandomState> = OnceLock::new();
     KEYS.get_or_init(RandomState::new)
