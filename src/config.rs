@@ -193,7 +193,8 @@ pub struct Settings {
     /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(ranges::MEMORY_MB))]
     pub memory_mb: Option<u64>,
-    /// Stack limit for the program (how deep it may recurse), in KiB [default: 1024].
+    /// Stack limit for the program (how deep it may recurse), in KiB [default: 1024];
+    /// the sandbox's 1 MiB stack leaves a program at most 896.
     #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::STACK_KB))]
     pub stack_kb: Option<u64>,
     /// Tool calls allowed per execution [default: 1000].
