@@ -59,12 +59,12 @@ fn snapshot(guest: &[u8], prelude: &str) -> Result<Vec<u8>, Error> {
         |_: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32| {},
     )?;
     linker.func_wrap("codemode", "log", |_: u32, _: u32, _: u32| {})?;
-    let wasi = "wasi_snapshot_preview1";
-    linker.func_wrap(wasi, "clock_time_get", |_: i32, _: i64, _: i32| 0i32)?;
-    linker.func_wrap(wasi, "fd_write", |_: i32, _: i32, _: i32, _: i32| 8i32)?;
-    linker.func_wrap(wasi, "fd_close", |_: i32| 8i32)?;
-    linker.func_wrap(wasi, "fd_seek", |_: i32, _: i64, _: i32, _: i32| 8i32)?;
-    linker.func_wrap(wasi, "fd_fdstat_get", |_: i32, _: i32| 8i32)?;
+    linker.func_wrap(
+        guest_config::WASI,
+        "clock_time_get",
+        |_: i32, _: i64, _: i32| 0i32,
+    )?;
+    guest_config::link_no_files(&mut linker)?;
     let mut store = Store::new(&engine, ());
     let instance = linker.instantiate(&mut store, &module)?;
     instance

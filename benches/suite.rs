@@ -610,7 +610,7 @@ async fn run_in_process(engine: Engine, js: &str, bindings: &[Binding]) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
-        bindings: bindings.to_vec(),
+        bindings: bindings.into(),
         limits: Limits::default(),
     };
     let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
@@ -626,7 +626,7 @@ async fn run_answering_in_process(engine: Engine, js: &str, bindings: &[Binding]
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
-        bindings: bindings.to_vec(),
+        bindings: bindings.into(),
         limits,
     };
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
@@ -759,7 +759,7 @@ async fn engine_memory_per_execution(engine: Engine, bindings: &[Binding], live:
                     let job = Job {
                         throws_null: false,
                         js: "(async () => { return await github.get_me(); })()".into(),
-                        bindings: bindings.to_vec(),
+                        bindings: bindings.into(),
                         limits: Limits::default(),
                     };
                     tokio::task::spawn_local(engine.run(job, events.clone()))

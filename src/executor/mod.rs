@@ -303,7 +303,7 @@ impl Executor {
         let job = Job {
             js: compiled.js.clone(),
             throws_null: compiled.throws_null,
-            bindings: self.bindings.to_vec(),
+            bindings: self.bindings.clone(),
             limits: Limits {
                 timeout: remaining.max(Duration::from_millis(1)),
                 ..limits

@@ -29,7 +29,7 @@ fn run_js(
     let job = Job {
         js: js.to_owned(),
         throws_null: js.contains("throw null"),
-        bindings,
+        bindings: bindings.into(),
         limits,
     };
     // QuickJS needs more stack than a test thread's default.

@@ -56,6 +56,12 @@ pub struct Host {
 /// The JSON of a [`Reply`], when the call is answered.
 pub type ReplyFuture = Pin<Box<dyn Future<Output = String> + Send>>;
 
+/// A call answered without going anywhere.
+fn answer_now(reply: Reply) -> ReplyFuture {
+    let reply = serde_json::to_string(&reply).expect("replies serialize");
+    Box::pin(std::future::ready(reply))
+}
+
 impl Host {
     pub fn new(
         events: mpsc::UnboundedSender<Event>,
@@ -100,10 +106,6 @@ impl Host {
     /// A tool call; resolves to the JSON of a [`Reply`], which the prelude
     /// turns into a value or a thrown error.
     pub fn call(&self, server: String, tool: String, args: String) -> ReplyFuture {
-        let answer_now = |reply: Reply| -> ReplyFuture {
-            let reply = serde_json::to_string(&reply).expect("replies serialize");
-            Box::pin(std::future::ready(reply))
-        };
         let refuse = |message: String| answer_now(Reply::Error { message });
         if self.finished.load(Ordering::Relaxed) {
             return refuse(format!(
@@ -175,15 +177,13 @@ impl Host {
     /// A call whose arguments are `bytes` long as JSON, more than any call
     /// may send: refused without looking at them.
     pub fn call_too_large(&self, bytes: usize) -> ReplyFuture {
-        let reply = Reply::Error {
+        answer_now(Reply::Error {
             message: format!(
                 "the arguments are {} as JSON; at most {} can be sent to a server in one call",
                 bounds::size(bytes),
                 bounds::size(MAX_CALL_BYTES)
             ),
-        };
-        let reply = serde_json::to_string(&reply).expect("replies serialize");
-        Box::pin(std::future::ready(reply))
+        })
     }
 
     pub fn log(&self, level: &str, message: String) {

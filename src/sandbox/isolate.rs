@@ -24,7 +24,7 @@ use wasmtime::{
 };
 
 use super::bounds::MAX_CALL_BYTES;
-use super::guest_config;
+use super::guest_config::{self, EBADF, WASI};
 use super::host::{Host, ReplyFuture, THROWN_NULL, cut, memory_error, thrown, timeout_error};
 use super::{ErrorKind, Event, Finished, Job, ScriptError};
 
@@ -181,6 +181,8 @@ fn load_guest(engine: &Engine) -> wasmtime::Result<Module> {
 /// What the host keeps for one instance.
 struct Guest {
     host: Host,
+    /// The instance's memory, once it exists: what the imports read and write.
+    memory: Option<Memory>,
     limits: StoreLimits,
     /// Calls made during the current step, with the id the guest gave them.
     issued: Vec<(u32, ReplyFuture)>,
@@ -202,8 +204,8 @@ impl std::error::Error for Deadline {}
 /// Bytes `[ptr, ptr + len)` of the guest's memory, as text.
 fn text(caller: &mut Caller<'_, Guest>, ptr: u32, len: u32) -> wasmtime::Result<String> {
     let memory = caller
-        .get_export("memory")
-        .and_then(|export| export.into_memory())
+        .data()
+        .memory
         .ok_or_else(|| wasmtime::Error::msg("the guest has no memory"))?;
     let start = ptr as usize;
     let bytes = memory
@@ -253,18 +255,17 @@ fn link(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             Ok(())
         },
     )?;
-    // What wasi-libc imports. No file descriptor exists (EBADF); the clock is
+    // What else wasi-libc imports: no file descriptor exists; the clock is
     // the host's wall clock, which `Date` needs.
-    const EBADF: i32 = 8;
-    let wasi = "wasi_snapshot_preview1";
+    guest_config::link_no_files(linker)?;
     linker.func_wrap(
-        wasi,
+        WASI,
         "clock_time_get",
         |mut caller: Caller<'_, Guest>, _clock: i32, _precision: i64, out: i32| -> i32 {
             let nanos = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64);
-            let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
+            let Some(memory) = caller.data().memory else {
                 return EBADF;
             };
             match memory.write(&mut caller, out as u32 as usize, &nanos.to_le_bytes()) {
@@ -273,10 +274,6 @@ fn link(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             }
         },
     )?;
-    linker.func_wrap(wasi, "fd_write", |_: i32, _: i32, _: i32, _: i32| EBADF)?;
-    linker.func_wrap(wasi, "fd_close", |_: i32| EBADF)?;
-    linker.func_wrap(wasi, "fd_seek", |_: i32, _: i64, _: i32, _: i32| EBADF)?;
-    linker.func_wrap(wasi, "fd_fdstat_get", |_: i32, _: i32| EBADF)?;
     Ok(())
 }
 
@@ -351,11 +348,12 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let limits = job.limits;
     let deadline = Instant::now() + limits.timeout;
     let guest = Guest {
-        host: Host::new(events, limits, job.bindings.clone().into()),
+        host: Host::new(events, limits, job.bindings.clone()),
         limits: StoreLimitsBuilder::new()
             .memory_size(memory_cap(limits.memory_bytes))
             .instances(1)
             .build(),
+        memory: None,
         issued: Vec::new(),
         deadline,
     };
@@ -401,6 +399,7 @@ async fn drive(
     // The instance starts from the snapshot build.rs took: runtime, context
     // and prelude are ready.
     let exports = Exports::find(&instance, store)?;
+    store.data_mut().memory = Some(exports.memory);
     let bindings = serde_json::to_string(&job.bindings).expect("bindings serialize");
     let js_len = exports.put(store, 0, job.js.as_bytes()).await?;
     let bindings_len = exports.put(store, 1, bindings.as_bytes()).await?;
@@ -553,6 +552,7 @@ mod tests;
 /// program nothing but its bindings.
 #[cfg(test)]
 mod contained {
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use super::*;
@@ -562,7 +562,7 @@ mod contained {
         let job = Job {
             js: format!("(async () => {{\n{body}\n}})()"),
             throws_null: false,
-            bindings: Vec::new(),
+            bindings: Arc::default(),
             limits: Limits {
                 timeout,
                 ..Limits::default()

@@ -12,15 +12,15 @@ mod host;
 pub mod isolate;
 pub mod native;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Bounds on one execution, each enforced inside the sandbox.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limits {
-    #[serde(with = "millis")]
     pub timeout: Duration,
     pub memory_bytes: usize,
     pub stack_bytes: usize,
@@ -38,20 +38,6 @@ impl Default for Limits {
             max_calls: 1000,
             max_output_bytes: 256 << 10,
         }
-    }
-}
-
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_millis() as u64)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 
@@ -99,13 +85,13 @@ impl Binding {
 }
 
 /// A program to run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub struct Job {
     pub js: String,
     /// The program throws `null` itself (see [`crate::transpile::Compiled::throws_null`]).
-    #[serde(default)]
     pub throws_null: bool,
-    pub bindings: Vec<Binding>,
+    /// Shared by every execution of an API.
+    pub bindings: Arc<[Binding]>,
     pub limits: Limits,
 }
 
@@ -151,8 +137,7 @@ pub enum Reply {
 }
 
 /// How a program ended, other than by returning.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Uncaught exception or rejected promise.
     Runtime,
@@ -165,7 +150,7 @@ pub enum ErrorKind {
     Internal,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ScriptError {
     pub kind: ErrorKind,
     pub message: String,
@@ -174,7 +159,7 @@ pub struct ScriptError {
 }
 
 /// The program's result as JSON text, possibly cut to the output limit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Finished {
     pub json: String,
     /// The full size in bytes when `json` was cut.

@@ -49,7 +49,6 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let context = AsyncContext::full(&runtime)
         .await
         .map_err(|e| internal("cannot create a JavaScript context", e))?;
-    let bindings: Arc<[Binding]> = bindings.into();
     let host = Host::new(events, limits, bindings.clone());
     let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings, host).await);
     let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
