@@ -172,7 +172,7 @@ async fn suite(divisor: usize, only: &[String]) {
     let bench_api = Api::new(vec![("bench".into(), bench_tool_json())]);
     let peers = HashMap::from([("bench".to_owned(), bench.clone())]);
 
-    let bindings = Binding::all(&api100);
+    let bindings = Prepared::new(Binding::all(&api100));
     if want("cold") {
         // 1. Cold start, in this process: the isolate executions use, and
         // QuickJS compiled natively into codemode, side by side.
@@ -212,30 +212,51 @@ async fn suite(divisor: usize, only: &[String]) {
     if want("calls") {
         // 2. Per-call overhead against direct rmcp calls to the same upstream.
         let per_call = |times: Vec<Duration>| stats(times.into_iter().map(|t| t / calls).collect());
-        let direct = samples(n(20), async || {
-            for i in 0..calls {
-                call(&bench, "echo", json!({"value": i})).await;
+        // Both sides run in a task of the runtime, as `serve`'s requests do.
+        let (rounds, empties) = (n(20), n(500));
+        let peer = bench.clone();
+        let direct = spawned(async move {
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = Instant::now();
+                for i in 0..calls {
+                    call(&peer, "echo", json!({"value": i})).await;
+                }
+                times.push(t.elapsed());
             }
+            times
         })
         .await;
         let program =
             format!("for (let i = 0; i < {calls}; i++) await bench.echo({{ value: i }});");
-        let executor = new_executor(&bench_api, &peers, Settings::default());
-        executor.execute(&program, limits).await;
-        // What an execution costs without calls, to subtract.
-        let empty = samples(n(500), async || {
-            executor.execute("return 1;", limits).await;
+        let executor = Arc::new(new_executor(&bench_api, &peers, Settings::default()));
+        let (times, empty) = spawned({
+            let executor = executor.clone();
+            let program = program.clone();
+            async move {
+                executor.execute(&program, limits).await;
+                // What an execution costs without calls, to subtract.
+                let mut empty = Vec::with_capacity(empties);
+                for _ in 0..empties {
+                    let t = Instant::now();
+                    executor.execute("return 1;", limits).await;
+                    empty.push(t.elapsed());
+                }
+                let mut times = Vec::with_capacity(rounds);
+                for _ in 0..rounds {
+                    let t = Instant::now();
+                    let report = executor.execute(&program, limits).await;
+                    assert!(report.ok(), "{:?}", report.outcome);
+                    times.push(t.elapsed());
+                }
+                (times, empty)
+            }
         })
         .await;
         let empty = stats(empty).p50;
-        let times = samples(n(20), async || {
-            let report = executor.execute(&program, limits).await;
-            assert!(report.ok(), "{:?}", report.outcome);
-        })
-        .await;
         let times = times.into_iter().map(|t| t.saturating_sub(empty)).collect();
         let through = per_call(times);
-        let bench_bindings = Binding::all(&bench_api);
+        let bench_bindings = Prepared::new(Binding::all(&bench_api));
         let compiled = compile(&program, &bench_api);
         let direct = per_call(direct);
         for engine in [Engine::Isolate, Engine::Native] {
@@ -415,10 +436,11 @@ async fn suite(divisor: usize, only: &[String]) {
             ),
         ] {
             let compiled = compile(program, &no_api);
+            let none = Prepared::new(Vec::new());
             let mut medians = Vec::new();
             for engine in [Engine::Isolate, Engine::Native] {
                 let times = samples(n(20), async || {
-                    run_in_process(engine, &compiled.js, &[]).await;
+                    run_in_process(engine, &compiled.js, &none).await;
                 })
                 .await;
                 medians.push(stats(times).p50);
@@ -606,11 +628,12 @@ impl Engine {
 }
 
 /// Runs a compiled program in this process and waits for it; calls are refused.
-async fn run_in_process(engine: Engine, js: &str, bindings: &[Binding]) {
+async fn run_in_process(engine: Engine, js: &str, bindings: &Prepared) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
-        bindings: bindings.into(),
+        bindings: bindings.list.clone(),
+        bindings_json: bindings.json.clone(),
         limits: Limits::default(),
     };
     let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
@@ -621,12 +644,28 @@ async fn run_in_process(engine: Engine, js: &str, bindings: &[Binding]) {
         .expect("the program runs");
 }
 
+/// Bindings as an executor keeps them: made once, shared by every job.
+struct Prepared {
+    list: Arc<[Binding]>,
+    json: Arc<str>,
+}
+
+impl Prepared {
+    fn new(list: Vec<Binding>) -> Prepared {
+        Prepared {
+            json: Binding::script_json(&list),
+            list: list.into(),
+        }
+    }
+}
+
 /// Runs a compiled program in this process, answering every call at once.
-async fn run_answering_in_process(engine: Engine, js: &str, bindings: &[Binding], limits: Limits) {
+async fn run_answering_in_process(engine: Engine, js: &str, bindings: &Prepared, limits: Limits) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
-        bindings: bindings.into(),
+        bindings: bindings.list.clone(),
+        bindings_json: bindings.json.clone(),
         limits,
     };
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
@@ -647,6 +686,11 @@ async fn run_answering_in_process(engine: Engine, js: &str, bindings: &[Binding]
 
 /// `n` executions of `return 1`, timed one by one in a task of the runtime,
 /// which runs on a worker thread as the requests of `codemode serve` do.
+/// Runs `work` in a task of the runtime rather than on the bench's main thread.
+async fn spawned<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> T {
+    tokio::spawn(work).await.expect("the samples ran")
+}
+
 async fn on_the_runtime(executor: Arc<Executor>, n: usize) -> Vec<Duration> {
     tokio::spawn(async move {
         let mut times = Vec::with_capacity(n);
@@ -748,7 +792,7 @@ async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64
 
 /// Bytes of resident memory per live runtime when `live` programs wait on a
 /// call that is never answered, all in this process.
-async fn engine_memory_per_execution(engine: Engine, bindings: &[Binding], live: usize) -> f64 {
+async fn engine_memory_per_execution(engine: Engine, bindings: &Prepared, live: usize) -> f64 {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
@@ -759,7 +803,8 @@ async fn engine_memory_per_execution(engine: Engine, bindings: &[Binding], live:
                     let job = Job {
                         throws_null: false,
                         js: "(async () => { return await github.get_me(); })()".into(),
-                        bindings: bindings.into(),
+                        bindings: bindings.list.clone(),
+                        bindings_json: bindings.json.clone(),
                         limits: Limits::default(),
                     };
                     tokio::task::spawn_local(engine.run(job, events.clone()))

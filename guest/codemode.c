@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 
 // Added by quickjs.patch.
 void JS_SetRandomSeed(JSContext *ctx, uint64_t seed);
+int JS_GetFilePosition(JSContext *ctx, JSAtom filename, int *col);
 
 #define IMPORT(name) __attribute__((import_module("codemode"), import_name(name)))
 #define EXPORT(name) __attribute__((export_name(name)))
@@ -33,12 +35,15 @@ enum status { WAITING = 0, DONE = 1, FAILED = 2, UNSERIALIZABLE = 3, BROKEN = 4 
 
 static JSRuntime *rt;
 static JSContext *ctx;
-// The prelude, compiled once: `(call, log, bindings) => describe`.
+// The prelude, compiled once: `(call, log, site, bindings) => describe`.
 static JSValue prelude = JS_UNDEFINED;
 // What the prelude returns: turns a thrown value into JSON for the host.
 static JSValue describe = JS_UNDEFINED;
 // The program's promise.
 static JSValue program = JS_UNDEFINED;
+// The file name the program runs under.
+#define PROGRAM_FILE "program.js"
+static JSAtom program_file;
 
 // The resolving function of each call in flight, by id; free slots are
 // JS_UNDEFINED. Grown as needed, inside the runtime's memory limit.
@@ -169,6 +174,22 @@ static JSValue js_log(JSContext *c, JSValueConst this_val, int argc, JSValueCons
     return JS_UNDEFINED;
 }
 
+// `site()`: where the program is, as a line of a stack trace (empty when the
+// program is not on the stack). Every tool call takes one, so it must be
+// cheap: a whole stack trace (`new Error().stack`) costs more than the rest
+// of the call.
+static JSValue js_site(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    (void)argc;
+    (void)argv;
+    int col;
+    int line = JS_GetFilePosition(c, program_file, &col);
+    if (line <= 0) return JS_NewStringLen(c, "", 0);
+    char text[64];
+    int len = snprintf(text, sizeof text, "    at " PROGRAM_FILE ":%d:%d", line, col);
+    return JS_NewStringLen(c, text, len > 0 ? (size_t)len : 0);
+}
+
 // Runs jobs until the program settles or none are left; then where does
 // it stand? Jobs left when it settles never run: nothing the program did not
 // await happens after it returned.
@@ -225,6 +246,7 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
     set_stack_limit(512 << 10);
     ctx = JS_NewContext(rt);
     if (!ctx) return BROKEN;
+    program_file = JS_NewAtom(ctx, PROGRAM_FILE);
     prelude = JS_Eval(ctx, buffers[0], prelude_len, "codemode:prelude", JS_EVAL_TYPE_GLOBAL);
     if (JS_IsException(prelude)) {
         set_output_value(JS_GetException(ctx));
@@ -243,17 +265,18 @@ int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t sta
     set_stack_limit(stack_bytes);
     JS_SetMemoryLimit(rt, memory_bytes);
 
-    JSValue args[3];
+    JSValue args[4];
     args[0] = JS_NewCFunction(ctx, js_call, "call", 3);
     args[1] = JS_NewCFunction(ctx, js_log, "log", 2);
-    args[2] = JS_NewStringLen(ctx, buffers[1], bindings_len);
-    describe = JS_Call(ctx, prelude, JS_UNDEFINED, 3, args);
-    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, args[i]);
+    args[2] = JS_NewCFunction(ctx, js_site, "site", 0);
+    args[3] = JS_NewStringLen(ctx, buffers[1], bindings_len);
+    describe = JS_Call(ctx, prelude, JS_UNDEFINED, 4, args);
+    for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
     if (JS_IsException(describe)) {
         set_output_value(JS_GetException(ctx));
         return BROKEN;
     }
-    program = JS_Eval(ctx, buffers[0], js_len, "program.js", JS_EVAL_TYPE_GLOBAL);
+    program = JS_Eval(ctx, buffers[0], js_len, PROGRAM_FILE, JS_EVAL_TYPE_GLOBAL);
     if (JS_IsException(program)) return failed(JS_GetException(ctx));
     return settle();
 }

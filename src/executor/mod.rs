@@ -11,6 +11,7 @@ mod validate;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use codemode_typegen::Api;
@@ -57,6 +58,7 @@ impl Default for Settings {
 pub struct Executor {
     api: Api,
     bindings: Arc<[Binding]>,
+    bindings_json: Arc<str>,
     peers: HashMap<String, Peer<RoleClient>>,
     permits: HashMap<String, Semaphore>,
     validators: Validators,
@@ -218,8 +220,10 @@ impl Executor {
                 )
             })
             .collect();
+        let bindings: Arc<[Binding]> = Binding::all(&api).into();
         Executor {
-            bindings: Binding::all(&api).into(),
+            bindings_json: Binding::script_json(&bindings),
+            bindings,
             api,
             peers,
             permits,
@@ -304,6 +308,7 @@ impl Executor {
             js: compiled.js.clone(),
             throws_null: compiled.throws_null,
             bindings: self.bindings.clone(),
+            bindings_json: self.bindings_json.clone(),
             limits: Limits {
                 timeout: remaining.max(Duration::from_millis(1)),
                 ..limits
@@ -322,31 +327,60 @@ impl Executor {
         tokio::pin!(running);
         let mut log_bytes = 0usize;
         let mut calls = FuturesUnordered::new();
-        let ended = loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(ledger.deadline) => break Ended::Overdue,
-                () = &mut cancelled => break Ended::Cancelled,
-                Some(()) = calls.next(), if !calls.is_empty() => {}
-                outcome = &mut running => break Ended::Done(outcome),
-                Some(event) = requests.recv() => match event {
-                    Event::Call { server, tool, args, reply } => {
-                        let ledger = &ledger;
-                        calls.push(async move {
-                            // The program may have stopped waiting: nobody to tell.
-                            let _ = reply.send(self.call(&server, &tool, args, ledger).await);
-                        });
-                    }
-                    Event::Log { level, message } => {
-                        // The engine keeps to the budget; this holds even if it did not.
-                        if log_bytes < limits.max_output_bytes {
-                            log_bytes += LOG_LINE_OVERHEAD + message.len();
-                            let message = bounds::cut(&message, limits.max_output_bytes);
-                            report.logs.push(LogLine { level, message });
+        // One timer for the whole execution: registering a timer can wake a
+        // parked runtime thread, which every call would pay for.
+        let overdue = tokio::time::sleep_until(ledger.deadline);
+        tokio::pin!(overdue);
+        // The program's calls and console lines are only ever sent while
+        // `running` is polled (the guest runs nowhere else), so they are taken
+        // right after it, without a waker: a wake-up of this very task at
+        // every call would send it through the scheduler again.
+        let ended = std::future::poll_fn(|cx| {
+            loop {
+                if cancelled.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Ended::Cancelled);
+                }
+                let mut progressed = false;
+                while let Poll::Ready(Some(())) = calls.poll_next_unpin(cx) {
+                    progressed = true;
+                }
+                if let Poll::Ready(outcome) = running.as_mut().poll(cx) {
+                    return Poll::Ready(Ended::Done(outcome));
+                }
+                while let Ok(event) = requests.try_recv() {
+                    progressed = true;
+                    match event {
+                        Event::Call {
+                            server,
+                            tool,
+                            args,
+                            reply,
+                        } => {
+                            let ledger = &ledger;
+                            calls.push(async move {
+                                // The program may have stopped waiting: nobody to tell.
+                                let _ = reply.send(self.call(&server, &tool, args, ledger).await);
+                            });
+                        }
+                        Event::Log { level, message } => {
+                            // The engine keeps to the budget; this holds even if it did not.
+                            if log_bytes < limits.max_output_bytes {
+                                log_bytes += LOG_LINE_OVERHEAD + message.len();
+                                let message = bounds::cut(&message, limits.max_output_bytes);
+                                report.logs.push(LogLine { level, message });
+                            }
                         }
                     }
-                },
+                }
+                if overdue.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Ended::Overdue);
+                }
+                if !progressed {
+                    return Poll::Pending;
+                }
             }
-        };
+        })
+        .await;
         // Calls still running when the program ended are finished (their
         // side effects happen either way) and recorded, but nobody gets the
         // answer; a cancelled execution abandons them instead.

@@ -29,6 +29,7 @@ fn run_js(
     let job = Job {
         js: js.to_owned(),
         throws_null: js.contains("throw null"),
+        bindings_json: Binding::script_json(&bindings),
         bindings: bindings.into(),
         limits,
     };
@@ -311,6 +312,52 @@ fn bindings_cannot_be_replaced() {
          return await demo.echo({ok: true});",
     );
     assert_eq!(value, json!({"ok": true}));
+}
+
+#[test]
+fn namespaces_list_their_functions_and_stay_as_they_are() {
+    let value = ok_json(
+        "'use strict';\n\
+         const replaced = [];\n\
+         for (const attempt of [\n\
+           () => Object.defineProperty(globalThis, 'demo', { value: {} }),\n\
+           () => delete globalThis.demo,\n\
+           () => Object.defineProperty(demo, 'echo', { value: 1 }),\n\
+           () => delete demo.echo,\n\
+           () => Object.setPrototypeOf(demo, {}),\n\
+         ]) { try { attempt(); replaced.push(true); } catch { replaced.push(false); } }\n\
+         return {\n\
+           keys: Object.keys(demo).sort(),\n\
+           has: ['echo' in demo, 'get-sum' in demo, 'then' in demo, 'nope' in demo],\n\
+           same: demo.get_sum === demo['get-sum'] && demo.echo === demo.echo,\n\
+           name: demo['get-sum'].name,\n\
+           replaced,\n\
+           json: JSON.stringify(demo),\n\
+           still: await demo.echo({ ok: 1 }),\n\
+         };",
+    );
+    assert_eq!(
+        value,
+        json!({
+            "keys": ["echo", "get-sum", "get_sum", "then_"],
+            "has": [true, true, false, false],
+            "same": true,
+            "name": "demo.get_sum",
+            "replaced": [false, false, false, false, false],
+            "json": "{}",
+            "still": {"ok": 1},
+        })
+    );
+}
+
+#[test]
+fn errors_from_calls_in_functions_point_at_the_calling_line() {
+    let err = error(
+        "async function fetchIt() {\n  return await demo.missing({});\n}\nconst x = 1;\nawait fetchIt();",
+        Limits::default(),
+    );
+    assert_eq!(err.message, "TypeError: no tool missing");
+    assert_eq!(err.js_line, Some(3));
 }
 
 #[test]

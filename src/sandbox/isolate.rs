@@ -400,9 +400,8 @@ async fn drive(
     // and prelude are ready.
     let exports = Exports::find(&instance, store)?;
     store.data_mut().memory = Some(exports.memory);
-    let bindings = serde_json::to_string(&job.bindings).expect("bindings serialize");
     let js_len = exports.put(store, 0, job.js.as_bytes()).await?;
-    let bindings_len = exports.put(store, 1, bindings.as_bytes()).await?;
+    let bindings_len = exports.put(store, 1, job.bindings_json.as_bytes()).await?;
     let memory = u32::try_from(limits.memory_bytes).unwrap_or(u32::MAX);
     let stack = u32::try_from(limits.stack_bytes).unwrap_or(u32::MAX);
     let mut step = exports
@@ -421,20 +420,29 @@ async fn drive(
         .await?;
 
     let mut waiting = FuturesUnordered::new();
+    // One timer for the whole execution: registering a timer can wake a
+    // parked runtime thread, which every call would pay for.
+    let expired = tokio::time::sleep_until(store.data().deadline.into());
+    tokio::pin!(expired);
     loop {
         for (id, reply) in store.data_mut().issued.drain(..) {
             waiting.push(async move { (id, reply.await) });
         }
         match step {
             status::WAITING => {
-                let deadline = store.data().deadline;
+                let answered = tokio::select! {
+                    biased;
+                    answered = waiting.next() => answered,
+                    () = &mut expired => None,
+                };
                 // Nothing in flight: the program awaits what never settles.
-                let Ok(Some((id, reply))) =
-                    tokio::time::timeout_at(deadline.into(), waiting.next()).await
-                else {
-                    tokio::time::sleep_until(deadline.into()).await;
+                let Some((id, reply)) = answered else {
+                    expired.as_mut().await;
                     return Err(Failure::Script(timeout_error(&limits)));
                 };
+                // Ticks that passed while the program waited are not its
+                // time: without this, the step would yield at once.
+                store.set_epoch_deadline(1);
                 let len = exports.put(store, 0, reply.as_bytes()).await?;
                 step = exports.resolve.call_async(&mut *store, (id, len)).await?;
             }
@@ -556,13 +564,14 @@ mod contained {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::sandbox::Limits;
+    use crate::sandbox::{Binding, Limits};
 
     fn run_for(body: &str, timeout: Duration) -> Result<Finished, ScriptError> {
         let job = Job {
             js: format!("(async () => {{\n{body}\n}})()"),
             throws_null: false,
             bindings: Arc::default(),
+            bindings_json: Binding::script_json(&[]),
             limits: Limits {
                 timeout,
                 ..Limits::default()

@@ -67,6 +67,25 @@ impl Binding {
             .find(|(ident, tool)| ident == name || tool == name)
     }
 
+    /// The bindings as the prelude reads them: for each namespace its
+    /// identifier and server, and its functions as JSON text of their own,
+    /// which the prelude parses only if the program uses that namespace.
+    pub fn script_json(bindings: &[Binding]) -> Arc<str> {
+        let namespaces: Vec<serde_json::Value> = bindings
+            .iter()
+            .map(|b| {
+                serde_json::json!({
+                    "ident": b.ident,
+                    "server": b.server,
+                    "functions": serde_json::to_string(&b.functions).expect("names serialize"),
+                })
+            })
+            .collect();
+        serde_json::to_string(&namespaces)
+            .expect("bindings serialize")
+            .into()
+    }
+
     /// The bindings for every namespace of an API.
     pub fn all(api: &codemode_typegen::Api) -> Vec<Binding> {
         api.namespaces()
@@ -92,6 +111,8 @@ pub struct Job {
     pub throws_null: bool,
     /// Shared by every execution of an API.
     pub bindings: Arc<[Binding]>,
+    /// [`Binding::script_json`] of `bindings`, made once per API.
+    pub bindings_json: Arc<str>,
     pub limits: Limits,
 }
 

@@ -17,7 +17,7 @@ use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Fun
 use tokio::sync::mpsc;
 
 use super::host::{self, Host, PROGRAM_FILE, THROWN_NULL, cut, memory_error, timeout_error};
-use super::{Binding, ErrorKind, Event, Finished, Job, Limits, ScriptError};
+use super::{ErrorKind, Event, Finished, Job, Limits, ScriptError};
 
 const PRELUDE: &str = include_str!("prelude.js");
 
@@ -27,6 +27,7 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
         js,
         throws_null,
         bindings,
+        bindings_json,
         limits,
     } = job;
     let runtime =
@@ -50,7 +51,7 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
         .await
         .map_err(|e| internal("cannot create a JavaScript context", e))?;
     let host = Host::new(events, limits, bindings.clone());
-    let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings, host).await);
+    let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings_json, host).await);
     let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
         // Pending without running (a promise that never settles): the clock ran out.
         Err(_) => Err(timeout_error(&limits)),
@@ -79,7 +80,7 @@ async fn near_memory_limit(runtime: &AsyncRuntime, limits: &Limits) -> bool {
 async fn execute<'js>(
     ctx: Ctx<'js>,
     js: &str,
-    bindings: &[Binding],
+    bindings: &str,
     host: Host,
 ) -> Result<Finished, ScriptError> {
     let limits = host.limits;
@@ -98,9 +99,12 @@ async fn execute<'js>(
         log_host.log(&level, message)
     })
     .map_err(|e| internal("cannot create the console binding", e))?;
-    let bindings = serde_json::to_string(bindings).expect("bindings serialize");
+    // Where the program is: the whole stack, which names it.
+    let site: Function = ctx
+        .eval("() => new Error().stack")
+        .map_err(|e| internal("cannot create the site binding", e))?;
     prelude
-        .call::<_, ()>((call, log, bindings))
+        .call::<_, ()>((call, log, site, bindings))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed", e))?;
 

@@ -1,7 +1,10 @@
 // Runs once in each fresh context, before the program. Receives the host
-// functions as arguments, so they never become globals the program can reach.
+// functions as arguments, so they never become globals the program can reach:
+// `call` and `log` go to the host, `site()` says where the program is (as a
+// stack trace line naming program.js), and `bindings` is JSON of each
+// namespace with its functions as JSON text of their own.
 // Returns how to describe what the program throws, as JSON for the host.
-(function (call, log, bindings) {
+(function (call, log, site, bindings) {
   "use strict";
   const describe = (thrown) => {
     try {
@@ -34,37 +37,66 @@
   }
   Object.defineProperty(globalThis, "console", { value: Object.freeze(console), writable: true, configurable: true });
 
-  // The stack is taken when the program calls, so an error thrown after the
-  // `await` still points at the program's line.
-  const invoke = async (server, tool, args, site) => {
+  // Where the program called, taken when it calls, so an error thrown after
+  // the `await` still points at the program's line.
+  const invoke = async (server, tool, args, where) => {
     const reply = JSON.parse(await call(server, tool, args === undefined ? "{}" : JSON.stringify(args)));
     if (reply.status === "ok") return reply.value;
     const error = reply.status === "type_error" ? new TypeError(reply.message) : new Error(reply.message);
-    error.stack = site;
+    error.stack = where;
     throw error;
+  };
+  // A namespace is built when the program first names it, and each of its
+  // functions when first used: most programs use a few of many tools.
+  const namespace = (ident, server, functions) => {
+    // Each function by its identifier and by its tool's name: [identifier, tool].
+    const named = new Map();
+    for (const [fn, tool] of JSON.parse(functions)) {
+      named.set(fn, [fn, tool]);
+      named.set(tool, [fn, tool]);
+    }
+    // A namespace with a `then` would be awaited as a promise (the tool is `then_`).
+    named.delete("then");
+    const made = new Map();
+    const bound = ([fn, tool]) => {
+      let f = made.get(fn);
+      if (f === undefined) {
+        f = (args) => invoke(server, tool, args, site());
+        Object.defineProperty(f, "name", { value: `${ident}.${fn}` });
+        made.set(fn, f);
+      }
+      return f;
+    };
+    const refuse = () => false;
+    return new Proxy(Object.create(null), {
+      get(_, key) {
+        if (typeof key !== "string") return undefined;
+        const found = named.get(key);
+        if (found !== undefined) return bound(found);
+        if (key === "then" || key === "toJSON") return undefined;
+        // Unknown names still go to the host, which answers with a "did you
+        // mean"; none is this long, so those are answered here.
+        if (key.length > 256) return () => Promise.reject(new TypeError(ident + "." + key.slice(0, 64) + "… is not a function"));
+        return (args) => invoke(server, key, args, site());
+      },
+      has: (_, key) => named.has(key),
+      ownKeys: () => [...named.keys()],
+      getOwnPropertyDescriptor(_, key) {
+        const found = named.get(key);
+        return found === undefined ? undefined : { value: bound(found), writable: false, enumerable: true, configurable: true };
+      },
+      // Read-only, as a frozen object would be.
+      set: refuse,
+      defineProperty: refuse,
+      deleteProperty: refuse,
+      setPrototypeOf: refuse,
+      preventExtensions: refuse,
+    });
   };
   for (const { ident, server, functions } of JSON.parse(bindings)) {
     if (ident in globalThis) throw new Error("the namespace " + ident + " would replace a global");
-    const target = Object.create(null);
-    for (const [fn, tool] of functions) {
-      const f = (args) => invoke(server, tool, args, new Error().stack);
-      Object.defineProperty(f, "name", { value: `${ident}.${fn}` });
-      target[fn] = f;
-      target[tool] = f;
-    }
-    // A namespace with a `then` would be awaited as a promise (the tool is `then_`).
-    delete target.then;
-    Object.freeze(target);
-    // Unknown names still go to the host, which answers with a "did you mean";
-    // none is this long, so those are answered here.
-    const namespace = new Proxy(target, {
-      get(t, key) {
-        if (typeof key !== "string" || key in t || key === "then" || key === "toJSON") return t[key];
-        if (key.length > 256) return () => Promise.reject(new TypeError(ident + "." + key.slice(0, 64) + "… is not a function"));
-        return (args) => invoke(server, key, args, new Error().stack);
-      },
-    });
-    Object.defineProperty(globalThis, ident, { value: namespace, writable: false, configurable: false });
+    let value;
+    Object.defineProperty(globalThis, ident, { get: () => (value ??= namespace(ident, server, functions)), configurable: false });
   }
   return describe;
 })
