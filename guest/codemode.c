@@ -35,12 +35,15 @@ enum status { WAITING = 0, DONE = 1, FAILED = 2, UNSERIALIZABLE = 3, BROKEN = 4 
 
 static JSRuntime *rt;
 static JSContext *ctx;
-// The prelude, compiled once: `(call, log, site, bindings) => describe`.
-static JSValue prelude = JS_UNDEFINED;
+// What the prelude returns when it is run: `(bindings) => describe`.
+static JSValue install = JS_UNDEFINED;
 // What the prelude returns: turns a thrown value into JSON for the host.
 static JSValue describe = JS_UNDEFINED;
 // The program's promise.
 static JSValue program = JS_UNDEFINED;
+// How much a program may allocate before QuickJS first collects garbage.
+#define GC_HEADROOM (1 << 20)
+
 // The file name the program runs under.
 #define PROGRAM_FILE "program.js"
 static JSAtom program_file;
@@ -237,7 +240,8 @@ static void set_stack_limit(size_t bytes) {
     JS_UpdateStackTop(rt);
 }
 
-// Creates the runtime and context and compiles the prelude (buffer 0).
+// Creates the runtime and context and runs the prelude (buffer 0) with the
+// host functions, keeping the `install` it returns.
 // Runs once, when codemode is built: every instance starts from a snapshot
 // taken after it.
 EXPORT("cm_init") int cm_init(size_t prelude_len) {
@@ -247,11 +251,30 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
     ctx = JS_NewContext(rt);
     if (!ctx) return BROKEN;
     program_file = JS_NewAtom(ctx, PROGRAM_FILE);
-    prelude = JS_Eval(ctx, buffers[0], prelude_len, "codemode:prelude", JS_EVAL_TYPE_GLOBAL);
+    JSValue prelude =
+        JS_Eval(ctx, buffers[0], prelude_len, "codemode:prelude", JS_EVAL_TYPE_GLOBAL);
     if (JS_IsException(prelude)) {
         set_output_value(JS_GetException(ctx));
         return BROKEN;
     }
+    JSValue args[3];
+    args[0] = JS_NewCFunction(ctx, js_call, "call", 3);
+    args[1] = JS_NewCFunction(ctx, js_log, "log", 2);
+    args[2] = JS_NewCFunction(ctx, js_site, "site", 0);
+    install = JS_Call(ctx, prelude, JS_UNDEFINED, 3, args);
+    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, args[i]);
+    JS_FreeValue(ctx, prelude);
+    if (JS_IsException(install)) {
+        set_output_value(JS_GetException(ctx));
+        return BROKEN;
+    }
+    // Leave the snapshot collected, and with room to allocate before the
+    // next collection: a collection writes to every object, so an instance
+    // that ran one would copy every page of the snapshot that holds objects.
+    JS_RunGC(rt);
+    JSMemoryUsage usage;
+    JS_ComputeMemoryUsage(rt, &usage);
+    JS_SetGCThreshold(rt, (size_t)usage.malloc_size + GC_HEADROOM);
     return DONE;
 }
 
@@ -265,13 +288,9 @@ int cm_start(size_t js_len, size_t bindings_len, size_t memory_bytes, size_t sta
     set_stack_limit(stack_bytes);
     JS_SetMemoryLimit(rt, memory_bytes);
 
-    JSValue args[4];
-    args[0] = JS_NewCFunction(ctx, js_call, "call", 3);
-    args[1] = JS_NewCFunction(ctx, js_log, "log", 2);
-    args[2] = JS_NewCFunction(ctx, js_site, "site", 0);
-    args[3] = JS_NewStringLen(ctx, buffers[1], bindings_len);
-    describe = JS_Call(ctx, prelude, JS_UNDEFINED, 4, args);
-    for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
+    JSValue bindings = JS_NewStringLen(ctx, buffers[1], bindings_len);
+    describe = JS_Call(ctx, install, JS_UNDEFINED, 1, &bindings);
+    JS_FreeValue(ctx, bindings);
     if (JS_IsException(describe)) {
         set_output_value(JS_GetException(ctx));
         return BROKEN;

@@ -103,10 +103,14 @@ async fn execute<'js>(
     let site: Function = ctx
         .eval("() => new Error().stack")
         .map_err(|e| internal("cannot create the site binding", e))?;
-    prelude
-        .call::<_, ()>((call, log, site, bindings))
+    let install: Function = prelude
+        .call((call, log, site))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed", e))?;
+    install
+        .call::<_, ()>((bindings,))
+        .catch(&ctx)
+        .map_err(|e| internal_caught("the bindings could not be installed", e))?;
 
     let promise: Promise = ctx
         .eval_with_options(js, eval_options(PROGRAM_FILE))

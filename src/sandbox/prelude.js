@@ -1,10 +1,12 @@
-// Runs once in each fresh context, before the program. Receives the host
-// functions as arguments, so they never become globals the program can reach:
-// `call` and `log` go to the host, `site()` says where the program is (as a
-// stack trace line naming program.js), and `bindings` is JSON of each
-// namespace with its functions as JSON text of their own.
-// Returns how to describe what the program throws, as JSON for the host.
-(function (call, log, site, bindings) {
+// Sets up a fresh context in two steps; the first is done once, before the
+// snapshot every instance starts from. It receives the host functions as
+// arguments, so they never become globals the program can reach: `call` and
+// `log` go to the host, and `site()` says where the program is (as a stack
+// trace line naming program.js). It returns `install`, which each execution
+// calls with its `bindings` (JSON of each namespace, with its functions as
+// JSON text of their own) and which returns how to describe what the program
+// throws, as JSON for the host.
+(function (call, log, site) {
   "use strict";
   const describe = (thrown) => {
     try {
@@ -93,10 +95,12 @@
       preventExtensions: refuse,
     });
   };
-  for (const { ident, server, functions } of JSON.parse(bindings)) {
-    if (ident in globalThis) throw new Error("the namespace " + ident + " would replace a global");
-    let value;
-    Object.defineProperty(globalThis, ident, { get: () => (value ??= namespace(ident, server, functions)), configurable: false });
-  }
-  return describe;
+  return (bindings) => {
+    for (const { ident, server, functions } of JSON.parse(bindings)) {
+      if (ident in globalThis) throw new Error("the namespace " + ident + " would replace a global");
+      let value;
+      Object.defineProperty(globalThis, ident, { get: () => (value ??= namespace(ident, server, functions)), configurable: false });
+    }
+    return describe;
+  };
 })
