@@ -5,13 +5,14 @@
 //! and forwarded to the real upstream tool. The isolate stops the program at
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
+mod own_wakes;
 mod unwrap;
 mod validate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use codemode_typegen::Api;
@@ -29,6 +30,7 @@ use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
 use crate::suggest::did_you_mean;
 use crate::transpile;
+use own_wakes::OwnWakes;
 use validate::Validators;
 
 /// How long past its time limit a program may take to report before it is
@@ -333,18 +335,27 @@ impl Executor {
         tokio::pin!(overdue);
         // The program's calls and console lines are only ever sent while
         // `running` is polled (the guest runs nowhere else), so they are taken
-        // right after it, without a waker: a wake-up of this very task at
-        // every call would send it through the scheduler again.
+        // right after it, without a waker; and the wake-ups the poll gives
+        // itself (an answer for the program) only make it go round again. A
+        // wake-up of this very task at every call would send it through the
+        // scheduler again.
+        let own = Arc::new(OwnWakes::default());
+        let own_waker = own.waker();
         let ended = std::future::poll_fn(|cx| {
+            own.enter(cx);
+            let mut inner = Context::from_waker(&own_waker);
+            let began = Instant::now();
             loop {
                 if cancelled.as_mut().poll(cx).is_ready() {
+                    own.leave();
                     return Poll::Ready(Ended::Cancelled);
                 }
                 let mut progressed = false;
-                while let Poll::Ready(Some(())) = calls.poll_next_unpin(cx) {
+                while let Poll::Ready(Some(())) = calls.poll_next_unpin(&mut inner) {
                     progressed = true;
                 }
-                if let Poll::Ready(outcome) = running.as_mut().poll(cx) {
+                if let Poll::Ready(outcome) = running.as_mut().poll(&mut inner) {
+                    own.leave();
                     return Poll::Ready(Ended::Done(outcome));
                 }
                 while let Ok(event) = requests.try_recv() {
@@ -373,10 +384,20 @@ impl Executor {
                     }
                 }
                 if overdue.as_mut().poll(cx).is_ready() {
+                    own.leave();
                     return Poll::Ready(Ended::Overdue);
                 }
                 if !progressed {
-                    return Poll::Pending;
+                    if !own.leave() {
+                        return Poll::Pending;
+                    }
+                    // A program that computes yields at every epoch tick by
+                    // waking itself: after a tick, give the thread back.
+                    if began.elapsed() >= GIVE_BACK_AFTER {
+                        cx.waker().wake_by_ref();
+                        return Poll::Pending;
+                    }
+                    own.enter(cx);
                 }
             }
         })
@@ -555,6 +576,10 @@ impl Executor {
         }
     }
 }
+
+/// How long one poll of an execution may go round before it lets other
+/// tasks have the thread: the sandbox's epoch tick.
+const GIVE_BACK_AFTER: Duration = Duration::from_millis(1);
 
 /// What a cancelled execution reports.
 const CANCELLED: &str =
