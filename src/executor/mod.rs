@@ -387,18 +387,18 @@ impl Executor {
                     own.leave();
                     return Poll::Ready(Ended::Overdue);
                 }
-                if !progressed {
-                    if !own.leave() {
-                        return Poll::Pending;
-                    }
-                    // A program that computes yields at every epoch tick by
-                    // waking itself: after a tick, give the thread back.
-                    if began.elapsed() >= GIVE_BACK_AFTER {
-                        cx.waker().wake_by_ref();
-                        return Poll::Pending;
-                    }
-                    own.enter(cx);
+                if !progressed && !own.leave() {
+                    return Poll::Pending;
                 }
+                // Something happened: go round again, unless this poll has
+                // had a tick (a program that computes yields at every epoch
+                // tick by waking itself), then give the thread back.
+                if began.elapsed() >= GIVE_BACK_AFTER {
+                    own.leave();
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                own.enter(cx);
             }
         })
         .await;
