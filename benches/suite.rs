@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use codemode::executor::{Executor, Settings};
 use codemode::policy::Refusals;
-use codemode::sandbox::{Binding, Event, Job, Limits, Reply};
+use codemode::sandbox::{Binding, Bindings, Event, Job, Limits, Reply};
 use codemode::{sandbox, transpile};
 use codemode_typegen::{Api, Style};
 use rmcp::model::{
@@ -172,7 +172,7 @@ async fn suite(divisor: usize, only: &[String]) {
     let bench_api = Api::new(vec![("bench".into(), bench_tool_json())]);
     let peers = HashMap::from([("bench".to_owned(), bench.clone())]);
 
-    let bindings = Prepared::new(Binding::all(&api100));
+    let bindings = Bindings::new(Binding::all(&api100));
     if want("cold") {
         // 1. Cold start, in this process: the isolate executions use, and
         // QuickJS compiled natively into codemode, side by side.
@@ -256,7 +256,7 @@ async fn suite(divisor: usize, only: &[String]) {
         let empty = stats(empty).p50;
         let times = times.into_iter().map(|t| t.saturating_sub(empty)).collect();
         let through = per_call(times);
-        let bench_bindings = Prepared::new(Binding::all(&bench_api));
+        let bench_bindings = Bindings::new(Binding::all(&bench_api));
         let compiled = compile(&program, &bench_api);
         let direct = per_call(direct);
         for engine in [Engine::Isolate, Engine::Native] {
@@ -443,7 +443,7 @@ async fn suite(divisor: usize, only: &[String]) {
             ),
         ] {
             let compiled = compile(program, &no_api);
-            let none = Prepared::new(Vec::new());
+            let none = Bindings::new(Vec::new());
             let mut medians = Vec::new();
             for engine in [Engine::Isolate, Engine::Native] {
                 let times = samples(n(20), async || {
@@ -666,12 +666,11 @@ impl Engine {
 }
 
 /// Runs a compiled program in this process and waits for it; calls are refused.
-async fn run_in_process(engine: Engine, js: &str, bindings: &Prepared) {
+async fn run_in_process(engine: Engine, js: &str, bindings: &Bindings) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
-        bindings: bindings.list.clone(),
-        bindings_json: bindings.json.clone(),
+        bindings: bindings.clone(),
         limits: Limits::default(),
     };
     let (events, _ignored) = tokio::sync::mpsc::unbounded_channel();
@@ -682,28 +681,12 @@ async fn run_in_process(engine: Engine, js: &str, bindings: &Prepared) {
         .expect("the program runs");
 }
 
-/// Bindings as an executor keeps them: made once, shared by every job.
-struct Prepared {
-    list: Arc<[Binding]>,
-    json: Arc<str>,
-}
-
-impl Prepared {
-    fn new(list: Vec<Binding>) -> Prepared {
-        Prepared {
-            json: Binding::script_json(&list),
-            list: list.into(),
-        }
-    }
-}
-
 /// Runs a compiled program in this process, answering every call at once.
-async fn run_answering_in_process(engine: Engine, js: &str, bindings: &Prepared, limits: Limits) {
+async fn run_answering_in_process(engine: Engine, js: &str, bindings: &Bindings, limits: Limits) {
     let job = Job {
         throws_null: false,
         js: js.to_owned(),
-        bindings: bindings.list.clone(),
-        bindings_json: bindings.json.clone(),
+        bindings: bindings.clone(),
         limits,
     };
     let (events, mut incoming) = tokio::sync::mpsc::unbounded_channel();
@@ -858,7 +841,7 @@ async fn direct_memory_per_call(peer: &Peer<RoleClient>, live: usize) -> f64 {
 
 /// Bytes of resident memory per live runtime when `live` programs wait on a
 /// call that is never answered, all in this process.
-async fn engine_memory_per_execution(engine: Engine, bindings: &Prepared, live: usize) -> f64 {
+async fn engine_memory_per_execution(engine: Engine, bindings: &Bindings, live: usize) -> f64 {
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async {
@@ -869,8 +852,7 @@ async fn engine_memory_per_execution(engine: Engine, bindings: &Prepared, live: 
                     let job = Job {
                         throws_null: false,
                         js: "(async () => { return await github.get_me(); })()".into(),
-                        bindings: bindings.list.clone(),
-                        bindings_json: bindings.json.clone(),
+                        bindings: bindings.clone(),
                         limits: Limits::default(),
                     };
                     tokio::task::spawn_local(engine.run(job, events.clone()))

@@ -37,7 +37,7 @@ static JSRuntime *rt;
 static JSContext *ctx;
 // What the prelude returns when it is run: `(bindings) => describe`.
 static JSValue install = JS_UNDEFINED;
-// What the prelude returns: turns a thrown value into JSON for the host.
+// What `install` returns: turns a thrown value into JSON for the host.
 static JSValue describe = JS_UNDEFINED;
 // The program's promise.
 static JSValue program = JS_UNDEFINED;

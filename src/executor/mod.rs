@@ -27,7 +27,9 @@ use tokio::sync::Semaphore;
 use crate::policy::Refusals;
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::sandbox::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
+use crate::sandbox::{
+    Binding, Bindings, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
+};
 use crate::suggest::did_you_mean;
 use crate::transpile;
 use own_wakes::OwnWakes;
@@ -59,8 +61,7 @@ impl Default for Settings {
 
 pub struct Executor {
     api: Api,
-    bindings: Arc<[Binding]>,
-    bindings_json: Arc<str>,
+    bindings: Bindings,
     peers: HashMap<String, Peer<RoleClient>>,
     permits: HashMap<String, Semaphore>,
     validators: Validators,
@@ -222,10 +223,8 @@ impl Executor {
                 )
             })
             .collect();
-        let bindings: Arc<[Binding]> = Binding::all(&api).into();
         Executor {
-            bindings_json: Binding::script_json(&bindings),
-            bindings,
+            bindings: Bindings::new(Binding::all(&api)),
             api,
             peers,
             permits,
@@ -273,7 +272,7 @@ impl Executor {
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let compiling = transpile::compile_bounded(
             code.into(),
-            self.bindings.clone(),
+            self.bindings.list().clone(),
             self.refusals.clone(),
             self.max_program_bytes,
         );
@@ -310,7 +309,6 @@ impl Executor {
             js: compiled.js.clone(),
             throws_null: compiled.throws_null,
             bindings: self.bindings.clone(),
-            bindings_json: self.bindings_json.clone(),
             limits: Limits {
                 timeout: remaining.max(Duration::from_millis(1)),
                 ..limits

@@ -7,7 +7,9 @@ use tokio::sync::mpsc;
 
 use super::run;
 use crate::sandbox::host::program_line;
-use crate::sandbox::{Binding, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError};
+use crate::sandbox::{
+    Binding, Bindings, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
+};
 
 use serde_json::{Value, json};
 
@@ -29,8 +31,7 @@ fn run_js(
     let job = Job {
         js: js.to_owned(),
         throws_null: js.contains("throw null"),
-        bindings_json: Binding::script_json(&bindings),
-        bindings: bindings.into(),
+        bindings: Bindings::new(bindings),
         limits,
     };
     // QuickJS needs more stack than a test thread's default.

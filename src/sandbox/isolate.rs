@@ -348,7 +348,7 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let limits = job.limits;
     let deadline = Instant::now() + limits.timeout;
     let guest = Guest {
-        host: Host::new(events, limits, job.bindings.clone()),
+        host: Host::new(events, limits, job.bindings.list().clone()),
         limits: StoreLimitsBuilder::new()
             .memory_size(memory_cap(limits.memory_bytes))
             .instances(1)
@@ -401,7 +401,9 @@ async fn drive(
     let exports = Exports::find(&instance, store)?;
     store.data_mut().memory = Some(exports.memory);
     let js_len = exports.put(store, 0, job.js.as_bytes()).await?;
-    let bindings_len = exports.put(store, 1, job.bindings_json.as_bytes()).await?;
+    let bindings_len = exports
+        .put(store, 1, job.bindings.json().as_bytes())
+        .await?;
     let memory = u32::try_from(limits.memory_bytes).unwrap_or(u32::MAX);
     let stack = u32::try_from(limits.stack_bytes).unwrap_or(u32::MAX);
     let mut step = exports
@@ -560,18 +562,16 @@ mod tests;
 /// program nothing but its bindings.
 #[cfg(test)]
 mod contained {
-    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::sandbox::{Binding, Limits};
+    use crate::sandbox::{Bindings, Limits};
 
     fn run_for(body: &str, timeout: Duration) -> Result<Finished, ScriptError> {
         let job = Job {
             js: format!("(async () => {{\n{body}\n}})()"),
             throws_null: false,
-            bindings: Arc::default(),
-            bindings_json: Binding::script_json(&[]),
+            bindings: Bindings::new(Vec::new()),
             limits: Limits {
                 timeout,
                 ..Limits::default()

@@ -67,25 +67,6 @@ impl Binding {
             .find(|(ident, tool)| ident == name || tool == name)
     }
 
-    /// The bindings as the prelude reads them: for each namespace its
-    /// identifier and server, and its functions as JSON text of their own,
-    /// which the prelude parses only if the program uses that namespace.
-    pub fn script_json(bindings: &[Binding]) -> Arc<str> {
-        let namespaces: Vec<serde_json::Value> = bindings
-            .iter()
-            .map(|b| {
-                serde_json::json!({
-                    "ident": b.ident,
-                    "server": b.server,
-                    "functions": serde_json::to_string(&b.functions).expect("names serialize"),
-                })
-            })
-            .collect();
-        serde_json::to_string(&namespaces)
-            .expect("bindings serialize")
-            .into()
-    }
-
     /// The bindings for every namespace of an API.
     pub fn all(api: &codemode_typegen::Api) -> Vec<Binding> {
         api.namespaces()
@@ -103,16 +84,54 @@ impl Binding {
     }
 }
 
+/// The namespaces of an API, with the JSON the prelude reads made from them
+/// once: every execution of the API shares both.
+#[derive(Clone, Debug)]
+pub struct Bindings {
+    list: Arc<[Binding]>,
+    json: Arc<str>,
+}
+
+impl Bindings {
+    pub fn new(list: Vec<Binding>) -> Bindings {
+        // For each namespace its identifier and server, and its functions as
+        // JSON text of their own, which the prelude parses only if the
+        // program uses that namespace.
+        let namespaces: Vec<Value> = list
+            .iter()
+            .map(|b| {
+                serde_json::json!({
+                    "ident": b.ident,
+                    "server": b.server,
+                    "functions": serde_json::to_string(&b.functions).expect("names serialize"),
+                })
+            })
+            .collect();
+        Bindings {
+            json: serde_json::to_string(&namespaces)
+                .expect("bindings serialize")
+                .into(),
+            list: list.into(),
+        }
+    }
+
+    pub fn list(&self) -> &Arc<[Binding]> {
+        &self.list
+    }
+
+    /// What the prelude's `install` reads.
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+}
+
 /// A program to run.
 #[derive(Clone, Debug)]
 pub struct Job {
     pub js: String,
     /// The program throws `null` itself (see [`crate::transpile::Compiled::throws_null`]).
     pub throws_null: bool,
-    /// Shared by every execution of an API.
-    pub bindings: Arc<[Binding]>,
-    /// [`Binding::script_json`] of `bindings`, made once per API.
-    pub bindings_json: Arc<str>,
+    pub bindings: Bindings,
     pub limits: Limits,
 }
 

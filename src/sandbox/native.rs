@@ -27,7 +27,6 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
         js,
         throws_null,
         bindings,
-        bindings_json,
         limits,
     } = job;
     let runtime =
@@ -50,8 +49,8 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let context = AsyncContext::full(&runtime)
         .await
         .map_err(|e| internal("cannot create a JavaScript context", e))?;
-    let host = Host::new(events, limits, bindings.clone());
-    let execution = context.async_with(async |ctx| execute(ctx, &js, &bindings_json, host).await);
+    let host = Host::new(events, limits, bindings.list().clone());
+    let execution = context.async_with(async |ctx| execute(ctx, &js, bindings.json(), host).await);
     let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
         // Pending without running (a promise that never settles): the clock ran out.
         Err(_) => Err(timeout_error(&limits)),

@@ -53,9 +53,9 @@
   const namespace = (ident, server, functions) => {
     // Each function by its identifier and by its tool's name: [identifier, tool].
     const named = new Map();
-    for (const [fn, tool] of JSON.parse(functions)) {
-      named.set(fn, [fn, tool]);
-      named.set(tool, [fn, tool]);
+    for (const pair of JSON.parse(functions)) {
+      named.set(pair[0], pair);
+      named.set(pair[1], pair);
     }
     // A namespace with a `then` would be awaited as a promise (the tool is `then_`).
     named.delete("then");
