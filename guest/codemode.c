@@ -43,6 +43,8 @@ static JSValue describe = JS_UNDEFINED;
 static JSValue program = JS_UNDEFINED;
 // How much a program may allocate before QuickJS first collects garbage.
 #define GC_HEADROOM (1 << 20)
+// Larger than any free chunk of the initialized heap (see fill_holes).
+#define HOLES_BELOW (256 << 10)
 
 // The file name the program runs under.
 #define PROGRAM_FILE "program.js"
@@ -244,6 +246,25 @@ static void set_stack_limit(size_t bytes) {
 // host functions, keeping the `install` it returns.
 // Runs once, when codemode is built: every instance starts from a snapshot
 // taken after it.
+// Fills the free chunks the collection left between the snapshot's objects,
+// for good: an instance then allocates past them, on pages of its own, and
+// leaves the snapshot's pages shared, where a small object in a hole would
+// have copied a whole page. A request larger than any hole is served from
+// the top of the heap; that is where the holes end.
+static void fill_holes(void) {
+    void *top = malloc(HOLES_BELOW);
+    if (!top) return;
+    free(top);
+    for (;;) {
+        void *plug = malloc(1);
+        if (!plug) return;
+        if ((char *)plug >= (char *)top) {
+            free(plug);
+            return;
+        }
+    }
+}
+
 EXPORT("cm_init") int cm_init(size_t prelude_len) {
     rt = JS_NewRuntime();
     if (!rt) return BROKEN;
@@ -275,6 +296,7 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
     JSMemoryUsage usage;
     JS_ComputeMemoryUsage(rt, &usage);
     JS_SetGCThreshold(rt, (size_t)usage.malloc_size + GC_HEADROOM);
+    fill_holes();
     return DONE;
 }
 

@@ -28,7 +28,7 @@ use crate::policy::Refusals;
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{
-    Binding, Bindings, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
+    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
 use crate::suggest::did_you_mean;
 use crate::transpile;
@@ -359,17 +359,20 @@ impl Executor {
                 while let Ok(event) = requests.try_recv() {
                     progressed = true;
                     match event {
-                        Event::Call {
-                            server,
-                            tool,
-                            args,
-                            reply,
-                        } => {
+                        Event::Call(call) => {
                             let ledger = &ledger;
-                            calls.push(async move {
+                            // Boxed: the set of calls keeps a spare of its future's type.
+                            calls.push(Box::pin(async move {
+                                let Call {
+                                    server,
+                                    tool,
+                                    args,
+                                    reply,
+                                } = *call;
+                                let answer = self.call(&server, &tool, args, ledger).await;
                                 // The program may have stopped waiting: nobody to tell.
-                                let _ = reply.send(self.call(&server, &tool, args, ledger).await);
-                            });
+                                let _ = reply.send(answer);
+                            }));
                         }
                         Event::Log { level, message } => {
                             // The engine keeps to the budget; this holds even if it did not.

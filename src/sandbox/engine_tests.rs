@@ -48,11 +48,9 @@ fn run_js(
                     let (mut logs, mut calls) = (Vec::new(), 0);
                     while let Some(event) = rx.recv().await {
                         match event {
-                            Event::Call {
-                                tool, args, reply, ..
-                            } => {
+                            Event::Call(call) => {
                                 calls += 1;
-                                let _ = reply.send(answer(&tool, &args));
+                                let _ = call.reply.send(answer(&call.tool, &call.args));
                             }
                             Event::Log { level, message } => logs.push((level, message)),
                         }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
 use super::bounds::{self, MAX_CALL_BYTES, MAX_DEPTH};
-use super::{Binding, ErrorKind, Event, Finished, Level, Limits, Reply, ScriptError};
+use super::{Binding, Call, ErrorKind, Event, Finished, Level, Limits, Reply, ScriptError};
 
 /// The file name the program runs under; stack traces name it.
 pub const PROGRAM_FILE: &str = "program.js";
@@ -153,12 +153,12 @@ impl Host {
         let (reply, answer) = oneshot::channel();
         if self
             .events
-            .send(Event::Call {
+            .send(Event::Call(Box::new(Call {
                 server,
                 tool,
                 args,
                 reply,
-            })
+            })))
             .is_err()
         {
             self.in_flight.fetch_sub(bytes, Ordering::Relaxed);

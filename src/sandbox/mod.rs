@@ -147,16 +147,21 @@ pub enum Level {
 /// What a program asks of its host while it runs.
 #[derive(Debug)]
 pub enum Event {
-    Call {
-        server: String,
-        tool: String,
-        args: Value,
-        reply: tokio::sync::oneshot::Sender<Reply>,
-    },
+    /// Boxed: a channel of events reserves room for 32 at a time, per execution.
+    Call(Box<Call>),
     Log {
         level: Level,
         message: String,
     },
+}
+
+/// A tool call from the program, to answer on `reply`.
+#[derive(Debug)]
+pub struct Call {
+    pub server: String,
+    pub tool: String,
+    pub args: Value,
+    pub reply: tokio::sync::oneshot::Sender<Reply>,
 }
 
 /// The host's answer to a call: a value, or an error the script sees thrown.
