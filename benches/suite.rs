@@ -34,9 +34,17 @@ static RELEASE: Notify = Notify::const_new();
 /// fresh process, whose peak memory is then the compiler's alone.
 const COMPILE_ONE: &str = "CODEMODE_BENCH_COMPILE_ONE";
 
+/// Set (to `WHAT:LIVE`) when the suite runs itself to measure the memory of
+/// `LIVE` held executions or calls in a fresh process: each measurement
+/// starts from the same warmed state, none reusing what another freed.
+const MEMORY_ONE: &str = "CODEMODE_BENCH_MEMORY_ONE";
+
 fn main() {
     if let Some(path) = std::env::var_os(COMPILE_ONE) {
         return compile_one(Path::new(&path));
+    }
+    if let Ok(what) = std::env::var(MEMORY_ONE) {
+        return memory_one(&what);
     }
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -47,14 +55,18 @@ fn main() {
         .nth(1)
         .map(|list| list.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    runtime().block_on(suite(if quick { 5 } else { 1 }, &only));
+}
+
+/// The runtime the suite and its fresh processes run on, as codemode's.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         // As codemode's own runtime: room to compile on these threads.
         .thread_stack_size(transpile::THREAD_STACK)
         .build()
-        .expect("a tokio runtime");
-    runtime.block_on(suite(if quick { 5 } else { 1 }, &only));
+        .expect("a tokio runtime")
 }
 
 /// Percentiles of a sample set.
@@ -351,20 +363,14 @@ async fn suite(divisor: usize, only: &[String]) {
     }
 
     if want("memory") {
-        // 5. Memory per concurrent live execution.
+        // 5. Memory per concurrent live execution, each count in a fresh
+        // process (see `memory_one`).
         for live in [100usize, 1000] {
             let live = (live / divisor).max(10);
-            let settings = Settings {
-                max_concurrent_calls: live,
-                ..Settings::default()
-            };
-            let executor = Arc::new(new_executor(&bench_api, &peers, settings));
-            let (per, host, children) = memory_per_execution(executor, live).await;
-            // The upstream lives in this process too: what its side of a
-            // held call takes (and the client's) is measured without
-            // codemode, after, so it can reuse what the executions freed
-            // and the difference is, if anything, overstated.
-            let direct = direct_memory_per_call(&bench, live).await;
+            let [per, host, children] = memory_in_fresh_process("executions", live);
+            // The upstream lives in the same process: what its side of a
+            // held call takes, and the client's, is measured without codemode.
+            let [direct, ..] = memory_in_fresh_process("direct", live);
             let what = format!("Memory per live execution waiting on a slow tool, {live} at once");
             let measured = format!(
                 "{:.0} KiB, of which the upstream and its client hold {:.0} KiB (a direct call held alone): codemode's share {:.0} KiB (host +{:.0} KiB; child processes +{:.0} KiB)",
@@ -379,7 +385,7 @@ async fn suite(divisor: usize, only: &[String]) {
         for engine in [Engine::Isolate, Engine::Native] {
             for live in [100usize, 1000] {
                 let live = (live / divisor).max(10);
-                let per = engine_memory_per_execution(engine, &bindings, live).await;
+                let [per, ..] = memory_in_fresh_process(engine.key(), live);
                 let what = format!(
                     "Memory per live {} waiting on a call, {live} at once (alone, in process)",
                     engine.describe()
@@ -646,6 +652,13 @@ enum Engine {
 }
 
 impl Engine {
+    fn key(self) -> &'static str {
+        match self {
+            Engine::Isolate => "isolate",
+            Engine::Native => "native",
+        }
+    }
+
     fn describe(self) -> &'static str {
         match self {
             Engine::Isolate => "isolate (QuickJS in WebAssembly)",
@@ -695,8 +708,8 @@ async fn run_answering_in_process(engine: Engine, js: &str, bindings: &Bindings,
         .run_until(async move {
             tokio::task::spawn_local(async move {
                 while let Some(event) = incoming.recv().await {
-                    if let Event::Call { args, reply, .. } = event {
-                        let _ = reply.send(Reply::Ok { value: args });
+                    if let Event::Call(call) = event {
+                        let _ = call.reply.send(Reply::Ok { value: call.args });
                     }
                 }
             });
@@ -792,7 +805,7 @@ fn descendants_pss() -> f64 {
 
 /// `(per execution, host growth, child processes' growth)` in bytes, with
 /// `live` executions each waiting on a call to `hold`.
-async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64, f64) {
+async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> [f64; 3] {
     let (host_before, workers_before) = (own_memory(), descendants_pss());
     let tasks: Vec<_> = (0..live)
         .map(|_| {
@@ -815,7 +828,7 @@ async fn memory_per_execution(executor: Arc<Executor>, live: usize) -> (f64, f64
     for task in tasks {
         assert!(task.await.unwrap().ok());
     }
-    ((host + workers) / live as f64, host, workers)
+    [(host + workers) / live as f64, host, workers]
 }
 
 /// Bytes of resident memory per call held by the upstream when `live` direct
@@ -860,8 +873,8 @@ async fn engine_memory_per_execution(engine: Engine, bindings: &Bindings, live: 
                 .collect();
             let mut waiting = Vec::new();
             while waiting.len() < live {
-                if let Some(Event::Call { reply, .. }) = incoming.recv().await {
-                    waiting.push(reply);
+                if let Some(Event::Call(call)) = incoming.recv().await {
+                    waiting.push(call.reply);
                 }
             }
             let grown = own_memory() - before;
@@ -957,6 +970,78 @@ fn typescript_program(bytes: usize) -> String {
         blocks += 1;
     }
     program_of_blocks(blocks)
+}
+
+/// Runs the suite itself with [`MEMORY_ONE`] set to `what:live`: bytes per
+/// held execution or call, and the growth of this process and of its child
+/// processes in all.
+fn memory_in_fresh_process(what: &str, live: usize) -> [f64; 3] {
+    let output = std::process::Command::new(std::env::current_exe().expect("the bench"))
+        .env(MEMORY_ONE, format!("{what}:{live}"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the bench runs itself");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<f64> = text
+        .split_whitespace()
+        .map(|n| n.parse().expect("numbers"))
+        .collect();
+    numbers
+        .try_into()
+        .unwrap_or_else(|_| panic!("three numbers from the memory run of {what}, not {text:?}"))
+}
+
+/// In a fresh process: holds `live` executions or calls of one kind at once
+/// (`executions`, `direct`, `isolate`, `native`), after one of the same kind
+/// warmed the process up, and prints bytes per live one, then the growth of
+/// this process and of its child processes.
+fn memory_one(what: &str) {
+    let (kind, live) = what.split_once(':').expect("WHAT:LIVE");
+    let live: usize = live.parse().expect("a count");
+    let measured = runtime().block_on(async {
+        let bench = connect_bench_server().await;
+        match kind {
+            "executions" | "direct" => {
+                let bench_api = Api::new(vec![("bench".into(), bench_tool_json())]);
+                let peers = HashMap::from([("bench".to_owned(), bench.clone())]);
+                let settings = Settings {
+                    max_concurrent_calls: live,
+                    ..Settings::default()
+                };
+                let executor = Arc::new(new_executor(&bench_api, &peers, settings));
+                if kind == "executions" {
+                    assert!(
+                        executor
+                            .execute("return await bench.echo({});", Limits::default())
+                            .await
+                            .ok()
+                    );
+                    memory_per_execution(executor, live).await
+                } else {
+                    call(&bench, "echo", json!({})).await;
+                    [direct_memory_per_call(&bench, live).await, 0.0, 0.0]
+                }
+            }
+            engine => {
+                let engine = match engine {
+                    "isolate" => Engine::Isolate,
+                    "native" => Engine::Native,
+                    other => panic!("no memory measurement named {other}"),
+                };
+                let bindings = Bindings::new(Binding::all(&Api::new(vec![(
+                    "github".into(),
+                    github_tools()[..100].to_vec(),
+                )])));
+                engine_memory_per_execution(engine, &bindings, 1).await;
+                [
+                    engine_memory_per_execution(engine, &bindings, live).await,
+                    0.0,
+                    0.0,
+                ]
+            }
+        }
+    });
+    println!("{} {} {}", measured[0], measured[1], measured[2]);
 }
 
 /// In a fresh process: compiles the program in `path` against GitHub's API,
