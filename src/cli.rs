@@ -161,9 +161,6 @@ pub use crate::config::Settings as LimitArgs;
 pub struct TypesArgs {
     #[command(flatten)]
     pub servers: ServerArgs,
-    /// Print only this server's namespace (its configured name or its TypeScript name).
-    #[arg(long, value_name = "NAME")]
-    pub server: Option<String>,
     /// How much prose to keep: `full` keeps every description and constraint,
     /// `compact` keeps each tool's first sentence and the types.
     #[arg(long, value_enum, default_value_t = StyleArg::Full)]
@@ -179,11 +176,9 @@ pub struct ToolsArgs {
     pub json: bool,
     /// Print one server's `tools/list` result exactly as the server sent it
     /// (save it to use with `--tools-file`).
+    /// Choose the server with `--server` when there are several.
     #[arg(long)]
     pub raw: bool,
-    /// With `--raw`: the server to print (needed when there are several).
-    #[arg(long, value_name = "NAME")]
-    pub server: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -206,9 +201,17 @@ impl From<StyleArg> for codemode_typegen::Style {
 #[command(next_help_heading = "Servers")]
 #[command(group(clap::ArgGroup::new("single_server").args(["url", "command"])))]
 pub struct ServerArgs {
-    /// An `mcpServers` JSON config (Claude Desktop, Cursor, VS Code); `${VAR}` is read from the environment.
+    /// An MCP client's config file (Claude Desktop, Claude Code, Cursor, VS Code; comments allowed), repeatable;
+    /// `${VAR}`, `${VAR:-default}`, `${userHome}`, `${workspaceFolder}` and `${input:ID}` are filled in.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
+    /// Use only this server of the config (repeatable); the others are not started.
+    #[arg(long = "server", value_name = "NAME")]
+    pub servers: Vec<String>,
+    /// The value of the config's `${input:ID}` (repeatable), as `ID=VALUE`;
+    /// the environment variable CODEMODE_INPUT_<ID> works too.
+    #[arg(long = "input", value_name = "ID=VALUE")]
+    pub inputs: Vec<String>,
     /// A streamable-HTTP MCP server.
     #[arg(long, value_name = "URL", conflicts_with = "command")]
     pub url: Option<String>,
@@ -236,6 +239,22 @@ pub struct ServerArgs {
     /// A stdio MCP server to run: everything after `--`, e.g. `-- npx -y @modelcontextprotocol/server-everything`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
+}
+
+impl ServerArgs {
+    /// Where the servers come from, as plain config data.
+    pub fn sources(&self) -> crate::config::Sources {
+        crate::config::Sources {
+            configs: self.config.clone(),
+            command: self.command.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            tools_files: self.tools_files.clone(),
+            name: self.name.clone(),
+            only: self.servers.clone(),
+            inputs: self.inputs.clone(),
+        }
+    }
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {

@@ -55,7 +55,7 @@ async fn open(
     changes: Option<Changes>,
     secrets: &[&str],
 ) -> anyhow::Result<Opened> {
-    let mut selection = config::select(args)?;
+    let mut selection = config::select(&args.sources())?;
     for spec in &mut selection.servers {
         for var in secrets {
             spec.hide_env(var);
@@ -329,30 +329,12 @@ pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
 }
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
+    // `--server` prints only the servers it names (only they are started).
     let opened = open(&args.servers, None, &[]).await?;
-    // Names are assigned over all servers, so they match what the model sees
-    // even when only one namespace is printed.
     let (api, _) = opened.api();
-    let upstreams = opened.upstreams;
-    upstreams.shutdown().await;
-    let text = match &args.server {
-        None => api.render(args.style.into()),
-        Some(name) => {
-            let namespace = api
-                .namespace(name)
-                .with_context(|| unknown_server(&api, name))?;
-            namespace.render(args.style.into())
-        }
-    };
-    print!("{text}");
+    opened.upstreams.shutdown().await;
+    print!("{}", api.render(args.style.into()));
     Ok(())
-}
-
-fn unknown_server(api: &Api, name: &str) -> String {
-    format!(
-        "no server named \"{name}\"; the servers are: {}",
-        server_names(api)
-    )
 }
 
 fn server_names(api: &Api) -> String {
@@ -382,12 +364,9 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         .collect();
     upstreams.shutdown().await;
     if args.raw {
-        let namespace = match (&args.server, api.namespaces()) {
-            (Some(name), _) => api
-                .namespace(name)
-                .with_context(|| unknown_server(&api, name))?,
-            (None, [only]) => only,
-            (None, _) => bail!(
+        let namespace = match api.namespaces() {
+            [only] => only,
+            _ => bail!(
                 "--raw prints one server; choose it with --server ({})",
                 server_names(&api)
             ),

@@ -90,6 +90,31 @@ pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFile
     })
 }
 
+/// Deserializes `text` as JSON with comments and trailing commas (as VS Code
+/// and Zed write their settings), naming `path` in errors.
+pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFileError> {
+    // JSONC as VS Code reads it: JSON plus comments and trailing commas,
+    // nothing looser (a missing comma is a typo to report).
+    let options = jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        allow_loose_object_property_names: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
+    };
+    jsonc_parser::parse_to_serde_value(text, &options).map_err(|e| JsonFileError::Parse {
+        path: path.into(),
+        line: e.line_display(),
+        column: e.column_display(),
+        message: e.kind().to_string(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +135,22 @@ mod tests {
             read_text(&path, 2),
             Err(JsonFileError::TooLarge { max: 2, .. })
         ));
+    }
+
+    #[test]
+    fn jsonc_takes_comments_and_trailing_commas_and_says_where_it_fails() {
+        let value: serde_json::Value = parse_jsonc(
+            "// servers\n{\"a\": [1, 2,], /* note */ \"b\": {\"c\": true,},}",
+            Path::new("c.json"),
+        )
+        .unwrap();
+        assert_eq!(value, serde_json::json!({"a": [1, 2], "b": {"c": true}}));
+        let err = parse_jsonc::<serde_json::Value>("{\n  \"a\": [1 2 }\n", Path::new("c.json"))
+            .unwrap_err();
+        let JsonFileError::Parse { line, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(*line, 2, "{err}");
+        assert!(err.to_string().starts_with("c.json:2:"), "{err}");
     }
 }

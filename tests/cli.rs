@@ -180,7 +180,7 @@ fn unknown_server_filter_lists_the_servers() {
     let output = codemode(&["types", "--server", "nope"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("no server named \"nope\"; the servers are: demo"),
+        stderr(&output).contains("--server nope: no server has that name (there are: demo)"),
         "{}",
         stderr(&output)
     );
@@ -229,6 +229,49 @@ fn config_with_one_broken_server_still_serves_the_others() {
         .map(|f| f["server"].as_str().unwrap())
         .collect();
     assert_eq!(failed, ["broken", "crashes"]);
+}
+
+#[test]
+fn server_starts_only_the_named_servers_and_a_bad_entry_stops_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = dir.path().join("started");
+    let config = write_config(
+        &dir,
+        &json!({"mcpServers": {
+            "tracker": {"command": codemode_path(), "args": ["demo-server"]},
+            // Would leave a mark if it were ever started.
+            "other": {"command": "sh", "args": ["-c", format!("touch {}; exec {} demo-server", started.display(), codemode_path())]},
+            "keyless": {"command": codemode_path(), "args": ["demo-server"], "env": {"KEY": "${CODEMODE_TEST_UNSET_KEY}"}},
+        }}),
+    );
+    let program = dir.path().join("one.ts");
+    fs::write(&program, "return 1;").unwrap();
+    let program = program.to_string_lossy();
+    let output = codemode(&[
+        "run", &program, "--config", &config, "--server", "tracker", "--server", "keyless",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!started.exists(), "a server not selected was started");
+    let err = stderr(&output);
+    assert!(
+        err.contains("server \"keyless\" is unavailable")
+            && err.contains("uses ${CODEMODE_TEST_UNSET_KEY} but the environment variable CODEMODE_TEST_UNSET_KEY is not set"),
+        "{err}"
+    );
+    // Without --server every server starts.
+    let output = codemode(&["tools", "--config", &config]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        started.exists(),
+        "the other server starts when not left out"
+    );
+    let output = codemode(&["tools", "--config", &config, "--server", "trackr"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("--server trackr: no server has that name (there are: tracker, other, keyless); did you mean tracker?"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -333,7 +376,7 @@ fn malformed_config_names_file_line_and_column() {
     .unwrap();
     let output = codemode(&["tools", "--config", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
-    let expected = format!("error: {}:3:26: expected `,` or `}}`", path.display());
+    let expected = format!("error: {}:3:25: Expected comma", path.display());
     assert!(
         stderr(&output).starts_with(&expected),
         "{}",
@@ -352,7 +395,8 @@ fn missing_environment_variable_is_named() {
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
     assert!(
-        err.contains("server \"gh\" uses ${CODEMODE_TEST_UNSET_TOKEN}"),
+        err.contains("server \"gh\" is unavailable: ")
+            && err.contains("mcp.json: uses ${CODEMODE_TEST_UNSET_TOKEN}"),
         "{err}"
     );
     assert!(

@@ -109,6 +109,9 @@ pub struct Failure {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UpstreamError {
+    /// The config says why (see [`Transport::Unusable`]).
+    #[error("{0}")]
+    Unusable(String),
     #[error(
         "could not start `{command}`{}: {error}; check that it is installed and on PATH",
         cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default()
@@ -225,6 +228,7 @@ async fn connect(
         changes,
     };
     let (client, child, tap, stderr) = match spec.transport.clone() {
+        Transport::Unusable { reason } => return Err(UpstreamError::Unusable(reason)),
         Transport::ToolsFile(path) => {
             let tools = tools_file::load(&path)?;
             return Ok(Upstream {

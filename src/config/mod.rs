@@ -1,14 +1,20 @@
-//! Which upstream servers to use: the `mcpServers` config file and the
-//! command-line shortcuts, turned into one list of [`ServerSpec`]s.
+//! Which upstream servers to use: config files as MCP clients write them
+//! and the command-line shortcuts, turned into one list of [`ServerSpec`]s.
+//! Plain data: the CLI turns its flags into [`Sources`].
 
-use std::collections::HashSet;
+mod interpolate;
+mod names;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use crate::cli::ServerArgs;
 use crate::json_file::{self, JsonFileError};
+use crate::suggest::did_you_mean;
+pub use interpolate::{Unresolved, Vars, input_var};
+pub use names::{name_from_command, name_from_url};
 
 /// One upstream server and how to reach it.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +53,10 @@ pub enum Transport {
     ToolsFile(PathBuf),
     /// The built-in demo server, in-process.
     Demo,
+    /// A server the config names but codemode cannot start, and why (an
+    /// unset variable, a transport it does not speak): reported like a
+    /// server that failed to start, while the others are used.
+    Unusable { reason: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,22 +64,6 @@ pub enum Transport {
 pub enum ConfigError {
     #[error(transparent)]
     File(#[from] JsonFileError),
-    #[error(
-        "{}: server \"{server}\" uses ${{{var}}} but the environment variable {var} is not set; \
-         export it or remove the reference",
-        path.display()
-    )]
-    MissingVar {
-        path: PathBuf,
-        server: String,
-        var: String,
-    },
-    #[error("{}: server \"{server}\": {reason}", path.display())]
-    Invalid {
-        path: PathBuf,
-        server: String,
-        reason: String,
-    },
     #[error(
         "{}: no \"mcpServers\" (or \"servers\") object; expected {{\"mcpServers\": {{\"name\": {{\"command\": ...}}}}}}",
         path.display()
@@ -88,19 +82,82 @@ pub enum ConfigError {
         "two servers are named \"{0}\"; give one another name (--name, or its key in the config)"
     )]
     DuplicateName(String),
+    #[error(
+        "two servers are named \"{name}\": in {} and in {}; rename one of them",
+        first.display(),
+        second.display()
+    )]
+    DuplicateAcrossFiles {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("--server {name}: {problem}")]
+    NotSelectable { name: String, problem: String },
+    #[error("invalid --input `{0}`: expected `ID=VALUE`")]
+    Input(String),
+}
+
+/// Where a command's servers come from, as its flags say.
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// Config files (`--config`, repeatable).
+    pub configs: Vec<PathBuf>,
+    /// A stdio server's command line (`-- CMD ARGS`).
+    pub command: Vec<String>,
+    pub url: Option<String>,
+    /// `Name: value` headers for `url`.
+    pub headers: Vec<String>,
+    pub tools_files: Vec<PathBuf>,
+    /// The name of the server given by `command` or `url`.
+    pub name: Option<String>,
+    /// Only these servers (`--server`, repeatable); all when empty.
+    pub only: Vec<String>,
+    /// `ID=VALUE` answers to `${input:ID}` (`--input`, repeatable).
+    pub inputs: Vec<String>,
 }
 
 /// The servers a command should use, and whether the demo was chosen because
 /// nothing else was given.
-pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
-    let mut specs = Vec::new();
-    let mut loaded = Loaded::default();
-    if let Some(path) = &args.config {
-        loaded = load(path, &|var| std::env::var(var).ok())?;
-        specs.append(&mut loaded.servers);
+pub fn select(sources: &Sources) -> Result<Selection, ConfigError> {
+    select_with(sources, &|var| std::env::var(var).ok())
+}
+
+fn select_with(
+    sources: &Sources,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Selection, ConfigError> {
+    let inputs = sources
+        .inputs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((id, value)) if !id.is_empty() => Ok((id.to_owned(), value.to_owned())),
+            _ => Err(ConfigError::Input(pair.clone())),
+        })
+        .collect::<Result<HashMap<_, _>, _>>()?;
+    let mut specs: Vec<ServerSpec> = Vec::new();
+    let mut origins: HashMap<String, PathBuf> = HashMap::new();
+    let mut settings = Settings::default();
+    let mut policies = Vec::new();
+    let mut disabled = Vec::new();
+    for path in &sources.configs {
+        let loaded = load(path, env, &inputs)?;
+        for spec in loaded.servers {
+            if let Some(first) = origins.insert(spec.name.clone(), path.clone()) {
+                return Err(ConfigError::DuplicateAcrossFiles {
+                    name: spec.name,
+                    first,
+                    second: path.clone(),
+                });
+            }
+            specs.push(spec);
+        }
+        settings = settings.or(loaded.settings);
+        policies.extend(loaded.policies);
+        disabled.extend(loaded.disabled);
     }
-    if let Some((command, rest)) = args.command.split_first() {
-        let name = args
+    if let Some((command, rest)) = sources.command.split_first() {
+        let name = sources
             .name
             .clone()
             .unwrap_or_else(|| name_from_command(command, rest));
@@ -115,13 +172,13 @@ pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
             },
         });
     }
-    if let Some(url) = &args.url {
-        let headers = args
+    if let Some(url) = &sources.url {
+        let headers = sources
             .headers
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<_, _>>()?;
-        let name = args.name.clone().unwrap_or_else(|| name_from_url(url));
+        let name = sources.name.clone().unwrap_or_else(|| name_from_url(url));
         specs.push(ServerSpec {
             name,
             transport: Transport::Http {
@@ -130,7 +187,7 @@ pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
             },
         });
     }
-    for path in &args.tools_files {
+    for path in &sources.tools_files {
         let name = path
             .file_stem()
             .map_or_else(|| "tools".into(), |s| s.to_string_lossy().into_owned());
@@ -139,7 +196,7 @@ pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
             transport: Transport::ToolsFile(path.clone()),
         });
     }
-    let mut seen = HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     for spec in &specs {
         if !seen.insert(spec.name.as_str()) {
             return Err(ConfigError::DuplicateName(spec.name.clone()));
@@ -147,19 +204,55 @@ pub fn select(args: &ServerArgs) -> Result<Selection, ConfigError> {
     }
     // A config whose servers are all disabled is a deliberate empty choice,
     // not a request for the demo.
-    let demo = specs.is_empty() && args.config.is_none();
+    let demo = specs.is_empty() && sources.configs.is_empty();
     if demo {
         specs.push(ServerSpec {
             name: "demo".into(),
             transport: Transport::Demo,
         });
     }
+    if !sources.only.is_empty() {
+        specs = only(specs, &sources.only, &disabled)?;
+    }
     Ok(Selection {
         servers: specs,
         demo,
-        settings: loaded.settings,
-        policies: loaded.policies,
+        settings,
+        policies,
     })
+}
+
+/// The servers named in `wanted`, which must all exist and be enabled.
+fn only(
+    specs: Vec<ServerSpec>,
+    wanted: &[String],
+    disabled: &[String],
+) -> Result<Vec<ServerSpec>, ConfigError> {
+    for name in wanted {
+        if specs.iter().any(|s| &s.name == name) {
+            continue;
+        }
+        let problem = if disabled.contains(name) {
+            "it is disabled in its config file; remove its \"disabled\": true (or set \"enabled\": true)".to_owned()
+        } else {
+            let hint = did_you_mean(name, specs.iter().map(|s| s.name.as_str()))
+                .map(|s| format!("; did you mean {s}?"))
+                .unwrap_or_default();
+            let known: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "no server has that name (there are: {}){hint}",
+                known.join(", ")
+            )
+        };
+        return Err(ConfigError::NotSelectable {
+            name: name.clone(),
+            problem,
+        });
+    }
+    Ok(specs
+        .into_iter()
+        .filter(|s| wanted.contains(&s.name))
+        .collect())
 }
 
 fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
@@ -279,6 +372,9 @@ pub struct Selection {
 #[derive(Deserialize)]
 struct ServerEntry {
     command: Option<String>,
+    /// Gemini CLI's and Windsurf's names for a streamable-HTTP `url`.
+    #[serde(rename = "httpUrl", alias = "serverUrl")]
+    http_url: Option<String>,
     #[serde(default)]
     args: Vec<String>,
     #[serde(default)]
@@ -289,6 +385,9 @@ struct ServerEntry {
     headers: IndexMap<String, String>,
     #[serde(default)]
     disabled: bool,
+    enabled: Option<bool>,
+    #[serde(rename = "envFile")]
+    env_file: Option<String>,
     #[serde(rename = "type")]
     kind: Option<String>,
     /// Globs over this server's tool names (codemode's own keys).
@@ -312,26 +411,52 @@ pub struct Loaded {
     pub servers: Vec<ServerSpec>,
     pub settings: Settings,
     pub policies: Vec<ServerPolicy>,
+    /// Servers the file names but turns off.
+    pub disabled: Vec<String>,
 }
 
-/// Loads a config file; `lookup` reads environment variables.
-pub fn load(path: &Path, lookup: &dyn Fn(&str) -> Option<String>) -> Result<Loaded, ConfigError> {
+/// Loads a config file; `env` reads environment variables, `inputs` answers `${input:ID}`.
+pub fn load(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    inputs: &HashMap<String, String>,
+) -> Result<Loaded, ConfigError> {
     let text = json_file::read_text(path, json_file::MAX_FILE_BYTES)?;
-    parse(&text, path, lookup)
+    parse(&text, path, env, inputs)
+}
+
+/// The folder `${workspaceFolder}` names for a config at `path`: the one
+/// holding `.vscode/` or `.cursor/`, else the config's own folder.
+fn workspace_of(path: &Path) -> PathBuf {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let in_editor_folder = folder
+        .file_name()
+        .is_some_and(|n| n == ".vscode" || n == ".cursor");
+    match folder.parent() {
+        Some(parent) if in_editor_folder => parent.to_owned(),
+        _ => folder.to_owned(),
+    }
 }
 
 fn parse(
     text: &str,
     path: &Path,
-    lookup: &dyn Fn(&str) -> Option<String>,
+    env: &dyn Fn(&str) -> Option<String>,
+    inputs: &HashMap<String, String>,
 ) -> Result<Loaded, ConfigError> {
-    let file: ConfigFile = json_file::parse(text, path)?;
+    let vars = Vars {
+        env,
+        workspace: workspace_of(path),
+        inputs,
+    };
+    let file: ConfigFile = json_file::parse_jsonc(text, path)?;
     let servers = file.servers.ok_or_else(|| ConfigError::NoServers {
         path: path.to_owned(),
     })?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut specs = Vec::new();
     let mut policies = Vec::new();
+    let mut disabled = Vec::new();
     for (name, entry) in servers {
         if !entry.allow.is_empty() || !entry.deny.is_empty() {
             policies.push(ServerPolicy {
@@ -340,65 +465,22 @@ fn parse(
                 deny: entry.deny.clone(),
             });
         }
-        if entry.disabled {
+        if entry.disabled || entry.enabled == Some(false) {
             tracing::debug!(server = %name, "disabled in the config; skipped");
+            disabled.push(name);
             continue;
         }
-        let expand = |value: &str| {
-            expand_vars(value, lookup).map_err(|var| ConfigError::MissingVar {
-                path: path.to_owned(),
-                server: name.clone(),
-                var,
-            })
-        };
-        let invalid = |reason: &str| ConfigError::Invalid {
-            path: path.to_owned(),
-            server: name.clone(),
-            reason: reason.to_owned(),
-        };
-        let transport = match (&entry.command, &entry.url) {
-            (Some(_), Some(_)) => {
-                return Err(invalid("has both \"command\" and \"url\"; keep one"));
-            }
-            (None, None) => {
-                return Err(invalid(
-                    "needs \"command\" (a stdio server) or \"url\" (a streamable-HTTP server)",
-                ));
-            }
-            (None, Some(_)) if entry.kind.as_deref() == Some("sse") => {
-                return Err(invalid(
-                    "uses the legacy SSE transport, which codemode does not support; \
-                     use the server's streamable-HTTP endpoint (often /mcp) instead",
-                ));
-            }
-            (Some(command), None) => Transport::Stdio {
-                command: expand(command)?,
-                args: entry
-                    .args
-                    .iter()
-                    .map(|a| expand(a))
-                    .collect::<Result<_, _>>()?,
-                env: entry
-                    .env
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), expand(v)?)))
-                    .collect::<Result<_, ConfigError>>()?,
-                cwd: entry
-                    .cwd
-                    .as_deref()
-                    .map(|c| expand(c).map(|c| base_dir.join(c)))
-                    .transpose()?,
-                hidden_env: vec![],
-            },
-            (None, Some(url)) => Transport::Http {
-                url: expand(url)?,
-                headers: entry
-                    .headers
-                    .iter()
-                    .map(|(k, v)| Ok((k.clone(), expand(v)?)))
-                    .collect::<Result<_, ConfigError>>()?,
-            },
-        };
+        if entry.env_file.is_some() {
+            tracing::warn!(
+                server = %name,
+                "{}: \"envFile\" is not read yet; put the variables in \"env\" or export them",
+                path.display()
+            );
+        }
+        let transport =
+            transport(&entry, &vars, base_dir).unwrap_or_else(|reason| Transport::Unusable {
+                reason: format!("{}: {reason}", path.display()),
+            });
         specs.push(ServerSpec { name, transport });
     }
     if let Some((key, value, range)) = file.codemode.out_of_range() {
@@ -413,122 +495,75 @@ fn parse(
         servers: specs,
         settings: file.codemode,
         policies,
+        disabled,
     })
 }
 
-/// Replaces `${VAR}` (and VS Code's `${env:VAR}`) with the variable's value;
-/// `Err` names the first variable that is not set.
-pub fn expand_vars(text: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let Some(len) = rest[start + 2..].find('}') else {
-            break;
-        };
-        let var = &rest[start + 2..start + 2 + len];
-        let var = var.strip_prefix("env:").unwrap_or(var);
-        out.push_str(&rest[..start]);
-        out.push_str(&lookup(var).ok_or_else(|| var.to_owned())?);
-        rest = &rest[start + 3 + len..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-/// Launchers whose first plain argument names the server package or script.
-const LAUNCHERS: &[&str] = &[
-    "npx", "bunx", "uvx", "pipx", "node", "bun", "deno", "python", "python3", "uv", "pnpm", "yarn",
-    "docker",
-];
-
-/// Words that only say "this is a launcher step", never the server.
-const LAUNCHER_WORDS: &[&str] = &["run", "dlx", "exec", "x", "tool", "-m"];
-
-/// A short server name from a command line:
-/// `npx -y @modelcontextprotocol/server-everything` → `everything`.
-pub fn name_from_command(command: &str, args: &[String]) -> String {
-    let program = base_name(command);
-    let program = program.strip_suffix(".exe").unwrap_or(program);
-    let subject = if LAUNCHERS.contains(&program) {
-        // The first plain argument, skipping the values of flags that take
-        // inline code (`node -e "..."`, `python -c "..."`).
-        let mut previous = "";
-        args.iter()
-            .map(String::as_str)
-            .find(|&a| {
-                let code_value = ["-e", "-c", "-p", "--eval", "--print"].contains(&previous);
-                previous = a;
-                !a.starts_with('-')
-                    && !code_value
-                    && !LAUNCHER_WORDS.contains(&a)
-                    && !a.contains(char::is_whitespace)
-            })
-            .unwrap_or(program)
-    } else {
-        program
+/// How to reach the server `entry` describes, or why it cannot be reached.
+fn transport(entry: &ServerEntry, vars: &Vars, base_dir: &Path) -> Result<Transport, String> {
+    let expand = |value: &str| vars.expand(value).map_err(|e| e.to_string());
+    let url = match (&entry.url, &entry.http_url) {
+        (Some(_), Some(_)) => {
+            return Err("has both \"url\" and \"httpUrl\" (or \"serverUrl\"); keep one".into());
+        }
+        (url, http_url) => url.as_ref().or(http_url.as_ref()),
     };
-    package_name(subject).unwrap_or_else(|| program.to_owned())
-}
-
-/// The meaningful part of a package or script name, or `None` when nothing is left.
-fn package_name(subject: &str) -> Option<String> {
-    // `@scope/pkg@1.2` → `@scope/pkg`; `pkg@latest` → `pkg`.
-    let without_version = match subject.rfind('@') {
-        Some(i) if i > 0 => &subject[..i],
-        _ => subject,
-    };
-    let scope = without_version
-        .strip_prefix('@')
-        .and_then(|s| s.split('/').next());
-    let mut name = base_name(without_version).to_owned();
-    for ext in [".js", ".mjs", ".cjs", ".ts", ".py"] {
-        if let Some(stem) = name.strip_suffix(ext) {
-            name = stem.to_owned();
+    let kind = entry.kind.as_deref();
+    match kind {
+        None | Some("stdio" | "http" | "streamable-http" | "streamableHttp") => {}
+        Some("sse") => {
+            return Err(
+                "uses the legacy SSE transport, which codemode does not speak yet; \
+                 use the server's streamable-HTTP endpoint (often /mcp) if it has one"
+                    .into(),
+            );
+        }
+        Some(other) => {
+            return Err(format!(
+                "has \"type\": {other:?}, a transport codemode does not speak; \
+                 it speaks \"stdio\", \"http\" (also \"streamable-http\", \"streamableHttp\")"
+            ));
         }
     }
-    let name = name.replace('_', "-");
-    let mut core = name.as_str();
-    for prefix in ["mcp-server-", "server-", "mcp-"] {
-        if let Some(rest) = core.strip_prefix(prefix) {
-            core = rest;
-            break;
+    match (&entry.command, url) {
+        (Some(_), Some(_)) => Err("has both \"command\" and \"url\"; keep one".into()),
+        (None, None) => {
+            Err("needs \"command\" (a stdio server) or \"url\" (a streamable-HTTP server)".into())
         }
-    }
-    for suffix in ["-mcp-server", "-server", "-mcp"] {
-        if let Some(rest) = core.strip_suffix(suffix) {
-            core = rest;
-            break;
+        (Some(_), None) if kind.is_some_and(|k| k != "stdio") => Err(format!(
+            "has \"type\": {:?} but a \"command\" and no \"url\"",
+            kind.unwrap_or_default()
+        )),
+        (None, Some(_)) if kind == Some("stdio") => {
+            Err("has \"type\": \"stdio\" but a \"url\" and no \"command\"".into())
         }
-    }
-    if ["", "mcp", "server", "index", "main"].contains(&core) {
-        return scope.map(str::to_owned);
-    }
-    Some(core.to_owned())
-}
-
-fn base_name(path: &str) -> &str {
-    path.rsplit(['/', '\\']).next().unwrap_or(path)
-}
-
-/// A short server name from a URL's host: `https://mcp.linear.app/mcp` → `linear`.
-pub fn name_from_url(url: &str) -> String {
-    let host = match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(host)) => host,
-        // An address says nothing about the server.
-        _ => return "http".into(),
-    };
-    let labels: Vec<&str> = host
-        .split('.')
-        .filter(|l| !["www", "api", "mcp"].contains(l))
-        .collect();
-    match labels.as_slice() {
-        [] => "http".into(),
-        [only] => (*only).to_owned(),
-        // Skip the top-level domain: `example.com` → `example`.
-        [.., name, _tld] => (*name).to_owned(),
+        (Some(command), None) => Ok(Transport::Stdio {
+            command: expand(command)?,
+            args: entry
+                .args
+                .iter()
+                .map(|a| expand(a))
+                .collect::<Result<_, _>>()?,
+            env: entry
+                .env
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+                .collect::<Result<_, String>>()?,
+            cwd: entry
+                .cwd
+                .as_deref()
+                .map(|c| expand(c).map(|c| base_dir.join(c)))
+                .transpose()?,
+            hidden_env: vec![],
+        }),
+        (None, Some(url)) => Ok(Transport::Http {
+            url: expand(url)?,
+            headers: entry
+                .headers
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+                .collect::<Result<_, String>>()?,
+        }),
     }
 }
 
@@ -545,7 +580,24 @@ mod tests {
     }
 
     fn parse_str(text: &str) -> Result<Vec<ServerSpec>, ConfigError> {
-        parse(text, Path::new("/etc/codemode/mcp.json"), &env).map(|loaded| loaded.servers)
+        parse(
+            text,
+            Path::new("/etc/codemode/mcp.json"),
+            &env,
+            &HashMap::new(),
+        )
+        .map(|loaded| loaded.servers)
+    }
+
+    /// Why each server that cannot be used cannot, by name.
+    fn unusable(specs: &[ServerSpec]) -> Vec<(&str, &str)> {
+        specs
+            .iter()
+            .filter_map(|s| match &s.transport {
+                Transport::Unusable { reason } => Some((s.name.as_str(), reason.as_str())),
+                _ => None,
+            })
+            .collect()
     }
 
     #[test]
@@ -554,6 +606,7 @@ mod tests {
             r#"{"mcpServers": {}, "codemode": {"timeoutMs": 5000, "maxCalls": 10, "maxConcurrentCalls": 2}}"#,
             Path::new("c.json"),
             &env,
+            &HashMap::new(),
         )
         .unwrap()
         .settings;
@@ -564,6 +617,7 @@ mod tests {
             r#"{"mcpServers": {}, "codemode": {"timeout": 5}}"#,
             Path::new("c.json"),
             &env,
+            &HashMap::new(),
         )
         .unwrap_err();
         assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
@@ -622,28 +676,83 @@ mod tests {
     }
 
     #[test]
-    fn missing_variable_is_named() {
-        let err = parse_str(
-            r#"{"mcpServers": {"gh": {"url": "https://x", "headers": {"A": "${NOPE}"}}}}"#,
+    fn a_server_with_an_unset_variable_is_unusable_and_the_others_load() {
+        let specs = parse_str(
+            r#"{"mcpServers": {"gh": {"url": "https://x", "headers": {"A": "${NOPE}"}}, "fs": {"command": "x"}}}"#,
         )
-        .unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.contains("\"gh\"") && text.contains("${NOPE}") && text.contains("NOPE is not set"),
-            "{text}"
+        .unwrap();
+        assert_eq!(specs.len(), 2);
+        let [(name, reason)] = unusable(&specs)[..] else {
+            panic!("{specs:?}")
+        };
+        assert_eq!(name, "gh");
+        assert_eq!(
+            reason,
+            "/etc/codemode/mcp.json: uses ${NOPE} but the environment variable NOPE is not set; export it or remove the reference"
         );
+        assert!(matches!(specs[1].transport, Transport::Stdio { .. }));
+    }
+
+    #[test]
+    fn jsonc_and_the_other_clients_url_keys_are_read() {
+        let specs = parse_str(
+            r#"{
+                // Zed and VS Code write comments and trailing commas.
+                "mcpServers": {
+                    "gemini": {"httpUrl": "https://g.example/mcp",},
+                    "windsurf": {"serverUrl": "https://w.example/mcp"}, /* both */
+                },
+            }"#,
+        )
+        .unwrap();
+        let urls: Vec<&str> = specs
+            .iter()
+            .map(|s| match &s.transport {
+                Transport::Http { url, .. } => url.as_str(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(urls, ["https://g.example/mcp", "https://w.example/mcp"]);
+    }
+
+    #[test]
+    fn workspace_folder_is_the_folder_holding_the_editor_folder() {
+        assert_eq!(
+            workspace_of(Path::new("/src/app/.vscode/mcp.json")),
+            Path::new("/src/app")
+        );
+        assert_eq!(
+            workspace_of(Path::new("/src/app/.cursor/mcp.json")),
+            Path::new("/src/app")
+        );
+        assert_eq!(
+            workspace_of(Path::new("/etc/codemode/mcp.json")),
+            Path::new("/etc/codemode")
+        );
+        let specs = parse(
+            r#"{"servers": {"fs": {"command": "x", "args": ["${workspaceFolder}/data", "${input:root}"]}}}"#,
+            Path::new("/src/app/.vscode/mcp.json"),
+            &env,
+            &HashMap::from([("root".to_owned(), "/r".to_owned())]),
+        )
+        .unwrap()
+        .servers;
+        let Transport::Stdio { args, .. } = &specs[0].transport else {
+            panic!("{specs:?}")
+        };
+        assert_eq!(args, &["/src/app/data", "/r"]);
     }
 
     #[test]
     fn malformed_json_names_line_and_column() {
-        let err = parse_str("{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\",}\n  }\n}")
+        let err = parse_str("{\n  \"mcpServers\": {\n    \"a\": {\"command\": \"x\"]\n  }\n}")
             .unwrap_err();
         let ConfigError::File(JsonFileError::Parse { line, column, .. }) = &err else {
             panic!("{err:?}")
         };
-        assert_eq!((*line, *column), (3, 26));
+        assert_eq!((*line, *column), (3, 25));
         assert!(
-            err.to_string().starts_with("/etc/codemode/mcp.json:3:26: "),
+            err.to_string().starts_with("/etc/codemode/mcp.json:3:25: "),
             "{err}"
         );
     }
@@ -660,15 +769,125 @@ mod tests {
     }
 
     #[test]
-    fn entries_without_a_transport_or_with_two_are_rejected() {
-        let err = parse_str(r#"{"mcpServers": {"a": {"args": []}}}"#).unwrap_err();
-        assert!(err.to_string().contains("needs \"command\""), "{err}");
-        let err =
-            parse_str(r#"{"mcpServers": {"a": {"command": "x", "url": "http://y"}}}"#).unwrap_err();
-        assert!(err.to_string().contains("both"), "{err}");
-        let err = parse_str(r#"{"mcpServers": {"a": {"type": "sse", "url": "http://y/sse"}}}"#)
-            .unwrap_err();
-        assert!(err.to_string().contains("SSE"), "{err}");
+    fn entries_codemode_cannot_use_say_why_and_leave_the_others() {
+        let specs = parse_str(
+            r#"{"mcpServers": {
+                "none": {"args": []},
+                "both": {"command": "x", "url": "http://y"},
+                "sse": {"type": "sse", "url": "http://y/sse"},
+                "ws": {"type": "ws", "url": "ws://y"},
+                "mixed": {"type": "http", "command": "x"},
+                "ok": {"type": "streamableHttp", "url": "http://y/mcp"}
+            }}"#,
+        )
+        .unwrap();
+        let reasons = unusable(&specs);
+        let reason = |name: &str| {
+            reasons
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, r)| *r)
+                .unwrap_or_else(|| panic!("{name} is usable: {specs:?}"))
+        };
+        assert!(reason("none").contains("needs \"command\""));
+        assert!(reason("both").contains("both"));
+        assert!(reason("sse").contains("SSE"));
+        assert!(reason("ws").contains("\"ws\""), "{}", reason("ws"));
+        assert!(reason("mixed").contains("\"http\" but a \"command\""));
+        assert_eq!(reasons.len(), 5);
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn several_configs_load_and_a_name_in_two_names_both_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write(
+            dir.path(),
+            "a.json",
+            r#"{"mcpServers": {"fs": {"command": "x"}}}"#,
+        );
+        let b = write(
+            dir.path(),
+            "b.json",
+            r#"{"mcpServers": {"gh": {"command": "y"}}}"#,
+        );
+        let c = write(
+            dir.path(),
+            "c.json",
+            r#"{"mcpServers": {"fs": {"command": "z"}}}"#,
+        );
+        let sources = |configs: Vec<PathBuf>| Sources {
+            configs,
+            ..Sources::default()
+        };
+        let names: Vec<String> = select_with(&sources(vec![a.clone(), b]), &env)
+            .unwrap()
+            .servers
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["fs", "gh"]);
+        let err = select_with(&sources(vec![a.clone(), c.clone()]), &env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "two servers are named \"fs\": in {} and in {}; rename one of them",
+                a.display(),
+                c.display()
+            )
+        );
+    }
+
+    #[test]
+    fn server_selects_by_name_and_explains_names_it_cannot_select() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write(
+            dir.path(),
+            "mcp.json",
+            r#"{"mcpServers": {"github": {"command": "x"}, "fs": {"command": "y"}, "old": {"command": "z", "disabled": true}}}"#,
+        );
+        let select = |only: &[&str]| {
+            select_with(
+                &Sources {
+                    configs: vec![config.clone()],
+                    only: only.iter().map(|s| s.to_string()).collect(),
+                    ..Sources::default()
+                },
+                &env,
+            )
+        };
+        let names: Vec<String> = select(&["fs"])
+            .unwrap()
+            .servers
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(names, ["fs"]);
+        let err = select(&["githb"]).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--server githb: no server has that name (there are: github, fs); did you mean github?"
+        );
+        let err = select(&["old"]).unwrap_err().to_string();
+        assert!(err.contains("disabled"), "{err}");
+    }
+
+    #[test]
+    fn inputs_need_an_id() {
+        let err = select_with(
+            &Sources {
+                inputs: vec!["=x".into()],
+                ..Sources::default()
+            },
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "invalid --input `=x`: expected `ID=VALUE`");
     }
 
     #[test]
@@ -678,64 +897,9 @@ mod tests {
     }
 
     #[test]
-    fn variable_expansion() {
-        assert_eq!(
-            expand_vars("a ${TOKEN} b ${env:HOME}", &env).unwrap(),
-            "a s3cret b /home/me"
-        );
-        assert_eq!(
-            expand_vars("no vars, $TOKEN, ${unclosed", &env).unwrap(),
-            "no vars, $TOKEN, ${unclosed"
-        );
-        assert_eq!(expand_vars("${MISSING}", &env).unwrap_err(), "MISSING");
-    }
-
-    #[test]
-    fn names_from_commands() {
-        let name = |cmd: &str| {
-            let parts: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
-            name_from_command(&parts[0], &parts[1..])
-        };
-        assert_eq!(
-            name("npx -y @modelcontextprotocol/server-everything"),
-            "everything"
-        );
-        assert_eq!(
-            name("npx -y @modelcontextprotocol/server-memory@2026.8.31"),
-            "memory"
-        );
-        assert_eq!(name("uvx mcp-server-git --repository ."), "git");
-        assert_eq!(name("npx @playwright/mcp@latest"), "playwright");
-        assert_eq!(name("python -m mcp_server_time"), "time");
-        assert_eq!(name("node /srv/weather-mcp.js"), "weather");
-        assert_eq!(name("/usr/local/bin/github-mcp-server stdio"), "github");
-        assert_eq!(name("codemode demo-server"), "codemode");
-        assert_eq!(
-            name_from_command("node", &["-e".into(), "require('x')".into()]),
-            "node"
-        );
-        assert_eq!(
-            name_from_command("python3", &["-c".into(), "x".into(), "weather.py".into()]),
-            "weather"
-        );
-    }
-
-    #[test]
-    fn names_from_urls() {
-        assert_eq!(
-            name_from_url("https://api.githubcopilot.com/mcp/"),
-            "githubcopilot"
-        );
-        assert_eq!(name_from_url("https://mcp.linear.app/mcp"), "linear");
-        assert_eq!(name_from_url("http://127.0.0.1:3001/mcp"), "http");
-        assert_eq!(name_from_url("http://localhost:3001/mcp"), "localhost");
-        assert_eq!(name_from_url("not a url"), "http");
-    }
-
-    #[test]
     fn the_example_config_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/mcp.json");
-        let specs = load(&path, &env).unwrap().servers;
+        let specs = load(&path, &env, &HashMap::new()).unwrap().servers;
         let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
             names,
@@ -760,6 +924,7 @@ mod tests {
             r#"{"mcpServers": {"gh": {"url": "https://x/mcp", "allow": ["get_*"], "deny": ["get_secret"]}, "fs": {"command": "x"}}}"#,
             Path::new("c.json"),
             &env,
+            &HashMap::new(),
         )
         .unwrap();
         assert_eq!(
@@ -778,6 +943,7 @@ mod tests {
             r#"{"mcpServers": {}, "codemode": {"stackKb": 100000}}"#,
             Path::new("c.json"),
             &env,
+            &HashMap::new(),
         )
         .unwrap_err();
         assert_eq!(
@@ -788,6 +954,7 @@ mod tests {
             r#"{"mcpServers": {}, "codemode": {"maxCalls": 0}}"#,
             Path::new("c.json"),
             &env,
+            &HashMap::new(),
         )
         .unwrap_err();
         assert!(err.to_string().contains("maxCalls is 0"), "{err}");

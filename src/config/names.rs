@@ -1,0 +1,145 @@
+//! Default server names: from a command line or a URL.
+
+/// Launchers whose first plain argument names the server package or script.
+const LAUNCHERS: &[&str] = &[
+    "npx", "bunx", "uvx", "pipx", "node", "bun", "deno", "python", "python3", "uv", "pnpm", "yarn",
+    "docker",
+];
+
+/// Words that only say "this is a launcher step", never the server.
+const LAUNCHER_WORDS: &[&str] = &["run", "dlx", "exec", "x", "tool", "-m"];
+
+/// A short server name from a command line:
+/// `npx -y @modelcontextprotocol/server-everything` → `everything`.
+pub fn name_from_command(command: &str, args: &[String]) -> String {
+    let program = base_name(command);
+    let program = program.strip_suffix(".exe").unwrap_or(program);
+    let subject = if LAUNCHERS.contains(&program) {
+        // The first plain argument, skipping the values of flags that take
+        // inline code (`node -e "..."`, `python -c "..."`).
+        let mut previous = "";
+        args.iter()
+            .map(String::as_str)
+            .find(|&a| {
+                let code_value = ["-e", "-c", "-p", "--eval", "--print"].contains(&previous);
+                previous = a;
+                !a.starts_with('-')
+                    && !code_value
+                    && !LAUNCHER_WORDS.contains(&a)
+                    && !a.contains(char::is_whitespace)
+            })
+            .unwrap_or(program)
+    } else {
+        program
+    };
+    package_name(subject).unwrap_or_else(|| program.to_owned())
+}
+
+/// The meaningful part of a package or script name, or `None` when nothing is left.
+fn package_name(subject: &str) -> Option<String> {
+    // `@scope/pkg@1.2` → `@scope/pkg`; `pkg@latest` → `pkg`.
+    let without_version = match subject.rfind('@') {
+        Some(i) if i > 0 => &subject[..i],
+        _ => subject,
+    };
+    let scope = without_version
+        .strip_prefix('@')
+        .and_then(|s| s.split('/').next());
+    let mut name = base_name(without_version).to_owned();
+    for ext in [".js", ".mjs", ".cjs", ".ts", ".py"] {
+        if let Some(stem) = name.strip_suffix(ext) {
+            name = stem.to_owned();
+        }
+    }
+    let name = name.replace('_', "-");
+    let mut core = name.as_str();
+    for prefix in ["mcp-server-", "server-", "mcp-"] {
+        if let Some(rest) = core.strip_prefix(prefix) {
+            core = rest;
+            break;
+        }
+    }
+    for suffix in ["-mcp-server", "-server", "-mcp"] {
+        if let Some(rest) = core.strip_suffix(suffix) {
+            core = rest;
+            break;
+        }
+    }
+    if ["", "mcp", "server", "index", "main"].contains(&core) {
+        return scope.map(str::to_owned);
+    }
+    Some(core.to_owned())
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// A short server name from a URL's host: `https://mcp.linear.app/mcp` → `linear`.
+pub fn name_from_url(url: &str) -> String {
+    let host = match url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(host)) => host,
+        // An address says nothing about the server.
+        _ => return "http".into(),
+    };
+    let labels: Vec<&str> = host
+        .split('.')
+        .filter(|l| !["www", "api", "mcp"].contains(l))
+        .collect();
+    match labels.as_slice() {
+        [] => "http".into(),
+        [only] => (*only).to_owned(),
+        // Skip the top-level domain: `example.com` → `example`.
+        [.., name, _tld] => (*name).to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_commands() {
+        let name = |cmd: &str| {
+            let parts: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+            name_from_command(&parts[0], &parts[1..])
+        };
+        assert_eq!(
+            name("npx -y @modelcontextprotocol/server-everything"),
+            "everything"
+        );
+        assert_eq!(
+            name("npx -y @modelcontextprotocol/server-memory@2026.8.31"),
+            "memory"
+        );
+        assert_eq!(name("uvx mcp-server-git --repository ."), "git");
+        assert_eq!(name("npx @playwright/mcp@latest"), "playwright");
+        assert_eq!(name("python -m mcp_server_time"), "time");
+        assert_eq!(name("node /srv/weather-mcp.js"), "weather");
+        assert_eq!(name("/usr/local/bin/github-mcp-server stdio"), "github");
+        assert_eq!(name("codemode demo-server"), "codemode");
+        assert_eq!(
+            name_from_command("node", &["-e".into(), "require('x')".into()]),
+            "node"
+        );
+        assert_eq!(
+            name_from_command("python3", &["-c".into(), "x".into(), "weather.py".into()]),
+            "weather"
+        );
+    }
+
+    #[test]
+    fn names_from_urls() {
+        assert_eq!(
+            name_from_url("https://api.githubcopilot.com/mcp/"),
+            "githubcopilot"
+        );
+        assert_eq!(name_from_url("https://mcp.linear.app/mcp"), "linear");
+        assert_eq!(name_from_url("http://127.0.0.1:3001/mcp"), "http");
+        assert_eq!(name_from_url("http://localhost:3001/mcp"), "localhost");
+        assert_eq!(name_from_url("not a url"), "http");
+    }
+}
