@@ -61,6 +61,9 @@ async fn open(
             spec.hide_env(var);
         }
     }
+    for warning in &selection.warnings {
+        eprintln!("warning: {warning}");
+    }
     let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?;
     if selection.demo {
         eprintln!(

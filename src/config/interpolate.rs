@@ -64,6 +64,38 @@ impl Vars<'_> {
         Ok(out)
     }
 
+    /// Like [`Vars::expand`], and `$VAR` too, as Gemini CLI reads its `env`.
+    pub fn expand_with_bare(&self, text: &str) -> Result<String, Unresolved> {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find('$') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            if after.starts_with('{') {
+                let Some(len) = after.find('}') else {
+                    out.push_str(&rest[start..]);
+                    return Ok(out);
+                };
+                out.push_str(&self.value(&after[1..len])?);
+                rest = &after[len + 1..];
+                continue;
+            }
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let name = &after[..len];
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            out.push_str(&(self.env)(name).ok_or_else(|| Unresolved::Var(name.to_owned()))?);
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     fn value(&self, reference: &str) -> Result<String, Unresolved> {
         match reference {
             "userHome" => return self.home(),
@@ -141,6 +173,25 @@ mod tests {
             expand("${input:api-key} ${input:db-password}").unwrap(),
             "k-123 from-env"
         );
+    }
+
+    #[test]
+    fn bare_variables_where_the_client_expands_them() {
+        let inputs = HashMap::new();
+        let vars = Vars {
+            env: &env,
+            workspace: PathBuf::from("/w"),
+            inputs: &inputs,
+        };
+        assert_eq!(
+            vars.expand_with_bare("$TOKEN:${HOME}/x $ $1 a$").unwrap(),
+            "s3cret:/home/me/x $ $1 a$"
+        );
+        assert_eq!(
+            vars.expand_with_bare("$NOPE").unwrap_err(),
+            Unresolved::Var("NOPE".into())
+        );
+        assert_eq!(vars.expand("$TOKEN").unwrap(), "$TOKEN");
     }
 
     #[test]

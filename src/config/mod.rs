@@ -2,13 +2,16 @@
 //! and the command-line shortcuts, turned into one list of [`ServerSpec`]s.
 //! Plain data: the CLI turns its flags into [`Sources`].
 
+#[cfg(test)]
+mod client_configs;
+mod entry;
+mod formats;
 mod interpolate;
 mod names;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
 use serde::Deserialize;
 
 use crate::json_file::{self, JsonFileError};
@@ -65,7 +68,7 @@ pub enum ConfigError {
     #[error(transparent)]
     File(#[from] JsonFileError),
     #[error(
-        "{}: no \"mcpServers\" (or \"servers\") object; expected {{\"mcpServers\": {{\"name\": {{\"command\": ...}}}}}}",
+        "{}: no servers: expected an MCP client's config, with \"mcpServers\" (Claude, Cursor, Windsurf, Gemini CLI, Cline; a list in Continue's YAML), \"servers\" (VS Code), \"context_servers\" (Zed) or [mcp_servers.NAME] tables (Codex CLI's TOML)",
         path.display()
     )]
     NoServers { path: PathBuf },
@@ -140,6 +143,7 @@ fn select_with(
     let mut settings = Settings::default();
     let mut policies = Vec::new();
     let mut disabled = Vec::new();
+    let mut warnings = Vec::new();
     for path in &sources.configs {
         let loaded = load(path, env, &inputs)?;
         for spec in loaded.servers {
@@ -155,6 +159,7 @@ fn select_with(
         settings = settings.or(loaded.settings);
         policies.extend(loaded.policies);
         disabled.extend(loaded.disabled);
+        warnings.extend(loaded.warnings);
     }
     if let Some((command, rest)) = sources.command.split_first() {
         let name = sources
@@ -219,6 +224,7 @@ fn select_with(
         demo,
         settings,
         policies,
+        warnings,
     })
 }
 
@@ -262,15 +268,6 @@ fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
         }
         _ => Err(ConfigError::Header(text.into())),
     }
-}
-
-/// The config file as Claude Desktop, Cursor (`mcpServers`) and VS Code (`servers`) write it.
-#[derive(Deserialize)]
-struct ConfigFile {
-    #[serde(rename = "mcpServers", alias = "servers")]
-    servers: Option<IndexMap<String, ServerEntry>>,
-    #[serde(default)]
-    codemode: Settings,
 }
 
 /// Execution limits: codemode's own section of a config file
@@ -365,36 +362,8 @@ pub struct Selection {
     pub demo: bool,
     pub settings: Settings,
     pub policies: Vec<ServerPolicy>,
-}
-
-/// One server entry; unknown keys are ignored so configs written for other
-/// clients load unchanged.
-#[derive(Deserialize)]
-struct ServerEntry {
-    command: Option<String>,
-    /// Gemini CLI's and Windsurf's names for a streamable-HTTP `url`.
-    #[serde(rename = "httpUrl", alias = "serverUrl")]
-    http_url: Option<String>,
-    #[serde(default)]
-    args: Vec<String>,
-    #[serde(default)]
-    env: IndexMap<String, String>,
-    cwd: Option<String>,
-    url: Option<String>,
-    #[serde(default)]
-    headers: IndexMap<String, String>,
-    #[serde(default)]
-    disabled: bool,
-    enabled: Option<bool>,
-    #[serde(rename = "envFile")]
-    env_file: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    /// Globs over this server's tool names (codemode's own keys).
-    #[serde(default)]
-    allow: Vec<String>,
-    #[serde(default)]
-    deny: Vec<String>,
+    /// What the config files ask that codemode does not do.
+    pub warnings: Vec<String>,
 }
 
 /// One server's own `allow`/`deny` lists from the config.
@@ -413,6 +382,8 @@ pub struct Loaded {
     pub policies: Vec<ServerPolicy>,
     /// Servers the file names but turns off.
     pub disabled: Vec<String>,
+    /// What the file asks that codemode does not do, to tell the user.
+    pub warnings: Vec<String>,
 }
 
 /// Loads a config file; `env` reads environment variables, `inputs` answers `${input:ID}`.
@@ -422,7 +393,8 @@ pub fn load(
     inputs: &HashMap<String, String>,
 ) -> Result<Loaded, ConfigError> {
     let text = json_file::read_text(path, json_file::MAX_FILE_BYTES)?;
-    parse(&text, path, env, inputs)
+    let cwd = std::env::current_dir().unwrap_or_default();
+    parse(&text, path, env, inputs, &cwd)
 }
 
 /// The folder `${workspaceFolder}` names for a config at `path`: the one
@@ -443,47 +415,48 @@ fn parse(
     path: &Path,
     env: &dyn Fn(&str) -> Option<String>,
     inputs: &HashMap<String, String>,
+    cwd: &Path,
 ) -> Result<Loaded, ConfigError> {
     let vars = Vars {
         env,
         workspace: workspace_of(path),
         inputs,
     };
-    let file: ConfigFile = json_file::parse_jsonc(text, path)?;
-    let servers = file.servers.ok_or_else(|| ConfigError::NoServers {
-        path: path.to_owned(),
-    })?;
+    let document = formats::read(text, path, cwd)?;
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    let mut specs = Vec::new();
-    let mut policies = Vec::new();
-    let mut disabled = Vec::new();
-    for (name, entry) in servers {
-        if !entry.allow.is_empty() || !entry.deny.is_empty() {
-            policies.push(ServerPolicy {
+    let mut loaded = Loaded {
+        settings: document.settings,
+        ..Loaded::default()
+    };
+    for (name, entry) in document.entries {
+        let (allow, deny) = entry.policy();
+        if !allow.is_empty() || !deny.is_empty() {
+            loaded.policies.push(ServerPolicy {
                 server: name.clone(),
-                allow: entry.allow.clone(),
-                deny: entry.deny.clone(),
+                allow,
+                deny,
             });
         }
-        if entry.disabled || entry.enabled == Some(false) {
+        if entry.is_disabled() {
             tracing::debug!(server = %name, "disabled in the config; skipped");
-            disabled.push(name);
+            loaded.disabled.push(name);
             continue;
         }
-        if entry.env_file.is_some() {
-            tracing::warn!(
-                server = %name,
-                "{}: \"envFile\" is not read yet; put the variables in \"env\" or export them",
+        for key in entry.unhonoured() {
+            loaded.warnings.push(format!(
+                "{}: server \"{name}\": \"{key}\" is not honoured yet; codemode's --init-timeout and --timeout-ms apply",
                 path.display()
-            );
+            ));
         }
         let transport =
-            transport(&entry, &vars, base_dir).unwrap_or_else(|reason| Transport::Unusable {
-                reason: format!("{}: {reason}", path.display()),
-            });
-        specs.push(ServerSpec { name, transport });
+            entry
+                .transport(&vars, base_dir)
+                .unwrap_or_else(|reason| Transport::Unusable {
+                    reason: format!("{}: {reason}", path.display()),
+                });
+        loaded.servers.push(ServerSpec { name, transport });
     }
-    if let Some((key, value, range)) = file.codemode.out_of_range() {
+    if let Some((key, value, range)) = loaded.settings.out_of_range() {
         return Err(ConfigError::Setting {
             path: path.to_owned(),
             key,
@@ -491,80 +464,7 @@ fn parse(
             range,
         });
     }
-    Ok(Loaded {
-        servers: specs,
-        settings: file.codemode,
-        policies,
-        disabled,
-    })
-}
-
-/// How to reach the server `entry` describes, or why it cannot be reached.
-fn transport(entry: &ServerEntry, vars: &Vars, base_dir: &Path) -> Result<Transport, String> {
-    let expand = |value: &str| vars.expand(value).map_err(|e| e.to_string());
-    let url = match (&entry.url, &entry.http_url) {
-        (Some(_), Some(_)) => {
-            return Err("has both \"url\" and \"httpUrl\" (or \"serverUrl\"); keep one".into());
-        }
-        (url, http_url) => url.as_ref().or(http_url.as_ref()),
-    };
-    let kind = entry.kind.as_deref();
-    match kind {
-        None | Some("stdio" | "http" | "streamable-http" | "streamableHttp") => {}
-        Some("sse") => {
-            return Err(
-                "uses the legacy SSE transport, which codemode does not speak yet; \
-                 use the server's streamable-HTTP endpoint (often /mcp) if it has one"
-                    .into(),
-            );
-        }
-        Some(other) => {
-            return Err(format!(
-                "has \"type\": {other:?}, a transport codemode does not speak; \
-                 it speaks \"stdio\", \"http\" (also \"streamable-http\", \"streamableHttp\")"
-            ));
-        }
-    }
-    match (&entry.command, url) {
-        (Some(_), Some(_)) => Err("has both \"command\" and \"url\"; keep one".into()),
-        (None, None) => {
-            Err("needs \"command\" (a stdio server) or \"url\" (a streamable-HTTP server)".into())
-        }
-        (Some(_), None) if kind.is_some_and(|k| k != "stdio") => Err(format!(
-            "has \"type\": {:?} but a \"command\" and no \"url\"",
-            kind.unwrap_or_default()
-        )),
-        (None, Some(_)) if kind == Some("stdio") => {
-            Err("has \"type\": \"stdio\" but a \"url\" and no \"command\"".into())
-        }
-        (Some(command), None) => Ok(Transport::Stdio {
-            command: expand(command)?,
-            args: entry
-                .args
-                .iter()
-                .map(|a| expand(a))
-                .collect::<Result<_, _>>()?,
-            env: entry
-                .env
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), expand(v)?)))
-                .collect::<Result<_, String>>()?,
-            cwd: entry
-                .cwd
-                .as_deref()
-                .map(|c| expand(c).map(|c| base_dir.join(c)))
-                .transpose()?,
-            hidden_env: vec![],
-        }),
-        (None, Some(url)) => Ok(Transport::Http {
-            url: expand(url)?,
-            headers: entry
-                .headers
-                .iter()
-                .map(|(k, v)| Ok((k.clone(), expand(v)?)))
-                .collect::<Result<_, String>>()?,
-        }),
-    }
+    Ok(loaded)
 }
 
 #[cfg(test)]
@@ -585,6 +485,7 @@ mod tests {
             Path::new("/etc/codemode/mcp.json"),
             &env,
             &HashMap::new(),
+            Path::new("/"),
         )
         .map(|loaded| loaded.servers)
     }
@@ -607,6 +508,7 @@ mod tests {
             Path::new("c.json"),
             &env,
             &HashMap::new(),
+            Path::new("/"),
         )
         .unwrap()
         .settings;
@@ -618,6 +520,7 @@ mod tests {
             Path::new("c.json"),
             &env,
             &HashMap::new(),
+            Path::new("/"),
         )
         .unwrap_err();
         assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
@@ -734,6 +637,7 @@ mod tests {
             Path::new("/src/app/.vscode/mcp.json"),
             &env,
             &HashMap::from([("root".to_owned(), "/r".to_owned())]),
+            Path::new("/"),
         )
         .unwrap()
         .servers;
@@ -925,6 +829,7 @@ mod tests {
             Path::new("c.json"),
             &env,
             &HashMap::new(),
+            Path::new("/"),
         )
         .unwrap();
         assert_eq!(
@@ -944,6 +849,7 @@ mod tests {
             Path::new("c.json"),
             &env,
             &HashMap::new(),
+            Path::new("/"),
         )
         .unwrap_err();
         assert_eq!(
@@ -955,6 +861,7 @@ mod tests {
             Path::new("c.json"),
             &env,
             &HashMap::new(),
+            Path::new("/"),
         )
         .unwrap_err();
         assert!(err.to_string().contains("maxCalls is 0"), "{err}");

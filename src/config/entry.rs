@@ -1,0 +1,211 @@
+//! One server as a config file describes it: the union of the fields MCP
+//! clients use, which every format is turned into, and how it becomes a
+//! [`Transport`].
+
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+use super::{Transport, Vars};
+
+/// A server entry in the `mcpServers` dialect (Claude Desktop, Claude Code,
+/// Cursor, Windsurf, Cline, Gemini CLI, VS Code's `servers`); the other
+/// formats fill one in. Unknown keys are ignored, so configs written for
+/// other clients load unchanged.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Entry {
+    pub command: Option<String>,
+    pub args: Vec<String>,
+    pub env: IndexMap<String, String>,
+    #[serde(rename = "envFile")]
+    pub env_file: Option<String>,
+    pub cwd: Option<String>,
+    pub url: Option<String>,
+    /// Gemini CLI's name for a streamable-HTTP `url`.
+    #[serde(rename = "httpUrl")]
+    pub http_url: Option<String>,
+    /// Windsurf's name for `url`.
+    #[serde(rename = "serverUrl")]
+    pub server_url: Option<String>,
+    pub headers: IndexMap<String, String>,
+    pub disabled: bool,
+    pub enabled: Option<bool>,
+    #[serde(rename = "type", alias = "transportType")]
+    pub kind: Option<String>,
+    /// Globs over this server's tool names (codemode's own keys).
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    /// Gemini CLI's tool filters.
+    #[serde(rename = "includeTools")]
+    pub include_tools: Vec<String>,
+    #[serde(rename = "excludeTools")]
+    pub exclude_tools: Vec<String>,
+    /// Per-request time-outs (Gemini CLI in ms, Cline in seconds).
+    pub timeout: Option<serde_json::Number>,
+    /// Set by formats, never read from a file.
+    #[serde(skip)]
+    pub extra: Extra,
+}
+
+/// What some formats say that the `mcpServers` dialect has no key for.
+#[derive(Debug, Default)]
+pub struct Extra {
+    /// A bare `url` means the legacy SSE transport (Gemini CLI).
+    pub url_is_sse: bool,
+    /// `$VAR` in `env` values is expanded as well as `${VAR}` (Gemini CLI).
+    pub bare_vars_in_env: bool,
+    /// Headers whose values are read from environment variables (Codex's
+    /// `env_http_headers`, `bearer_token_env_var`): header → variable,
+    /// with a prefix for the value (`Bearer `).
+    pub env_headers: Vec<(String, String, &'static str)>,
+    /// Variables of codemode's environment passed on by name (Codex's `env_vars`).
+    pub env_vars: Vec<String>,
+    /// Keys this format has that codemode reads but cannot honour yet.
+    pub unhonoured: Vec<&'static str>,
+    /// Why this entry cannot be used whatever its fields say.
+    pub unusable: Option<String>,
+}
+
+impl Entry {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled || self.enabled == Some(false)
+    }
+
+    /// The tool filters of this entry as `allow` and `deny` globs.
+    pub fn policy(&self) -> (Vec<String>, Vec<String>) {
+        let allow = self.allow.iter().chain(&self.include_tools).cloned();
+        let deny = self.deny.iter().chain(&self.exclude_tools).cloned();
+        (allow.collect(), deny.collect())
+    }
+
+    /// Keys this entry has that codemode cannot honour.
+    pub fn unhonoured(&self) -> Vec<&'static str> {
+        let mut keys = self.extra.unhonoured.clone();
+        if self.timeout.is_some() {
+            keys.push("timeout");
+        }
+        keys
+    }
+
+    /// How to reach the server, or why it cannot be reached.
+    pub fn transport(&self, vars: &Vars, base_dir: &Path) -> Result<Transport, String> {
+        if let Some(reason) = &self.extra.unusable {
+            return Err(reason.clone());
+        }
+        let expand = |value: &str| vars.expand(value).map_err(|e| e.to_string());
+        let urls: Vec<&String> = [&self.url, &self.http_url, &self.server_url]
+            .into_iter()
+            .flatten()
+            .collect();
+        let url = match urls[..] {
+            [] => None,
+            [url] => Some(url),
+            _ => {
+                return Err(
+                    "has more than one of \"url\", \"httpUrl\" and \"serverUrl\"; keep one".into(),
+                );
+            }
+        };
+        let kind = match self.kind.as_deref() {
+            None if self.extra.url_is_sse && self.url.is_some() => Some("sse"),
+            kind => kind,
+        };
+        match kind {
+            None | Some("stdio" | "http" | "streamable-http" | "streamableHttp") => {}
+            Some("sse") => {
+                return Err(
+                    "uses the legacy SSE transport, which codemode does not speak yet; \
+                     use the server's streamable-HTTP endpoint (often /mcp) if it has one"
+                        .into(),
+                );
+            }
+            Some(other) => {
+                return Err(format!(
+                    "has \"type\": {other:?}, a transport codemode does not speak; \
+                     it speaks \"stdio\", \"http\" (also \"streamable-http\", \"streamableHttp\")"
+                ));
+            }
+        }
+        match (&self.command, url) {
+            (Some(_), Some(_)) => Err("has both \"command\" and \"url\"; keep one".into()),
+            (None, None) => Err(
+                "needs \"command\" (a stdio server) or \"url\" (a streamable-HTTP server)".into(),
+            ),
+            (Some(_), None) if kind.is_some_and(|k| k != "stdio") => Err(format!(
+                "has \"type\": {:?} but a \"command\" and no \"url\"",
+                kind.unwrap_or_default()
+            )),
+            (None, Some(_)) if kind == Some("stdio") => {
+                Err("has \"type\": \"stdio\" but a \"url\" and no \"command\"".into())
+            }
+            (Some(command), None) => Ok(Transport::Stdio {
+                command: expand(command)?,
+                args: self
+                    .args
+                    .iter()
+                    .map(|a| expand(a))
+                    .collect::<Result<_, _>>()?,
+                env: self.child_env(vars, base_dir)?,
+                cwd: self
+                    .cwd
+                    .as_deref()
+                    .map(|c| expand(c).map(|c| base_dir.join(c)))
+                    .transpose()?,
+                hidden_env: vec![],
+            }),
+            (None, Some(url)) => {
+                let mut headers = self
+                    .headers
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), expand(v)?)))
+                    .collect::<Result<Vec<_>, String>>()?;
+                for (header, var, prefix) in &self.extra.env_headers {
+                    let value = (vars.env)(var).ok_or_else(|| {
+                        format!("reads the {header} header from the environment variable {var}, which is not set; export it")
+                    })?;
+                    headers.push((header.clone(), format!("{prefix}{value}")));
+                }
+                Ok(Transport::Http {
+                    url: expand(url)?,
+                    headers,
+                })
+            }
+        }
+    }
+
+    /// The child's added environment: `envFile`, then the variables passed
+    /// on by name, then `env`, each later one winning.
+    fn child_env(&self, vars: &Vars, base_dir: &Path) -> Result<Vec<(String, String)>, String> {
+        let mut env: IndexMap<String, String> = IndexMap::new();
+        if let Some(file) = &self.env_file {
+            let file = base_dir.join(vars.expand(file).map_err(|e| e.to_string())?);
+            let entries = dotenvy::from_path_iter(&file).map_err(|e| {
+                format!(
+                    "its \"envFile\" {} cannot be read ({e}); fix the path or remove it",
+                    file.display()
+                )
+            })?;
+            for entry in entries {
+                let (key, value) = entry
+                    .map_err(|e| format!("its \"envFile\" {} is malformed: {e}", file.display()))?;
+                env.insert(key, value);
+            }
+        }
+        for var in &self.extra.env_vars {
+            if let Some(value) = (vars.env)(var) {
+                env.insert(var.clone(), value);
+            }
+        }
+        for (key, value) in &self.env {
+            let value = if self.extra.bare_vars_in_env {
+                vars.expand_with_bare(value)
+            } else {
+                vars.expand(value)
+            };
+            env.insert(key.clone(), value.map_err(|e| e.to_string())?);
+        }
+        Ok(env.into_iter().collect())
+    }
+}
