@@ -212,7 +212,7 @@ pub struct ServerArgs {
     /// the environment variable CODEMODE_INPUT_<ID> works too.
     #[arg(long = "input", value_name = "ID=VALUE")]
     pub inputs: Vec<String>,
-    /// A streamable-HTTP MCP server.
+    /// An HTTP MCP server: streamable HTTP, or legacy SSE when it does not answer as streamable HTTP.
     #[arg(long, value_name = "URL", conflicts_with = "command")]
     pub url: Option<String>,
     /// An HTTP header for `--url`, as `Name: value` (repeatable), e.g. "Authorization: Bearer $TOKEN".

@@ -1,5 +1,5 @@
 //! Against a real third-party server: `@modelcontextprotocol/server-everything`
-//! from npm, over stdio and over streamable HTTP.
+//! from npm, over stdio, streamable HTTP and legacy SSE.
 
 use std::process::{Command, Stdio};
 
@@ -86,6 +86,69 @@ fn start_http_server() -> (Background, String) {
     );
     wait_for_port(port, &mut server);
     (server, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+/// server-everything in legacy SSE mode on a free port, and its base URL.
+fn start_sse_server() -> (Background, String) {
+    let port = free_port();
+    let mut server = Background(
+        Command::new(npm_bin("mcp-server-everything"))
+            .arg("sse")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server-everything starts"),
+    );
+    wait_for_port(port, &mut server);
+    (server, format!("http://127.0.0.1:{port}"))
+}
+
+#[test]
+fn legacy_sse_by_type_and_by_fallback_from_an_untyped_url() {
+    let (_server, base) = start_sse_server();
+    let sse = format!("{base}/sse");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp.json");
+    let text = serde_json::json!({"mcpServers": {
+        "typed": {"type": "sse", "url": sse},
+        // No type: streamable HTTP is tried first, then legacy SSE.
+        "untyped": {"url": sse},
+    }});
+    std::fs::write(&config, text.to_string()).unwrap();
+    let json = codemode_json(&["tools", "--json", "--config", config.to_str().unwrap()]);
+    let servers: Vec<&str> = json["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(servers, ["typed", "untyped"], "{json}");
+    assert!(json["failures"].as_array().unwrap().is_empty(), "{json}");
+    // Tools are called over the same session: a program sums through it.
+    let program = dir.path().join("sum.ts");
+    std::fs::write(
+        &program,
+        "const a = await typed.get_sum({ a: 2, b: 3 });\nconst b = await untyped.echo({ message: 'hi' });\nreturn [a, b];",
+    )
+    .unwrap();
+    let report = codemode_json(&[
+        "run",
+        program.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(report["ok"], true, "{report}");
+    let text = report["result"].to_string();
+    assert!(text.contains('5') && text.contains("hi"), "{report}");
+    // Not an event stream: the error says what was answered.
+    let output = codemode(&["tools", "--url", &format!("{base}/nothing-here")]);
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("neither as streamable HTTP") && err.contains("not an event stream"),
+        "{err}"
+    );
 }
 
 #[test]

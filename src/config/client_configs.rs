@@ -69,7 +69,7 @@ fn stdio(transport: &Transport) -> (&str, &[String], &[(String, String)]) {
 
 fn http(transport: &Transport) -> (&str, &[(String, String)]) {
     match transport {
-        Transport::Http { url, headers } => (url, headers),
+        Transport::Http { url, headers, .. } => (url, headers),
         other => panic!("not streamable HTTP: {other:?}"),
     }
 }
@@ -104,7 +104,23 @@ fn claude_code_project_file() {
     let (url, headers) = http(server(&loaded, "api-server"));
     assert_eq!(url, "https://api.example.com/mcp", "the default stands in");
     assert_eq!(headers, pairs(&[("Authorization", "Bearer t0ken")]));
-    assert!(unusable(server(&loaded, "asana")).contains("legacy SSE"));
+    assert_eq!(
+        server(&loaded, "asana"),
+        &Transport::Sse {
+            url: "https://mcp.asana.com/sse".into(),
+            headers: vec![],
+        }
+    );
+    assert!(
+        matches!(
+            server(&loaded, "api-server"),
+            Transport::Http {
+                sse_fallback: false,
+                ..
+            }
+        ),
+        "a typed URL is not tried as SSE"
+    );
     let (_, _, env) = stdio(server(&loaded, "airtable"));
     assert_eq!(
         env,
@@ -195,7 +211,17 @@ fn gemini_cli() {
     assert_eq!(url, "http://localhost:3000/mcp");
     // Gemini expands bare `$VAR` only in `env`.
     assert_eq!(headers, pairs(&[("Authorization", "Bearer $API_TOKEN")]));
-    assert!(unusable(server(&loaded, "sseServer")).contains("legacy SSE"));
+    assert!(
+        matches!(server(&loaded, "sseServer"), Transport::Sse { url, .. } if url == "http://localhost:8080/sse"),
+        "Gemini's bare url is SSE"
+    );
+    assert!(matches!(
+        server(&loaded, "httpServer"),
+        Transport::Http {
+            sse_fallback: false,
+            ..
+        }
+    ));
     assert_eq!(
         loaded.policies,
         [

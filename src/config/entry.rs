@@ -113,18 +113,11 @@ impl Entry {
             kind => kind,
         };
         match kind {
-            None | Some("stdio" | "http" | "streamable-http" | "streamableHttp") => {}
-            Some("sse") => {
-                return Err(
-                    "uses the legacy SSE transport, which codemode does not speak yet; \
-                     use the server's streamable-HTTP endpoint (often /mcp) if it has one"
-                        .into(),
-                );
-            }
+            None | Some("stdio" | "sse" | "http" | "streamable-http" | "streamableHttp") => {}
             Some(other) => {
                 return Err(format!(
                     "has \"type\": {other:?}, a transport codemode does not speak; \
-                     it speaks \"stdio\", \"http\" (also \"streamable-http\", \"streamableHttp\")"
+                     it speaks \"stdio\", \"http\" (also \"streamable-http\", \"streamableHttp\") and \"sse\""
                 ));
             }
         }
@@ -167,9 +160,15 @@ impl Entry {
                     })?;
                     headers.push((header.clone(), format!("{prefix}{value}")));
                 }
-                Ok(Transport::Http {
-                    url: expand(url)?,
-                    headers,
+                let url = expand(url)?;
+                Ok(match kind {
+                    Some("sse") => Transport::Sse { url, headers },
+                    kind => Transport::Http {
+                        url,
+                        headers,
+                        // `httpUrl` names streamable HTTP as plainly as a type.
+                        sse_fallback: kind.is_none() && self.http_url.is_none(),
+                    },
                 })
             }
         }

@@ -47,8 +47,16 @@ pub enum Transport {
         /// (`serve --auth-token`'s secret).
         hidden_env: Vec<String>,
     },
-    /// A streamable-HTTP endpoint.
+    /// A streamable-HTTP endpoint; with `sse_fallback` (a URL given without
+    /// a type), the legacy SSE transport is tried when it does not answer as
+    /// one, as the MCP specification's backward-compatibility section says.
     Http {
+        url: String,
+        headers: Vec<(String, String)>,
+        sse_fallback: bool,
+    },
+    /// A server speaking the legacy HTTP+SSE transport.
+    Sse {
         url: String,
         headers: Vec<(String, String)>,
     },
@@ -189,6 +197,7 @@ fn select_with(
             transport: Transport::Http {
                 url: url.clone(),
                 headers,
+                sse_fallback: true,
             },
         });
     }
@@ -543,6 +552,7 @@ mod tests {
                     transport: Transport::Http {
                         url: "https://api.example.com/mcp".into(),
                         headers: vec![("Authorization".into(), "Bearer s3cret".into())],
+                        sse_fallback: true,
                     },
                 },
                 ServerSpec {
@@ -678,7 +688,6 @@ mod tests {
             r#"{"mcpServers": {
                 "none": {"args": []},
                 "both": {"command": "x", "url": "http://y"},
-                "sse": {"type": "sse", "url": "http://y/sse"},
                 "ws": {"type": "ws", "url": "ws://y"},
                 "mixed": {"type": "http", "command": "x"},
                 "ok": {"type": "streamableHttp", "url": "http://y/mcp"}
@@ -695,10 +704,9 @@ mod tests {
         };
         assert!(reason("none").contains("needs \"command\""));
         assert!(reason("both").contains("both"));
-        assert!(reason("sse").contains("SSE"));
         assert!(reason("ws").contains("\"ws\""), "{}", reason("ws"));
         assert!(reason("mixed").contains("\"http\" but a \"command\""));
-        assert_eq!(reasons.len(), 5);
+        assert_eq!(reasons.len(), 4);
     }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -1,5 +1,6 @@
 //! Connections to upstream MCP servers, and their tool lists.
 
+mod sse;
 mod stdio;
 mod tap;
 mod tools_file;
@@ -79,6 +80,7 @@ pub struct Upstream {
 
 /// Our side of an upstream connection: who we are, and where to report
 /// `notifications/tools/list_changed`.
+#[derive(Clone)]
 pub struct UpstreamClient {
     server: String,
     changes: Option<Changes>,
@@ -112,6 +114,15 @@ pub enum UpstreamError {
     /// The config says why (see [`Transport::Unusable`]).
     #[error("{0}")]
     Unusable(String),
+    #[error(transparent)]
+    Sse(#[from] sse::SseError),
+    #[error(
+        "it answers neither as streamable HTTP ({streamable}) nor as legacy SSE ({sse}); check the URL"
+    )]
+    NeitherHttpTransport {
+        streamable: Box<UpstreamError>,
+        sse: Box<UpstreamError>,
+    },
     #[error(
         "could not start `{command}`{}: {error}; check that it is installed and on PATH",
         cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default()
@@ -126,6 +137,8 @@ pub enum UpstreamError {
         target: String,
         reason: String,
         stderr: String,
+        /// Nothing answered at the address at all (no HTTP server there).
+        unreachable: bool,
     },
     #[error(
         "no answer to {phase} within {}s{stderr}\n  (raise --init-timeout if the server is slow to start, e.g. npx downloading a package)",
@@ -281,20 +294,55 @@ async fn connect(
                 spawned.stderr,
             )
         }
-        Transport::Http { url, headers } => {
+        Transport::Http {
+            url,
+            headers,
+            sse_fallback,
+        } => {
             let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
                 .custom_headers(header_map(&headers)?);
             let transport = StreamableHttpClientTransport::from_config(config);
-            let client = initialize(
+            let fallback = sse_fallback.then(|| handler.clone());
+            match initialize(
                 handler.serve(transport),
-                url,
+                url.clone(),
                 timeout,
                 &StderrTail::default(),
             )
-            .await?;
-            // HTTP responses are decoded inside rmcp's HTTP client before any
-            // tap could see them, so these tools come from the typed model.
-            (client, None, None, StderrTail::default())
+            .await
+            {
+                // HTTP responses are decoded inside rmcp's HTTP client before
+                // any tap could see them, so these tools come from the typed model.
+                Ok(client) => (client, None, None, StderrTail::default()),
+                Err(streamable) => {
+                    // Only a server that answered, but not as streamable
+                    // HTTP, may speak the older transport.
+                    let answered = !matches!(
+                        streamable,
+                        UpstreamError::Initialize {
+                            unreachable: true,
+                            ..
+                        } | UpstreamError::Timeout { .. }
+                    );
+                    let Some(handler) = fallback.filter(|_| answered) else {
+                        return Err(streamable);
+                    };
+                    // The specification's fallback: an older server serves
+                    // the legacy SSE transport at the same URL.
+                    tracing::debug!(%url, "not streamable HTTP ({streamable}); trying legacy SSE");
+                    let (client, tap) = connect_sse(handler, &url, &headers, timeout)
+                        .await
+                        .map_err(|sse| UpstreamError::NeitherHttpTransport {
+                            streamable: Box::new(streamable),
+                            sse: Box::new(sse),
+                        })?;
+                    (client, None, Some(tap), StderrTail::default())
+                }
+            }
+        }
+        Transport::Sse { url, headers } => {
+            let (client, tap) = connect_sse(handler, &url, &headers, timeout).await?;
+            (client, None, Some(tap), StderrTail::default())
         }
     };
     let tools = list_tools_within(&client, tap.as_ref(), &stderr, timeout).await?;
@@ -308,6 +356,35 @@ async fn connect(
         tap,
         stderr,
     })
+}
+
+/// Opens a legacy SSE session at `url` and initializes it.
+async fn connect_sse(
+    handler: UpstreamClient,
+    url: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Result<(Client, ToolListTap), UpstreamError> {
+    let tap = ToolListTap::default();
+    let headers = http::HeaderMap::from_iter(header_map(headers)?);
+    let transport = tokio::time::timeout(
+        timeout,
+        sse::SseTransport::connect(url, headers, tap.clone()),
+    )
+    .await
+    .map_err(|_| UpstreamError::Timeout {
+        phase: "the event stream's `endpoint` event",
+        after: timeout,
+        stderr: String::new(),
+    })??;
+    let client = initialize(
+        handler.serve(transport),
+        url.to_owned(),
+        timeout,
+        &StderrTail::default(),
+    )
+    .await?;
+    Ok((client, tap))
 }
 
 async fn initialize<F, E>(
@@ -329,21 +406,31 @@ where
         Ok(Err(error)) => {
             // Give the stderr reader a moment to catch the child's last words.
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let reason = match error.into() {
+            let (reason, unreachable) = match error.into() {
                 // Its transport error is not linked as a `source`; unwrap it by hand.
                 rmcp::service::ClientInitializeError::TransportError { error, .. } => {
-                    root_cause(&error)
+                    (root_cause(&error), cannot_connect(&error))
                 }
-                other => root_cause(&other),
+                other => (root_cause(&other), false),
             };
             Err(UpstreamError::Initialize {
                 target,
                 reason,
                 stderr: stderr.render(),
+                unreachable,
             })
         }
         Ok(Ok(client)) => Ok(client),
     }
+}
+
+/// Whether streamable HTTP could not reach a server at all.
+fn cannot_connect(error: &rmcp::transport::DynamicTransportError) -> bool {
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    matches!(
+        error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>(),
+        Some(StreamableHttpError::Client(e)) if e.is_connect()
+    )
 }
 
 /// The innermost cause: rmcp's outer messages name its internal types, the

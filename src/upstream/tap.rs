@@ -45,7 +45,8 @@ impl ToolListTap {
         same.then_some(raw)
     }
 
-    fn observe_line(&self, line: &[u8]) {
+    /// Copies `line` if it is a `tools/list` result.
+    pub fn observe(&self, line: &[u8]) {
         // Only responses carrying a tools array are worth parsing twice.
         if !contains(line, b"\"tools\"") {
             return;
@@ -107,7 +108,7 @@ impl Filter for Tap {
             }
             if byte == b'\n' {
                 if self.copying {
-                    self.tap.observe_line(&self.line);
+                    self.tap.observe(&self.line);
                 }
                 self.line.clear();
                 self.copying = true;
