@@ -72,28 +72,13 @@ fn stdio_keeps_fields_the_mcp_library_does_not_know() {
     assert!(tools.iter().all(|t| t.get("execution").is_some()), "{raw}");
 }
 
-/// server-everything in streamable-HTTP mode on a free port, and its URL.
-fn start_http_server() -> (Background, String) {
+/// server-everything in `mode` (`streamableHttp`, `sse`) on a free port,
+/// and its base URL.
+fn start_everything(mode: &str) -> (Background, String) {
     let port = free_port();
     let mut server = Background(
         Command::new(npm_bin("mcp-server-everything"))
-            .arg("streamableHttp")
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server-everything starts"),
-    );
-    wait_for_port(port, &mut server);
-    (server, format!("http://127.0.0.1:{port}/mcp"))
-}
-
-/// server-everything in legacy SSE mode on a free port, and its base URL.
-fn start_sse_server() -> (Background, String) {
-    let port = free_port();
-    let mut server = Background(
-        Command::new(npm_bin("mcp-server-everything"))
-            .arg("sse")
+            .arg(mode)
             .env("PORT", port.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -104,9 +89,15 @@ fn start_sse_server() -> (Background, String) {
     (server, format!("http://127.0.0.1:{port}"))
 }
 
+/// server-everything in streamable-HTTP mode, and its endpoint.
+fn start_http_server() -> (Background, String) {
+    let (server, base) = start_everything("streamableHttp");
+    (server, format!("{base}/mcp"))
+}
+
 #[test]
 fn legacy_sse_by_type_and_by_fallback_from_an_untyped_url() {
-    let (_server, base) = start_sse_server();
+    let (_server, base) = start_everything("sse");
     let sse = format!("{base}/sse");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mcp.json");

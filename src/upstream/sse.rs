@@ -60,6 +60,15 @@ pub enum SseError {
     Post { endpoint: String, reason: String },
 }
 
+/// Why the event stream's bytes stopped.
+#[derive(Debug, thiserror::Error)]
+enum BodyError {
+    #[error(transparent)]
+    Http(reqwest::Error),
+    #[error("an event is larger than 16 MiB")]
+    Oversized,
+}
+
 /// A connected legacy SSE session.
 pub struct SseTransport {
     http: reqwest::Client,
@@ -120,14 +129,17 @@ impl SseTransport {
                 content_type,
             });
         }
-        // Bytes read since the last whole event, shared with the parser's reader.
+        // Bytes read since the last whole event, shared with the parser's
+        // reader: the parser keeps an unfinished event whole, so the stream
+        // is cut before one grows past the bound.
         let pending = Arc::new(AtomicUsize::new(0));
         let counted = pending.clone();
         let bytes = response.bytes_stream().map(move |chunk| {
-            if let Ok(chunk) = &chunk {
-                counted.fetch_add(chunk.len(), Ordering::Relaxed);
+            let chunk = chunk.map_err(BodyError::Http)?;
+            if counted.fetch_add(chunk.len(), Ordering::Relaxed) + chunk.len() > MAX_EVENT {
+                return Err(BodyError::Oversized);
             }
-            chunk
+            Ok(chunk)
         });
         let mut events = SseStream::from_bytes_stream(bytes);
         let broke = |reason: String| SseError::Stream {
@@ -141,9 +153,7 @@ impl SseTransport {
                 });
             };
             let event = event.map_err(|e| broke(e.to_string()))?;
-            if pending.swap(0, Ordering::Relaxed) > MAX_EVENT {
-                return Err(broke("an event is larger than 16 MiB".into()));
-            }
+            pending.store(0, Ordering::Relaxed);
             if event.event.as_deref() == Some("endpoint") {
                 break event.data.unwrap_or_default();
             }
@@ -166,10 +176,7 @@ impl SseTransport {
                         return;
                     }
                 };
-                if pending.swap(0, Ordering::Relaxed) > MAX_EVENT {
-                    tracing::warn!(url = %source, "an event is larger than 16 MiB; closing the stream");
-                    return;
-                }
+                pending.store(0, Ordering::Relaxed);
                 if !matches!(event.event.as_deref(), None | Some("message")) {
                     continue;
                 }
