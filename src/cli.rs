@@ -10,14 +10,16 @@ use crate::server::disclosure::Disclosure;
 
 /// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
 ///
-/// codemode connects to MCP servers (stdio child processes or streamable HTTP),
-/// turns their tool schemas into compact TypeScript declarations, and lets a
-/// model call many tools from one program.
+/// codemode connects to MCP servers (stdio child processes, streamable HTTP or
+/// legacy SSE), turns their tool schemas into compact TypeScript declarations,
+/// and lets a model call many tools from one program.
 ///
-/// Every command selects servers the same way: `--config` (the `mcpServers`
-/// JSON of Claude Desktop, Cursor or VS Code), `-- CMD ARGS...` (one stdio
-/// server), `--url` (one HTTP server), `--tools-file` (saved `tools/list`
-/// results). With none of these it uses the built-in demo issue tracker.
+/// Every command selects servers the same way: `--config` (your MCP client's
+/// config file as it is: Claude, Cursor, VS Code, Windsurf, Gemini CLI, Zed,
+/// Codex CLI, Cline, Continue), `-- CMD ARGS...` (one stdio server), `--url`
+/// (one HTTP server), `--tools-file` (saved `tools/list` results); `--server`
+/// picks some of them. With none of these it uses the built-in demo issue
+/// tracker. `codemode connect CLIENT` puts codemode in front of a client.
 #[derive(Debug, Parser)]
 #[command(
     name = "codemode",
@@ -65,6 +67,19 @@ pub enum Command {
     ///
     /// Example: codemode savings --tools-file fixtures/catalogs/github.json
     Savings(SavingsArgs),
+    /// Put codemode in front of an MCP client, in one step.
+    ///
+    /// Moves the servers of the client's config into codemode's own config
+    /// (default: servers.json in codemode's folder of your config folder) and
+    /// gives the client one server instead, which runs `codemode serve` over
+    /// them. The client's config is backed up beside it first.
+    ///
+    /// Example: codemode connect claude-desktop --dry-run
+    Connect(ConnectArgs),
+    /// Undo `codemode connect`: put the client's backed-up config back as it was.
+    ///
+    /// Example: codemode disconnect claude-desktop
+    Disconnect(DisconnectArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///
     /// Useful for trying codemode, for tests, and as an example upstream:
@@ -179,6 +194,32 @@ pub struct ToolsArgs {
     /// Choose the server with `--server` when there are several.
     #[arg(long)]
     pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// The client whose servers move behind codemode.
+    #[arg(value_enum)]
+    pub client: crate::connect::Client,
+    /// The client's config file, if not where the client keeps it by default.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// codemode's own config, which receives the servers (created if missing).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Show what would change, as diffs, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DisconnectArgs {
+    /// The client to give its own config back.
+    #[arg(value_enum)]
+    pub client: crate::connect::Client,
+    /// The client's config file, if not where the client keeps it by default.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod connect;
 pub mod demo;
 pub mod executor;
 pub mod filtered_read;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use codemode::cli::{Cli, Command};
-use codemode::{commands, demo};
+use codemode::{commands, connect, demo};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,6 +29,14 @@ fn main() -> ExitCode {
             Command::Run(args) => commands::run(args).await,
             Command::Serve(args) => commands::serve(args).await,
             Command::Savings(args) => commands::savings(args).await.map(|()| true),
+            Command::Connect(args) => connect::connect(connect::Request {
+                client: args.client,
+                file: args.file,
+                config: args.config,
+                dry_run: args.dry_run,
+            })
+            .map(|()| true),
+            Command::Disconnect(args) => connect::disconnect(args.client, args.file).map(|()| true),
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
         }
     });

@@ -471,3 +471,63 @@ fn help_explains_server_selection() {
         assert!(help.contains(needle), "{needle} missing from:\n{help}");
     }
 }
+
+#[test]
+fn connect_and_disconnect_round_trip_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mcp.json");
+    let original = serde_json::to_string_pretty(&json!({"mcpServers": {
+        "tracker": {"command": codemode_path(), "args": ["demo-server"]}
+    }}))
+    .unwrap();
+    fs::write(&file, &original).unwrap();
+    let config = dir.path().join("servers.json");
+    let (file_arg, config_arg) = (file.to_str().unwrap(), config.to_str().unwrap());
+    let dry = codemode(&[
+        "connect",
+        "cursor",
+        "--file",
+        file_arg,
+        "--config",
+        config_arg,
+        "--dry-run",
+    ]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let shown = stdout(&dry);
+    assert!(
+        shown.contains("-    \"tracker\": {") && shown.contains("+    \"codemode\": {"),
+        "{shown}"
+    );
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        original,
+        "a dry run writes nothing"
+    );
+    let done = codemode(&[
+        "connect", "cursor", "--file", file_arg, "--config", config_arg,
+    ]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    // The client's one server is codemode, serving the moved server's tools.
+    let connected: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    let entry = &connected["mcpServers"]["codemode"];
+    let args: Vec<&str> = entry["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(args, ["serve", "--config", config_arg]);
+    let json = codemode_json(&["tools", "--json", "--config", config_arg]);
+    assert_eq!(json["servers"][0]["name"], "tracker");
+    let again = codemode(&[
+        "connect", "cursor", "--file", file_arg, "--config", config_arg,
+    ]);
+    assert!(
+        stderr(&again).contains("is connected already"),
+        "{}",
+        stderr(&again)
+    );
+    let undone = codemode(&["disconnect", "cursor", "--file", file_arg]);
+    assert!(undone.status.success(), "{}", stderr(&undone));
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+}

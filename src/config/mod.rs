@@ -401,14 +401,24 @@ pub fn load(
     env: &dyn Fn(&str) -> Option<String>,
     inputs: &HashMap<String, String>,
 ) -> Result<Loaded, ConfigError> {
-    let text = json_file::read_text(path, json_file::MAX_FILE_BYTES)?;
     let cwd = std::env::current_dir().unwrap_or_default();
-    parse(&text, path, env, inputs, &cwd)
+    load_in(path, env, inputs, &cwd)
+}
+
+/// [`load`] as if run in `cwd` (which picks Claude Code's project servers).
+pub fn load_in(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    inputs: &HashMap<String, String>,
+    cwd: &Path,
+) -> Result<Loaded, ConfigError> {
+    let text = json_file::read_text(path, json_file::MAX_FILE_BYTES)?;
+    parse(&text, path, env, inputs, cwd)
 }
 
 /// The folder `${workspaceFolder}` names for a config at `path`: the one
 /// holding `.vscode/` or `.cursor/`, else the config's own folder.
-fn workspace_of(path: &Path) -> PathBuf {
+pub fn workspace_of(path: &Path) -> PathBuf {
     let folder = path.parent().unwrap_or(Path::new("."));
     let in_editor_folder = folder
         .file_name()
