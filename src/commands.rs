@@ -100,8 +100,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let opened = open(&args.servers, None, &[]).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
-    let mut executor =
-        Executor::new(api, opened.upstreams.peers(), settings).with_refusals(refusals);
+    let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
+        .with_refusals(refusals)
+        .with_call_timeouts(opened.upstreams.call_timeouts());
     if args.trace {
         executor = executor.keeping_results();
     }
@@ -166,8 +167,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 .sum::<usize>(),
             "API ready"
         );
-        let executor =
-            Executor::new(api.clone(), upstreams.peers(), settings).with_refusals(refusals);
+        let executor = Executor::new(api.clone(), upstreams.peers(), settings)
+            .with_refusals(refusals)
+            .with_call_timeouts(upstreams.call_timeouts());
         Snapshot::new(api, mode, executor)
     });
     let live = Live::new(build(&opened.upstreams));

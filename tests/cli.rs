@@ -366,6 +366,29 @@ fn garbage_on_stdout_is_reported_not_fatal() {
 }
 
 #[test]
+fn a_server_printing_a_banner_on_stdout_is_reported_with_it() {
+    let output = codemode(&[
+        "tools",
+        "--init-timeout",
+        "2",
+        "--name",
+        "noisy",
+        "--",
+        "sh",
+        "-c",
+        "echo 'Weather server v1.2 listening on stdio'; sleep 30",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("server \"noisy\" is unavailable: no answer to initialize within 2s")
+            && err.contains("wrote this to stdout, where only MCP messages may go")
+            && err.contains("Weather server v1.2 listening on stdio"),
+        "{err}"
+    );
+}
+
+#[test]
 fn malformed_config_names_file_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("mcp.json");

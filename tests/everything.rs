@@ -202,3 +202,54 @@ fn stdio_and_http_alongside_the_demo_in_one_config() {
         ]
     );
 }
+
+#[test]
+fn a_servers_own_time_outs_from_its_config_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    // Cline's per-call `timeout`, in seconds.
+    let config = dir.path().join("cline_mcp_settings.json");
+    let text = serde_json::json!({"mcpServers": {
+        "everything": {"command": npm_bin("mcp-server-everything"), "args": ["stdio"], "timeout": 1},
+    }});
+    std::fs::write(&config, text.to_string()).unwrap();
+    let program = dir.path().join("slow.ts");
+    std::fs::write(
+        &program,
+        "return await everything.trigger_long_running_operation({ duration: 5, steps: 5 });",
+    )
+    .unwrap();
+    let output = codemode(&[
+        "run",
+        program.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert!(!output.status.success());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let message = report["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("did not answer within 1 s, the time-out its server's config sets"),
+        "{report}"
+    );
+    // Codex's start-up time-out, under codemode's own --init-timeout.
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[mcp_servers.sleepy]\ncommand = \"sh\"\nargs = [\"-c\", \"sleep 30\"]\nstartup_timeout_sec = 1\n",
+    )
+    .unwrap();
+    let output = codemode(&[
+        "tools",
+        "--config",
+        config.to_str().unwrap(),
+        "--init-timeout",
+        "30",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output)
+            .contains("server \"sleepy\" is unavailable: no answer to initialize within 1s"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -11,10 +11,7 @@ use codemode_typegen::Api;
 use serde_json::{Value, json};
 
 async fn demo_executor() -> (Executor, upstream::Upstreams) {
-    let specs = vec![ServerSpec {
-        name: "demo".into(),
-        transport: Transport::Demo,
-    }];
+    let specs = vec![ServerSpec::new("demo", Transport::Demo)];
     let upstreams = upstream::connect_all(specs, Duration::from_secs(30)).await;
     assert_eq!(upstreams.connected.len(), 1);
     let executor = Executor::new(

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::*;
 
@@ -45,13 +46,16 @@ fn load_fixture(name: &str) -> Loaded {
     .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn server<'a>(loaded: &'a Loaded, name: &str) -> &'a Transport {
-    &loaded
+fn spec<'a>(loaded: &'a Loaded, name: &str) -> &'a ServerSpec {
+    loaded
         .servers
         .iter()
         .find(|s| s.name == name)
         .unwrap_or_else(|| panic!("no server {name} in {:?}", loaded.servers))
-        .transport
+}
+
+fn server<'a>(loaded: &'a Loaded, name: &str) -> &'a Transport {
+    &spec(loaded, name).transport
 }
 
 fn names(loaded: &Loaded) -> Vec<&str> {
@@ -237,12 +241,15 @@ fn gemini_cli() {
             },
         ]
     );
-    assert_eq!(loaded.warnings.len(), 1);
-    assert!(
-        loaded.warnings[0].contains("\"pythonTools\": \"timeout\" is not honoured"),
-        "{:?}",
-        loaded.warnings
+    // Gemini's `timeout` is in milliseconds.
+    assert_eq!(
+        spec(&loaded, "pythonTools").timeouts,
+        Timeouts {
+            startup: None,
+            call: Some(Duration::from_secs(15)),
+        }
     );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
 #[test]
@@ -300,12 +307,14 @@ fn codex_cli_toml() {
             },
         ]
     );
-    let warned: Vec<&str> = loaded
-        .warnings
-        .iter()
-        .filter_map(|w| w.split('"').nth(3))
-        .collect();
-    assert_eq!(warned, ["startup_timeout_sec", "tool_timeout_sec"]);
+    assert_eq!(
+        spec(&loaded, "context7").timeouts,
+        Timeouts {
+            startup: Some(Duration::from_secs(20)),
+            call: Some(Duration::from_secs(60)),
+        }
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
 #[test]
@@ -325,6 +334,11 @@ fn cline() {
         loaded.policies.is_empty(),
         "autoApprove is not a tool filter"
     );
+    // Cline's `timeout` is in seconds.
+    assert_eq!(
+        spec(&loaded, "weather").timeouts.call,
+        Some(Duration::from_secs(60))
+    );
 }
 
 #[test]
@@ -340,6 +354,11 @@ fn continue_yaml() {
         pairs(&[("Authorization", "Bearer t0ken")])
     );
     assert_eq!(loaded.warnings.len(), 1, "connectionTimeout");
+    assert!(
+        loaded.warnings[0].contains("\"Remote\": \"connectionTimeout\" is not honoured"),
+        "{:?}",
+        loaded.warnings
+    );
 }
 
 #[test]

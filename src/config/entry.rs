@@ -42,8 +42,12 @@ pub struct Entry {
     pub include_tools: Vec<String>,
     #[serde(rename = "excludeTools")]
     pub exclude_tools: Vec<String>,
-    /// Per-request time-outs (Gemini CLI in ms, Cline in seconds).
-    pub timeout: Option<serde_json::Number>,
+    /// Per-request time-out: Cline's in seconds, Gemini CLI's in
+    /// milliseconds (see [`Extra::timeout_in_ms`]).
+    pub timeout: Option<f64>,
+    /// Seconds to start, initialize and list tools (codemode's own key).
+    #[serde(rename = "startupTimeoutSec")]
+    pub startup_timeout_sec: Option<f64>,
     /// Set by formats, never read from a file.
     #[serde(skip)]
     pub extra: Extra,
@@ -56,6 +60,10 @@ pub struct Extra {
     pub url_is_sse: bool,
     /// `$VAR` in `env` values is expanded as well as `${VAR}` (Gemini CLI).
     pub bare_vars_in_env: bool,
+    /// `timeout` is in milliseconds (Gemini CLI), not seconds (Cline).
+    pub timeout_in_ms: bool,
+    /// Time-outs a format gives under keys of its own (Codex CLI's).
+    pub timeouts: super::Timeouts,
     /// Headers whose values are read from environment variables (Codex's
     /// `env_http_headers`, `bearer_token_env_var`): header → variable,
     /// with a prefix for the value (`Bearer `).
@@ -82,11 +90,24 @@ impl Entry {
 
     /// Keys this entry has that codemode cannot honour.
     pub fn unhonoured(&self) -> Vec<&'static str> {
-        let mut keys = self.extra.unhonoured.clone();
-        if self.timeout.is_some() {
-            keys.push("timeout");
+        self.extra.unhonoured.clone()
+    }
+
+    /// This server's own time-outs.
+    pub fn timeouts(&self) -> super::Timeouts {
+        let mut timeouts = self.extra.timeouts;
+        if let Some(seconds) = self.startup_timeout_sec {
+            timeouts.startup = seconds_to_duration(seconds);
         }
-        keys
+        if let Some(timeout) = self.timeout {
+            let seconds = if self.extra.timeout_in_ms {
+                timeout / 1000.0
+            } else {
+                timeout
+            };
+            timeouts.call = seconds_to_duration(seconds);
+        }
+        timeouts
     }
 
     /// How to reach the server, or why it cannot be reached.
@@ -207,4 +228,10 @@ impl Entry {
         }
         Ok(env.into_iter().collect())
     }
+}
+
+/// A positive, finite number of seconds as a duration (at most a day).
+pub fn seconds_to_duration(seconds: f64) -> Option<std::time::Duration> {
+    (seconds.is_finite() && seconds > 0.0)
+        .then(|| std::time::Duration::from_secs_f64(seconds.min(86_400.0)))
 }

@@ -11,6 +11,7 @@ mod names;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -24,9 +25,28 @@ pub use names::{name_from_command, name_from_url};
 pub struct ServerSpec {
     pub name: String,
     pub transport: Transport,
+    pub timeouts: Timeouts,
+}
+
+/// A server's own time-outs from its config; codemode's flags apply where
+/// they are `None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Timeouts {
+    /// To start, initialize and list tools (instead of `--init-timeout`).
+    pub startup: Option<Duration>,
+    /// For each tool call (within the execution's own limit).
+    pub call: Option<Duration>,
 }
 
 impl ServerSpec {
+    pub fn new(name: impl Into<String>, transport: Transport) -> ServerSpec {
+        ServerSpec {
+            name: name.into(),
+            transport,
+            timeouts: Timeouts::default(),
+        }
+    }
+
     /// Keeps the variable `var` of codemode's environment from a stdio server.
     pub fn hide_env(&mut self, var: &str) {
         if let Transport::Stdio { hidden_env, .. } = &mut self.transport {
@@ -174,16 +194,16 @@ fn select_with(
             .name
             .clone()
             .unwrap_or_else(|| name_from_command(command, rest));
-        specs.push(ServerSpec {
+        specs.push(ServerSpec::new(
             name,
-            transport: Transport::Stdio {
+            Transport::Stdio {
                 command: command.clone(),
                 args: rest.to_vec(),
                 env: vec![],
                 cwd: None,
                 hidden_env: vec![],
             },
-        });
+        ));
     }
     if let Some(url) = &sources.url {
         let headers = sources
@@ -192,23 +212,20 @@ fn select_with(
             .map(|h| parse_header(h))
             .collect::<Result<_, _>>()?;
         let name = sources.name.clone().unwrap_or_else(|| name_from_url(url));
-        specs.push(ServerSpec {
+        specs.push(ServerSpec::new(
             name,
-            transport: Transport::Http {
+            Transport::Http {
                 url: url.clone(),
                 headers,
                 sse_fallback: true,
             },
-        });
+        ));
     }
     for path in &sources.tools_files {
         let name = path
             .file_stem()
             .map_or_else(|| "tools".into(), |s| s.to_string_lossy().into_owned());
-        specs.push(ServerSpec {
-            name,
-            transport: Transport::ToolsFile(path.clone()),
-        });
+        specs.push(ServerSpec::new(name, Transport::ToolsFile(path.clone())));
     }
     let mut seen = std::collections::HashSet::new();
     for spec in &specs {
@@ -220,10 +237,7 @@ fn select_with(
     // not a request for the demo.
     let demo = specs.is_empty() && sources.configs.is_empty();
     if demo {
-        specs.push(ServerSpec {
-            name: "demo".into(),
-            transport: Transport::Demo,
-        });
+        specs.push(ServerSpec::new("demo", Transport::Demo));
     }
     if !sources.only.is_empty() {
         specs = only(specs, &sources.only, &disabled)?;
@@ -473,7 +487,11 @@ fn parse(
                 .unwrap_or_else(|reason| Transport::Unusable {
                     reason: format!("{}: {reason}", path.display()),
                 });
-        loaded.servers.push(ServerSpec { name, transport });
+        loaded.servers.push(ServerSpec {
+            name,
+            transport,
+            timeouts: entry.timeouts(),
+        });
     }
     if let Some((key, value, range)) = loaded.settings.out_of_range() {
         return Err(ConfigError::Setting {
@@ -557,24 +575,24 @@ mod tests {
         assert_eq!(
             specs,
             vec![
-                ServerSpec {
-                    name: "gh".into(),
-                    transport: Transport::Http {
+                ServerSpec::new(
+                    "gh",
+                    Transport::Http {
                         url: "https://api.example.com/mcp".into(),
                         headers: vec![("Authorization".into(), "Bearer s3cret".into())],
                         sse_fallback: true,
                     },
-                },
-                ServerSpec {
-                    name: "fs".into(),
-                    transport: Transport::Stdio {
+                ),
+                ServerSpec::new(
+                    "fs",
+                    Transport::Stdio {
                         command: "npx".into(),
                         args: vec!["-y".into(), "pkg".into(), "/home/me/docs".into()],
                         env: vec![("K".into(), "v".into())],
                         cwd: Some(PathBuf::from("/etc/codemode/work")),
                         hidden_env: vec![],
                     },
-                },
+                ),
             ]
         );
     }

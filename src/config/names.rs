@@ -37,15 +37,17 @@ pub fn name_from_command(command: &str, args: &[String]) -> String {
 
 /// The meaningful part of a package or script name, or `None` when nothing is left.
 fn package_name(subject: &str) -> Option<String> {
-    // `@scope/pkg@1.2` → `@scope/pkg`; `pkg@latest` → `pkg`.
-    let without_version = match subject.rfind('@') {
-        Some(i) if i > 0 => &subject[..i],
+    // `@scope/pkg@1.2` → `@scope/pkg`; `pkg@latest` → `pkg`; an `@` in a
+    // folder of a path (`node_modules/@scope/pkg/…`) is no version.
+    let file = subject.rfind(['/', '\\']).map_or(0, |i| i + 1);
+    let without_version = match subject[file..].rfind('@') {
+        Some(i) if i > 0 => &subject[..file + i],
         _ => subject,
     };
     let scope = without_version
         .strip_prefix('@')
         .and_then(|s| s.split('/').next());
-    let mut name = base_name(without_version).to_owned();
+    let mut name = script_name(without_version).to_owned();
     for ext in [".js", ".mjs", ".cjs", ".ts", ".py"] {
         if let Some(stem) = name.strip_suffix(ext) {
             name = stem.to_owned();
@@ -75,6 +77,24 @@ fn base_name(path: &str) -> &str {
     path.rsplit(['/', '\\']).next().unwrap_or(path)
 }
 
+/// Folders a package's entry point sits in, which say nothing of the package.
+const BUILD_FOLDERS: &[&str] = &["dist", "build", "lib", "src", "bin", "out", "esm", "cjs"];
+
+/// The part of a script's path that names it: its file, unless that is an
+/// entry point such as `index.js`, then the package folder above the build
+/// folders (`…/server-filesystem/dist/index.js` → `server-filesystem`).
+fn script_name(path: &str) -> &str {
+    let mut parts = path.rsplit(['/', '\\']).filter(|p| !p.is_empty());
+    let file = parts.next().unwrap_or(path);
+    let stem = file.split('.').next().unwrap_or(file);
+    if !["index", "main", "cli", "server"].contains(&stem) {
+        return file;
+    }
+    parts
+        .find(|folder| !BUILD_FOLDERS.contains(folder))
+        .unwrap_or(file)
+}
+
 /// A short server name from a URL's host: `https://mcp.linear.app/mcp` → `linear`.
 pub fn name_from_url(url: &str) -> String {
     let host = match url::Url::parse(url)
@@ -82,8 +102,8 @@ pub fn name_from_url(url: &str) -> String {
         .and_then(|u| u.host().map(|h| h.to_owned()))
     {
         Some(url::Host::Domain(host)) => host,
-        // An address says nothing about the server.
-        _ => return "http".into(),
+        // An address says nothing about the server; its path may.
+        _ => return name_from_path(url).unwrap_or_else(|| "http".into()),
     };
     let labels: Vec<&str> = host
         .split('.')
@@ -95,6 +115,17 @@ pub fn name_from_url(url: &str) -> String {
         // Skip the top-level domain: `example.com` → `example`.
         [.., name, _tld] => (*name).to_owned(),
     }
+}
+
+/// The last part of a URL's path that is not a transport's usual name:
+/// `http://10.0.0.5:8080/github/mcp` → `github`.
+fn name_from_path(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let name = url
+        .path_segments()?
+        .rev()
+        .find(|s| !["", "mcp", "sse", "v1", "v2", "api", "message", "messages"].contains(s))?;
+    package_name(name)
 }
 
 #[cfg(test)]
@@ -119,6 +150,18 @@ mod tests {
         assert_eq!(name("npx @playwright/mcp@latest"), "playwright");
         assert_eq!(name("python -m mcp_server_time"), "time");
         assert_eq!(name("node /srv/weather-mcp.js"), "weather");
+        assert_eq!(
+            name("node /opt/servers/src/filesystem/dist/index.js"),
+            "filesystem"
+        );
+        assert_eq!(
+            name(
+                "node /home/me/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js /tmp"
+            ),
+            "filesystem"
+        );
+        assert_eq!(name("python -m mcp_server_git"), "git");
+        assert_eq!(name("uvx mcp-server-fetch"), "fetch");
         assert_eq!(name("/usr/local/bin/github-mcp-server stdio"), "github");
         assert_eq!(name("codemode demo-server"), "codemode");
         assert_eq!(
@@ -139,6 +182,11 @@ mod tests {
         );
         assert_eq!(name_from_url("https://mcp.linear.app/mcp"), "linear");
         assert_eq!(name_from_url("http://127.0.0.1:3001/mcp"), "http");
+        assert_eq!(name_from_url("http://10.0.0.5:8080/github/mcp"), "github");
+        assert_eq!(
+            name_from_url("http://[::1]:9000/mcp-server-jira/sse"),
+            "jira"
+        );
         assert_eq!(name_from_url("http://localhost:3001/mcp"), "localhost");
         assert_eq!(name_from_url("not a url"), "http");
     }

@@ -96,6 +96,10 @@ impl Client {
                 if entry.contains_key("url") && !entry.contains_key("type") {
                     entry.insert("type".into(), json!("sse"));
                 }
+                // Gemini's `timeout` is in milliseconds, codemode's in seconds.
+                if let Some(ms) = entry.get("timeout").and_then(Value::as_f64) {
+                    entry.insert("timeout".into(), json!(ms / 1000.0));
+                }
                 if let Some(Value::Object(env)) = entry.get_mut("env") {
                     for value in env.values_mut() {
                         if let Value::String(text) = value {
@@ -185,6 +189,19 @@ pub fn codex_portable(table: &toml::Table) -> Map<String, Value> {
     }
     if !headers.is_empty() {
         entry.insert("headers".into(), Value::Object(headers));
+    }
+    let seconds = |key: &str| match table.get(key) {
+        Some(toml::Value::Float(s)) => Some(*s),
+        Some(toml::Value::Integer(s)) => Some(*s as f64),
+        _ => None,
+    };
+    let startup =
+        seconds("startup_timeout_sec").or(seconds("startup_timeout_ms").map(|ms| ms / 1000.0));
+    if let Some(startup) = startup {
+        entry.insert("startupTimeoutSec".into(), json!(startup));
+    }
+    if let Some(call) = seconds("tool_timeout_sec") {
+        entry.insert("timeout".into(), json!(call));
     }
     if table.get("enabled").and_then(toml::Value::as_bool) == Some(false) {
         entry.insert("disabled".into(), json!(true));

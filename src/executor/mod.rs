@@ -66,6 +66,8 @@ pub struct Executor {
     permits: HashMap<String, Semaphore>,
     validators: Validators,
     refusals: Arc<Refusals>,
+    /// Servers' own time-outs per call, from their configs.
+    call_timeouts: HashMap<String, Duration>,
     keep_results: bool,
     max_program_bytes: usize,
 }
@@ -230,6 +232,7 @@ impl Executor {
             permits,
             validators: Validators::default(),
             refusals: Arc::default(),
+            call_timeouts: HashMap::new(),
             keep_results: false,
             max_program_bytes: settings.max_program_bytes,
         }
@@ -238,6 +241,13 @@ impl Executor {
     /// Tools that policy left out of the API, refused with their reason.
     pub fn with_refusals(mut self, refusals: Refusals) -> Executor {
         self.refusals = Arc::new(refusals);
+        self
+    }
+
+    /// Time-outs for each call to some servers (by name), within the
+    /// execution's own limit.
+    pub fn with_call_timeouts(mut self, timeouts: HashMap<String, Duration>) -> Executor {
+        self.call_timeouts = timeouts;
         self
     }
 
@@ -526,9 +536,19 @@ impl Executor {
             unreachable!("checked to be an object above")
         };
         let request = CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
-        let outcome = tokio::time::timeout_at(ledger.deadline, peer.call_tool(request)).await;
+        let own = self.call_timeouts.get(server).copied();
+        let until = own.map_or(ledger.deadline, |own| {
+            ledger
+                .deadline
+                .min(tokio::time::Instant::from_std(started) + own)
+        });
+        let outcome = tokio::time::timeout_at(until, peer.call_tool(request)).await;
         let ms = started.elapsed().as_millis() as u64;
         let result = match outcome {
+            Err(_) if until < ledger.deadline => Err(format!(
+                "{shown} did not answer within {} s, the time-out its server's config sets for a call",
+                own.unwrap_or_default().as_secs_f64()
+            )),
             Err(_) => Err(format!(
                 "{shown} did not answer before the execution's time limit"
             )),

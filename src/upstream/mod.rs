@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::process::Child;
 
 use crate::config::{ServerSpec, Transport};
-use stdio::StderrTail;
+use stdio::OutputTail;
 use tap::ToolListTap;
 pub use tools_file::ToolsFileError;
 
@@ -75,7 +75,7 @@ pub struct Upstream {
     /// How it was reached, to reach it again.
     spec: ServerSpec,
     tap: Option<ToolListTap>,
-    stderr: StderrTail,
+    stderr: OutputTail,
 }
 
 /// Our side of an upstream connection: who we are, and where to report
@@ -183,6 +183,14 @@ impl Upstreams {
             .collect()
     }
 
+    /// Each server's own time-out for a tool call, where its config gives one.
+    pub fn call_timeouts(&self) -> HashMap<String, Duration> {
+        self.connected
+            .iter()
+            .filter_map(|u| Some((u.name.clone(), u.spec.timeouts.call?)))
+            .collect()
+    }
+
     pub fn get_mut(&mut self, server: &str) -> Option<&mut Upstream> {
         self.connected.iter_mut().find(|u| u.name == server)
     }
@@ -236,6 +244,8 @@ async fn connect(
     changes: Option<Changes>,
 ) -> Result<Upstream, UpstreamError> {
     let name = spec.name.clone();
+    // The server's own start-up time-out from its config, if it has one.
+    let timeout = spec.timeouts.startup.unwrap_or(timeout);
     let handler = UpstreamClient {
         server: name.clone(),
         changes,
@@ -251,7 +261,7 @@ async fn connect(
                 _child: None,
                 spec,
                 tap: None,
-                stderr: StderrTail::default(),
+                stderr: OutputTail::default(),
             });
         }
         Transport::Demo => {
@@ -266,10 +276,10 @@ async fn connect(
                 handler.serve(ours),
                 "the demo server".into(),
                 timeout,
-                &StderrTail::default(),
+                &OutputTail::default(),
             )
             .await?;
-            (client, None, None, StderrTail::default())
+            (client, None, None, OutputTail::default())
         }
         Transport::Stdio {
             command,
@@ -307,13 +317,13 @@ async fn connect(
                 handler.serve(transport),
                 url.clone(),
                 timeout,
-                &StderrTail::default(),
+                &OutputTail::default(),
             )
             .await
             {
                 // HTTP responses are decoded inside rmcp's HTTP client before
                 // any tap could see them, so these tools come from the typed model.
-                Ok(client) => (client, None, None, StderrTail::default()),
+                Ok(client) => (client, None, None, OutputTail::default()),
                 Err(streamable) => {
                     // Only a server that answered, but not as streamable
                     // HTTP, may speak the older transport.
@@ -336,13 +346,13 @@ async fn connect(
                             streamable: Box::new(streamable),
                             sse: Box::new(sse),
                         })?;
-                    (client, None, Some(tap), StderrTail::default())
+                    (client, None, Some(tap), OutputTail::default())
                 }
             }
         }
         Transport::Sse { url, headers } => {
             let (client, tap) = connect_sse(handler, &url, &headers, timeout).await?;
-            (client, None, Some(tap), StderrTail::default())
+            (client, None, Some(tap), OutputTail::default())
         }
     };
     let tools = list_tools_within(&client, tap.as_ref(), &stderr, timeout).await?;
@@ -381,7 +391,7 @@ async fn connect_sse(
         handler.serve(transport),
         url.to_owned(),
         timeout,
-        &StderrTail::default(),
+        &OutputTail::default(),
     )
     .await?;
     Ok((client, tap))
@@ -391,7 +401,7 @@ async fn initialize<F, E>(
     serve: F,
     target: String,
     timeout: Duration,
-    stderr: &StderrTail,
+    stderr: &OutputTail,
 ) -> Result<Client, UpstreamError>
 where
     F: Future<Output = Result<Client, E>>,
@@ -446,7 +456,7 @@ fn root_cause(error: &dyn std::error::Error) -> String {
 async fn list_tools_within(
     client: &Client,
     tap: Option<&ToolListTap>,
-    stderr: &StderrTail,
+    stderr: &OutputTail,
     timeout: Duration,
 ) -> Result<Vec<Value>, UpstreamError> {
     tokio::time::timeout(timeout, list_tools(client, tap))

@@ -18,13 +18,21 @@ use super::tap::{TapReader, ToolListTap, tap_reader};
 const STDERR_LINES: usize = 12;
 const STDERR_LINE_CHARS: usize = 400;
 
-/// The last lines a child wrote to stderr, shown when it fails.
+/// What a child wrote that is not MCP, shown when it fails: the last lines
+/// of its stderr, and the first lines of its stdout that were no JSON-RPC
+/// message (a banner a server prints where only protocol may go).
 #[derive(Clone, Default)]
-pub struct StderrTail(Arc<Mutex<VecDeque<String>>>);
+pub struct OutputTail {
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    stdout: Arc<Mutex<VecDeque<String>>>,
+}
 
-impl StderrTail {
+/// How many lines of stdout that are not MCP are kept.
+const STDOUT_LINES: usize = 5;
+
+impl OutputTail {
     fn push(&self, line: String) {
-        if let Ok(mut lines) = self.0.lock() {
+        if let Ok(mut lines) = self.stderr.lock() {
             if lines.len() == STDERR_LINES {
                 lines.pop_front();
             }
@@ -32,20 +40,40 @@ impl StderrTail {
         }
     }
 
+    /// Notes a line of stdout that is not a JSON-RPC message (the first few).
+    pub fn push_stdout(&self, line: &[u8]) {
+        if let Ok(mut lines) = self.stdout.lock()
+            && lines.len() < STDOUT_LINES
+        {
+            let text = String::from_utf8_lossy(line);
+            lines.push_back(text.chars().take(STDERR_LINE_CHARS).collect());
+        }
+    }
+
     /// The kept lines, indented for an error message; empty when there are none.
     pub fn render(&self) -> String {
-        let lines = self
-            .0
-            .lock()
-            .map(|l| l.iter().cloned().collect::<Vec<_>>())
-            .unwrap_or_default();
-        if lines.is_empty() {
-            return String::new();
+        let take = |lines: &Mutex<VecDeque<String>>| {
+            lines
+                .lock()
+                .map(|l| l.iter().cloned().collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        let mut shown = String::new();
+        let stdout = take(&self.stdout);
+        if !stdout.is_empty() {
+            shown.push_str(&format!(
+                "\n  the server wrote this to stdout, where only MCP messages may go (it must log to stderr):\n    {}",
+                stdout.join("\n    ")
+            ));
         }
-        format!(
-            "\n  last lines the server wrote to stderr:\n    {}",
-            lines.join("\n    ")
-        )
+        let stderr = take(&self.stderr);
+        if !stderr.is_empty() {
+            shown.push_str(&format!(
+                "\n  last lines the server wrote to stderr:\n    {}",
+                stderr.join("\n    ")
+            ));
+        }
+        shown
     }
 }
 
@@ -53,7 +81,7 @@ pub struct Spawned {
     pub child: Child,
     pub transport: (TapReader<tokio::process::ChildStdout>, ChildStdin),
     pub tap: ToolListTap,
-    pub stderr: StderrTail,
+    pub stderr: OutputTail,
 }
 
 pub fn spawn(
@@ -88,7 +116,7 @@ pub fn spawn(
         unreachable!("all three streams were requested as pipes");
     };
 
-    let tail = StderrTail::default();
+    let tail = OutputTail::default();
     let lines_tail = tail.clone();
     let server = server.to_owned();
     tokio::spawn(async move {
@@ -102,7 +130,7 @@ pub fn spawn(
     let tap = ToolListTap::default();
     Ok(Spawned {
         child,
-        transport: (tap_reader(stdout, tap.clone()), stdin),
+        transport: (tap_reader(stdout, tap.clone(), tail.clone()), stdin),
         tap,
         stderr: tail,
     })

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::stdio::OutputTail;
 use super::unreadable::{self, MAX_LINE};
 use crate::filtered_read::{Filter, Filtered};
 
@@ -74,12 +75,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub type TapReader<R> = Filtered<R, Tap>;
 
 /// Starts reading `inner` through a [`Tap`] that feeds `tap`.
-pub fn tap_reader<R>(inner: R, tap: ToolListTap) -> TapReader<R> {
+pub fn tap_reader<R>(inner: R, tap: ToolListTap, output: OutputTail) -> TapReader<R> {
     Filtered::new(
         inner,
         Tap {
             line: Vec::new(),
             copying: true,
+            head: Vec::new(),
+            output,
             watch: unreadable::Watch::default(),
             tap,
         },
@@ -91,9 +94,15 @@ pub struct Tap {
     /// The current line while it may be a tool list.
     line: Vec<u8>,
     copying: bool,
+    /// The start of the current line, to tell a message from other text.
+    head: Vec<u8>,
+    output: OutputTail,
     watch: unreadable::Watch,
     tap: ToolListTap,
 }
+
+/// How much of a line is looked at to tell a message from other text.
+const HEAD: usize = 400;
 
 impl Filter for Tap {
     fn scan(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
@@ -110,9 +119,19 @@ impl Filter for Tap {
                 if self.copying {
                     self.tap.observe(&self.line);
                 }
+                let text = self.head.trim_ascii();
+                if !text.is_empty() && !text.starts_with(b"{") {
+                    self.output.push_stdout(text);
+                }
+                self.head.clear();
                 self.line.clear();
                 self.copying = true;
-            } else if self.copying {
+                continue;
+            }
+            if self.head.len() < HEAD {
+                self.head.push(byte);
+            }
+            if self.copying {
                 self.line.push(byte);
                 let early = self.line.len() == TOOLS_WITHIN && !contains(&self.line, b"\"tools\"");
                 if early || self.line.len() >= MAX_LINE {
@@ -153,6 +172,7 @@ mod tests {
         let mut reader = tap_reader(
             tokio::io::BufReader::with_capacity(7, wire.as_bytes()),
             tap.clone(),
+            OutputTail::default(),
         );
         let mut out = String::new();
         reader.read_to_string(&mut out).await.unwrap();
@@ -165,10 +185,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn text_that_is_no_message_is_noted_for_the_error() {
+        let wire = "Weather server v1.2 listening on stdio\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n";
+        let output = OutputTail::default();
+        let mut reader = tap_reader(wire.as_bytes(), ToolListTap::default(), output.clone());
+        let mut out = String::new();
+        reader.read_to_string(&mut out).await.unwrap();
+        assert_eq!(out, wire, "passed through untouched");
+        assert_eq!(
+            output.render(),
+            "\n  the server wrote this to stdout, where only MCP messages may go (it must log to stderr):\n    Weather server v1.2 listening on stdio"
+        );
+    }
+
+    #[tokio::test]
     async fn mismatched_pages_are_not_used() {
         let wire = "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"tools\":[{\"name\":\"x\"}]}}\n";
         let tap = ToolListTap::default();
-        let mut reader = tap_reader(wire.as_bytes(), tap.clone());
+        let mut reader = tap_reader(wire.as_bytes(), tap.clone(), OutputTail::default());
         reader.read_to_string(&mut String::new()).await.unwrap();
         assert!(tap.take_matching(&typed(&["y"])).is_none());
     }
@@ -185,6 +219,7 @@ mod tests {
         let mut reader = tap_reader(
             tokio::io::BufReader::with_capacity(64, wire.as_bytes()),
             ToolListTap::default(),
+            OutputTail::default(),
         );
         let mut out = String::new();
         reader.read_to_string(&mut out).await.unwrap();

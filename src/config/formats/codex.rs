@@ -6,7 +6,8 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::{Document, Entry, error_at};
-use crate::config::ConfigError;
+use crate::config::entry::seconds_to_duration;
+use crate::config::{ConfigError, Timeouts};
 
 #[derive(Deserialize)]
 struct CodexFile {
@@ -79,15 +80,13 @@ impl CodexEntry {
                 .env_headers
                 .push(("Authorization".into(), var, "Bearer "));
         }
-        if self.startup_timeout_sec.is_some() {
-            entry.extra.unhonoured.push("startup_timeout_sec");
-        }
-        if self.startup_timeout_ms.is_some() {
-            entry.extra.unhonoured.push("startup_timeout_ms");
-        }
-        if self.tool_timeout_sec.is_some() {
-            entry.extra.unhonoured.push("tool_timeout_sec");
-        }
+        let startup = self
+            .startup_timeout_sec
+            .or(self.startup_timeout_ms.map(|ms| ms as f64 / 1000.0));
+        entry.extra.timeouts = Timeouts {
+            startup: startup.and_then(seconds_to_duration),
+            call: self.tool_timeout_sec.and_then(seconds_to_duration),
+        };
         entry
     }
 }

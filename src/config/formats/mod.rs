@@ -105,6 +105,7 @@ fn json(text: &str, path: &Path, cwd: &Path) -> Result<Document, ConfigError> {
         for entry in entries.values_mut() {
             entry.extra.url_is_sse = true;
             entry.extra.bare_vars_in_env = true;
+            entry.extra.timeout_in_ms = true;
         }
     }
     Ok(Document {
