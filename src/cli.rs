@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::config::{Settings, ranges};
 use crate::savings::Tokenizer;
 use crate::server::disclosure::Disclosure;
 
@@ -170,7 +171,47 @@ pub struct RunArgs {
 
 /// Execution limits as flags: the same settings as a config file's
 /// `"codemode"` section, which the flags override.
-pub use crate::config::Settings as LimitArgs;
+#[derive(Clone, Copy, Debug, Default, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Wall-clock limit per execution, in milliseconds [default: 30000].
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(ranges::TIMEOUT_MS))]
+    pub timeout_ms: Option<u64>,
+    /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(ranges::MEMORY_MB))]
+    pub memory_mb: Option<u64>,
+    /// Stack limit for the program (how deep it may recurse), in KiB [default: 1024];
+    /// the sandbox's 1 MiB stack leaves a program at most 896.
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::STACK_KB))]
+    pub stack_kb: Option<u64>,
+    /// Tool calls allowed per execution [default: 1000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CALLS))]
+    pub max_calls: Option<u64>,
+    /// Size limit of result plus logs, in KiB; larger output is cut with a marker [default: 256].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::MAX_OUTPUT_KB))]
+    pub max_output_kb: Option<u64>,
+    /// Tool calls in flight at once per server, e.g. under Promise.all [default: 8].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::MAX_CONCURRENT_CALLS))]
+    pub max_concurrent_calls: Option<u64>,
+    /// Size limit of a program's source, in KiB; larger programs are refused [default: 256].
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(ranges::MAX_PROGRAM_KB))]
+    pub max_program_kb: Option<u64>,
+}
+
+impl LimitArgs {
+    /// The flags as config settings (`None` where a flag was not given).
+    pub fn settings(&self) -> Settings {
+        Settings {
+            timeout_ms: self.timeout_ms,
+            memory_mb: self.memory_mb,
+            stack_kb: self.stack_kb,
+            max_calls: self.max_calls,
+            max_output_kb: self.max_output_kb,
+            max_concurrent_calls: self.max_concurrent_calls,
+            max_program_kb: self.max_program_kb,
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct TypesArgs {

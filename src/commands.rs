@@ -289,7 +289,7 @@ fn read_program(file: &str) -> anyhow::Result<String> {
 
 /// Flags over the config file's `"codemode"` section over the defaults.
 fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
-    let chosen = flags.or(*file);
+    let chosen = flags.settings().or(*file);
     let defaults = Settings::default();
     let limits = defaults.limits;
     Settings {
