@@ -122,12 +122,19 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
     }
     std::fs::copy(&file, &backup)
         .with_context(|| format!("cannot back up {} to {}", file.display(), backup.display()))?;
-    if let Some(parent) = config.parent() {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+    let written = (|| {
+        if let Some(parent) = config.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        write_replacing(&config, &config_after)?;
+        write_replacing(&file, &kept_text)
+    })();
+    if let Err(error) = written {
+        // The client's config is as it was: no backup may say otherwise.
+        let _ = std::fs::remove_file(&backup);
+        return Err(error);
     }
-    write_replacing(&config, &config_after)?;
-    write_replacing(&file, &kept_text)?;
     println!(
         "moved {} server(s) ({}) from {} to {}",
         names.len(),

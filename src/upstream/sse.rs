@@ -206,11 +206,16 @@ fn readable(data: &str, source: &str) -> Option<RxJsonRpcMessage<RoleClient>> {
     match serde_json::from_str(data) {
         Ok(message) => Some(message),
         Err(error) => {
-            let id = serde_json::from_str::<Value>(data).ok().and_then(|v| {
-                v.get("id")
-                    .filter(|id| id.is_string() || id.is_u64())
-                    .cloned()
-            });
+            // Only a response answers one of our requests: a request of the
+            // server's carries an id of the server's own.
+            let id = serde_json::from_str::<Value>(data)
+                .ok()
+                .filter(|v| v.get("method").is_none())
+                .and_then(|v| {
+                    v.get("id")
+                        .filter(|id| id.is_string() || id.is_u64())
+                        .cloned()
+                });
             tracing::warn!(url = %source, "a message from the server could not be read: {error}");
             let id = id?;
             serde_json::from_value(json!({
@@ -311,5 +316,9 @@ mod tests {
         };
         assert!(error.error.message.contains("could not read"), "{error:?}");
         assert!(readable("not json", "test").is_none());
+        assert!(
+            readable(r#"{"jsonrpc": "1.0", "id": 7, "method": "x"}"#, "test").is_none(),
+            "a request of the server's is no answer to ours"
+        );
     }
 }
