@@ -350,10 +350,13 @@ impl Reading {
                 });
             }
             ')' if self.top_after_angles() == Some(Open::Head) => {
-                // `if (x) /re/`: a statement follows.
+                // `if (x) /re/`: a statement follows, so a `/` starts a
+                // regular expression. But after a syntax error earlier, swc's
+                // lexer may no longer know this `)` closes a head and read a
+                // division: follow both (`*/ typeof /if (a) /(((…` crashed it).
                 self.start_token(TokenStart::Other);
                 self.close(Open::Head);
-                self.before = Before::Operand;
+                self.before = Before::Either;
                 self.value_ended = false;
             }
             ')' | ']' => {
@@ -791,6 +794,10 @@ return hot.map((d) => ({ id: d.id, ratio: (d.points ?? 0) / 2, re: /a(b)[)]c/g.t
         assert!(depth(&deep) >= 50, "{}", depth(&deep));
         // A string continued over CR LF ends at its quote, not at the line.
         let deep = format!("x = 'a\\\r\n'; {}", "(".repeat(50));
+        assert!(depth(&deep) >= 50, "{}", depth(&deep));
+        // After a syntax error swc's lexer may read a `/` after a statement's
+        // head as a division (found by the property test in `transpile`).
+        let deep = format!("x = '/'; */ typeof /if (a) /{}", "(".repeat(50));
         assert!(depth(&deep) >= 50, "{}", depth(&deep));
     }
 

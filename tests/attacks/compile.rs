@@ -25,6 +25,12 @@ fn costly_programs() -> Vec<(&'static str, String)> {
             format!("return {}", "(".repeat(50_000)),
         ),
         (
+            // After the syntax error, swc reads the `/` after `if (a)` as a
+            // division, so the parentheses are code (it aborted the process).
+            "parentheses after a statement head, past a syntax error",
+            format!("x = '/'; */ typeof /if (a) /{}", "(".repeat(200_000)),
+        ),
+        (
             "generic arrows",
             format!("return {}1;", "<T,>() => ".repeat(5_000)),
         ),
