@@ -39,6 +39,12 @@ fn python_client(target: &[&str], calls: Value) -> Value {
         "the Python client failed:\n{}",
         stderr(&output)
     );
+    // Over HTTP the client ends its session with a DELETE, and says when that fails.
+    assert!(
+        !stderr(&output).contains("Session termination failed"),
+        "{}",
+        stderr(&output)
+    );
     serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(&output)))
 }
 

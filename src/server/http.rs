@@ -222,11 +222,18 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     {
         return too_many_sessions(id, limits.max_sessions);
     }
+    let deleting = parts.method == http::Method::DELETE;
     let request = Request::from_parts(parts, Full::new(body));
-    match tower_service::Service::call(&mut service, request).await {
+    let mut response = match tower_service::Service::call(&mut service, request).await {
         Ok(response) => response,
         Err(never) => match never {},
+    };
+    // A session ended on the client's DELETE is done, not pending: clients
+    // (the Python SDK among them) take anything but 200 or 204 as a failure.
+    if deleting && response.status() == StatusCode::ACCEPTED {
+        *response.status_mut() = StatusCode::OK;
     }
+    response
 }
 
 /// The id of an `initialize` request (which opens a session), if `body` is one.

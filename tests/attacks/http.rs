@@ -228,3 +228,38 @@ fn discovery_tools_refuse_oversized_input() {
         "{answer}"
     );
 }
+
+#[test]
+fn a_session_ends_on_delete_and_undeclared_methods_are_unknown() {
+    let (_server, url) = start_serve(&[]);
+    let port = port_of(&url);
+    let (status, headers, _) = mcp_post(port, "", &initialize_message());
+    assert_eq!(status, 200);
+    let session = headers
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("mcp-session-id"))
+        })
+        .map(|(_, v)| v.trim().to_owned())
+        .expect("a session id");
+    let with_session = format!("\r\nMcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-06-18");
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    mcp_post(port, &with_session, &initialized);
+    // Only tools are declared: prompts are not an empty list, they are unknown.
+    let (_, _, body) = mcp_post(
+        port,
+        &with_session,
+        &json!({"jsonrpc": "2.0", "id": 2, "method": "prompts/list", "params": {}}),
+    );
+    assert_eq!(first_message(&body)["error"]["code"], -32601, "{body}");
+    // A client takes anything but 200 or 204 as a failed termination.
+    let (status, _, body) = http(port, &format!("DELETE /mcp HTTP/1.1{with_session}"), "");
+    assert_eq!(status, 200, "{body}");
+    let (status, _, _) = mcp_post(
+        port,
+        &with_session,
+        &json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list", "params": {}}),
+    );
+    assert_eq!(status, 404, "the session is gone");
+}

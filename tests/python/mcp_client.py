@@ -8,10 +8,16 @@ Lists every tool (following nextCursor), makes the calls in order, and prints
 
 import asyncio
 import json
+import logging
 import sys
 
 from mcp.client.client import Client
 from mcp.client.stdio import StdioServerParameters
+
+
+# The SDK's warnings (a failed session termination, say) go to stderr, where
+# the tests look for them.
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
 
 
 async def main() -> None:
