@@ -31,6 +31,21 @@ pub enum Unresolved {
     Home,
 }
 
+/// The user's home folder: `HOME`, or `USERPROFILE` on Windows.
+pub fn home_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    env("HOME").or_else(|| env("USERPROFILE"))
+}
+
+/// The variable named by a bare `$VAR` whose text after the `$` is `after`:
+/// letters, digits and `_`, not starting with a digit.
+pub fn bare_var(after: &str) -> Option<&str> {
+    let len = after
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(after.len());
+    let name = &after[..len];
+    (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some(name)
+}
+
 /// The environment variable that answers `${input:ID}`: `api-key` → `CODEMODE_INPUT_API_KEY`.
 pub fn input_var(id: &str) -> String {
     let id: String = id
@@ -80,17 +95,13 @@ impl Vars<'_> {
                 rest = &after[len + 1..];
                 continue;
             }
-            let len = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            let name = &after[..len];
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            let Some(name) = bare_var(after) else {
                 out.push('$');
                 rest = after;
                 continue;
-            }
+            };
             out.push_str(&(self.env)(name).ok_or_else(|| Unresolved::Var(name.to_owned()))?);
-            rest = &after[len..];
+            rest = &after[name.len()..];
         }
         out.push_str(rest);
         Ok(out)
@@ -125,9 +136,7 @@ impl Vars<'_> {
     }
 
     fn home(&self) -> Result<String, Unresolved> {
-        (self.env)("HOME")
-            .or_else(|| (self.env)("USERPROFILE"))
-            .ok_or(Unresolved::Home)
+        home_dir(self.env).ok_or(Unresolved::Home)
     }
 }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use crate::json_file::{self, JsonFileError};
 use crate::suggest::did_you_mean;
-pub use interpolate::{Unresolved, Vars, input_var};
+pub use interpolate::{Unresolved, Vars, bare_var, home_dir, input_var};
 pub use names::{name_from_command, name_from_url};
 pub use settings::{Settings, ranges};
 

@@ -53,7 +53,7 @@ impl Client {
     /// The user-level config file, where each client documents it on this
     /// OS; `None` when the home folder is unknown.
     pub fn default_file(self, env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-        let home = PathBuf::from(env("HOME").or_else(|| env("USERPROFILE"))?);
+        let home = PathBuf::from(crate::config::home_dir(env)?);
         let config = user_config_dir(&home, env);
         Some(match self {
             Client::ClaudeDesktop => config.join("Claude/claude_desktop_config.json"),
@@ -229,21 +229,22 @@ fn replace_strings(value: &mut Value, from: &str, to: &str) {
 /// `$VAR` written as `${VAR}`, which every client and codemode read alike.
 fn braced(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        let rest = &text[i + 1..];
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
-        if c == '$' && len > 0 && !rest.starts_with(|c: char| c.is_ascii_digit()) {
-            out.push_str(&format!("${{{}}}", &rest[..len]));
-            for _ in 0..len {
-                chars.next();
+    let mut rest = text;
+    while let Some(start) = rest.find('$') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match crate::config::bare_var(after) {
+            Some(name) => {
+                out.push_str(&format!("${{{name}}}"));
+                rest = &after[name.len()..];
             }
-        } else {
-            out.push(c);
+            None => {
+                out.push('$');
+                rest = after;
+            }
         }
     }
+    out.push_str(rest);
     out
 }
 

@@ -56,7 +56,7 @@ fn own_config(config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(config) = config {
         return Ok(config);
     }
-    let home = env("HOME").or_else(|| env("USERPROFILE")).context(
+    let home = crate::config::home_dir(&env).context(
         "cannot tell where codemode's config goes (HOME is not set); name it with --config",
     )?;
     Ok(user_config_dir(Path::new(&home), &env).join("codemode/servers.json"))
