@@ -74,20 +74,21 @@ pub fn read_bounded(input: impl Read, max: usize) -> Result<String, Bounded> {
 
 /// Deserializes `text`, naming `path` in errors.
 pub fn parse<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFileError> {
-    serde_json::from_str(text).map_err(|e| {
-        // serde_json appends " at line L column C"; the prefix already says where.
-        let message = e.to_string();
-        let message = message
-            .rfind(" at line ")
-            .map_or(message.as_str(), |i| &message[..i])
-            .to_owned();
-        JsonFileError::Parse {
-            path: path.into(),
-            line: e.line(),
-            column: e.column(),
-            message,
-        }
+    serde_json::from_str(text).map_err(|e| JsonFileError::Parse {
+        path: path.into(),
+        line: e.line(),
+        column: e.column(),
+        message: without_position(&e.to_string()),
     })
+}
+
+/// A parser's message without the " at line L column C" that serde_json and
+/// serde_yaml append: the `file:line:column:` prefix already says where.
+pub fn without_position(message: &str) -> String {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+        .to_owned()
 }
 
 /// Deserializes `text` as JSON with comments and trailing commas (as VS Code

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::{Document, Entry, error_at};
 use crate::config::{ConfigError, name_from_command, name_from_url};
+use crate::json_file::without_position;
 
 #[derive(Deserialize)]
 struct ContinueFile {
@@ -41,13 +42,7 @@ struct RequestOptions {
 pub fn read(text: &str, path: &Path) -> Result<Document, ConfigError> {
     let file: ContinueFile = serde_yaml_ng::from_str(text).map_err(|e| {
         let offset = e.location().map_or(0, |l| l.index());
-        let message = e.to_string();
-        // The library appends " at line L column C"; the prefix says where.
-        let message = message
-            .rfind(" at line ")
-            .map_or(message.as_str(), |i| &message[..i])
-            .to_owned();
-        error_at(path, text, offset, message)
+        error_at(path, text, offset, without_position(&e.to_string()))
     })?;
     let servers = file
         .mcp_servers
