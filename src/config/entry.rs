@@ -88,11 +88,6 @@ impl Entry {
         (allow.collect(), deny.collect())
     }
 
-    /// Keys this entry has that codemode cannot honour.
-    pub fn unhonoured(&self) -> Vec<&'static str> {
-        self.extra.unhonoured.clone()
-    }
-
     /// This server's own time-outs.
     pub fn timeouts(&self) -> super::Timeouts {
         let mut timeouts = self.extra.timeouts;

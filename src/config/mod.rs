@@ -346,10 +346,9 @@ pub fn load_in(
     parse(&text, path, env, inputs, cwd)
 }
 
-/// The folder `${workspaceFolder}` names for a config at `path`: the one
-/// holding `.vscode/` or `.cursor/`, else the config's own folder.
-pub fn workspace_of(path: &Path) -> PathBuf {
-    let folder = path.parent().unwrap_or(Path::new("."));
+/// The folder `${workspaceFolder}` names for a config in `folder`: the one
+/// holding `.vscode/` or `.cursor/`, else `folder` itself.
+pub fn workspace_of(folder: &Path) -> PathBuf {
     let in_editor_folder = folder
         .file_name()
         .is_some_and(|n| n == ".vscode" || n == ".cursor");
@@ -366,13 +365,13 @@ fn parse(
     inputs: &HashMap<String, String>,
     cwd: &Path,
 ) -> Result<Loaded, ConfigError> {
+    let base_dir = path.parent().unwrap_or(Path::new("."));
     let vars = Vars {
         env,
-        workspace: workspace_of(path),
+        workspace: workspace_of(base_dir),
         inputs,
     };
     let document = formats::read(text, path, cwd)?;
-    let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut loaded = Loaded {
         settings: document.settings,
         ..Loaded::default()
@@ -391,7 +390,7 @@ fn parse(
             loaded.disabled.push(name);
             continue;
         }
-        for key in entry.unhonoured() {
+        for key in &entry.extra.unhonoured {
             loaded.warnings.push(format!(
                 "{}: server \"{name}\": \"{key}\" is not honoured yet; codemode's --init-timeout and --timeout-ms apply",
                 path.display()
@@ -575,15 +574,15 @@ mod tests {
     #[test]
     fn workspace_folder_is_the_folder_holding_the_editor_folder() {
         assert_eq!(
-            workspace_of(Path::new("/src/app/.vscode/mcp.json")),
+            workspace_of(Path::new("/src/app/.vscode")),
             Path::new("/src/app")
         );
         assert_eq!(
-            workspace_of(Path::new("/src/app/.cursor/mcp.json")),
+            workspace_of(Path::new("/src/app/.cursor")),
             Path::new("/src/app")
         );
         assert_eq!(
-            workspace_of(Path::new("/etc/codemode/mcp.json")),
+            workspace_of(Path::new("/etc/codemode")),
             Path::new("/etc/codemode")
         );
         let specs = parse(

@@ -97,13 +97,13 @@ fn script_name(path: &str) -> &str {
 
 /// A short server name from a URL's host: `https://mcp.linear.app/mcp` → `linear`.
 pub fn name_from_url(url: &str) -> String {
-    let host = match url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(host)) => host,
+    let Ok(url) = url::Url::parse(url) else {
+        return "http".into();
+    };
+    let host = match url.host() {
+        Some(url::Host::Domain(host)) => host.to_owned(),
         // An address says nothing about the server; its path may.
-        _ => return name_from_path(url).unwrap_or_else(|| "http".into()),
+        _ => return name_from_path(&url).unwrap_or_else(|| "http".into()),
     };
     let labels: Vec<&str> = host
         .split('.')
@@ -119,8 +119,7 @@ pub fn name_from_url(url: &str) -> String {
 
 /// The last part of a URL's path that is not a transport's usual name:
 /// `http://10.0.0.5:8080/github/mcp` → `github`.
-fn name_from_path(url: &str) -> Option<String> {
-    let url = url::Url::parse(url).ok()?;
+fn name_from_path(url: &url::Url) -> Option<String> {
     let name = url
         .path_segments()?
         .rev()

@@ -124,7 +124,7 @@ impl Client {
             _ => {}
         }
         // `${workspaceFolder}` names the client's folder, not codemode's.
-        let workspace = crate::config::workspace_of(&folder.join("config"));
+        let workspace = crate::config::workspace_of(folder);
         for value in entry.values_mut() {
             replace_strings(
                 value,
