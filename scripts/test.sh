@@ -47,4 +47,6 @@ fi
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-cargo test --workspace --locked
+# codemode remembers each upstream's protocol era in its cache folder: keep
+# the tests' out of the user's.
+XDG_CACHE_HOME="$CODEMODE_TEST_DEPS/cache" cargo test --workspace --locked

@@ -98,6 +98,32 @@ impl Drop for Background {
     }
 }
 
+/// The Python of the venv `scripts/test.sh` makes, with the MCP SDK in it.
+pub fn python() -> String {
+    let path = test_deps().join("venv/bin/python");
+    assert!(
+        path.exists(),
+        "{} is missing; run `bash scripts/test.sh`",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// The test upstream `examples/conformance_fixture.rs`, which `cargo test`
+/// builds with the examples.
+pub fn conformance_fixture() -> String {
+    let exe = Path::new(codemode_path())
+        .parent()
+        .expect("the binary's folder")
+        .join("examples/conformance_fixture");
+    assert!(
+        exe.exists(),
+        "{} is missing: run `cargo build --example conformance_fixture` (plain `cargo test` builds it)",
+        exe.display()
+    );
+    exe.to_string_lossy().into_owned()
+}
+
 /// Waits until something accepts connections on `port`.
 pub fn wait_for_port(port: u16, child: &mut Background) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -125,9 +151,15 @@ pub fn tool_names(tools_json: &Value) -> Vec<String> {
 
 /// Runs `codemode run -` with `program` on stdin; the report and whether it exited 0.
 pub fn run_program(program: &str, extra: &[&str]) -> (Value, bool) {
+    run_program_env(program, extra, &[])
+}
+
+/// [`run_program`] with variables added to codemode's environment.
+pub fn run_program_env(program: &str, extra: &[&str], env: &[(&str, &Path)]) -> (Value, bool) {
     let mut child = Command::new(codemode_path())
         .args(["run", "-"])
         .args(extra)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -147,12 +179,18 @@ pub fn run_program(program: &str, extra: &[&str]) -> (Value, bool) {
 
 /// `codemode serve --http` on a free port with `args`; the process and the endpoint URL.
 pub fn start_serve(args: &[&str]) -> (Background, String) {
+    start_serve_env(args, &[])
+}
+
+/// [`start_serve`] with variables added to codemode's environment.
+pub fn start_serve_env(args: &[&str], env: &[(&str, &Path)]) -> (Background, String) {
     let port = free_port();
     let address = format!("127.0.0.1:{port}");
     let mut server = Background(
         Command::new(codemode_path())
             .args(["serve", "--http", &address])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -148,18 +148,80 @@ async fn upstream_tool_list_changes_reach_our_clients() {
     client.cancel().await.unwrap();
 }
 
+/// The official Python SDK's `subscriptions/listen` client against `serve`
+/// in front of a [`Grower`]: `target` is how it reaches serve.
+fn listen_with_python(target: &[&str]) -> Value {
+    let mut child = Command::new(python())
+        .arg(repo().join("tests/python/listen_client.py"))
+        .args(target)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"return await grower.grow();",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_2026_client_hears_of_tool_changes_by_subscriptions_listen() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    tokio::spawn(codemode::server::http::serve(
+        Grower::default(),
+        codemode::server::http::HttpOptions::new(addr),
+        std::future::pending(),
+    ));
+    let grower = format!("http://127.0.0.1:{port}/mcp");
+    let (_serve, url) = start_serve(&["--name", "grower", "--url", &grower]);
+    let serve_stdio = [
+        "stdio",
+        codemode_path(),
+        "serve",
+        "--name",
+        "grower",
+        "--url",
+        &grower,
+    ];
+    for (target, grown) in [(&["http", url.as_str()][..], 1), (&serve_stdio[..], 2)] {
+        let seen = tokio::task::block_in_place(|| listen_with_python(target));
+        assert_eq!(seen["protocol"], "2026-07-28", "{seen}");
+        // Only tool-list changes can happen; the prompt filter is refused.
+        assert_eq!(seen["honored"], json!({"toolsListChanged": true}), "{seen}");
+        assert_eq!(seen["result"]["result"], grown, "{seen}");
+        assert_eq!(seen["events"], json!(["ToolsListChanged"]), "{seen}");
+        let description = seen["tools"][0].as_str().unwrap();
+        assert!(
+            description.contains(&format!("function extra_{grown}(")),
+            "{description}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crashed_stdio_server_is_restarted() {
     let dir = tempfile::tempdir().unwrap();
     let starts = dir.path().join("starts");
-    // The first instance exits right after start-up (it sees only the five
-    // start-up messages); later ones run normally. Each start is logged.
+    // The first instance exits right after start-up (it sees only the four
+    // start-up messages: `server/discover` and three pages of `tools/list`,
+    // with no era remembered in the fresh cache folder); later ones run
+    // normally. Each start is logged.
     let script = format!(
-        "echo start >> {starts}; if [ $(wc -l < {starts}) -eq 1 ]; then stdbuf -oL head -n 5 | {exe} demo-server; else exec {exe} demo-server; fi",
+        "echo start >> {starts}; if [ $(wc -l < {starts}) -eq 1 ]; then stdbuf -oL head -n 4 | {exe} demo-server; else exec {exe} demo-server; fi",
         starts = starts.display(),
         exe = codemode_path()
     );
-    let (_serve, url) = start_serve(&["--name", "demo", "--", "sh", "-c", &script]);
+    let (_serve, url) = start_serve_env(
+        &["--name", "demo", "--", "sh", "-c", &script],
+        &[("XDG_CACHE_HOME", dir.path())],
+    );
     let client = ClientConfig::default()
         .serve(StreamableHttpClientTransport::from_uri(url))
         .await

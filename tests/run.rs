@@ -339,12 +339,15 @@ fn the_stack_limit_is_configurable() {
 
 #[test]
 fn a_server_that_is_gone_gives_an_error_naming_server_and_tool() {
-    // The server sees only the five messages of start-up (initialize, initialized,
-    // three pages of tools/list); then its input closes and it exits.
-    let server = format!("stdbuf -oL head -n 5 | {} demo-server", codemode_path());
-    let (report, ok) = run_program(
+    // The server sees only the four messages of start-up (`server/discover`,
+    // with no era remembered in the fresh cache folder, and three pages of
+    // tools/list); then its input closes and it exits.
+    let cache = tempfile::tempdir().unwrap();
+    let server = format!("stdbuf -oL head -n 4 | {} demo-server", codemode_path());
+    let (report, ok) = run_program_env(
         "try { await gone.list_projects(); return 'answered'; } catch (e) { return [e.name, e.message]; }",
         &["--name", "gone", "--", "sh", "-c", &server],
+        &[("XDG_CACHE_HOME", cache.path())],
     );
     assert!(ok, "{report:#}");
     assert_eq!(

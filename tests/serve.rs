@@ -8,16 +8,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-fn python() -> String {
-    let path = test_deps().join("venv/bin/python");
-    assert!(
-        path.exists(),
-        "{} is missing; run `bash scripts/test.sh`",
-        path.display()
-    );
-    path.to_string_lossy().into_owned()
-}
-
 /// Runs the Python SDK driver against a server: `target` is `["stdio", cmd, args...]` or `["http", url]`.
 fn python_client(target: &[&str], calls: Value) -> Value {
     let mut child = Command::new(python())

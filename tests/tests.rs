@@ -11,6 +11,7 @@ mod guest;
 mod hostile;
 mod lifecycle;
 mod policy;
+mod protocol;
 mod run;
 mod savings;
 mod serve;

@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod client_configs;
+pub mod dirs;
 mod entry;
 mod formats;
 mod interpolate;

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+use crate::config::dirs::user_config_dir;
+
 /// An MCP client whose user-level config `codemode connect` edits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Client {
@@ -246,18 +248,6 @@ fn braced(text: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// Where a user's configs live: `~/Library/Application Support` on macOS,
-/// `%APPDATA%` on Windows, `$XDG_CONFIG_HOME` or `~/.config` elsewhere.
-pub fn user_config_dir(home: &Path, env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
-    if cfg!(target_os = "macos") {
-        home.join("Library/Application Support")
-    } else if cfg!(windows) {
-        env("APPDATA").map_or_else(|| home.join("AppData/Roaming"), PathBuf::from)
-    } else {
-        env("XDG_CONFIG_HOME").map_or_else(|| home.join(".config"), PathBuf::from)
-    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use serde_json::{Map, Value};
 
+use crate::config::dirs::user_config_dir;
 pub use clients::Client;
-use clients::{Layout, codex_portable, user_config_dir};
+use clients::{Layout, codex_portable};
 
 use crate::json_file;
 

@@ -28,7 +28,11 @@ pub type Build = Arc<dyn Fn(&Upstreams) -> Snapshot + Send + Sync>;
 /// The snapshot in use, and the clients to notify when it changes.
 pub struct Live {
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Legacy sessions, notified directly.
     clients: Mutex<Vec<Peer<RoleServer>>>,
+    /// Bumped when the tools change; 2026-07-28 clients' `subscriptions/listen`
+    /// requests wait on it.
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl Live {
@@ -36,7 +40,13 @@ impl Live {
         Arc::new(Live {
             snapshot: RwLock::new(Arc::new(snapshot)),
             clients: Mutex::new(Vec::new()),
+            generation: tokio::sync::watch::Sender::new(0),
         })
+    }
+
+    /// Changes from now on: `changed()` resolves when the tools change.
+    pub fn watch_tools(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// The snapshot for one request; later swaps do not affect it.
@@ -55,6 +65,7 @@ impl Live {
         if !changed {
             return;
         }
+        self.generation.send_modify(|generation| *generation += 1);
         let clients: Vec<Peer<RoleServer>> = {
             let mut clients = self.clients.lock().expect("client list");
             clients.retain(|peer| !peer.is_transport_closed());

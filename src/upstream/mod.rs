@@ -1,5 +1,6 @@
 //! Connections to upstream MCP servers, and their tool lists.
 
+mod era;
 mod sse;
 mod stdio;
 mod tap;
@@ -10,8 +11,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rmcp::model::{ClientCapabilities, ClientConfig, Implementation};
-use rmcp::service::{RunningService, ServiceError};
+use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService, ServiceError};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::{RoleClient, ServiceExt};
@@ -19,6 +20,8 @@ use serde_json::Value;
 use tokio::process::Child;
 
 use crate::config::{ServerSpec, Transport};
+use era::ERAS;
+pub use era::Era;
 use stdio::OutputTail;
 use tap::ToolListTap;
 pub use tools_file::ToolsFileError;
@@ -88,10 +91,13 @@ pub struct UpstreamClient {
 
 impl rmcp::ClientHandler for UpstreamClient {
     fn get_info(&self) -> ClientConfig {
+        // The version offered in `initialize`; 2026-07-28 servers are found
+        // by `server/discover` instead (see [`era`]).
         ClientConfig::new(
             ClientCapabilities::default(),
             Implementation::new("codemode", env!("CARGO_PKG_VERSION")),
         )
+        .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
     }
 
     async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
@@ -139,6 +145,9 @@ pub enum UpstreamError {
         stderr: String,
         /// Nothing answered at the address at all (no HTTP server there).
         unreachable: bool,
+        /// The server refused `server/discover` but named versions that
+        /// have `initialize`: it can be reached the legacy way.
+        offers_initialize: bool,
     },
     #[error(
         "no answer to {phase} within {}s{stderr}\n  (raise --init-timeout if the server is slow to start, e.g. npx downloading a package)",
@@ -238,10 +247,51 @@ pub async fn connect_all_watched(
     upstreams
 }
 
+/// Connects in the lifecycle the server spoke last time; when that fails,
+/// probes afresh (the server may have been upgraded or replaced).
 async fn connect(
     spec: ServerSpec,
     timeout: Duration,
     changes: Option<Changes>,
+) -> Result<Upstream, UpstreamError> {
+    let target = era::target_of(&spec);
+    let known = target.as_ref().and_then(|t| ERAS.get(&spec.name, t));
+    let mut lifecycle = Era::lifecycle(known);
+    let mut attempt = 0;
+    let upstream = loop {
+        attempt += 1;
+        match connect_as(spec.clone(), timeout, changes.clone(), lifecycle).await {
+            Ok(upstream) => break upstream,
+            // Servers on a modern SDK narrowed to older versions refuse the
+            // probe with the versions they do speak (all with `initialize`).
+            Err(UpstreamError::Initialize {
+                offers_initialize: true,
+                ..
+            }) if attempt <= 2 => lifecycle = Era::lifecycle(Some(Era::Legacy)),
+            Err(UpstreamError::Initialize {
+                unreachable: false,
+                reason,
+                ..
+            }) if known.is_some() && attempt == 1 => {
+                tracing::debug!(server = %spec.name, "the remembered lifecycle failed ({reason}); probing again");
+                ERAS.forget(&spec.name);
+                lifecycle = Era::lifecycle(None);
+            }
+            Err(error) => return Err(error),
+        }
+    };
+    tracing::debug!(server = %upstream.name, protocol = ?upstream.protocol_version(), "handshake done");
+    if let (Some(target), Some(era)) = (target, upstream.era()) {
+        ERAS.record(&upstream.name, &target, era);
+    }
+    Ok(upstream)
+}
+
+async fn connect_as(
+    spec: ServerSpec,
+    timeout: Duration,
+    changes: Option<Changes>,
+    lifecycle: ClientLifecycleMode,
 ) -> Result<Upstream, UpstreamError> {
     let name = spec.name.clone();
     // The server's own start-up time-out from its config, if it has one.
@@ -273,7 +323,7 @@ async fn connect(
                 }
             });
             let client = initialize(
-                handler.serve(ours),
+                handler.serve_with_lifecycle(ours, lifecycle),
                 "the demo server".into(),
                 timeout,
                 &OutputTail::default(),
@@ -291,7 +341,7 @@ async fn connect(
             let spawned = stdio::spawn(&name, &command, &args, &env, &hidden_env, cwd.as_ref())?;
             let target = format!("`{command}`");
             let client = initialize(
-                handler.serve(spawned.transport),
+                handler.serve_with_lifecycle(spawned.transport, lifecycle),
                 target,
                 timeout,
                 &spawned.stderr,
@@ -314,7 +364,7 @@ async fn connect(
             let transport = StreamableHttpClientTransport::from_config(config);
             let fallback = sse_fallback.then(|| handler.clone());
             match initialize(
-                handler.serve(transport),
+                handler.serve_with_lifecycle(transport, lifecycle),
                 url.clone(),
                 timeout,
                 &OutputTail::default(),
@@ -326,11 +376,15 @@ async fn connect(
                 Ok(client) => (client, None, None, OutputTail::default()),
                 Err(streamable) => {
                     // Only a server that answered, but not as streamable
-                    // HTTP, may speak the older transport.
+                    // HTTP, may speak the older transport. One that named
+                    // the versions it speaks is retried by `connect`.
                     let answered = !matches!(
                         streamable,
                         UpstreamError::Initialize {
                             unreachable: true,
+                            ..
+                        } | UpstreamError::Initialize {
+                            offers_initialize: true,
                             ..
                         } | UpstreamError::Timeout { .. }
                     );
@@ -416,18 +470,24 @@ where
         Ok(Err(error)) => {
             // Give the stderr reader a moment to catch the child's last words.
             tokio::time::sleep(Duration::from_millis(50)).await;
-            let (reason, unreachable) = match error.into() {
+            use rmcp::service::ClientInitializeError as Failed;
+            let error = error.into();
+            let (reason, unreachable) = match &error {
                 // Its transport error is not linked as a `source`; unwrap it by hand.
-                rmcp::service::ClientInitializeError::TransportError { error, .. } => {
-                    (root_cause(&error), cannot_connect(&error))
-                }
-                other => (root_cause(&other), false),
+                Failed::TransportError { error, .. } => (root_cause(error), cannot_connect(error)),
+                other => (root_cause(other), false),
             };
+            let offers_initialize = matches!(
+                &error,
+                Failed::NoCompatibleProtocolVersion { server_supported, .. }
+                    if server_supported.iter().any(ProtocolVersion::has_initialize)
+            );
             Err(UpstreamError::Initialize {
                 target,
                 reason,
                 stderr: stderr.render(),
                 unreachable,
+                offers_initialize,
             })
         }
         Ok(Ok(client)) => Ok(client),
@@ -506,6 +566,18 @@ fn header_map(
 }
 
 impl Upstream {
+    /// The lifecycle the server speaks; `None` for tools files.
+    pub fn era(&self) -> Option<Era> {
+        let info = self.client.as_ref()?.peer().peer_info()?;
+        Some(Era::of(&info.protocol_version))
+    }
+
+    /// The protocol version agreed with the server; `None` for tools files.
+    pub fn protocol_version(&self) -> Option<String> {
+        let info = self.client.as_ref()?.peer().peer_info()?;
+        Some(info.protocol_version.to_string())
+    }
+
     /// Whether the connection has ended (the server exited or hung up).
     pub fn is_closed(&self) -> bool {
         self.client

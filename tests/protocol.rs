@@ -1,0 +1,128 @@
+//! MCP as spoken in 2026: upstreams of either lifecycle era.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const SIMPLE_TEXT: &str = "return await conformance_fixture.test_simple_text({})";
+/// The name codemode derives from the fixture's command.
+const STDIO_NAME: &str = "conformance-fixture";
+const SIMPLE_TEXT_RESULT: &str = "This is a simple text response for testing.";
+
+/// Runs `program` against the fixture started with `fixture_args`, with
+/// `cache` as the cache folder; the handshakes the fixture saw.
+fn run_fixture(cache: &Path, fixture_args: &[&str], program: &str) -> (Value, Vec<String>) {
+    let log = cache.join("handshakes.log");
+    let _ = std::fs::remove_file(&log);
+    let fixture = conformance_fixture();
+    let log_arg = log.to_string_lossy();
+    let mut args = vec!["--", fixture.as_str()];
+    args.extend_from_slice(fixture_args);
+    args.extend(["--log", &log_arg]);
+    let (report, ok) = run_program_env(program, &args, &[("XDG_CACHE_HOME", cache)]);
+    assert!(ok, "the run failed: {report}");
+    let seen = std::fs::read_to_string(&log).unwrap_or_default();
+    (report, seen.lines().map(str::to_owned).collect())
+}
+
+fn remembered(cache: &Path) -> Value {
+    let text = std::fs::read_to_string(cache.join("codemode/eras.json")).expect("eras.json");
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn an_upstream_that_speaks_only_2026_07_28_is_used_and_remembered_as_modern() {
+    let cache = tempfile::tempdir().unwrap();
+    let (report, handshakes) = run_fixture(cache.path(), &["--era", "modern"], SIMPLE_TEXT);
+    assert_eq!(report["result"], SIMPLE_TEXT_RESULT, "{report}");
+    assert_eq!(handshakes, ["discover"]);
+    assert_eq!(remembered(cache.path())[STDIO_NAME]["era"], "modern");
+}
+
+#[test]
+fn a_legacy_upstream_is_probed_once_then_initialized_directly() {
+    let cache = tempfile::tempdir().unwrap();
+    let (report, handshakes) = run_fixture(cache.path(), &["--era", "legacy"], SIMPLE_TEXT);
+    assert_eq!(report["result"], SIMPLE_TEXT_RESULT, "{report}");
+    assert_eq!(handshakes, ["discover", "initialize"]);
+    assert_eq!(remembered(cache.path())[STDIO_NAME]["era"], "legacy");
+
+    let (report, handshakes) = run_fixture(cache.path(), &["--era", "legacy"], SIMPLE_TEXT);
+    assert_eq!(report["result"], SIMPLE_TEXT_RESULT, "{report}");
+    assert_eq!(
+        handshakes,
+        ["initialize"],
+        "the remembered era skips the probe"
+    );
+}
+
+#[test]
+fn an_upstream_narrowed_to_old_versions_is_initialized_after_refusing_the_probe() {
+    let cache = tempfile::tempdir().unwrap();
+    let (report, handshakes) = run_fixture(cache.path(), &["--era", "old"], SIMPLE_TEXT);
+    assert_eq!(report["result"], SIMPLE_TEXT_RESULT, "{report}");
+    // rmcp refuses the probe itself (unsupported version), so only the
+    // handshake that worked reaches the fixture's handler.
+    assert_eq!(handshakes, ["initialize"]);
+    assert_eq!(remembered(cache.path())[STDIO_NAME]["era"], "legacy");
+}
+
+#[test]
+fn a_wrongly_remembered_era_is_probed_again_and_corrected() {
+    let cache = tempfile::tempdir().unwrap();
+    run_fixture(cache.path(), &["--era", "modern"], SIMPLE_TEXT);
+    // As if the server had been legacy last time and was upgraded since.
+    let file = cache.path().join("codemode/eras.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"modern\""), "{text}");
+    std::fs::write(&file, text.replace("\"modern\"", "\"legacy\"")).unwrap();
+
+    let (report, handshakes) = run_fixture(cache.path(), &["--era", "modern"], SIMPLE_TEXT);
+    assert_eq!(report["result"], SIMPLE_TEXT_RESULT, "{report}");
+    // The fixture refuses `initialize` (no version it speaks has one).
+    assert_eq!(handshakes, ["initialize", "discover"]);
+    assert_eq!(remembered(cache.path())[STDIO_NAME]["era"], "modern");
+}
+
+#[test]
+fn a_modern_http_upstream_gets_its_mcp_param_headers() {
+    let cache = tempfile::tempdir().unwrap();
+    let mut fixture = Command::new(conformance_fixture())
+        .args(["--era", "modern", "--http", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(fixture.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _fixture = Background(fixture);
+    let url = line.trim();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+
+    let program = r#"
+        const region = await conformance_fixture.test_param_header({ region: "eu-west-1" });
+        const text = await conformance_fixture.test_simple_text({});
+        return { region, text };
+    "#;
+    let (report, ok) = run_program_env(
+        program,
+        &["--url", url, "--name", "conformance_fixture"],
+        &[("XDG_CACHE_HOME", cache.path())],
+    );
+    assert!(ok, "{report}");
+    // The tool declares `x-mcp-header: Region` for `region`; the fixture
+    // answers with the `Mcp-Param-Region` header its request carried.
+    assert_eq!(report["result"]["region"], "eu-west-1", "{report}");
+    assert_eq!(report["result"]["text"], SIMPLE_TEXT_RESULT);
+    assert_eq!(
+        remembered(cache.path())["conformance_fixture"]["era"],
+        "modern"
+    );
+}
