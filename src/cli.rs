@@ -98,6 +98,10 @@ pub struct ServeArgs {
     /// under 4,000 tokens and `search` above.
     #[arg(long, value_enum, default_value_t = Disclosure::Auto)]
     pub disclosure: Disclosure,
+    /// Also list every upstream tool directly beside `execute` (named as upstream when one server is
+    /// selected, `namespace__tool` when several), and forward the upstreams' prompts and resources.
+    #[arg(long)]
+    pub expose_tools: bool,
     /// Serve streamable HTTP at this address (endpoint /mcp) instead of stdio, e.g. 127.0.0.1:8080.
     #[arg(long, value_name = "ADDR")]
     pub http: Option<std::net::SocketAddr>,

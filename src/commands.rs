@@ -24,7 +24,9 @@ use crate::sandbox::bounds;
 use crate::savings;
 use crate::server::http::{self, HttpOptions};
 use crate::server::stdio::client_input;
-use crate::server::{Admission, Build, CodeModeServer, Live, Snapshot, Trace, supervise};
+use crate::server::{
+    Admission, Build, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
+};
 use crate::upstream::{self, Changes, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
@@ -152,7 +154,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let secrets: Vec<&str> = args.auth_token.iter().map(String::as_str).collect();
     let opened = open(&args.servers, Some(changes.clone()), &secrets).await?;
     let settings = settings(&args.limits, &opened.settings);
-    let (policy, disclosure) = (opened.policy, args.disclosure);
+    let (policy, disclosure, expose) = (opened.policy, args.disclosure, args.expose_tools);
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
@@ -170,7 +172,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         let executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
             .with_call_timeouts(upstreams.call_timeouts());
-        Snapshot::new(api, mode, executor)
+        let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS));
+        Snapshot::new(api, mode, executor).exposing(exposed)
     });
     let live = Live::new(build(&opened.upstreams));
     let (stop, stopped) = tokio::sync::oneshot::channel();

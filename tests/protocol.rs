@@ -126,3 +126,53 @@ fn a_modern_http_upstream_gets_its_mcp_param_headers() {
         "modern"
     );
 }
+
+#[test]
+fn exposed_tools_sit_beside_execute_prefixed_when_several_servers_and_policy_applies() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = cache.path().join("servers.json");
+    let fixture = conformance_fixture();
+    let servers = serde_json::json!({"mcpServers": {
+        "demo": {"command": codemode_path(), "args": ["demo-server"]},
+        "fixture": {"command": fixture, "args": ["--era", "modern"], "deny": ["test_error_handling"]}
+    }});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy();
+    let serve = [
+        "stdio",
+        codemode_path(),
+        "serve",
+        "--expose-tools",
+        "--config",
+        &config,
+    ];
+    // The Python client inherits XDG_CACHE_HOME from the test run: the
+    // fixture's era is probed either way.
+    let seen = crate::serve::python_client(
+        &serve,
+        serde_json::json!([
+            {"name": "fixture__test_simple_text", "arguments": {}},
+            {"name": "demo__list_projects", "arguments": {}},
+            {"name": "execute", "arguments": {"code": "return await fixture.test_simple_text({})"}}
+        ]),
+    );
+    let names: Vec<&str> = seen["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "execute");
+    assert!(names.contains(&"fixture__test_simple_text"), "{names:?}");
+    assert!(names.contains(&"demo__list_projects"), "{names:?}");
+    // Denied by the fixture's policy: neither listed nor callable.
+    assert!(!names.contains(&"fixture__test_error_handling"), "{names:?}");
+    let results = &seen["results"];
+    assert_eq!(results[0]["text"], SIMPLE_TEXT_RESULT, "{results}");
+    assert_eq!(results[0]["isError"], false);
+    assert!(
+        results[1]["text"].as_str().unwrap().contains("\"key\""),
+        "the demo's projects: {results}"
+    );
+    assert_eq!(results[2]["structuredContent"]["result"], SIMPLE_TEXT_RESULT);
+}

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 /// Runs the Python SDK driver against a server: `target` is `["stdio", cmd, args...]` or `["http", url]`.
-fn python_client(target: &[&str], calls: Value) -> Value {
+pub fn python_client(target: &[&str], calls: Value) -> Value {
     let mut child = Command::new(python())
         .arg(repo().join("tests/python/mcp_client.py"))
         .args(target)

@@ -6,6 +6,7 @@ mod common;
 mod attacks;
 mod cli;
 mod concurrency;
+mod conformance;
 mod everything;
 mod guest;
 mod hostile;

@@ -4,12 +4,14 @@
 mod admission;
 pub mod disclosure;
 pub mod http;
+mod passthrough;
 mod search;
 pub mod stdio;
 mod supervise;
 mod trace;
 
 pub use admission::Admission;
+pub use passthrough::Exposed;
 pub use supervise::{Build, Live, supervise};
 pub use trace::Trace;
 
@@ -20,10 +22,12 @@ use codemode_typegen::{Api, Style};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestMethod,
     CompleteRequestParams, CompleteResult, ContentBlock, CustomRequest, CustomResult, ErrorCode,
-    Implementation, ListPromptsRequestMethod, ListPromptsResult,
-    ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig,
-    ServerNotification, SubscriptionFilter, Tool, ToolListChangedNotification,
+    GetPromptRequestMethod, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesRequestMethod,
+    ListResourceTemplatesResult, ListResourcesRequestMethod, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestMethod, ReadResourceRequestParams,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, ServerNotification, SubscriptionFilter,
+    Tool, ToolListChangedNotification,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -41,10 +45,15 @@ use search::Index;
 pub struct Snapshot {
     api: Api,
     mode: Mode,
+    /// codemode's own tools, then any exposed ones.
     tools: Vec<Tool>,
     index: Index,
     executor: Executor,
+    exposed: Option<Exposed>,
 }
+
+/// codemode's own tool names, which exposed upstream tools may not take.
+pub const OWN_TOOLS: [&str; 3] = ["execute", "search_api", "get_api"];
 
 impl Snapshot {
     pub fn new(api: Api, mode: Mode, executor: Executor) -> Snapshot {
@@ -60,7 +69,17 @@ impl Snapshot {
             mode,
             tools,
             executor,
+            exposed: None,
         }
+    }
+
+    /// Lists `exposed`'s upstream tools beside codemode's (`--expose-tools`).
+    pub fn exposing(mut self, exposed: Option<Exposed>) -> Snapshot {
+        if let Some(exposed) = &exposed {
+            self.tools.extend(exposed.tools().iter().cloned());
+        }
+        self.exposed = exposed;
+        self
     }
 }
 
@@ -364,21 +383,59 @@ pub fn report_result(report: &Report) -> CallToolResult {
 
 impl ServerHandler for CodeModeServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
+        let (prompts, resources, completions) = self
+            .live
+            .current()
+            .exposed
+            .as_ref()
+            .map_or((false, false, false), Exposed::capabilities);
+        let mut capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
+        // Declared only when an exposed upstream offers them: the rest is
+        // answered as unknown.
+        if prompts {
+            capabilities.prompts = Some(Default::default());
+        }
+        if resources {
+            capabilities.resources = Some(Default::default());
+        }
+        if completions {
+            capabilities.completions = Some(Default::default());
+        }
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
             .with_instructions(
                 "Call `execute` with a TypeScript program that uses the API in its description; only the program's result comes back.",
             )
     }
 
-    // Only tools are declared, so what else a client asks for is answered as
-    // unknown rather than with an empty list that says otherwise.
+    // Prompts, resources and completions are the exposed upstreams'; without
+    // them, what a client asks for is answered as unknown rather than with
+    // an empty list that says otherwise.
     async fn list_prompts(
         &self,
         _: Option<PaginatedRequestParams>,
         _: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        Err(ErrorData::method_not_found::<ListPromptsRequestMethod>())
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.capabilities().0 => exposed.list_prompts().await,
+            _ => Err(ErrorData::method_not_found::<ListPromptsRequestMethod>()),
+        }
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.capabilities().0 => exposed.get_prompt(request).await,
+            _ => Err(ErrorData::method_not_found::<GetPromptRequestMethod>()),
+        }
     }
 
     async fn list_resources(
@@ -386,7 +443,11 @@ impl ServerHandler for CodeModeServer {
         _: Option<PaginatedRequestParams>,
         _: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        Err(ErrorData::method_not_found::<ListResourcesRequestMethod>())
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.capabilities().1 => exposed.list_resources().await,
+            _ => Err(ErrorData::method_not_found::<ListResourcesRequestMethod>()),
+        }
     }
 
     async fn list_resource_templates(
@@ -394,17 +455,37 @@ impl ServerHandler for CodeModeServer {
         _: Option<PaginatedRequestParams>,
         _: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        Err(ErrorData::method_not_found::<
-            ListResourceTemplatesRequestMethod,
-        >())
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.capabilities().1 => exposed.list_resource_templates().await,
+            _ => Err(ErrorData::method_not_found::<
+                ListResourceTemplatesRequestMethod,
+            >()),
+        }
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.capabilities().1 => exposed.read_resource(request).await,
+            _ => Err(ErrorData::method_not_found::<ReadResourceRequestMethod>()),
+        }
     }
 
     async fn complete(
         &self,
-        _: CompleteRequestParams,
+        request: CompleteRequestParams,
         _: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
-        Err(ErrorData::method_not_found::<CompleteRequestMethod>())
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.capabilities().2 => exposed.complete(request).await,
+            _ => Err(ErrorData::method_not_found::<CompleteRequestMethod>()),
+        }
     }
 
     /// 2026-07-28 clients learn of API changes by `subscriptions/listen`:
@@ -488,13 +569,19 @@ impl ServerHandler for CodeModeServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let args = request.arguments.unwrap_or_default();
+        let args = request.arguments.clone().unwrap_or_default();
         let snapshot = self.live.current();
         let search = snapshot.mode == Mode::Search;
         let result = match &*request.name {
             "execute" => self.execute(args, context.ct.clone()).await?,
             "search_api" if search => self.discover(args, search_api).await?,
             "get_api" if search => self.discover(args, get_api).await?,
+            other if snapshot.exposed.as_ref().is_some_and(|e| e.has_tool(other)) => {
+                let exposed = snapshot.exposed.as_ref().expect("checked above");
+                let mut request = request;
+                request.arguments = Some(args);
+                return exposed.call_tool(request, &context).await;
+            }
             other => {
                 let names: Vec<String> =
                     snapshot.tools.iter().map(|t| t.name.to_string()).collect();

