@@ -25,9 +25,9 @@ use crate::savings;
 use crate::server::http::{self, HttpOptions};
 use crate::server::stdio::client_input;
 use crate::server::{
-    Admission, Build, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
+    Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
 };
-use crate::upstream::{self, Changes, Upstreams};
+use crate::upstream::{self, Changes, Hooks, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
 struct Opened {
@@ -52,11 +52,7 @@ fn api_for(policy: &Policy, upstreams: &Upstreams) -> (Api, Refusals) {
 /// Connects to the selected servers, warning about each one that fails;
 /// an error only when none can be used. Stdio servers do not see the
 /// variables named in `secrets`.
-async fn open(
-    args: &ServerArgs,
-    changes: Option<Changes>,
-    secrets: &[&str],
-) -> anyhow::Result<Opened> {
+async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Result<Opened> {
     let mut selection = config::select(&args.sources())?;
     for spec in &mut selection.servers {
         for var in secrets {
@@ -77,7 +73,7 @@ async fn open(
     }
     let total = selection.servers.len();
     let upstreams =
-        upstream::connect_all_watched(selection.servers, args.init_timeout, changes).await;
+        upstream::connect_all_watched(selection.servers, args.init_timeout, hooks).await;
     for failure in &upstreams.failures {
         eprintln!(
             "warning: server \"{}\" is unavailable: {}",
@@ -99,7 +95,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let code = read_program(&args.file)?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
-    let opened = open(&args.servers, None, &[]).await?;
+    let hooks = Hooks::unattended(
+        "`codemode run` has no MCP client to ask; use a tool that does not need one, or `codemode serve`",
+    );
+    let opened = open(&args.servers, hooks, &[]).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
@@ -152,7 +151,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let changes = Changes::default();
     // The token guards this server; no upstream needs to know it.
     let secrets: Vec<&str> = args.auth_token.iter().map(String::as_str).collect();
-    let opened = open(&args.servers, Some(changes.clone()), &secrets).await?;
+    // An upstream's requests for a human go to the client whose call it serves.
+    let callers = Arc::new(Callers::default());
+    let hooks = Hooks {
+        changes: Some(changes.clone()),
+        human: callers.clone(),
+    };
+    let opened = open(&args.servers, hooks.clone(), &secrets).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (policy, disclosure, expose) = (opened.policy, args.disclosure, args.expose_tools);
     // Each API generation (at start, after a tool-list change or a restart)
@@ -180,6 +185,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let supervisor = tokio::spawn(supervise(
         opened.upstreams,
         changes,
+        hooks,
         live.clone(),
         build,
         args.servers.init_timeout,
@@ -194,7 +200,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         Duration::from_millis(args.queue_timeout_ms),
     );
     let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
-    let server = CodeModeServer::new(live, settings.limits, admission, trace);
+    let server = CodeModeServer::new(live, settings.limits, admission, trace).asking(callers);
     // A program's text, escaped in JSON (at worst six bytes a character),
     // plus the request around it.
     let max_request = settings.max_program_bytes * 6 + (64 << 10);
@@ -321,7 +327,7 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
 }
 
 pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, None, &[]).await?;
+    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
     let (lists, _) = opened.policy.apply(opened.upstreams.tool_lists());
     opened.upstreams.shutdown().await;
     let (rows, total) = savings::measure(&lists, args.tokenizer);
@@ -338,7 +344,7 @@ pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
 
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
     // `--server` prints only the servers it names (only they are started).
-    let opened = open(&args.servers, None, &[]).await?;
+    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
     let (api, _) = opened.api();
     opened.upstreams.shutdown().await;
     print!("{}", api.render(args.style.into()));
@@ -362,7 +368,7 @@ const HINTS: [(&str, &str); 4] = [
 ];
 
 pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, None, &[]).await?;
+    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
     let (api, _) = opened.api();
     let upstreams = opened.upstreams;
     let failures: Vec<Value> = upstreams

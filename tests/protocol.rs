@@ -166,7 +166,10 @@ fn exposed_tools_sit_beside_execute_prefixed_when_several_servers_and_policy_app
     assert!(names.contains(&"fixture__test_simple_text"), "{names:?}");
     assert!(names.contains(&"demo__list_projects"), "{names:?}");
     // Denied by the fixture's policy: neither listed nor callable.
-    assert!(!names.contains(&"fixture__test_error_handling"), "{names:?}");
+    assert!(
+        !names.contains(&"fixture__test_error_handling"),
+        "{names:?}"
+    );
     let results = &seen["results"];
     assert_eq!(results[0]["text"], SIMPLE_TEXT_RESULT, "{results}");
     assert_eq!(results[0]["isError"], false);
@@ -174,5 +177,118 @@ fn exposed_tools_sit_beside_execute_prefixed_when_several_servers_and_policy_app
         results[1]["text"].as_str().unwrap().contains("\"key\""),
         "the demo's projects: {results}"
     );
-    assert_eq!(results[2]["structuredContent"]["result"], SIMPLE_TEXT_RESULT);
+    assert_eq!(
+        results[2]["structuredContent"]["result"],
+        SIMPLE_TEXT_RESULT
+    );
+}
+
+/// The official Python SDK as a legacy-session client that answers requests
+/// for a human (see `tests/python/ask_client.py`), with `calls` to make.
+fn ask_with_python(target: &[&str], calls: Value) -> Value {
+    let mut child = Command::new(python())
+        .arg(repo().join("tests/python/ask_client.py"))
+        .args(target)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        serde_json::json!({"calls": calls}).to_string().as_bytes(),
+    )
+    .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn an_upstreams_requests_for_a_human_reach_serves_client_and_its_answers_return() {
+    let fixture = conformance_fixture();
+    let program = r#"
+        const first = await conformance_fixture.test_elicitation({ message: "Pick a number" });
+        const second = await conformance_fixture.test_elicitation({ message: "Again?" });
+        return [first, second];
+    "#;
+    let calls = serde_json::json!([
+        {"name": "execute", "arguments": {"code": program}},
+        {"name": "test_sampling", "arguments": {"prompt": "Capital of France?"}},
+        {"name": "test_tool_with_logging", "arguments": {}},
+    ]);
+    let (_serve, url) = start_serve(&["--expose-tools", "--", &fixture, "--era", "legacy"]);
+    let serve_stdio = [
+        "stdio",
+        codemode_path(),
+        "serve",
+        "--expose-tools",
+        "--",
+        &fixture,
+        "--era",
+        "legacy",
+    ];
+    for target in [&["http", url.as_str()][..], &serve_stdio[..]] {
+        let seen = ask_with_python(target, calls.clone());
+        let results = &seen["results"];
+        let answers: Value = serde_json::from_str(results[0].as_str().unwrap()).unwrap();
+        assert_eq!(
+            answers,
+            serde_json::json!([
+                "User response: action=accept, content={\"response\":\"42\"}",
+                "User response: action=decline, content={}"
+            ]),
+            "{seen}"
+        );
+        assert_eq!(results[1], "LLM response: Paris", "{seen}");
+        assert_eq!(
+            seen["asked"],
+            serde_json::json!([
+                {"elicitation": "Pick a number"},
+                {"elicitation": "Again?"},
+                {"sampling": "Capital of France?"}
+            ])
+        );
+        let logged: Vec<&str> = seen["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["data"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            logged,
+            [
+                "Tool execution started",
+                "Tool processing data",
+                "Tool execution completed"
+            ],
+            "{seen}"
+        );
+        assert_eq!(seen["logs"][0]["logger"], STDIO_NAME);
+    }
+}
+
+#[test]
+fn without_a_client_run_declines_an_elicitation_and_says_why() {
+    let cache = tempfile::tempdir().unwrap();
+    let (report, _) = run_fixture(
+        cache.path(),
+        &["--era", "legacy"],
+        r#"return await conformance_fixture.test_elicitation({ message: "Pick a number" });"#,
+    );
+    assert_eq!(
+        report["result"], "User response: action=decline, content={}",
+        "{report}"
+    );
+    let (report, _) = run_fixture(
+        cache.path(),
+        &["--era", "legacy"],
+        r#"return await conformance_fixture.test_sampling({ prompt: "Capital of France?" });"#,
+    );
+    let said = report["result"].as_str().unwrap();
+    assert!(
+        said.starts_with("Sampling not supported or error:")
+            && said.contains("`codemode run` has no MCP client to ask"),
+        "{report}"
+    );
 }

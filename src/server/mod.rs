@@ -2,6 +2,7 @@
 //! disclosure, `search_api` and `get_api`) over all the upstream servers.
 
 mod admission;
+mod callers;
 pub mod disclosure;
 pub mod http;
 mod passthrough;
@@ -11,6 +12,7 @@ mod supervise;
 mod trace;
 
 pub use admission::Admission;
+pub use callers::Callers;
 pub use passthrough::Exposed;
 pub use supervise::{Build, Live, supervise};
 pub use trace::Trace;
@@ -19,6 +21,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codemode_typegen::{Api, Style};
+// Logging (SEP-2577) and `resources/subscribe` are deprecated, and forwarded
+// for upstreams that still use them.
+#[allow(deprecated)]
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestMethod,
     CompleteRequestParams, CompleteResult, ContentBlock, CustomRequest, CustomResult, ErrorCode,
@@ -26,8 +31,10 @@ use rmcp::model::{
     ListPromptsRequestMethod, ListPromptsResult, ListResourceTemplatesRequestMethod,
     ListResourceTemplatesResult, ListResourcesRequestMethod, ListResourcesResult, ListToolsResult,
     PaginatedRequestParams, ReadResourceRequestMethod, ReadResourceRequestParams,
-    ReadResourceResponse, ServerCapabilities, ServerConfig, ServerNotification, SubscriptionFilter,
-    Tool, ToolListChangedNotification,
+    ReadResourceResponse, ServerCapabilities, ServerConfig, ServerNotification,
+    SetLevelRequestMethod, SetLevelRequestParams, SubscribeRequestMethod, SubscribeRequestParams,
+    SubscriptionFilter, Tool, ToolListChangedNotification, UnsubscribeRequestMethod,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -92,6 +99,8 @@ pub struct CodeModeServer {
     trace: Option<Arc<Trace>>,
     /// Cancelled when the (stdio) client has gone: executions stop at once.
     client_gone: CancellationToken,
+    /// Where upstreams' requests for a human go while a call runs.
+    callers: Arc<Callers>,
 }
 
 impl CodeModeServer {
@@ -107,7 +116,15 @@ impl CodeModeServer {
             admission: Arc::new(admission),
             trace: trace.map(Arc::new),
             client_gone: CancellationToken::new(),
+            callers: Arc::default(),
         }
+    }
+
+    /// Upstreams connected with `callers` as their human ask this server's
+    /// clients while their calls run.
+    pub fn asking(mut self, callers: Arc<Callers>) -> CodeModeServer {
+        self.callers = callers;
+        self
     }
 
     /// Executions stop when `gone` is cancelled (the client closed stdin).
@@ -381,28 +398,35 @@ pub fn report_result(report: &Report) -> CallToolResult {
     result
 }
 
+#[allow(deprecated)]
 impl ServerHandler for CodeModeServer {
     fn get_info(&self) -> ServerConfig {
-        let (prompts, resources, completions) = self
+        let offers = self
             .live
             .current()
             .exposed
             .as_ref()
-            .map_or((false, false, false), Exposed::capabilities);
+            .map(Exposed::offers)
+            .unwrap_or_default();
         let mut capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_tool_list_changed()
             .build();
         // Declared only when an exposed upstream offers them: the rest is
         // answered as unknown.
-        if prompts {
+        if offers.prompts {
             capabilities.prompts = Some(Default::default());
         }
-        if resources {
-            capabilities.resources = Some(Default::default());
+        if offers.resources {
+            let mut resources = rmcp::model::ResourcesCapability::default();
+            resources.subscribe = offers.subscriptions.then_some(true);
+            capabilities.resources = Some(resources);
         }
-        if completions {
+        if offers.completions {
             capabilities.completions = Some(Default::default());
+        }
+        if offers.logging {
+            capabilities.logging = Some(Default::default());
         }
         ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("codemode", env!("CARGO_PKG_VERSION")))
@@ -421,7 +445,7 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<ListPromptsResult, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.capabilities().0 => exposed.list_prompts().await,
+            Some(exposed) if exposed.offers().prompts => exposed.list_prompts().await,
             _ => Err(ErrorData::method_not_found::<ListPromptsRequestMethod>()),
         }
     }
@@ -433,7 +457,7 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<GetPromptResponse, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.capabilities().0 => exposed.get_prompt(request).await,
+            Some(exposed) if exposed.offers().prompts => exposed.get_prompt(request).await,
             _ => Err(ErrorData::method_not_found::<GetPromptRequestMethod>()),
         }
     }
@@ -445,7 +469,7 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<ListResourcesResult, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.capabilities().1 => exposed.list_resources().await,
+            Some(exposed) if exposed.offers().resources => exposed.list_resources().await,
             _ => Err(ErrorData::method_not_found::<ListResourcesRequestMethod>()),
         }
     }
@@ -457,7 +481,7 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.capabilities().1 => exposed.list_resource_templates().await,
+            Some(exposed) if exposed.offers().resources => exposed.list_resource_templates().await,
             _ => Err(ErrorData::method_not_found::<
                 ListResourceTemplatesRequestMethod,
             >()),
@@ -471,8 +495,55 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<ReadResourceResponse, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.capabilities().1 => exposed.read_resource(request).await,
+            Some(exposed) if exposed.offers().resources => exposed.read_resource(request).await,
             _ => Err(ErrorData::method_not_found::<ReadResourceRequestMethod>()),
+        }
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.offers().logging => exposed.set_level(request).await,
+            _ => Err(ErrorData::method_not_found::<SetLevelRequestMethod>()),
+        }
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.offers().subscriptions => {
+                let uri = request.uri.clone();
+                exposed.subscribe(request).await?;
+                self.callers.subscribe(&uri, context.peer);
+                Ok(())
+            }
+            _ => Err(ErrorData::method_not_found::<SubscribeRequestMethod>()),
+        }
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let snapshot = self.live.current();
+        match snapshot.exposed.as_ref() {
+            Some(exposed) if exposed.offers().subscriptions => {
+                // The upstream keeps it while another client still has it.
+                if !self.callers.unsubscribe(&request.uri, &context.peer) {
+                    exposed.unsubscribe(request).await?;
+                }
+                Ok(())
+            }
+            _ => Err(ErrorData::method_not_found::<UnsubscribeRequestMethod>()),
         }
     }
 
@@ -483,7 +554,7 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<CompleteResult, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.capabilities().2 => exposed.complete(request).await,
+            Some(exposed) if exposed.offers().completions => exposed.complete(request).await,
             _ => Err(ErrorData::method_not_found::<CompleteRequestMethod>()),
         }
     }
@@ -571,6 +642,7 @@ impl ServerHandler for CodeModeServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.clone().unwrap_or_default();
         let snapshot = self.live.current();
+        let _asking = self.callers.enter(context.peer.clone());
         let search = snapshot.mode == Mode::Search;
         let result = match &*request.name {
             "execute" => self.execute(args, context.ct.clone()).await?,

@@ -8,6 +8,10 @@
 //! OpenAI's accept only letters, digits, `_` and `-` in tool names.
 //! Policy applies as it does to programs: only the tools of the API (what
 //! `--allow`, `--deny` and `--read-only` left in it) are exposed.
+//!
+//! SEP-2577 deprecates logging, and 2026-07-28 replaced `resources/subscribe`
+//! with `subscriptions/listen`; upstreams of the legacy era still use them.
+#![allow(deprecated)]
 
 use std::collections::HashMap;
 
@@ -19,7 +23,8 @@ use rmcp::model::{
     CompleteResult, GetPromptRequestParams, GetPromptResponse, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam, Prompt,
     ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject, ResultType,
-    ServerCapabilities, ServerResult, Tool,
+    ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams, Tool,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
@@ -28,6 +33,23 @@ use crate::upstream::Upstreams;
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";
+
+/// What the exposed upstreams offer, so what codemode declares.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Offers {
+    pub prompts: bool,
+    pub resources: bool,
+    pub subscriptions: bool,
+    pub completions: bool,
+    pub logging: bool,
+}
+
+fn subscribable(capabilities: &ServerCapabilities) -> bool {
+    capabilities
+        .resources
+        .as_ref()
+        .is_some_and(|r| r.subscribe == Some(true))
+}
 
 /// An upstream that can be called.
 #[derive(Clone)]
@@ -101,15 +123,49 @@ impl Exposed {
     }
 
     /// What codemode can offer on the upstreams' behalf.
-    pub fn capabilities(&self) -> (bool, bool, bool) {
+    pub fn offers(&self) -> Offers {
         let any = |has: fn(&ServerCapabilities) -> bool| {
             self.upstreams.iter().any(|u| has(&u.capabilities))
         };
-        (
-            any(|c| c.prompts.is_some()),
-            any(|c| c.resources.is_some()),
-            any(|c| c.completions.is_some()),
-        )
+        Offers {
+            prompts: any(|c| c.prompts.is_some()),
+            resources: any(|c| c.resources.is_some()),
+            subscriptions: any(subscribable),
+            completions: any(|c| c.completions.is_some()),
+            logging: any(|c| c.logging.is_some()),
+        }
+    }
+
+    /// `logging/setLevel`, passed to every upstream that logs.
+    pub async fn set_level(&self, request: SetLevelRequestParams) -> Result<(), ErrorData> {
+        for upstream in self.with(|c| c.logging.is_some()) {
+            upstream
+                .peer
+                .set_level(request.clone())
+                .await
+                .map_err(|error| failed(&upstream.server, "logging/setLevel", error))?;
+        }
+        Ok(())
+    }
+
+    /// `resources/subscribe`: the first upstream that takes the URI has it.
+    pub async fn subscribe(&self, request: SubscribeRequestParams) -> Result<(), ErrorData> {
+        let mut last = None;
+        for upstream in self.with(subscribable) {
+            match upstream.peer.subscribe(request.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(failed(&upstream.server, "resources/subscribe", error)),
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| ErrorData::invalid_params("no upstream takes subscriptions", None)))
+    }
+
+    pub async fn unsubscribe(&self, request: UnsubscribeRequestParams) -> Result<(), ErrorData> {
+        for upstream in self.with(subscribable) {
+            let _ = upstream.peer.unsubscribe(request.clone()).await;
+        }
+        Ok(())
     }
 
     pub fn has_tool(&self, name: &str) -> bool {

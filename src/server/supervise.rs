@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::Snapshot;
-use crate::upstream::{Changes, Upstreams};
+use crate::upstream::{Changes, Hooks, Upstreams};
 
 /// How often dead connections are looked for.
 const CHECK_EVERY: Duration = Duration::from_millis(250);
@@ -87,6 +87,7 @@ impl Live {
 pub async fn supervise(
     mut upstreams: Upstreams,
     changes: Changes,
+    hooks: Hooks,
     live: Arc<Live>,
     build: Build,
     timeout: Duration,
@@ -124,7 +125,7 @@ pub async fn supervise(
                         continue;
                     }
                     tracing::warn!(server = %upstream.name, "the server stopped; restarting it");
-                    match upstream.reconnect(timeout, Some(changes.clone())).await {
+                    match upstream.reconnect(timeout, hooks.clone()).await {
                         Ok(()) => {
                             tracing::info!(server = %upstream.name, "restarted");
                             retries.remove(&upstream.name);

@@ -1,6 +1,7 @@
 //! Connections to upstream MCP servers, and their tool lists.
 
 mod era;
+pub mod human;
 mod sse;
 mod stdio;
 mod tap;
@@ -9,6 +10,7 @@ pub(crate) mod unreadable;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::handler::client::progress::ProgressDispatcher;
@@ -25,6 +27,7 @@ use tokio::process::Child;
 use crate::config::{ServerSpec, Transport};
 use era::ERAS;
 pub use era::Era;
+pub use human::{Human, NoOne};
 use stdio::OutputTail;
 use tap::ToolListTap;
 pub use tools_file::ToolsFileError;
@@ -87,25 +90,92 @@ pub struct Upstream {
     watch: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// What the connections report to: tool-list changes, and an upstream's
+/// requests for a human (see [`human`]).
+#[derive(Clone)]
+pub struct Hooks {
+    pub changes: Option<Changes>,
+    pub human: Arc<dyn Human>,
+}
+
+impl Hooks {
+    /// For commands whose calls have no one to ask, saying why.
+    pub fn unattended(why: &str) -> Hooks {
+        Hooks {
+            changes: None,
+            human: NoOne::shared(why),
+        }
+    }
+}
+
 /// Our side of an upstream connection: who we are, and where to report
 /// `notifications/tools/list_changed`.
 #[derive(Clone)]
 pub struct UpstreamClient {
     server: String,
     changes: Option<Changes>,
+    human: Arc<dyn Human>,
     /// Progress of calls passed through for our clients, by our token.
     progress: ProgressDispatcher,
 }
 
+// Sampling, roots and logging are deprecated (SEP-2577) but still used.
+#[allow(deprecated)]
 impl rmcp::ClientHandler for UpstreamClient {
     fn get_info(&self) -> ClientConfig {
+        // Requests for a human always have an answer (see [`human`]), so a
+        // server may make them, and gets a reason when nobody is there.
+        let capabilities = ClientCapabilities::builder()
+            .enable_elicitation()
+            .enable_sampling()
+            .enable_roots()
+            .build();
         // The version offered in `initialize`; 2026-07-28 servers are found
         // by `server/discover` instead (see [`era`]).
         ClientConfig::new(
-            ClientCapabilities::default(),
+            capabilities,
             Implementation::new("codemode", env!("CARGO_PKG_VERSION")),
         )
         .with_protocol_version(ProtocolVersion::LATEST_WITH_INITIALIZE)
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: rmcp::model::ElicitRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
+        self.human.elicit(&self.server, request).await
+    }
+
+    async fn create_message(
+        &self,
+        request: rmcp::model::CreateMessageRequestParams,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
+        self.human.sample(&self.server, request).await
+    }
+
+    async fn list_roots(
+        &self,
+        _context: rmcp::service::RequestContext<RoleClient>,
+    ) -> Result<rmcp::model::ListRootsResult, rmcp::ErrorData> {
+        self.human.roots(&self.server).await
+    }
+
+    async fn on_logging_message(
+        &self,
+        message: rmcp::model::LoggingMessageNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.human.log(&self.server, message).await;
+    }
+
+    async fn on_resource_updated(
+        &self,
+        update: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.human.resource_updated(&self.server, update).await;
     }
 
     async fn on_progress(
@@ -261,20 +331,21 @@ impl Upstreams {
 
 /// Connects to every server at once; a failure affects only its own server.
 pub async fn connect_all(specs: Vec<ServerSpec>, timeout: Duration) -> Upstreams {
-    connect_all_watched(specs, timeout, None).await
+    let hooks = Hooks::unattended("nobody is there to answer");
+    connect_all_watched(specs, timeout, hooks).await
 }
 
-/// Like [`connect_all`], reporting later tool-list changes to `changes`.
+/// Like [`connect_all`], reporting to `hooks`.
 pub async fn connect_all_watched(
     specs: Vec<ServerSpec>,
     timeout: Duration,
-    changes: Option<Changes>,
+    hooks: Hooks,
 ) -> Upstreams {
     let results = futures::future::join_all(specs.into_iter().map(|spec| {
-        let changes = changes.clone();
+        let hooks = hooks.clone();
         async move {
             let name = spec.name.clone();
-            connect(spec, timeout, changes)
+            connect(spec, timeout, hooks)
                 .await
                 .map_err(|error| Failure {
                     server: name,
@@ -301,7 +372,7 @@ pub async fn connect_all_watched(
 async fn connect(
     spec: ServerSpec,
     timeout: Duration,
-    changes: Option<Changes>,
+    hooks: Hooks,
 ) -> Result<Upstream, UpstreamError> {
     let target = era::target_of(&spec);
     let known = target.as_ref().and_then(|t| ERAS.get(&spec.name, t));
@@ -309,7 +380,7 @@ async fn connect(
     let mut attempt = 0;
     let upstream = loop {
         attempt += 1;
-        match connect_as(spec.clone(), timeout, changes.clone(), lifecycle).await {
+        match connect_as(spec.clone(), timeout, hooks.clone(), lifecycle).await {
             Ok(upstream) => break upstream,
             // Servers on a modern SDK narrowed to older versions refuse the
             // probe with the versions they do speak (all with `initialize`).
@@ -339,7 +410,7 @@ async fn connect(
 async fn connect_as(
     spec: ServerSpec,
     timeout: Duration,
-    changes: Option<Changes>,
+    hooks: Hooks,
     lifecycle: ClientLifecycleMode,
 ) -> Result<Upstream, UpstreamError> {
     let name = spec.name.clone();
@@ -347,7 +418,8 @@ async fn connect_as(
     let timeout = spec.timeouts.startup.unwrap_or(timeout);
     let handler = UpstreamClient {
         server: name.clone(),
-        changes,
+        changes: hooks.changes,
+        human: hooks.human,
         progress: ProgressDispatcher::new(),
     };
     let (client, child, tap, stderr) = match spec.transport.clone() {
@@ -708,9 +780,9 @@ impl Upstream {
     pub async fn reconnect(
         &mut self,
         timeout: Duration,
-        changes: Option<Changes>,
+        hooks: Hooks,
     ) -> Result<(), UpstreamError> {
-        let fresh = connect(self.spec.clone(), timeout, changes).await?;
+        let fresh = connect(self.spec.clone(), timeout, hooks).await?;
         let old = std::mem::replace(self, fresh);
         old.shutdown().await;
         Ok(())
