@@ -81,11 +81,43 @@ pub enum Command {
     ///
     /// Example: codemode disconnect claude-desktop
     Disconnect(DisconnectArgs),
+    /// Log in to an HTTP server that asks for OAuth, and keep its tokens.
+    ///
+    /// Opens the authorization page with $BROWSER (else the system's opener;
+    /// the address is printed too) and receives the answer on a loopback
+    /// address. Tokens are kept in credentials.json in codemode's config
+    /// folder, readable by you alone; run, serve and tools use and refresh them.
+    ///
+    /// Example: codemode login linear --config ~/.cursor/mcp.json
+    Login(LoginArgs),
+    /// Forget the tokens `codemode login` kept for a server.
+    ///
+    /// Example: codemode logout linear
+    Logout(LogoutArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///
     /// Useful for trying codemode, for tests, and as an example upstream:
     /// codemode types -- codemode demo-server
     DemoServer,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The server to log in to, by its name in the config (or the one `--url` and `--name` give).
+    #[arg(value_name = "NAME")]
+    pub server: Option<String>,
+    /// Ask for this OAuth scope as well as the config's (repeatable), e.g. after a call was refused for lack of it.
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The server whose kept tokens to forget.
+    #[arg(value_name = "NAME")]
+    pub server: String,
 }
 
 #[derive(Debug, Args)]

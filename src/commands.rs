@@ -13,8 +13,11 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{LimitArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ToolsArgs, TypesArgs};
-use crate::config;
+use crate::cli::{
+    LimitArgs, LoginArgs, LogoutArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ToolsArgs,
+    TypesArgs,
+};
+use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
 use crate::policy::{Policy, Refusals};
@@ -27,6 +30,7 @@ use crate::server::stdio::client_input;
 use crate::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
 };
+use crate::upstream::oauth::TokenFile;
 use crate::upstream::{self, Changes, Hooks, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
@@ -95,15 +99,24 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let code = read_program(&args.file)?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
-    let hooks = Hooks::unattended(
-        "`codemode run` has no MCP client to ask; use a tool that does not need one, or `codemode serve`",
-    );
+    // A person at the terminal answers; without one, requests are declined.
+    let hooks = match crate::terminal::Terminal::open() {
+        Some(terminal) => Hooks {
+            changes: None,
+            human: Arc::new(terminal),
+        },
+        None => Hooks::unattended(
+            "`codemode run` has no MCP client to ask and no terminal to ask on; run it in a terminal, or use `codemode serve`",
+        ),
+    };
+    let human = hooks.human.clone();
     let opened = open(&args.servers, hooks, &[]).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
         .with_refusals(refusals)
-        .with_call_timeouts(opened.upstreams.call_timeouts());
+        .with_call_timeouts(opened.upstreams.call_timeouts())
+        .asking(human);
     if args.trace {
         executor = executor.keeping_results();
     }
@@ -160,6 +173,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let opened = open(&args.servers, hooks.clone(), &secrets).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (policy, disclosure, expose) = (opened.policy, args.disclosure, args.expose_tools);
+    let human: Arc<dyn upstream::Human> = callers.clone();
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
@@ -176,7 +190,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         );
         let executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
-            .with_call_timeouts(upstreams.call_timeouts());
+            .with_call_timeouts(upstreams.call_timeouts())
+            .asking(human.clone());
         let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS));
         Snapshot::new(api, mode, executor).exposing(exposed)
     });
@@ -480,4 +495,80 @@ fn tools_table(api: &Api) -> String {
         let _ = writeln!(out, "{}", line.join("  ").trim_end());
     }
     out
+}
+
+/// `codemode login`: the OAuth flow for one HTTP server; its tokens kept.
+pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
+    let mut sources = args.servers.sources();
+    if let Some(server) = &args.server
+        && sources.url.is_none()
+    {
+        sources.only = vec![server.clone()];
+    }
+    let selection = config::select(&sources)?;
+    let spec = match (&args.server, selection.servers.as_slice()) {
+        (Some(server), servers) => servers.iter().find(|s| &s.name == server).with_context(
+            || {
+                format!(
+                    "no server named {server}; pass the config that has it (--config) or its --url"
+                )
+            },
+        )?,
+        (None, [one]) if !selection.demo => one,
+        (None, _) => bail!("name the server to log in to: codemode login NAME --config FILE"),
+    };
+    let url = match &spec.transport {
+        Transport::Http { url, .. } => url.clone(),
+        Transport::Sse { url, .. } => url.clone(),
+        _ => bail!(
+            "{} is not an HTTP server; only HTTP servers log in with OAuth",
+            spec.name
+        ),
+    };
+    let file =
+        TokenFile::default_location().context("no home folder to keep the tokens in; set HOME")?;
+    let browser = std::env::var("BROWSER").ok();
+    let outcome = upstream::oauth::login(
+        &spec.name,
+        &url,
+        &spec.oauth,
+        &args.scopes,
+        &file,
+        browser.as_deref(),
+    )
+    .await?;
+    eprintln!(
+        "codemode: logged in to {}{}{}; tokens kept in {}",
+        spec.name,
+        outcome
+            .issuer
+            .map(|issuer| format!(" (issuer {issuer})"))
+            .unwrap_or_default(),
+        if outcome.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" with scopes {}", outcome.scopes.join(" "))
+        },
+        file.path().display()
+    );
+    Ok(())
+}
+
+/// `codemode logout`: forgets a server's kept tokens.
+pub fn logout(args: LogoutArgs) -> anyhow::Result<()> {
+    let file = TokenFile::default_location()
+        .context("no home folder, so no tokens are kept; nothing to do")?;
+    if file
+        .remove(&args.server)
+        .with_context(|| format!("cannot update {}", file.path().display()))?
+    {
+        eprintln!("codemode: logged out of {}", args.server);
+    } else {
+        eprintln!(
+            "codemode: no login is kept for {} (in {})",
+            args.server,
+            file.path().display()
+        );
+    }
+    Ok(())
 }

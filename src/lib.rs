@@ -19,6 +19,7 @@ pub mod sandbox;
 pub mod savings;
 pub mod server;
 pub mod suggest;
+pub mod terminal;
 pub mod tokens;
 pub mod transpile;
 pub mod upstream;

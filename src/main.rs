@@ -37,6 +37,8 @@ fn main() -> ExitCode {
             })
             .map(|()| true),
             Command::Disconnect(args) => connect::disconnect(args.client, args.file).map(|()| true),
+            Command::Login(args) => commands::login(args).await.map(|()| true),
+            Command::Logout(args) => commands::logout(args).map(|()| true),
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
         }
     });

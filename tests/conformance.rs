@@ -1,5 +1,7 @@
-//! The official MCP conformance suite against `codemode serve --http
-//! --expose-tools` in front of `examples/conformance_fixture.rs`.
+//! The official MCP conformance suite: its server side against `codemode
+//! serve --http --expose-tools` in front of `examples/conformance_fixture.rs`,
+//! its client side driving `examples/conformance_client.rs`, a client built
+//! on codemode's upstream code (connections, both eras, OAuth login).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -51,6 +53,54 @@ fn server_suite(era: &str, revision: &str) {
         stderr(&output)
     );
     assert!(summary.contains("passed"), "{printed}");
+}
+
+/// Runs `conformance client --requirements REVISION` with the client
+/// example; its tokens and era cache go to a temporary folder.
+fn client_suite(revision: &str) {
+    let (node, cli) = conformance();
+    let client = std::path::Path::new(&conformance_fixture()).with_file_name("conformance_client");
+    assert!(
+        client.exists(),
+        "{} is missing: run `cargo build --examples`",
+        client.display()
+    );
+    let home = tempfile::tempdir().unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let output = Command::new(&node)
+        .arg(&cli)
+        .arg("client")
+        .arg("--command")
+        .arg(&client)
+        .args(["--requirements", revision])
+        .arg("--expected-failures")
+        .arg(fixture("conformance/expected-failures.yaml"))
+        .arg("-o")
+        .arg(results.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .output()
+        .unwrap();
+    let printed = stdout(&output);
+    let summary = printed
+        .find("SUITE SUMMARY")
+        .map_or(printed.as_str(), |at| &printed[at..]);
+    assert!(
+        output.status.success(),
+        "conformance client --requirements {revision} failed:\n{summary}\n{}",
+        stderr(&output)
+    );
+    assert!(summary.contains("passed"), "{printed}");
+}
+
+#[test]
+fn the_client_suite_passes_for_2025_11_25() {
+    client_suite("2025-11-25");
+}
+
+#[test]
+fn the_client_suite_passes_for_2026_07_28() {
+    client_suite("2026-07-28");
 }
 
 #[test]

@@ -292,3 +292,49 @@ fn without_a_client_run_declines_an_elicitation_and_says_why() {
         "{report}"
     );
 }
+
+#[test]
+fn on_a_terminal_run_asks_the_person_and_passes_the_answers_on() {
+    let cache = tempfile::tempdir().unwrap();
+    let program = cache.path().join("ask.ts");
+    std::fs::write(
+        &program,
+        r#"const a = await conformance_fixture.test_elicitation({ message: "Pick a number" });
+           const b = await conformance_fixture.test_sampling({ prompt: "Capital of France?" });
+           return [a, b];"#,
+    )
+    .unwrap();
+    // `script` gives codemode a terminal and types what is piped to it.
+    let command = format!(
+        "{} run {} -- {} --era legacy",
+        codemode_path(),
+        program.display(),
+        conformance_fixture()
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_CACHE_HOME", cache.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n42\nParis\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let screen = stdout(&output).replace("\r\n", "\n");
+    assert!(
+        screen.contains("the conformance-fixture server asks: Pick a number")
+            && screen.contains("user: Capital of France?"),
+        "{screen}"
+    );
+    let report = &screen[screen.find("{\n  \"ok\"").expect("the report")..];
+    let report: Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(
+        report["result"],
+        serde_json::json!([
+            "User response: action=accept, content={\"response\":\"42\"}",
+            "LLM response: Paris"
+        ]),
+        "{screen}"
+    );
+}

@@ -11,6 +11,7 @@ mod everything;
 mod guest;
 mod hostile;
 mod lifecycle;
+mod login;
 mod policy;
 mod protocol;
 mod run;

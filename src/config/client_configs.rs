@@ -314,6 +314,7 @@ fn codex_cli_toml() {
             call: Some(Duration::from_secs(60)),
         }
     );
+    assert_eq!(spec(&loaded, "figma").oauth.scopes, ["file_content:read"]);
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 

@@ -48,9 +48,34 @@ pub struct Entry {
     /// Seconds to start, initialize and list tools (codemode's own key).
     #[serde(rename = "startupTimeoutSec")]
     pub startup_timeout_sec: Option<f64>,
+    /// A pre-registered OAuth client (codemode's own key).
+    pub oauth: Option<OAuthEntry>,
+    /// Cursor's pre-registered OAuth client.
+    pub auth: Option<CursorAuth>,
+    /// OAuth scopes to ask for (Codex CLI's key).
+    pub scopes: Vec<String>,
     /// Set by formats, never read from a file.
     #[serde(skip)]
     pub extra: Extra,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OAuthEntry {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Vec<String>,
+    pub client_metadata_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CursorAuth {
+    #[serde(rename = "CLIENT_ID")]
+    pub client_id: Option<String>,
+    #[serde(rename = "CLIENT_SECRET")]
+    pub client_secret: Option<String>,
+    pub scopes: Vec<String>,
 }
 
 /// What some formats say that the `mcpServers` dialect has no key for.
@@ -103,6 +128,39 @@ impl Entry {
             timeouts.call = seconds_to_duration(seconds);
         }
         timeouts
+    }
+
+    /// The pre-registered OAuth client, if the entry names one (its
+    /// secret may come from the environment, `${VAR}`).
+    pub fn oauth(&self, vars: &Vars) -> Result<super::OAuthClient, String> {
+        let expand = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|v| vars.expand(v).map_err(|e| e.to_string()))
+                .transpose()
+        };
+        let (id, secret, scopes) = match (&self.oauth, &self.auth) {
+            (Some(_), Some(_)) => {
+                return Err("has both \"oauth\" and \"auth\"; keep one".into());
+            }
+            (Some(o), None) => (&o.client_id, &o.client_secret, &o.scopes),
+            (None, Some(a)) => (&a.client_id, &a.client_secret, &a.scopes),
+            (None, None) => (&None, &None, &self.scopes),
+        };
+        let metadata_url = self
+            .oauth
+            .as_ref()
+            .and_then(|o| o.client_metadata_url.clone());
+        Ok(super::OAuthClient {
+            client_metadata_url: metadata_url,
+            client_id: expand(id)?,
+            client_secret: expand(secret)?,
+            scopes: if scopes.is_empty() {
+                self.scopes.clone()
+            } else {
+                scopes.clone()
+            },
+        })
     }
 
     /// How to reach the server, or why it cannot be reached.

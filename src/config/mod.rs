@@ -27,6 +27,21 @@ pub struct ServerSpec {
     pub name: String,
     pub transport: Transport,
     pub timeouts: Timeouts,
+    /// How codemode logs in to an HTTP server that requires OAuth.
+    pub oauth: OAuthClient,
+}
+
+/// A client registered with a server's authorization server ahead of time
+/// (`"oauth": {"clientId", "clientSecret", "scopes"}`, Cursor's `auth`,
+/// Codex's `scopes`); empty to register dynamically.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OAuthClient {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub scopes: Vec<String>,
+    /// An HTTPS URL serving the client's metadata document, its client ID
+    /// where the authorization server supports those (`clientMetadataUrl`).
+    pub client_metadata_url: Option<String>,
 }
 
 /// A server's own time-outs from its config; codemode's flags apply where
@@ -45,6 +60,7 @@ impl ServerSpec {
             name: name.into(),
             transport,
             timeouts: Timeouts::default(),
+            oauth: OAuthClient::default(),
         }
     }
 
@@ -403,10 +419,17 @@ fn parse(
                 .unwrap_or_else(|reason| Transport::Unusable {
                     reason: format!("{}: {reason}", path.display()),
                 });
+        let oauth = entry.oauth(&vars).unwrap_or_else(|reason| {
+            loaded
+                .warnings
+                .push(format!("{}: server \"{name}\": {reason}", path.display()));
+            OAuthClient::default()
+        });
         loaded.servers.push(ServerSpec {
             name,
             transport,
             timeouts: entry.timeouts(),
+            oauth,
         });
     }
     if let Some((key, value, range)) = loaded.settings.out_of_range() {
@@ -441,6 +464,31 @@ mod tests {
             Path::new("/"),
         )
         .map(|loaded| loaded.servers)
+    }
+
+    #[test]
+    fn pre_registered_oauth_clients_are_read_from_each_dialect() {
+        let specs = parse_str(
+            r#"{"mcpServers": {
+                "ours": {"url": "https://a.example/mcp", "oauth": {"clientId": "id-1", "clientSecret": "${TOKEN}", "scopes": ["read"]}},
+                "cursor": {"url": "https://b.example/mcp", "auth": {"CLIENT_ID": "id-2", "scopes": ["repo"]}},
+                "plain": {"url": "https://c.example/mcp"}
+            }}"#,
+        )
+        .unwrap();
+        let oauth = |name: &str| specs.iter().find(|s| s.name == name).unwrap().oauth.clone();
+        assert_eq!(
+            oauth("ours"),
+            OAuthClient {
+                client_id: Some("id-1".into()),
+                client_secret: Some("s3cret".into()),
+                scopes: vec!["read".into()],
+                client_metadata_url: None,
+            }
+        );
+        assert_eq!(oauth("cursor").client_id.as_deref(), Some("id-2"));
+        assert_eq!(oauth("cursor").scopes, ["repo"]);
+        assert_eq!(oauth("plain"), OAuthClient::default());
     }
 
     /// Why each server that cannot be used cannot, by name.

@@ -215,6 +215,11 @@ pub fn codex_portable(table: &toml::Table) -> Map<String, Value> {
             entry.insert(ours.into(), value);
         }
     }
+    if let Some(scopes) = table.get("scopes")
+        && let Ok(scopes) = serde_json::to_value(scopes)
+    {
+        entry.insert("oauth".into(), json!({ "scopes": scopes }));
+    }
     entry
 }
 

@@ -70,6 +70,8 @@ pub struct Executor {
     call_timeouts: HashMap<String, Duration>,
     keep_results: bool,
     max_program_bytes: usize,
+    /// Answers a 2026-07-28 server's `input_required` rounds.
+    human: Arc<dyn crate::upstream::Human>,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -235,7 +237,15 @@ impl Executor {
             call_timeouts: HashMap::new(),
             keep_results: false,
             max_program_bytes: settings.max_program_bytes,
+            human: crate::upstream::NoOne::shared("nobody is there to answer"),
         }
+    }
+
+    /// Who answers servers' requests for a human made in `input_required`
+    /// rounds (the same as the connections' [`crate::upstream::Hooks`]).
+    pub fn asking(mut self, human: Arc<dyn crate::upstream::Human>) -> Executor {
+        self.human = human;
+        self
     }
 
     /// Tools that policy left out of the API, refused with their reason.
@@ -542,7 +552,8 @@ impl Executor {
                 .deadline
                 .min(tokio::time::Instant::from_std(started) + own)
         });
-        let outcome = tokio::time::timeout_at(until, peer.call_tool(request)).await;
+        let call = crate::upstream::human::call_tool(peer, self.human.as_ref(), server, request);
+        let outcome = tokio::time::timeout_at(until, call).await;
         let ms = started.elapsed().as_millis() as u64;
         let result = match outcome {
             Err(_) if until < ledger.deadline => Err(format!(
@@ -555,6 +566,11 @@ impl Executor {
             // The server (or codemode, for a response it could not read) answered with an error.
             Ok(Err(rmcp::ServiceError::McpError(error))) => {
                 Err(format!("{shown} failed: {}", error.message))
+            }
+            Ok(Err(error))
+                if let Some(hint) = crate::upstream::oauth::refusal_hint(&error, server) =>
+            {
+                Err(format!("{shown} was refused: {hint}"))
             }
             Ok(Err(error)) if peer.is_transport_closed() => Err(format!(
                 "{shown} failed: the {server} server has stopped ({error}); codemode restarts it when serving, so a retry may work"

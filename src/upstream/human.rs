@@ -111,3 +111,50 @@ impl Human for NoOne {
         Box::pin(std::future::ready(Err(refusal)))
     }
 }
+
+/// Rounds of `input_required` one call may take before codemode gives up.
+const MAX_INPUT_ROUNDS: usize = 8;
+
+/// `tools/call` to a server of either era: a 2026-07-28 server's
+/// `input_required` rounds are answered by `human` (elicitation, sampling,
+/// roots) and the call retried with the answers and the server's
+/// `requestState`, as a legacy server's requests are answered by the
+/// handler.
+pub async fn call_tool(
+    peer: &rmcp::Peer<rmcp::RoleClient>,
+    human: &dyn Human,
+    server: &str,
+    mut request: rmcp::model::CallToolRequestParams,
+) -> Result<rmcp::model::CallToolResult, rmcp::ServiceError> {
+    use rmcp::model::{CallToolResponse, InputRequest};
+    for _ in 0..MAX_INPUT_ROUNDS {
+        let asked = match peer.call_tool_once(request.clone()).await? {
+            CallToolResponse::Complete(result) => return Ok(result),
+            CallToolResponse::InputRequired(asked) => asked,
+            // codemode declares no tasks capability, so none should come.
+            _ => return Err(rmcp::ServiceError::UnexpectedResponse),
+        };
+        let mut answers = rmcp::model::InputResponses::new();
+        for (key, input) in asked.input_requests.unwrap_or_default() {
+            use rmcp::ServiceError::McpError as Refused;
+            let answer = match input {
+                InputRequest::Elicitation(ask) => {
+                    serde_json::to_value(human.elicit(server, ask.params).await.map_err(Refused)?)
+                }
+                InputRequest::CreateMessage(ask) => {
+                    serde_json::to_value(human.sample(server, ask.params).await.map_err(Refused)?)
+                }
+                InputRequest::ListRoots(_) => {
+                    serde_json::to_value(human.roots(server).await.map_err(Refused)?)
+                }
+                _ => return Err(rmcp::ServiceError::UnexpectedResponse),
+            };
+            answers.insert(key, answer.unwrap_or_default());
+        }
+        request.input_responses = (!answers.is_empty()).then_some(answers);
+        request.request_state = asked.request_state;
+    }
+    Err(rmcp::ServiceError::InputRequiredRoundsExceeded {
+        max_rounds: MAX_INPUT_ROUNDS,
+    })
+}

@@ -2,6 +2,7 @@
 
 mod era;
 pub mod human;
+pub mod oauth;
 mod sse;
 mod stdio;
 mod tap;
@@ -194,6 +195,46 @@ impl rmcp::ClientHandler for UpstreamClient {
     }
 }
 
+impl UpstreamError {
+    /// Names the server in errors that tell what command to run;
+    /// `sent_token` when a kept login was used.
+    fn naming(self, server: &str, sent_token: bool) -> UpstreamError {
+        match self {
+            UpstreamError::LoginNeeded { scope, .. } => UpstreamError::LoginNeeded {
+                server: server.to_owned(),
+                expired: sent_token && scope.is_none(),
+                scope,
+            },
+            other => other,
+        }
+    }
+}
+
+fn login_needed(server: &str, expired: bool, scope: Option<&str>) -> String {
+    match scope {
+        Some(scope) => format!(
+            "it wants the scope \"{scope}\", which the login lacks: run `codemode login {server} --scope {}`",
+            scope
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" --scope ")
+        ),
+        None if expired => format!(
+            "it refused the kept login, which could not be refreshed: run `codemode login {server}` again"
+        ),
+        None => format!("it asks for a login: run `codemode login {server}`"),
+    }
+}
+
+/// The `scope` of an `insufficient_scope` challenge.
+fn wanted_scope(challenge: Option<&str>) -> Option<String> {
+    // Only the scope is read, so any base resolves the metadata URL.
+    let base = url::Url::parse("http://localhost/").expect("a valid URL");
+    let params = rmcp::transport::auth::WWWAuthenticateParams::parse(challenge?, &base);
+    let insufficient = params.is_insufficient_scope();
+    params.scope.filter(|_| insufficient)
+}
+
 /// A server that could not be used, and why.
 pub struct Failure {
     pub server: String,
@@ -248,6 +289,16 @@ pub enum UpstreamError {
     ListTools {
         error: Box<ServiceError>,
         stderr: String,
+    },
+    #[error("{}", login_needed(server, *expired, scope.as_deref()))]
+    LoginNeeded {
+        /// Filled in by [`UpstreamError::naming`].
+        server: String,
+        /// A kept token was sent and refused.
+        expired: bool,
+        /// The scope the server's challenge asks for, when it names one
+        /// the login lacks (HTTP 403 `insufficient_scope`).
+        scope: Option<String>,
     },
     #[error("invalid HTTP header `{name}`: {reason}")]
     Header { name: String, reason: String },
@@ -484,16 +535,39 @@ async fn connect_as(
         } => {
             let config = StreamableHttpClientTransportConfig::with_uri(url.clone())
                 .custom_headers(header_map(&headers)?);
-            let transport = StreamableHttpClientTransport::from_config(config);
             let fallback = sse_fallback.then(|| handler.clone());
-            match initialize(
-                handler.serve_with_lifecycle(transport, lifecycle),
-                url.clone(),
-                timeout,
-                &OutputTail::default(),
-            )
-            .await
-            {
+            // A token kept by `codemode login`, unless the config sends its own.
+            let own_authorization = headers
+                .iter()
+                .any(|(header, _)| header.eq_ignore_ascii_case("authorization"));
+            let kept = match own_authorization {
+                true => None,
+                false => oauth::authorized_client(&name, &url).await,
+            };
+            let sent_token = kept.is_some();
+            let connected = match kept {
+                Some(authorized) => {
+                    let transport = StreamableHttpClientTransport::with_client(authorized, config);
+                    initialize(
+                        handler.serve_with_lifecycle(transport, lifecycle),
+                        url.clone(),
+                        timeout,
+                        &OutputTail::default(),
+                    )
+                    .await
+                }
+                None => {
+                    let transport = StreamableHttpClientTransport::from_config(config);
+                    initialize(
+                        handler.serve_with_lifecycle(transport, lifecycle),
+                        url.clone(),
+                        timeout,
+                        &OutputTail::default(),
+                    )
+                    .await
+                }
+            };
+            match connected.map_err(|error| error.naming(&name, sent_token)) {
                 // HTTP responses are decoded inside rmcp's HTTP client before
                 // any tap could see them, so these tools come from the typed model.
                 Ok(client) => (client, None, None, OutputTail::default()),
@@ -510,6 +584,7 @@ async fn connect_as(
                             offers_initialize: true,
                             ..
                         } | UpstreamError::Timeout { .. }
+                            | UpstreamError::LoginNeeded { .. }
                     );
                     let Some(handler) = fallback.filter(|_| answered) else {
                         return Err(streamable);
@@ -532,7 +607,9 @@ async fn connect_as(
             (client, None, Some(tap), OutputTail::default())
         }
     };
-    let tools = list_tools_within(&client, tap.as_ref(), &stderr, timeout).await?;
+    let tools = list_tools_within(&client, tap.as_ref(), &stderr, timeout)
+        .await
+        .map_err(|error| error.naming(&name, false))?;
     tracing::debug!(server = %name, tools = tools.len(), "connected");
     let watch = client
         .service()
@@ -654,15 +731,28 @@ where
             tokio::time::sleep(Duration::from_millis(50)).await;
             use rmcp::service::ClientInitializeError as Failed;
             let error = error.into();
+            if error.is_authorization_required() || error.auth_challenge().is_some() {
+                return Err(UpstreamError::LoginNeeded {
+                    server: String::new(),
+                    expired: false,
+                    scope: wanted_scope(error.auth_challenge()),
+                });
+            }
             let (reason, unreachable) = match &error {
                 // Its transport error is not linked as a `source`; unwrap it by hand.
                 Failed::TransportError { error, .. } => (root_cause(error), cannot_connect(error)),
                 other => (root_cause(other), false),
             };
+            // Legacy servers may refuse the probe by naming the versions
+            // they speak, or answer it with an empty result as they answer
+            // any method they do not know.
             let offers_initialize = matches!(
                 &error,
                 Failed::NoCompatibleProtocolVersion { server_supported, .. }
                     if server_supported.iter().any(ProtocolVersion::has_initialize)
+            ) || matches!(
+                &error,
+                Failed::ExpectedInitResult(Some(rmcp::model::ServerResult::EmptyResult(_)))
             );
             Err(UpstreamError::Initialize {
                 target,
@@ -708,9 +798,21 @@ async fn list_tools_within(
             after: timeout,
             stderr: stderr.render(),
         })?
-        .map_err(|error| UpstreamError::ListTools {
-            error: Box::new(error),
-            stderr: stderr.render(),
+        .map_err(|error| match oauth::refusal(&error) {
+            // Some servers answer `initialize` to anyone and ask for a
+            // login from the next request on.
+            Some(refusal) => UpstreamError::LoginNeeded {
+                server: String::new(),
+                expired: false,
+                scope: match refusal {
+                    oauth::Refusal::Scope(scope) => scope,
+                    oauth::Refusal::Login => None,
+                },
+            },
+            None => UpstreamError::ListTools {
+                error: Box::new(error),
+                stderr: stderr.render(),
+            },
         })
 }
 

@@ -34,6 +34,7 @@ struct CodexEntry {
     enabled: Option<bool>,
     enabled_tools: Vec<String>,
     disabled_tools: Vec<String>,
+    scopes: Vec<String>,
 }
 
 pub fn read(text: &str, path: &Path) -> Result<super::Document, ConfigError> {
@@ -66,6 +67,7 @@ impl CodexEntry {
             enabled: self.enabled,
             allow: self.enabled_tools,
             deny: self.disabled_tools,
+            scopes: self.scopes,
             ..Entry::default()
         };
         entry.extra.env_vars = self.env_vars;

@@ -1,0 +1,208 @@
+//! `codemode login` against a local authorization server written for the
+//! test (`tests/python/oauth_server.py`): discovery, dynamic registration,
+//! PKCE, the loopback redirect through `$BROWSER`, refresh, step-up, and
+//! logout.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+struct Notes {
+    _server: Background,
+    base: String,
+    home: tempfile::TempDir,
+    config: String,
+}
+
+impl Notes {
+    fn start() -> Notes {
+        let mut server = Command::new(python())
+            .arg(repo().join("tests/python/oauth_server.py"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let base = line.trim().to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("notes.json");
+        let servers = serde_json::json!({"mcpServers": {"notes": {"type": "http", "url": format!("{base}/mcp")}}});
+        std::fs::write(&config, servers.to_string()).unwrap();
+        Notes {
+            _server: Background(server),
+            base,
+            config: config.to_string_lossy().into_owned(),
+            home,
+        }
+    }
+
+    /// `codemode ARGS --config notes.json` (`logout` takes no config), with
+    /// the test's own config and cache folders and the stand-in browser;
+    /// `stdin` is the program.
+    fn codemode(&self, args: &[&str], stdin: &str) -> Output {
+        let config: &[&str] = match args[0] {
+            "logout" => &[],
+            _ => &["--config", &self.config],
+        };
+        let browser = format!(
+            "{} {}",
+            python(),
+            repo().join("tests/python/browser.py").display()
+        );
+        let mut child = Command::new(codemode_path())
+            .args(args)
+            .args(config)
+            .env("XDG_CONFIG_HOME", self.home.path().join("config"))
+            .env("XDG_CACHE_HOME", self.home.path().join("cache"))
+            .env("BROWSER", browser)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(child.stdin.as_mut().unwrap(), stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn run(&self, program: &str) -> Value {
+        let output = self.codemode(&["run", "-"], program);
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(&output), stderr(&output)))
+    }
+
+    fn stats(&self) -> Value {
+        let output = Command::new(python())
+            .args([
+                "-c",
+                "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())",
+                &format!("{}/stats", self.base),
+            ])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+
+    fn credentials(&self) -> std::path::PathBuf {
+        self.home.path().join("config/codemode/credentials.json")
+    }
+}
+
+#[test]
+fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
+    let notes = Notes::start();
+    let before = notes.codemode(&["tools"], "");
+    assert!(!before.status.success());
+    assert!(
+        stderr(&before).contains("asks for a login: run `codemode login notes`"),
+        "{}",
+        stderr(&before)
+    );
+
+    let login = notes.codemode(&["login", "notes"], "");
+    assert!(login.status.success(), "{}", stderr(&login));
+    assert!(
+        stderr(&login).contains("logged in to notes")
+            && stderr(&login).contains("with scopes notes:read;"),
+        "{}",
+        stderr(&login)
+    );
+    assert_only_the_user_reads(&notes.credentials());
+
+    let whoami = "return await notes.whoami({})";
+    assert_eq!(notes.run(whoami)["result"], "notes:read");
+    // The access token lives two seconds: the next run must refresh it.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    assert_eq!(notes.run(whoami)["result"], "notes:read");
+    let stats = notes.stats();
+    assert_eq!(stats["registrations"], 1, "{stats}");
+    assert_eq!(stats["code_exchanges"], 1, "{stats}");
+    assert!(stats["refreshes"].as_u64().unwrap() >= 1, "{stats}");
+    assert_eq!(stats["bad_requests"], serde_json::json!([]), "{stats}");
+
+    // write_note needs a scope the login lacks; the error says how to get it.
+    let write = r#"return await notes.write_note({ text: "hello" })"#;
+    let refused = notes.run(write);
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("notes.write_note was refused")
+            && message.contains("codemode login notes --scope")
+            && message.contains("notes:write"),
+        "{refused}"
+    );
+    let step_up = notes.codemode(&["login", "notes", "--scope", "notes:write"], "");
+    assert!(step_up.status.success(), "{}", stderr(&step_up));
+    assert_eq!(notes.run(write)["result"], "written: hello");
+    assert_eq!(notes.run(whoami)["result"], "notes:read notes:write");
+
+    let logout = notes.codemode(&["logout", "notes"], "");
+    assert!(stderr(&logout).contains("logged out of notes"));
+    let after = notes.codemode(&["tools"], "");
+    assert!(
+        stderr(&after).contains("run `codemode login notes`"),
+        "{}",
+        stderr(&after)
+    );
+}
+
+#[test]
+fn serves_own_token_never_reaches_an_upstream() {
+    let notes = Notes::start();
+    assert!(notes.codemode(&["login", "notes"], "").status.success());
+    let port = free_port();
+    let address = format!("127.0.0.1:{port}");
+    let mut serve = Background(
+        Command::new(codemode_path())
+            .args(["serve", "--http", &address, "--auth-token", "SERVE_TOKEN"])
+            .args(["--config", &notes.config])
+            .env("SERVE_TOKEN", "downstream-secret")
+            .env("XDG_CONFIG_HOME", notes.home.path().join("config"))
+            .env("XDG_CACHE_HOME", notes.home.path().join("cache"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut serve);
+    let call = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": "return await notes.whoami({})"},
+            "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                      "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let head = "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+        MCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: execute\r\n\
+        Authorization: Bearer downstream-secret";
+    let (status, _, answer) = crate::attacks::http_within(
+        port,
+        head,
+        &call.to_string(),
+        std::time::Duration::from_secs(60),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("notes:read"), "{answer}");
+    let stats = notes.stats();
+    assert!(
+        !stats["unknown_tokens"]
+            .to_string()
+            .contains("downstream-secret"),
+        "{stats}"
+    );
+}
+
+fn assert_only_the_user_reads(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+    }
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("\"notes\""), "{text}");
+}
