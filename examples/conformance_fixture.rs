@@ -115,6 +115,8 @@ fn tools() -> Vec<Tool> {
         {"name": "test_input_required_result_tampered_state", "description": "MRTR: HMAC-signed requestState integrity test", "inputSchema": empty},
         {"name": "test_input_required_result_capabilities", "description": "MRTR: respects client capabilities in inputRequests", "inputSchema": empty},
         {"name": "test_logging_tool", "description": "Diagnostic logging validator tool", "inputSchema": empty},
+        {"name": "test_slow", "description": "Answers after `ms` milliseconds; a cancellation is noted in the --log file",
+         "inputSchema": {"type": "object", "properties": {"ms": {"type": "integer"}}}},
         {"name": "test_trigger_tool_change", "description": "Adds a tool and announces the change", "inputSchema": empty},
         {"name": "test_param_header", "description": "Returns the Mcp-Param-Region header its HTTP request carried",
          "inputSchema": {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}},
@@ -526,6 +528,21 @@ impl ServerHandler for Fixture {
                 text("Success")
             }
             "test_streaming_elicitation" => text("Streaming complete"),
+            "test_slow" => {
+                let ms = request
+                    .arguments
+                    .as_ref()
+                    .and_then(|a| a.get("ms"))
+                    .and_then(Value::as_u64)
+                    .unwrap_or(10_000);
+                tokio::select! {
+                    () = tokio::time::sleep(std::time::Duration::from_millis(ms)) => text("done"),
+                    () = context.ct.cancelled() => {
+                        self.note("cancelled");
+                        return Err(ErrorData::internal_error("cancelled", None));
+                    }
+                }
+            }
             "test_trigger_tool_change" => {
                 self.added.fetch_add(1, Ordering::SeqCst);
                 self.changed.send_modify(|n| *n += 1);

@@ -338,3 +338,57 @@ fn on_a_terminal_run_asks_the_person_and_passes_the_answers_on() {
         "{screen}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_passthrough_call_is_cancelled_upstream() {
+    use rmcp::ServiceExt;
+    use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("fixture.log");
+    let fixture = conformance_fixture();
+    let log_arg = log.to_string_lossy();
+    let (_serve, url) = start_serve_env(
+        &[
+            "--expose-tools",
+            "--",
+            &fixture,
+            "--era",
+            "legacy",
+            "--log",
+            &log_arg,
+        ],
+        &[("XDG_CACHE_HOME", dir.path())],
+    );
+    let client = rmcp::model::ClientConfig::default()
+        .serve(rmcp::transport::StreamableHttpClientTransport::from_uri(
+            url,
+        ))
+        .await
+        .unwrap();
+    let slow = CallToolRequestParams::new("test_slow").with_arguments(
+        serde_json::json!({"ms": 20_000})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let handle = client
+        .peer()
+        .send_cancellable_request(
+            ClientRequest::CallToolRequest(CallToolRequest::new(slow)),
+            rmcp::service::PeerRequestOptions::no_options(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    handle.cancel(Some("changed my mind".into())).await.unwrap();
+    let mut noted = String::new();
+    for _ in 0..100 {
+        noted = std::fs::read_to_string(&log).unwrap_or_default();
+        if noted.contains("cancelled") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(noted.lines().any(|l| l == "cancelled"), "{noted}");
+    client.cancel().await.unwrap();
+}

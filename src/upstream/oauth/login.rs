@@ -76,10 +76,12 @@ pub async fn login(
     } else {
         request.with_scopes(wanted)
     };
-    state
-        .start_authorization(request)
-        .await
-        .with_context(|| format!("{server}: discovering its authorization server failed"))?;
+    state.start_authorization(request).await.with_context(|| match &challenge {
+        Some(_) => format!("{server}: discovering its authorization server failed"),
+        None => format!(
+            "{server} did not ask for a login (no WWW-Authenticate challenge) and no authorization server could be discovered for it; it may need none"
+        ),
+    })?;
     let authorize = state.get_authorization_url().await?;
 
     eprintln!("codemode: log in to {server} in your browser:\n  {authorize}");
