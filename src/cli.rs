@@ -126,10 +126,13 @@ pub struct ServeArgs {
     pub servers: ServerArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
-    /// How much of the API the `execute` description carries: `auto` is `full`
-    /// under 4,000 tokens and `search` above.
+    /// How much of the API the `execute` description carries: `auto` is the richest
+    /// of full, compact, search and namespaces that fits in --prompt-budget.
     #[arg(long, value_enum, default_value_t = Disclosure::Auto)]
     pub disclosure: Disclosure,
+    /// Tokens (o200k_base) of tool definitions `--disclosure auto` may put in the model's prompt.
+    #[arg(long, value_name = "TOKENS", default_value_t = crate::server::disclosure::DEFAULT_PROMPT_BUDGET)]
+    pub prompt_budget: usize,
     /// Also list every upstream tool directly beside `execute` (named as upstream when one server is
     /// selected, `namespace__tool` when several), and forward the upstreams' prompts and resources.
     #[arg(long)]

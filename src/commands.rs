@@ -173,12 +173,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let opened = open(&args.servers, hooks.clone(), &secrets).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (policy, disclosure, expose) = (opened.policy, args.disclosure, args.expose_tools);
+    let budget = args.prompt_budget;
     let human: Arc<dyn upstream::Human> = callers.clone();
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
         let (api, refusals) = api_for(&policy, upstreams);
-        let mode = disclosure.resolve(&api);
+        let mode = disclosure.resolve(&api, budget);
         tracing::info!(
             ?mode,
             tools = api

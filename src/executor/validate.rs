@@ -51,6 +51,16 @@ impl Validators {
         };
         let more = errors.count();
         let path = js_path(first.instance_path.as_str());
+        let problem = match &first.kind {
+            // The validator names two values and counts the rest; a model
+            // fixing its call needs them all, which are few.
+            jsonschema::error::ValidationErrorKind::Enum {
+                options: Value::Array(options),
+            } if options.len() <= MAX_ENUM_LISTED => {
+                format!("{} is not one of {}", first.instance, listed(options))
+            }
+            _ => first.to_string(),
+        };
         let also = if more > 0 {
             format!(
                 " (and {more} more problem{})",
@@ -59,7 +69,20 @@ impl Validators {
         } else {
             String::new()
         };
-        Err(format!("{path}: {first}{also}"))
+        Err(format!("{path}: {problem}{also}"))
+    }
+}
+
+/// Enumerations up to this size are listed whole in an error.
+const MAX_ENUM_LISTED: usize = 12;
+
+/// `"a", "b" or "c"`.
+fn listed(options: &[Value]) -> String {
+    let shown: Vec<String> = options.iter().map(Value::to_string).collect();
+    match shown.split_last() {
+        None => "nothing".into(),
+        Some((only, [])) => only.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
     }
 }
 
@@ -118,6 +141,26 @@ mod tests {
         assert_eq!(err, "args: \"a\" is a required property");
         let err = check(json!({"a": "x", "mode": "medium"})).unwrap_err();
         assert!(err.ends_with("(and 1 more problem)"), "{err}");
+    }
+
+    #[test]
+    fn a_few_allowed_values_are_all_listed() {
+        let levels = json!({"type": "object", "properties": {
+            "level": {"enum": ["error", "warning", "info", "debug"]}
+        }});
+        let err = Validators::default()
+            .check("s", "t", Some(&levels), &json!({"level": "warn"}))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "args.level: \"warn\" is not one of \"error\", \"warning\", \"info\" or \"debug\""
+        );
+        let many: Vec<String> = (0..40).map(|n| format!("v{n}")).collect();
+        let big = json!({"type": "object", "properties": {"v": {"enum": many}}});
+        let err = Validators::default()
+            .check("s", "t", Some(&big), &json!({"v": "x"}))
+            .unwrap_err();
+        assert!(err.contains("other candidates"), "{err}");
     }
 
     #[test]

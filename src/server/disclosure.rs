@@ -13,7 +13,8 @@ use crate::tokens;
 /// How much of the API `execute`'s description carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Disclosure {
-    /// `full` while the full declarations are under 4,000 tokens, `search` above.
+    /// The richest of `full`, `compact`, `search` and `namespaces` whose tool
+    /// definitions fit in `--prompt-budget` tokens.
     #[default]
     Auto,
     /// Every declaration with all its documentation.
@@ -22,6 +23,8 @@ pub enum Disclosure {
     Compact,
     /// Only namespaces and function names; `search_api` and `get_api` give the declarations.
     Search,
+    /// Only each namespace, with its size and first functions; `search_api` and `get_api` give the rest.
+    Namespaces,
 }
 
 /// A disclosure mode once `auto` is decided.
@@ -30,28 +33,50 @@ pub enum Mode {
     Full,
     Compact,
     Search,
+    Namespaces,
 }
 
-/// Above this many tokens of full declarations, `auto` switches to `search`.
-pub const AUTO_FULL_MAX_TOKENS: usize = 4000;
+impl Mode {
+    /// Whether `search_api` and `get_api` are offered beside `execute`.
+    pub fn looks_up(self) -> bool {
+        matches!(self, Mode::Search | Mode::Namespaces)
+    }
+}
+
+/// `--prompt-budget`'s default: o200k tokens of tool definitions.
+pub const DEFAULT_PROMPT_BUDGET: usize = 4000;
 
 impl Disclosure {
-    pub fn resolve(self, api: &Api) -> Mode {
+    /// The mode to serve: `auto` takes the richest whose tool definitions
+    /// (what the client puts in the prompt) fit in `budget` tokens, and
+    /// `namespaces` when nothing does.
+    pub fn resolve(self, api: &Api, budget: usize) -> Mode {
         match self {
             Disclosure::Full => Mode::Full,
             Disclosure::Compact => Mode::Compact,
             Disclosure::Search => Mode::Search,
-            Disclosure::Auto if tokens::count(&api.render(Style::Full)) < AUTO_FULL_MAX_TOKENS => {
-                Mode::Full
-            }
-            Disclosure::Auto => Mode::Search,
+            Disclosure::Namespaces => Mode::Namespaces,
+            Disclosure::Auto => [Mode::Full, Mode::Compact, Mode::Search]
+                .into_iter()
+                .find(|&mode| prompt_tokens(api, mode) <= budget)
+                .unwrap_or(Mode::Namespaces),
         }
     }
 }
 
+/// The tokens `mode`'s tool definitions put in a prompt.
+pub fn prompt_tokens(api: &Api, mode: Mode) -> usize {
+    let definitions = Value::Array(tool_definitions(api, mode));
+    tokens::count(&definitions.to_string())
+}
+
+/// How many functions a namespace's line names before `…`.
+const NAMESPACE_EXAMPLES: usize = 4;
+
 const INSTRUCTIONS: &str = "Run a TypeScript program that calls the functions below; only what it returns comes back to you. \
 Write the body of an async function: `await` each call (Promise.all runs calls in parallel), `return` a JSON value, \
-`console.log` for notes. A failed call throws an Error you can catch.";
+`console.log` for notes. A failed call throws an Error you can catch. \
+An `unknown` result is the tool's output: JSON text parsed, other text a string, several parts an array.";
 
 /// `execute`'s description.
 pub fn execute_description(api: &Api, mode: Mode) -> String {
@@ -72,6 +97,34 @@ pub fn execute_description(api: &Api, mode: Mode) -> String {
                 index.join("\n")
             )
         }
+        Mode::Namespaces => {
+            let index: Vec<String> = api
+                .namespaces()
+                .iter()
+                .map(|ns| {
+                    let functions = ns.functions();
+                    let mut names: Vec<&str> = functions
+                        .iter()
+                        .take(NAMESPACE_EXAMPLES)
+                        .map(|f| f.ident())
+                        .collect();
+                    if functions.len() > NAMESPACE_EXAMPLES {
+                        names.push("…");
+                    }
+                    format!(
+                        "{}: {} function{} ({})",
+                        ns.ident(),
+                        functions.len(),
+                        if functions.len() == 1 { "" } else { "s" },
+                        names.join(", ")
+                    )
+                })
+                .collect();
+            format!(
+                "{INSTRUCTIONS} Find the functions for a task with search_api (or get_api with a namespace) before calling them.\n\n{}",
+                index.join("\n")
+            )
+        }
     }
 }
 
@@ -89,7 +142,7 @@ pub fn tool_definitions(api: &Api, mode: Mode) -> Vec<Value> {
             "required": ["code"]
         }
     })];
-    if mode == Mode::Search {
+    if mode.looks_up() {
         tools.push(json!({
             "name": "search_api",
             "description": "Find functions for a task: returns the TypeScript declarations of the best matches.",
@@ -123,17 +176,47 @@ mod tests {
 
     fn api(tools: usize) -> Api {
         let tools = (0..tools)
-            .map(|i| json!({"name": format!("tool_{i}"), "description": "Does a thing with a fairly long description that costs tokens.".repeat(3),
+            .map(|i| json!({"name": format!("tool_{i}"), "description": format!("Does a thing. {}", "Then a fairly long description that costs tokens in full. ".repeat(4)),
                 "inputSchema": {"type": "object", "properties": {"value": {"type": "string", "description": "The value to use."}}}}))
             .collect();
         Api::new(vec![("srv".into(), tools)])
     }
 
     #[test]
-    fn auto_is_full_for_small_apis_and_search_for_large_ones() {
-        assert_eq!(Disclosure::Auto.resolve(&api(3)), Mode::Full);
-        assert_eq!(Disclosure::Auto.resolve(&api(200)), Mode::Search);
-        assert_eq!(Disclosure::Compact.resolve(&api(200)), Mode::Compact);
+    fn auto_takes_the_richest_form_that_fits_the_budget() {
+        let budget = DEFAULT_PROMPT_BUDGET;
+        assert_eq!(Disclosure::Auto.resolve(&api(3), budget), Mode::Full);
+        // An API whose full declarations no longer fit, and its compact ones do.
+        let mid = (10..400)
+            .step_by(10)
+            .map(api)
+            .find(|api| prompt_tokens(api, Mode::Full) > budget)
+            .unwrap();
+        assert!(prompt_tokens(&mid, Mode::Compact) <= budget);
+        assert_eq!(Disclosure::Auto.resolve(&mid, budget), Mode::Compact);
+        assert_eq!(Disclosure::Auto.resolve(&api(200), budget), Mode::Search);
+        // Not even the names fit: namespaces only.
+        assert_eq!(Disclosure::Auto.resolve(&api(200), 600), Mode::Namespaces);
+        assert_eq!(
+            Disclosure::Compact.resolve(&api(200), budget),
+            Mode::Compact
+        );
+        for mode in [Mode::Full, Mode::Compact, Mode::Search, Mode::Namespaces] {
+            let chosen = Disclosure::Auto.resolve(&api(30), prompt_tokens(&api(30), mode));
+            assert_eq!(chosen, mode, "a budget of exactly {mode:?}'s size picks it");
+        }
+    }
+
+    #[test]
+    fn namespaces_mode_gives_each_namespace_its_size_and_first_functions() {
+        let tools = tool_definitions(&api(6), Mode::Namespaces);
+        let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["execute", "search_api", "get_api"]);
+        let description = tools[0]["description"].as_str().unwrap();
+        assert!(
+            description.ends_with("\n\nsrv: 6 functions (tool_0, tool_1, tool_2, tool_3, …)"),
+            "{description}"
+        );
     }
 
     #[test]

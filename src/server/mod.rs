@@ -171,16 +171,45 @@ impl CodeModeServer {
             }
         };
         let started = std::time::Instant::now();
-        let report = self
+        let mut report = self
             .live
             .current()
             .executor
             .execute_until(&args.code, limits, cancelled)
             .await;
+        self.advise_the_model(&mut report, limits);
         if let Some(trace) = &self.trace {
             trace.record(&args.code, &report, started.elapsed());
         }
         Ok(report_result(&report))
+    }
+
+    /// Limit errors speak of command-line flags the model cannot pass;
+    /// under `serve` it can lower or raise `timeout_ms` up to the server's
+    /// limit, and nothing else.
+    fn advise_the_model(&self, report: &mut Report, limits: Limits) {
+        let Some(Err(failure)) = &mut report.outcome else {
+            return;
+        };
+        let ceiling = self.limits.timeout.as_millis();
+        if failure.kind == "timeout" {
+            let used = limits.timeout.as_millis();
+            failure.message = if used < ceiling {
+                format!(
+                    "the program did not finish within {used} ms, its timeout_ms; pass a larger timeout_ms (this server allows up to {ceiling} ms) or do less in one execution"
+                )
+            } else {
+                format!(
+                    "the program did not finish within {used} ms, the most this server allows; do less in one execution (fewer or smaller calls), and return what is needed to continue in another"
+                )
+            };
+        } else if let Some(at) = [" (raise it with --", " (the limit is set with --"]
+            .iter()
+            .find_map(|flag| failure.message.find(flag))
+        {
+            failure.message.truncate(at);
+            failure.message.push_str(" (this server's limit)");
+        }
     }
 
     /// A discovery tool (`search_api`, `get_api`): admitted like `execute`
@@ -643,7 +672,7 @@ impl ServerHandler for CodeModeServer {
         let args = request.arguments.clone().unwrap_or_default();
         let snapshot = self.live.current();
         let _asking = self.callers.enter(context.peer.clone());
-        let search = snapshot.mode == Mode::Search;
+        let search = snapshot.mode.looks_up();
         let result = match &*request.name {
             "execute" => self.execute(args, context.ct.clone()).await?,
             "search_api" if search => self.discover(args, search_api).await?,

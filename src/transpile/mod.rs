@@ -518,6 +518,29 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
     }
 
     #[test]
+    fn a_namespace_called_as_a_function_is_caught_unless_the_program_declares_it() {
+        let err = compile("const r = await demo({ project: 'WEB' });", &api()).unwrap_err();
+        assert_eq!(err.kind, CompileErrorKind::UnknownFunction);
+        assert!(
+            err.message.starts_with("demo is a namespace (the demo server's tools), not a function; call one of its functions, such as demo."),
+            "{}",
+            err.message
+        );
+        assert_eq!((err.line, err.column), (Some(1), Some(17)));
+        // The program's own `demo` (hoisted or not) is its business.
+        assert!(compile("const demo = (x: number) => x; return demo(1);", &api()).is_ok());
+        assert!(
+            compile(
+                "return demo(1);
+function demo(x: number) { return x; }",
+                &api()
+            )
+            .is_ok()
+        );
+        assert!(compile("return [1].map((demo) => demo(2));", &api()).is_ok());
+    }
+
+    #[test]
     fn generated_lines_map_back_to_typescript_lines() {
         let code =
             "type T = { a: number };\n\nconst x: T = { a: 1 };\nthrow new Error('boom ' + x.a);";

@@ -2,14 +2,17 @@
 //! it nests, the calls it makes to functions the API does not have, and
 //! whether it throws `null` itself.
 
+use std::collections::HashSet;
 use swc_common::{Span, Spanned};
+
 use swc_ecma_ast::{
-    CallExpr, Callee, ClassMember, Expr, Lit, MemberProp, Pat, Prop, Script, Stmt, ThrowStmt,
-    TsType, TsTypeElement,
+    BindingIdent, CallExpr, Callee, ClassDecl, ClassMember, Expr, FnDecl, Lit, MemberProp, Pat,
+    Prop, Script, Stmt, ThrowStmt, TsType, TsTypeElement,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::{Known, unparen};
+use crate::sandbox::Binding;
 use crate::suggest::did_you_mean;
 
 /// What the walk found.
@@ -32,9 +35,48 @@ pub fn survey(script: &Script, known: &Known, limit: u32) -> Survey {
         depth: 0,
         limit,
         found: Survey::default(),
+        declared: HashSet::new(),
+        namespace_calls: Vec::new(),
     };
     script.visit_with(&mut walk);
+    // `fetch(url)` where `fetch` is a server's namespace, unless the program
+    // declares a `fetch` of its own (anywhere: declarations are hoisted).
+    if walk.found.unknown_call.is_none()
+        && let Some((span, binding)) = walk
+            .namespace_calls
+            .iter()
+            .find(|(_, b)| !walk.declared.contains(&b.ident))
+    {
+        walk.found.unknown_call = Some((*span, namespace_called(binding)));
+    }
     walk.found
+}
+
+/// What to say when a namespace is called as a function.
+fn namespace_called(binding: &Binding) -> String {
+    let ns = &binding.ident;
+    let same = binding.functions.iter().find(|(ident, _)| ident == ns);
+    let examples: Vec<String> = match same {
+        Some((ident, _)) => vec![format!("{ns}.{ident}({{ ... }})")],
+        None => binding
+            .functions
+            .iter()
+            .take(3)
+            .map(|(ident, _)| format!("{ns}.{ident}({{ ... }})"))
+            .collect(),
+    };
+    match examples.as_slice() {
+        [] => format!(
+            "{ns} is a namespace (the {} server's tools), not a function",
+            binding.server
+        ),
+        [one] => format!("{ns} is a namespace, not a function; did you mean {one}?"),
+        many => format!(
+            "{ns} is a namespace (the {} server's tools), not a function; call one of its functions, such as {}",
+            binding.server,
+            many.join(", ")
+        ),
+    }
 }
 
 struct Walk<'a> {
@@ -42,6 +84,10 @@ struct Walk<'a> {
     depth: u32,
     limit: u32,
     found: Survey,
+    /// Names the program declares (variables, parameters, functions, classes).
+    declared: HashSet<String>,
+    /// Calls of the form `ns(...)` where `ns` is a namespace, in order.
+    namespace_calls: Vec<(Span, &'a Binding)>,
 }
 
 impl Walk<'_> {
@@ -63,6 +109,13 @@ impl Walk<'_> {
         let Callee::Expr(callee) = &call.callee else {
             return;
         };
+        if let Expr::Ident(called) = unparen(callee)
+            && let Some(binding) = self.known.bindings.iter().find(|b| b.ident == *called.sym)
+            && self.namespace_calls.len() < 8
+        {
+            self.namespace_calls.push((called.span, binding));
+            return;
+        }
         let Expr::Member(member) = unparen(callee) else {
             return;
         };
@@ -151,6 +204,19 @@ impl Visit for Walk<'_> {
                 rejects && call.args.first().is_some_and(|arg| is_null(&arg.expr));
         }
         call.visit_children_with(self);
+    }
+
+    fn visit_binding_ident(&mut self, node: &BindingIdent) {
+        self.declared.insert(node.id.sym.to_string());
+        node.visit_children_with(self);
+    }
+    fn visit_fn_decl(&mut self, node: &FnDecl) {
+        self.declared.insert(node.ident.sym.to_string());
+        node.visit_children_with(self);
+    }
+    fn visit_class_decl(&mut self, node: &ClassDecl) {
+        self.declared.insert(node.ident.sym.to_string());
+        node.visit_children_with(self);
     }
 
     fn visit_throw_stmt(&mut self, node: &ThrowStmt) {

@@ -80,9 +80,31 @@ fn a_program_over_the_size_limit_is_refused_before_compiling() {
     let report = serve.execute(&format!("return '{}';", "x".repeat(20_000)));
     let (kind, message) = failure(&report);
     assert_eq!(kind, "limit");
+    // The model cannot pass command-line flags; it is told the limit is the server's.
     assert_eq!(
         message,
-        "the program is 20010 bytes; at most 16384 bytes are compiled (raise it with --max-program-kb)"
+        "the program is 20010 bytes; at most 16384 bytes are compiled (this server's limit)"
+    );
+    serve.still_serves();
+}
+
+#[test]
+fn a_time_out_under_serve_speaks_of_timeout_ms_and_the_servers_maximum() {
+    let mut serve = RawStdio::start(&["--timeout-ms", "400"]);
+    let lowered = serve.request(
+        "tools/call",
+        serde_json::json!({"name": "execute", "arguments": {"code": "for (;;) {}", "timeout_ms": 100}}),
+    );
+    let (kind, message) = failure(&lowered["result"]["structuredContent"]);
+    assert_eq!(kind, "timeout");
+    assert!(
+        message.contains("within 100 ms, its timeout_ms; pass a larger timeout_ms (this server allows up to 400 ms)"),
+        "{message}"
+    );
+    let (_, message) = failure(&serve.execute("for (;;) {}"));
+    assert!(
+        message.contains("within 400 ms, the most this server allows") && !message.contains("--"),
+        "{message}"
     );
     serve.still_serves();
 }

@@ -29,6 +29,20 @@ const VALUE_TAGS: &[&str] = &[
     "maxProperties",
 ];
 
+/// Bounds that only restate JavaScript's safe integers (what code
+/// generators emit for `int64`): a tag for them tells the model nothing.
+fn says_nothing(keyword: &str, value: &Value) -> bool {
+    const SAFE: f64 = 9_007_199_254_740_991.0;
+    let Some(number) = value.as_f64() else {
+        return false;
+    };
+    match keyword {
+        "maximum" => number >= SAFE,
+        "minimum" => number <= -SAFE,
+        _ => false,
+    }
+}
+
 /// A tag value longer than this is cut, so one huge `default` cannot flood the prompt.
 const MAX_TAG_VALUE: usize = 200;
 
@@ -43,7 +57,9 @@ impl Doc {
             tags: Vec::new(),
         };
         for &keyword in VALUE_TAGS {
-            if let Some(value) = schema.get(keyword) {
+            if let Some(value) = schema.get(keyword)
+                && !says_nothing(keyword, value)
+            {
                 doc.tag(keyword, tag_value(value));
             }
         }
@@ -72,7 +88,7 @@ impl Doc {
                 if value.is_empty() {
                     format!("@{tag}")
                 } else {
-                    format!("@{tag} {}", escape(value))
+                    format!("@{tag} {value}")
                 }
             })
             .collect::<Vec<_>>()
@@ -100,7 +116,9 @@ impl Doc {
     /// Writes the comment, followed by a newline; nothing when empty.
     ///
     /// One line when the prose has no line breaks, the usual `/** … */` block
-    /// otherwise.
+    /// otherwise. Text holding `*/` (a glob such as `**/*.rs`) would end a
+    /// block, and an escape (`*\/`) is what a model would copy into its
+    /// call, so such a comment is written as `//` lines instead.
     pub fn write(&self, out: &mut String) {
         if self.is_empty() {
             return;
@@ -108,9 +126,19 @@ impl Doc {
         let mut lines: Vec<String> = self
             .text
             .as_deref()
-            .map(|t| t.trim().lines().map(|l| escape(l.trim_end())).collect())
+            .map(|t| t.trim().lines().map(|l| l.trim_end().to_owned()).collect())
             .unwrap_or_default();
         let tags = self.tag_text();
+        if tags.contains("*/") || lines.iter().any(|l| l.contains("*/")) {
+            if !tags.is_empty() {
+                lines.push(tags);
+            }
+            for line in lines {
+                let sep = if line.is_empty() { "" } else { " " };
+                out.push_str(&format!("//{sep}{line}\n"));
+            }
+            return;
+        }
         if lines.len() <= 1 {
             let mut line = lines.pop().unwrap_or_default();
             if !tags.is_empty() {
@@ -149,12 +177,8 @@ pub(crate) fn tag_value(value: &Value) -> String {
 }
 
 /// Keeps text from closing the comment early.
-fn escape(text: &str) -> String {
-    text.replace("*/", "*\\/")
-}
-
 /// The first sentence of a description, for the compact style.
-pub(crate) fn first_sentence(text: &str) -> &str {
+pub fn first_sentence(text: &str) -> &str {
     let text = text.trim();
     let line = text.lines().next().unwrap_or("");
     let end = line
@@ -201,13 +225,20 @@ mod tests {
     }
 
     #[test]
-    fn comment_terminators_are_escaped() {
+    fn text_that_would_end_a_block_is_written_as_line_comments_unescaped() {
         let doc = Doc::of_schema(
             &json!({"description": "glob like src/**/*.rs */ end", "pattern": "a*/"}),
         );
-        let text = render(&doc);
-        assert_eq!(text.matches("*/").count(), 1, "{text}");
-        assert!(text.contains("src/**\\/*.rs"));
+        assert_eq!(
+            render(&doc),
+            "// glob like src/**/*.rs */ end\n// @pattern a*/\n"
+        );
+        let safe_ints = Doc::of_schema(
+            &json!({"maximum": 9007199254740991_u64, "minimum": -9007199254740991_i64}),
+        );
+        assert!(safe_ints.is_empty(), "{safe_ints:?}");
+        let real = Doc::of_schema(&json!({"maximum": 100, "minimum": 0}));
+        assert_eq!(real.one_line(), "@minimum 0 @maximum 100");
     }
 
     #[test]

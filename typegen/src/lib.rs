@@ -36,7 +36,8 @@ mod ty;
 
 use serde_json::Value;
 
-use crate::doc::{Doc, first_sentence};
+use crate::doc::Doc;
+pub use crate::doc::first_sentence;
 use crate::lower::{Aliases, lower_root};
 use crate::names::{IdentKind, Taken, assign};
 use crate::share::{legend, legend_map, name_repeated_types};

@@ -137,7 +137,12 @@ impl Lowering<'_> {
             }
         };
         for &keyword in UNREPRESENTED {
-            if let Some(value) = obj.get(keyword) {
+            // Object keys are strings in JSON anyway.
+            let says_nothing = keyword == "propertyNames"
+                && obj.get(keyword) == Some(&serde_json::json!({"type": "string"}));
+            if let Some(value) = obj.get(keyword)
+                && !says_nothing
+            {
                 notes.tag(keyword, tag_value(value));
             }
         }

@@ -396,7 +396,7 @@ fn tool_descriptions_become_jsdoc_and_compact_keeps_one_sentence_after_the_signa
     });
     assert_eq!(
         declare(tool.clone(), Style::Full),
-        "/**\n * Search issues. Supports *\\/ filters\n * and paging.\n */\nfunction t(args?: {\nq?: string // Query text @default x\n}): Promise<unknown>"
+        "// Search issues. Supports */ filters\n// and paging.\nfunction t(args?: {\nq?: string // Query text @default x\n}): Promise<unknown>"
     );
     assert_eq!(
         declare(tool, Style::Compact),
@@ -627,4 +627,27 @@ fn thousands_of_colliding_names_are_numbered_in_order() {
         .collect();
     assert_eq!(&idents[..3], ["get_item", "get_item_2", "get_item_3"]);
     assert_eq!(idents[2999], "get_item_3000");
+}
+
+#[test]
+fn tags_that_say_nothing_are_dropped() {
+    let tool = json!({
+        "name": "t",
+        "inputSchema": object(json!({
+            "id": {"type": "integer", "minimum": -9007199254740991_i64, "maximum": 9007199254740991_u64},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}, "propertyNames": {"type": "string"}},
+            "codes": {"type": "object", "additionalProperties": {"type": "string"}, "propertyNames": {"pattern": "^[A-Z]+$"}}
+        }))
+    });
+    let full = declare(tool, Style::Full);
+    assert!(!full.contains("9007199254740991"), "{full}");
+    assert!(
+        !full.contains("@propertyNames {\"type\":\"string\"}"),
+        "{full}"
+    );
+    // A key constraint that says something stays.
+    assert!(
+        full.contains("@propertyNames {\"pattern\":\"^[A-Z]+$\"}"),
+        "{full}"
+    );
 }
