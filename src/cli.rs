@@ -54,6 +54,21 @@ pub enum Command {
     ///
     /// Example: codemode run examples/triage.ts
     Run(RunArgs),
+    /// Run a program only to learn the result types of tools that declare none.
+    ///
+    /// Each result the program receives from a tool without an outputSchema
+    /// is folded into that tool's learned type (its shape, never its values),
+    /// which `codemode types` and the declarations `serve` gives the model then
+    /// show as `Observed<...>`. Prints what was learned. Every `run` and
+    /// `serve` learns the same way; this is for learning on purpose, e.g. with
+    /// a program that calls each read-only tool once.
+    ///
+    /// Example: codemode learn examples/learn.ts --config ~/.cursor/mcp.json
+    Learn(RunArgs),
+    /// Show the learned result types, or forget them with --clear.
+    ///
+    /// Example: codemode shapes
+    Shapes(ShapesArgs),
     /// Serve Code Mode over MCP: one `execute` tool over all the servers' tools.
     ///
     /// Point any MCP client at it instead of at the servers themselves, e.g. in
@@ -99,6 +114,16 @@ pub enum Command {
     /// Useful for trying codemode, for tests, and as an example upstream:
     /// codemode types -- codemode demo-server
     DemoServer,
+}
+
+#[derive(Debug, Args)]
+pub struct ShapesArgs {
+    /// Forget every learned result type.
+    #[arg(long)]
+    pub clear: bool,
+    /// The file of learned result types (default: shapes.json in codemode's cache folder).
+    #[arg(long, value_name = "FILE")]
+    pub shapes: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -345,6 +370,10 @@ pub struct ServerArgs {
     /// Name for the server given by `--url` or `-- CMD` (default: derived from the package or host).
     #[arg(long, value_name = "NAME", requires = "single_server")]
     pub name: Option<String>,
+    /// Where result types learned from calls are kept (default: shapes.json in codemode's cache
+    /// folder); `none` learns nothing and shows only declared types.
+    #[arg(long, value_name = "FILE", env = "CODEMODE_SHAPES")]
+    pub shapes: Option<PathBuf>,
     /// Seconds to wait for each server to start, initialize and list its tools.
     #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
     pub init_timeout: Duration,

@@ -1,5 +1,6 @@
 //! The `types` and `tools` commands.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use anyhow::{Context, bail};
@@ -14,8 +15,8 @@ use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{
-    LimitArgs, LoginArgs, LogoutArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ToolsArgs,
-    TypesArgs,
+    LimitArgs, LoginArgs, LogoutArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ShapesArgs,
+    ToolsArgs, TypesArgs,
 };
 use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
@@ -30,6 +31,7 @@ use crate::server::stdio::client_input;
 use crate::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
 };
+use crate::shapes::{Shapes, definition_hash};
 use crate::upstream::oauth::TokenFile;
 use crate::upstream::{self, Changes, Hooks, Upstreams};
 
@@ -38,19 +40,37 @@ struct Opened {
     upstreams: Upstreams,
     settings: config::Settings,
     policy: Policy,
+    shapes: Arc<Shapes>,
 }
 
 impl Opened {
     /// The API the model sees (policy applied), and what policy left out.
     fn api(&self) -> (Api, Refusals) {
-        api_for(&self.policy, &self.upstreams)
+        api_for(&self.policy, &self.upstreams, &self.shapes)
     }
 }
 
-/// The upstreams' tools with policy applied, as the model's API.
-fn api_for(policy: &Policy, upstreams: &Upstreams) -> (Api, Refusals) {
+/// The upstreams' tools with policy applied, as the model's API, with the
+/// result types learned for tools that declare none.
+fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists());
-    (Api::new(lists), refusals)
+    let api = Api::new(lists).observing(|server, function| {
+        shapes.get(server, function.tool(), &definition_hash(function.raw()))
+    });
+    (api, refusals)
+}
+
+/// Keeps what a run learned; a failure costs only relearning.
+fn save_shapes(shapes: &Shapes) {
+    if let Err(error) = shapes.save() {
+        tracing::warn!(
+            "could not save the learned result types to {}: {error}",
+            shapes
+                .file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
 }
 
 /// Connects to the selected servers, warning about each one that fails;
@@ -87,15 +107,17 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
     }
+    let shapes = Shapes::load(args.shapes.clone().or_else(Shapes::default_file));
     Ok(Opened {
         upstreams,
         settings: selection.settings,
         policy,
+        shapes: Arc::new(shapes),
     })
 }
 
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
-pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
+pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let code = read_program(&args.file)?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
@@ -116,20 +138,93 @@ pub async fn run(args: RunArgs) -> anyhow::Result<bool> {
     let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
         .with_refusals(refusals)
         .with_call_timeouts(opened.upstreams.call_timeouts())
-        .asking(human);
+        .asking(human)
+        .learning(opened.shapes.clone());
     if args.trace {
         executor = executor.keeping_results();
     }
-    let upstreams = opened.upstreams;
+    let (upstreams, shapes) = (opened.upstreams, opened.shapes);
+    let before = shapes.all();
     let report = executor.execute(&code, settings.limits).await;
     drop(executor);
     upstreams.shutdown().await;
+    save_shapes(&shapes);
+    if learn_only {
+        print_learned(&before, &shapes.all());
+        return Ok(report.ok());
+    }
     let mut output = report.to_json();
     if args.trace {
         output["trace"] = savings::workflow(args.tokenizer, &report);
     }
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(report.ok())
+}
+
+/// `codemode learn`: what the run taught, tool by tool.
+fn print_learned(
+    before: &BTreeMap<String, BTreeMap<String, crate::shapes::Learned>>,
+    after: &BTreeMap<String, BTreeMap<String, crate::shapes::Learned>>,
+) {
+    let mut any = false;
+    for (server, tools) in after {
+        for (tool, learned) in tools {
+            let had = before
+                .get(server)
+                .and_then(|t| t.get(tool))
+                .map_or(0, |l| l.samples);
+            if learned.samples > had {
+                any = true;
+                println!(
+                    "{server}.{tool} ({} new result{}, {} in all): {}",
+                    learned.samples - had,
+                    if learned.samples - had == 1 { "" } else { "s" },
+                    learned.samples,
+                    learned.shape.render()
+                );
+            }
+        }
+    }
+    if !any {
+        println!("nothing learned: the program called no tool without an outputSchema");
+    }
+}
+
+/// `codemode shapes`: the learned result types, or `--clear` to forget them.
+pub fn shapes(args: ShapesArgs) -> anyhow::Result<()> {
+    let file = args
+        .shapes
+        .or_else(Shapes::default_file)
+        .context("no home folder, so no cache folder; pass --shapes FILE")?;
+    let shapes = Shapes::load(Some(file.clone()));
+    if args.clear {
+        shapes
+            .clear()
+            .with_context(|| format!("cannot clear {}", file.display()))?;
+        eprintln!(
+            "codemode: forgot the learned result types in {}",
+            file.display()
+        );
+        return Ok(());
+    }
+    let all = shapes.all();
+    if all.is_empty() {
+        eprintln!(
+            "codemode: no result types learned yet (in {}); `codemode learn PROGRAM` learns some",
+            file.display()
+        );
+    }
+    for (server, tools) in all {
+        for (tool, learned) in tools {
+            println!(
+                "{server}.{tool} ({} result{}): {}",
+                learned.samples,
+                if learned.samples == 1 { "" } else { "s" },
+                learned.shape.render()
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `codemode serve`: until the client leaves (stdin closes), or SIGINT/SIGTERM.
@@ -173,12 +268,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let opened = open(&args.servers, hooks.clone(), &secrets).await?;
     let settings = settings(&args.limits, &opened.settings);
     let (policy, disclosure, expose) = (opened.policy, args.disclosure, args.expose_tools);
+    let shapes = opened.shapes.clone();
+    let learned = opened.shapes.clone();
     let budget = args.prompt_budget;
     let human: Arc<dyn upstream::Human> = callers.clone();
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
-        let (api, refusals) = api_for(&policy, upstreams);
+        let (api, refusals) = api_for(&policy, upstreams, &shapes);
         let mode = disclosure.resolve(&api, budget);
         tracing::info!(
             ?mode,
@@ -192,7 +289,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         let executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
             .with_call_timeouts(upstreams.call_timeouts())
-            .asking(human.clone());
+            .asking(human.clone())
+            .learning(shapes.clone());
         let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS));
         Snapshot::new(api, mode, executor).exposing(exposed)
     });
@@ -216,7 +314,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         Duration::from_millis(args.queue_timeout_ms),
     );
     let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
-    let server = CodeModeServer::new(live, settings.limits, admission, trace).asking(callers);
+    let server = CodeModeServer::new(live, settings.limits, admission, trace)
+        .asking(callers)
+        .learning(learned);
     // A program's text, escaped in JSON (at worst six bytes a character),
     // plus the request around it.
     let max_request = settings.max_program_bytes * 6 + (64 << 10);

@@ -18,6 +18,7 @@ pub mod policy;
 pub mod sandbox;
 pub mod savings;
 pub mod server;
+pub mod shapes;
 pub mod suggest;
 pub mod terminal;
 pub mod tokens;

@@ -26,7 +26,9 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Types(args) => commands::types(args).await.map(|()| true),
             Command::Tools(args) => commands::tools(args).await.map(|()| true),
-            Command::Run(args) => commands::run(args).await,
+            Command::Run(args) => commands::run(args, false).await,
+            Command::Learn(args) => commands::run(args, true).await,
+            Command::Shapes(args) => commands::shapes(args).map(|()| true),
             Command::Serve(args) => commands::serve(args).await,
             Command::Savings(args) => commands::savings(args).await.map(|()| true),
             Command::Connect(args) => connect::connect(connect::Request {

@@ -53,10 +53,13 @@ fn demo_server_over_stdio_lists_every_page() {
     ]);
     assert_eq!(json["servers"][0]["name"], "tracker");
     assert_eq!(tool_names(&json), DEMO_TOOLS);
-    // In-process and over stdio, the model sees the same API.
-    let in_process = codemode_ok(&["types"]);
+    // In-process and over stdio, the model sees the same API (the declared
+    // one: other tests' calls may be teaching result types meanwhile).
+    let in_process = codemode_ok(&["types", "--shapes", "none"]);
     let over_stdio = codemode_ok(&[
         "types",
+        "--shapes",
+        "none",
         "--name",
         "demo",
         "--",

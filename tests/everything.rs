@@ -59,7 +59,10 @@ fn stdio_tools_and_types() {
         "named after the package"
     );
     assert_everything_tools(&json);
-    assert_everything_types(&codemode_ok(&["types", "--", &server, "stdio"]));
+    // `--shapes none`: the declared types, whatever other tests' calls taught.
+    assert_everything_types(&codemode_ok(&[
+        "types", "--shapes", "none", "--", &server, "stdio",
+    ]));
 }
 
 #[test]
@@ -158,6 +161,8 @@ fn streamable_http_tools_and_types() {
     assert_everything_tools(&json);
     assert_everything_types(&codemode_ok(&[
         "types",
+        "--shapes",
+        "none",
         "--name",
         "everything",
         "--url",

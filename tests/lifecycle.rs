@@ -96,7 +96,11 @@ async fn upstream_tool_list_changes_reach_our_clients() {
         options,
         std::future::pending(),
     ));
+    // `--shapes none`: the description below is the declared one, whatever
+    // earlier runs of this test taught about `extra_1`.
     let (_serve, url) = start_serve(&[
+        "--shapes",
+        "none",
         "--name",
         "grower",
         "--url",

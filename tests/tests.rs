@@ -10,6 +10,7 @@ mod conformance;
 mod everything;
 mod guest;
 mod hostile;
+mod learned;
 mod lifecycle;
 mod login;
 mod policy;

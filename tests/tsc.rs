@@ -74,3 +74,52 @@ fn tsc_rejects_what_typegen_must_avoid() {
     .unwrap();
     assert!(!tsc(&[path]).status.success());
 }
+
+/// A type learned from results (`codemode_typegen::shape`) accepts, for
+/// TypeScript itself, every result it was learned from: generated sample
+/// sets, each checked as `const x: Learned = sample;` in one `tsc` run.
+#[test]
+fn learned_result_types_accept_their_samples_for_tsc() {
+    use codemode_typegen::shape::Shape;
+    use proptest::prelude::*;
+    use proptest::strategy::ValueTree;
+    use serde_json::{Value, json};
+
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        (-1000i32..1000).prop_map(|n| json!(n)),
+        (-1000.0f64..1000.0).prop_map(|n| json!(n)),
+        "[a-z -]{0,6}".prop_map(Value::String),
+    ];
+    let value = leaf.prop_recursive(4, 32, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-c]|my-key|class", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    });
+    let sample_sets = prop::collection::vec(value, 1..6);
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut source = String::new();
+    for set in 0..150 {
+        let samples = sample_sets.new_tree(&mut runner).unwrap().current();
+        let shape = samples
+            .iter()
+            .fold(Shape::Never, |s, v| s.merge(Shape::of(v)));
+        source.push_str(&format!("type Learned{set} = {};\n", shape.render()));
+        for (n, sample) in samples.iter().enumerate() {
+            source.push_str(&format!("const s{set}_{n}: Learned{set} = {sample};\n"));
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("learned.ts");
+    std::fs::write(&file, &source).unwrap();
+    let output = tsc(&[file]);
+    assert!(
+        output.status.success(),
+        "tsc rejects a learned type:\n{}\n{}",
+        stdout(&output),
+        source.lines().take(40).collect::<Vec<_>>().join("\n")
+    );
+}

@@ -72,6 +72,8 @@ pub struct Executor {
     max_program_bytes: usize,
     /// Answers a 2026-07-28 server's `input_required` rounds.
     human: Arc<dyn crate::upstream::Human>,
+    /// Where the shapes of untyped results are learned, if anywhere.
+    shapes: Option<Arc<crate::shapes::Shapes>>,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -238,7 +240,15 @@ impl Executor {
             keep_results: false,
             max_program_bytes: settings.max_program_bytes,
             human: crate::upstream::NoOne::shared("nobody is there to answer"),
+            shapes: None,
         }
+    }
+
+    /// Learns the result types of tools without an `outputSchema` from the
+    /// results programs receive (see [`crate::shapes`]).
+    pub fn learning(mut self, shapes: Arc<crate::shapes::Shapes>) -> Executor {
+        self.shapes = Some(shapes);
+        self
     }
 
     /// Who answers servers' requests for a human made in `input_required`
@@ -591,6 +601,10 @@ impl Executor {
             }
         };
         let result = result.map_err(|message| bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM));
+        if let (Ok(value), Some(shapes), None) = (&result, &self.shapes, function.output_schema()) {
+            let definition = crate::shapes::definition_hash(function.raw());
+            shapes.observe(server, function.tool(), &definition, value);
+        }
         let result_json = result.as_ref().ok().map(Value::to_string);
         let record = CallRecord {
             server: server.to_owned(),

@@ -101,6 +101,8 @@ pub struct CodeModeServer {
     client_gone: CancellationToken,
     /// Where upstreams' requests for a human go while a call runs.
     callers: Arc<Callers>,
+    /// Result types learned by the executions, saved after each.
+    shapes: Option<Arc<crate::shapes::Shapes>>,
 }
 
 impl CodeModeServer {
@@ -117,7 +119,14 @@ impl CodeModeServer {
             trace: trace.map(Arc::new),
             client_gone: CancellationToken::new(),
             callers: Arc::default(),
+            shapes: None,
         }
+    }
+
+    /// Saves what executions learn of result types to `shapes`.
+    pub fn learning(mut self, shapes: Arc<crate::shapes::Shapes>) -> CodeModeServer {
+        self.shapes = Some(shapes);
+        self
     }
 
     /// Upstreams connected with `callers` as their human ask this server's
@@ -178,6 +187,14 @@ impl CodeModeServer {
             .execute_until(&args.code, limits, cancelled)
             .await;
         self.advise_the_model(&mut report, limits);
+        if let Some(shapes) = self.shapes.clone() {
+            // File I/O under a lock: off the async runtime.
+            tokio::task::spawn_blocking(move || {
+                if let Err(error) = shapes.save() {
+                    tracing::warn!("could not save the learned result types: {error}");
+                }
+            });
+        }
         if let Some(trace) = &self.trace {
             trace.record(&args.code, &report, started.elapsed());
         }

@@ -31,6 +31,7 @@
 mod doc;
 mod lower;
 mod names;
+pub mod shape;
 mod share;
 mod ty;
 
@@ -83,7 +84,21 @@ pub struct Function {
     tool: String,
     ident: String,
     raw: Value,
+    /// The result type learned from results, for a tool that declares none.
+    observed: Option<Observed>,
 }
+
+/// A result type learned from a tool's results (see [`shape`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed {
+    /// The shape of the results seen.
+    pub shape: shape::Shape,
+    /// How many results it was learned from.
+    pub samples: u64,
+}
+
+/// Declared in a namespace whose functions have observed result types.
+const OBSERVED_ALIAS: &str = "// Observed<T>: a result type learned from earlier results, not declared by the server; rarer fields may be missing.\ntype Observed<T> = T;\n";
 
 impl Api {
     /// Builds the API for `(server name, raw tool definitions)` pairs, in order.
@@ -99,6 +114,19 @@ impl Api {
             .map(|((server, tools), ident)| Namespace::new(server, ident, tools))
             .collect();
         Api { namespaces }
+    }
+
+    /// Gives functions without an `outputSchema` the result type `observe`
+    /// finds for them (by server name and function), marked `Observed<...>`.
+    pub fn observing(mut self, observe: impl Fn(&str, &Function) -> Option<Observed>) -> Api {
+        for ns in &mut self.namespaces {
+            for function in &mut ns.functions {
+                if function.output_schema().is_none() {
+                    function.observed = observe(&ns.server, function);
+                }
+            }
+        }
+        self
     }
 
     /// The namespaces, in the order the servers were given.
@@ -139,6 +167,7 @@ impl Namespace {
                 tool: tool.to_owned(),
                 ident,
                 raw: raw.clone(),
+                observed: None,
             })
             .collect();
         Namespace {
@@ -216,6 +245,12 @@ impl Namespace {
             legend: Some(&map),
         };
         let mut out = format!("declare namespace {} {{\n", self.ident);
+        if signatures
+            .iter()
+            .any(|s| matches!(s.result, Ty::Observed(_)))
+        {
+            out.push_str(OBSERVED_ALIAS);
+        }
         if !entries.is_empty() {
             out.push_str("// Unless the property has its own comment:\n");
             for (key, note) in &entries {
@@ -341,11 +376,21 @@ impl Function {
             }
             None => Params::Untyped,
         };
-        let result = match self.output_schema() {
-            Some(schema) => {
+        let result = match (self.output_schema(), &self.observed) {
+            (Some(schema), _) => {
                 lower_root(schema, &format!("{}_result", self.ident), aliases, &mut doc)
             }
-            None => Ty::Unknown,
+            (None, Some(observed)) => {
+                if style == Style::Full {
+                    let samples = observed.samples;
+                    doc.tag(
+                        "observed",
+                        format!("in {samples} result{}", if samples == 1 { "" } else { "s" }),
+                    );
+                }
+                Ty::Observed(Box::new(shape_ty(&observed.shape)))
+            }
+            (None, None) => Ty::Unknown,
         };
         if style == Style::Compact {
             // Compact keeps only the sentence; notes on lost keywords are prose too.
@@ -357,6 +402,36 @@ impl Function {
             params,
             result,
         }
+    }
+}
+
+/// The type of a learned shape.
+fn shape_ty(shape: &shape::Shape) -> Ty {
+    use shape::Shape;
+    match shape {
+        Shape::Never | Shape::Unknown => Ty::Unknown,
+        Shape::Null => Ty::Keyword("null"),
+        Shape::Boolean => Ty::Keyword("boolean"),
+        Shape::Number => Ty::Keyword("number"),
+        Shape::String => Ty::Keyword("string"),
+        Shape::Array { item } => Ty::Array(Box::new(shape_ty(item))),
+        Shape::Object { seen, props } => Ty::Object(ty::Object {
+            props: props
+                .iter()
+                .map(|(key, prop)| ty::Prop {
+                    key: key.clone(),
+                    ty: shape_ty(&prop.shape),
+                    optional: prop.seen < *seen,
+                    doc: Doc::default(),
+                })
+                .collect(),
+            index: None,
+        }),
+        Shape::Map { value } => Ty::Object(ty::Object {
+            props: Vec::new(),
+            index: Some(Box::new(shape_ty(value))),
+        }),
+        Shape::Union { of } => Ty::union(of.iter().map(shape_ty).collect()),
     }
 }
 

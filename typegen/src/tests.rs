@@ -651,3 +651,41 @@ fn tags_that_say_nothing_are_dropped() {
         "{full}"
     );
 }
+
+#[test]
+fn observed_result_types_are_marked_and_never_replace_declared_ones() {
+    use crate::shape::Shape;
+    let api = Api::new(vec![(
+        "git".into(),
+        vec![
+            json!({"name": "git_log", "description": "Shows the commit logs"}),
+            json!({"name": "typed", "outputSchema": {"type": "object", "properties": {"n": {"type": "number"}}}}),
+        ],
+    )])
+    .observing(|server, function| {
+        assert_eq!(server, "git");
+        let shape = [json!({"hash": "a1", "message": "x"}), json!({"hash": "b2"})]
+            .iter()
+            .fold(Shape::Never, |s, v| s.merge(Shape::of(v)));
+        Some(crate::Observed {
+            shape: Shape::Array { item: Box::new(shape) },
+            samples: 12,
+        })
+        .filter(|_| function.tool() != "never-asked")
+    });
+    let full = api.render(Style::Full);
+    assert!(
+        full.contains("type Observed<T> = T;")
+            && full.contains("/** Shows the commit logs @observed in 12 results */\nfunction git_log(args?: Record<string, unknown>): Promise<Observed<{ hash: string; message?: string }[]>>"),
+        "{full}"
+    );
+    assert!(
+        full.contains("function typed(args?: Record<string, unknown>): Promise<{ n?: number }>"),
+        "{full}"
+    );
+    let compact = api.render(Style::Compact);
+    assert!(
+        compact.contains("Promise<Observed<{ hash: string; message?: string }[]>>"),
+        "{compact}"
+    );
+}

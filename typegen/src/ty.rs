@@ -28,6 +28,8 @@ pub(crate) enum Ty {
     Intersection(Vec<Ty>),
     /// A named alias declared in the same namespace.
     Alias(String),
+    /// A result type learned from results, not declared: `Observed<T>`.
+    Observed(Box<Ty>),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -105,6 +107,7 @@ impl Ty {
             Ty::Union(members) | Ty::Intersection(members) => {
                 members.iter_mut().map(|t| (None, t)).collect()
             }
+            Ty::Observed(inner) => vec![(None, inner)],
             Ty::Unknown | Ty::Never | Ty::Keyword(_) | Ty::Literal(_) | Ty::Alias(_) => Vec::new(),
         }
     }
@@ -197,6 +200,7 @@ impl Printer<'_> {
             Ty::Union(members) | Ty::Intersection(members) => {
                 members.iter().any(|t| self.is_multiline(t))
             }
+            Ty::Observed(inner) => self.is_multiline(inner),
             Ty::Unknown | Ty::Never | Ty::Keyword(_) | Ty::Literal(_) | Ty::Alias(_) => false,
         }
     }
@@ -240,6 +244,11 @@ impl Printer<'_> {
             Ty::Keyword(k) => out.push_str(k),
             Ty::Literal(lit) => out.push_str(lit),
             Ty::Alias(name) => out.push_str(name),
+            Ty::Observed(inner) => {
+                out.push_str("Observed<");
+                self.write_prec(out, inner, Prec::Union);
+                out.push('>');
+            }
             Ty::Array(inner) => {
                 self.write_prec(out, inner, Prec::Postfix);
                 out.push_str("[]");
