@@ -359,3 +359,23 @@ fn a_server_that_is_gone_gives_an_error_naming_server_and_tool() {
     );
     assert_eq!(report["calls"][0]["ok"], false);
 }
+
+#[test]
+fn terse_type_errors_name_the_expression_they_are_about() {
+    let cases = [
+        (
+            "const rows = 'a,b';\nreturn rows.map((x) => x);",
+            "TypeError: rows.map is not a function",
+        ),
+        (
+            "const r: any = {};\nreturn r.items.length;",
+            "TypeError: cannot read property 'length' of undefined (r.items is undefined)",
+        ),
+    ];
+    for (program, message) in cases {
+        let (report, ok) = run_program(program, &[]);
+        assert!(!ok);
+        assert_eq!(report["error"]["message"], message, "{report}");
+        assert_eq!(report["error"]["line"], 2, "{report}");
+    }
+}

@@ -691,12 +691,41 @@ fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) 
         ErrorKind::Result => "result",
         ErrorKind::Internal => "internal",
     };
+    let message = match (error.kind, error.js_line, error.js_column) {
+        (ErrorKind::Runtime, Some(line), Some(column)) => {
+            named(&message, compiled, line, column).unwrap_or(message)
+        }
+        _ => message,
+    };
     Failure::new(
         kind,
         &message,
         error.js_line.and_then(|line| compiled.ts_line(line)),
         None,
     )
+}
+
+/// QuickJS's terse `TypeError`s with the expression they are about:
+/// `rows.map is not a function`, `cannot read property 'length' of
+/// undefined (r.items is undefined)`. Small programs only: naming parses
+/// the program again, on the caller's stack.
+fn named(message: &str, compiled: &transpile::Compiled, line: u32, column: u32) -> Option<String> {
+    use transpile::culprit::{Failed, culprit};
+    const MAX_JS_NAMED: usize = 16 << 10;
+    if compiled.js.len() > MAX_JS_NAMED {
+        return None;
+    }
+    if message == "TypeError: not a function" {
+        let callee = culprit(&compiled.js, line, column, Failed::NotAFunction)?;
+        return Some(format!("TypeError: {callee} is not a function"));
+    }
+    let rest = message.strip_prefix("TypeError: cannot read property '")?;
+    let (property, of) = rest.split_once("' of ")?;
+    if of != "undefined" && of != "null" {
+        return None;
+    }
+    let object = culprit(&compiled.js, line, column, Failed::Reading(property))?;
+    Some(format!("{message} ({object} is {of})"))
 }
 
 fn json_type(value: &Value) -> &'static str {

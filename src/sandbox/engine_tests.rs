@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::run;
-use crate::sandbox::host::program_line;
+use crate::sandbox::host::{program_column, program_line};
 use crate::sandbox::{
     Binding, Bindings, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
@@ -366,6 +366,11 @@ fn stack_lines_are_found() {
         Some(12)
     );
     assert_eq!(program_line("    at <eval> (codemode:prelude:3)"), None);
+    assert_eq!(
+        program_column("    at f (program.js:12:5)\n    at <anonymous> (program.js:20)"),
+        Some(5)
+    );
+    assert_eq!(program_column("    at <anonymous> (program.js:20)"), None);
 }
 
 #[test]

@@ -223,6 +223,7 @@ pub fn timeout_error(limits: &Limits) -> ScriptError {
         kind: ErrorKind::Timeout,
         message: super::timeout_message(limits.timeout),
         js_line: None,
+        js_column: None,
     }
 }
 
@@ -233,6 +234,7 @@ pub fn memory_error() -> ScriptError {
         kind: ErrorKind::Memory,
         message: "the program ran out of memory (the limit is set with --memory-mb)".to_owned(),
         js_line: None,
+        js_column: None,
     }
 }
 
@@ -255,7 +257,21 @@ pub fn thrown(message: String, stack: Option<&str>) -> ScriptError {
         kind,
         message,
         js_line: stack.and_then(program_line),
+        js_column: stack.and_then(program_column),
     }
+}
+
+/// The column after the first `program.js:LINE:` in a QuickJS stack trace.
+pub fn program_column(stack: &str) -> Option<u32> {
+    let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
+    let rest = rest.strip_prefix(':')?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let digits: String = rest
+        .strip_prefix(':')?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
 }
 
 /// The first `program.js:LINE` in a QuickJS stack trace.

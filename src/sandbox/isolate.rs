@@ -469,6 +469,7 @@ async fn drive(
                         "the returned value cannot be turned into JSON ({cause}); return plain data"
                     ),
                     js_line: None,
+                    js_column: None,
                 }));
             }
             _ => {
@@ -540,6 +541,7 @@ fn trapped(error: &wasmtime::Error, limits: &super::Limits) -> ScriptError {
             kind: ErrorKind::Stack,
             message: "call stack exhausted (recursion too deep for the stack limit)".into(),
             js_line: None,
+            js_column: None,
         },
         _ => internal(&format!("the sandbox stopped: {error:#}")),
     }
@@ -550,6 +552,7 @@ fn internal(message: &str) -> ScriptError {
         kind: ErrorKind::Internal,
         message: message.to_owned(),
         js_line: None,
+        js_column: None,
     }
 }
 

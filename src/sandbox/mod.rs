@@ -201,6 +201,8 @@ pub struct ScriptError {
     pub message: String,
     /// 1-based line in the generated JavaScript, when known.
     pub js_line: Option<u32>,
+    /// 1-based column on that line, when known.
+    pub js_column: Option<u32>,
 }
 
 /// The program's result as JSON text, possibly cut to the output limit.

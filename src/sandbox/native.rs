@@ -136,6 +136,7 @@ async fn execute<'js>(
                     "the returned value cannot be turned into JSON ({cause}); return plain data"
                 ),
                 js_line: None,
+                js_column: None,
             });
         }
     };
@@ -153,6 +154,7 @@ fn internal(what: &str, error: rquickjs::Error) -> ScriptError {
         kind: ErrorKind::Internal,
         message: format!("{what}: {error}"),
         js_line: None,
+        js_column: None,
     }
 }
 
@@ -161,6 +163,7 @@ fn internal_caught(what: &str, error: CaughtError<'_>) -> ScriptError {
         kind: ErrorKind::Internal,
         message: format!("{what}: {error}"),
         js_line: None,
+        js_column: None,
     }
 }
 

@@ -12,6 +12,7 @@
 //! transform are checked, and [`compile_bounded`] runs the compiler on a
 //! thread of its own, off the async runtime and under the caller's deadline.
 
+pub mod culprit;
 mod nesting;
 mod survey;
 mod threads;
