@@ -63,7 +63,7 @@ pub enum Command {
     /// `serve` learns the same way; this is for learning on purpose, e.g. with
     /// a program that calls each read-only tool once.
     ///
-    /// Example: codemode learn examples/learn.ts --config ~/.cursor/mcp.json
+    /// Example: codemode learn read-each-tool.ts --config ~/.cursor/mcp.json
     Learn(RunArgs),
     /// Show the learned result types, or forget them with --clear.
     ///
