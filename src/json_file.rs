@@ -1,5 +1,7 @@
 //! Reading input files: bounded in size, and JSON with errors that say
-//! where (`file:line:column: what`).
+//! where (`file:line:column: what`); and writing codemode's own JSON files
+//! (caches, tokens) so that no reader sees half of one and processes that
+//! update one at once lose nothing.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -114,6 +116,41 @@ pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, Js
         column: e.column_display(),
         message: e.kind().to_string(),
     })
+}
+
+/// Replaces `path` with `value` as JSON, through a temporary file in the
+/// same folder (created if need be); `private` makes it readable by the
+/// user alone from the start.
+pub fn replace<T: serde::Serialize>(path: &Path, value: &T, private: bool) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    #[cfg(unix)]
+    if private {
+        use std::os::unix::fs::PermissionsExt;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    serde_json::to_writer_pretty(&mut temp, value)?;
+    temp.persist(path)?;
+    Ok(())
+}
+
+/// Runs `change` holding an exclusive lock on `PATH.lock`, which every
+/// codemode process updating `path` takes: a read-modify-write by one (a
+/// `serve`) never drops what another (a `run`) wrote meanwhile.
+pub fn locked<T>(path: &Path, change: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("json.lock"))?;
+    lock.lock()?;
+    change()
 }
 
 #[cfg(test)]

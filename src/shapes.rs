@@ -175,22 +175,13 @@ fn read(path: &Path) -> Table {
     }
 }
 
-/// Read, change and write `path` under a lock on `PATH.lock`.
+/// Read, change and write `path` under its lock.
 fn update(path: &Path, change: impl FnOnce(&mut Table)) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path.with_extension("json.lock"))?;
-    lock.lock()?;
-    let mut table = read(path);
-    change(&mut table);
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer(&mut temp, &table)?;
-    temp.persist(path)?;
-    Ok(())
+    crate::json_file::locked(path, || {
+        let mut table = read(path);
+        change(&mut table);
+        crate::json_file::replace(path, &table, false)
+    })
 }
 
 #[cfg(test)]

@@ -109,6 +109,22 @@ pub fn python() -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Runs `tests/python/SCRIPT` with `args` and `input` on its stdin, in the
+/// venv's Python; its output, whatever the exit code.
+pub fn python_script(script: &str, args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(python())
+        .arg(repo().join("tests/python").join(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input).unwrap();
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
 /// The test upstream `examples/conformance_fixture.rs`, which `cargo test`
 /// builds with the examples.
 pub fn conformance_fixture() -> String {

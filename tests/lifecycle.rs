@@ -155,21 +155,7 @@ async fn upstream_tool_list_changes_reach_our_clients() {
 /// The official Python SDK's `subscriptions/listen` client against `serve`
 /// in front of a [`Grower`]: `target` is how it reaches serve.
 fn listen_with_python(target: &[&str]) -> Value {
-    let mut child = Command::new(python())
-        .arg(repo().join("tests/python/listen_client.py"))
-        .args(target)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        child.stdin.as_mut().unwrap(),
-        b"return await grower.grow();",
-    )
-    .unwrap();
-    drop(child.stdin.take());
-    let output = child.wait_with_output().unwrap();
+    let output = python_script("listen_client.py", target, b"return await grower.grow();");
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&output.stdout).unwrap()
 }

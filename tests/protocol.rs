@@ -186,20 +186,8 @@ fn exposed_tools_sit_beside_execute_prefixed_when_several_servers_and_policy_app
 /// The official Python SDK as a legacy-session client that answers requests
 /// for a human (see `tests/python/ask_client.py`), with `calls` to make.
 fn ask_with_python(target: &[&str], calls: Value) -> Value {
-    let mut child = Command::new(python())
-        .arg(repo().join("tests/python/ask_client.py"))
-        .args(target)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        child.stdin.as_mut().unwrap(),
-        serde_json::json!({"calls": calls}).to_string().as_bytes(),
-    )
-    .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let plan = serde_json::json!({"calls": calls}).to_string();
+    let output = python_script("ask_client.py", target, plan.as_bytes());
     assert!(output.status.success(), "{}", stderr(&output));
     serde_json::from_slice(&output.stdout).unwrap()
 }

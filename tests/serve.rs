@@ -10,20 +10,8 @@ use crate::common::*;
 
 /// Runs the Python SDK driver against a server: `target` is `["stdio", cmd, args...]` or `["http", url]`.
 pub fn python_client(target: &[&str], calls: Value) -> Value {
-    let mut child = Command::new(python())
-        .arg(repo().join("tests/python/mcp_client.py"))
-        .args(target)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::io::Write::write_all(
-        child.stdin.as_mut().unwrap(),
-        json!({"calls": calls}).to_string().as_bytes(),
-    )
-    .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let plan = json!({"calls": calls}).to_string();
+    let output = python_script("mcp_client.py", target, plan.as_bytes());
     assert!(
         output.status.success(),
         "the Python client failed:\n{}",

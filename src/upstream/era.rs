@@ -155,15 +155,7 @@ impl Eras {
     /// a file; a failure only costs the next run a probe.
     fn save(&self, known: &BTreeMap<String, Known>) {
         let Some(path) = &self.file else { return };
-        let write = || -> std::io::Result<()> {
-            let dir = path.parent().unwrap_or(std::path::Path::new("."));
-            std::fs::create_dir_all(dir)?;
-            let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-            serde_json::to_writer_pretty(&mut temp, known)?;
-            temp.persist(path)?;
-            Ok(())
-        };
-        if let Err(error) = write() {
+        if let Err(error) = crate::json_file::replace(path, known, false) {
             tracing::debug!(path = %path.display(), "could not save the era cache: {error}");
         }
     }

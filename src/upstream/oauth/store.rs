@@ -53,39 +53,16 @@ impl TokenFile {
         }
     }
 
-    /// Writes the whole file through a temporary file that only the user
-    /// can read, so no moment exposes the tokens.
-    fn write(&self, saved: &BTreeMap<String, Saved>) -> std::io::Result<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            temp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        }
-        serde_json::to_writer_pretty(&mut temp, saved)?;
-        temp.persist(&self.path)?;
-        Ok(())
-    }
-
-    /// Read, change, write, holding a lock on `credentials.json.lock`: two
-    /// codemode processes refreshing tokens at once (a `serve` and a `run`)
-    /// must not drop each other's entries.
+    /// Read, change, write, under the file's lock: two codemode processes
+    /// refreshing tokens at once (a `serve` and a `run`) must not drop each
+    /// other's entries. The file is readable by the user alone from the start.
     fn update(&self, change: impl FnOnce(&mut BTreeMap<String, Saved>)) -> std::io::Result<()> {
         let _writing = self.writing.lock().expect("token file");
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.path.with_extension("json.lock"))?;
-        lock.lock()?;
-        let mut saved = self.read();
-        change(&mut saved);
-        self.write(&saved)
+        crate::json_file::locked(&self.path, || {
+            let mut saved = self.read();
+            change(&mut saved);
+            crate::json_file::replace(&self.path, &saved, true)
+        })
     }
 
     /// Whether tokens are kept for `server` at `resource`.
