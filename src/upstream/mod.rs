@@ -212,13 +212,7 @@ impl UpstreamError {
 
 fn login_needed(server: &str, expired: bool, scope: Option<&str>) -> String {
     match scope {
-        Some(scope) => format!(
-            "it wants the scope \"{scope}\", which the login lacks: run `codemode login {server} --scope {}`",
-            scope
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" --scope ")
-        ),
+        Some(scope) => format!("it wants {}", oauth::lacking(server, scope)),
         None if expired => format!(
             "it refused the kept login, which could not be refreshed: run `codemode login {server}` again"
         ),

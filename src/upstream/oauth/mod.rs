@@ -92,17 +92,23 @@ pub fn refusal(error: &rmcp::ServiceError) -> Option<Refusal> {
     None
 }
 
+/// `the scope "S", which the login lacks: run `codemode login NAME --scope S``:
+/// how to ask for what a server wants.
+pub fn lacking(server: &str, scope: &str) -> String {
+    let flags = scope
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" --scope ");
+    format!(
+        "the scope \"{scope}\", which the login lacks: run `codemode login {server} --scope {flags}`"
+    )
+}
+
 /// What to tell the user when a call was refused for want of a login or of
 /// a scope; `None` for other failures.
 pub fn refusal_hint(error: &rmcp::ServiceError, server: &str) -> Option<String> {
     Some(match refusal(error)? {
-        Refusal::Scope(Some(needed)) => format!(
-            "the server wants the scope \"{needed}\", which the login lacks: run `codemode login {server} --scope {}`",
-            needed
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" --scope ")
-        ),
+        Refusal::Scope(Some(needed)) => format!("the server wants {}", lacking(server, &needed)),
         Refusal::Scope(None) => {
             format!("the login lacks a scope the server wants: run `codemode login {server}` again")
         }
