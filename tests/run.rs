@@ -361,21 +361,36 @@ fn a_server_that_is_gone_gives_an_error_naming_server_and_tool() {
 }
 
 #[test]
-fn terse_type_errors_name_the_expression_they_are_about() {
+fn terse_type_errors_name_the_expression_and_what_it_was() {
+    // Each failing expression is on line 2; the column is where it starts
+    // in the TypeScript as written (types and all), not in the JavaScript.
     let cases = [
         (
             "const rows = 'a,b';\nreturn rows.map((x) => x);",
-            "TypeError: rows.map is not a function",
+            "TypeError: rows.map is not a function: rows is a string",
+            8,
+        ),
+        (
+            "const issues = demo.list_issues({});\nconst ids: number[] = issues.map((i) => i.id);",
+            "TypeError: issues.map is not a function: issues is a promise; did you forget `await`?",
+            23,
+        ),
+        (
+            "const r: { count: number } = { count: 2 };\n  return (r as any).count();",
+            "TypeError: r.count is not a function: it is a number",
+            10,
         ),
         (
             "const r: any = {};\nreturn r.items.length;",
             "TypeError: cannot read property 'length' of undefined (r.items is undefined)",
+            8,
         ),
     ];
-    for (program, message) in cases {
+    for (program, message, column) in cases {
         let (report, ok) = run_program(program, &[]);
         assert!(!ok);
         assert_eq!(report["error"]["message"], message, "{report}");
         assert_eq!(report["error"]["line"], 2, "{report}");
+        assert_eq!(report["error"]["column"], column, "{report}");
     }
 }

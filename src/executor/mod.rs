@@ -691,12 +691,17 @@ fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) 
         ErrorKind::Result => "result",
         ErrorKind::Internal => "internal",
     };
-    let message = match (error.kind, error.js_line, error.js_column) {
-        (ErrorKind::Runtime, Some(line), Some(column)) => {
-            named(&message, compiled, line, column).unwrap_or(message)
-        }
-        _ => message,
-    };
+    // The engine's position is in the generated JavaScript; the model wants
+    // its own TypeScript. QuickJS's column is that of the last token compiled
+    // before the failing operation (inside a template literal argument, say),
+    // so a column is given only for a named expression, where it is exact.
+    if let (ErrorKind::Runtime, Some(line), Some(column)) =
+        (error.kind, error.js_line, error.js_column)
+        && let Some((named, culprit)) = named(&message, compiled, line, column)
+        && let Some((line, column)) = compiled.ts_position(culprit.line, culprit.column)
+    {
+        return Failure::new(kind, &named, Some(line), Some(column));
+    }
     Failure::new(
         kind,
         &message,
@@ -705,19 +710,25 @@ fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) 
     )
 }
 
-/// QuickJS's terse `TypeError`s with the expression they are about:
-/// `rows.map is not a function`, `cannot read property 'length' of
-/// undefined (r.items is undefined)`. Small programs only: naming parses
-/// the program again, on the caller's stack.
-fn named(message: &str, compiled: &transpile::Compiled, line: u32, column: u32) -> Option<String> {
+/// QuickJS's terse `TypeError`s with the expression they are about and
+/// what it was: `rows.map is not a function: rows is a string`, `cannot
+/// read property 'length' of undefined (r.items is undefined)`. Small
+/// programs only: naming parses the program again, on the caller's stack.
+fn named(
+    message: &str,
+    compiled: &transpile::Compiled,
+    line: u32,
+    column: u32,
+) -> Option<(String, transpile::culprit::Culprit)> {
     use transpile::culprit::{Failed, culprit};
     const MAX_JS_NAMED: usize = 16 << 10;
     if compiled.js.len() > MAX_JS_NAMED {
         return None;
     }
-    if message == "TypeError: not a function" {
+    if let Some(kinds) = message.strip_prefix("TypeError: not a function") {
         let callee = culprit(&compiled.js, line, column, Failed::NotAFunction)?;
-        return Some(format!("TypeError: {callee} is not a function"));
+        let message = not_a_function(&callee, kinds);
+        return Some((message, callee));
     }
     let rest = message.strip_prefix("TypeError: cannot read property '")?;
     let (property, of) = rest.split_once("' of ")?;
@@ -725,7 +736,36 @@ fn named(message: &str, compiled: &transpile::Compiled, line: u32, column: u32) 
         return None;
     }
     let object = culprit(&compiled.js, line, column, Failed::Reading(property))?;
-    Some(format!("{message} ({object} is {of})"))
+    Some((format!("{message} ({} is {of})", object.text), object))
+}
+
+/// `TypeError: rows.map is not a function: rows is a string`, from the
+/// named callee and what the engine said the callee and its object were
+/// (`: it is undefined (a property of a string)`; nothing from engines
+/// that do not say).
+fn not_a_function(callee: &transpile::culprit::Culprit, kinds: &str) -> String {
+    let name = &callee.text;
+    let Some(kinds) = kinds.strip_prefix(": it is ") else {
+        return format!("TypeError: {name} is not a function");
+    };
+    let (own, of) = match kinds
+        .strip_suffix(')')
+        .and_then(|k| k.split_once(" (a property of "))
+    {
+        Some((own, of)) => (own, Some(of)),
+        None => (kinds, None),
+    };
+    let what = match (&callee.object, of) {
+        // Not there at all: what it was read from says why.
+        (Some(object), Some(of)) if own == "undefined" => format!("{object} is {of}"),
+        _ => format!("it is {own}"),
+    };
+    let hint = if of == Some("a promise") {
+        "; did you forget `await`?"
+    } else {
+        ""
+    };
+    format!("TypeError: {name} is not a function: {what}{hint}")
 }
 
 fn json_type(value: &Value) -> &'static str {

@@ -46,7 +46,7 @@ fn entry(code: &str, report: &Report, took: Duration, now: SystemTime) -> Value 
     let outcome = match &report.outcome {
         Some(Ok(_)) => json!({"ok": true}),
         Some(Err(failure)) => {
-            json!({"ok": false, "kind": failure.kind, "message": failure.message, "line": failure.line})
+            json!({"ok": false, "kind": failure.kind, "message": failure.message, "line": failure.line, "column": failure.column})
         }
         None => json!({"ok": false}),
     };

@@ -5,7 +5,7 @@
 
 use swc_common::sync::Lrc;
 use swc_common::{FileName, SourceMap, Spanned};
-use swc_ecma_ast::{CallExpr, Callee, MemberExpr, MemberProp};
+use swc_ecma_ast::{CallExpr, Callee, Expr, MemberExpr, MemberProp};
 use swc_ecma_parser::{Parser, StringInput, Syntax};
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -17,11 +17,23 @@ pub enum Failed<'a> {
     Reading(&'a str),
 }
 
-/// The source text of the expression that failed at `line`:`column`
-/// (1-based, of the generated JavaScript `js`): the callee that is not a
-/// function, or the object a property was read from. `None` when it cannot
-/// be told.
-pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<String> {
+/// The expression an error is about.
+#[derive(Debug, PartialEq)]
+pub struct Culprit {
+    /// Its source text: the callee that is not a function, or the object a
+    /// property was read from (`rows.map`, `r.items`).
+    pub text: String,
+    /// For a callee read from an object, that object's text (`rows`).
+    pub object: Option<String>,
+    /// Where it starts in the generated JavaScript: 1-based line, and
+    /// 1-based column in UTF-16 units as source maps count them.
+    pub line: u32,
+    pub column: u32,
+}
+
+/// The expression that failed at `line`:`column` (1-based, of the generated
+/// JavaScript `js`). `None` when it cannot be told.
+pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Culprit> {
     let cm: Lrc<SourceMap> = Default::default();
     let file = cm.new_source_file(Lrc::new(FileName::Anon), js.to_owned());
     let mut parser = Parser::new(
@@ -56,10 +68,19 @@ pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Strin
         best: None,
     };
     script.visit_with(&mut finder);
-    let (span, _) = finder.best?;
-    let found = text(span)?;
+    let (span, object, _) = finder.best?;
     // A long expression is no help in a one-line error.
-    (found.len() <= 80 && !found.contains('\n')).then_some(found)
+    let short = |found: String| (found.len() <= 80 && !found.contains('\n')).then_some(found);
+    let found = short(text(span)?)?;
+    let object = object.and_then(text).and_then(short);
+    let lo = (span.lo.0 - start) as usize;
+    let line_start = js[..lo].rfind('\n').map_or(0, |i| i + 1);
+    Some(Culprit {
+        text: found,
+        object,
+        line: js[..lo].matches('\n').count() as u32 + 1,
+        column: js[line_start..lo].encode_utf16().count() as u32 + 1,
+    })
 }
 
 struct Finder<'a> {
@@ -68,8 +89,9 @@ struct Finder<'a> {
     /// The failing line's bytes.
     line: (usize, usize),
     failed: Failed<'a>,
-    /// The best candidate so far, and its span's length (smaller is better).
-    best: Option<(swc_common::Span, usize)>,
+    /// The best candidate so far, the object it was read from, and its
+    /// rank (smaller is better).
+    best: Option<(swc_common::Span, Option<swc_common::Span>, usize)>,
 }
 
 impl Finder<'_> {
@@ -82,7 +104,12 @@ impl Finder<'_> {
 
     /// Keeps `culprit` if `around` holds the position, or sits on the
     /// failing line when nothing closer was found; the innermost wins.
-    fn consider(&mut self, around: swc_common::Span, culprit: swc_common::Span) {
+    fn consider(
+        &mut self,
+        around: swc_common::Span,
+        culprit: swc_common::Span,
+        object: Option<swc_common::Span>,
+    ) {
         let (lo, hi) = self.range(around);
         let holds = lo <= self.offset && self.offset <= hi;
         let on_line = lo >= self.line.0 && lo <= self.line.1;
@@ -91,8 +118,8 @@ impl Finder<'_> {
         }
         // Holding the position counts before merely sharing the line.
         let rank = (hi - lo) + if holds { 0 } else { 1 << 20 };
-        if self.best.is_none_or(|(_, best)| rank < best) {
-            self.best = Some((culprit, rank));
+        if self.best.is_none_or(|(_, _, best)| rank < best) {
+            self.best = Some((culprit, object, rank));
         }
     }
 }
@@ -100,7 +127,11 @@ impl Finder<'_> {
 impl Visit for Finder<'_> {
     fn visit_call_expr(&mut self, call: &CallExpr) {
         if let (Failed::NotAFunction, Callee::Expr(callee)) = (&self.failed, &call.callee) {
-            self.consider(callee.span(), callee.span());
+            let object = match &**callee {
+                Expr::Member(member) => Some(member.obj.span()),
+                _ => None,
+            };
+            self.consider(callee.span(), callee.span(), object);
         }
         call.visit_children_with(self);
     }
@@ -110,7 +141,7 @@ impl Visit for Finder<'_> {
             && let MemberProp::Ident(prop) = &member.prop
             && &*prop.sym == name
         {
-            self.consider(member.span(), member.obj.span());
+            self.consider(member.span(), member.obj.span(), None);
         }
         member.visit_children_with(self);
     }
@@ -124,20 +155,28 @@ mod tests {
         "(async ()=>{\n    const rows = \"a,b\";\n    return rows.map((x)=>x.trim());\n})();";
 
     #[test]
-    fn the_callee_at_the_position_is_named() {
+    fn the_callee_at_the_position_is_named_with_its_object() {
         // QuickJS points into `map` (line 3, column 17).
         assert_eq!(
-            culprit(JS, 3, 17, Failed::NotAFunction).as_deref(),
-            Some("rows.map")
+            culprit(JS, 3, 17, Failed::NotAFunction),
+            Some(Culprit {
+                text: "rows.map".into(),
+                object: Some("rows".into()),
+                line: 3,
+                column: 12,
+            })
         );
+        let js = "(async ()=>{\n    const f = 1;\n    return f(2);\n})();";
+        let plain = culprit(js, 3, 12, Failed::NotAFunction).unwrap();
+        assert_eq!((plain.text.as_str(), plain.object), ("f", None));
     }
 
     #[test]
     fn the_object_a_property_was_read_from_is_named() {
         let js = "(async ()=>{\n    const r = {};\n    return r.items.length;\n})();";
         assert_eq!(
-            culprit(js, 3, 16, Failed::Reading("length")).as_deref(),
-            Some("r.items")
+            culprit(js, 3, 16, Failed::Reading("length")).map(|c| c.text),
+            Some("r.items".to_owned())
         );
         assert_eq!(culprit(js, 3, 16, Failed::Reading("nothing_like_it")), None);
     }

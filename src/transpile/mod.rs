@@ -66,8 +66,8 @@ const COMPILE_STACK_NEEDED: usize = 8 << 20;
 /// keyword on a level and so runs higher than the tree's depth.
 const MAX_ESTIMATED_NESTING: u32 = 2 * MAX_NESTING;
 
-/// JavaScript ready for the sandbox, and how to find the TypeScript line of
-/// a JavaScript line.
+/// JavaScript ready for the sandbox, and how to find the TypeScript
+/// position of a JavaScript one.
 #[derive(Debug)]
 pub struct Compiled {
     pub js: String,
@@ -77,6 +77,9 @@ pub struct Compiled {
     pub throws_null: bool,
     /// For each generated line (0-based), the user's TypeScript line (1-based).
     line_map: Vec<Option<u32>>,
+    /// Where generated tokens start (0-based line and column) and the
+    /// TypeScript line and column (1-based) they came from, in order.
+    token_map: Vec<((u32, u32), (u32, u32))>,
 }
 
 impl Compiled {
@@ -89,6 +92,18 @@ impl Compiled {
             .iter()
             .rev()
             .find_map(|l| *l)
+    }
+
+    /// The TypeScript line and column for a 1-based position in the
+    /// generated JavaScript: those of the token that starts there, or of
+    /// the nearest one before it on its line.
+    pub fn ts_position(&self, js_line: u32, js_column: u32) -> Option<(u32, u32)> {
+        let at = (js_line.checked_sub(1)?, js_column.checked_sub(1)?);
+        let after = self
+            .token_map
+            .partition_point(|(generated, _)| *generated <= at);
+        let (generated, ts) = self.token_map.get(after.checked_sub(1)?)?;
+        (generated.0 == at.0).then_some(*ts)
     }
 }
 
@@ -318,19 +333,25 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
 
     let generated_lines = js.lines().count().max(1);
     let mut line_map: Vec<Option<u32>> = vec![None; generated_lines];
+    let mut token_map = Vec::with_capacity(mappings.len());
     for (pos, at) in mappings {
         if pos.is_dummy() {
             continue;
         }
-        let (line, _) = position(pos);
+        let (line, column) = position(pos);
         if let Some(slot) = line_map.get_mut(at.line as usize) {
             *slot = Some(slot.map_or(line, |l| l.min(line)));
         }
+        token_map.push(((at.line, at.col), (line, column)));
     }
+    // Tokens are emitted in order; a stable sort keeps the first of a position.
+    token_map.sort_by_key(|(generated, _)| *generated);
+    token_map.dedup_by_key(|(generated, _)| *generated);
     Ok(Compiled {
         js,
         throws_null,
         line_map,
+        token_map,
     })
 }
 
@@ -561,6 +582,33 @@ function demo(x: number) { return x; }",
             compiled.js
         );
         assert_eq!(compiled.ts_line(js_line("const x")), Some(3));
+    }
+
+    #[test]
+    fn generated_positions_map_back_to_typescript_columns() {
+        let code = "const n: number = 1;\n  const s: string = `${n}`; return s.trim();";
+        let compiled = compile(code, &api()).unwrap();
+        let (line, text) = compiled
+            .js
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains("s.trim"))
+            .unwrap();
+        let column = text.find("s.trim").unwrap() as u32 + 1;
+        // `s` of `s.trim` is at column 36 of the TypeScript's second line.
+        assert_eq!(
+            compiled.ts_position(line as u32 + 1, column),
+            Some((2, 36)),
+            "{}",
+            compiled.js
+        );
+        // A position within a token is the token's.
+        assert_eq!(
+            compiled.ts_position(line as u32 + 1, column + 1),
+            Some((2, 36))
+        );
+        assert_eq!(compiled.ts_position(0, 1), None);
+        assert_eq!(compiled.ts_position(999, 1), None);
     }
 
     #[test]
