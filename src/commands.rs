@@ -54,9 +54,12 @@ impl Opened {
 /// result types learned for tools that declare none.
 fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists());
-    let api = Api::new(lists).observing(|server, function| {
-        shapes.get(server, function.tool(), &definition_hash(function.raw()))
-    });
+    let summaries = upstreams.summaries();
+    let api = Api::new(lists)
+        .observing(|server, function| {
+            shapes.get(server, function.tool(), &definition_hash(function.raw()))
+        })
+        .describing(|server| summaries.get(server).cloned());
     (api, refusals)
 }
 

@@ -240,6 +240,40 @@ fn full_and_compact_disclosure_put_the_api_in_execute() {
 }
 
 #[test]
+fn namespaces_disclosure_sums_up_each_server_in_its_own_words() {
+    // The demo server's instructions are its summary; a tools file says
+    // nothing of itself, so its first functions stand in.
+    let memory = fixture("catalogs/memory.json");
+    let out = python_client(
+        &[
+            "stdio",
+            codemode_path(),
+            "serve",
+            "--disclosure",
+            "namespaces",
+            "--tools-file",
+            memory.to_str().unwrap(),
+            "--name",
+            "demo",
+            "--",
+            codemode_path(),
+            "demo-server",
+        ],
+        json!([]),
+    );
+    let description = out["tools"][0]["description"].as_str().unwrap();
+    let index: Vec<&str> = description.lines().skip(2).collect();
+    assert_eq!(
+        index,
+        [
+            "demo: 12 functions. A demo issue tracker with seeded projects, users and issues.",
+            "memory: 9 functions (create_entities, create_relations, add_observations, delete_entities, …)",
+        ],
+        "{description}"
+    );
+}
+
+#[test]
 fn tool_definitions_are_stable() {
     let list = || {
         python_client(

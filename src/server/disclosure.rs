@@ -103,6 +103,16 @@ pub fn execute_description(api: &Api, mode: Mode) -> String {
                 .iter()
                 .map(|ns| {
                     let functions = ns.functions();
+                    let count = format!(
+                        "{}: {} function{}",
+                        ns.ident(),
+                        functions.len(),
+                        if functions.len() == 1 { "" } else { "s" },
+                    );
+                    // The server's own summary; else its first functions say what it is.
+                    if let Some(summary) = ns.summary() {
+                        return format!("{count}. {summary}");
+                    }
                     let mut names: Vec<&str> = functions
                         .iter()
                         .take(NAMESPACE_EXAMPLES)
@@ -111,13 +121,7 @@ pub fn execute_description(api: &Api, mode: Mode) -> String {
                     if functions.len() > NAMESPACE_EXAMPLES {
                         names.push("…");
                     }
-                    format!(
-                        "{}: {} function{} ({})",
-                        ns.ident(),
-                        functions.len(),
-                        if functions.len() == 1 { "" } else { "s" },
-                        names.join(", ")
-                    )
+                    format!("{count} ({})", names.join(", "))
                 })
                 .collect();
             format!(
@@ -208,13 +212,21 @@ mod tests {
     }
 
     #[test]
-    fn namespaces_mode_gives_each_namespace_its_size_and_first_functions() {
+    fn namespaces_mode_gives_each_namespace_its_size_and_summary() {
         let tools = tool_definitions(&api(6), Mode::Namespaces);
         let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
         assert_eq!(names, ["execute", "search_api", "get_api"]);
         let description = tools[0]["description"].as_str().unwrap();
+        // A server that says nothing of itself is summed up by its first functions.
         assert!(
             description.ends_with("\n\nsrv: 6 functions (tool_0, tool_1, tool_2, tool_3, …)"),
+            "{description}"
+        );
+        let described = api(6).describing(|server| Some(format!("What {server} is for.")));
+        let tools = tool_definitions(&described, Mode::Namespaces);
+        let description = tools[0]["description"].as_str().unwrap();
+        assert!(
+            description.ends_with("\n\nsrv: 6 functions. What srv is for."),
             "{description}"
         );
     }

@@ -315,6 +315,16 @@ impl Upstreams {
             .collect()
     }
 
+    /// What each server says it is for, in one line, by server name: its
+    /// `serverInfo.description`, else the first sentence of its
+    /// instructions. Servers that say nothing are left out.
+    pub fn summaries(&self) -> HashMap<String, String> {
+        self.connected
+            .iter()
+            .filter_map(|u| Some((u.name.clone(), u.summary()?)))
+            .collect()
+    }
+
     /// Handles for calling tools, by server name; tools files have none.
     pub fn peers(&self) -> HashMap<String, rmcp::Peer<RoleClient>> {
         self.connected
@@ -761,6 +771,31 @@ where
 }
 
 /// Whether streamable HTTP could not reach a server at all.
+/// The longest summary a server gets in the prompt: a line, not a manual.
+const MAX_SUMMARY_CHARS: usize = 120;
+
+/// The first sentence or line of what a server says of itself, on one line
+/// and cut to [`MAX_SUMMARY_CHARS`]; `None` when nothing is left.
+fn one_line_summary(said: &str) -> Option<String> {
+    let first = said.trim_start().lines().next().unwrap_or("");
+    let sentence = match first.find(". ") {
+        Some(end) => &first[..=end],
+        None => first,
+    };
+    let words: Vec<&str> = sentence
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let line = words.join(" ");
+    if line.is_empty() {
+        return None;
+    }
+    Some(match line.char_indices().nth(MAX_SUMMARY_CHARS) {
+        Some((cut, _)) => format!("{}…", line[..cut].trim_end()),
+        None => line,
+    })
+}
+
 fn cannot_connect(error: &rmcp::transport::DynamicTransportError) -> bool {
     use rmcp::transport::streamable_http_client::StreamableHttpError;
     matches!(
@@ -850,6 +885,17 @@ impl Upstream {
         Some(Era::of(&info.protocol_version))
     }
 
+    /// What the server says it is for, in one line (see [`Upstreams::summaries`]).
+    fn summary(&self) -> Option<String> {
+        let info = self.client.as_ref()?.peer().peer_info()?;
+        let said = info
+            .server_info
+            .as_ref()
+            .and_then(|server| server.description.as_deref())
+            .or(info.instructions.as_deref())?;
+        one_line_summary(said)
+    }
+
     /// The protocol version agreed with the server; `None` for tools files.
     pub fn protocol_version(&self) -> Option<String> {
         let info = self.client.as_ref()?.peer().peer_info()?;
@@ -899,6 +945,25 @@ impl Upstream {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_is_the_first_sentence_on_one_line_and_short() {
+        assert_eq!(
+            one_line_summary(
+                "  Git tools for\tlocal repositories. Use them to read history.\nMore."
+            )
+            .as_deref(),
+            Some("Git tools for local repositories.")
+        );
+        assert_eq!(
+            one_line_summary("Release notes v1.2 are here").as_deref(),
+            Some("Release notes v1.2 are here")
+        );
+        assert_eq!(one_line_summary(" \n\u{7}"), None);
+        let long = one_line_summary(&"word ".repeat(100)).unwrap();
+        assert!(long.chars().count() <= MAX_SUMMARY_CHARS + 1, "{long}");
+        assert!(long.ends_with("word…"), "{long}");
+    }
 
     #[tokio::test]
     async fn a_flood_of_changes_is_one_change_per_server() {

@@ -76,6 +76,8 @@ pub struct Namespace {
     server: String,
     ident: String,
     functions: Vec<Function>,
+    /// What the server says it is for, in one line.
+    summary: Option<String>,
 }
 
 /// One tool as a TypeScript function.
@@ -129,6 +131,15 @@ impl Api {
         self
     }
 
+    /// Gives each namespace the one-line summary `describe` finds for its
+    /// server (by server name).
+    pub fn describing(mut self, describe: impl Fn(&str) -> Option<String>) -> Api {
+        for ns in &mut self.namespaces {
+            ns.summary = describe(&ns.server);
+        }
+        self
+    }
+
     /// The namespaces, in the order the servers were given.
     pub fn namespaces(&self) -> &[Namespace] {
         &self.namespaces
@@ -174,7 +185,13 @@ impl Namespace {
             server,
             ident,
             functions,
+            summary: None,
         }
+    }
+
+    /// What the server says it is for, in one line, if it said.
+    pub fn summary(&self) -> Option<&str> {
+        self.summary.as_deref()
     }
 
     /// The server's name as configured.
