@@ -46,6 +46,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("page", &["url", "fetch"]),
     ("website", &["url", "fetch"]),
     ("address", &["url"]),
+    ("url", &["fetch"]),
     ("link", &["url"]),
     ("folder", &["directory"]),
     ("dir", &["directory"]),
@@ -71,6 +72,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("stage", &["add", "staging"]),
     ("file", &["create"]),
     ("now", &["current"]),
+    ("time", &["current"]),
     ("switch", &["checkout"]),
     ("zone", &["timezone"]),
     ("insert", &["write", "add", "create"]),
@@ -189,7 +191,15 @@ impl Index {
                     }
                 }
                 let mut name: HashMap<String, f64> = HashMap::new();
-                for token in tokens(function.tool()) {
+                let mut name_tokens = tokens(function.tool());
+                // `git_commit` of the git server is named `commit`: a prefix
+                // that repeats the server's name says nothing about the tool.
+                if name_tokens.len() > 1
+                    && tokens(namespace.server()).first() == name_tokens.first()
+                {
+                    name_tokens.remove(0);
+                }
+                for token in name_tokens {
                     *name.entry(token).or_default() += 1.0;
                 }
                 index.hits.push((n, f));
@@ -378,6 +388,32 @@ mod recall {
         ("add two numbers", "everything.get-sum"),
     ];
 
+    /// Written after the ranking was tuned on [`QUERIES`] and never tuned
+    /// on, so its figures say how the ranking does on phrasings it has not seen.
+    const HELD_OUT: &[(&str, &str)] = &[
+        ("undo staged changes", "git.git_reset"),
+        ("write text to a file", "filesystem.write_file"),
+        ("search for files by name", "filesystem.search_files"),
+        (
+            "show the folder structure as a tree",
+            "filesystem.directory_tree",
+        ),
+        (
+            "delete a relation between entities",
+            "memory.delete_relations",
+        ),
+        ("fill in a form", "playwright.browser_fill_form"),
+        ("press a key", "playwright.browser_press_key"),
+        ("close the browser", "playwright.browser_close"),
+        ("comment on an issue", "github.add_issue_comment"),
+        ("fork a repository", "github.fork_repository"),
+        ("echo a message back", "everything.echo"),
+        (
+            "what is the time in London right now",
+            "time.get_current_time",
+        ),
+    ];
+
     fn catalogs() -> Api {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/catalogs");
         let mut names: Vec<_> = std::fs::read_dir(&dir)
@@ -399,8 +435,8 @@ mod recall {
         )
     }
 
-    /// (found first, found in the first three, the misses) over [`QUERIES`].
-    fn measure() -> (usize, usize, Vec<String>) {
+    /// (found first, found in the first three, the misses) over `queries`.
+    fn measure(queries: &[(&str, &str)]) -> (usize, usize, Vec<String>) {
         let api = catalogs();
         let index = Index::new(&api);
         let name = |(n, f): Hit| {
@@ -408,7 +444,7 @@ mod recall {
             format!("{}.{}", ns.server(), ns.functions()[f].tool())
         };
         let (mut first, mut top3, mut misses) = (0, 0, Vec::new());
-        for (query, wanted) in QUERIES {
+        for (query, wanted) in queries {
             let found: Vec<String> = index.search(query, 3).into_iter().map(name).collect();
             match found.iter().position(|f| f == wanted) {
                 Some(0) => {
@@ -427,21 +463,37 @@ mod recall {
 
     #[test]
     fn tasks_as_people_phrase_them_find_their_functions() {
-        let (first, top3, misses) = measure();
+        let (first, top3, misses) = measure(QUERIES);
         let total = QUERIES.len();
         eprintln!(
             "recall@1 {first}/{total}, recall@3 {top3}/{total}\n{}",
             misses.join("\n")
         );
-        // Measured: 19/24 and 23/24 (8/24 and 11/24 before synonyms, stop
-        // words, summary weighting and the stemmer's `-es`).
+        // Measured: 23/24 and 24/24 (8/24 and 11/24 before synonyms, stop
+        // words, summary weighting, the stemmer's `-es` and names without
+        // their server's prefix).
         assert!(
-            first * 4 >= total * 3,
+            first * 8 >= total * 7,
             "recall@1 {first}/{total}:\n{}",
             misses.join("\n")
         );
         assert!(
-            top3 * 10 >= total * 9,
+            top3 * 12 >= total * 11,
+            "recall@3 {top3}/{total}:\n{}",
+            misses.join("\n")
+        );
+    }
+
+    #[test]
+    fn phrasings_never_tuned_on_find_their_functions() {
+        let (first, top3, misses) = measure(HELD_OUT);
+        let total = HELD_OUT.len();
+        eprintln!(
+            "held out: recall@1 {first}/{total}, recall@3 {top3}/{total}\n{}",
+            misses.join("\n")
+        );
+        assert!(
+            top3 * 4 >= total * 3,
             "recall@3 {top3}/{total}:\n{}",
             misses.join("\n")
         );
