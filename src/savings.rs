@@ -51,6 +51,7 @@ pub struct Row {
     pub full_tokens: usize,
     pub compact_tokens: usize,
     pub search_tokens: usize,
+    pub namespaces_tokens: usize,
 }
 
 /// Measures each server alone, and all together (where `execute`'s
@@ -73,6 +74,7 @@ pub fn measure(lists: &[(String, Vec<Value>)], tokenizer: Tokenizer) -> (Vec<Row
             full_tokens: definitions(Mode::Full),
             compact_tokens: definitions(Mode::Compact),
             search_tokens: definitions(Mode::Search),
+            namespaces_tokens: definitions(Mode::Namespaces),
         }
     };
     let rows = lists
@@ -127,6 +129,8 @@ pub fn table(tokenizer: Tokenizer, rows: &[Row], total: &Row) -> String {
         "LESS".into(),
         "SEARCH".into(),
         "LESS".into(),
+        "NAMESPACES".into(),
+        "LESS".into(),
     ]];
     for row in rows.iter().chain([total]) {
         lines.push(vec![
@@ -140,6 +144,8 @@ pub fn table(tokenizer: Tokenizer, rows: &[Row], total: &Row) -> String {
             less(row.compact_tokens, row.baseline_tokens),
             row.search_tokens.to_string(),
             less(row.search_tokens, row.baseline_tokens),
+            row.namespaces_tokens.to_string(),
+            less(row.namespaces_tokens, row.baseline_tokens),
         ]);
     }
     let widths: Vec<usize> = (0..lines[0].len())
