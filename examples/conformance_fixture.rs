@@ -120,6 +120,10 @@ fn tools() -> Vec<Tool> {
         {"name": "test_trigger_tool_change", "description": "Adds a tool and announces the change", "inputSchema": empty},
         {"name": "test_param_header", "description": "Returns the Mcp-Param-Region header its HTTP request carried",
          "inputSchema": {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}},
+        {"name": "test_json_text", "description": "Returns a record as JSON text, with its owner when `full` (no outputSchema)",
+         "inputSchema": {"type": "object", "properties": {"full": {"type": "boolean"}}}},
+        {"name": "test_structured_untyped", "description": "Returns structuredContent without declaring an outputSchema",
+         "inputSchema": empty},
     ]);
     serde_json::from_value(definitions).expect("the fixture's tools are valid")
 }
@@ -574,6 +578,25 @@ impl ServerHandler for Fixture {
                 content(
                     json!([{"type": "text", "text": seen.unwrap_or_else(|| "(no header)".into())}]),
                 )
+            }
+            "test_json_text" => {
+                let full = request
+                    .arguments
+                    .as_ref()
+                    .and_then(|a| a.get("full"))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let mut record = json!({"id": 7, "tags": ["alpha", "beta"]});
+                if full {
+                    record["owner"] = json!({"login": "sam-the-owner", "admin": false});
+                }
+                text(&record.to_string())
+            }
+            "test_structured_untyped" => {
+                let counts = json!({"count": 2, "items": [{"name": "first-item"}, {"name": "second-item", "size": 3}]});
+                let mut result = content(json!([{"type": "text", "text": counts.to_string()}]));
+                result.structured_content = Some(counts);
+                result
             }
             "test_error_handling" => {
                 let blocks = vec![ContentBlock::text(

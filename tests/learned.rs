@@ -84,3 +84,90 @@ fn results_teach_types_that_types_and_serve_show_and_shapes_forgets() {
     let forgotten = cm(with(&["types"]));
     assert!(!forgotten.contains("Observed<"), "{forgotten}");
 }
+
+/// Learned from JSON text, structured content and plain text, the types let
+/// `tsc --strict` accept a program that uses what was seen and reject one
+/// that uses a field never seen; the shapes file keeps no value.
+#[test]
+fn learned_types_hold_programs_to_what_was_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = dir.path().join("shapes.json");
+    let shapes_arg = shapes.to_string_lossy().into_owned();
+    let fixture = conformance_fixture();
+    let upstream = [
+        "--shapes",
+        &shapes_arg,
+        "--",
+        fixture.as_str(),
+        "--era",
+        "legacy",
+    ];
+    let (report, ran) = run_program(
+        "await conformance_fixture.test_json_text({});\n\
+         await conformance_fixture.test_json_text({ full: true });\n\
+         await conformance_fixture.test_structured_untyped({});\n\
+         return await conformance_fixture.test_simple_text({});",
+        &upstream,
+    );
+    assert!(ran, "{report}");
+
+    let mut args = vec!["types"];
+    args.extend(upstream);
+    let types = codemode_ok(&args);
+    for declared in [
+        "Promise<Observed<{ id: number; owner?: { admin: boolean; login: string }; tags: string[] }>>",
+        "Promise<Observed<{ count: number; items: { name: string; size?: number }[] }>>",
+        "test_simple_text(): Promise<Observed<string>>",
+    ] {
+        assert!(types.contains(declared), "{declared} in:\n{types}");
+    }
+    let declarations = dir.path().join("api.d.ts");
+    std::fs::write(&declarations, &types).unwrap();
+
+    let check = |name: &str, body: &str| {
+        let program = dir.path().join(name);
+        std::fs::write(
+            &program,
+            format!("export async function program() {{\n{body}\n}}\n"),
+        )
+        .unwrap();
+        crate::tsc::tsc(&[declarations.clone(), program])
+    };
+    let seen = check(
+        "seen.ts",
+        "const r = await conformance_fixture.test_json_text({ full: true });\n\
+         const login: string | undefined = r.owner?.login;\n\
+         const s = await conformance_fixture.test_structured_untyped();\n\
+         const names: string[] = s.items.map((i) => i.name);\n\
+         const text: string = await conformance_fixture.test_simple_text();\n\
+         return [r.id + s.count, r.tags.join(), login, names, s.items[0].size, text.length];",
+    );
+    assert!(
+        seen.status.success(),
+        "tsc rejects a program that uses what was seen:\n{}",
+        stdout(&seen)
+    );
+    let unseen = check(
+        "unseen.ts",
+        "const r = await conformance_fixture.test_json_text({});\nreturn r.title;",
+    );
+    assert!(!unseen.status.success(), "tsc accepts a field never seen");
+    assert!(
+        stdout(&unseen).contains("Property 'title' does not exist"),
+        "{}",
+        stdout(&unseen)
+    );
+
+    let kept = std::fs::read_to_string(&shapes).unwrap();
+    for value in [
+        "sam-the-owner",
+        "alpha",
+        "first-item",
+        "simple text response",
+    ] {
+        assert!(
+            !kept.contains(value),
+            "{value} is in the shapes file:\n{kept}"
+        );
+    }
+}
