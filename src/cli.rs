@@ -231,6 +231,11 @@ pub struct RunArgs {
     /// The tokenizer for --trace.
     #[arg(long, value_enum, default_value_t = Tokenizer::O200k, requires = "trace")]
     pub tokenizer: Tokenizer,
+    /// Approve every call that policy (--ask, --ask-destructive, a server's "ask" list)
+    /// says needs approval, without asking. Without it, `run` asks at the terminal, and
+    /// refuses those calls when there is none.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Execution limits as flags: the same settings as a config file's
@@ -386,6 +391,18 @@ pub struct ServerArgs {
     /// Only tools annotated `readOnlyHint: true`.
     #[arg(long, help_heading = "Policy")]
     pub read_only: bool,
+    /// Ask a person before each call of a tool matching this glob over `server.tool`
+    /// (repeatable), e.g. `github.delete_*`: `serve` asks its client, `run` the terminal.
+    #[arg(long, value_name = "PATTERN", help_heading = "Policy")]
+    pub ask: Vec<String>,
+    /// Ask a person before each call of a tool annotated `destructiveHint: true`
+    /// or not annotated `readOnlyHint: true`.
+    #[arg(long, help_heading = "Policy")]
+    pub ask_destructive: bool,
+    /// Seconds an approval may take before the call is refused [default: the rest of
+    /// the execution's time limit, which keeps running while a person decides].
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Policy")]
+    pub approval_timeout: Option<Duration>,
     /// A stdio MCP server to run: everything after `--`, e.g. `-- npx -y @modelcontextprotocol/server-everything`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
+use crate::approval::{self, Approver};
 use crate::cli::{
     LimitArgs, LoginArgs, LogoutArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ShapesArgs,
     ToolsArgs, TypesArgs,
@@ -21,7 +22,7 @@ use crate::cli::{
 use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
-use crate::policy::{Policy, Refusals};
+use crate::policy::{Approvals, Policy, Refusals};
 use crate::sandbox;
 use crate::sandbox::Limits;
 use crate::sandbox::bounds;
@@ -44,23 +45,25 @@ struct Opened {
 }
 
 impl Opened {
-    /// The API the model sees (policy applied), and what policy left out.
-    fn api(&self) -> (Api, Refusals) {
+    /// The API the model sees (policy applied), what policy left out, and
+    /// what needs approval.
+    fn api(&self) -> (Api, Refusals, Approvals) {
         api_for(&self.policy, &self.upstreams, &self.shapes)
     }
 }
 
 /// The upstreams' tools with policy applied, as the model's API, with the
 /// result types learned for tools that declare none.
-fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals) {
+fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals, Approvals) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists());
+    let approvals = policy.approvals(&lists);
     let summaries = upstreams.summaries();
     let api = Api::new(lists)
         .observing(|server, function| {
             shapes.get(server, function.tool(), &definition_hash(function.raw()))
         })
         .describing(|server| summaries.get(server).cloned());
-    (api, refusals)
+    (api, refusals, approvals)
 }
 
 /// Keeps what a run learned; a failure costs only relearning.
@@ -89,7 +92,8 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     for warning in &selection.warnings {
         eprintln!("warning: {warning}");
     }
-    let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?;
+    let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?
+        .asking(&args.ask, args.ask_destructive)?;
     if selection.demo {
         eprintln!(
             "note: no servers given (--config, --url, --tools-file or -- CMD); using the built-in demo issue tracker"
@@ -135,11 +139,22 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
         ),
     };
     let human = hooks.human.clone();
+    let approver: Arc<dyn Approver> = if args.yes {
+        Arc::new(approval::Yes)
+    } else {
+        match crate::terminal::Terminal::open() {
+            Some(terminal) => Arc::new(terminal),
+            None => approval::NoOne::shared(
+                "no terminal to ask at; run it in a terminal, or pass --yes to approve every such call",
+            ),
+        }
+    };
     let opened = open(&args.servers, hooks, &[]).await?;
     let settings = settings(&args.limits, &opened.settings);
-    let (api, refusals) = opened.api();
+    let (api, refusals, approvals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
         .with_refusals(refusals)
+        .approving(approvals, approver, args.servers.approval_timeout)
         .with_call_timeouts(opened.upstreams.call_timeouts())
         .asking(human)
         .learning(opened.shapes.clone());
@@ -275,10 +290,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let learned = opened.shapes.clone();
     let budget = args.prompt_budget;
     let human: Arc<dyn upstream::Human> = callers.clone();
+    // Each execution asks its own client (see server::approval).
+    let default_approver = approval::NoOne::shared("no client to ask");
+    let approval_timeout = args.servers.approval_timeout;
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
-        let (api, refusals) = api_for(&policy, upstreams, &shapes);
+        let (api, refusals, approvals) = api_for(&policy, upstreams, &shapes);
         let mode = disclosure.resolve(&api, budget);
         tracing::info!(
             ?mode,
@@ -289,12 +307,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 .sum::<usize>(),
             "API ready"
         );
+        let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals));
         let executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
+            .approving(approvals, default_approver.clone(), approval_timeout)
             .with_call_timeouts(upstreams.call_timeouts())
             .asking(human.clone())
             .learning(shapes.clone());
-        let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS));
         Snapshot::new(api, mode, executor).exposing(exposed)
     });
     let live = Live::new(build(&opened.upstreams));
@@ -464,7 +483,7 @@ pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
 pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
     // `--server` prints only the servers it names (only they are started).
     let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
-    let (api, _) = opened.api();
+    let (api, _, _) = opened.api();
     opened.upstreams.shutdown().await;
     print!("{}", api.render(args.style.into()));
     Ok(())
@@ -488,7 +507,7 @@ const HINTS: [(&str, &str); 4] = [
 
 pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
     let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
-    let (api, _) = opened.api();
+    let (api, _, _) = opened.api();
     let upstreams = opened.upstreams;
     let failures: Vec<Value> = upstreams
         .failures

@@ -6,6 +6,7 @@
 //! that tie them together (`executor`). JSON Schema → TypeScript lives in the
 //! `codemode-typegen` crate.
 
+pub mod approval;
 pub mod cli;
 pub mod commands;
 pub mod config;

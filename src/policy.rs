@@ -1,8 +1,12 @@
 //! Which upstream tools programs may use: `--allow`/`--deny` globs over
-//! `server.tool`, per-server lists in the config, and `--read-only`.
+//! `server.tool`, per-server lists in the config, and `--read-only`; and
+//! which need a person's approval for each call: `--ask` globs, per-server
+//! `"ask"` lists, and `--ask-destructive`.
 //!
 //! A tool that policy removes is left out of the API (so it is absent from
 //! the types) and refused, with the reason, if a program names it anyway.
+//! A tool that needs approval stays in the API; the executor asks before
+//! each call (see [`crate::approval`]).
 
 use std::collections::HashMap;
 
@@ -63,8 +67,10 @@ pub struct Policy {
     allow: Patterns,
     deny: Patterns,
     read_only: bool,
-    /// Per server, over the tool name.
-    servers: HashMap<String, (Patterns, Patterns)>,
+    ask: Patterns,
+    ask_destructive: bool,
+    /// Per server, over the tool name: allow, deny, ask.
+    servers: HashMap<String, (Patterns, Patterns, Patterns)>,
 }
 
 impl Policy {
@@ -81,7 +87,11 @@ impl Policy {
             .map(|p| {
                 Ok((
                     p.server.clone(),
-                    (Patterns::new(&p.allow)?, Patterns::new(&p.deny)?),
+                    (
+                        Patterns::new(&p.allow)?,
+                        Patterns::new(&p.deny)?,
+                        Patterns::new(&p.ask)?,
+                    ),
                 ))
             })
             .collect::<Result<_, PatternError>>()?;
@@ -89,8 +99,62 @@ impl Policy {
             allow: Patterns::new(allow)?,
             deny: Patterns::new(deny)?,
             read_only,
+            ask: Patterns::default(),
+            ask_destructive: false,
             servers,
         })
+    }
+
+    /// Calls of tools matching `ask` (globs over `server.tool`) need a
+    /// person's approval, and with `destructive` so do those of every tool
+    /// annotated `destructiveHint: true` or not annotated `readOnlyHint: true`.
+    pub fn asking(mut self, ask: &[String], destructive: bool) -> Result<Policy, PatternError> {
+        self.ask = Patterns::new(ask)?;
+        self.ask_destructive = destructive;
+        Ok(self)
+    }
+
+    /// Why a call of `tool` (its raw definition) needs a person's approval;
+    /// `None` when it does not.
+    pub fn approval(&self, server: &str, tool: &Value) -> Option<String> {
+        let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+        if let Some(pattern) = self.ask.first_match(&format!("{server}.{name}")) {
+            return Some(format!("matched by --ask {pattern}"));
+        }
+        if let Some((_, _, ask)) = self.servers.get(server)
+            && let Some(pattern) = ask.first_match(name)
+        {
+            return Some(format!(
+                "matched by the config's \"ask\" entry {pattern} for {server}"
+            ));
+        }
+        if self.ask_destructive {
+            let hint = |key: &str| tool.get("annotations").and_then(|a| a.get(key));
+            if hint("destructiveHint") == Some(&Value::Bool(true)) {
+                return Some("annotated destructive, and --ask-destructive is set".to_owned());
+            }
+            if hint("readOnlyHint") != Some(&Value::Bool(true)) {
+                return Some("not annotated read-only, and --ask-destructive is set".to_owned());
+            }
+        }
+        None
+    }
+
+    /// The tools of `lists` whose calls need approval, with the reason.
+    pub fn approvals(&self, lists: &[(String, Vec<Value>)]) -> Approvals {
+        let mut asks = Approvals::default();
+        for (server, tools) in lists {
+            for tool in tools {
+                if let Some(reason) = self.approval(server, tool) {
+                    let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+                    asks.0
+                        .entry(server.clone())
+                        .or_default()
+                        .insert(name.to_owned(), reason);
+                }
+            }
+        }
+        asks
     }
 
     /// `None` when `tool` (its raw definition) may be used, else why not.
@@ -100,7 +164,7 @@ impl Policy {
         if let Some(pattern) = self.deny.first_match(&qualified) {
             return Some(format!("denied by --deny {pattern}"));
         }
-        if let Some((allow, deny)) = self.servers.get(server) {
+        if let Some((allow, deny, _)) = self.servers.get(server) {
             if let Some(pattern) = deny.first_match(name) {
                 return Some(format!(
                     "denied by the config's \"deny\" entry {pattern} for {server}"
@@ -150,6 +214,21 @@ impl Policy {
             })
             .collect();
         (allowed, refused)
+    }
+}
+
+/// Tools whose calls need a person's approval: server → tool → reason.
+#[derive(Clone, Debug, Default)]
+pub struct Approvals(HashMap<String, HashMap<String, String>>);
+
+impl Approvals {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Why a call of `tool` (its original name) of `server` needs approval.
+    pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
+        self.0.get(server)?.get(tool).map(String::as_str)
     }
 }
 
@@ -257,6 +336,7 @@ mod tests {
             server: "gh".to_owned(),
             allow: vec!["get_*".to_owned(), "create_*".to_owned()],
             deny: vec!["create_*".to_owned()],
+            ask: vec![],
         }];
         let policy = Policy::new(&[], &[], false, &servers).unwrap();
         let (kept, refused) = policy.apply(catalog());
@@ -291,6 +371,49 @@ mod tests {
         assert_eq!(
             refused.reason("s", "get_sum"),
             Some("not matched by any --allow pattern")
+        );
+    }
+
+    #[test]
+    fn approval_is_asked_by_glob_by_config_and_for_destructive_tools() {
+        let servers = vec![ServerPolicy {
+            server: "fs".to_owned(),
+            ask: vec!["write_*".to_owned()],
+            ..ServerPolicy::default()
+        }];
+        let policy = Policy::new(&[], &[], false, &servers)
+            .unwrap()
+            .asking(&["gh.create_*".into()], false)
+            .unwrap();
+        let asks = policy.approvals(&catalog());
+        assert_eq!(
+            asks.reason("gh", "create_issue"),
+            Some("matched by --ask gh.create_*")
+        );
+        assert_eq!(
+            asks.reason("fs", "write_file"),
+            Some("matched by the config's \"ask\" entry write_* for fs")
+        );
+        assert_eq!(asks.reason("gh", "delete_repository"), None);
+        assert_eq!(asks.reason("gh", "get_me"), None);
+
+        let destructive = Policy::default().asking(&[], true).unwrap();
+        let asks = destructive.approvals(&catalog());
+        assert_eq!(
+            asks.reason("gh", "delete_repository"),
+            Some("not annotated read-only, and --ask-destructive is set")
+        );
+        assert_eq!(asks.reason("fs", "read_file"), None);
+        let contradictory =
+            json!({"name": "t", "annotations": {"readOnlyHint": true, "destructiveHint": true}});
+        assert_eq!(
+            destructive.approval("s", &contradictory).as_deref(),
+            Some("annotated destructive, and --ask-destructive is set")
+        );
+        assert!(
+            destructive
+                .approval("s", &json!({"name": "unannotated"}))
+                .is_some()
         );
     }
 

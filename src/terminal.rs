@@ -134,6 +134,37 @@ fn field_value(schema: &Value, typed: &str) -> Result<Value, String> {
     Ok(value)
 }
 
+impl crate::approval::Approver for Terminal {
+    /// `y` approves; anything else (an empty line too) refuses.
+    fn approve(
+        &self,
+        request: crate::approval::Request,
+    ) -> BoxFuture<'static, crate::approval::Verdict> {
+        use crate::approval::Verdict;
+        let asked = self.ask(move |prompt| {
+            eprintln!("\ncodemode: {}", request.question());
+            let answer = prompt("  Allow this call? [y]es, [N]o: ");
+            match answer
+                .as_deref()
+                .map(str::trim)
+                .map(str::to_lowercase)
+                .as_deref()
+            {
+                Some("y" | "yes") => Verdict::approved("the terminal"),
+                _ => Verdict::refused("the terminal", "declined at the terminal"),
+            }
+        });
+        Box::pin(async move {
+            asked.await.unwrap_or_else(|error| {
+                Verdict::refused(
+                    "codemode",
+                    format!("could not ask at the terminal: {}", error.message),
+                )
+            })
+        })
+    }
+}
+
 impl Human for Terminal {
     fn elicit(
         &self,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod approval;
 mod attacks;
 mod cli;
 mod concurrency;

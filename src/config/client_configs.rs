@@ -233,11 +233,13 @@ fn gemini_cli() {
                 server: "pythonTools".into(),
                 allow: vec!["safe_tool".into(), "file_reader".into()],
                 deny: vec![],
+                ask: vec![],
             },
             ServerPolicy {
                 server: "httpServer".into(),
                 allow: vec![],
                 deny: vec!["dangerous_tool".into()],
+                ask: vec![],
             },
         ]
     );
@@ -299,11 +301,13 @@ fn codex_cli_toml() {
                 server: "context7".into(),
                 allow: vec!["resolve-library-id".into(), "get-library-docs".into()],
                 deny: vec![],
+                ask: vec![],
             },
             ServerPolicy {
                 server: "figma".into(),
                 allow: vec![],
                 deny: vec!["delete_file".into()],
+                ask: vec![],
             },
         ]
     );

@@ -37,6 +37,9 @@ pub struct Entry {
     /// Globs over this server's tool names (codemode's own keys).
     pub allow: Vec<String>,
     pub deny: Vec<String>,
+    /// Globs over this server's tool names that need a person's approval
+    /// for each call (codemode's own key).
+    pub ask: Vec<String>,
     /// Gemini CLI's tool filters.
     #[serde(rename = "includeTools")]
     pub include_tools: Vec<String>,
@@ -106,11 +109,11 @@ impl Entry {
         self.disabled || self.enabled == Some(false)
     }
 
-    /// The tool filters of this entry as `allow` and `deny` globs.
-    pub fn policy(&self) -> (Vec<String>, Vec<String>) {
+    /// The tool filters of this entry as `allow`, `deny` and `ask` globs.
+    pub fn policy(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
         let allow = self.allow.iter().chain(&self.include_tools).cloned();
         let deny = self.deny.iter().chain(&self.exclude_tools).cloned();
-        (allow.collect(), deny.collect())
+        (allow.collect(), deny.collect(), self.ask.clone())
     }
 
     /// This server's own time-outs.

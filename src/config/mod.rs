@@ -328,6 +328,8 @@ pub struct ServerPolicy {
     pub server: String,
     pub allow: Vec<String>,
     pub deny: Vec<String>,
+    /// Tools whose every call needs a person's approval.
+    pub ask: Vec<String>,
 }
 
 /// What a config file holds.
@@ -394,12 +396,13 @@ fn parse(
         ..Loaded::default()
     };
     for (name, entry) in document.entries {
-        let (allow, deny) = entry.policy();
-        if !allow.is_empty() || !deny.is_empty() {
+        let (allow, deny, ask) = entry.policy();
+        if !allow.is_empty() || !deny.is_empty() || !ask.is_empty() {
             loaded.policies.push(ServerPolicy {
                 server: name.clone(),
                 allow,
                 deny,
+                ask,
             });
         }
         if entry.is_disabled() {
@@ -825,7 +828,7 @@ mod tests {
     #[test]
     fn per_server_allow_and_deny_lists_are_read() {
         let loaded = parse(
-            r#"{"mcpServers": {"gh": {"url": "https://x/mcp", "allow": ["get_*"], "deny": ["get_secret"]}, "fs": {"command": "x"}}}"#,
+            r#"{"mcpServers": {"gh": {"url": "https://x/mcp", "allow": ["get_*"], "deny": ["get_secret"], "ask": ["get_me"]}, "fs": {"command": "x"}}}"#,
             Path::new("c.json"),
             &env,
             &HashMap::new(),
@@ -837,7 +840,8 @@ mod tests {
             vec![ServerPolicy {
                 server: "gh".into(),
                 allow: vec!["get_*".into()],
-                deny: vec!["get_secret".into()]
+                deny: vec!["get_secret".into()],
+                ask: vec!["get_me".into()],
             }]
         );
     }

@@ -24,7 +24,8 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::Semaphore;
 
-use crate::policy::Refusals;
+use crate::approval::{self, Approver, Verdict};
+use crate::policy::{Approvals, Refusals};
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{
@@ -74,6 +75,11 @@ pub struct Executor {
     human: Arc<dyn crate::upstream::Human>,
     /// Where the shapes of untyped results are learned, if anywhere.
     shapes: Option<Arc<crate::shapes::Shapes>>,
+    /// Tools whose calls need a person's approval, who is asked unless an
+    /// execution names someone else, and how long an answer may take.
+    approvals: Arc<Approvals>,
+    approver: Arc<dyn Approver>,
+    approval_timeout: Option<Duration>,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -132,6 +138,9 @@ pub struct CallRecord {
     /// Why policy refused the call, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// For a call that needed approval: the verdict and who gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Verdict>,
     /// Sizes of the arguments and of the unwrapped result, as JSON (for the trace).
     #[serde(skip)]
     pub args_bytes: usize,
@@ -214,6 +223,7 @@ struct CallLedger {
     records: Mutex<Vec<CallRecord>>,
     deadline: tokio::time::Instant,
     max_calls: u32,
+    approver: Arc<dyn Approver>,
 }
 
 impl Executor {
@@ -241,7 +251,25 @@ impl Executor {
             max_program_bytes: settings.max_program_bytes,
             human: crate::upstream::NoOne::shared("nobody is there to answer"),
             shapes: None,
+            approvals: Arc::default(),
+            approver: approval::NoOne::shared("nobody is there to approve it"),
+            approval_timeout: None,
         }
+    }
+
+    /// Calls of the tools in `approvals` wait for `approver` (unless an
+    /// execution names another), at most `timeout` each when given and never
+    /// past the execution's time limit; only an approved call goes out.
+    pub fn approving(
+        mut self,
+        approvals: Approvals,
+        approver: Arc<dyn Approver>,
+        timeout: Option<Duration>,
+    ) -> Executor {
+        self.approvals = Arc::new(approvals);
+        self.approver = approver;
+        self.approval_timeout = timeout;
+        self
     }
 
     /// Learns the result types of tools without an `outputSchema` from the
@@ -292,6 +320,23 @@ impl Executor {
         code: &str,
         limits: Limits,
         cancelled: impl Future<Output = ()>,
+    ) -> Report {
+        self.execute_asking(code, limits, cancelled, self.approver.clone())
+            .await
+    }
+
+    /// Whether policy marks any tool's calls for approval.
+    pub fn asks_for_approval(&self) -> bool {
+        !self.approvals.is_empty()
+    }
+
+    /// [`Executor::execute_until`], with calls that need approval put to `approver`.
+    pub async fn execute_asking(
+        &self,
+        code: &str,
+        limits: Limits,
+        cancelled: impl Future<Output = ()>,
+        approver: Arc<dyn Approver>,
     ) -> Report {
         let mut report = Report {
             calls_shown_bytes: limits.max_output_bytes,
@@ -349,6 +394,7 @@ impl Executor {
             records: Mutex::new(Vec::new()),
             deadline: deadline + STOP_GRACE,
             max_calls: limits.max_calls,
+            approver,
         };
         let (events, mut requests) = tokio::sync::mpsc::unbounded_channel();
         // The program runs here, in a fresh WebAssembly instance; it stops
@@ -486,6 +532,7 @@ impl Executor {
                     ok: false,
                     error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
                     policy: Some(reason.to_owned()),
+                    approval: None,
                     args_bytes: args.to_string().len(),
                     result_bytes: 0,
                     result_json: None,
@@ -537,6 +584,39 @@ impl Executor {
             };
         };
 
+        let approval = match self.approvals.reason(server, function.tool()) {
+            None => None,
+            Some(reason) => {
+                let verdict = self
+                    .approve(server, function.tool(), &args, reason, ledger)
+                    .await;
+                if !verdict.approved {
+                    let message = format!(
+                        "{shown} was not approved: {} ({})",
+                        verdict.why.as_deref().unwrap_or("refused"),
+                        verdict.by
+                    );
+                    ledger
+                        .records
+                        .lock()
+                        .expect("call records")
+                        .push(CallRecord {
+                            server: server.to_owned(),
+                            tool: function.tool().to_owned(),
+                            ms: 0,
+                            ok: false,
+                            error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
+                            policy: None,
+                            approval: Some(verdict),
+                            args_bytes: args.to_string().len(),
+                            result_bytes: 0,
+                            result_json: None,
+                        });
+                    return Reply::Error { message };
+                }
+                Some(verdict)
+            }
+        };
         let _permit = match self.permits.get(server) {
             Some(semaphore) => Some(semaphore.acquire().await),
             None => None,
@@ -616,6 +696,7 @@ impl Executor {
                 .err()
                 .map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
             policy: None,
+            approval,
             args_bytes,
             result_bytes: result_json.as_ref().map_or(0, String::len),
             result_json: result_json.filter(|_| self.keep_results),
@@ -624,6 +705,40 @@ impl Executor {
         match result {
             Ok(value) => Reply::Ok { value },
             Err(message) => Reply::Error { message },
+        }
+    }
+}
+
+impl Executor {
+    /// Asks the execution's approver about one call, within the approval
+    /// time-out and the execution's time limit.
+    async fn approve(
+        &self,
+        server: &str,
+        tool: &str,
+        args: &Value,
+        reason: &str,
+        ledger: &CallLedger,
+    ) -> Verdict {
+        let request = approval::Request {
+            server: server.to_owned(),
+            tool: tool.to_owned(),
+            args: args.clone(),
+            reason: reason.to_owned(),
+        };
+        let until = self.approval_timeout.map_or(ledger.deadline, |wait| {
+            ledger.deadline.min(tokio::time::Instant::now() + wait)
+        });
+        match tokio::time::timeout_at(until, ledger.approver.approve(request)).await {
+            Ok(verdict) => verdict,
+            Err(_) if until < ledger.deadline => Verdict::refused(
+                "codemode",
+                format!(
+                    "no answer within {} s (--approval-timeout)",
+                    self.approval_timeout.unwrap_or_default().as_secs_f64()
+                ),
+            ),
+            Err(_) => Verdict::refused("codemode", "no answer before the execution's time limit"),
         }
     }
 }

@@ -4,10 +4,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 pub struct Admission {
-    running: Semaphore,
+    running: Arc<Semaphore>,
     max_running: usize,
     waiting: AtomicUsize,
     max_waiting: usize,
@@ -17,7 +19,7 @@ pub struct Admission {
 impl Admission {
     pub fn new(max_running: usize, max_waiting: usize, wait_for: Duration) -> Admission {
         Admission {
-            running: Semaphore::new(max_running.max(1)),
+            running: Arc::new(Semaphore::new(max_running.max(1))),
             max_running: max_running.max(1),
             waiting: AtomicUsize::new(0),
             max_waiting,
@@ -25,9 +27,10 @@ impl Admission {
         }
     }
 
-    /// A slot to run in, or the message to refuse with.
-    pub async fn enter(&self) -> Result<SemaphorePermit<'_>, String> {
-        if let Ok(permit) = self.running.try_acquire() {
+    /// A slot to run in (held until dropped, wherever the execution goes),
+    /// or the message to refuse with.
+    pub async fn enter(&self) -> Result<OwnedSemaphorePermit, String> {
+        if let Ok(permit) = self.running.clone().try_acquire_owned() {
             return Ok(permit);
         }
         let queued = self.waiting.fetch_add(1, Ordering::SeqCst);
@@ -38,7 +41,8 @@ impl Admission {
                 self.max_running
             ));
         }
-        let waited = tokio::time::timeout(self.wait_for, self.running.acquire()).await;
+        let waited =
+            tokio::time::timeout(self.wait_for, self.running.clone().acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::SeqCst);
         match waited {
             Ok(Ok(permit)) => Ok(permit),

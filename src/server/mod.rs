@@ -2,6 +2,7 @@
 //! disclosure, `search_api` and `get_api`) over all the upstream servers.
 
 mod admission;
+mod approval;
 mod callers;
 pub mod disclosure;
 pub mod http;
@@ -62,6 +63,9 @@ pub struct Snapshot {
 /// codemode's own tool names, which exposed upstream tools may not take.
 pub const OWN_TOOLS: [&str; 3] = ["execute", "search_api", "get_api"];
 
+/// How long past its time limit a parked execution's `requestState` is kept.
+const PARKED_GRACE: Duration = Duration::from_secs(5);
+
 impl Snapshot {
     pub fn new(api: Api, mode: Mode, executor: Executor) -> Snapshot {
         let tools = tool_definitions(&api, mode)
@@ -103,6 +107,8 @@ pub struct CodeModeServer {
     callers: Arc<Callers>,
     /// Result types learned by the executions, saved after each.
     shapes: Option<Arc<crate::shapes::Shapes>>,
+    /// Executions waiting for a 2026-07-28 client's approval.
+    parked: Arc<approval::Parked>,
 }
 
 impl CodeModeServer {
@@ -120,6 +126,7 @@ impl CodeModeServer {
             client_gone: CancellationToken::new(),
             callers: Arc::default(),
             shapes: None,
+            parked: Arc::default(),
         }
     }
 
@@ -145,11 +152,24 @@ impl CodeModeServer {
     /// `execute`: stopped when the client cancels the request (rmcp cancels
     /// `cancelled` on `notifications/cancelled`, and when a stateless
     /// request's connection drops) or leaves altogether.
+    ///
+    /// A call that needs approval asks this client (see [`approval`]); a
+    /// 2026-07-28 client's `execute` is then answered with `input_required`
+    /// and its retry (with `requestState`) resumes the program.
     async fn execute(
         &self,
-        args: Map<String, Value>,
-        cancelled: CancellationToken,
-    ) -> Result<CallToolResult, ErrorData> {
+        request: &CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let cancelled = context.ct.clone();
+        if let Some(state) = request.request_state.as_deref() {
+            let running = self
+                .parked
+                .resume(state, request.input_responses.as_ref())
+                .map_err(|message| ErrorData::invalid_params(message, None))?;
+            return self.follow(running, cancelled).await;
+        }
+        let args = request.arguments.clone().unwrap_or_default();
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Args {
@@ -173,20 +193,111 @@ impl CodeModeServer {
         let _slot = tokio::select! {
             entered = self.admission.enter() => match entered {
                 Ok(slot) => slot,
-                Err(refusal) => return Ok(text_result(refusal, true)),
+                Err(refusal) => return Ok(CallToolResponse::Complete(text_result(refusal, true))),
             },
             () = &mut cancelled => {
                 return Err(ErrorData::internal_error("the request was cancelled while it waited for a slot", None));
             }
         };
+        let snapshot = self.live.current();
+        let approver = match approval::approach(context) {
+            approval::Approach::Ask(approver) => approver,
+            approval::Approach::RoundTrip if snapshot.executor.asks_for_approval() => {
+                return self.execute_parkable(args.code, limits, _slot).await;
+            }
+            // Nothing to ask about.
+            approval::Approach::RoundTrip => crate::approval::NoOne::shared("not asked"),
+        };
         let started = std::time::Instant::now();
-        let mut report = self
-            .live
-            .current()
+        let mut report = snapshot
             .executor
-            .execute_until(&args.code, limits, cancelled)
+            .execute_asking(&args.code, limits, cancelled, approver)
             .await;
-        self.advise_the_model(&mut report, limits);
+        self.finish(&args.code, &mut report, limits, started);
+        Ok(CallToolResponse::Complete(report_result(&report)))
+    }
+
+    /// Runs a program on a task of its own, so that it can wait for its
+    /// client's approval across `input_required` round trips.
+    async fn execute_parkable(
+        &self,
+        code: String,
+        limits: Limits,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let (approver, questions) = approval::Forwarding::channel();
+        let stop = CancellationToken::new();
+        let until = tokio::time::Instant::now() + limits.timeout + PARKED_GRACE;
+        let this = self.clone();
+        let stopped = stop.clone();
+        let task = tokio::spawn(async move {
+            let _slot = slot;
+            let gone = this.client_gone.clone();
+            let cancelled = async move {
+                tokio::select! {
+                    () = stopped.cancelled() => {}
+                    () = gone.cancelled() => {}
+                }
+            };
+            let started = std::time::Instant::now();
+            let mut report = this
+                .live
+                .current()
+                .executor
+                .execute_asking(&code, limits, cancelled, approver)
+                .await;
+            this.finish(&code, &mut report, limits, started);
+            report
+        });
+        let running = approval::Running {
+            task,
+            questions,
+            stop,
+            until,
+        };
+        self.follow(running, CancellationToken::new()).await
+    }
+
+    /// Waits for a running program's report, or for its next question,
+    /// which parks it and answers the client with `input_required`.
+    async fn follow(
+        &self,
+        mut running: approval::Running,
+        cancelled: CancellationToken,
+    ) -> Result<CallToolResponse, ErrorData> {
+        enum Next {
+            Done(Result<Report, tokio::task::JoinError>),
+            Asked(approval::Ask),
+            Cancelled,
+        }
+        let next = tokio::select! {
+            done = &mut running.task => Next::Done(done),
+            Some(ask) = running.questions.recv() => Next::Asked(ask),
+            () = cancelled.cancelled() => Next::Cancelled,
+        };
+        let done = match next {
+            Next::Asked(ask) => {
+                let until = running.until;
+                let result = self.parked.park(running, ask, until);
+                return serde_json::from_value(result)
+                    .map(CallToolResponse::InputRequired)
+                    .map_err(|e| ErrorData::internal_error(e.to_string(), None));
+            }
+            Next::Cancelled => {
+                running.stop.cancel();
+                running.task.await
+            }
+            Next::Done(done) => done,
+        };
+        let report = done.map_err(|e| {
+            ErrorData::internal_error(format!("the execution failed to finish: {e}"), None)
+        })?;
+        Ok(CallToolResponse::Complete(report_result(&report)))
+    }
+
+    /// What every execution's report gets before the client sees it.
+    fn finish(&self, code: &str, report: &mut Report, limits: Limits, started: std::time::Instant) {
+        self.advise_the_model(report, limits);
         if let Some(shapes) = self.shapes.clone() {
             // File I/O under a lock: off the async runtime.
             tokio::task::spawn_blocking(move || {
@@ -196,9 +307,8 @@ impl CodeModeServer {
             });
         }
         if let Some(trace) = &self.trace {
-            trace.record(&args.code, &report, started.elapsed());
+            trace.record(code, report, started.elapsed());
         }
-        Ok(report_result(&report))
     }
 
     /// Limit errors speak of command-line flags the model cannot pass;
@@ -691,7 +801,7 @@ impl ServerHandler for CodeModeServer {
         let _asking = self.callers.enter(context.peer.clone());
         let search = snapshot.mode.looks_up();
         let result = match &*request.name {
-            "execute" => self.execute(args, context.ct.clone()).await?,
+            "execute" => return self.execute(&request, &context).await,
             "search_api" if search => self.discover(args, search_api).await?,
             "get_api" if search => self.discover(args, get_api).await?,
             other if snapshot.exposed.as_ref().is_some_and(|e| e.has_tool(other)) => {

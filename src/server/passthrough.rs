@@ -73,8 +73,14 @@ pub struct Exposed {
 
 impl Exposed {
     /// `reserved` are codemode's own tool names, which an upstream tool of
-    /// the same name must not shadow: it is prefixed instead.
-    pub fn new(api: &Api, upstreams: &Upstreams, reserved: &[&str]) -> Exposed {
+    /// the same name must not shadow: it is prefixed instead. Tools whose
+    /// calls need approval are not exposed: only `execute` asks before them.
+    pub fn new(
+        api: &Api,
+        upstreams: &Upstreams,
+        reserved: &[&str],
+        approvals: &crate::policy::Approvals,
+    ) -> Exposed {
         let reach = upstreams.reach();
         let namespaces: Vec<_> = api
             .namespaces()
@@ -100,6 +106,10 @@ impl Exposed {
             });
             for function in ns.functions() {
                 let tool = function.tool();
+                if approvals.reason(ns.server(), tool).is_some() {
+                    tracing::info!(server = %ns.server(), %tool, "not exposed: its calls need approval, which execute asks for");
+                    continue;
+                }
                 let name = if prefixed || reserved.contains(&tool) {
                     format!("{}{SEPARATOR}{tool}", ns.ident())
                 } else {

@@ -58,6 +58,7 @@ fn entry(code: &str, report: &Report, took: Duration, now: SystemTime) -> Value 
                 "server": c.server, "tool": c.tool, "ms": c.ms, "ok": c.ok, "error": c.error,
                 "args_bytes": c.args_bytes, "result_bytes": c.result_bytes,
                 "policy": c.policy.as_deref().map_or_else(|| "allowed".to_owned(), |reason| format!("refused: {reason}")),
+                "approval": c.approval,
             })
         })
         .collect();
@@ -117,6 +118,7 @@ mod tests {
                 ok: false,
                 error: Some("no".into()),
                 policy: Some("denied by --deny s.t".into()),
+                approval: None,
                 args_bytes: 2,
                 result_bytes: 0,
                 result_json: None,

@@ -1,7 +1,10 @@
 """A legacy-session MCP client (the official Python SDK) that answers a
 server's requests for a human, for codemode's tests.
 
-Usage: ask_client.py stdio COMMAND [ARGS...]   or   ask_client.py http URL
+Usage: ask_client.py [--mode MODE] stdio COMMAND [ARGS...]   or   ask_client.py [--mode MODE] http URL
+MODE is the SDK's connect mode: legacy (the default; initialize), or auto
+(discover, so a 2026-07-28 server is spoken to statelessly and its
+input_required results are answered with the same callbacks).
 Reads {"calls": [{"name", "arguments"}, ...]} on stdin and makes the calls in
 order. Elicitations are accepted with {"response": "42"} the first time and
 declined after; sampling answers "Paris"; roots are file:///work. Prints
@@ -47,12 +50,16 @@ async def log(params):
 
 
 async def main() -> None:
-    kind, target, *rest = sys.argv[1:]
+    args = sys.argv[1:]
+    mode = "legacy"
+    if args[0] == "--mode":
+        mode, args = args[1], args[2:]
+    kind, target, *rest = args
     plan = json.load(sys.stdin)
     server = StdioServerParameters(command=target, args=rest) if kind == "stdio" else target
     async with Client(
         server,
-        mode="legacy",
+        mode=mode,
         elicitation_callback=elicit,
         sampling_callback=sample,
         list_roots_callback=roots,
