@@ -109,6 +109,18 @@ pub enum Command {
     ///
     /// Example: codemode logout linear
     Logout(LogoutArgs),
+    /// Pin every selected tool's definition, so that a changed one is refused.
+    ///
+    /// Writes each tool's definition (name, title, description, schemas,
+    /// annotations) and its SHA-256 to the pins file (default:
+    /// codemode.pins.json here). `serve`, `run`, `types` and `tools` given
+    /// `--pins FILE` then leave out any tool whose definition has changed since
+    /// (a server that rewrites a tool's description to steer the model) and
+    /// any tool that is new. `--check` shows what changed, as diffs, and
+    /// writes nothing; without it the pins are written anew after showing it.
+    ///
+    /// Example: codemode pin --config ~/.cursor/mcp.json --pins team.pins.json
+    Pin(PinArgs),
     /// Serve the built-in demo issue tracker as an MCP server over stdio.
     ///
     /// Useful for trying codemode, for tests, and as an example upstream:
@@ -134,6 +146,15 @@ pub struct LoginArgs {
     /// Ask for this OAuth scope as well as the config's (repeatable), e.g. after a call was refused for lack of it.
     #[arg(long = "scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// Show how the servers' tools differ from the pins, and exit 1 if they do; write nothing.
+    #[arg(long)]
+    pub check: bool,
     #[command(flatten)]
     pub servers: ServerArgs,
 }
@@ -299,6 +320,12 @@ pub struct ToolsArgs {
     /// Print JSON instead of a table.
     #[arg(long, conflicts_with = "raw")]
     pub json: bool,
+    /// Flag what in the tool definitions could steer the model: text that
+    /// instructs it, `<IMPORTANT>`-style tags, talk of credentials, mentions of
+    /// another server's tools, invisible or bidirectional Unicode, and names
+    /// that shadow another server's tools. Flags to read, not verdicts.
+    #[arg(long, conflicts_with = "raw")]
+    pub audit: bool,
     /// Print one server's `tools/list` result exactly as the server sent it
     /// (save it to use with `--tools-file`).
     /// Choose the server with `--server` when there are several.
@@ -399,6 +426,15 @@ pub struct ServerArgs {
     /// or not annotated `readOnlyHint: true`.
     #[arg(long, help_heading = "Policy")]
     pub ask_destructive: bool,
+    /// Leave out (and refuse) every tool whose definition differs from the one
+    /// `codemode pin` wrote to FILE, and every tool not pinned there.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "CODEMODE_PINS",
+        help_heading = "Policy"
+    )]
+    pub pins: Option<PathBuf>,
     /// Seconds an approval may take before the call is refused [default: the rest of
     /// the execution's time limit, which keeps running while a person decides].
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, help_heading = "Policy")]

@@ -1,27 +1,27 @@
-//! The `types` and `tools` commands.
+//! What each command does, over the connected servers.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use codemode_typegen::Api;
 use serde_json::{Value, json};
-
-use std::time::Duration;
-
-use std::sync::Arc;
 
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::approval::{self, Approver};
 use crate::cli::{
-    LimitArgs, LoginArgs, LogoutArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs, ShapesArgs,
-    ToolsArgs, TypesArgs,
+    LimitArgs, LoginArgs, LogoutArgs, PinArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs,
+    ShapesArgs, ToolsArgs, TypesArgs,
 };
 use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
+use crate::pins::{self, Pins, Standing};
 use crate::policy::{Approvals, Policy, Refusals};
 use crate::sandbox;
 use crate::sandbox::Limits;
@@ -92,8 +92,10 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     for warning in &selection.warnings {
         eprintln!("warning: {warning}");
     }
+    let pins = args.pins.as_deref().map(Pins::load).transpose()?;
     let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?
-        .asking(&args.ask, args.ask_destructive)?;
+        .asking(&args.ask, args.ask_destructive)?
+        .pinned(pins.clone());
     if selection.demo {
         eprintln!(
             "note: no servers given (--config, --url, --tools-file or -- CMD); using the built-in demo issue tracker"
@@ -114,6 +116,9 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
     }
+    if let (Some(pins), Some(path)) = (&pins, &args.pins) {
+        warn_unpinned(pins, path, &upstreams.tool_lists());
+    }
     let shapes = Shapes::load(args.shapes.clone().or_else(Shapes::default_file));
     Ok(Opened {
         upstreams,
@@ -121,6 +126,81 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
         policy,
         shapes: Arc::new(shapes),
     })
+}
+
+/// Names the tools `--pins` leaves out, and how to review them.
+fn warn_unpinned(pins: &Pins, path: &Path, lists: &[(String, Vec<Value>)]) {
+    let (mut changed, mut new) = (Vec::new(), Vec::new());
+    for (server, tools) in lists {
+        for tool in tools {
+            let name = format!(
+                "{server}.{}",
+                tool.get("name").and_then(Value::as_str).unwrap_or("")
+            );
+            match pins.standing(server, tool) {
+                Standing::Pinned => {}
+                Standing::Changed { .. } => changed.push(name),
+                Standing::New => new.push(name),
+            }
+        }
+    }
+    if changed.is_empty() && new.is_empty() {
+        return;
+    }
+    let mut left_out = Vec::new();
+    if !changed.is_empty() {
+        left_out.push(format!("changed since pinned: {}", changed.join(", ")));
+    }
+    if !new.is_empty() {
+        left_out.push(format!("not pinned: {}", new.join(", ")));
+    }
+    eprintln!(
+        "warning: tools left out by the pins in {}: {}; review them with `codemode pin --check --pins {}` (with the same servers) and pin them with `codemode pin`",
+        path.display(),
+        left_out.join("; "),
+        path.display()
+    );
+}
+
+/// `codemode pin`: `Ok(false)` when `--check` finds the tools differ.
+pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
+    let path = args
+        .servers
+        .pins
+        .take()
+        .unwrap_or_else(|| PathBuf::from("codemode.pins.json"));
+    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
+    let (lists, _) = opened.policy.apply(opened.upstreams.tool_lists());
+    opened.upstreams.shutdown().await;
+    let old = if path.exists() {
+        Pins::load(&path)?
+    } else {
+        Pins::default()
+    };
+    let review = pins::review(&old, &lists);
+    print!("{review}");
+    if args.check {
+        if review.is_empty() {
+            println!("the tools are as pinned in {}", path.display());
+        }
+        return Ok(review.is_empty());
+    }
+    let mut pinned = Pins::of(&lists);
+    // Servers that did not answer keep their pins.
+    for (server, tools) in old.servers {
+        pinned.servers.entry(server).or_insert(tools);
+    }
+    pinned
+        .save(&path)
+        .with_context(|| format!("cannot write the pins file {}", path.display()))?;
+    let tools: usize = lists.iter().map(|(_, tools)| tools.len()).sum();
+    println!(
+        "pinned {tools} tools of {} server(s) in {}; use it with --pins {}",
+        lists.len(),
+        path.display(),
+        path.display()
+    );
+    Ok(true)
 }
 
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
@@ -515,7 +595,25 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         .map(|f| json!({"server": f.server, "error": f.error.to_string()}))
         .collect();
     upstreams.shutdown().await;
-    if args.raw {
+    if args.audit {
+        let lists: Vec<(String, Vec<Value>)> = api
+            .namespaces()
+            .iter()
+            .map(|ns| {
+                let tools = ns.functions().iter().map(|f| f.raw().clone()).collect();
+                (ns.server().to_owned(), tools)
+            })
+            .collect();
+        let flags = crate::audit::audit(&lists);
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"flags": flags}))?
+            );
+        } else {
+            print!("{}", crate::audit::table(&flags));
+        }
+    } else if args.raw {
         let namespace = match api.namespaces() {
             [only] => only,
             _ => bail!(

@@ -7,6 +7,7 @@
 //! `codemode-typegen` crate.
 
 pub mod approval;
+pub mod audit;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod demo;
 pub mod executor;
 pub mod filtered_read;
 pub mod json_file;
+pub mod pins;
 pub mod policy;
 pub mod sandbox;
 pub mod savings;

@@ -41,6 +41,7 @@ fn main() -> ExitCode {
             Command::Disconnect(args) => connect::disconnect(args.client, args.file).map(|()| true),
             Command::Login(args) => commands::login(args).await.map(|()| true),
             Command::Logout(args) => commands::logout(args).map(|()| true),
+            Command::Pin(args) => commands::pin(args).await,
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
         }
     });

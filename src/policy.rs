@@ -69,6 +69,8 @@ pub struct Policy {
     read_only: bool,
     ask: Patterns,
     ask_destructive: bool,
+    /// `--pins`: tools must be as pinned.
+    pins: Option<std::sync::Arc<crate::pins::Pins>>,
     /// Per server, over the tool name: allow, deny, ask.
     servers: HashMap<String, (Patterns, Patterns, Patterns)>,
 }
@@ -101,6 +103,7 @@ impl Policy {
             read_only,
             ask: Patterns::default(),
             ask_destructive: false,
+            pins: None,
             servers,
         })
     }
@@ -112,6 +115,12 @@ impl Policy {
         self.ask = Patterns::new(ask)?;
         self.ask_destructive = destructive;
         Ok(self)
+    }
+
+    /// Tools must be as `pins` has them (see [`crate::pins`]).
+    pub fn pinned(mut self, pins: Option<crate::pins::Pins>) -> Policy {
+        self.pins = pins.map(std::sync::Arc::new);
+        self
     }
 
     /// Why a call of `tool` (its raw definition) needs a person's approval;
@@ -181,6 +190,9 @@ impl Policy {
             tool.get("annotations").and_then(|a| a.get("readOnlyHint")) == Some(&Value::Bool(true));
         if self.read_only && !read_only {
             return Some("not annotated read-only, and --read-only is set".to_owned());
+        }
+        if let Some(pins) = &self.pins {
+            return pins.refusal(server, tool);
         }
         None
     }
