@@ -109,6 +109,16 @@ pub enum Command {
     ///
     /// Example: codemode logout linear
     Logout(LogoutArgs),
+    /// Run a recorded execution again, every call answered from its recording.
+    ///
+    /// Reads a trace written with `--trace-file FILE --trace-results` (by `serve`
+    /// or `run`), runs the program of one of its executions (the last, or --line
+    /// N, or --id ID) with no server contacted, and prints whether it made the
+    /// same calls in the same order and returned the same result, or where it
+    /// diverged. Exits 1 when it diverged.
+    ///
+    /// Example: codemode replay trace.jsonl --id 3f2a...
+    Replay(ReplayArgs),
     /// Pin every selected tool's definition, so that a changed one is refused.
     ///
     /// Writes each tool's definition (name, title, description, schemas,
@@ -148,6 +158,21 @@ pub struct LoginArgs {
     pub scopes: Vec<String>,
     #[command(flatten)]
     pub servers: ServerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The trace file.
+    #[arg(value_name = "TRACE")]
+    pub trace: PathBuf,
+    /// Replay the execution on this line (1-based) [default: the last].
+    #[arg(long, value_name = "N", conflicts_with = "id")]
+    pub line: Option<usize>,
+    /// Replay the execution with this id.
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -218,9 +243,22 @@ pub struct ServeArgs {
     /// How long an execution may wait for a slot before it is refused, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     pub queue_timeout_ms: u64,
-    /// Append one JSON line per execution (code, outcome, duration, each call) to this file.
+    #[command(flatten)]
+    pub trace: TraceArgs,
+}
+
+/// The execution record, for auditing and `codemode replay`.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Trace")]
+pub struct TraceArgs {
+    /// Append one JSON line per execution (id, code, outcome, duration, each call and its
+    /// policy and approval verdicts) to this file.
     #[arg(long, value_name = "FILE")]
     pub trace_file: Option<std::path::PathBuf>,
+    /// Keep each call's arguments and answer and the program's result in the trace (each cut
+    /// at 64 KiB, with a note), so that `codemode replay` can run the execution again.
+    #[arg(long, requires = "trace_file")]
+    pub trace_results: bool,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +290,8 @@ pub struct RunArgs {
     /// The tokenizer for --trace.
     #[arg(long, value_enum, default_value_t = Tokenizer::O200k, requires = "trace")]
     pub tokenizer: Tokenizer,
+    #[command(flatten)]
+    pub record: TraceArgs,
     /// Approve every call that policy (--ask, --ask-destructive, a server's "ask" list)
     /// says needs approval, without asking. Without it, `run` asks at the terminal, and
     /// refuses those calls when there is none.

@@ -1,6 +1,6 @@
 //! What each command does, over the connected servers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::approval::{self, Approver};
 use crate::cli::{
-    LimitArgs, LoginArgs, LogoutArgs, PinArgs, RunArgs, SavingsArgs, ServeArgs, ServerArgs,
-    ShapesArgs, ToolsArgs, TypesArgs,
+    LimitArgs, LoginArgs, LogoutArgs, PinArgs, ReplayArgs, RunArgs, SavingsArgs, ServeArgs,
+    ServerArgs, ShapesArgs, ToolsArgs, TypesArgs,
 };
 use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
@@ -241,9 +241,22 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     if args.trace {
         executor = executor.keeping_results();
     }
+    if args.record.trace_results {
+        executor = executor.recording();
+    }
+    let trace = args
+        .record
+        .trace_file
+        .as_deref()
+        .map(Trace::open)
+        .transpose()?;
     let (upstreams, shapes) = (opened.upstreams, opened.shapes);
     let before = shapes.all();
+    let started = std::time::Instant::now();
     let report = executor.execute(&code, settings.limits).await;
+    if let Some(trace) = &trace {
+        trace.record(&code, &report, started.elapsed());
+    }
     drop(executor);
     upstreams.shutdown().await;
     save_shapes(&shapes);
@@ -257,6 +270,39 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     }
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(report.ok())
+}
+
+/// `codemode replay`: `Ok(false)` when the replay diverged from the recording.
+pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(&args.trace)
+        .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
+    let recording = crate::replay::Recording::pick(&text, args.line, args.id.as_deref())
+        .with_context(|| format!("cannot replay from {}", args.trace.display()))?;
+    sandbox::isolate::warm_up();
+    let settings = settings(&args.limits, &config::Settings::default());
+    let recorded_calls = recording.calls.len();
+    let replay = Arc::new(crate::replay::Replay::new(recording.calls));
+    let executor = Executor::new(recording.api, HashMap::new(), settings).replaying(replay.clone());
+    let report = executor.execute(&recording.code, settings.limits).await;
+    let replayed = match &report.outcome {
+        Some(Ok(value)) => json!({"ok": true, "result": value}),
+        Some(Err(failure)) => {
+            json!({"ok": false, "kind": failure.kind, "message": failure.message})
+        }
+        None => json!({"ok": false}),
+    };
+    let divergence = replay
+        .divergence()
+        .or_else(|| crate::replay::outcome_difference(&recording.outcome, &replayed));
+    let output = json!({
+        "identical": divergence.is_none(),
+        "calls": report.calls.len(),
+        "recorded_calls": recorded_calls,
+        "divergence": divergence,
+        "outcome": replayed,
+    });
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(divergence.is_none())
 }
 
 /// `codemode learn`: what the run taught, tool by tool.
@@ -373,6 +419,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     // Each execution asks its own client (see server::approval).
     let default_approver = approval::NoOne::shared("no client to ask");
     let approval_timeout = args.servers.approval_timeout;
+    let recording = args.trace.trace_results;
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
@@ -388,12 +435,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             "API ready"
         );
         let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals));
-        let executor = Executor::new(api.clone(), upstreams.peers(), settings)
+        let mut executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
             .approving(approvals, default_approver.clone(), approval_timeout)
             .with_call_timeouts(upstreams.call_timeouts())
             .asking(human.clone())
             .learning(shapes.clone());
+        if recording {
+            executor = executor.recording();
+        }
         Snapshot::new(api, mode, executor).exposing(exposed)
     });
     let live = Live::new(build(&opened.upstreams));
@@ -415,7 +465,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         args.queue,
         Duration::from_millis(args.queue_timeout_ms),
     );
-    let trace = args.trace_file.as_deref().map(Trace::open).transpose()?;
+    let trace = args
+        .trace
+        .trace_file
+        .as_deref()
+        .map(Trace::open)
+        .transpose()?;
     let server = CodeModeServer::new(live, settings.limits, admission, trace)
         .asking(callers)
         .learning(learned);

@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             Command::Login(args) => commands::login(args).await.map(|()| true),
             Command::Logout(args) => commands::logout(args).map(|()| true),
             Command::Pin(args) => commands::pin(args).await,
+            Command::Replay(args) => commands::replay(args).await,
             Command::DemoServer => demo::serve_stdio().await.map(|()| true),
         }
     });

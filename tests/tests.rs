@@ -16,6 +16,7 @@ mod lifecycle;
 mod login;
 mod policy;
 mod protocol;
+mod replay;
 mod run;
 mod savings;
 mod serve;

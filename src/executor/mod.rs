@@ -70,6 +70,8 @@ pub struct Executor {
     /// Servers' own time-outs per call, from their configs.
     call_timeouts: HashMap<String, Duration>,
     keep_results: bool,
+    /// Put the API's names in the report, for a trace a replay can use.
+    recording: bool,
     max_program_bytes: usize,
     /// Answers a 2026-07-28 server's `input_required` rounds.
     human: Arc<dyn crate::upstream::Human>,
@@ -80,6 +82,8 @@ pub struct Executor {
     approvals: Arc<Approvals>,
     approver: Arc<dyn Approver>,
     approval_timeout: Option<Duration>,
+    /// Answers calls from a recording instead of the servers.
+    replay: Option<Arc<crate::replay::Replay>>,
 }
 
 /// What happened in one execution: the result or the error, the logs, the calls.
@@ -91,6 +95,9 @@ pub struct Report {
     /// How many bytes of call records [`Report::to_json`] shows; the rest
     /// are counted in `calls_omitted` (the trace keeps them all).
     pub calls_shown_bytes: usize,
+    /// With results kept: each server's tool names, in order, so that a
+    /// replay builds the same namespaces.
+    pub api: Option<Vec<(String, Vec<String>)>>,
 }
 
 impl Default for Report {
@@ -100,6 +107,7 @@ impl Default for Report {
             logs: Vec::new(),
             calls: Vec::new(),
             calls_shown_bytes: usize::MAX,
+            api: None,
         }
     }
 }
@@ -147,9 +155,19 @@ pub struct CallRecord {
     #[serde(skip)]
     pub result_bytes: usize,
     /// The unwrapped result as JSON, kept only when the executor was asked to
-    /// (`run --trace` counts its tokens).
+    /// (`run --trace` counts its tokens, `--trace-results` records it).
     #[serde(skip)]
     pub result_json: Option<String>,
+    /// Where the call came in the program's order of asking (calls finish
+    /// in any order).
+    #[serde(skip)]
+    pub order: u32,
+    /// Kept with the result: the arguments as JSON, and the whole error the
+    /// program was given.
+    #[serde(skip)]
+    pub args_json: Option<String>,
+    #[serde(skip)]
+    pub answer_error: Option<String>,
 }
 
 impl Report {
@@ -224,6 +242,8 @@ struct CallLedger {
     deadline: tokio::time::Instant,
     max_calls: u32,
     approver: Arc<dyn Approver>,
+    /// Calls asked for so far, answered or not.
+    asked: AtomicU32,
 }
 
 impl Executor {
@@ -248,13 +268,22 @@ impl Executor {
             refusals: Arc::default(),
             call_timeouts: HashMap::new(),
             keep_results: false,
+            recording: false,
             max_program_bytes: settings.max_program_bytes,
             human: crate::upstream::NoOne::shared("nobody is there to answer"),
             shapes: None,
             approvals: Arc::default(),
             approver: approval::NoOne::shared("nobody is there to approve it"),
             approval_timeout: None,
+            replay: None,
         }
+    }
+
+    /// Answers every call from `replay` (see [`crate::replay`]); no server is called.
+    pub fn replaying(mut self, replay: Arc<crate::replay::Replay>) -> Executor {
+        self.replay = Some(replay);
+        self.keep_results = true;
+        self
     }
 
     /// Calls of the tools in `approvals` wait for `approver` (unless an
@@ -305,6 +334,14 @@ impl Executor {
         self
     }
 
+    /// Keep each call's arguments and answer, and the API's names, in the
+    /// report: all a trace needs for `codemode replay`.
+    pub fn recording(mut self) -> Executor {
+        self.keep_results = true;
+        self.recording = true;
+        self
+    }
+
     /// Runs one program under `limits`.
     pub async fn execute(&self, code: &str, limits: Limits) -> Report {
         self.execute_until(code, limits, std::future::pending())
@@ -340,6 +377,16 @@ impl Executor {
     ) -> Report {
         let mut report = Report {
             calls_shown_bytes: limits.max_output_bytes,
+            api: self.recording.then(|| {
+                self.api
+                    .namespaces()
+                    .iter()
+                    .map(|ns| {
+                        let tools = ns.functions().iter().map(|f| f.tool().to_owned());
+                        (ns.server().to_owned(), tools.collect())
+                    })
+                    .collect()
+            }),
             ..Report::default()
         };
         tokio::pin!(cancelled);
@@ -395,6 +442,7 @@ impl Executor {
             deadline: deadline + STOP_GRACE,
             max_calls: limits.max_calls,
             approver,
+            asked: AtomicU32::new(0),
         };
         let (events, mut requests) = tokio::sync::mpsc::unbounded_channel();
         // The program runs here, in a fresh WebAssembly instance; it stops
@@ -519,25 +567,16 @@ impl Executor {
         };
         let ns = namespace.ident();
         let tool_shown = bounds::cut(tool, MAX_NAME_SHOWN);
+        let order = ledger.asked.fetch_add(1, Ordering::Relaxed);
         if let Some(reason) = self.refusals.reason(server, tool) {
             let message = format!("{ns}.{tool} is not available: {reason}");
-            ledger
-                .records
-                .lock()
-                .expect("call records")
-                .push(CallRecord {
-                    server: server.to_owned(),
-                    tool: tool_shown,
-                    ms: 0,
-                    ok: false,
-                    error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
-                    policy: Some(reason.to_owned()),
-                    approval: None,
-                    args_bytes: args.to_string().len(),
-                    result_bytes: 0,
-                    result_json: None,
-                });
-            return Reply::Error { message };
+            let refused = Refused {
+                server,
+                tool: &tool_shown,
+                args: &args,
+                order,
+            };
+            return self.refuse(ledger, refused, message, Some(reason.to_owned()), None);
         }
         let Some(function) = namespace.function(tool) else {
             let hint = did_you_mean(tool, namespace.functions().iter().map(|f| f.ident()))
@@ -576,6 +615,41 @@ impl Executor {
                 ),
             };
         }
+        if let Some(replay) = &self.replay {
+            let answer = replay.answer(server, function.tool(), &args);
+            let (ok, message) = match &answer {
+                Reply::Ok { .. } => (true, None),
+                Reply::Error { message } | Reply::TypeError { message } => {
+                    (false, Some(message.clone()))
+                }
+            };
+            let result_json = match &answer {
+                Reply::Ok { value } => Some(value.to_string()),
+                _ => None,
+            };
+            ledger
+                .records
+                .lock()
+                .expect("call records")
+                .push(CallRecord {
+                    server: server.to_owned(),
+                    tool: function.tool().to_owned(),
+                    ms: 0,
+                    ok,
+                    error: message
+                        .as_deref()
+                        .map(|m| bounds::cut(m, MAX_ERROR_IN_RECORD)),
+                    policy: None,
+                    approval: None,
+                    args_bytes: args.to_string().len(),
+                    result_bytes: result_json.as_ref().map_or(0, String::len),
+                    result_json,
+                    order,
+                    args_json: Some(args.to_string()),
+                    answer_error: message,
+                });
+            return answer;
+        }
         let Some(peer) = self.peers.get(server) else {
             return Reply::Error {
                 message: format!(
@@ -596,23 +670,13 @@ impl Executor {
                         verdict.why.as_deref().unwrap_or("refused"),
                         verdict.by
                     );
-                    ledger
-                        .records
-                        .lock()
-                        .expect("call records")
-                        .push(CallRecord {
-                            server: server.to_owned(),
-                            tool: function.tool().to_owned(),
-                            ms: 0,
-                            ok: false,
-                            error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
-                            policy: None,
-                            approval: Some(verdict),
-                            args_bytes: args.to_string().len(),
-                            result_bytes: 0,
-                            result_json: None,
-                        });
-                    return Reply::Error { message };
+                    let refused = Refused {
+                        server,
+                        tool: function.tool(),
+                        args: &args,
+                        order,
+                    };
+                    return self.refuse(ledger, refused, message, None, Some(verdict));
                 }
                 Some(verdict)
             }
@@ -635,6 +699,9 @@ impl Executor {
         let Value::Object(args) = args else {
             unreachable!("checked to be an object above")
         };
+        let args_json = self
+            .keep_results
+            .then(|| serde_json::to_string(&args).unwrap_or_default());
         let request = CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
         let own = self.call_timeouts.get(server).copied();
         let until = own.map_or(ledger.deadline, |own| {
@@ -686,6 +753,7 @@ impl Executor {
             shapes.observe(server, function.tool(), &definition, value);
         }
         let result_json = result.as_ref().ok().map(Value::to_string);
+        let keep = self.keep_results;
         let record = CallRecord {
             server: server.to_owned(),
             tool: function.tool().to_owned(),
@@ -699,7 +767,10 @@ impl Executor {
             approval,
             args_bytes,
             result_bytes: result_json.as_ref().map_or(0, String::len),
-            result_json: result_json.filter(|_| self.keep_results),
+            result_json: result_json.filter(|_| keep),
+            order,
+            args_json,
+            answer_error: result.as_ref().err().filter(|_| keep).cloned(),
         };
         ledger.records.lock().expect("call records").push(record);
         match result {
@@ -709,7 +780,45 @@ impl Executor {
     }
 }
 
+/// A call refused before it went out.
+struct Refused<'a> {
+    server: &'a str,
+    tool: &'a str,
+    args: &'a Value,
+    order: u32,
+}
+
 impl Executor {
+    /// Records a call refused before it went out, and the error the program gets.
+    fn refuse(
+        &self,
+        ledger: &CallLedger,
+        call: Refused,
+        message: String,
+        policy: Option<String>,
+        approval: Option<Verdict>,
+    ) -> Reply {
+        let keep = self.keep_results;
+        let args = call.args.to_string();
+        let record = CallRecord {
+            server: call.server.to_owned(),
+            tool: call.tool.to_owned(),
+            ms: 0,
+            ok: false,
+            error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
+            policy,
+            approval,
+            args_bytes: args.len(),
+            result_bytes: 0,
+            result_json: None,
+            order: call.order,
+            answer_error: keep.then(|| message.clone()),
+            args_json: keep.then_some(args),
+        };
+        ledger.records.lock().expect("call records").push(record);
+        Reply::Error { message }
+    }
+
     /// Asks the execution's approver about one call, within the approval
     /// time-out and the execution's time limit.
     async fn approve(

@@ -1,4 +1,6 @@
-//! `--trace-file`: one JSON line per execution, for auditing what programs did.
+//! `--trace-file`: one JSON line per execution, for auditing what programs
+//! did; with `--trace-results`, each call's arguments and answer and the
+//! program's result too, so that `codemode replay` can run it again.
 
 use std::fs::File;
 use std::io::Write;
@@ -42,8 +44,37 @@ impl Trace {
     }
 }
 
+/// The most of one value (arguments, an answer, the result) a trace keeps;
+/// a larger one is noted by size.
+const MAX_TRACED_VALUE: usize = 64 << 10;
+
+/// `value`'s JSON under `key`, or its size under `{key}_cut` when too large.
+fn kept(entry: &mut serde_json::Map<String, Value>, key: &str, json: &str) {
+    match serde_json::from_str::<Value>(json) {
+        Ok(value) if json.len() <= MAX_TRACED_VALUE => {
+            entry.insert(key.to_owned(), value);
+        }
+        _ => {
+            entry.insert(
+                format!("{key}_cut"),
+                json!(format!(
+                    "{} bytes; the trace keeps at most {MAX_TRACED_VALUE}",
+                    json.len()
+                )),
+            );
+        }
+    }
+}
+
 fn entry(code: &str, report: &Report, took: Duration, now: SystemTime) -> Value {
+    let results = report.api.is_some();
     let outcome = match &report.outcome {
+        Some(Ok(value)) if results => {
+            let mut outcome = serde_json::Map::new();
+            outcome.insert("ok".into(), json!(true));
+            kept(&mut outcome, "result", &value.to_string());
+            Value::Object(outcome)
+        }
         Some(Ok(_)) => json!({"ok": true}),
         Some(Err(failure)) => {
             json!({"ok": false, "kind": failure.kind, "message": failure.message, "line": failure.line, "column": failure.column})
@@ -54,15 +85,37 @@ fn entry(code: &str, report: &Report, took: Duration, now: SystemTime) -> Value 
         .calls
         .iter()
         .map(|c| {
-            json!({
+            let mut call = json!({
                 "server": c.server, "tool": c.tool, "ms": c.ms, "ok": c.ok, "error": c.error,
                 "args_bytes": c.args_bytes, "result_bytes": c.result_bytes,
                 "policy": c.policy.as_deref().map_or_else(|| "allowed".to_owned(), |reason| format!("refused: {reason}")),
                 "approval": c.approval,
-            })
+            });
+            if results && let Value::Object(call) = &mut call {
+                call.insert("order".into(), json!(c.order));
+                if let Some(args) = &c.args_json {
+                    kept(call, "args", args);
+                }
+                match (&c.result_json, &c.answer_error) {
+                    (Some(result), _) => kept(call, "result", result),
+                    (None, Some(error)) => {
+                        call.insert("answer_error".into(), json!(error));
+                    }
+                    (None, None) => {}
+                }
+            }
+            call
         })
         .collect();
-    json!({"time": rfc3339(now), "ms": took.as_millis() as u64, "code": code, "outcome": outcome, "calls": calls})
+    let mut entry = json!({
+        "id": uuid::Uuid::new_v4().simple().to_string(),
+        "time": rfc3339(now), "ms": took.as_millis() as u64, "code": code,
+        "outcome": outcome, "calls": calls,
+    });
+    if let Some(api) = &report.api {
+        entry["api"] = json!(api);
+    }
+    entry
 }
 
 /// `2026-11-22T00:59:59.123Z`, without a date library.
@@ -122,6 +175,9 @@ mod tests {
                 args_bytes: 2,
                 result_bytes: 0,
                 result_json: None,
+                order: 0,
+                args_json: None,
+                answer_error: None,
             }],
             ..Report::default()
         };
