@@ -214,6 +214,10 @@ pub struct ServeArgs {
     /// Allow --http to listen on an address other than loopback.
     #[arg(long, requires = "http")]
     pub allow_remote: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics, without a token (with --http they are
+    /// also at /metrics beside /mcp, behind --auth-token), e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<std::net::SocketAddr>,
     /// Require `Authorization: Bearer <token>` over HTTP; the token is read from
     /// this environment variable (and hidden from stdio servers).
     #[arg(long, value_name = "ENV_VAR", requires = "http")]

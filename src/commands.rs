@@ -399,6 +399,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             }
         );
     }
+    if let Some(addr) = args.metrics
+        && !addr.ip().is_loopback()
+        && !args.allow_remote
+    {
+        bail!(
+            "--metrics {addr} is reachable from other machines and has no token; serve them on loopback, or with --http at /metrics behind --auth-token (or pass --allow-remote with --http to mean it)"
+        );
+    }
     sandbox::isolate::warm_up();
     let changes = Changes::default();
     // The token guards this server; no upstream needs to know it.
@@ -477,6 +485,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     // A program's text, escaped in JSON (at worst six bytes a character),
     // plus the request around it.
     let max_request = settings.max_program_bytes * 6 + (64 << 10);
+    let scrape: http::Scrape = {
+        let server = server.clone();
+        Arc::new(move || server.scrape())
+    };
+    let metrics = match args.metrics {
+        Some(addr) => {
+            let listener = http::metrics_listener(addr).await?;
+            let serving = http::serve_metrics(listener, scrape.clone(), std::future::pending());
+            Some(tokio::spawn(serving))
+        }
+        None => None,
+    };
     match args.http {
         None => {
             tokio::select! {
@@ -494,9 +514,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 max_sessions: args.max_sessions as usize,
                 session_idle: args.session_idle_timeout,
                 max_body_bytes: max_request,
+                metrics: Some(scrape),
             };
             http::serve(server, options, shutdown.wait()).await?;
         }
+    }
+    if let Some(metrics) = metrics {
+        metrics.abort();
     }
     let _ = stop.send(());
     // Stdio children see their input close and exit; any left are killed.

@@ -84,6 +84,16 @@ pub fn measure(lists: &[(String, Vec<Value>)], tokenizer: Tokenizer) -> (Vec<Row
     (rows, row("total".to_owned(), lists.to_vec()))
 }
 
+/// The baseline's tokens (o200k_base) for `api`'s tools.
+pub fn baseline_tokens(api: &Api) -> usize {
+    let tools: Vec<Value> = api
+        .namespaces()
+        .iter()
+        .flat_map(|ns| ns.functions().iter().map(|f| baseline_form(f.raw())))
+        .collect();
+    crate::tokens::count(&Value::Array(tools).to_string())
+}
+
 /// A tool as a model API takes it: `{"name", "description", "input_schema"}`.
 fn baseline_form(tool: &Value) -> Value {
     let mut out = Map::new();

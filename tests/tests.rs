@@ -14,6 +14,7 @@ mod hostile;
 mod learned;
 mod lifecycle;
 mod login;
+mod metrics;
 mod policy;
 mod protocol;
 mod replay;

@@ -27,6 +27,16 @@ impl Admission {
         }
     }
 
+    /// Executions running now.
+    pub fn running(&self) -> usize {
+        self.max_running - self.running.available_permits()
+    }
+
+    /// Executions waiting for a slot now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::SeqCst)
+    }
+
     /// A slot to run in (held until dropped, wherever the execution goes),
     /// or the message to refuse with.
     pub async fn enter(&self) -> Result<OwnedSemaphorePermit, String> {

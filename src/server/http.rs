@@ -24,6 +24,11 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 pub const ENDPOINT: &str = "/mcp";
+/// Prometheus metrics, beside the MCP endpoint or on `--metrics ADDR`.
+pub const METRICS: &str = "/metrics";
+
+/// Renders the metrics' text exposition at each scrape.
+pub type Scrape = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// How long a client has to send a request's headers; an idle keep-alive
 /// connection is closed after the same time.
@@ -49,6 +54,8 @@ pub struct HttpOptions {
     pub session_idle: Duration,
     /// The largest request body accepted.
     pub max_body_bytes: usize,
+    /// Serve `/metrics` too, behind the same token.
+    pub metrics: Option<Scrape>,
 }
 
 impl HttpOptions {
@@ -63,6 +70,7 @@ impl HttpOptions {
             max_sessions: 256,
             session_idle: Duration::from_secs(300),
             max_body_bytes: 4 << 20,
+            metrics: None,
         }
     }
 }
@@ -91,6 +99,7 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
     let limits = Arc::new(Limits {
+        metrics: options.metrics,
         token: options.token,
         max_sessions: options.max_sessions,
         max_body_bytes: options.max_body_bytes,
@@ -159,6 +168,7 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
 
 /// What every request is checked against before rmcp sees it.
 struct Limits {
+    metrics: Option<Scrape>,
     token: Option<String>,
     max_sessions: usize,
     max_body_bytes: usize,
@@ -173,7 +183,9 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     mut service: Service<S>,
     limits: &Limits,
 ) -> Reply {
-    if request.uri().path() != ENDPOINT {
+    let path = request.uri().path();
+    let metrics = limits.metrics.as_ref().filter(|_| path == METRICS);
+    if path != ENDPOINT && metrics.is_none() {
         return plain(StatusCode::NOT_FOUND, "not found: the MCP endpoint is /mcp");
     }
     if let Some(token) = &limits.token
@@ -185,6 +197,9 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             http::HeaderValue::from_static("Bearer"),
         );
         return response;
+    }
+    if let Some(scrape) = metrics {
+        return exposition(scrape);
     }
     let (parts, body) = request.into_parts();
     // The body is read here, whole, bounded in size and in time, so a client
@@ -296,6 +311,77 @@ fn authorized<B>(request: &Request<B>, token: &str) -> bool {
             .zip(token.bytes())
             .fold(0, |acc, (a, b)| acc | (a ^ b))
             == 0
+}
+
+/// The metrics as Prometheus scrapes them.
+fn exposition(scrape: &Scrape) -> Reply {
+    let mut response = Response::new(Full::new(Bytes::from(scrape())).boxed());
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// Listens at `addr` for [`serve_metrics`].
+pub async fn metrics_listener(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for --metrics"))?;
+    eprintln!(
+        "codemode: serving metrics at http://{}{METRICS}",
+        listener.local_addr()?
+    );
+    Ok(listener)
+}
+
+/// Serves only `/metrics` (`--metrics`) on `listener`, until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    scrape: Scrape,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    // A scraper needs one or two connections; a flood gets no more.
+    let connections = Arc::new(Semaphore::new(16));
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => {
+                    tokio::time::sleep(ACCEPT_BACKOFF.1).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let Ok(slot) = connections.clone().try_acquire_owned() else {
+            continue;
+        };
+        let scrape = scrape.clone();
+        let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
+            let reply = if request.uri().path() == METRICS {
+                exposition(&scrape)
+            } else {
+                plain(
+                    StatusCode::NOT_FOUND,
+                    "not found: the metrics are at /metrics",
+                )
+            };
+            async move { Ok::<_, Infallible>(reply) }
+        });
+        tokio::spawn(async move {
+            let _slot = slot;
+            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), handler)
+                .await;
+        });
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Reply {

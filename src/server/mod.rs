@@ -6,6 +6,7 @@ mod approval;
 mod callers;
 pub mod disclosure;
 pub mod http;
+mod metrics;
 mod passthrough;
 mod search;
 pub mod stdio;
@@ -58,6 +59,9 @@ pub struct Snapshot {
     index: Index,
     executor: Executor,
     exposed: Option<Exposed>,
+    /// The tool definitions' tokens as served and as the baseline, counted
+    /// at the first scrape of metrics.
+    prompt_tokens: std::sync::OnceLock<(usize, usize)>,
 }
 
 /// codemode's own tool names, which exposed upstream tools may not take.
@@ -81,7 +85,18 @@ impl Snapshot {
             tools,
             executor,
             exposed: None,
+            prompt_tokens: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The tokens of the tool definitions as served, and of the same tools
+    /// as the baseline of `codemode savings`.
+    pub fn prompt_tokens(&self) -> (usize, usize) {
+        *self.prompt_tokens.get_or_init(|| {
+            let served =
+                crate::tokens::count(&serde_json::to_string(&self.tools).unwrap_or_default());
+            (served, crate::savings::baseline_tokens(&self.api))
+        })
     }
 
     /// Lists `exposed`'s upstream tools beside codemode's (`--expose-tools`).
@@ -109,6 +124,7 @@ pub struct CodeModeServer {
     shapes: Option<Arc<crate::shapes::Shapes>>,
     /// Executions waiting for a 2026-07-28 client's approval.
     parked: Arc<approval::Parked>,
+    metrics: Arc<metrics::Metrics>,
 }
 
 impl CodeModeServer {
@@ -127,6 +143,7 @@ impl CodeModeServer {
             callers: Arc::default(),
             shapes: None,
             parked: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 
@@ -193,7 +210,10 @@ impl CodeModeServer {
         let _slot = tokio::select! {
             entered = self.admission.enter() => match entered {
                 Ok(slot) => slot,
-                Err(refusal) => return Ok(CallToolResponse::Complete(text_result(refusal, true))),
+                Err(refusal) => {
+                    self.metrics.rejected();
+                    return Ok(CallToolResponse::Complete(text_result(refusal, true)));
+                }
             },
             () = &mut cancelled => {
                 return Err(ErrorData::internal_error("the request was cancelled while it waited for a slot", None));
@@ -295,8 +315,18 @@ impl CodeModeServer {
         Ok(CallToolResponse::Complete(report_result(&report)))
     }
 
+    /// The metrics' text exposition as it is now.
+    pub fn scrape(&self) -> String {
+        let snapshot = self.live.current();
+        let (served, baseline) = snapshot.prompt_tokens();
+        self.metrics.prompt(served, baseline);
+        self.metrics
+            .encode(self.admission.running(), self.admission.waiting())
+    }
+
     /// What every execution's report gets before the client sees it.
     fn finish(&self, code: &str, report: &mut Report, limits: Limits, started: std::time::Instant) {
+        self.metrics.execution(report, started.elapsed());
         self.advise_the_model(report, limits);
         if let Some(shapes) = self.shapes.clone() {
             // File I/O under a lock: off the async runtime.
@@ -348,7 +378,10 @@ impl CodeModeServer {
     ) -> Result<CallToolResult, ErrorData> {
         let _slot = match self.admission.enter().await {
             Ok(slot) => slot,
-            Err(refusal) => return Ok(text_result(refusal, true)),
+            Err(refusal) => {
+                self.metrics.rejected();
+                return Ok(text_result(refusal, true));
+            }
         };
         let snapshot = self.live.current();
         tokio::task::spawn_blocking(move || run(&snapshot, args))
