@@ -122,6 +122,7 @@ fn tools() -> Vec<Tool> {
          "inputSchema": {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}},
         {"name": "test_json_text", "description": "Returns a record as JSON text, with its owner when `full` (no outputSchema)",
          "inputSchema": {"type": "object", "properties": {"full": {"type": "boolean"}}}},
+        {"name": "test_echo_meta", "description": "Returns the request's _meta as JSON text", "inputSchema": empty},
         {"name": "test_structured_untyped", "description": "Returns structuredContent without declaring an outputSchema",
          "inputSchema": empty},
     ]);
@@ -579,6 +580,7 @@ impl ServerHandler for Fixture {
                     json!([{"type": "text", "text": seen.unwrap_or_else(|| "(no header)".into())}]),
                 )
             }
+            "test_echo_meta" => text(&Value::Object(context.meta.0.0.clone()).to_string()),
             "test_json_text" => {
                 let full = request
                     .arguments

@@ -263,6 +263,12 @@ pub struct TraceArgs {
     /// at 64 KiB, with a note), so that `codemode replay` can run the execution again.
     #[arg(long, requires = "trace_file")]
     pub trace_results: bool,
+    /// Export OpenTelemetry traces (a span per execution and per tool call, OTLP over HTTP as
+    /// JSON) to this collector, e.g. http://localhost:4318 [default: $OTEL_EXPORTER_OTLP_ENDPOINT,
+    /// else none]. The W3C trace context in a request's `_meta` is the parent, and each upstream
+    /// call carries its own on.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]

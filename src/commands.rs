@@ -206,6 +206,7 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
 pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let code = read_program(&args.file)?;
+    let telemetry = crate::telemetry::init(args.record.otlp_endpoint.as_deref())?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
     // A person at the terminal answers; without one, requests are declined.
@@ -253,7 +254,10 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let (upstreams, shapes) = (opened.upstreams, opened.shapes);
     let before = shapes.all();
     let started = std::time::Instant::now();
-    let report = executor.execute(&code, settings.limits).await;
+    let traced = crate::telemetry::execution(None, None);
+    let report = crate::telemetry::within(&traced, executor.execute(&code, settings.limits)).await;
+    crate::telemetry::end_execution(traced, &report);
+    drop(telemetry);
     if let Some(trace) = &trace {
         trace.record(&code, &report, started.elapsed());
     }
@@ -407,6 +411,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             "--metrics {addr} is reachable from other machines and has no token; serve them on loopback, or with --http at /metrics behind --auth-token (or pass --allow-remote with --http to mean it)"
         );
     }
+    let _telemetry = crate::telemetry::init(args.trace.otlp_endpoint.as_deref())?;
     sandbox::isolate::warm_up();
     let changes = Changes::default();
     // The token guards this server; no upstream needs to know it.

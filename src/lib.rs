@@ -24,6 +24,7 @@ pub mod savings;
 pub mod server;
 pub mod shapes;
 pub mod suggest;
+pub mod telemetry;
 pub mod terminal;
 pub mod tokens;
 pub mod transpile;

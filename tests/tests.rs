@@ -21,4 +21,5 @@ mod replay;
 mod run;
 mod savings;
 mod serve;
+mod telemetry;
 mod tsc;

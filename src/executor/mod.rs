@@ -702,7 +702,13 @@ impl Executor {
         let args_json = self
             .keep_results
             .then(|| serde_json::to_string(&args).unwrap_or_default());
-        let request = CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
+        let mut request =
+            CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
+        // A span for the call, whose context the server receives in `_meta`.
+        let traced = crate::telemetry::call(server, function.tool());
+        if let Some((_, meta)) = &traced {
+            request.meta = Some(meta.clone().into());
+        }
         let own = self.call_timeouts.get(server).copied();
         let until = own.map_or(ledger.deadline, |own| {
             ledger
@@ -748,6 +754,11 @@ impl Executor {
             }
         };
         let result = result.map_err(|message| bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM));
+        crate::telemetry::end(
+            traced.map(|(cx, _)| cx),
+            result.as_ref().err().map(|_| "tool_error"),
+            result.as_ref().err().map(String::as_str),
+        );
         if let (Ok(value), Some(shapes), None) = (&result, &self.shapes, function.output_schema()) {
             let definition = crate::shapes::definition_hash(function.raw());
             shapes.observe(server, function.tool(), &definition, value);

@@ -223,17 +223,22 @@ impl CodeModeServer {
         let approver = match approval::approach(context) {
             approval::Approach::Ask(approver) => approver,
             approval::Approach::RoundTrip if snapshot.executor.asks_for_approval() => {
-                return self.execute_parkable(args.code, limits, _slot).await;
+                let traced = crate::telemetry::execution(Some(&context.meta.0.0), None);
+                return self
+                    .execute_parkable(args.code, limits, _slot, traced)
+                    .await;
             }
             // Nothing to ask about.
             approval::Approach::RoundTrip => crate::approval::NoOne::shared("not asked"),
         };
         let started = std::time::Instant::now();
-        let mut report = snapshot
+        let traced = crate::telemetry::execution(Some(&context.meta.0.0), None);
+        let execution = snapshot
             .executor
-            .execute_asking(&args.code, limits, cancelled, approver)
-            .await;
+            .execute_asking(&args.code, limits, cancelled, approver);
+        let mut report = crate::telemetry::within(&traced, execution).await;
         self.finish(&args.code, &mut report, limits, started);
+        crate::telemetry::end_execution(traced, &report);
         Ok(CallToolResponse::Complete(report_result(&report)))
     }
 
@@ -244,6 +249,7 @@ impl CodeModeServer {
         code: String,
         limits: Limits,
         slot: tokio::sync::OwnedSemaphorePermit,
+        traced: Option<opentelemetry::Context>,
     ) -> Result<CallToolResponse, ErrorData> {
         let (approver, questions) = approval::Forwarding::channel();
         let stop = CancellationToken::new();
@@ -260,13 +266,13 @@ impl CodeModeServer {
                 }
             };
             let started = std::time::Instant::now();
-            let mut report = this
-                .live
-                .current()
+            let snapshot = this.live.current();
+            let execution = snapshot
                 .executor
-                .execute_asking(&code, limits, cancelled, approver)
-                .await;
+                .execute_asking(&code, limits, cancelled, approver);
+            let mut report = crate::telemetry::within(&traced, execution).await;
             this.finish(&code, &mut report, limits, started);
+            crate::telemetry::end_execution(traced, &report);
             report
         });
         let running = approval::Running {
