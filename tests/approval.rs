@@ -243,3 +243,40 @@ fn tools_that_need_approval_are_not_exposed_for_direct_calls() {
         "only execute, which asks, may reach them: {names:?}"
     );
 }
+
+#[test]
+fn an_approval_nobody_gives_in_time_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("one.ts");
+    std::fs::write(
+        &program,
+        "await demo.create_issue({ project: \"CORE\", title: \"never\" });\nreturn 1;",
+    )
+    .unwrap();
+    let command = format!(
+        "{} run {} --ask demo.create_issue --approval-timeout 0.3",
+        codemode_path(),
+        program.display()
+    );
+    // A terminal where nobody types.
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_CACHE_HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs");
+    let typing = child.stdin.take();
+    let output = child.wait_with_output().unwrap();
+    drop(typing);
+    let screen = stdout(&output).replace("\r\n", "\n");
+    let report: Value =
+        serde_json::from_str(screen[screen.find("{\n  \"ok\"").expect("the report")..].trim())
+            .unwrap();
+    assert_eq!(
+        report["error"]["message"],
+        "Error: demo.create_issue was not approved: no answer within 0.3 s (--approval-timeout) (codemode)",
+        "{screen}"
+    );
+}

@@ -224,9 +224,8 @@ impl CodeModeServer {
             approval::Approach::Ask(approver) => approver,
             approval::Approach::RoundTrip if snapshot.executor.asks_for_approval() => {
                 let traced = crate::telemetry::execution(Some(&context.meta.0.0), None);
-                return self
-                    .execute_parkable(args.code, limits, _slot, traced)
-                    .await;
+                let asked = (args.code, limits, context.ct.clone());
+                return self.execute_parkable(asked, _slot, traced).await;
             }
             // Nothing to ask about.
             approval::Approach::RoundTrip => crate::approval::NoOne::shared("not asked"),
@@ -246,8 +245,7 @@ impl CodeModeServer {
     /// client's approval across `input_required` round trips.
     async fn execute_parkable(
         &self,
-        code: String,
-        limits: Limits,
+        (code, limits, cancelled): (String, Limits, CancellationToken),
         slot: tokio::sync::OwnedSemaphorePermit,
         traced: Option<opentelemetry::Context>,
     ) -> Result<CallToolResponse, ErrorData> {
@@ -281,7 +279,7 @@ impl CodeModeServer {
             stop,
             until,
         };
-        self.follow(running, CancellationToken::new()).await
+        self.follow(running, cancelled).await
     }
 
     /// Waits for a running program's report, or for its next question,
