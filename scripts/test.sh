@@ -38,10 +38,11 @@ if [ "$(cat "$venv/.installed" 2>/dev/null)" != "${python_packages[*]}" ]; then
   echo "${python_packages[*]}" > "$venv/.installed"
 fi
 
-# The guest's toolchain: tests rebuild guest/codemode.wasm and compare.
-guest_packages=(clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc patch)
+# The guest's toolchain (tests rebuild guest/codemode.wasm and compare), and
+# nginx, which the replica test puts in front of two codemode replicas.
+guest_packages=(clang-19 lld-19 libclang-rt-19-dev-wasm32 wasi-libc patch nginx)
 if ! dpkg-query -W "${guest_packages[@]}" >/dev/null 2>&1; then
-  echo "installing the guest's toolchain: ${guest_packages[*]}" >&2
+  echo "installing the guest's toolchain and nginx: ${guest_packages[*]}" >&2
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq

@@ -214,6 +214,15 @@ pub struct ServeArgs {
     /// Allow --http to listen on an address other than loopback.
     #[arg(long, requires = "http")]
     pub allow_remote: bool,
+    /// On SIGTERM or SIGINT, how long to let running executions finish (new ones are refused,
+    /// /readyz says not ready) before exiting.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = parse_seconds)]
+    pub drain_timeout: Duration,
+    /// The key that seals legacy session ids (at least 32 bytes, e.g. `openssl rand -base64 48`),
+    /// shared by replicas so that any of them resumes any session [default:
+    /// $CODEMODE_SESSION_KEY, else a key of this process alone].
+    #[arg(long, value_name = "FILE", requires = "http")]
+    pub session_key_file: Option<PathBuf>,
     /// Serve Prometheus metrics at http://ADDR/metrics, without a token (with --http they are
     /// also at /metrics beside /mcp, behind --auth-token), e.g. 127.0.0.1:9464.
     #[arg(long, value_name = "ADDR")]

@@ -203,6 +203,9 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// How long a drained replica waits for its last answers to be written.
+const DRAIN_FLUSH: Duration = Duration::from_millis(500);
+
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
 pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let code = read_program(&args.file)?;
@@ -412,6 +415,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         );
     }
     let _telemetry = crate::telemetry::init(args.trace.otlp_endpoint.as_deref())?;
+    let sessions = Arc::new(crate::server::sessions::SealedSessions::new(
+        args.session_key_file.as_deref(),
+    )?);
     sandbox::isolate::warm_up();
     let changes = Changes::default();
     // The token guards this server; no upstream needs to know it.
@@ -494,6 +500,37 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         let server = server.clone();
         Arc::new(move || server.scrape())
     };
+    // On SIGTERM: no new executions (HTTP answers 503 for them, /readyz
+    // says not ready), the running ones finish, bounded by --drain-timeout.
+    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopping = {
+        let (server, draining, timeout) = (server.clone(), draining.clone(), args.drain_timeout);
+        async move {
+            shutdown.wait().await;
+            draining.store(true, std::sync::atomic::Ordering::SeqCst);
+            let until = tokio::time::Instant::now() + timeout;
+            while !server.idle() && tokio::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if !server.idle() {
+                eprintln!(
+                    "codemode: executions still running after --drain-timeout {} s are stopped",
+                    timeout.as_secs_f64()
+                );
+            }
+            // The last answers are on their way to their clients.
+            tokio::time::sleep(DRAIN_FLUSH).await;
+        }
+    };
+    let ready: http::Readiness = {
+        let (server, draining) = (server.clone(), draining.clone());
+        Arc::new(move || {
+            if draining.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err("draining".to_owned());
+            }
+            server.upstreams_connected()
+        })
+    };
     let metrics = match args.metrics {
         Some(addr) => {
             let listener = http::metrics_listener(addr).await?;
@@ -506,7 +543,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         None => {
             tokio::select! {
                 served = serve_stdio(server, max_request) => served?,
-                () = shutdown.wait() => {}
+                () = stopping => {}
             }
         }
         Some(addr) => {
@@ -520,8 +557,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 session_idle: args.session_idle_timeout,
                 max_body_bytes: max_request,
                 metrics: Some(scrape),
+                sessions,
+                ready,
+                draining,
             };
-            http::serve(server, options, shutdown.wait()).await?;
+            http::serve(server, options, stopping).await?;
         }
     }
     if let Some(metrics) = metrics {

@@ -362,6 +362,18 @@ impl Executor {
             .await
     }
 
+    /// The servers whose connection has ended (restarts are the supervisor's).
+    pub fn disconnected(&self) -> Vec<String> {
+        let mut down: Vec<String> = self
+            .peers
+            .iter()
+            .filter(|(_, peer)| peer.is_transport_closed())
+            .map(|(name, _)| name.clone())
+            .collect();
+        down.sort();
+        down
+    }
+
     /// Whether policy marks any tool's calls for approval.
     pub fn asks_for_approval(&self) -> bool {
         !self.approvals.is_empty()

@@ -24,11 +24,19 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 pub const ENDPOINT: &str = "/mcp";
+const SESSION_HEADER: &str = "mcp-session-id";
 /// Prometheus metrics, beside the MCP endpoint or on `--metrics ADDR`.
 pub const METRICS: &str = "/metrics";
 
+/// Liveness and readiness, for load balancers and orchestrators.
+pub const HEALTH: &str = "/healthz";
+pub const READY: &str = "/readyz";
+
 /// Renders the metrics' text exposition at each scrape.
 pub type Scrape = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Whether this replica should get new work; `Err` says why not.
+pub type Readiness = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 
 /// How long a client has to send a request's headers; an idle keep-alive
 /// connection is closed after the same time.
@@ -56,6 +64,13 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Serve `/metrics` too, behind the same token.
     pub metrics: Option<Scrape>,
+    /// Seals legacy session ids, so any replica sharing the key resumes them.
+    pub sessions: Arc<super::sessions::SealedSessions>,
+    /// Answers `/readyz`.
+    pub ready: Readiness,
+    /// Set when the replica drains: new executions and sessions get 503,
+    /// which a load balancer retries elsewhere.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl HttpOptions {
@@ -71,6 +86,11 @@ impl HttpOptions {
             session_idle: Duration::from_secs(300),
             max_body_bytes: 4 << 20,
             metrics: None,
+            sessions: Arc::new(
+                super::sessions::SealedSessions::new(None).expect("a fresh session key"),
+            ),
+            ready: Arc::new(|| Ok(())),
+            draining: Arc::default(),
         }
     }
 }
@@ -88,6 +108,11 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     if options.remote {
         config = config.disable_allowed_hosts();
     }
+    config.session_store = Some(options.sessions.clone());
+    // No priming event: rmcp gives it the id `0`, and a client resuming from
+    // it is put on the session's common stream, where the answer to its call
+    // never comes.
+    config = config.with_sse_retry(None);
     let sessions_closed = config.cancellation_token.clone();
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(options.session_idle);
@@ -99,6 +124,9 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
     let limits = Arc::new(Limits {
+        ready: options.ready,
+        draining: options.draining,
+        sealed: options.sessions,
         metrics: options.metrics,
         token: options.token,
         max_sessions: options.max_sessions,
@@ -168,6 +196,9 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
 
 /// What every request is checked against before rmcp sees it.
 struct Limits {
+    ready: Readiness,
+    draining: Arc<std::sync::atomic::AtomicBool>,
+    sealed: Arc<super::sessions::SealedSessions>,
     metrics: Option<Scrape>,
     token: Option<String>,
     max_sessions: usize,
@@ -184,6 +215,21 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     limits: &Limits,
 ) -> Reply {
     let path = request.uri().path();
+    // Probes carry no secrets and need no token.
+    if path == HEALTH {
+        return plain(StatusCode::OK, "ok");
+    }
+    if path == READY {
+        return match (limits.ready)() {
+            Ok(()) => plain(StatusCode::OK, "ready"),
+            Err(why) => {
+                let mut response =
+                    Response::new(Full::new(Bytes::from(format!("not ready: {why}"))).boxed());
+                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                response
+            }
+        };
+    }
     let metrics = limits.metrics.as_ref().filter(|_| path == METRICS);
     if path != ENDPOINT && metrics.is_none() {
         return plain(StatusCode::NOT_FOUND, "not found: the MCP endpoint is /mcp");
@@ -201,7 +247,32 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     if let Some(scrape) = metrics {
         return exposition(scrape);
     }
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
+    // The client holds a sealed session id; rmcp knows the session by the
+    // id inside (and restores it here if another replica made it).
+    if let Some(sealed) = parts.headers.get(SESSION_HEADER)
+        && let Some(local) = sealed.to_str().ok().and_then(|s| limits.sealed.open(s))
+        && let Ok(header) = http::HeaderValue::from_str(&local)
+    {
+        // A stream can only be resumed where it was: after its replica is
+        // gone, the call it carried has no answer to give, and the client
+        // must hear so rather than wait.
+        if parts.method == http::Method::GET
+            && parts.headers.contains_key("last-event-id")
+            && !limits
+                .sessions
+                .sessions
+                .read()
+                .await
+                .contains_key(local.as_str())
+        {
+            return plain(
+                StatusCode::NOT_FOUND,
+                "the stream to resume was on another replica, which is gone; the call it carried has no answer: make it again",
+            );
+        }
+        parts.headers.insert(SESSION_HEADER, header);
+    }
     // The body is read here, whole, bounded in size and in time, so a client
     // cannot hold a connection by sending it slowly.
     let body = match tokio::time::timeout(
@@ -230,6 +301,20 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             );
         }
     };
+    if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
+        && parts.method == http::Method::POST
+        && starts_work(&body)
+    {
+        let mut response = plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "this replica is shutting down and takes no new executions; retry (another replica will take it)",
+        );
+        response.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_static("1"),
+        );
+        return response;
+    }
     if parts.method == http::Method::POST
         && !parts.headers.contains_key("mcp-session-id")
         && let Some(id) = initialize_request_id(&body)
@@ -243,12 +328,53 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         Ok(response) => response,
         Err(never) => match never {},
     };
+    // A draining replica lets no connection be kept for more requests.
+    if limits.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        response.headers_mut().insert(
+            http::header::CONNECTION,
+            http::HeaderValue::from_static("close"),
+        );
+    }
+    // nginx would buffer an event stream unless told not to.
+    if response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"))
+    {
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", http::HeaderValue::from_static("no"));
+    }
+    if let Some(local) = response.headers().get(SESSION_HEADER)
+        && let Some(sealed) = local.to_str().ok().and_then(|s| limits.sealed.seal(s))
+        && let Ok(sealed) = http::HeaderValue::from_str(&sealed)
+    {
+        response.headers_mut().insert(SESSION_HEADER, sealed);
+    }
     // A session ended on the client's DELETE is done, not pending: clients
     // (the Python SDK among them) take anything but 200 or 204 as a failure.
     if deleting && response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }
     response
+}
+
+/// Whether `body` asks for new work: a tool call (an execution) or a new
+/// session. Answers to the server's own requests, notifications and the
+/// rest still reach a draining replica.
+fn starts_work(body: &[u8]) -> bool {
+    let Ok(message) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    let method = |m: &Value| {
+        m.get("id").is_some()
+            && m.get("method")
+                .is_some_and(|m| m == "tools/call" || m == "initialize")
+    };
+    match &message {
+        Value::Array(batch) => batch.iter().any(method),
+        single => method(single),
+    }
 }
 
 /// The id of an `initialize` request (which opens a session), if `body` is one.

@@ -9,6 +9,7 @@ pub mod http;
 mod metrics;
 mod passthrough;
 mod search;
+pub mod sessions;
 pub mod stdio;
 mod supervise;
 mod trace;
@@ -317,6 +318,21 @@ impl CodeModeServer {
             ErrorData::internal_error(format!("the execution failed to finish: {e}"), None)
         })?;
         Ok(CallToolResponse::Complete(report_result(&report)))
+    }
+
+    /// No execution is running or waiting.
+    pub fn idle(&self) -> bool {
+        self.admission.running() == 0 && self.admission.waiting() == 0
+    }
+
+    /// Whether every upstream is connected; `Err` names those that are not.
+    pub fn upstreams_connected(&self) -> Result<(), String> {
+        let down = self.live.current().executor.disconnected();
+        if down.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("not connected to {}", down.join(", ")))
+        }
     }
 
     /// The metrics' text exposition as it is now.

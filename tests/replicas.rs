@@ -1,0 +1,191 @@
+//! Two `codemode serve --http` replicas behind nginx with the shipped
+//! `deploy/nginx.conf`: 20 concurrent clients of both lifecycles, one
+//! replica killed mid-run, another drained with SIGTERM.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// A replica on `port` over the conformance fixture, sharing `key`.
+fn replica(port: u16, key: &Path, cache: &Path) -> Background {
+    let fixture = conformance_fixture();
+    let address = format!("127.0.0.1:{port}");
+    let mut child = Background(
+        Command::new(codemode_path())
+            .args(["serve", "--http", &address, "--drain-timeout", "20"])
+            .arg("--session-key-file")
+            .arg(key)
+            .args(["--max-concurrent", "64", "--", &fixture, "--era", "legacy"])
+            .env("XDG_CACHE_HOME", cache)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(port, &mut child);
+    child
+}
+
+/// nginx with the shipped config, its ports replaced by the test's.
+fn nginx(dir: &Path, listen: u16, replicas: [u16; 2]) -> Background {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("nginx is missing: scripts/test.sh installs it (apt-get install nginx)");
+    let shipped = std::fs::read_to_string(repo().join("deploy/nginx.conf")).unwrap();
+    let site = shipped
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{listen}"))
+        .replace("127.0.0.1:8081", &format!("127.0.0.1:{}", replicas[0]))
+        .replace("127.0.0.1:8082", &format!("127.0.0.1:{}", replicas[1]));
+    std::fs::write(dir.join("codemode.conf"), site).unwrap();
+    let d = dir.display();
+    std::fs::write(
+        dir.join("nginx.conf"),
+        format!(
+            "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  include {d}/codemode.conf;\n}}\n"
+        ),
+    )
+    .unwrap();
+    let check = Command::new(nginx)
+        .args(["-t", "-q", "-p"])
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "nginx -t: {}", stderr(&check));
+    let mut child = Background(
+        Command::new(nginx)
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(listen, &mut child);
+    child
+}
+
+/// Runs `load_client.py` in the background: its outcomes when it ends.
+fn load(url: &str, clients: u32, executions: u32, slow_ms: u32) -> std::process::Child {
+    let script = repo().join("tests/python/load_client.py");
+    Command::new(python())
+        .arg(script)
+        .args([
+            url,
+            &clients.to_string(),
+            &executions.to_string(),
+            &slow_ms.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finished(child: std::process::Child) -> Vec<Value> {
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Every execution that succeeded returned its own number.
+fn assert_right_results(outcomes: &[Value]) {
+    for o in outcomes.iter().filter(|o| o["ok"] == true) {
+        let expected = o["client"].as_u64().unwrap() * 1000 + o["i"].as_u64().unwrap();
+        assert_eq!(o["result"], expected.to_string(), "a wrong result: {o}");
+    }
+}
+
+fn signal(child: &Background, name: &str) {
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+#[test]
+fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("session.key");
+    std::fs::write(
+        &key,
+        "a shared key of more than thirty-two bytes, for the test",
+    )
+    .unwrap();
+    let (pa, pb, listen) = (free_port(), free_port(), free_port());
+    let mut a = replica(pa, &key, dir.path());
+    let b = replica(pb, &key, dir.path());
+    let _nginx = nginx(dir.path(), listen, [pa, pb]);
+    let url = format!("http://127.0.0.1:{listen}/mcp");
+
+    // 20 clients, 8 executions each of 300 ms; one replica killed at 1.2 s.
+    let running = load(&url, 20, 8, 300);
+    std::thread::sleep(Duration::from_millis(1200));
+    let _ = a.0.kill();
+    let killed = now();
+    let _ = a.0.wait();
+    let outcomes = finished(running);
+    assert_right_results(&outcomes);
+    let failed: Vec<&Value> = outcomes.iter().filter(|o| o["ok"] != true).collect();
+    for o in &failed {
+        // Only what was in flight when the replica died; each ends with an
+        // error (a legacy client whose stream was cut hears nothing more,
+        // and gives up at its own 10 s limit), never a wrong result.
+        assert!(
+            o["started"].as_f64().unwrap() < killed + 0.5,
+            "an execution started after the kill failed: {o}"
+        );
+        assert!(o["error"].is_string(), "{o}");
+    }
+    let later = outcomes
+        .iter()
+        .filter(|o| o["started"].as_f64().unwrap() > killed + 0.5)
+        .count();
+    assert!(later > 40, "executions after the kill: {later}");
+    let legacy_after = outcomes
+        .iter()
+        .filter(|o| o["mode"] == "legacy" && o["started"].as_f64().unwrap() > killed + 0.5)
+        .count();
+    assert!(legacy_after > 20, "legacy sessions went on: {legacy_after}");
+    assert_eq!(
+        outcomes.len(),
+        20 * 8,
+        "every client made all its executions: {failed:#?}"
+    );
+
+    // A fresh replica takes A's place; B drains on SIGTERM while executions
+    // run on it: they finish, and new ones go to A.
+    let a2 = replica(pa, &key, dir.path());
+    // nginx tries a failed replica again after the config's fail_timeout.
+    std::thread::sleep(Duration::from_secs(3));
+    let running = load(&url, 10, 4, 1000);
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&b, "-TERM");
+    let outcomes = finished(running);
+    assert_right_results(&outcomes);
+    let lost: Vec<&Value> = outcomes.iter().filter(|o| o["ok"] != true).collect();
+    assert!(lost.is_empty(), "a drain lost executions: {lost:#?}");
+    assert_eq!(outcomes.len(), 10 * 4);
+    let mut b = b;
+    let status = b.0.wait().unwrap();
+    assert!(status.success(), "B exits cleanly after draining: {status}");
+    drop(a2);
+}
