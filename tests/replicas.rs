@@ -37,8 +37,19 @@ fn replica(port: u16, key: &Path, cache: &Path) -> Background {
     child
 }
 
+/// nginx, stopped the way it wants (SIGTERM to its master) so that its
+/// workers do not outlive the test.
+struct Nginx(Background);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        signal(&self.0, "-TERM");
+        let _ = self.0.0.wait();
+    }
+}
+
 /// nginx with the shipped config, its ports replaced by the test's.
-fn nginx(dir: &Path, listen: u16, replicas: [u16; 2]) -> Background {
+fn nginx(dir: &Path, listen: u16, replicas: [u16; 2]) -> Nginx {
     let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
         .find(|p| Path::new(p).exists())
@@ -71,12 +82,13 @@ fn nginx(dir: &Path, listen: u16, replicas: [u16; 2]) -> Background {
             .arg(dir)
             .arg("-c")
             .arg(dir.join("nginx.conf"))
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
     wait_for_port(listen, &mut child);
-    child
+    Nginx(child)
 }
 
 /// Runs `load_client.py` in the background: its outcomes when it ends.

@@ -271,6 +271,9 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
                 "the stream to resume was on another replica, which is gone; the call it carried has no answer: make it again",
             );
         }
+        if parts.method == http::Method::DELETE {
+            limits.sealed.close(&local);
+        }
         parts.headers.insert(SESSION_HEADER, header);
     }
     // The body is read here, whole, bounded in size and in time, so a client

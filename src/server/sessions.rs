@@ -52,6 +52,10 @@ pub struct SealedSessions {
     /// The sessions' states this replica knows, by local id: those it made,
     /// and those a request just brought sealed, for rmcp to restore.
     states: Mutex<HashMap<String, SessionState>>,
+    /// Sessions ended here (a client's DELETE, idle expiry), not to be
+    /// restored from their tokens again; with when, to forget them after
+    /// [`MAX_AGE`], when their tokens expire anyway.
+    closed: Mutex<HashMap<String, SystemTime>>,
 }
 
 impl SealedSessions {
@@ -93,6 +97,7 @@ impl SealedSessions {
             key: LessSafeKey::new(key),
             shared,
             states: Mutex::default(),
+            closed: Mutex::default(),
         })
     }
 
@@ -135,7 +140,13 @@ impl SealedSessions {
             .open_in_place(nonce, Aad::empty(), &mut sealed)
             .ok()?;
         let opened: Sealed = serde_json::from_slice(plain).ok()?;
-        if now().saturating_sub(opened.issued) > MAX_AGE.as_secs() {
+        if now().saturating_sub(opened.issued) > MAX_AGE.as_secs()
+            || self
+                .closed
+                .lock()
+                .expect("sessions")
+                .contains_key(&opened.id)
+        {
             return None;
         }
         self.states
@@ -143,6 +154,17 @@ impl SealedSessions {
             .expect("sessions")
             .insert(opened.id.clone(), opened.state);
         Some(opened.id)
+    }
+}
+
+impl SealedSessions {
+    /// Ends the session `local` here: its token no longer restores it.
+    pub fn close(&self, local: &str) {
+        self.states.lock().expect("sessions").remove(local);
+        let mut closed = self.closed.lock().expect("sessions");
+        let now = SystemTime::now();
+        closed.retain(|_, at| now.duration_since(*at).unwrap_or_default() < MAX_AGE);
+        closed.insert(local.to_owned(), now);
     }
 }
 
@@ -172,7 +194,7 @@ impl SessionStore for SealedSessions {
     }
 
     async fn delete(&self, session_id: &str) -> Result<(), SessionStoreError> {
-        self.states.lock().expect("sessions").remove(session_id);
+        self.close(session_id);
         Ok(())
     }
 }
@@ -212,6 +234,11 @@ mod tests {
             serde_json::to_value(restored).unwrap(),
             serde_json::to_value(state()).unwrap()
         );
+
+        // Ended here (the client's DELETE): its token no longer restores it.
+        second.close("local-1");
+        assert_eq!(second.open(&token), None);
+        assert!(second.load("local-1").await.unwrap().is_none());
 
         // Another key, a changed byte, or nonsense: nothing opens.
         std::fs::write(&key, "x".repeat(40)).unwrap();
