@@ -177,11 +177,7 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         });
         tokio::spawn(async move {
             let _slot = slot;
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
+            let builder = connection_builder();
             if let Err(error) = builder
                 .serve_connection(TokioIo::new(stream), handler)
                 .await
@@ -192,6 +188,17 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     }
     sessions_closed.cancel();
     Ok(())
+}
+
+/// How each connection is served, MCP's and the metrics' alike: HTTP/1.1,
+/// with a bound on the time to send request headers.
+fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    builder
 }
 
 /// What every request is checked against before rmcp sees it.
@@ -501,11 +508,7 @@ pub async fn serve_metrics(
         });
         tokio::spawn(async move {
             let _slot = slot;
-            let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-            builder
-                .http1()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_TIMEOUT);
+            let builder = connection_builder();
             let _ = builder
                 .serve_connection(TokioIo::new(stream), handler)
                 .await;
