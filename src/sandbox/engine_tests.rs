@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::run;
-use crate::sandbox::host::{program_column, program_line};
+use crate::sandbox::host::program_position;
 use crate::sandbox::{
     Binding, Bindings, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
@@ -362,15 +362,14 @@ fn errors_from_calls_in_functions_point_at_the_calling_line() {
 #[test]
 fn stack_lines_are_found() {
     assert_eq!(
-        program_line("    at f (program.js:12:5)\n    at <anonymous> (program.js:20)"),
-        Some(12)
+        program_position("    at f (program.js:12:5)\n    at <anonymous> (program.js:20)"),
+        Some((12, Some(5)))
     );
-    assert_eq!(program_line("    at <eval> (codemode:prelude:3)"), None);
+    assert_eq!(program_position("    at <eval> (codemode:prelude:3)"), None);
     assert_eq!(
-        program_column("    at f (program.js:12:5)\n    at <anonymous> (program.js:20)"),
-        Some(5)
+        program_position("    at <anonymous> (program.js:20)"),
+        Some((20, None))
     );
-    assert_eq!(program_column("    at <anonymous> (program.js:20)"), None);
 }
 
 #[test]

@@ -253,34 +253,27 @@ pub fn thrown(message: String, stack: Option<&str>) -> ScriptError {
         ErrorKind::Stack => format!("{message} (recursion too deep for the stack limit)"),
         _ => message,
     };
+    let position = stack.and_then(program_position);
     ScriptError {
         kind,
         message,
-        js_line: stack.and_then(program_line),
-        js_column: stack.and_then(program_column),
+        js_line: position.map(|(line, _)| line),
+        js_column: position.and_then(|(_, column)| column),
     }
 }
 
-/// The column after the first `program.js:LINE:` in a QuickJS stack trace.
-pub fn program_column(stack: &str) -> Option<u32> {
+/// The line, and the column when given, of the first
+/// `program.js:LINE[:COLUMN]` in a QuickJS stack trace.
+pub fn program_position(stack: &str) -> Option<(u32, Option<u32>)> {
     let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
-    let rest = rest.strip_prefix(':')?;
-    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
-    let digits: String = rest
-        .strip_prefix(':')?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// The first `program.js:LINE` in a QuickJS stack trace.
-pub fn program_line(stack: &str) -> Option<u32> {
-    let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
-    let digits: String = rest
-        .strip_prefix(':')?
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+    // `:DIGITS`, and what follows it.
+    let number = |text: &str| -> Option<(u32, usize)> {
+        let digits = text.strip_prefix(':')?;
+        let end = digits
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(digits.len());
+        Some((digits[..end].parse().ok()?, 1 + end))
+    };
+    let (line, used) = number(rest)?;
+    Some((line, number(&rest[used..]).map(|(column, _)| column)))
 }
