@@ -212,11 +212,13 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let telemetry = crate::telemetry::init(args.record.otlp_endpoint.as_deref())?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
-    // A person at the terminal answers; without one, requests are declined.
-    let hooks = match crate::terminal::Terminal::open() {
+    // A person at the terminal answers servers' requests and approves
+    // calls, one question at a time; without one, requests are declined.
+    let terminal = crate::terminal::Terminal::open();
+    let hooks = match &terminal {
         Some(terminal) => Hooks {
             changes: None,
-            human: Arc::new(terminal),
+            human: Arc::new(terminal.clone()),
         },
         None => Hooks::unattended(
             "`codemode run` has no MCP client to ask and no terminal to ask on; run it in a terminal, or use `codemode serve`",
@@ -226,7 +228,7 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let approver: Arc<dyn Approver> = if args.yes {
         Arc::new(approval::Yes)
     } else {
-        match crate::terminal::Terminal::open() {
+        match terminal {
             Some(terminal) => Arc::new(terminal),
             None => approval::NoOne::shared(
                 "no terminal to ask at; run it in a terminal, or pass --yes to approve every such call",

@@ -20,7 +20,9 @@ use serde_json::{Map, Value, json};
 
 use crate::upstream::Human;
 
-/// Asks at the terminal `tty` (read) while writing to stderr.
+/// Asks at the terminal `tty` (read) while writing to stderr; clones share
+/// the one-question-at-a-time turn.
+#[derive(Clone)]
 pub struct Terminal {
     tty: PathBuf,
     /// One question on screen at a time.
