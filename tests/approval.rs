@@ -3,8 +3,6 @@
 //! `input_required` round trip in a 2026-07-28 one), at the terminal under
 //! `run`, approved by `--yes`, refused when nobody can be asked.
 
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -168,25 +166,12 @@ fn run_asks_at_the_terminal_and_yes_approves_without_asking() {
         codemode_path(),
         program.display()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_CACHE_HOME", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`script` (util-linux) runs");
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\nn\n").unwrap();
-    let output = child.wait_with_output().unwrap();
-    let screen = stdout(&output).replace("\r\n", "\n");
+    let (screen, report) = on_a_terminal(&command, b"y\nn\n", dir.path());
     assert_eq!(
         screen.matches("Allow this call? [y]es, [N]o:").count(),
         2,
         "{screen}"
     );
-    let report: Value =
-        serde_json::from_str(screen[screen.find("{\n  \"ok\"").expect("the report")..].trim())
-            .unwrap();
     assert_eq!(
         report["result"]["titles"],
         json!(["approved one"]),
@@ -259,21 +244,7 @@ fn an_approval_nobody_gives_in_time_is_refused() {
         program.display()
     );
     // A terminal where nobody types.
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_CACHE_HOME", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`script` (util-linux) runs");
-    let typing = child.stdin.take();
-    let output = child.wait_with_output().unwrap();
-    drop(typing);
-    let screen = stdout(&output).replace("\r\n", "\n");
-    let report: Value =
-        serde_json::from_str(screen[screen.find("{\n  \"ok\"").expect("the report")..].trim())
-            .unwrap();
+    let (screen, report) = on_a_terminal(&command, b"", dir.path());
     assert_eq!(
         report["error"]["message"],
         "Error: demo.create_issue was not approved: no answer within 0.3 s (--approval-timeout) (codemode)",

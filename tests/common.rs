@@ -223,3 +223,28 @@ pub fn tools_from_json(tools: Vec<Value>) -> Vec<rmcp::model::Tool> {
         .map(|t| serde_json::from_value(t).expect("a valid tool definition"))
         .collect()
 }
+
+/// Runs the shell command line `command` on a terminal that `script`
+/// (util-linux) gives it, with `cache` as its cache folder, typing `typed`
+/// and keeping the input open (a person who types no more) until it ends:
+/// the screen, and the JSON report `codemode run` printed on it.
+pub fn on_a_terminal(command: &str, typed: &[u8], cache: &Path) -> (String, Value) {
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .env("XDG_CACHE_HOME", cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("`script` (util-linux) runs");
+    let mut typing = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut typing, typed).unwrap();
+    let output = child.wait_with_output().unwrap();
+    drop(typing);
+    let screen = stdout(&output).replace("\r\n", "\n");
+    let start = screen
+        .find("{\n  \"ok\"")
+        .unwrap_or_else(|| panic!("no report on the screen:\n{screen}"));
+    let report = serde_json::from_str(screen[start..].trim()).unwrap();
+    (screen, report)
+}

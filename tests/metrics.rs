@@ -3,7 +3,6 @@
 //! executions did.
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
 
 use serde_json::json;
 
@@ -114,25 +113,16 @@ fn metrics_count_executions_calls_refusals_and_tokens() {
 
 #[test]
 fn metrics_beside_mcp_need_the_token() {
-    let port = free_port();
-    let address = format!("127.0.0.1:{port}");
-    let mut server = Background(
-        Command::new(codemode_path())
-            .args([
-                "serve",
-                "--http",
-                &address,
-                "--auth-token",
-                "CODEMODE_TEST_METRICS_TOKEN",
-            ])
-            .env("CODEMODE_TEST_METRICS_TOKEN", "s3cret")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let (_server, url) = start_serve_env(
+        &["--auth-token", "CODEMODE_TEST_METRICS_TOKEN"],
+        &[(
+            "CODEMODE_TEST_METRICS_TOKEN",
+            std::path::Path::new("s3cret"),
+        )],
     );
-    wait_for_port(port, &mut server);
-    assert_eq!(get(&address, "/metrics", None).0, 401);
-    let (status, text) = get(&address, "/metrics", Some("s3cret"));
+    let address = url.trim_start_matches("http://").trim_end_matches("/mcp");
+    assert_eq!(get(address, "/metrics", None).0, 401);
+    let (status, text) = get(address, "/metrics", Some("s3cret"));
     assert_eq!(status, 200);
     assert!(
         text.contains("# TYPE codemode_queue_rejections counter"),

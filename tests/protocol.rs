@@ -299,24 +299,12 @@ fn on_a_terminal_run_asks_the_person_and_passes_the_answers_on() {
         program.display(),
         conformance_fixture()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_CACHE_HOME", cache.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("`script` (util-linux) runs");
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"y\n42\nParis\n").unwrap();
-    let output = child.wait_with_output().unwrap();
-    let screen = stdout(&output).replace("\r\n", "\n");
+    let (screen, report) = on_a_terminal(&command, b"y\n42\nParis\n", cache.path());
     assert!(
         screen.contains("the conformance-fixture server asks: Pick a number")
             && screen.contains("user: Capital of France?"),
         "{screen}"
     );
-    let report = &screen[screen.find("{\n  \"ok\"").expect("the report")..];
-    let report: Value = serde_json::from_str(report.trim()).unwrap();
     assert_eq!(
         report["result"],
         serde_json::json!([

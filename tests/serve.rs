@@ -2,7 +2,7 @@
 //! Python SDK and the MCP inspector's CLI, plus rmcp for many clients at once.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
@@ -287,24 +287,10 @@ fn tool_definitions_are_stable() {
 
 #[test]
 fn bearer_token_is_required_when_configured() {
-    let port = free_port();
-    let address = format!("127.0.0.1:{port}");
-    let mut server = Background(
-        Command::new(codemode_path())
-            .args([
-                "serve",
-                "--http",
-                &address,
-                "--auth-token",
-                "CODEMODE_TEST_SERVE_TOKEN",
-            ])
-            .env("CODEMODE_TEST_SERVE_TOKEN", "s3cret")
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let (_server, url) = start_serve_env(
+        &["--auth-token", "CODEMODE_TEST_SERVE_TOKEN"],
+        &[("CODEMODE_TEST_SERVE_TOKEN", std::path::Path::new("s3cret"))],
     );
-    wait_for_port(port, &mut server);
-    let url = format!("http://{address}/mcp");
     let denied = codemode(&[
         "tools",
         "--url",
