@@ -417,9 +417,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         );
     }
     let _telemetry = crate::telemetry::init(args.trace.otlp_endpoint.as_deref())?;
-    let sessions = Arc::new(crate::server::sessions::SealedSessions::new(
-        args.session_key_file.as_deref(),
-    )?);
+    // Over HTTP, the key that seals legacy session ids, checked before
+    // anything starts; stdio has no session ids.
+    let http = match args.http {
+        Some(addr) => {
+            let key = args.session_key_file.as_deref();
+            let sessions = crate::server::sessions::SealedSessions::new(key)?;
+            Some((addr, Arc::new(sessions)))
+        }
+        None => None,
+    };
     sandbox::isolate::warm_up();
     let changes = Changes::default();
     // The token guards this server; no upstream needs to know it.
@@ -541,14 +548,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         }
         None => None,
     };
-    match args.http {
+    match http {
         None => {
             tokio::select! {
                 served = serve_stdio(server, max_request) => served?,
                 () = stopping => {}
             }
         }
-        Some(addr) => {
+        Some((addr, sessions)) => {
             let options = HttpOptions {
                 addr,
                 remote: args.allow_remote,

@@ -1,5 +1,6 @@
 //! Helpers: run the `codemode` binary, find installed test dependencies.
 
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -247,4 +248,30 @@ pub fn on_a_terminal(command: &str, typed: &[u8], cache: &Path) -> (String, Valu
         .unwrap_or_else(|| panic!("no report on the screen:\n{screen}"));
     let report = serde_json::from_str(screen[start..].trim()).unwrap();
     (screen, report)
+}
+
+/// `GET path` on `address`, with an optional bearer token: (status, body).
+pub fn http_get(address: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, body)| body)
+        .to_owned();
+    (status, body)
+}
+
+/// The value of the sample `line` starts with, in the exposition `text`.
+pub fn metric_sample(text: &str, line: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no sample {line} in:\n{text}"))
 }

@@ -1,6 +1,6 @@
 //! The deployment files in `deploy/` say what the code does: the probes the
 //! server answers, a non-root user, the flags it has. (nginx's config is
-//! run for real in `replicas`.)
+//! run for real in `replicas`.) And the session key is checked where it is used.
 
 use serde_json::Value;
 
@@ -59,4 +59,28 @@ fn the_dockerfile_builds_in_two_stages_and_runs_as_a_plain_user() {
     ] {
         assert!(text.contains(flag) && help.contains(flag), "{flag}");
     }
+}
+
+#[test]
+fn the_session_key_is_checked_over_http_and_unused_over_stdio() {
+    let serve = |args: &[&str]| {
+        std::process::Command::new(codemode_path())
+            .arg("serve")
+            .args(args)
+            .env("CODEMODE_SESSION_KEY", "short")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let http = serve(&["--http", "127.0.0.1:0"]);
+    assert!(!http.status.success());
+    assert!(
+        stderr(&http).contains("the session key is 5 bytes; use at least 32"),
+        "{}",
+        stderr(&http)
+    );
+    // Over stdio there are no session ids to seal: serve runs, and ends
+    // with its input.
+    let stdio = serve(&[]);
+    assert!(stdio.status.success(), "{}", stderr(&stdio));
 }

@@ -2,37 +2,9 @@
 //! same token) and at a separate `--metrics ADDR`, counting what the
 //! executions did.
 
-use std::io::{Read, Write};
-
 use serde_json::json;
 
 use crate::common::*;
-
-/// `GET path` on `address`, with an optional bearer token: (status, body).
-fn get(address: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response[9..12].parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, body)| body)
-        .to_owned();
-    (status, body)
-}
-
-/// The value of the sample `line` starts with, in the exposition `text`.
-fn sample(text: &str, line: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no sample {line} in:\n{text}"))
-}
 
 #[test]
 fn metrics_count_executions_calls_refusals_and_tokens() {
@@ -51,61 +23,61 @@ fn metrics_count_executions_calls_refusals_and_tokens() {
             {"name": "execute", "arguments": {"code": "const name = 'delete_issue'; try { await (demo as any)[name]({ id: 'CORE-1', confirm: true }); } catch (e) {} return 0;"}}
         ]),
     );
-    let (status, beside) = get(&address, "/metrics", None);
+    let (status, beside) = http_get(&address, "/metrics", None);
     assert_eq!(status, 200, "{beside}");
-    let (status, separate) = get(&metrics_addr, "/metrics", None);
+    let (status, separate) = http_get(&metrics_addr, "/metrics", None);
     assert_eq!(status, 200);
     for text in [&beside, &separate] {
         assert_eq!(
-            sample(text, "codemode_executions_total{outcome=\"ok\"}"),
+            metric_sample(text, "codemode_executions_total{outcome=\"ok\"}"),
             2.0,
             "{text}"
         );
         assert_eq!(
-            sample(text, "codemode_executions_total{outcome=\"runtime\"}"),
+            metric_sample(text, "codemode_executions_total{outcome=\"runtime\"}"),
             1.0
         );
         assert_eq!(
-            sample(text, "codemode_execution_duration_seconds_count"),
+            metric_sample(text, "codemode_execution_duration_seconds_count"),
             3.0
         );
         assert_eq!(
-            sample(
+            metric_sample(
                 text,
                 "codemode_tool_calls_total{server=\"demo\",tool=\"list_projects\",outcome=\"ok\"}"
             ),
             1.0
         );
         assert_eq!(
-            sample(
+            metric_sample(
                 text,
                 "codemode_tool_calls_total{server=\"demo\",tool=\"delete_issue\",outcome=\"refused\"}"
             ),
             1.0
         );
         assert_eq!(
-            sample(text, "codemode_policy_refusals_total{server=\"demo\"}"),
+            metric_sample(text, "codemode_policy_refusals_total{server=\"demo\"}"),
             1.0
         );
         assert_eq!(
-            sample(
+            metric_sample(
                 text,
                 "codemode_tool_call_duration_seconds_count{server=\"demo\"}"
             ),
             2.0
         );
-        assert_eq!(sample(text, "codemode_queue_depth"), 0.0);
-        let served = sample(text, "codemode_prompt_tokens{form=\"served\"}");
-        let baseline = sample(text, "codemode_prompt_tokens{form=\"baseline\"}");
+        assert_eq!(metric_sample(text, "codemode_queue_depth"), 0.0);
+        let served = metric_sample(text, "codemode_prompt_tokens{form=\"served\"}");
+        let baseline = metric_sample(text, "codemode_prompt_tokens{form=\"baseline\"}");
         // The demo is small: its full declarations cost more than the baseline.
         assert!(served > 0.0 && baseline > 0.0, "{served} {baseline}");
         assert_eq!(
-            sample(text, "codemode_prompt_tokens{form=\"saved\"}"),
+            metric_sample(text, "codemode_prompt_tokens{form=\"saved\"}"),
             baseline - served
         );
     }
     assert_eq!(
-        get(&metrics_addr, "/mcp", None).0,
+        http_get(&metrics_addr, "/mcp", None).0,
         404,
         "only metrics there"
     );
@@ -121,8 +93,8 @@ fn metrics_beside_mcp_need_the_token() {
         )],
     );
     let address = url.trim_start_matches("http://").trim_end_matches("/mcp");
-    assert_eq!(get(address, "/metrics", None).0, 401);
-    let (status, text) = get(address, "/metrics", Some("s3cret"));
+    assert_eq!(http_get(address, "/metrics", None).0, 401);
+    let (status, text) = http_get(address, "/metrics", Some("s3cret"));
     assert_eq!(status, 200);
     assert!(
         text.contains("# TYPE codemode_queue_rejections counter"),

@@ -17,13 +17,15 @@ fn now() -> f64 {
         .as_secs_f64()
 }
 
-/// A replica on `port` over the conformance fixture, sharing `key`.
-fn replica(port: u16, key: &Path, cache: &Path) -> Background {
+/// A replica on `port` over the conformance fixture, sharing `key`, its
+/// metrics on `metrics`.
+fn replica(port: u16, metrics: u16, key: &Path, cache: &Path) -> Background {
     let fixture = conformance_fixture();
     let address = format!("127.0.0.1:{port}");
     let mut child = Background(
         Command::new(codemode_path())
             .args(["serve", "--http", &address, "--drain-timeout", "20"])
+            .args(["--metrics", &format!("127.0.0.1:{metrics}")])
             .arg("--session-key-file")
             .arg(key)
             .args(["--max-concurrent", "64", "--", &fixture, "--era", "legacy"])
@@ -60,14 +62,9 @@ fn nginx(dir: &Path, listen: u16, replicas: [u16; 2]) -> Nginx {
         .replace("127.0.0.1:8081", &format!("127.0.0.1:{}", replicas[0]))
         .replace("127.0.0.1:8082", &format!("127.0.0.1:{}", replicas[1]));
     std::fs::write(dir.join("codemode.conf"), site).unwrap();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("nginx.conf"),
-        format!(
-            "daemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n  include {d}/codemode.conf;\n}}\n"
-        ),
-    )
-    .unwrap();
+    let main = std::fs::read_to_string(repo().join("fixtures/nginx/main.conf")).unwrap();
+    let main = main.replace("DIR", &dir.display().to_string());
+    std::fs::write(dir.join("nginx.conf"), main).unwrap();
     let check = Command::new(nginx)
         .args(["-t", "-q", "-p"])
         .arg(dir)
@@ -122,6 +119,24 @@ fn assert_right_results(outcomes: &[Value]) {
     }
 }
 
+/// Waits until the replica whose metrics are on `port` runs at least `n`
+/// executions; how many it runs then.
+fn wait_for_executions(port: u16, n: usize) -> usize {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics", None);
+        let running = metric_sample(&text, "codemode_executions_running") as usize;
+        if running >= n {
+            return running;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the replica never ran {n} executions at once"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn signal(child: &Background, name: &str) {
     let pid = child.0.id().to_string();
     assert!(
@@ -143,28 +158,35 @@ fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
     )
     .unwrap();
     let (pa, pb, listen) = (free_port(), free_port(), free_port());
-    let mut a = replica(pa, &key, dir.path());
-    let b = replica(pb, &key, dir.path());
+    let metrics_a = free_port();
+    let mut a = replica(pa, metrics_a, &key, dir.path());
+    let b = replica(pb, free_port(), &key, dir.path());
     let _nginx = nginx(dir.path(), listen, [pa, pb]);
     let url = format!("http://127.0.0.1:{listen}/mcp");
 
-    // 20 clients, 8 executions each of 300 ms; one replica killed at 1.2 s.
+    // 20 clients, 8 executions each of 300 ms; replica A is killed while it
+    // runs at least 4 of them.
     let running = load(&url, 20, 8, 300);
-    std::thread::sleep(Duration::from_millis(1200));
+    let in_flight = wait_for_executions(metrics_a, 4);
     let _ = a.0.kill();
     let killed = now();
     let _ = a.0.wait();
     let outcomes = finished(running);
     assert_right_results(&outcomes);
     let failed: Vec<&Value> = outcomes.iter().filter(|o| o["ok"] != true).collect();
+    // What A was running fails for its client, at once: nothing runs it
+    // again elsewhere (it may have called tools already), and no client is
+    // left waiting (the load client's limit is 10 s).
+    assert!(
+        !failed.is_empty(),
+        "{in_flight} executions ran on the killed replica, yet none failed: run again elsewhere"
+    );
     for o in &failed {
-        // Only what was in flight when the replica died; each ends with an
-        // error (a legacy client whose stream was cut hears nothing more,
-        // and gives up at its own 10 s limit), never a wrong result.
         assert!(
-            o["started"].as_f64().unwrap() < killed + 0.5,
+            o["started"].as_f64().unwrap() < killed,
             "an execution started after the kill failed: {o}"
         );
+        assert!(o["ended"].as_f64().unwrap() < killed + 5.0, "{o}");
         assert!(o["error"].is_string(), "{o}");
     }
     let later = outcomes
@@ -185,7 +207,7 @@ fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
 
     // A fresh replica takes A's place; B drains on SIGTERM while executions
     // run on it: they finish, and new ones go to A.
-    let a2 = replica(pa, &key, dir.path());
+    let a2 = replica(pa, free_port(), &key, dir.path());
     // nginx tries a failed replica again after the config's fail_timeout.
     std::thread::sleep(Duration::from_secs(3));
     let running = load(&url, 10, 4, 1000);

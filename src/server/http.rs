@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -25,6 +24,7 @@ use tokio::sync::Semaphore;
 
 pub const ENDPOINT: &str = "/mcp";
 const SESSION_HEADER: &str = "mcp-session-id";
+const LAST_EVENT_ID: &str = "last-event-id";
 /// Prometheus metrics, beside the MCP endpoint or on `--metrics ADDR`.
 pub const METRICS: &str = "/metrics";
 
@@ -41,6 +41,8 @@ pub type Readiness = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 /// How long a client has to send a request's headers; an idle keep-alive
 /// connection is closed after the same time.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+/// The reconnection delay legacy response streams advise their clients.
+const RESUME_AFTER: Duration = Duration::from_millis(500);
 /// How long a client has to send a whole request body.
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest and shortest pauses after a failed `accept`.
@@ -116,6 +118,10 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     let sessions_closed = config.cancellation_token.clone();
     let mut sessions = LocalSessionManager::default();
     sessions.session_config.keep_alive = Some(options.session_idle);
+    // How soon a legacy client whose response stream broke tries to resume
+    // it: on the same replica it gets the rest; on another, whose refusal
+    // it tries once more before giving up, it hears its call failed.
+    sessions.session_config.sse_retry = Some(RESUME_AFTER);
     let sessions = Arc::new(sessions);
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let listener = tokio::net::TcpListener::bind(options.addr)
@@ -132,6 +138,7 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         max_sessions: options.max_sessions,
         max_body_bytes: options.max_body_bytes,
         sessions,
+        stream_ids: StreamIds::new(),
     });
     let connections = Arc::new(Semaphore::new(options.max_connections));
     let mut refused = Warnings::default();
@@ -168,6 +175,12 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             drop(stream);
             continue;
         };
+        // Responses are event streams written an event at a time: without
+        // this, Nagle holds a stream's last bytes for the peer's delayed ACK
+        // (40 ms a legacy `execute` behind nginx, measured).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, "TCP_NODELAY: {error}");
+        }
         let service = service.clone();
         let limits = limits.clone();
         let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -211,10 +224,12 @@ struct Limits {
     max_sessions: usize,
     max_body_bytes: usize,
     sessions: Arc<LocalSessionManager>,
+    stream_ids: StreamIds,
 }
 
 type Service<S> = StreamableHttpService<S, LocalSessionManager>;
-type Reply = Response<BoxBody<Bytes, Infallible>>;
+use super::commit::{self, Reply, Started};
+use super::resume::{Resume, StreamIds};
 
 async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     request: Request<Incoming>,
@@ -261,27 +276,31 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         && let Some(local) = sealed.to_str().ok().and_then(|s| limits.sealed.open(s))
         && let Ok(header) = http::HeaderValue::from_str(&local)
     {
-        // A stream can only be resumed where it was: after its replica is
-        // gone, the call it carried has no answer to give, and the client
-        // must hear so rather than wait.
-        if parts.method == http::Method::GET
-            && parts.headers.contains_key("last-event-id")
-            && !limits
-                .sessions
-                .sessions
-                .read()
-                .await
-                .contains_key(local.as_str())
-        {
-            return plain(
-                StatusCode::NOT_FOUND,
-                "the stream to resume was on another replica, which is gone; the call it carried has no answer: make it again",
-            );
-        }
         if parts.method == http::Method::DELETE {
             limits.sealed.close(&local);
         }
         parts.headers.insert(SESSION_HEADER, header);
+    }
+    // A response stream can only be resumed where it was: after its replica
+    // is gone, the call it carried has no answer to give, and the client
+    // must hear so rather than wait.
+    if let Some(last) = parts.headers.get(LAST_EVENT_ID)
+        && let Ok(last) = last.to_str()
+    {
+        match limits.stream_ids.resume(last) {
+            Resume::AsIs => {}
+            Resume::Here(id) => {
+                if let Ok(id) = http::HeaderValue::from_str(&id) {
+                    parts.headers.insert(LAST_EVENT_ID, id);
+                }
+            }
+            Resume::Elsewhere => {
+                return plain(
+                    StatusCode::NOT_FOUND,
+                    "the stream to resume was on another replica, which is gone; the call it carried has no answer: make it again",
+                );
+            }
+        }
     }
     // The body is read here, whole, bounded in size and in time, so a client
     // cannot hold a connection by sending it slowly.
@@ -333,10 +352,25 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         return too_many_sessions(id, limits.max_sessions);
     }
     let deleting = parts.method == http::Method::DELETE;
+    let calls_tool = parts.method == http::Method::POST
+        && commit::accepts_event_stream(&parts.headers)
+        && calls_tool(&body);
+    let started = Started::default();
+    if calls_tool {
+        parts.extensions.insert(started.clone());
+    }
     let request = Request::from_parts(parts, Full::new(body));
-    let mut response = match tower_service::Service::call(&mut service, request).await {
-        Ok(response) => response,
-        Err(never) => match never {},
+    let reply = tower_service::Service::call(&mut service, request);
+    let reply = async move {
+        match reply.await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        }
+    };
+    let mut response = if calls_tool {
+        commit::committed(reply, started).await
+    } else {
+        reply.await
     };
     // A draining replica lets no connection be kept for more requests.
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst) {
@@ -346,11 +380,9 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
     }
     // nginx would buffer an event stream unless told not to.
-    if response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"))
-    {
+    if commit::is_event_stream(&response) {
+        let (head, body) = response.into_parts();
+        response = Response::from_parts(head, limits.stream_ids.tag(body));
         response
             .headers_mut()
             .insert("x-accel-buffering", http::HeaderValue::from_static("no"));
@@ -373,13 +405,24 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
 /// session. Answers to the server's own requests, notifications and the
 /// rest still reach a draining replica.
 fn starts_work(body: &[u8]) -> bool {
+    requests_any(body, &["tools/call", "initialize"])
+}
+
+/// Whether `body` is a tool call.
+fn calls_tool(body: &[u8]) -> bool {
+    requests_any(body, &["tools/call"])
+}
+
+/// Whether `body` holds a request (not a notification) for one of `methods`.
+fn requests_any(body: &[u8], methods: &[&str]) -> bool {
     let Ok(message) = serde_json::from_slice::<Value>(body) else {
         return false;
     };
     let method = |m: &Value| {
         m.get("id").is_some()
             && m.get("method")
-                .is_some_and(|m| m == "tools/call" || m == "initialize")
+                .and_then(Value::as_str)
+                .is_some_and(|m| methods.contains(&m))
     };
     match &message {
         Value::Array(batch) => batch.iter().any(method),

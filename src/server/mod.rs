@@ -4,10 +4,12 @@
 mod admission;
 mod approval;
 mod callers;
+mod commit;
 pub mod disclosure;
 pub mod http;
 mod metrics;
 mod passthrough;
+mod resume;
 mod search;
 pub mod sessions;
 pub mod stdio;
@@ -179,6 +181,9 @@ impl CodeModeServer {
         request: &CallToolRequestParams,
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
+        // From here the program may call upstream tools: the HTTP response
+        // starts now, so no proxy can run it again on another replica.
+        commit::Started::mark(context);
         let cancelled = context.ct.clone();
         if let Some(state) = request.request_state.as_deref() {
             let running = self

@@ -10,7 +10,7 @@
 //! Without a shared key each process makes its own: sessions then live on
 //! the replica that made them, as before.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,6 +31,11 @@ pub const KEY_VARIABLE: &str = "CODEMODE_SESSION_KEY";
 
 /// A sealed id older than this is refused: the client initializes again.
 const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
+
+/// The most ended sessions remembered; past it the oldest is forgotten (its
+/// token could then bring it back, as if the client initialized again), so
+/// clients opening and closing sessions cannot grow this without bound.
+const MAX_CLOSED: usize = 100_000;
 
 /// The fewest bytes of key material accepted.
 const MIN_KEY_BYTES: usize = 32;
@@ -53,9 +58,31 @@ pub struct SealedSessions {
     /// and those a request just brought sealed, for rmcp to restore.
     states: Mutex<HashMap<String, SessionState>>,
     /// Sessions ended here (a client's DELETE, idle expiry), not to be
-    /// restored from their tokens again; with when, to forget them after
-    /// [`MAX_AGE`], when their tokens expire anyway.
-    closed: Mutex<HashMap<String, SystemTime>>,
+    /// restored from their tokens again.
+    closed: Mutex<Closed>,
+}
+
+/// Ended sessions in the order they ended, each forgotten after [`MAX_AGE`]
+/// (its token has expired by then) or when [`MAX_CLOSED`] newer ones are.
+#[derive(Default)]
+struct Closed {
+    order: VecDeque<(String, SystemTime)>,
+    ids: HashSet<String>,
+}
+
+impl Closed {
+    fn insert(&mut self, id: &str, now: SystemTime) {
+        while let Some((oldest, at)) = self.order.front()
+            && (self.order.len() >= MAX_CLOSED
+                || now.duration_since(*at).unwrap_or_default() >= MAX_AGE)
+        {
+            self.ids.remove(oldest);
+            self.order.pop_front();
+        }
+        if self.ids.insert(id.to_owned()) {
+            self.order.push_back((id.to_owned(), now));
+        }
+    }
 }
 
 impl SealedSessions {
@@ -145,7 +172,8 @@ impl SealedSessions {
                 .closed
                 .lock()
                 .expect("sessions")
-                .contains_key(&opened.id)
+                .ids
+                .contains(&opened.id)
         {
             return None;
         }
@@ -161,10 +189,8 @@ impl SealedSessions {
     /// Ends the session `local` here: its token no longer restores it.
     pub fn close(&self, local: &str) {
         self.states.lock().expect("sessions").remove(local);
-        let mut closed = self.closed.lock().expect("sessions");
         let now = SystemTime::now();
-        closed.retain(|_, at| now.duration_since(*at).unwrap_or_default() < MAX_AGE);
-        closed.insert(local.to_owned(), now);
+        self.closed.lock().expect("sessions").insert(local, now);
     }
 }
 
@@ -210,6 +236,21 @@ mod tests {
             "clientInfo": {"name": "test", "version": "1"}
         }}))
         .unwrap()
+    }
+
+    #[test]
+    fn ended_sessions_are_forgotten_when_old_or_too_many() {
+        let mut closed = Closed::default();
+        let start = SystemTime::now();
+        for n in 0..MAX_CLOSED + 5 {
+            closed.insert(&n.to_string(), start);
+        }
+        assert_eq!(closed.order.len(), MAX_CLOSED);
+        assert_eq!(closed.ids.len(), MAX_CLOSED);
+        assert!(!closed.ids.contains("4") && closed.ids.contains("5"));
+        closed.insert("late", start + MAX_AGE);
+        assert_eq!(closed.order.len(), 1, "a day later, only the new one");
+        assert!(closed.ids.contains("late") && !closed.ids.contains("5"));
     }
 
     #[tokio::test]

@@ -6,9 +6,8 @@ Half the clients keep a legacy session (initialize), half speak 2026-07-28
 (discover, stateless). Client c's execution i returns c * 1000 + i after a
 SLOW_MS upstream call, so each result can be checked. Prints one JSON list:
 {"client", "mode", "i", "started", "ended", "ok", "result" | "error"}, times
-in seconds since the epoch. A call with no answer after 10 s is an error too
-(the SDK's legacy transport waits on a stream cut with its server; a client
-needs its own time limit there).
+in seconds since the epoch. A call with no answer after 10 s is an error too,
+so that the test tells a client left waiting from one that heard of a failure.
 """
 
 import asyncio
