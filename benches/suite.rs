@@ -26,6 +26,9 @@ use rmcp::{ErrorData, Peer, RoleClient, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+#[path = "suite/replicas.rs"]
+mod replicas;
+
 /// Calls to `hold` now waiting, and the signal that lets them all answer.
 static HOLDING: AtomicUsize = AtomicUsize::new(0);
 static RELEASE: Notify = Notify::const_new();
@@ -45,6 +48,12 @@ fn main() {
     }
     if let Ok(what) = std::env::var(MEMORY_ONE) {
         return memory_one(&what);
+    }
+    if std::env::var_os(replicas::UPSTREAM).is_some() {
+        return runtime().block_on(async {
+            let service = BenchServer.serve(rmcp::transport::stdio()).await;
+            let _ = service.expect("the bench upstream starts").waiting().await;
+        });
     }
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -163,6 +172,7 @@ const SECTIONS: &[&str] = &[
     "typegen",
     "compile",
     "serve",
+    "replicas",
     "node",
 ];
 
@@ -626,8 +636,62 @@ async fn suite(divisor: usize, only: &[String]) {
         );
     }
 
+    if want("replicas") {
+        // 8. Scaling out: replicas of `serve --http` behind nginx.
+        match replicas::nginx() {
+            Some(nginx) => {
+                let seconds = Duration::from_secs_f64((8.0 / divisor as f64).max(1.5));
+                let nginx = Some(nginx.as_path());
+                let setups: [(&str, Option<&Path>, usize, &[&str]); 4] = [
+                    ("1 replica, direct", None, 1, &[]),
+                    ("1 replica behind nginx", nginx, 1, &[]),
+                    ("2 replicas behind nginx", nginx, 2, &[]),
+                    (
+                        "1 replica with `--max-concurrent 32 --max-concurrent-calls 32` behind nginx",
+                        nginx,
+                        1,
+                        &["--max-concurrent", "32", "--max-concurrent-calls", "32"],
+                    ),
+                ];
+                use replicas::{Lifecycle, Workload};
+                let runs = [
+                    (Workload::Demo, Lifecycle::Legacy),
+                    (Workload::Demo, Lifecycle::Modern),
+                    (Workload::Waiting, Lifecycle::Modern),
+                ];
+                for (workload, lifecycle) in runs {
+                    for (setup, nginx, count, flags) in setups {
+                        let deployment =
+                            replicas::Deployment::start(&exe, workload, nginx, count, flags);
+                        let load =
+                            replicas::load(&deployment.url, workload, lifecycle, seconds).await;
+                        table.row(
+                            &format!(
+                                "`execute` of {} over HTTP, {} clients ({}): {setup}",
+                                workload.describe(),
+                                replicas::CLIENTS,
+                                lifecycle.describe()
+                            ),
+                            format!(
+                                "{:.0}/s · p50 {} · p99 {} (n={}) · cores: clients {:.2}, servers {:.2}",
+                                load.rate,
+                                ms(load.times.p50),
+                                ms(load.times.p99),
+                                load.times.n,
+                                load.client_cores,
+                                load.server_cores
+                            ),
+                            "report the ratio",
+                        );
+                    }
+                }
+            }
+            None => eprintln!("nginx is not installed: no replica rows"),
+        }
+    }
+
     if want("node") {
-        // 8. Reference: a V8 context from Node's `vm` module.
+        // 9. Reference: a V8 context from Node's `vm` module.
         match node_vm_cold_start(n(2000)) {
             Some((p50, p99, version)) => table.row(
                 &format!("Reference: Node {version} `vm.createContext()` + `runInContext(\"1\")`"),
@@ -768,6 +832,18 @@ fn kib_field(text: &str, field: &str) -> f64 {
 /// (shared pages are divided among the processes sharing them): executions
 /// start none, which this shows.
 fn descendants_pss() -> f64 {
+    descendants()
+        .into_iter()
+        .map(|pid| {
+            let rollup =
+                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+            kib_field(&rollup, "Pss:") * 1024.0
+        })
+        .sum()
+}
+
+/// The processes this one started, and theirs.
+fn descendants() -> Vec<u32> {
     let mut parents = HashMap::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
@@ -794,13 +870,38 @@ fn descendants_pss() -> f64 {
     };
     parents
         .keys()
-        .filter(|&&pid| descends(pid))
-        .map(|pid| {
-            let rollup =
-                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-            kib_field(&rollup, "Pss:") * 1024.0
-        })
-        .sum()
+        .copied()
+        .filter(|&pid| descends(pid))
+        .collect()
+}
+
+/// CPU seconds (user and system) used so far by this process, and by the
+/// processes it started that are still running.
+fn cpu_seconds() -> (f64, f64) {
+    static TICKS: std::sync::LazyLock<f64> = std::sync::LazyLock::new(|| {
+        let out = std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output();
+        out.ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    });
+    let of = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // After `pid (comm) `: utime and stime are the 12th and 13th fields.
+        let fields: Vec<&str> = stat
+            .rsplit_once(") ")
+            .map_or(vec![], |(_, r)| r.split(' ').collect());
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (ticks(11) + ticks(12)) / *TICKS
+    };
+    let children = descendants().into_iter().map(of).sum();
+    (of(std::process::id()), children)
 }
 
 /// `(per execution, host growth, child processes' growth)` in bytes, with
