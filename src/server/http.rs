@@ -22,6 +22,9 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use super::commit::{self, Reply, Started};
+use super::resume::{Resume, StreamIds};
+
 pub const ENDPOINT: &str = "/mcp";
 const SESSION_HEADER: &str = "mcp-session-id";
 const LAST_EVENT_ID: &str = "last-event-id";
@@ -228,8 +231,6 @@ struct Limits {
 }
 
 type Service<S> = StreamableHttpService<S, LocalSessionManager>;
-use super::commit::{self, Reply, Started};
-use super::resume::{Resume, StreamIds};
 
 async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     request: Request<Incoming>,
@@ -352,11 +353,11 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         return too_many_sessions(id, limits.max_sessions);
     }
     let deleting = parts.method == http::Method::DELETE;
-    let calls_tool = parts.method == http::Method::POST
+    let tool_call = parts.method == http::Method::POST
         && commit::accepts_event_stream(&parts.headers)
         && calls_tool(&body);
     let started = Started::default();
-    if calls_tool {
+    if tool_call {
         parts.extensions.insert(started.clone());
     }
     let request = Request::from_parts(parts, Full::new(body));
@@ -367,7 +368,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             Err(never) => match never {},
         }
     };
-    let mut response = if calls_tool {
+    let mut response = if tool_call {
         commit::committed(reply, started).await
     } else {
         reply.await
@@ -415,6 +416,14 @@ fn calls_tool(body: &[u8]) -> bool {
 
 /// Whether `body` holds a request (not a notification) for one of `methods`.
 fn requests_any(body: &[u8], methods: &[&str]) -> bool {
+    // Cheap test first: most bodies name none of them.
+    let named = |m: &&str| {
+        let quoted = format!("\"{m}\"");
+        body.windows(quoted.len()).any(|w| w == quoted.as_bytes())
+    };
+    if !methods.iter().any(named) {
+        return false;
+    }
     let Ok(message) = serde_json::from_slice::<Value>(body) else {
         return false;
     };
@@ -596,6 +605,22 @@ mod tests {
             br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"initialize"}}"#;
         assert_eq!(initialize_request_id(call), None);
         assert_eq!(initialize_request_id(b"not json"), None);
+    }
+
+    #[test]
+    fn tool_calls_are_recognized_by_their_method_alone() {
+        let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute"}}"#;
+        assert!(calls_tool(call) && starts_work(call));
+        let batch = br#"[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":2,"method":"tools/call"}]"#;
+        assert!(calls_tool(batch));
+        // Named only in arguments, or as a notification: no tool call.
+        let named =
+            br#"{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"tools/call"}}"#;
+        assert!(!calls_tool(named) && !starts_work(named));
+        let notification = br#"{"jsonrpc":"2.0","method":"tools/call"}"#;
+        assert!(!calls_tool(notification));
+        let init = br#"{"jsonrpc":"2.0","id":4,"method":"initialize"}"#;
+        assert!(!calls_tool(init) && starts_work(init));
     }
 
     #[test]
