@@ -37,8 +37,8 @@ pub enum Resume {
 impl StreamIds {
     pub fn new() -> StreamIds {
         let mut bytes = [0u8; 6];
-        // Without randomness, a fixed name: ids then stay per-process
-        // numbers, as rmcp makes them, which only matters behind a balancer.
+        // Should the system have no randomness, every replica is named the
+        // same, and resumptions behave as they would without these names.
         let _ =
             aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut bytes);
         let replica = bytes.iter().map(|b| format!("{b:02x}")).collect();
