@@ -92,7 +92,7 @@ impl HttpOptions {
             max_body_bytes: 4 << 20,
             metrics: None,
             sessions: Arc::new(
-                super::sessions::SealedSessions::new(None).expect("a fresh session key"),
+                super::sessions::SealedSessions::private().expect("a fresh session key"),
             ),
             ready: Arc::new(|| Ok(())),
             draining: Arc::default(),
@@ -245,12 +245,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     if path == READY {
         return match (limits.ready)() {
             Ok(()) => plain(StatusCode::OK, "ready"),
-            Err(why) => {
-                let mut response =
-                    Response::new(Full::new(Bytes::from(format!("not ready: {why}"))).boxed());
-                *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-                response
-            }
+            Err(why) => plain(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")),
         };
     }
     let metrics = limits.metrics.as_ref().filter(|_| path == METRICS);
@@ -346,7 +341,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         return response;
     }
     if parts.method == http::Method::POST
-        && !parts.headers.contains_key("mcp-session-id")
+        && !parts.headers.contains_key(SESSION_HEADER)
         && let Some(id) = initialize_request_id(&body)
         && limits.sessions.sessions.read().await.len() >= limits.max_sessions
     {
@@ -417,11 +412,7 @@ fn calls_tool(body: &[u8]) -> bool {
 /// Whether `body` holds a request (not a notification) for one of `methods`.
 fn requests_any(body: &[u8], methods: &[&str]) -> bool {
     // Cheap test first: most bodies name none of them.
-    let named = |m: &&str| {
-        let quoted = format!("\"{m}\"");
-        body.windows(quoted.len()).any(|w| w == quoted.as_bytes())
-    };
-    if !methods.iter().any(named) {
+    if !methods.iter().any(|m| names(body, m)) {
         return false;
     }
     let Ok(message) = serde_json::from_slice::<Value>(body) else {
@@ -439,10 +430,17 @@ fn requests_any(body: &[u8], methods: &[&str]) -> bool {
     }
 }
 
+/// Whether `body` holds the JSON string `text` anywhere (a cheap test that
+/// spares parsing most bodies).
+fn names(body: &[u8], text: &str) -> bool {
+    let quoted = format!("\"{text}\"");
+    body.windows(quoted.len()).any(|w| w == quoted.as_bytes())
+}
+
 /// The id of an `initialize` request (which opens a session), if `body` is one.
 fn initialize_request_id(body: &[u8]) -> Option<Value> {
     // Cheap test first: most requests are not initializations.
-    if !body.windows(12).any(|w| w == b"\"initialize\"") {
+    if !names(body, "initialize") {
         return None;
     }
     let message: Value = serde_json::from_slice(body).ok()?;
@@ -568,8 +566,8 @@ pub async fn serve_metrics(
     }
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Reply {
-    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+fn plain(status: StatusCode, text: impl Into<Bytes>) -> Reply {
+    let mut response = Response::new(Full::new(text.into()).boxed());
     *response.status_mut() = status;
     response
 }

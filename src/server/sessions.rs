@@ -96,28 +96,31 @@ impl SealedSessions {
                 })?),
                 None => std::env::var(KEY_VARIABLE).ok().map(String::into_bytes),
             };
-        let shared = material.is_some();
-        let material = match material {
-            Some(bytes) => {
-                let trimmed = bytes.trim_ascii();
-                if trimmed.len() < MIN_KEY_BYTES {
-                    bail!(
-                        "the session key is {} bytes; use at least {MIN_KEY_BYTES} random bytes, e.g. `openssl rand -base64 48 > session.key`",
-                        trimmed.len()
-                    );
-                }
-                trimmed.to_vec()
-            }
-            None => {
-                let mut fresh = [0u8; 32];
-                SystemRandom::new()
-                    .fill(&mut fresh)
-                    .map_err(|_| anyhow::anyhow!("no randomness for a session key"))?;
-                fresh.to_vec()
-            }
+        let Some(bytes) = material else {
+            return SealedSessions::private();
         };
+        let trimmed = bytes.trim_ascii();
+        if trimmed.len() < MIN_KEY_BYTES {
+            bail!(
+                "the session key is {} bytes; use at least {MIN_KEY_BYTES} random bytes, e.g. `openssl rand -base64 48 > session.key`",
+                trimmed.len()
+            );
+        }
+        SealedSessions::keyed(trimmed, true)
+    }
+
+    /// With a fresh key of this process alone: its sessions stay on it.
+    pub fn private() -> anyhow::Result<SealedSessions> {
+        let mut fresh = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut fresh)
+            .map_err(|_| anyhow::anyhow!("no randomness for a session key"))?;
+        SealedSessions::keyed(&fresh, false)
+    }
+
+    fn keyed(material: &[u8], shared: bool) -> anyhow::Result<SealedSessions> {
         // Any length of material becomes one 256-bit key.
-        let digest = Sha256::digest(&material);
+        let digest = Sha256::digest(material);
         let key = UnboundKey::new(&AES_256_GCM, &digest)
             .map_err(|_| anyhow::anyhow!("cannot make the session key"))?;
         Ok(SealedSessions {
@@ -289,6 +292,11 @@ mod tests {
         *bytes.last_mut().unwrap() ^= 1;
         assert_eq!(second.open(&URL_SAFE_NO_PAD.encode(bytes)), None);
         assert_eq!(second.open("not a token"), None);
+
+        // A key of this process alone opens nothing another made.
+        let private = SealedSessions::private().unwrap();
+        assert!(!private.shared());
+        assert_eq!(private.open(&token), None);
 
         std::fs::write(&key, "short").unwrap();
         let error = SealedSessions::new(Some(&key)).err().unwrap().to_string();
