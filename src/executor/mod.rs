@@ -582,7 +582,7 @@ impl Executor {
         let order = ledger.asked.fetch_add(1, Ordering::Relaxed);
         if let Some(reason) = self.refusals.reason(server, tool) {
             let message = format!("{ns}.{tool} is not available: {reason}");
-            let refused = Refused {
+            let refused = Unsent {
                 server,
                 tool: &tool_shown,
                 args: &args,
@@ -629,37 +629,19 @@ impl Executor {
         }
         if let Some(replay) = &self.replay {
             let answer = replay.answer(server, function.tool(), &args);
-            let (ok, message) = match &answer {
-                Reply::Ok { .. } => (true, None),
+            let replayed = Unsent {
+                server,
+                tool: function.tool(),
+                args: &args,
+                order,
+            };
+            let record = match &answer {
+                Reply::Ok { value } => self.unsent(&replayed, Ok(value)),
                 Reply::Error { message } | Reply::TypeError { message } => {
-                    (false, Some(message.clone()))
+                    self.unsent(&replayed, Err(message))
                 }
             };
-            let result_json = match &answer {
-                Reply::Ok { value } => Some(value.to_string()),
-                _ => None,
-            };
-            ledger
-                .records
-                .lock()
-                .expect("call records")
-                .push(CallRecord {
-                    server: server.to_owned(),
-                    tool: function.tool().to_owned(),
-                    ms: 0,
-                    ok,
-                    error: message
-                        .as_deref()
-                        .map(|m| bounds::cut(m, MAX_ERROR_IN_RECORD)),
-                    policy: None,
-                    approval: None,
-                    args_bytes: args.to_string().len(),
-                    result_bytes: result_json.as_ref().map_or(0, String::len),
-                    result_json,
-                    order,
-                    args_json: Some(args.to_string()),
-                    answer_error: message,
-                });
+            ledger.records.lock().expect("call records").push(record);
             return answer;
         }
         let Some(peer) = self.peers.get(server) else {
@@ -682,7 +664,7 @@ impl Executor {
                         verdict.why.as_deref().unwrap_or("refused"),
                         verdict.by
                     );
-                    let refused = Refused {
+                    let refused = Unsent {
                         server,
                         tool: function.tool(),
                         args: &args,
@@ -803,8 +785,9 @@ impl Executor {
     }
 }
 
-/// A call refused before it went out.
-struct Refused<'a> {
+/// A call answered here rather than by its server: refused before it went
+/// out, or answered from a recording.
+struct Unsent<'a> {
     server: &'a str,
     tool: &'a str,
     args: &'a Value,
@@ -812,31 +795,44 @@ struct Refused<'a> {
 }
 
 impl Executor {
+    /// The record of an unsent call answered with `answer` (nothing timed).
+    fn unsent(&self, call: &Unsent, answer: Result<&Value, &str>) -> CallRecord {
+        let keep = self.keep_results;
+        let args = call.args.to_string();
+        let (error, result_json) = match answer {
+            Ok(value) => (None, Some(value.to_string())),
+            Err(message) => (Some(message), None),
+        };
+        CallRecord {
+            server: call.server.to_owned(),
+            tool: call.tool.to_owned(),
+            ms: 0,
+            ok: error.is_none(),
+            error: error.map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
+            policy: None,
+            approval: None,
+            args_bytes: args.len(),
+            result_bytes: result_json.as_ref().map_or(0, String::len),
+            result_json: result_json.filter(|_| keep),
+            order: call.order,
+            answer_error: error.filter(|_| keep).map(str::to_owned),
+            args_json: keep.then_some(args),
+        }
+    }
+
     /// Records a call refused before it went out, and the error the program gets.
     fn refuse(
         &self,
         ledger: &CallLedger,
-        call: Refused,
+        call: Unsent,
         message: String,
         policy: Option<String>,
         approval: Option<Verdict>,
     ) -> Reply {
-        let keep = self.keep_results;
-        let args = call.args.to_string();
         let record = CallRecord {
-            server: call.server.to_owned(),
-            tool: call.tool.to_owned(),
-            ms: 0,
-            ok: false,
-            error: Some(bounds::cut(&message, MAX_ERROR_IN_RECORD)),
             policy,
             approval,
-            args_bytes: args.len(),
-            result_bytes: 0,
-            result_json: None,
-            order: call.order,
-            answer_error: keep.then(|| message.clone()),
-            args_json: keep.then_some(args),
+            ..self.unsent(&call, Err(&message))
         };
         ledger.records.lock().expect("call records").push(record);
         Reply::Error { message }
