@@ -275,3 +275,16 @@ pub fn metric_sample(text: &str, line: &str) -> f64 {
         .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no sample {line} in:\n{text}"))
 }
+
+/// An rmcp client of the initialize era, connected to `url`.
+pub async fn legacy_http_client(
+    url: String,
+) -> rmcp::service::RunningService<rmcp::RoleClient, rmcp::model::ClientConfig> {
+    use rmcp::ServiceExt;
+    rmcp::model::ClientConfig::default()
+        .serve(rmcp::transport::StreamableHttpClientTransport::from_uri(
+            url,
+        ))
+        .await
+        .expect("the client initializes")
+}

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ListToolsResult,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::{NotificationContext, RequestContext};
@@ -212,10 +212,7 @@ async fn a_crashed_stdio_server_is_restarted() {
         &["--name", "demo", "--", "sh", "-c", &script],
         &[("XDG_CACHE_HOME", dir.path())],
     );
-    let client = ClientConfig::default()
-        .serve(StreamableHttpClientTransport::from_uri(url))
-        .await
-        .unwrap();
+    let client = legacy_http_client(url).await;
 
     let mut failures = Vec::new();
     let mut answer = Value::Null;

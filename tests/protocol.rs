@@ -317,7 +317,6 @@ fn on_a_terminal_run_asks_the_person_and_passes_the_answers_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancelled_passthrough_call_is_cancelled_upstream() {
-    use rmcp::ServiceExt;
     use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("fixture.log");
@@ -335,12 +334,7 @@ async fn a_cancelled_passthrough_call_is_cancelled_upstream() {
         ],
         &[("XDG_CACHE_HOME", dir.path())],
     );
-    let client = rmcp::model::ClientConfig::default()
-        .serve(rmcp::transport::StreamableHttpClientTransport::from_uri(
-            url,
-        ))
-        .await
-        .unwrap();
+    let client = legacy_http_client(url).await;
     let slow = CallToolRequestParams::new("test_slow").with_arguments(
         serde_json::json!({"ms": 20_000})
             .as_object()

@@ -344,15 +344,13 @@ fn remote_addresses_need_an_explicit_flag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_http_clients_at_once_each_get_their_own_results() {
-    use rmcp::ServiceExt;
-    use rmcp::model::{CallToolRequestParams, ClientConfig};
-    use rmcp::transport::StreamableHttpClientTransport;
+    use rmcp::model::CallToolRequestParams;
 
     let (_server, url) = start_serve(&[]);
     let clients = (0..20).map(|n| {
         let url = url.clone();
         tokio::spawn(async move {
-            let client = ClientConfig::default().serve(StreamableHttpClientTransport::from_uri(url)).await.unwrap();
+            let client = legacy_http_client(url).await;
             let mut seen = Vec::new();
             for round in 0..3 {
                 let id = format!("CORE-{}", (n + round) % 12 + 1);

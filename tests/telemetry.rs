@@ -78,7 +78,6 @@ fn attribute(span: &Value, key: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_follow_the_trace_context_from_the_client_to_the_upstream() {
-    use rmcp::ServiceExt;
     use rmcp::model::CallToolRequestParams;
     let (endpoint, bodies) = collector();
     let dir = tempfile::tempdir().unwrap();
@@ -94,12 +93,7 @@ async fn spans_follow_the_trace_context_from_the_client_to_the_upstream() {
         ],
         &[("XDG_CACHE_HOME", dir.path())],
     );
-    let client = rmcp::model::ClientConfig::default()
-        .serve(rmcp::transport::StreamableHttpClientTransport::from_uri(
-            url,
-        ))
-        .await
-        .unwrap();
+    let client = legacy_http_client(url).await;
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let parent = "00f067aa0ba902b7";
     let code = "const seen = await conformance_fixture.test_echo_meta({});\nawait conformance_fixture.test_error_handling({}).catch(() => 0);\nreturn seen;";
