@@ -26,6 +26,8 @@ use rmcp::{ErrorData, Peer, RoleClient, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
+#[path = "../tests/nginx.rs"]
+mod nginx;
 #[path = "suite/replicas.rs"]
 mod replicas;
 
@@ -638,7 +640,7 @@ async fn suite(divisor: usize, only: &[String]) {
 
     if want("replicas") {
         // 8. Scaling out: replicas of `serve --http` behind nginx.
-        match replicas::nginx() {
+        match nginx::binary() {
             Some(nginx) => {
                 let seconds = Duration::from_secs_f64((8.0 / divisor as f64).max(1.5));
                 let nginx = Some(nginx.as_path());

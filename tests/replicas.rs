@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::common::*;
+use crate::nginx;
 
 fn now() -> f64 {
     SystemTime::now()
@@ -37,55 +38,6 @@ fn replica(port: u16, metrics: u16, key: &Path, cache: &Path) -> Background {
     );
     wait_for_port(port, &mut child);
     child
-}
-
-/// nginx, stopped the way it wants (SIGTERM to its master) so that its
-/// workers do not outlive the test.
-struct Nginx(Background);
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        signal(&self.0, "-TERM");
-        let _ = self.0.0.wait();
-    }
-}
-
-/// nginx with the shipped config, its ports replaced by the test's.
-fn nginx(dir: &Path, listen: u16, replicas: [u16; 2]) -> Nginx {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("nginx is missing: scripts/test.sh installs it (apt-get install nginx)");
-    let shipped = std::fs::read_to_string(repo().join("deploy/nginx.conf")).unwrap();
-    let site = shipped
-        .replace("127.0.0.1:8080", &format!("127.0.0.1:{listen}"))
-        .replace("127.0.0.1:8081", &format!("127.0.0.1:{}", replicas[0]))
-        .replace("127.0.0.1:8082", &format!("127.0.0.1:{}", replicas[1]));
-    std::fs::write(dir.join("codemode.conf"), site).unwrap();
-    let main = std::fs::read_to_string(repo().join("fixtures/nginx/main.conf")).unwrap();
-    let main = main.replace("DIR", &dir.display().to_string());
-    std::fs::write(dir.join("nginx.conf"), main).unwrap();
-    let check = Command::new(nginx)
-        .args(["-t", "-q", "-p"])
-        .arg(dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "nginx -t: {}", stderr(&check));
-    let mut child = Background(
-        Command::new(nginx)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(listen, &mut child);
-    Nginx(child)
 }
 
 /// Runs `load_client.py` in the background: its outcomes when it ends.
@@ -161,7 +113,9 @@ fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
     let metrics_a = free_port();
     let mut a = replica(pa, metrics_a, &key, dir.path());
     let b = replica(pb, free_port(), &key, dir.path());
-    let _nginx = nginx(dir.path(), listen, [pa, pb]);
+    let nginx = nginx::binary()
+        .expect("nginx is missing: scripts/test.sh installs it (apt-get install nginx)");
+    let _nginx = nginx::start(&nginx, dir.path(), listen, &[pa, pb]);
     let url = format!("http://127.0.0.1:{listen}/mcp");
 
     // 20 clients, 8 executions each of 300 ms; replica A is killed while it

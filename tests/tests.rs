@@ -16,6 +16,7 @@ mod learned;
 mod lifecycle;
 mod login;
 mod metrics;
+mod nginx;
 mod policy;
 mod protocol;
 mod replay;

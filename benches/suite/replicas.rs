@@ -19,12 +19,11 @@ use super::{Stats, cpu_seconds, stats};
 /// Clients at once: each runs one execution after another.
 pub const CLIENTS: usize = 32;
 
-/// A child process killed when dropped.
+/// A replica, stopped when dropped.
 struct Spawned(Child);
 
 impl Drop for Spawned {
     fn drop(&mut self) {
-        // nginx's master stops its workers on SIGTERM; a replica exits on it.
         let _ = Command::new("kill")
             .args(["-TERM", &self.0.id().to_string()])
             .status();
@@ -45,13 +44,6 @@ fn wait_for_port(port: u16) {
         assert!(Instant::now() < deadline, "nothing listens on {port}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-pub fn nginx() -> Option<PathBuf> {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
 }
 
 /// Set when the suite runs itself as the upstream of the replicas: the
@@ -104,7 +96,7 @@ impl Workload {
 pub struct Deployment {
     pub url: String,
     _replicas: Vec<Spawned>,
-    _nginx: Option<Spawned>,
+    _nginx: Option<super::nginx::Nginx>,
     _dir: tempfile::TempDir,
 }
 
@@ -152,31 +144,7 @@ impl Deployment {
             };
         };
         let listen = free_port();
-        let shipped = std::fs::read_to_string(repo().join("deploy/nginx.conf")).unwrap();
-        // The shipped upstream block names two replicas: keep as many as run.
-        let mut site = shipped.replace("127.0.0.1:8080", &format!("127.0.0.1:{listen}"));
-        for (n, shipped_port) in ["8081", "8082"].iter().enumerate() {
-            let line = format!("server 127.0.0.1:{shipped_port} ");
-            site = match ports.get(n) {
-                Some(port) => site.replace(&line, &format!("server 127.0.0.1:{port} ")),
-                None => site.replace(&line, "# server "),
-            };
-        }
-        std::fs::write(dir.path().join("codemode.conf"), site).unwrap();
-        let main = std::fs::read_to_string(repo().join("fixtures/nginx/main.conf")).unwrap();
-        let main = main.replace("DIR", &dir.path().display().to_string());
-        std::fs::write(dir.path().join("nginx.conf"), main).unwrap();
-        let child = Command::new(nginx)
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(dir.path().join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx starts");
-        let nginx = Spawned(child);
-        wait_for_port(listen);
+        let nginx = super::nginx::start(nginx, dir.path(), listen, &ports);
         Deployment {
             url: format!("http://127.0.0.1:{listen}/mcp"),
             _replicas: spawned,
@@ -184,10 +152,6 @@ impl Deployment {
             _dir: dir,
         }
     }
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Which lifecycle the clients speak.
