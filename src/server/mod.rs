@@ -205,13 +205,7 @@ impl CodeModeServer {
             // The operator's limit is a ceiling the model cannot raise.
             limits.timeout = limits.timeout.min(Duration::from_millis(ms.max(1)));
         }
-        let gone = self.client_gone.clone();
-        let cancelled = async move {
-            tokio::select! {
-                () = cancelled.cancelled() => {}
-                () = gone.cancelled() => {}
-            }
-        };
+        let cancelled = self.cancelled_or_gone(cancelled);
         tokio::pin!(cancelled);
         let _slot = tokio::select! {
             entered = self.admission.enter() => match entered {
@@ -226,25 +220,56 @@ impl CodeModeServer {
             }
         };
         let snapshot = self.live.current();
+        let traced = crate::telemetry::execution(Some(&context.meta.0.0), None);
         let approver = match approval::approach(context) {
             approval::Approach::Ask(approver) => approver,
             approval::Approach::RoundTrip if snapshot.executor.asks_for_approval() => {
-                let traced = crate::telemetry::execution(Some(&context.meta.0.0), None);
                 let asked = (args.code, limits, context.ct.clone());
                 return self.execute_parkable(asked, _slot, traced).await;
             }
             // Nothing to ask about.
             approval::Approach::RoundTrip => crate::approval::NoOne::shared("not asked"),
         };
-        let started = std::time::Instant::now();
-        let traced = crate::telemetry::execution(Some(&context.meta.0.0), None);
-        let execution = snapshot
-            .executor
-            .execute_asking(&args.code, limits, cancelled, approver);
-        let mut report = crate::telemetry::within(&traced, execution).await;
-        self.finish(&args.code, &mut report, limits, started);
-        crate::telemetry::end_execution(traced, &report);
+        let report = self
+            .run_program(
+                &snapshot.executor,
+                &args.code,
+                limits,
+                cancelled,
+                approver,
+                traced,
+            )
+            .await;
         Ok(CallToolResponse::Complete(report_result(&report)))
+    }
+
+    /// Resolves when `token` is cancelled or the client leaves.
+    fn cancelled_or_gone(&self, token: CancellationToken) -> impl Future<Output = ()> + use<> {
+        let gone = self.client_gone.clone();
+        async move {
+            tokio::select! {
+                () = token.cancelled() => {}
+                () = gone.cancelled() => {}
+            }
+        }
+    }
+
+    /// Runs `code` on `executor` within its span, and finishes its report.
+    async fn run_program(
+        &self,
+        executor: &Executor,
+        code: &str,
+        limits: Limits,
+        cancelled: impl Future<Output = ()>,
+        approver: Arc<dyn crate::approval::Approver>,
+        traced: Option<opentelemetry::Context>,
+    ) -> Report {
+        let started = std::time::Instant::now();
+        let execution = executor.execute_asking(code, limits, cancelled, approver);
+        let mut report = crate::telemetry::within(&traced, execution).await;
+        self.finish(code, &mut report, limits, started);
+        crate::telemetry::end_execution(traced, &report);
+        report
     }
 
     /// Runs a program on a task of its own, so that it can wait for its
@@ -262,22 +287,17 @@ impl CodeModeServer {
         let stopped = stop.clone();
         let task = tokio::spawn(async move {
             let _slot = slot;
-            let gone = this.client_gone.clone();
-            let cancelled = async move {
-                tokio::select! {
-                    () = stopped.cancelled() => {}
-                    () = gone.cancelled() => {}
-                }
-            };
-            let started = std::time::Instant::now();
+            let cancelled = this.cancelled_or_gone(stopped);
             let snapshot = this.live.current();
-            let execution = snapshot
-                .executor
-                .execute_asking(&code, limits, cancelled, approver);
-            let mut report = crate::telemetry::within(&traced, execution).await;
-            this.finish(&code, &mut report, limits, started);
-            crate::telemetry::end_execution(traced, &report);
-            report
+            this.run_program(
+                &snapshot.executor,
+                &code,
+                limits,
+                cancelled,
+                approver,
+                traced,
+            )
+            .await
         });
         let running = approval::Running {
             task,
