@@ -73,20 +73,19 @@ impl Pins {
         pins
     }
 
+    /// Reads `path` as other input files are read: bounded in size, and
+    /// an error that says where it is wrong.
     pub fn load(path: &Path) -> anyhow::Result<Pins> {
-        let text = std::fs::read_to_string(path).map_err(|error| {
-            anyhow::anyhow!(
-                "cannot read the pins file {}: {error}; write it with `codemode pin --pins {}`",
-                path.display(),
+        let write = format!("`codemode pin --pins {}`", path.display());
+        crate::json_file::read(path).map_err(|error| match error {
+            crate::json_file::JsonFileError::Read { source, .. } => anyhow::anyhow!(
+                "cannot read the pins file {}: {source}; write it with {write}",
                 path.display()
-            )
-        })?;
-        serde_json::from_str(&text).map_err(|error| {
-            anyhow::anyhow!(
-                "the pins file {} is not what `codemode pin` writes ({error}); write it again with `codemode pin --pins {}`",
-                path.display(),
-                path.display()
-            )
+            ),
+            crate::json_file::JsonFileError::Parse { .. } => anyhow::anyhow!(
+                "the pins file is not what `codemode pin` writes ({error}); write it again with {write}"
+            ),
+            other => anyhow::anyhow!("{other}"),
         })
     }
 
@@ -220,5 +219,37 @@ mod tests {
         let mut fewer = lists("Read a file.");
         fewer[0].1.pop();
         assert_eq!(super::review(&pins, &fewer), "removed: fs.list\n");
+    }
+
+    #[test]
+    fn pins_files_round_trip_and_bad_ones_say_where_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pins.json");
+        let pins = Pins::of(&lists("Read a file."));
+        pins.save(&path).unwrap();
+        let loaded = Pins::load(&path).unwrap();
+        assert_eq!(
+            loaded.standing("fs", &lists("Read a file.")[0].1[0]),
+            Standing::Pinned
+        );
+
+        std::fs::write(&path, "{\n  \"servers\": [1]\n}").unwrap();
+        let error = Pins::load(&path).unwrap_err().to_string();
+        assert!(
+            error.starts_with("the pins file is not what `codemode pin` writes (")
+                && error.contains("pins.json:2:")
+                && error.ends_with(&format!(
+                    "write it again with `codemode pin --pins {}`",
+                    path.display()
+                )),
+            "{error}"
+        );
+        let missing = Pins::load(&dir.path().join("none.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.starts_with("cannot read the pins file"),
+            "{missing}"
+        );
     }
 }
