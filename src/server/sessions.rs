@@ -37,6 +37,9 @@ const MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 /// clients opening and closing sessions cannot grow this without bound.
 const MAX_CLOSED: usize = 100_000;
 
+/// The most a session key file may hold.
+const MAX_KEY_FILE_BYTES: u64 = 64 << 10;
+
 /// The fewest bytes of key material accepted.
 const MIN_KEY_BYTES: usize = 32;
 
@@ -89,13 +92,10 @@ impl SealedSessions {
     /// With the key in `file`, else in [`KEY_VARIABLE`], else a fresh one
     /// for this process alone.
     pub fn new(file: Option<&Path>) -> anyhow::Result<SealedSessions> {
-        let material =
-            match file {
-                Some(path) => Some(std::fs::read(path).with_context(|| {
-                    format!("cannot read the session key file {}", path.display())
-                })?),
-                None => std::env::var(KEY_VARIABLE).ok().map(String::into_bytes),
-            };
+        let material = match file {
+            Some(path) => Some(read_key_file(path)?),
+            None => std::env::var(KEY_VARIABLE).ok().map(String::into_bytes),
+        };
         let Some(bytes) = material else {
             return SealedSessions::private();
         };
@@ -195,6 +195,24 @@ impl SealedSessions {
         let now = SystemTime::now();
         self.closed.lock().expect("sessions").insert(local, now);
     }
+}
+
+/// The key file's bytes, refusing a file no key is as long as (say
+/// `/dev/zero` given by mistake).
+fn read_key_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .with_context(|| format!("cannot read the session key file {}", path.display()))?;
+    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
+        bail!(
+            "the session key file {} is larger than {} KiB, which no key is; is it the right file? (`openssl rand -base64 48 > session.key` makes one)",
+            path.display(),
+            MAX_KEY_FILE_BYTES >> 10
+        );
+    }
+    Ok(bytes)
 }
 
 fn now() -> u64 {
@@ -297,6 +315,10 @@ mod tests {
         let private = SealedSessions::private().unwrap();
         assert!(!private.shared());
         assert_eq!(private.open(&token), None);
+
+        std::fs::write(&key, vec![b'k'; 65 << 10]).unwrap();
+        let error = SealedSessions::new(Some(&key)).err().unwrap().to_string();
+        assert!(error.contains("is larger than 64 KiB"), "{error}");
 
         std::fs::write(&key, "short").unwrap();
         let error = SealedSessions::new(Some(&key)).err().unwrap().to_string();
