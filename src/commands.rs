@@ -131,17 +131,11 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
 /// Names the tools `--pins` leaves out, and how to review them.
 fn warn_unpinned(pins: &Pins, path: &Path, lists: &[(String, Vec<Value>)]) {
     let (mut changed, mut new) = (Vec::new(), Vec::new());
-    for (server, tools) in lists {
-        for tool in tools {
-            let name = format!(
-                "{server}.{}",
-                tool.get("name").and_then(Value::as_str).unwrap_or("")
-            );
-            match pins.standing(server, tool) {
-                Standing::Pinned => {}
-                Standing::Changed { .. } => changed.push(name),
-                Standing::New => new.push(name),
-            }
+    for (server, name, standing) in pins.standings(lists) {
+        match standing {
+            Standing::Pinned => {}
+            Standing::Changed { .. } => changed.push(format!("{server}.{name}")),
+            Standing::New => new.push(format!("{server}.{name}")),
         }
     }
     if changed.is_empty() && new.is_empty() {

@@ -93,6 +93,19 @@ impl Pins {
         crate::json_file::replace(path, self, false)
     }
 
+    /// Each tool of `lists` with its standing: `(server, tool name, standing)`.
+    pub fn standings<'a>(
+        &'a self,
+        lists: &'a [(String, Vec<Value>)],
+    ) -> impl Iterator<Item = (&'a str, &'a str, Standing)> + 'a {
+        lists.iter().flat_map(move |(server, tools)| {
+            tools.iter().map(move |tool| {
+                let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+                (server.as_str(), name, self.standing(server, tool))
+            })
+        })
+    }
+
     pub fn standing(&self, server: &str, tool: &Value) -> Standing {
         let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
         let Some(was) = self.servers.get(server).and_then(|tools| tools.get(name)) else {
@@ -129,26 +142,22 @@ impl Pins {
 pub fn review(old: &Pins, lists: &[(String, Vec<Value>)]) -> String {
     let mut out = String::new();
     let mut new = Vec::new();
-    for (server, tools) in lists {
-        for tool in tools {
-            let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
-            match old.standing(server, tool) {
-                Standing::Pinned => {}
-                Standing::New => new.push(format!("{server}.{name}")),
-                Standing::Changed { was, now } => {
-                    let pretty =
-                        |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
-                    let (was, now) = (pretty(&was.definition), pretty(&now.definition));
-                    let diff = similar::TextDiff::from_lines(&was, &now);
-                    out.push_str(&format!("changed: {server}.{name}\n"));
-                    out.push_str(
-                        &diff
-                            .unified_diff()
-                            .context_radius(2)
-                            .header("pinned", "now")
-                            .to_string(),
-                    );
-                }
+    for (server, name, standing) in old.standings(lists) {
+        match standing {
+            Standing::Pinned => {}
+            Standing::New => new.push(format!("{server}.{name}")),
+            Standing::Changed { was, now } => {
+                let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+                let (was, now) = (pretty(&was.definition), pretty(&now.definition));
+                let diff = similar::TextDiff::from_lines(&was, &now);
+                out.push_str(&format!("changed: {server}.{name}\n"));
+                out.push_str(
+                    &diff
+                        .unified_diff()
+                        .context_radius(2)
+                        .header("pinned", "now")
+                        .to_string(),
+                );
             }
         }
     }
