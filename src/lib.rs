@@ -29,3 +29,4 @@ pub mod terminal;
 pub mod tokens;
 pub mod transpile;
 pub mod upstream;
+pub mod visible;
