@@ -137,23 +137,34 @@ fn field_value(schema: &Value, typed: &str) -> Result<Value, String> {
 }
 
 impl crate::approval::Approver for Terminal {
-    /// `y` approves; anything else (an empty line too) refuses.
+    /// `y` approves; `f` shows the arguments whole and asks again; anything
+    /// else (an empty line too) refuses.
     fn approve(
         &self,
         request: crate::approval::Request,
     ) -> BoxFuture<'static, crate::approval::Verdict> {
         use crate::approval::Verdict;
         let asked = self.ask(move |prompt| {
-            eprintln!("\ncodemode: {}", request.question());
-            let answer = prompt("  Allow this call? [y]es, [N]o: ");
-            match answer
-                .as_deref()
-                .map(str::trim)
-                .map(str::to_lowercase)
-                .as_deref()
-            {
-                Some("y" | "yes") => Verdict::approved("the terminal"),
-                _ => Verdict::refused("the terminal", "declined at the terminal"),
+            let question = request.question();
+            eprint!("\ncodemode: {}", question.text);
+            if !question.whole {
+                eprintln!("  Type f to see all of the arguments before you decide.");
+            }
+            loop {
+                let answer = prompt("  Allow this call? [y]es, [N]o, [f]ull arguments: ");
+                match answer
+                    .as_deref()
+                    .map(str::trim)
+                    .map(str::to_lowercase)
+                    .as_deref()
+                {
+                    Some("y" | "yes") => return Verdict::approved("the terminal"),
+                    Some("f" | "full") => eprintln!(
+                        "The arguments in full, as JSON (characters that could hide or rewrite text are escaped):\n{}",
+                        request.full_arguments()
+                    ),
+                    _ => return Verdict::refused("the terminal", "declined at the terminal"),
+                }
             }
         });
         Box::pin(async move {

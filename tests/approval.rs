@@ -59,8 +59,8 @@ fn assert_only_the_approved_call_was_made(out: &Value, how: &str) {
     assert_eq!(asked.len(), 2, "{how}: {out}");
     assert!(
         asked[1].starts_with(
-            "Allow the demo server's tool create_issue to be called? (matched by --ask demo.create_issue)\narguments: {"
-        ) && asked[1].contains("declined one"),
+            "Allow the demo server's tool create_issue to be called? (matched by --ask demo.create_issue)\narguments (2 values, "
+        ) && asked[1].ends_with("\n  project: \"CORE\"\n  title: \"declined one\""),
         "{how}: {}",
         asked[1]
     );
@@ -168,7 +168,9 @@ fn run_asks_at_the_terminal_and_yes_approves_without_asking() {
     );
     let (screen, report) = on_a_terminal(&command, b"y\nn\n", dir.path());
     assert_eq!(
-        screen.matches("Allow this call? [y]es, [N]o:").count(),
+        screen
+            .matches("Allow this call? [y]es, [N]o, [f]ull arguments:")
+            .count(),
         2,
         "{screen}"
     );

@@ -62,10 +62,18 @@ const BY_ELICITATION: &str = "the client (elicitation)";
 const BY_ROUND_TRIP: &str = "the client (input_required)";
 
 /// The elicitation that asks for one approval: the question and no fields.
+/// A form's message is all the person sees, so when the arguments could not
+/// be shown whole it says so.
 fn elicitation(request: &Request) -> Value {
+    let question = request.question();
+    let mut message = question.text;
+    if !question.whole {
+        message
+            .push_str("They cannot be shown whole here: decline unless you trust what is cut.\n");
+    }
     json!({
         "mode": "form",
-        "message": request.question(),
+        "message": message.trim_end(),
         "requestedSchema": {"type": "object", "properties": {}},
     })
 }
