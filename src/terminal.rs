@@ -19,6 +19,7 @@ use rmcp::model::{
 use serde_json::{Map, Value, json};
 
 use crate::upstream::Human;
+use crate::visible;
 
 /// Asks at the terminal `tty` (read) while writing to stderr; clones share
 /// the one-question-at-a-time turn.
@@ -187,10 +188,11 @@ impl Human for Terminal {
         let server = server.to_owned();
         let request = serde_json::to_value(&request).unwrap_or_default();
         let asked = self.ask(move |prompt| {
-            let message = request["message"].as_str().unwrap_or_default();
+            // What the server wrote is escaped: it cannot rewrite the screen.
+            let message = visible::lines(request["message"].as_str().unwrap_or_default());
             eprintln!("\nthe {server} server asks: {message}");
             if let Some(url) = request["url"].as_str() {
-                eprintln!("  it asks you to open {url}");
+                eprintln!("  it asks you to open {}", visible::escaped(url));
                 let done = prompt("  Done there? [Y]es, [n]o (decline), [c]ancel: ");
                 return ElicitResult::new(action(done));
             }
@@ -206,13 +208,18 @@ impl Human for Terminal {
             let mut content = Map::new();
             let empty = Map::new();
             for (name, field) in schema["properties"].as_object().unwrap_or(&empty) {
-                let about = field["description"]
-                    .as_str()
-                    .unwrap_or(field["type"].as_str().unwrap_or("text"));
+                let about = visible::escaped(
+                    field["description"]
+                        .as_str()
+                        .unwrap_or(field["type"].as_str().unwrap_or("text")),
+                );
                 let default = field.get("default");
+                let shown = visible::name(name);
                 loop {
-                    let hint = default.map(|d| format!(" [{d}]")).unwrap_or_default();
-                    let Some(typed) = prompt(&format!("  {name} ({about}){hint}: ")) else {
+                    let hint = default
+                        .map(|d| format!(" [{}]", visible::escaped(&d.to_string())))
+                        .unwrap_or_default();
+                    let Some(typed) = prompt(&format!("  {shown} ({about}){hint}: ")) else {
                         return ElicitResult::new(ElicitationAction::Cancel);
                     };
                     if typed.is_empty() {
@@ -221,7 +228,7 @@ impl Human for Terminal {
                                 content.insert(name.clone(), d.clone());
                             }
                             None if required.contains(&name.as_str()) => {
-                                eprintln!("  {name} is required");
+                                eprintln!("  {shown} is required");
                                 continue;
                             }
                             None => {}
@@ -233,7 +240,7 @@ impl Human for Terminal {
                             content.insert(name.clone(), value);
                             break;
                         }
-                        Err(expected) => eprintln!("  expected {expected}"),
+                        Err(expected) => eprintln!("  expected {}", visible::escaped(&expected)),
                     }
                 }
             }
@@ -253,7 +260,11 @@ impl Human for Terminal {
             eprintln!("\nthe {server} server asks for a model's reply to:");
             for message in request["messages"].as_array().into_iter().flatten() {
                 let text = message["content"]["text"].as_str().unwrap_or("(not text)");
-                eprintln!("  {}: {text}", message["role"].as_str().unwrap_or("user"));
+                eprintln!(
+                    "  {}: {}",
+                    visible::escaped(message["role"].as_str().unwrap_or("user")),
+                    visible::lines(text)
+                );
             }
             prompt("  Type the reply (an empty line refuses): ")
                 .filter(|reply| !reply.trim().is_empty())
