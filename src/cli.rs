@@ -254,7 +254,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub queue: usize,
     /// How long an execution may wait for a slot before it is refused, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    #[arg(long, value_name = "MS", default_value_t = 30_000,
+          value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
     pub queue_timeout_ms: u64,
     #[command(flatten)]
     pub trace: TraceArgs,
@@ -519,12 +520,22 @@ impl ServerArgs {
     }
 }
 
+/// The seconds a duration flag accepts: from a millisecond to a day.
+const SECONDS: std::ops::RangeInclusive<f64> = 0.001..=86_400.0;
+
 fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let range = format!(
+        "give a number of seconds from {} to {} (a day)",
+        SECONDS.start(),
+        SECONDS.end()
+    );
     let seconds: f64 = text
+        .trim()
         .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !(seconds.is_finite() && seconds > 0.0) {
-        return Err(format!("`{text}` must be a positive number of seconds"));
+        .map_err(|_| format!("`{text}` is not a number; {range}"))?;
+    // Also refuses NaN and infinities, which Duration cannot hold.
+    if !SECONDS.contains(&seconds) {
+        return Err(format!("`{text}` is out of range; {range}"));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -564,8 +575,20 @@ mod tests {
 
     #[test]
     fn init_timeout_rejects_nonsense() {
-        assert!(Cli::try_parse_from(["codemode", "tools", "--init-timeout", "0"]).is_err());
-        assert!(Cli::try_parse_from(["codemode", "tools", "--init-timeout", "soon"]).is_err());
+        for nonsense in [
+            "0", "soon", "-1", "1e300", "NaN", "inf", "-inf", "86400.5", "0.0001",
+        ] {
+            let error =
+                Cli::try_parse_from(["codemode", "tools", &format!("--init-timeout={nonsense}")])
+                    .unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+            assert!(
+                error
+                    .to_string()
+                    .contains("give a number of seconds from 0.001 to 86400 (a day)"),
+                "{error}"
+            );
+        }
         let cli = Cli::parse_from(["codemode", "tools", "--init-timeout", "0.5"]);
         let Command::Tools(args) = cli.command else {
             panic!("expected tools")
