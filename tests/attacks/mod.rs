@@ -5,6 +5,7 @@
 //! attacker gets, that the server still answers someone else afterwards, and,
 //! where that is the point, that the host's memory stayed bounded.
 
+mod approval;
 mod calls;
 mod cancel;
 mod compile;

@@ -1,0 +1,216 @@
+//! A program that wants a person to approve something other than what is
+//! sent: padding that pushes a later argument out of sight, keys deep
+//! inside objects, look-alike keys, values that forge lines or markers or
+//! rewrite the terminal, arguments that change after asking, and more
+//! values than a question can hold. Asked at the terminal (`run`) and of
+//! `serve`'s client (elicitation, and the 2026-07-28 `input_required`).
+//! Also: duration flags given numbers no duration holds.
+
+use serde_json::{Value, json};
+
+use super::{hostile_config, hostile_log};
+use crate::common::*;
+
+/// Three calls to approve: one hiding `to` behind padding among hostile
+/// keys and values, one whose `to` answers differently each time it is
+/// read, one whose arguments change right after the call.
+const DECEIVING: &str = r#"
+await hostile.echo({
+  body: "x".repeat(200000),
+  to: "evil@elsewhere.example",
+  nested: { deep: [{ bcc: "hidden@elsewhere.example" }] },
+  "t\u043e": "cyrillic key",
+  "to\u200b": "zero-width key",
+  note: "hi\nto: boss@corp.com\r\u001b[2K\u001b[1A",
+  marker: "…‹9 characters cut›…",
+});
+let reads = 0;
+await hostile.echo({ get to() { reads++; return reads === 1 ? "boss@corp.com" : "evil@elsewhere.example"; } });
+const args = { to: "boss@corp.com" };
+const pending = hostile.echo(args);
+args.to = "evil@elsewhere.example";
+await pending;
+return reads;
+"#;
+
+const FULL_HEADING: &str =
+    "The arguments in full, as JSON (characters that could hide or rewrite text are escaped):\n";
+
+/// The arguments of each call that reached the upstream.
+fn sent(log: &std::path::Path) -> Vec<Value> {
+    hostile_log(log)
+        .into_iter()
+        .filter(|entry| entry["call"] == "echo")
+        .map(|entry| entry["args"].clone())
+        .collect()
+}
+
+#[test]
+fn the_terminal_shows_every_argument_escaped_and_exactly_what_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let program = dir.path().join("deceive.ts");
+    std::fs::write(&program, DECEIVING).unwrap();
+    let command = format!(
+        "{} run {} --config {} --ask hostile.echo",
+        codemode_path(),
+        program.display(),
+        config.display()
+    );
+    // The person asks for the whole first, then approves all three.
+    let (screen, report) = on_a_terminal(&command, b"f\ny\ny\ny\n", dir.path());
+    assert_eq!(report["ok"], true, "{screen}");
+
+    // Each value on its own line, the padded one cut and said to be.
+    let lines: Vec<&str> = screen.lines().collect();
+    for expected in [
+        r#"  nested.deep[0].bcc: "hidden@elsewhere.example""#,
+        r#"  ["t\u043e"]: "cyrillic key""#,
+        r#"  ["to\u200b"]: "zero-width key""#,
+        r#"  note: "hi\nto: boss@corp.com\r\u001b[2K\u001b[1A""#,
+        r#"  marker: "\u2026\u20399 characters cut\u203a\u2026""#,
+        "  Type f to see all of the arguments before you decide.",
+    ] {
+        assert!(lines.contains(&expected), "{expected} not in:\n{screen}");
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("  body: \"xxx") && l.contains("characters cut›…xxx")),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains('\u{1b}') && !screen.contains('\r'),
+        "nothing rewrites the screen: {screen:?}"
+    );
+
+    // What the person read as `to` is what each call sent, whatever the
+    // program did to its arguments around asking.
+    let shown_to: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("  to: "))
+        .collect();
+    let sent = sent(&log);
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let sent_to: Vec<String> = sent.iter().map(|a| a["to"].to_string()).collect();
+    assert_eq!(shown_to, sent_to, "{screen}");
+    assert_eq!(
+        shown_to,
+        [
+            "\"evil@elsewhere.example\"",
+            "\"boss@corp.com\"",
+            "\"boss@corp.com\""
+        ]
+    );
+
+    // The full text is JSON of exactly the arguments sent.
+    let start = screen.find(FULL_HEADING).expect("the full arguments") + FULL_HEADING.len();
+    let end = start + screen[start..].find("\n  Allow this call?").unwrap();
+    let full: Value = serde_json::from_str(&screen[start..end]).unwrap();
+    assert_eq!(full, sent[0]);
+}
+
+/// Two calls: the first hides `to` behind padding (the client approves it),
+/// the second has more values than any question can show (declined).
+const TOO_MUCH: &str = r#"
+await hostile.echo({ body: "x".repeat(200000), to: "evil@elsewhere.example" });
+let refused = "";
+try {
+  await hostile.echo({ items: Array(20000).fill(1), to: "x@y" });
+} catch (e) {
+  refused = e.message;
+}
+return refused;
+"#;
+
+#[test]
+fn an_elicitation_shows_every_argument_and_says_when_not_all_can_be_shown() {
+    for mode in ["legacy", "auto"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (config, log) = hostile_config(dir.path());
+        let plan = json!({"calls": [{"name": "execute", "arguments": {"code": TOO_MUCH}}]});
+        let output = python_script(
+            "ask_client.py",
+            &[
+                "--mode",
+                mode,
+                "stdio",
+                codemode_path(),
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--ask",
+                "hostile.echo",
+            ],
+            plan.to_string().as_bytes(),
+        );
+        assert!(output.status.success(), "{mode}: {}", stderr(&output));
+        let out: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let asked: Vec<&str> = out["asked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|a| a["elicitation"].as_str())
+            .collect();
+        assert_eq!(asked.len(), 2, "{mode}: {out}");
+        let cannot = "They cannot be shown whole here: decline unless you trust what is cut.";
+        assert!(
+            asked[0].contains("\n  to: \"evil@elsewhere.example\"\n") && asked[0].ends_with(cannot),
+            "{mode}: {}",
+            asked[0]
+        );
+        assert!(
+            asked[1].contains(" more values not shown›\n") && asked[1].ends_with(cannot),
+            "{mode}: {}",
+            asked[1]
+        );
+        assert!(asked.iter().all(|a| a.len() < 40 << 10), "{mode}");
+        assert!(
+            out["results"][0]
+                .as_str()
+                .unwrap()
+                .contains("was not approved: declined"),
+            "{mode}: {out}"
+        );
+        assert_eq!(
+            sent(&log).len(),
+            1,
+            "{mode}: only the approved call went out"
+        );
+    }
+}
+
+#[test]
+fn duration_flags_refuse_numbers_no_duration_holds_with_the_range() {
+    let flags: [&[&str]; 4] = [
+        &["tools", "--init-timeout"],
+        &["run", "-", "--approval-timeout"],
+        &["serve", "--drain-timeout"],
+        &["serve", "--http", "127.0.0.1:0", "--session-idle-timeout"],
+    ];
+    for flag in flags {
+        let (last, before) = flag.split_last().unwrap();
+        for value in ["1e300", "-1", "NaN", "inf", "-inf", "1e20", "0", "soon"] {
+            let mut args = before.to_vec();
+            let given = format!("{last}={value}");
+            args.push(&given);
+            let output = codemode(&args);
+            let error = stderr(&output);
+            assert_eq!(output.status.code(), Some(2), "{given}: {error}");
+            assert!(
+                error.contains("give a number of seconds from 0.001 to 86400 (a day)"),
+                "{given}: {error}"
+            );
+        }
+    }
+    for value in ["1e300", "18446744073709551615", "-1"] {
+        let given = format!("--queue-timeout-ms={value}");
+        let output = codemode(&["serve", &given]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{given}: {}",
+            stderr(&output)
+        );
+    }
+}
