@@ -285,6 +285,23 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_text_of_many_distinct_characters_is_shown_in_one_pass() {
+        // 20,000 distinct CJK characters, 50 times over (3 MiB): naming its
+        // non-ASCII characters must not go quadratic.
+        let text: String = (0..50)
+            .flat_map(|_| (0x4E00..0x4E00 + 20_000).filter_map(char::from_u32))
+            .collect();
+        let question = ask(json!({"body": text, "to": "x@y"}));
+        let lines = value_lines(&question);
+        assert!(
+            lines[0].ends_with("‹non-ASCII: U+4E00 U+4E01 U+4E02 and 19,997 more›"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines[1], "  to: \"x@y\"");
+    }
+
+    #[test]
     fn values_beyond_what_can_be_shown_are_counted_and_said() {
         let question = ask(json!({"items": vec![1; 20_000], "to": "x"}));
         let last = value_lines(&question).last().copied().unwrap();

@@ -4,6 +4,7 @@
 //! marks, odd spaces, private-use and unassigned code points) is written as
 //! a JSON escape (`\u202e`), so that what the person reads is what is there.
 
+use indexmap::IndexSet;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
 /// Characters codemode writes around shown text (to mark what it cut), so
@@ -140,28 +141,32 @@ pub fn lines(text: &str) -> String {
 /// ASCII, as `U+043E`, each once, at most `max`, those in a word with ASCII
 /// letters (the Cyrillic `о` in `cоrp.com`) first; and how many more.
 pub fn non_ascii(text: &str, max: usize) -> (Vec<String>, usize) {
-    let mut mixed = Vec::<char>::new();
-    let mut others = Vec::<char>::new();
+    // Sets in order of first sight: a text may hold many distinct characters.
+    let mut mixed = IndexSet::<char>::new();
+    let mut others = IndexSet::<char>::new();
     let mut escaped = String::new();
     for word in text.split(|c: char| c.is_ascii_whitespace()) {
         let among_ascii = word.contains(|c: char| c.is_ascii_alphanumeric());
         for c in word.chars().filter(|c| !c.is_ascii()) {
             escaped.clear();
             escape_chars(&mut escaped, std::iter::once(c), Charset::Visible);
-            if escaped.starts_with('\\') || mixed.contains(&c) {
+            if escaped.starts_with('\\') {
                 continue;
             }
             if among_ascii {
-                others.retain(|o| *o != c);
-                mixed.push(c);
-            } else if !others.contains(&c) {
-                others.push(c);
+                mixed.insert(c);
+            } else {
+                others.insert(c);
             }
         }
     }
-    mixed.append(&mut others);
-    let more = mixed.len().saturating_sub(max);
-    let listed = mixed
+    let distinct: Vec<char> = mixed
+        .iter()
+        .chain(others.iter().filter(|c| !mixed.contains(*c)))
+        .copied()
+        .collect();
+    let more = distinct.len().saturating_sub(max);
+    let listed = distinct
         .iter()
         .take(max)
         .map(|c| format!("U+{:04X}", *c as u32))
