@@ -215,3 +215,31 @@ fn duration_flags_refuse_numbers_no_duration_holds_with_the_range() {
         );
     }
 }
+
+#[test]
+fn a_servers_question_at_the_terminal_cannot_rewrite_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("ask.ts");
+    std::fs::write(
+        &program,
+        r#"return await conformance_fixture.test_elicitation({ message: "Pick\r\u001b[2K\u001b[1Aa\u202e number\nsecond line" });"#,
+    )
+    .unwrap();
+    let command = format!(
+        "{} run {} -- {} --era legacy",
+        codemode_path(),
+        program.display(),
+        conformance_fixture()
+    );
+    let (screen, _) = on_a_terminal(&command, b"n\n", dir.path());
+    assert!(
+        screen.contains(
+            "the conformance-fixture server asks: Pick\\r\\u001b[2K\\u001b[1Aa\\u202e number\nsecond line\n"
+        ),
+        "{screen:?}"
+    );
+    assert!(
+        !screen.contains("\u{1b}[2K") && !screen.contains('\r'),
+        "{screen:?}"
+    );
+}
