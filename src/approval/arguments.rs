@@ -5,9 +5,10 @@
 //! padded early value cannot push a later one out of sight. Text is escaped
 //! ([`crate::visible`]): a value cannot forge a line, rewrite the terminal or
 //! hide characters. Long texts, and more of them when everything does not
-//! fit, are shortened to their head and tail with a marker saying how much is cut (`…‹4,812
-//! characters cut›…`, characters no value shows as themselves), and only if
-//! even that does not fit are the last values left out, saying how many.
+//! fit, are shortened to their head and tail around a marker saying how
+//! much is cut (`…‹4,812 characters cut›…`, in characters no value shows as
+//! themselves); only if even that does not fit are the last values left
+//! out, saying how many.
 
 use std::fmt::Write;
 
