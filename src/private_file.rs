@@ -25,6 +25,10 @@ pub enum Mode {
     /// The replaced file's, when the user owns it (they chose them); else
     /// the user's alone.
     Kept,
+    /// A user's own file (a client's config): its permissions, owner and
+    /// group as they were, whoever owns it, so one edited by codemode run
+    /// as root stays its owner's.
+    Original,
 }
 
 /// Creates `dir` and its missing parents, each readable by the user alone.
@@ -43,18 +47,19 @@ pub fn create_dirs(dir: &Path) -> io::Result<()> {
 /// refused, never followed: codemode's files are where it names them.
 pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     refuse_link(path)?;
-    let permissions = match mode {
-        Mode::Kept => kept_permissions(path),
-        Mode::Private => None,
+    let kept = match mode {
+        Mode::Private => Kept::default(),
+        Mode::Kept => Kept::own(path),
+        Mode::Original => Kept::original(path),
     };
-    write_through_temporary(path, bytes, permissions, Clobber::Replace)
+    write_through_temporary(path, bytes, kept, Clobber::Replace)
 }
 
 /// Writes `bytes` to `path`, which must not exist yet (a link there counts),
-/// with the permissions of `like` (the file this one copies) when the user
-/// owns it, else the user's alone; the file appears whole or not at all.
+/// with the permissions, owner and group of `like` (the user's file this
+/// one copies); the file appears whole or not at all.
 pub fn create_new(path: &Path, bytes: &[u8], like: &Path) -> io::Result<()> {
-    write_through_temporary(path, bytes, kept_permissions(like), Clobber::Refuse)
+    write_through_temporary(path, bytes, Kept::original(like), Clobber::Refuse)
 }
 
 /// The file a user's `path` names: a link there (as dotfile managers make)
@@ -95,14 +100,63 @@ enum Clobber {
     Refuse,
 }
 
-/// Writes `bytes` into a new file beside `path` (the user's alone, or with
-/// `permissions`), flushes it to disk and renames it to `path`. A rename
+/// What a new file keeps of the one it replaces or copies; nothing (the
+/// user's alone, owned by the user) by default.
+#[derive(Default)]
+struct Kept {
+    mode: Option<u32>,
+    owner: Option<(u32, u32)>,
+}
+
+impl Kept {
+    /// The permission bits of `path` when it is a plain file of the user's
+    /// own; nothing for anything else, so a world-readable file planted by
+    /// someone else lends its mode to nothing.
+    fn own(path: &Path) -> Kept {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(meta) = std::fs::symlink_metadata(path)
+                && meta.is_file()
+                && meta.uid() == rustix::process::geteuid().as_raw()
+            {
+                return Kept {
+                    mode: Some(meta.mode() & 0o777),
+                    owner: None,
+                };
+            }
+        }
+        let _ = path;
+        Kept::default()
+    }
+
+    /// The permission bits, owner and group of the plain file at `path`.
+    fn original(path: &Path) -> Kept {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(meta) = std::fs::symlink_metadata(path)
+                && meta.is_file()
+            {
+                return Kept {
+                    mode: Some(meta.mode() & 0o777),
+                    owner: Some((meta.uid(), meta.gid())),
+                };
+            }
+        }
+        let _ = path;
+        Kept::default()
+    }
+}
+
+/// Writes `bytes` into a new file beside `path` (the user's alone, or as
+/// `kept` says), flushes it to disk and renames it to `path`. A rename
 /// never follows a link: a link planted meanwhile is replaced, not written
 /// through.
 fn write_through_temporary(
     path: &Path,
     bytes: &[u8],
-    permissions: Option<u32>,
+    kept: Kept,
     clobber: Clobber,
 ) -> io::Result<()> {
     let dir = match path.parent() {
@@ -117,14 +171,20 @@ fn write_through_temporary(
         .suffix(".tmp")
         .tempfile_in(dir)?;
     #[cfg(unix)]
-    if let Some(mode) = permissions {
+    {
         use std::os::unix::fs::PermissionsExt;
-        temporary
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        if let Some((uid, gid)) = kept.owner {
+            // Only root can give a file away; anyone else keeps it theirs.
+            let _ = std::os::unix::fs::fchown(temporary.as_file(), Some(uid), Some(gid));
+        }
+        if let Some(mode) = kept.mode {
+            temporary
+                .as_file()
+                .set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
     }
     #[cfg(not(unix))]
-    let _ = permissions;
+    let _ = kept;
     temporary.write_all(bytes)?;
     temporary.as_file().sync_all()?;
     match clobber {
@@ -132,24 +192,6 @@ fn write_through_temporary(
         Clobber::Refuse => temporary.persist_noclobber(path).map(drop),
     }
     .map_err(|error| error.error)
-}
-
-/// The permission bits of the file at `path` when it is a plain file of
-/// the user's own; `None` (the user's alone) for anything else, so a
-/// world-readable file planted by someone else lends its mode to nothing.
-fn kept_permissions(path: &Path) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::symlink_metadata(path).ok()?;
-        (meta.is_file() && meta.uid() == rustix::process::geteuid().as_raw())
-            .then_some(meta.mode() & 0o777)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
 }
 
 fn refuse_link(path: &Path) -> io::Result<()> {
@@ -262,6 +304,26 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "precious");
         assert_eq!(resolve_link(&link).unwrap(), target.canonicalize().unwrap());
         assert_eq!(resolve_link(&target).unwrap(), target);
+    }
+
+    #[test]
+    fn a_users_file_keeps_its_owner_and_mode_and_a_strangers_lends_nothing_to_own_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.json");
+        std::fs::write(&file, "{}").unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // Giving a file away takes root: elsewhere this tests the mode alone.
+        let given = std::os::unix::fs::chown(&file, Some(65534), Some(65534)).is_ok();
+        replace(&file, b"{\"a\": 1}", Mode::Original).unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o644);
+        if given {
+            assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
+            // codemode's own file in its place: a stranger's mode is not kept.
+            replace(&file, b"{}", Mode::Kept).unwrap();
+            assert_eq!(mode(&file), 0o600);
+            assert_ne!(std::fs::metadata(&file).unwrap().uid(), 65534);
+        }
     }
 
     #[test]
