@@ -184,7 +184,7 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
                 client.name()
             );
         }
-        private_file::replace(&file, taken.text.as_bytes(), private_file::Mode::Kept)
+        private_file::replace(&file, taken.text.as_bytes(), private_file::Mode::Original)
             .with_context(|| format!("cannot write {}", file.display()))
     })();
     if let Err(error) = written {
@@ -265,7 +265,7 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
             )
         })?
     };
-    private_file::replace(&file, undone.text.as_bytes(), private_file::Mode::Kept)
+    private_file::replace(&file, undone.text.as_bytes(), private_file::Mode::Original)
         .with_context(|| format!("cannot write {}", file.display()))?;
     std::fs::remove_file(&backup)
         .with_context(|| format!("cannot remove the backup {}", backup.display()))?;
@@ -275,11 +275,18 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
             file.display()
         );
     } else {
+        let put_back = if undone.restored.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and put back {} server(s) ({})",
+                undone.restored.len(),
+                undone.restored.join(", ")
+            )
+        };
         println!(
-            "removed codemode from {} and put back {} server(s) ({}), keeping the changes made since connect; codemode's own config keeps the servers",
+            "removed codemode from {}{put_back}, keeping the changes made since connect; codemode's own config keeps the servers",
             file.display(),
-            undone.restored.len(),
-            undone.restored.join(", ")
         );
     }
     if !undone.kept.is_empty() {

@@ -508,3 +508,41 @@ fn two_connects_at_once_keep_the_original_in_the_backup() {
         );
     }
 }
+
+#[test]
+fn a_config_connected_by_root_stays_its_owners() {
+    let home = tempfile::tempdir().unwrap();
+    let (file, original) = client_config(home.path());
+    // Giving the file to another user takes root; elsewhere there is nothing to test.
+    if std::os::unix::fs::chown(&file, Some(65534), Some(65534)).is_err() {
+        return;
+    }
+    let config = home.path().join("servers.json");
+    succeeded(&codemode_at(
+        home.path(),
+        &connect_args(&file, Some(&config)),
+    ));
+    let backup = home
+        .path()
+        .join("claude_desktop_config.json.codemode-backup");
+    for path in [&file, &backup] {
+        let meta = fs::metadata(path).unwrap();
+        assert_eq!(
+            (meta.uid(), meta.gid(), meta.mode() & 0o777),
+            (65534, 65534, 0o600),
+            "{}",
+            path.display()
+        );
+    }
+    succeeded(&codemode_at(
+        home.path(),
+        &[
+            "disconnect",
+            "claude-desktop",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    assert_eq!(fs::metadata(&file).unwrap().uid(), 65534);
+}
