@@ -346,3 +346,88 @@ fn tree_value(value: &Value) -> CstInputValue {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+
+    use super::*;
+
+    /// Text of any script, with quotes, backslashes and control characters.
+    const TEXT: &str = "(\\PC|[\\x00-\\x1f\"\\\\]){0,12}";
+    const NAME: &str = "(\\PC|[\\x00-\\x1f\"\\\\]){1,12}";
+
+    fn server() -> impl Strategy<Value = Value> {
+        (
+            TEXT,
+            prop::collection::vec(TEXT, 0..3),
+            prop::collection::btree_map("[A-Z_]{1,8}", TEXT, 0..3),
+        )
+            .prop_map(|(command, args, env)| json!({"command": command, "args": args, "env": env}))
+    }
+
+    fn config() -> impl Strategy<Value = (Map<String, Value>, Map<String, Value>, bool)> {
+        (
+            prop::collection::btree_map(NAME, server(), 1..4),
+            prop::collection::btree_map(NAME, any::<i32>().prop_map(Value::from), 0..3),
+            any::<bool>(),
+        )
+            .prop_map(|(servers, settings, commented)| {
+                let servers = servers
+                    .into_iter()
+                    .filter(|(name, _)| name != ENTRY)
+                    .collect();
+                let settings = settings
+                    .into_iter()
+                    .filter(|(name, _)| name != "mcpServers")
+                    .collect();
+                (servers, settings, commented)
+            })
+    }
+
+    proptest! {
+        /// Whatever the names and strings (quotes, backslashes, control
+        /// characters, any script), connect moves exactly the servers,
+        /// leaves the rest, and disconnect gives back the original: byte for
+        /// byte when nothing changed, in meaning with a change kept when
+        /// something did.
+        #[test]
+        fn connect_then_disconnect_gives_back_the_original(
+            (servers, settings, commented) in config()
+        ) {
+            prop_assume!(!servers.is_empty());
+            let mut document = settings.clone();
+            document.insert("mcpServers".into(), Value::Object(servers.clone()));
+            let pretty = serde_json::to_string_pretty(&document).unwrap();
+            let original = if commented { format!("// the user's note\n{pretty}\n") } else { pretty };
+            let (file, folder) = (Path::new("/home/me/config.json"), Path::new("/home/me"));
+            let serve = json!({"command": "/bin/codemode", "args": ["serve", "--config", "/c/servers.json"]});
+            let client = Client::ClaudeDesktop;
+
+            let taken = take_servers(client, &original, file, folder, &serve).unwrap();
+            prop_assert_eq!(&taken.moved, &servers);
+            let connected: Value = json_file::parse_jsonc(&taken.text, file).unwrap();
+            prop_assert_eq!(&connected["mcpServers"], &json!({ENTRY: serve}));
+            for (key, value) in &settings {
+                prop_assert_eq!(&connected[key], value);
+            }
+            prop_assert_eq!(taken.text.contains("// the user's note"), commented);
+
+            let undone = undo(client, &original, &taken.text, file, folder).unwrap();
+            prop_assert!(undone.whole);
+            prop_assert_eq!(&undone.text, &original);
+
+            let mut changed = connected.clone();
+            changed["addedWhileConnected"] = json!(true);
+            let undone = undo(client, &original, &changed.to_string(), file, folder).unwrap();
+            prop_assert!(!undone.whole);
+            let mut expected = Value::Object(document);
+            expected["addedWhileConnected"] = json!(true);
+            let after: Value = json_file::parse_jsonc(&undone.text, file).unwrap();
+            prop_assert_eq!(after, expected);
+        }
+    }
+}
