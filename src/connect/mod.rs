@@ -121,7 +121,8 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot lock {} to edit it", file.display()))?,
         )
     };
-    if backup.exists() {
+    // A link there, even to nothing, counts: the backup is never replaced.
+    if std::fs::symlink_metadata(&backup).is_ok() {
         return Err(connected_already(client, &backup));
     }
     let original = read_if_any(&file)?.with_context(|| {
@@ -240,13 +241,20 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     let backup = backup_of(&file);
     let _lock = private_file::lock(&lock_of(&file))
         .with_context(|| format!("cannot lock {} to edit it", file.display()))?;
-    let Some(original) = read_if_any(&backup)? else {
-        bail!(
+    match std::fs::symlink_metadata(&backup) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => bail!(
+            "{} is not a plain file, so it is no backup connect made (a link planted there?); remove it, and put {}'s servers back by hand",
+            backup.display(),
+            client.name()
+        ),
+        Err(_) => bail!(
             "{} is not connected: there is no backup at {} (connect leaves one)",
             client.name(),
             backup.display()
-        );
-    };
+        ),
+    }
+    let original = read_if_any(&backup)?.unwrap_or_default();
     let current = read_if_any(&file)?.unwrap_or_default();
     let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
     let undone = if current.is_empty() {

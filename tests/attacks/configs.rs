@@ -546,3 +546,44 @@ fn a_config_connected_by_root_stays_its_owners() {
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     assert_eq!(fs::metadata(&file).unwrap().uid(), 65534);
 }
+
+#[test]
+fn a_link_planted_as_the_backup_is_neither_replaced_nor_restored() {
+    let home = tempfile::tempdir().unwrap();
+    let (file, original) = client_config(home.path());
+    let secret = home.path().join("someone-elses.json");
+    fs::write(
+        &secret,
+        "{\"mcpServers\": {\"evil\": {\"command\": \"rm\"}}}",
+    )
+    .unwrap();
+    let backup = home
+        .path()
+        .join("claude_desktop_config.json.codemode-backup");
+    symlink(&secret, &backup).unwrap();
+    let disconnect = [
+        "disconnect",
+        "claude-desktop",
+        "--file",
+        file.to_str().unwrap(),
+    ];
+    let output = codemode_at(home.path(), &disconnect);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("is not a plain file"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    // connect sees it as a backup it must not replace, even dangling.
+    fs::remove_file(&secret).unwrap();
+    let config = home.path().join("servers.json");
+    let output = codemode_at(home.path(), &connect_args(&file, Some(&config)));
+    assert!(
+        stderr(&output).contains("is connected already"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    assert!(!secret.exists());
+}
