@@ -93,12 +93,10 @@ pub fn without_position(message: &str) -> String {
         .to_owned()
 }
 
-/// Deserializes `text` as JSON with comments and trailing commas (as VS Code
-/// and Zed write their settings), naming `path` in errors.
-pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFileError> {
-    // JSONC as VS Code reads it: JSON plus comments and trailing commas,
-    // nothing looser (a missing comma is a typo to report).
-    let options = jsonc_parser::ParseOptions {
+/// JSONC as VS Code reads it: JSON plus comments and trailing commas,
+/// nothing looser (a missing comma is a typo to report).
+pub fn jsonc_options() -> jsonc_parser::ParseOptions {
+    jsonc_parser::ParseOptions {
         allow_comments: true,
         allow_trailing_commas: true,
         allow_loose_object_property_names: false,
@@ -109,7 +107,13 @@ pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, Js
         allow_bare_decimal_point_numbers: false,
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
-    };
+    }
+}
+
+/// Deserializes `text` as JSON with comments and trailing commas (as VS Code
+/// and Zed write their settings), naming `path` in errors.
+pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFileError> {
+    let options = jsonc_options();
     jsonc_parser::parse_to_serde_value(text, &options).map_err(|e| JsonFileError::Parse {
         path: path.into(),
         line: e.line_display(),
@@ -119,37 +123,24 @@ pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, Js
 }
 
 /// Replaces `path` with `value` as JSON, through a temporary file in the
-/// same folder (created if need be); `private` makes it readable by the
-/// user alone from the start.
+/// same folder (created if need be, the user's alone), never through a
+/// link: see [`crate::private_file`]. The file is the user's alone, or
+/// keeps the mode the user gave it unless `private`.
 pub fn replace<T: serde::Serialize>(path: &Path, value: &T, private: bool) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::PermissionsExt;
-        temp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    serde_json::to_writer_pretty(&mut temp, value)?;
-    temp.persist(path)?;
-    Ok(())
+    let text = serde_json::to_vec_pretty(value)?;
+    let mode = if private {
+        crate::private_file::Mode::Private
+    } else {
+        crate::private_file::Mode::Kept
+    };
+    crate::private_file::replace(path, &text, mode)
 }
 
 /// Runs `change` holding an exclusive lock on `PATH.lock`, which every
 /// codemode process updating `path` takes: a read-modify-write by one (a
 /// `serve`) never drops what another (a `run`) wrote meanwhile.
 pub fn locked<T>(path: &Path, change: impl FnOnce() -> std::io::Result<T>) -> std::io::Result<T> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path.with_extension("json.lock"))?;
-    lock.lock()?;
+    let _lock = crate::private_file::lock(&path.with_extension("json.lock"))?;
     change()
 }
 

@@ -18,6 +18,7 @@ pub mod filtered_read;
 pub mod json_file;
 pub mod pins;
 pub mod policy;
+pub mod private_file;
 pub mod replay;
 pub mod sandbox;
 pub mod savings;

@@ -1,21 +1,25 @@
 //! `codemode connect CLIENT` puts codemode in front of an MCP client: the
 //! servers of the client's config move into codemode's own config, and the
-//! client gets one entry that starts `codemode serve` over them. The
-//! client's file is backed up first; `codemode disconnect CLIENT` puts the
-//! backup back, byte for byte.
+//! client gets one entry that starts `codemode serve` over them. Both files
+//! are edited in place (comments and other settings stay), the client's
+//! original is backed up first, and edits of one config are serialized by a
+//! lock. `codemode disconnect CLIENT` undoes exactly what `connect` did in
+//! the client's config as it is then, keeping every change made meanwhile.
+//!
+//! A client's config that is a symbolic link (as dotfile managers make) is
+//! edited where the link points; the link stays.
 
 mod clients;
+mod edit;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde_json::{Map, Value};
 
 use crate::config::dirs::user_config_dir;
+use crate::private_file;
 pub use clients::Client;
-use clients::{Layout, codex_portable};
-
-use crate::json_file;
+use edit::ENTRY;
 
 /// What `connect` was asked to do.
 pub struct Request {
@@ -27,13 +31,20 @@ pub struct Request {
     pub dry_run: bool,
 }
 
-/// The name the serve entry takes in the client's config.
-const ENTRY: &str = "codemode";
-
 /// Where the client's original config is kept while codemode is in front.
 fn backup_of(file: &Path) -> PathBuf {
+    beside(file, ".codemode-backup")
+}
+
+/// The lock every `connect` and `disconnect` of `file` holds while it
+/// reads and rewrites it.
+fn lock_of(file: &Path) -> PathBuf {
+    beside(file, ".codemode-lock")
+}
+
+fn beside(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
-    name.push(".codemode-backup");
+    name.push(suffix);
     PathBuf::from(name)
 }
 
@@ -41,14 +52,21 @@ fn env(var: &str) -> Option<String> {
     std::env::var(var).ok()
 }
 
+/// The client's config file: the target of a link there.
 fn client_file(client: Client, file: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    match file.or_else(|| client.default_file(&env)) {
-        Some(file) => Ok(file),
-        None => bail!(
+    let Some(file) = file.or_else(|| client.default_file(&env)) else {
+        bail!(
             "cannot tell where {} keeps its config (HOME is not set); name the file with --file",
             client.name()
-        ),
-    }
+        )
+    };
+    private_file::resolve_link(&file).with_context(|| {
+        format!(
+            "{} is a symbolic link to nothing; name {}'s config with --file",
+            file.display(),
+            client.name()
+        )
+    })
 }
 
 /// codemode's own config: `--config`, or `servers.json` in codemode's
@@ -63,47 +81,70 @@ fn own_config(config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     Ok(user_config_dir(Path::new(&home), &env).join("codemode/servers.json"))
 }
 
+/// The whole of a text file, or `None` when there is none.
+fn read_if_any(path: &Path) -> anyhow::Result<Option<String>> {
+    match crate::json_file::read_text(path, crate::json_file::MAX_FILE_BYTES) {
+        Ok(text) => Ok(Some(text)),
+        Err(crate::json_file::JsonFileError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn connected_already(client: Client, backup: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} is connected already: its original config is at {}; run `codemode disconnect {}` first",
+        client.name(),
+        backup.display(),
+        cli_name(client)
+    )
+}
+
 /// `codemode connect`: prints what it changed (or, with `dry_run`, would).
 pub fn connect(request: Request) -> anyhow::Result<()> {
     let client = request.client;
     let file = client_file(client, request.file)?;
     let backup = backup_of(&file);
-    if backup.exists() {
-        bail!(
-            "{} is connected already: its original config is at {}; run `codemode disconnect {}` first",
-            client.name(),
-            backup.display(),
-            cli_name(client)
-        );
+    let config = absolute(&own_config(request.config)?)?;
+    let exe = std::env::current_exe().context("cannot tell where this codemode is")?;
+    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
+    let serve = client.serve_entry(&exe, &config);
+    // Another connect or disconnect of this file waits for this one.
+    let _lock = if request.dry_run {
+        None
+    } else {
+        Some(
+            private_file::lock(&lock_of(&file))
+                .with_context(|| format!("cannot lock {} to edit it", file.display()))?,
+        )
+    };
+    // A link there, even to nothing, counts: the backup is never replaced.
+    if std::fs::symlink_metadata(&backup).is_ok() {
+        return Err(connected_already(client, &backup));
     }
-    let original = std::fs::read_to_string(&file).with_context(|| {
+    let original = read_if_any(&file)?.with_context(|| {
         format!(
-            "cannot read {}'s config {}; if it is elsewhere, name it with --file",
+            "cannot read {}'s config {}: there is none; if it is elsewhere, name it with --file",
             client.name(),
             file.display()
         )
     })?;
-    let config = absolute(&own_config(request.config)?)?;
-    let exe = std::env::current_exe().context("cannot tell where this codemode is")?;
-    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
-
-    let (moved, kept_text) = take_servers(client, &original, &file, &folder, &exe, &config)?;
-    if moved.is_empty() {
+    let taken = edit::take_servers(client, &original, &file, &folder, &serve)?;
+    if taken.moved.is_empty() {
         bail!(
             "{} has no servers to move; add them to its config first (or run codemode with --config)",
             file.display()
         );
     }
-    let config_before = match std::fs::read_to_string(&config) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).context(format!("cannot read {}", config.display())),
-    };
-    let config_after = merged_config(config_before.as_deref(), &config, &moved, client)?;
-
-    let names: Vec<&str> = moved.keys().map(String::as_str).collect();
+    let names: Vec<&str> = taken.moved.keys().map(String::as_str).collect();
     if request.dry_run {
-        print!("{}", diff(&file, &original, &kept_text));
+        let config_before = read_if_any(&config)?;
+        let config_after =
+            edit::merged_config(config_before.as_deref(), &config, &taken.moved, client)?;
+        print!("{}", diff(&file, &original, &taken.text));
         print!(
             "{}",
             diff(
@@ -121,15 +162,31 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    std::fs::copy(&file, &backup)
-        .with_context(|| format!("cannot back up {} to {}", file.display(), backup.display()))?;
-    let written = (|| {
-        if let Some(parent) = config.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+    // The backup is made from the file read under the lock, which has no
+    // serve entry (take_servers refused one), and never replaces a backup.
+    match private_file::create_new(&backup, original.as_bytes(), &file) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(connected_already(client, &backup));
         }
-        write_replacing(&config, &config_after)?;
-        write_replacing(&file, &kept_text)
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!("cannot back up {} to {}", file.display(), backup.display())
+            });
+        }
+    }
+    let written = (|| {
+        add_to_own_config(&config, &taken.moved, client)?;
+        // The client itself may have rewritten its file meanwhile.
+        if read_if_any(&file)?.as_deref() != Some(original.as_str()) {
+            bail!(
+                "{} changed while codemode was editing it (is {} running and saving it?); it was left as it is: run connect again",
+                file.display(),
+                client.name()
+            );
+        }
+        private_file::replace(&file, taken.text.as_bytes(), private_file::Mode::Original)
+            .with_context(|| format!("cannot write {}", file.display()))
     })();
     if let Err(error) = written {
         // The client's config is as it was: no backup may say otherwise.
@@ -151,36 +208,102 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
         client.name()
     );
     println!(
-        "the original is at {}; `codemode disconnect {}` puts it back",
+        "the original is at {}; `codemode disconnect {}` puts its servers back",
         backup.display(),
         cli_name(client)
     );
     Ok(())
 }
 
-/// `codemode disconnect`: the client's config as it was before `connect`.
+/// Adds `moved` to codemode's config under its own lock (two clients may
+/// be connected at once), keeping its comments; a new one is the user's
+/// alone, in a folder that is too.
+fn add_to_own_config(
+    config: &Path,
+    moved: &serde_json::Map<String, serde_json::Value>,
+    client: Client,
+) -> anyhow::Result<()> {
+    let _lock = private_file::lock(&beside(config, ".lock"))
+        .with_context(|| format!("cannot lock {} to edit it", config.display()))?;
+    let before = read_if_any(config)?;
+    let after = edit::merged_config(before.as_deref(), config, moved, client)?;
+    if before.as_deref() == Some(after.as_str()) {
+        return Ok(());
+    }
+    private_file::replace(config, after.as_bytes(), private_file::Mode::Kept)
+        .with_context(|| format!("cannot write {}", config.display()))
+}
+
+/// `codemode disconnect`: the client's config without codemode's entry and
+/// with the servers `connect` moved, every other change made since kept.
 pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     let file = client_file(client, file)?;
     let backup = backup_of(&file);
-    if !backup.exists() {
-        bail!(
+    let _lock = private_file::lock(&lock_of(&file))
+        .with_context(|| format!("cannot lock {} to edit it", file.display()))?;
+    match std::fs::symlink_metadata(&backup) {
+        Ok(meta) if meta.is_file() => {}
+        Ok(_) => bail!(
+            "{} is not a plain file, so it is no backup connect made (a link planted there?); remove it, and put {}'s servers back by hand",
+            backup.display(),
+            client.name()
+        ),
+        Err(_) => bail!(
             "{} is not connected: there is no backup at {} (connect leaves one)",
             client.name(),
             backup.display()
+        ),
+    }
+    let original = read_if_any(&backup)?.unwrap_or_default();
+    let current = read_if_any(&file)?.unwrap_or_default();
+    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
+    let undone = if current.is_empty() {
+        // The file is gone or emptied: the original is all there is.
+        edit::Undone {
+            text: original.clone(),
+            restored: Vec::new(),
+            kept: Vec::new(),
+            whole: true,
+        }
+    } else {
+        edit::undo(client, &original, &current, &file, &folder).with_context(|| {
+            format!(
+                "the original is still at {}; nothing was changed",
+                backup.display()
+            )
+        })?
+    };
+    private_file::replace(&file, undone.text.as_bytes(), private_file::Mode::Original)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    std::fs::remove_file(&backup)
+        .with_context(|| format!("cannot remove the backup {}", backup.display()))?;
+    if undone.whole {
+        println!(
+            "restored {} as it was before connect; codemode's own config keeps the servers",
+            file.display()
+        );
+    } else {
+        let put_back = if undone.restored.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " and put back {} server(s) ({})",
+                undone.restored.len(),
+                undone.restored.join(", ")
+            )
+        };
+        println!(
+            "removed codemode from {}{put_back}, keeping the changes made since connect; codemode's own config keeps the servers",
+            file.display(),
         );
     }
-    std::fs::rename(&backup, &file).with_context(|| {
-        format!(
-            "cannot restore {} from {}",
+    if !undone.kept.is_empty() {
+        println!(
+            "kept the servers {} has again under the same names: {}",
             file.display(),
-            backup.display()
-        )
-    })?;
-    println!(
-        "restored {} from {}; codemode's own config keeps the servers",
-        file.display(),
-        backup.display()
-    );
+            undone.kept.join(", ")
+        );
+    }
     Ok(())
 }
 
@@ -195,135 +318,6 @@ fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
 }
 
-/// The client's servers that move, in codemode's dialect, and the client's
-/// config text with them replaced by the serve entry.
-fn take_servers(
-    client: Client,
-    text: &str,
-    file: &Path,
-    folder: &Path,
-    exe: &Path,
-    config: &Path,
-) -> anyhow::Result<(Map<String, Value>, String)> {
-    let serve = client.serve_entry(exe, config);
-    match client.layout() {
-        Layout::Json(key) => {
-            let mut document: Value = json_file::parse_jsonc(text, file)?;
-            let Some(Value::Object(servers)) = document.get_mut(key) else {
-                bail!("{} has no \"{key}\" object of servers", file.display());
-            };
-            if servers.contains_key(ENTRY) {
-                bail!(
-                    "{} already has a server named \"{ENTRY}\"; is codemode in front of it already?",
-                    file.display()
-                );
-            }
-            let mut moved = Map::new();
-            let mut kept = Map::new();
-            for (name, entry) in std::mem::take(servers) {
-                match client.portable(&entry, folder) {
-                    Some(portable) => {
-                        moved.insert(name, portable);
-                    }
-                    None => {
-                        kept.insert(name, entry);
-                    }
-                }
-            }
-            kept.insert(ENTRY.into(), serve);
-            *servers = kept;
-            Ok((
-                moved,
-                format!("{}\n", serde_json::to_string_pretty(&document)?),
-            ))
-        }
-        Layout::CodexToml => {
-            let table: toml::Table = toml::from_str(text)
-                .with_context(|| format!("cannot read {} as TOML", file.display()))?;
-            let mut document: toml_edit::DocumentMut = text
-                .parse()
-                .with_context(|| format!("cannot read {} as TOML", file.display()))?;
-            let Some(toml::Value::Table(servers)) = table.get("mcp_servers") else {
-                bail!("{} has no [mcp_servers.NAME] tables", file.display());
-            };
-            if servers.contains_key(ENTRY) {
-                bail!(
-                    "{} already has [mcp_servers.{ENTRY}]; is codemode in front of it already?",
-                    file.display()
-                );
-            }
-            let moved = servers
-                .iter()
-                .filter_map(|(name, server)| {
-                    let server = server.as_table()?;
-                    Some((name.clone(), Value::Object(codex_portable(server))))
-                })
-                .collect();
-            let mut entry = toml_edit::Table::new();
-            if let Some(command) = serve["command"].as_str() {
-                entry["command"] = toml_edit::value(command);
-            }
-            let args: toml_edit::Array = serve["args"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            entry["args"] = toml_edit::value(args);
-            let mut servers = toml_edit::Table::new();
-            servers.set_implicit(true);
-            servers.insert(ENTRY, toml_edit::Item::Table(entry));
-            document["mcp_servers"] = toml_edit::Item::Table(servers);
-            Ok((moved, document.to_string()))
-        }
-    }
-}
-
-/// codemode's config with `moved` added; the same server twice is fine,
-/// two different servers of one name are not.
-fn merged_config(
-    before: Option<&str>,
-    path: &Path,
-    moved: &Map<String, Value>,
-    client: Client,
-) -> anyhow::Result<String> {
-    let mut document = match before {
-        Some(text) => json_file::parse_jsonc::<Value>(text, path)?,
-        None => serde_json::json!({"mcpServers": {}}),
-    };
-    let Some(Value::Object(servers)) = document.get_mut("mcpServers") else {
-        bail!(
-            "{} has no \"mcpServers\" object for the servers to go in",
-            path.display()
-        );
-    };
-    for (name, entry) in moved {
-        match servers.get(name) {
-            Some(existing) if existing == entry => {}
-            Some(_) => bail!(
-                "{} already has a server named \"{name}\", different from {}'s; rename one of them",
-                path.display(),
-                client.name()
-            ),
-            None => {
-                servers.insert(name.clone(), entry.clone());
-            }
-        }
-    }
-    Ok(format!("{}\n", serde_json::to_string_pretty(&document)?))
-}
-
-/// Writes `text` to `path` through a file beside it, so a failure leaves
-/// the old content whole.
-fn write_replacing(path: &Path, text: &str) -> anyhow::Result<()> {
-    let mut temporary = path.as_os_str().to_owned();
-    temporary.push(".codemode-new");
-    let temporary = PathBuf::from(temporary);
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("cannot write {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("cannot replace {}", path.display()))
-}
-
 fn diff(path: &Path, before: &str, after: &str) -> String {
     let name = path.display().to_string();
     similar::TextDiff::from_lines(before, after)
@@ -336,8 +330,11 @@ fn diff(path: &Path, before: &str, after: &str) -> String {
 mod tests {
     use std::collections::HashMap;
 
+    use serde_json::Value;
+
     use super::*;
     use crate::config::{self, Transport};
+    use clients::Layout;
 
     fn fixture_env(var: &str) -> Option<String> {
         Some(match var {
@@ -366,6 +363,18 @@ mod tests {
         }
     }
 
+    /// Each client with its config in `fixtures/configs`.
+    const CLIENTS: [(Client, &str); 8] = [
+        (Client::ClaudeDesktop, "claude_desktop_config.json"),
+        (Client::ClaudeCode, "claude.json"),
+        (Client::Cursor, "cursor/.cursor/mcp.json"),
+        (Client::Vscode, "vscode/.vscode/mcp.json"),
+        (Client::Windsurf, "windsurf_mcp_config.json"),
+        (Client::Gemini, "gemini/.gemini/settings.json"),
+        (Client::Codex, "codex_config.toml"),
+        (Client::Zed, "zed_settings.json"),
+    ];
+
     fn load(path: &Path) -> config::Loaded {
         config::load_in(path, &fixture_env, &HashMap::new(), Path::new("/"))
             .unwrap_or_else(|e| panic!("{e}"))
@@ -374,16 +383,7 @@ mod tests {
     #[test]
     fn every_client_moves_its_servers_unchanged_in_meaning_and_gets_them_back_byte_for_byte() {
         let dir = fixtures();
-        for (client, name) in [
-            (Client::ClaudeDesktop, "claude_desktop_config.json"),
-            (Client::ClaudeCode, "claude.json"),
-            (Client::Cursor, "cursor/.cursor/mcp.json"),
-            (Client::Vscode, "vscode/.vscode/mcp.json"),
-            (Client::Windsurf, "windsurf_mcp_config.json"),
-            (Client::Gemini, "gemini/.gemini/settings.json"),
-            (Client::Codex, "codex_config.toml"),
-            (Client::Zed, "zed_settings.json"),
-        ] {
+        for (client, name) in CLIENTS {
             let file = dir.path().join(name);
             let config = dir
                 .path()
@@ -462,5 +462,113 @@ mod tests {
         assert!(err.contains("already has a server named \"git\""), "{err}");
         assert_eq!(std::fs::read(&file).unwrap(), original);
         assert!(!backup_of(&file).exists());
+    }
+
+    /// `text` as the user left it after changing a setting, adding a server
+    /// of their own and writing a comment while codemode was in front.
+    fn changed_by_the_user(client: Client, text: &str) -> String {
+        match client.layout() {
+            Layout::CodexToml => format!(
+                "{text}\n# mine, added while connected\n[mcp_servers.mine]\ncommand = \"mine\"\n\n[tui]\nnotifications = true\n"
+            ),
+            Layout::Json(key) => {
+                let root =
+                    jsonc_parser::cst::CstRootNode::parse(text, &crate::json_file::jsonc_options())
+                        .unwrap();
+                let document = root.object_value().unwrap();
+                document.append("addedWhileConnected", true.into());
+                let servers = document.object_value(key).unwrap();
+                servers.insert(
+                    0,
+                    "mine",
+                    vec![("command".to_owned(), "mine".into())].into(),
+                );
+                root.to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn disconnect_undoes_only_what_connect_did_and_keeps_every_change_since() {
+        let dir = fixtures();
+        for (client, name) in CLIENTS {
+            let file = dir.path().join(name);
+            let config = dir.path().join(format!("own-{}.json", cli_name(client)));
+            let original = std::fs::read_to_string(&file).unwrap();
+            let before = load(&file);
+            connect(Request {
+                client,
+                file: Some(file.clone()),
+                config: Some(config),
+                dry_run: false,
+            })
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let connected = std::fs::read_to_string(&file).unwrap();
+            std::fs::write(&file, changed_by_the_user(client, &connected)).unwrap();
+            disconnect(client, Some(file.clone())).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let after_text = std::fs::read_to_string(&file).unwrap();
+            let after = load(&file);
+            // Every server of the original is back, the user's own is kept,
+            // codemode's is gone.
+            for server in &before.servers {
+                assert!(
+                    after.servers.contains(server),
+                    "{name}: {server:?} lost:\n{after_text}"
+                );
+            }
+            let names: Vec<&str> = after.servers.iter().map(|s| s.name.as_str()).collect();
+            assert!(
+                names.contains(&"mine") && !names.contains(&"codemode"),
+                "{name}: {names:?}"
+            );
+            assert_eq!(
+                after.servers.len(),
+                before.servers.len() + 1,
+                "{name}: {names:?}"
+            );
+            assert_eq!(after.disabled, before.disabled, "{name}");
+            // The setting and comments made meanwhile, and the original's
+            // comments outside the servers, are all there.
+            let added = if client == Client::Codex {
+                "# mine, added while connected"
+            } else {
+                "\"addedWhileConnected\": true"
+            };
+            assert!(after_text.contains(added), "{name}:\n{after_text}");
+            for line in original.lines().map(str::trim) {
+                if line.starts_with("//") && !line.contains("\"") {
+                    assert!(
+                        after_text.contains(line),
+                        "{name}: lost {line}:\n{after_text}"
+                    );
+                }
+            }
+            assert!(!backup_of(&file).exists(), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_server_added_back_by_hand_wins_over_the_moved_one() {
+        let dir = fixtures();
+        let file = dir.path().join("windsurf_mcp_config.json");
+        let request = Request {
+            client: Client::Windsurf,
+            file: Some(file.clone()),
+            config: Some(dir.path().join("servers.json")),
+            dry_run: false,
+        };
+        connect(request).unwrap();
+        let mut now: Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        now["mcpServers"]["git"] = serde_json::json!({"command": "my-own-git"});
+        std::fs::write(&file, now.to_string()).unwrap();
+        disconnect(Client::Windsurf, Some(file.clone())).unwrap();
+        let after: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(
+            after["mcpServers"]["git"],
+            serde_json::json!({"command": "my-own-git"})
+        );
+        assert!(after["mcpServers"]["figma"].is_object());
+        assert!(after["mcpServers"].get("codemode").is_none());
     }
 }

@@ -18,12 +18,11 @@ pub struct Trace {
 }
 
 impl Trace {
-    /// Appends to `path`, creating it if needed.
+    /// Appends to `path`, creating it readable by the user alone (with
+    /// `--trace-results` it holds every tool's answer); a link planted
+    /// there is refused, never followed.
     pub fn open(path: &Path) -> anyhow::Result<Trace> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        let file = crate::private_file::append(path)
             .with_context(|| format!("cannot open the trace file {}", path.display()))?;
         Ok(Trace {
             file: Mutex::new(file),

@@ -9,6 +9,7 @@ mod approval;
 mod calls;
 mod cancel;
 mod compile;
+mod configs;
 mod http;
 mod isolation;
 mod names;
