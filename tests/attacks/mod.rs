@@ -10,6 +10,7 @@ mod cancel;
 mod compile;
 mod http;
 mod isolation;
+mod learned;
 mod names;
 mod upstreams;
 
