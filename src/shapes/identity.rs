@@ -156,4 +156,20 @@ mod tests {
 
         assert!(identity(&ServerSpec::new("t", Transport::ToolsFile("t.json".into()))).is_none());
     }
+
+    proptest::proptest! {
+        /// However a command line is split into words, two that differ
+        /// are two servers.
+        #[test]
+        fn different_command_lines_are_different_servers(
+            a in proptest::collection::vec("[a-b ]{0,3}", 1..4),
+            b in proptest::collection::vec("[a-b ]{0,3}", 1..4),
+        ) {
+            let spec = |words: &[String]| {
+                let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+                identity(&stdio(&words[0], &args, &[])).unwrap()
+            };
+            proptest::prop_assert_eq!(spec(&a) == spec(&b), a == b);
+        }
+    }
 }
