@@ -1,6 +1,6 @@
 //! What each command does, over the connected servers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -105,6 +105,8 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
         bail!("the config file enables no servers; remove \"disabled\": true from one, or add one");
     }
     let total = selection.servers.len();
+    let shapes =
+        Shapes::load(args.shapes.clone().or_else(Shapes::default_file)).serving(&selection.servers);
     let upstreams =
         upstream::connect_all_watched(selection.servers, args.init_timeout, hooks).await;
     for failure in &upstreams.failures {
@@ -119,7 +121,6 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     if let (Some(pins), Some(path)) = (&pins, &args.pins) {
         warn_unpinned(pins, path, &upstreams.tool_lists());
     }
-    let shapes = Shapes::load(args.shapes.clone().or_else(Shapes::default_file));
     Ok(Opened {
         upstreams,
         settings: selection.settings,
@@ -309,21 +310,19 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
 }
 
 /// `codemode learn`: what the run taught, tool by tool.
-fn print_learned(
-    before: &BTreeMap<String, BTreeMap<String, crate::shapes::Learned>>,
-    after: &BTreeMap<String, BTreeMap<String, crate::shapes::Learned>>,
-) {
+fn print_learned(before: &crate::shapes::Table, after: &crate::shapes::Table) {
     let mut any = false;
-    for (server, tools) in after {
-        for (tool, learned) in tools {
+    for (id, server) in after {
+        for (tool, learned) in &server.tools {
             let had = before
-                .get(server)
-                .and_then(|t| t.get(tool))
+                .get(id)
+                .and_then(|s| s.tools.get(tool))
                 .map_or(0, |l| l.samples);
             if learned.samples > had {
                 any = true;
                 println!(
-                    "{server}.{tool} ({} new result{}, {} in all): {}",
+                    "{}.{tool} ({} new result{}, {} in all): {}",
+                    server.name,
                     learned.samples - had,
                     if learned.samples - had == 1 { "" } else { "s" },
                     learned.samples,
@@ -361,10 +360,11 @@ pub fn shapes(args: ShapesArgs) -> anyhow::Result<()> {
             file.display()
         );
     }
-    for (server, tools) in all {
-        for (tool, learned) in tools {
+    for server in all.values() {
+        for (tool, learned) in &server.tools {
             println!(
-                "{server}.{tool} ({} result{}): {}",
+                "{}.{tool} ({} result{}): {}",
+                server.name,
                 learned.samples,
                 if learned.samples == 1 { "" } else { "s" },
                 learned.shape.render()

@@ -12,6 +12,7 @@ mod compile;
 mod configs;
 mod http;
 mod isolation;
+mod learned;
 mod names;
 mod upstreams;
 

@@ -432,6 +432,14 @@ fn shape_ty(shape: &shape::Shape) -> Ty {
         Shape::Number => Ty::Keyword("number"),
         Shape::String => Ty::Keyword("string"),
         Shape::Array { item } => Ty::Array(Box::new(shape_ty(item))),
+        // A key that is not a field name is never written out (only an
+        // untamed shape has one): the object is a map of unknown values.
+        Shape::Object { props, .. } if !props.keys().all(|k| shape::is_field_name(k)) => {
+            Ty::Object(ty::Object {
+                props: Vec::new(),
+                index: Some(Box::new(Ty::Unknown)),
+            })
+        }
         Shape::Object { seen, props } => Ty::Object(ty::Object {
             props: props
                 .iter()
