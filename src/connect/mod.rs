@@ -217,12 +217,16 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
 
 /// Adds `moved` to codemode's config under its own lock (two clients may
 /// be connected at once), keeping its comments; a new one is the user's
-/// alone, in a folder that is too.
+/// alone, in a folder that is too. Like a client's, the config is the
+/// user's own file: a link there (a dotfile manager's) is edited where it
+/// points.
 fn add_to_own_config(
     config: &Path,
     moved: &serde_json::Map<String, serde_json::Value>,
     client: Client,
 ) -> anyhow::Result<()> {
+    let config = &private_file::resolve_link(config)
+        .with_context(|| format!("cannot follow the link {}", config.display()))?;
     let _lock = private_file::lock(&beside(config, ".lock"))
         .with_context(|| format!("cannot lock {} to edit it", config.display()))?;
     let before = read_if_any(config)?;

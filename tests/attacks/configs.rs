@@ -331,29 +331,29 @@ fn a_linked_client_config_is_edited_where_it_points_and_the_link_stays() {
 }
 
 #[test]
-fn codemodes_own_config_is_never_written_through_a_link() {
+fn codemodes_own_config_linked_by_a_dotfile_manager_is_edited_where_it_points() {
     let home = tempfile::tempdir().unwrap();
-    let (file, original) = client_config(home.path());
-    let victim = home.path().join("victim.json");
-    fs::write(&victim, "{\"mcpServers\": {}}").unwrap();
+    let (file, _) = client_config(home.path());
+    let target = home.path().join("dotfiles-servers.json");
+    fs::write(&target, "{\"mcpServers\": {}} // mine\n").unwrap();
+    set_mode(&target, 0o600);
     let config = home.path().join("servers.json");
-    symlink(&victim, &config).unwrap();
-    let output = codemode_at(home.path(), &connect_args(&file, Some(&config)));
-    assert!(!output.status.success());
+    symlink(&target, &config).unwrap();
+    succeeded(&codemode_at(
+        home.path(),
+        &connect_args(&file, Some(&config)),
+    ));
     assert!(
-        stderr(&output).contains("is a symbolic link"),
-        "{}",
-        stderr(&output)
+        fs::symlink_metadata(&config)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a plain file"
     );
-    assert_eq!(fs::read_to_string(&victim).unwrap(), "{\"mcpServers\": {}}");
-    // Nothing was done: the client's config as it was, and no backup.
-    assert_eq!(fs::read_to_string(&file).unwrap(), original);
-    assert!(
-        !home
-            .path()
-            .join("claude_desktop_config.json.codemode-backup")
-            .exists()
-    );
+    let edited = fs::read_to_string(&target).unwrap();
+    assert!(edited.contains("// mine"), "{edited}");
+    assert!(edited.contains("\"tracker\""), "{edited}");
+    assert_eq!(mode(&target), 0o600);
 }
 
 #[test]
