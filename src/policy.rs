@@ -10,10 +10,12 @@
 
 use std::collections::HashMap;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
-use serde_json::Value;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde_json::{Value, json};
 
 use crate::config::ServerPolicy;
+use crate::pins::Introductions;
+use crate::spelling::fold;
 
 #[derive(Debug, thiserror::Error)]
 #[error("invalid pattern `{pattern}`: {error}")]
@@ -23,21 +25,37 @@ pub struct PatternError {
 }
 
 /// A list of globs, kept with their text so refusals can quote them.
+///
+/// An allow list matches as written: matching more would let more through.
+/// Deny and ask lists are lenient, where matching more is the safe side:
+/// whatever the case, and however the name is spelled (a Cyrillic `е` in
+/// `dеlete_repo` does not get past `*.delete_*`).
 #[derive(Clone, Debug, Default)]
 struct Patterns {
     texts: Vec<String>,
     set: GlobSet,
+    lenient: bool,
 }
 
 impl Patterns {
-    fn new(texts: &[String]) -> Result<Patterns, PatternError> {
+    fn new(texts: &[String], lenient: bool) -> Result<Patterns, PatternError> {
         let mut builder = GlobSetBuilder::new();
         for text in texts {
-            let glob = Glob::new(text).map_err(|error| PatternError {
-                pattern: text.clone(),
-                error,
-            })?;
-            builder.add(glob);
+            let glob = |text: &str| {
+                GlobBuilder::new(text)
+                    .case_insensitive(lenient)
+                    .build()
+                    .map_err(|error| PatternError {
+                        pattern: text.to_owned(),
+                        error,
+                    })
+            };
+            builder.add(glob(text)?);
+            // Lenient lists hold each pattern twice, as written and folded:
+            // pattern `i` is globs `2i` and `2i + 1`.
+            if lenient {
+                builder.add(glob(&fold(text))?);
+            }
         }
         let set = builder.build().map_err(|error| PatternError {
             pattern: texts.join(", "),
@@ -46,14 +64,25 @@ impl Patterns {
         Ok(Patterns {
             texts: texts.to_vec(),
             set,
+            lenient,
         })
     }
 
-    fn first_match(&self, name: &str) -> Option<&str> {
-        self.set
-            .matches(name)
-            .first()
-            .map(|&i| self.texts[i].as_str())
+    /// The first pattern that matches any of `names`.
+    fn first_match(&self, names: &[String]) -> Option<&str> {
+        let per_pattern = if self.lenient { 2 } else { 1 };
+        names
+            .iter()
+            .flat_map(|name| {
+                let folded = self.lenient.then(|| fold(name));
+                let mut hits = self.set.matches(name);
+                if let Some(folded) = folded {
+                    hits.extend(self.set.matches(&folded));
+                }
+                hits
+            })
+            .min()
+            .map(|i| self.texts[i / per_pattern].as_str())
     }
 
     fn is_empty(&self) -> bool {
@@ -61,9 +90,72 @@ impl Patterns {
     }
 }
 
+/// The names a tool is known by: its server's name or namespace, and its
+/// own name or its TypeScript identifier.
+struct ToolNames {
+    /// `server.tool`, in each combination.
+    qualified: Vec<String>,
+    /// The tool alone.
+    bare: Vec<String>,
+    /// `server.tool` and `namespace.identifier`, for suggestions.
+    shown: Vec<String>,
+}
+
+/// Each tool of `lists` with the names it is known by, in order.
+fn tool_names(lists: &[(String, Vec<Value>)]) -> Vec<Vec<ToolNames>> {
+    // Identifiers depend only on the names; the API is built from them alone.
+    let names_only = lists
+        .iter()
+        .map(|(server, tools)| {
+            let tools = tools
+                .iter()
+                .map(|t| json!({"name": t.get("name").and_then(Value::as_str).unwrap_or("")}))
+                .collect();
+            (server.clone(), tools)
+        })
+        .collect();
+    let api = codemode_typegen::Api::new(names_only);
+    api.namespaces()
+        .iter()
+        .map(|ns| {
+            let servers = distinct([ns.server(), ns.ident()]);
+            ns.functions()
+                .iter()
+                .map(|f| {
+                    let bare = distinct([f.tool(), f.ident()]);
+                    let qualified: Vec<String> = servers
+                        .iter()
+                        .flat_map(|s| bare.iter().map(move |t| format!("{s}.{t}")))
+                        .collect();
+                    let shown = distinct([
+                        &format!("{}.{}", ns.server(), f.tool()),
+                        &format!("{}.{}", ns.ident(), f.ident()),
+                    ]);
+                    ToolNames {
+                        qualified,
+                        bare,
+                        shown,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn distinct<const N: usize>(names: [&str; N]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(N);
+    for name in names {
+        if !out.iter().any(|n| n == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
-    /// Over `server.tool`.
+    /// Over `server.tool`, where `server` is the server's name or its
+    /// namespace and `tool` the tool's name or its TypeScript identifier.
     allow: Patterns,
     deny: Patterns,
     read_only: bool,
@@ -71,8 +163,35 @@ pub struct Policy {
     ask_destructive: bool,
     /// `--pins`: tools must be as pinned.
     pins: Option<std::sync::Arc<crate::pins::Pins>>,
-    /// Per server, over the tool name: allow, deny, ask.
+    /// Per server, over the tool's name or identifier: allow, deny, ask.
     servers: HashMap<String, (Patterns, Patterns, Patterns)>,
+}
+
+/// A deny or ask pattern that matches no tool: a typo, or a name written
+/// as something other than the server's or the tool's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unmatched {
+    /// Where it was given: `--deny`, or `the config's "ask" entry`.
+    pub source: String,
+    pub pattern: String,
+    /// The server whose own list has it, if it is from the config.
+    pub server: Option<String>,
+    /// The names closest to it, for "did you mean".
+    pub closest: Vec<String>,
+}
+
+impl std::fmt::Display for Unmatched {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.source, self.pattern)?;
+        match &self.server {
+            Some(server) => write!(f, " for {server} matches none of its tools")?,
+            None => write!(f, " matches no tool")?,
+        }
+        if !self.closest.is_empty() {
+            write!(f, " (closest: {})", self.closest.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 impl Policy {
@@ -90,16 +209,16 @@ impl Policy {
                 Ok((
                     p.server.clone(),
                     (
-                        Patterns::new(&p.allow)?,
-                        Patterns::new(&p.deny)?,
-                        Patterns::new(&p.ask)?,
+                        Patterns::new(&p.allow, false)?,
+                        Patterns::new(&p.deny, true)?,
+                        Patterns::new(&p.ask, true)?,
                     ),
                 ))
             })
             .collect::<Result<_, PatternError>>()?;
         Ok(Policy {
-            allow: Patterns::new(allow)?,
-            deny: Patterns::new(deny)?,
+            allow: Patterns::new(allow, false)?,
+            deny: Patterns::new(deny, true)?,
             read_only,
             ask: Patterns::default(),
             ask_destructive: false,
@@ -112,7 +231,7 @@ impl Policy {
     /// person's approval, and with `destructive` so do those of every tool
     /// annotated `destructiveHint: true` or not annotated `readOnlyHint: true`.
     pub fn asking(mut self, ask: &[String], destructive: bool) -> Result<Policy, PatternError> {
-        self.ask = Patterns::new(ask)?;
+        self.ask = Patterns::new(ask, true)?;
         self.ask_destructive = destructive;
         Ok(self)
     }
@@ -125,13 +244,12 @@ impl Policy {
 
     /// Why a call of `tool` (its raw definition) needs a person's approval;
     /// `None` when it does not.
-    pub fn approval(&self, server: &str, tool: &Value) -> Option<String> {
-        let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
-        if let Some(pattern) = self.ask.first_match(&format!("{server}.{name}")) {
+    fn approval(&self, server: &str, names: &ToolNames, tool: &Value) -> Option<String> {
+        if let Some(pattern) = self.ask.first_match(&names.qualified) {
             return Some(format!("matched by --ask {pattern}"));
         }
         if let Some((_, _, ask)) = self.servers.get(server)
-            && let Some(pattern) = ask.first_match(name)
+            && let Some(pattern) = ask.first_match(&names.bare)
         {
             return Some(format!(
                 "matched by the config's \"ask\" entry {pattern} for {server}"
@@ -152,9 +270,9 @@ impl Policy {
     /// The tools of `lists` whose calls need approval, with the reason.
     pub fn approvals(&self, lists: &[(String, Vec<Value>)]) -> Approvals {
         let mut asks = Approvals::default();
-        for (server, tools) in lists {
-            for tool in tools {
-                if let Some(reason) = self.approval(server, tool) {
+        for ((server, tools), names) in lists.iter().zip(tool_names(lists)) {
+            for (tool, names) in tools.iter().zip(names) {
+                if let Some(reason) = self.approval(server, &names, tool) {
                     let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
                     asks.0
                         .entry(server.clone())
@@ -167,23 +285,27 @@ impl Policy {
     }
 
     /// `None` when `tool` (its raw definition) may be used, else why not.
-    pub fn refusal(&self, server: &str, tool: &Value) -> Option<String> {
-        let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
-        let qualified = format!("{server}.{name}");
-        if let Some(pattern) = self.deny.first_match(&qualified) {
+    fn refusal(
+        &self,
+        server: &str,
+        introductions: &Introductions,
+        names: &ToolNames,
+        tool: &Value,
+    ) -> Option<String> {
+        if let Some(pattern) = self.deny.first_match(&names.qualified) {
             return Some(format!("denied by --deny {pattern}"));
         }
         if let Some((allow, deny, _)) = self.servers.get(server) {
-            if let Some(pattern) = deny.first_match(name) {
+            if let Some(pattern) = deny.first_match(&names.bare) {
                 return Some(format!(
                     "denied by the config's \"deny\" entry {pattern} for {server}"
                 ));
             }
-            if !allow.is_empty() && allow.first_match(name).is_none() {
+            if !allow.is_empty() && allow.first_match(&names.bare).is_none() {
                 return Some(format!("not in the config's \"allow\" list for {server}"));
             }
         }
-        if !self.allow.is_empty() && self.allow.first_match(&qualified).is_none() {
+        if !self.allow.is_empty() && self.allow.first_match(&names.qualified).is_none() {
             return Some("not matched by any --allow pattern".to_owned());
         }
         let read_only =
@@ -192,33 +314,43 @@ impl Policy {
             return Some("not annotated read-only, and --read-only is set".to_owned());
         }
         if let Some(pins) = &self.pins {
-            return pins.refusal(server, tool);
+            return pins.refusal(server, introductions.get(server), tool);
         }
         None
     }
 
-    /// Splits each server's tools into the allowed ones and the refusals.
-    pub fn apply(&self, lists: Vec<(String, Vec<Value>)>) -> (Vec<(String, Vec<Value>)>, Refusals) {
+    /// Splits each server's tools into the allowed ones and the refusals;
+    /// `introductions` is what each server says of itself now, for the pins.
+    pub fn apply(
+        &self,
+        lists: Vec<(String, Vec<Value>)>,
+        introductions: &Introductions,
+    ) -> (Vec<(String, Vec<Value>)>, Refusals) {
         let mut refused = Refusals::default();
+        let names = tool_names(&lists);
         let allowed = lists
             .into_iter()
-            .map(|(server, tools)| {
+            .zip(names)
+            .map(|((server, tools), names)| {
                 let kept = tools
                     .into_iter()
-                    .filter(|tool| match self.refusal(&server, tool) {
-                        None => true,
-                        Some(reason) => {
-                            let name = tool
-                                .get("name")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_owned();
-                            refused
-                                .0
-                                .entry(server.clone())
-                                .or_default()
-                                .insert(name, reason);
-                            false
+                    .zip(names)
+                    .filter_map(|(tool, names)| {
+                        match self.refusal(&server, introductions, &names, &tool) {
+                            None => Some(tool),
+                            Some(reason) => {
+                                let name = tool
+                                    .get("name")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("")
+                                    .to_owned();
+                                refused
+                                    .0
+                                    .entry(server.clone())
+                                    .or_default()
+                                    .insert(name, reason);
+                                None
+                            }
                         }
                     })
                     .collect();
@@ -227,6 +359,94 @@ impl Policy {
             .collect();
         (allowed, refused)
     }
+
+    /// The deny and ask patterns that match no tool of `lists` (the tools
+    /// as the servers list them, before policy). A server's own lists are
+    /// checked only when it is in `lists`.
+    pub fn unmatched(&self, lists: &[(String, Vec<Value>)]) -> Vec<Unmatched> {
+        let names = tool_names(lists);
+        let mut out = Vec::new();
+        let everywhere: Vec<&ToolNames> = names.iter().flatten().collect();
+        for (source, patterns) in [("--deny", &self.deny), ("--ask", &self.ask)] {
+            out.extend(unmatched_in(
+                source,
+                None,
+                patterns,
+                &everywhere,
+                |n| &n.qualified,
+                |n| &n.shown,
+            ));
+        }
+        for ((server, _), names) in lists.iter().zip(&names) {
+            let Some((_, deny, ask)) = self.servers.get(server) else {
+                continue;
+            };
+            let tools: Vec<&ToolNames> = names.iter().collect();
+            for (list, patterns) in [("deny", deny), ("ask", ask)] {
+                let source = format!("the config's \"{list}\" entry");
+                out.extend(unmatched_in(
+                    &source,
+                    Some(server),
+                    patterns,
+                    &tools,
+                    |n| &n.bare,
+                    |n| &n.bare,
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// The patterns of `patterns` that match none of `tools`, each with the
+/// names closest to it.
+fn unmatched_in(
+    source: &str,
+    server: Option<&String>,
+    patterns: &Patterns,
+    tools: &[&ToolNames],
+    names_of: impl Fn(&ToolNames) -> &Vec<String>,
+    shown_of: impl Fn(&ToolNames) -> &Vec<String>,
+) -> Vec<Unmatched> {
+    patterns
+        .texts
+        .iter()
+        .filter(|text| {
+            let one = Patterns::new(std::slice::from_ref(*text), patterns.lenient)
+                .expect("a pattern that built once builds again");
+            !tools
+                .iter()
+                .any(|tool| one.first_match(names_of(tool)).is_some())
+        })
+        .map(|text| {
+            let candidates = tools
+                .iter()
+                .flat_map(|tool| shown_of(tool).iter().map(String::as_str));
+            Unmatched {
+                source: source.to_owned(),
+                pattern: text.clone(),
+                server: server.cloned(),
+                closest: crate::suggest::closest(text, candidates, 3)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// Whether `pattern`, a glob over `server.tool`, can name a tool of
+/// `server` (one that is not connected, whose tools are unknown): some part
+/// before a `.` matches the server's name or namespace.
+pub fn may_name_server(pattern: &str, server: &str) -> bool {
+    let names = [
+        server.to_owned(),
+        codemode_typegen::function_identifier(server),
+    ];
+    pattern.match_indices('.').any(|(at, _)| {
+        Patterns::new(&[pattern[..at].to_owned()], true)
+            .is_ok_and(|prefix| prefix.first_match(&names).is_some())
+    })
 }
 
 /// Tools whose calls need a person's approval: server → tool → reason.
@@ -306,7 +526,7 @@ mod tests {
     fn deny_globs_remove_tools_with_a_reason() {
         let policy =
             Policy::new(&[], &["gh.delete_*".into(), "*.write_*".into()], false, &[]).unwrap();
-        let (kept, refused) = policy.apply(catalog());
+        let (kept, refused) = policy.apply(catalog(), &Introductions::new());
         assert_eq!(
             names(&kept),
             ["gh.get_me", "gh.create_issue", "fs.read_file"]
@@ -326,7 +546,7 @@ mod tests {
     fn allow_lists_keep_only_what_they_match() {
         let policy = Policy::new(&["fs.*".into(), "gh.get_*".into()], &[], false, &[]).unwrap();
         assert_eq!(
-            names(&policy.apply(catalog()).0),
+            names(&policy.apply(catalog(), &Introductions::new()).0),
             ["gh.get_me", "fs.read_file", "fs.write_file"]
         );
     }
@@ -334,7 +554,7 @@ mod tests {
     #[test]
     fn read_only_keeps_annotated_tools() {
         let policy = Policy::new(&[], &[], true, &[]).unwrap();
-        let (kept, refused) = policy.apply(catalog());
+        let (kept, refused) = policy.apply(catalog(), &Introductions::new());
         assert_eq!(names(&kept), ["gh.get_me", "fs.read_file"]);
         assert_eq!(
             refused.reason("gh", "create_issue"),
@@ -351,7 +571,7 @@ mod tests {
             ask: vec![],
         }];
         let policy = Policy::new(&[], &[], false, &servers).unwrap();
-        let (kept, refused) = policy.apply(catalog());
+        let (kept, refused) = policy.apply(catalog(), &Introductions::new());
         assert_eq!(names(&kept), ["gh.get_me", "fs.read_file", "fs.write_file"]);
         assert_eq!(
             refused.reason("gh", "create_issue"),
@@ -366,10 +586,19 @@ mod tests {
     #[test]
     fn refusals_are_found_by_original_name_or_identifier() {
         let policy = Policy::new(&["*.get_*".into()], &[], false, &[]).unwrap();
-        let (_, refused) = policy.apply(vec![(
-            "s".into(),
-            vec![tool("get-sum", true), tool("delete", false)],
-        )]);
+        let (kept, refused) = policy.apply(
+            vec![(
+                "s".into(),
+                vec![
+                    tool("get-sum", true),
+                    tool("delete", false),
+                    tool("list-all", true),
+                ],
+            )],
+            &Introductions::new(),
+        );
+        // `get-sum` is `get_sum` in TypeScript, which `*.get_*` matches.
+        assert_eq!(names(&kept), ["s.get-sum"]);
         assert_eq!(
             refused.reason("s", "delete"),
             Some("not matched by any --allow pattern")
@@ -379,9 +608,8 @@ mod tests {
             refused.reason("s", "delete_"),
             Some("not matched by any --allow pattern")
         );
-        // `s.get-sum` does not match `*.get_*`, so it is refused too, and found by `get_sum`.
         assert_eq!(
-            refused.reason("s", "get_sum"),
+            refused.reason("s", "list_all"),
             Some("not matched by any --allow pattern")
         );
     }
@@ -418,15 +646,163 @@ mod tests {
         assert_eq!(asks.reason("fs", "read_file"), None);
         let contradictory =
             json!({"name": "t", "annotations": {"readOnlyHint": true, "destructiveHint": true}});
+        let approval = |tool: &Value| {
+            let lists = vec![("s".to_owned(), vec![tool.clone()])];
+            destructive
+                .approvals(&lists)
+                .reason("s", tool["name"].as_str().unwrap())
+                .map(str::to_owned)
+        };
         assert_eq!(
-            destructive.approval("s", &contradictory).as_deref(),
+            approval(&contradictory).as_deref(),
             Some("annotated destructive, and --ask-destructive is set")
         );
+        assert!(approval(&json!({"name": "unannotated"})).is_some());
+    }
+
+    fn tracker() -> Vec<(String, Vec<Value>)> {
+        vec![(
+            "issue-tracker".into(),
+            vec![
+                tool("list-issues", true),
+                tool("delete-issue", false),
+                tool("create_issue", false),
+            ],
+        )]
+    }
+
+    #[test]
+    fn patterns_match_the_namespace_and_the_typescript_name() {
+        // As `codemode types` shows them: issue_tracker.delete_issue.
+        for pattern in [
+            "issue_tracker.delete_*",
+            "issue-tracker.delete-*",
+            "issue_tracker.delete-issue",
+            "issue-tracker.delete_issue",
+            "ISSUE_TRACKER.Delete_Issue",
+        ] {
+            let policy = Policy::new(&[], &[pattern.to_owned()], false, &[]).unwrap();
+            let (kept, refused) = policy.apply(tracker(), &Introductions::new());
+            assert_eq!(
+                names(&kept),
+                ["issue-tracker.list-issues", "issue-tracker.create_issue"],
+                "{pattern}"
+            );
+            assert_eq!(
+                refused.reason("issue-tracker", "delete_issue"),
+                Some(format!("denied by --deny {pattern}").as_str())
+            );
+            assert!(policy.unmatched(&tracker()).is_empty(), "{pattern}");
+            let asking = Policy::default()
+                .asking(&[pattern.to_owned()], false)
+                .unwrap();
+            assert!(
+                asking
+                    .approvals(&tracker())
+                    .reason("issue-tracker", "delete-issue")
+                    .is_some(),
+                "{pattern}"
+            );
+        }
+        // An allow list matches as written (its case), by name or identifier.
+        let allow = Policy::new(&["issue_tracker.list_*".into()], &[], false, &[]).unwrap();
+        assert_eq!(
+            names(&allow.apply(tracker(), &Introductions::new()).0),
+            ["issue-tracker.list-issues"]
+        );
+        let upper = Policy::new(&["ISSUE_TRACKER.*".into()], &[], false, &[]).unwrap();
+        assert!(names(&upper.apply(tracker(), &Introductions::new()).0).is_empty());
+    }
+
+    #[test]
+    fn lookalike_spellings_do_not_get_past_deny_and_ask() {
+        // Cyrillic е, fullwidth letters, a zero-width space, other case.
+        let disguised = [
+            "d\u{435}lete_repository",
+            "ＤＥＬＥＴＥ_repository",
+            "del\u{200B}ete_repository",
+            "Delete_Repository",
+        ];
+        let lists = vec![(
+            "gh".to_owned(),
+            disguised.iter().map(|n| tool(n, false)).collect(),
+        )];
+        let policy = Policy::new(&[], &["gh.delete_*".into()], false, &[])
+            .unwrap()
+            .asking(&["*.DELETE_*".into()], false)
+            .unwrap();
+        let (kept, _) = policy.apply(lists.clone(), &Introductions::new());
+        assert!(names(&kept).is_empty(), "{:?}", names(&kept));
+        let asks = policy.approvals(&lists);
+        for name in disguised {
+            assert!(asks.reason("gh", name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn config_lists_match_the_typescript_name_too() {
+        let servers = vec![ServerPolicy {
+            server: "issue-tracker".to_owned(),
+            deny: vec!["delete_issue".to_owned()],
+            ask: vec!["CREATE_*".to_owned()],
+            ..ServerPolicy::default()
+        }];
+        let policy = Policy::new(&[], &[], false, &servers).unwrap();
+        let (kept, _) = policy.apply(tracker(), &Introductions::new());
+        assert_eq!(
+            names(&kept),
+            ["issue-tracker.list-issues", "issue-tracker.create_issue"]
+        );
         assert!(
-            destructive
-                .approval("s", &json!({"name": "unannotated"}))
+            policy
+                .approvals(&tracker())
+                .reason("issue-tracker", "create_issue")
                 .is_some()
         );
+        assert!(policy.unmatched(&tracker()).is_empty());
+    }
+
+    #[test]
+    fn deny_and_ask_patterns_that_match_nothing_are_named_with_the_closest_names() {
+        let servers = vec![ServerPolicy {
+            server: "issue-tracker".to_owned(),
+            deny: vec!["delete_isue".to_owned()],
+            ..ServerPolicy::default()
+        }];
+        let policy = Policy::new(
+            &["nothing.*".into()],
+            &["issue_tracker.delete_isue".into(), "gh.*".into()],
+            false,
+            &servers,
+        )
+        .unwrap()
+        .asking(&["*.create_issue".into(), "*.creat_issues".into()], false)
+        .unwrap();
+        let unmatched: Vec<String> = policy
+            .unmatched(&tracker())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            unmatched,
+            [
+                "--deny issue_tracker.delete_isue matches no tool (closest: issue_tracker.delete_issue, issue-tracker.delete-issue, issue_tracker.create_issue)",
+                "--deny gh.* matches no tool (closest: issue-tracker.list-issues, issue_tracker.list_issues, issue-tracker.create_issue)",
+                "--ask *.creat_issues matches no tool (closest: issue-tracker.create_issue, issue_tracker.create_issue, issue_tracker.list_issues)",
+                "the config's \"deny\" entry delete_isue for issue-tracker matches none of its tools (closest: delete_issue, delete-issue, create_issue)",
+            ]
+        );
+        // A server's own list is checked only when the server is there.
+        assert_eq!(policy.unmatched(&[]).len(), 4);
+    }
+
+    #[test]
+    fn a_pattern_may_name_a_server_whose_tools_are_unknown() {
+        assert!(may_name_server("issue_tracker.delete_*", "issue-tracker"));
+        assert!(may_name_server("*.delete_*", "gh"));
+        assert!(may_name_server("GH.x", "gh"));
+        assert!(!may_name_server("fs.delete_*", "gh"));
+        assert!(!may_name_server("delete_*", "gh"));
     }
 
     #[test]
