@@ -765,6 +765,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
     let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
     let (api, _, _) = opened.api();
     let upstreams = opened.upstreams;
+    let introductions = upstreams.introductions();
     let failures: Vec<Value> = upstreams
         .failures
         .iter()
@@ -780,7 +781,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
                 (ns.server().to_owned(), tools)
             })
             .collect();
-        let flags = crate::audit::audit(&lists);
+        let flags = crate::audit::audit(&lists, &introductions);
         if args.json {
             println!(
                 "{}",
