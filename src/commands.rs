@@ -22,7 +22,7 @@ use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
 use crate::pins::{self, Pins, Standing};
-use crate::policy::{Approvals, Policy, Refusals};
+use crate::policy::{Approvals, Policy, Refusals, Unmatched};
 use crate::sandbox;
 use crate::sandbox::Limits;
 use crate::sandbox::bounds;
@@ -141,7 +141,12 @@ fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> 
         });
         match absent {
             Some(failure) => eprintln!(
-                "warning: {unmatched}; it may be meant for server \"{}\", which is unavailable",
+                "warning: {}; it may be meant for server \"{}\", which is unavailable",
+                // The connected servers' names are not what it meant.
+                Unmatched {
+                    closest: Vec::new(),
+                    ..unmatched.clone()
+                },
                 failure.server
             ),
             None => errors.push(unmatched.to_string()),
