@@ -34,27 +34,29 @@ pub struct PatternError {
 struct Patterns {
     texts: Vec<String>,
     set: GlobSet,
+    /// For each glob of `set`, the pattern of `texts` it is from.
+    owners: Vec<usize>,
     lenient: bool,
 }
 
 impl Patterns {
     fn new(texts: &[String], lenient: bool) -> Result<Patterns, PatternError> {
         let mut builder = GlobSetBuilder::new();
-        for text in texts {
-            let glob = |text: &str| {
-                GlobBuilder::new(text)
-                    .case_insensitive(lenient)
-                    .build()
-                    .map_err(|error| PatternError {
-                        pattern: text.to_owned(),
-                        error,
-                    })
-            };
-            builder.add(glob(text)?);
-            // Lenient lists hold each pattern twice, as written and folded:
-            // pattern `i` is globs `2i` and `2i + 1`.
-            if lenient {
-                builder.add(glob(&fold(text))?);
+        let mut owners = Vec::new();
+        let glob = |text: &str| GlobBuilder::new(text).case_insensitive(lenient).build();
+        for (i, text) in texts.iter().enumerate() {
+            let written = glob(text).map_err(|error| PatternError {
+                pattern: text.clone(),
+                error,
+            })?;
+            builder.add(written);
+            owners.push(i);
+            // Lenient lists also hold each pattern folded. Folding can
+            // unmake a glob (`[0-9]` folds to `[o-9]`): then it is matched
+            // as written only.
+            if lenient && let Ok(folded) = glob(&fold(text)) {
+                builder.add(folded);
+                owners.push(i);
             }
         }
         let set = builder.build().map_err(|error| PatternError {
@@ -64,25 +66,25 @@ impl Patterns {
         Ok(Patterns {
             texts: texts.to_vec(),
             set,
+            owners,
             lenient,
         })
     }
 
     /// The first pattern that matches any of `names`.
     fn first_match(&self, names: &[String]) -> Option<&str> {
-        let per_pattern = if self.lenient { 2 } else { 1 };
         names
             .iter()
             .flat_map(|name| {
-                let folded = self.lenient.then(|| fold(name));
                 let mut hits = self.set.matches(name);
-                if let Some(folded) = folded {
-                    hits.extend(self.set.matches(&folded));
+                if self.lenient {
+                    hits.extend(self.set.matches(fold(name)));
                 }
                 hits
             })
+            .map(|glob| self.owners[glob])
             .min()
-            .map(|i| self.texts[i / per_pattern].as_str())
+            .map(|i| self.texts[i].as_str())
     }
 
     fn is_empty(&self) -> bool {
@@ -803,6 +805,79 @@ mod tests {
         assert!(may_name_server("GH.x", "gh"));
         assert!(!may_name_server("fs.delete_*", "gh"));
         assert!(!may_name_server("delete_*", "gh"));
+    }
+
+    mod spelled {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Latin letters and a lookalike from another script.
+        const LOOKALIKES: &[(char, char)] = &[
+            ('a', '\u{430}'),
+            ('e', '\u{435}'),
+            ('o', '\u{43E}'),
+            ('p', '\u{440}'),
+            ('c', '\u{441}'),
+            ('x', '\u{445}'),
+        ];
+
+        fn flip_case(text: &str, flips: &[bool]) -> String {
+            text.chars()
+                .zip(flips.iter().cycle())
+                .map(|(c, &up)| if up { c.to_ascii_uppercase() } else { c })
+                .collect()
+        }
+
+        proptest! {
+            /// Whichever of its names a pattern uses (the server's name or
+            /// namespace, the tool's name or identifier), in whatever case,
+            /// it denies the tool, and a lookalike spelling of the tool's
+            /// name does not get past it.
+            #[test]
+            fn a_deny_pattern_denies_by_any_of_the_names(
+                server in "[a-z][a-z0-9]{0,6}([-.][a-z0-9]{1,6})?",
+                tool_name in "[a-z][a-z0-9]{0,8}([-_ ][a-z0-9]{1,8}){0,2}",
+                by_namespace: bool,
+                by_identifier: bool,
+                flips in proptest::collection::vec(any::<bool>(), 1..8),
+                disguise in proptest::collection::vec(any::<bool>(), 1..8),
+            ) {
+                let lists = vec![(server.clone(), vec![tool(&tool_name, false)])];
+                let api = codemode_typegen::Api::new(lists.clone());
+                let ns = &api.namespaces()[0];
+                let pattern = format!(
+                    "{}.{}",
+                    if by_namespace { ns.ident() } else { server.as_str() },
+                    if by_identifier { ns.functions()[0].ident() } else { tool_name.as_str() },
+                );
+                let pattern = flip_case(&pattern, &flips);
+                let policy = Policy::new(&[], std::slice::from_ref(&pattern), false, &[]).unwrap();
+                prop_assert!(policy.unmatched(&lists).is_empty(), "{pattern}");
+                let (kept, _) = policy.apply(lists, &Introductions::new());
+                prop_assert!(names(&kept).is_empty(), "{pattern} kept {:?}", names(&kept));
+
+                let mut swaps = disguise.iter().cycle();
+                let disguised: String = tool_name
+                    .chars()
+                    .map(|c| match LOOKALIKES.iter().find(|(latin, _)| *latin == c) {
+                        Some((_, lookalike)) if *swaps.next().unwrap() => *lookalike,
+                        _ => c,
+                    })
+                    .collect();
+                let lists = vec![(server.clone(), vec![tool(&disguised, false)])];
+                let plain = format!("{server}.{tool_name}");
+                let policy = Policy::new(&[], std::slice::from_ref(&plain), false, &[]).unwrap();
+                let (kept, _) = policy.apply(lists, &Introductions::new());
+                prop_assert!(names(&kept).is_empty(), "{plain} kept {:?}", names(&kept));
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_that_folding_would_unmake_still_match_as_written() {
+        let lists = vec![("gh".to_owned(), vec![tool("v2_delete", false)])];
+        let policy = Policy::new(&[], &["gh.v[0-9]_*".into()], false, &[]).unwrap();
+        assert!(names(&policy.apply(lists, &Introductions::new()).0).is_empty());
     }
 
     #[test]
