@@ -620,4 +620,46 @@ mod tests {
             "mail has a tool named send_email, which reads the same"
         );
     }
+
+    mod spelled {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// A phrase that addresses the model is flagged wherever it is
+            /// and however it is written: any case, `_` or `-` for spaces,
+            /// Cyrillic lookalikes for Latin letters.
+            #[test]
+            fn instructions_are_flagged_however_spelled(
+                which in 0..INSTRUCTIONS.len(),
+                flips in proptest::collection::vec(any::<bool>(), 1..8),
+                separator in prop_oneof![Just(" "), Just("_"), Just("-")],
+                disguise in proptest::collection::vec(any::<bool>(), 1..8),
+                in_enum: bool,
+            ) {
+                let lookalikes = [('a', '\u{430}'), ('e', '\u{435}'), ('o', '\u{43E}'), ('p', '\u{440}'), ('c', '\u{441}')];
+                let (mut flips, mut swaps) = (flips.iter().cycle(), disguise.iter().cycle());
+                let phrase: String = INSTRUCTIONS[which]
+                    .replace(' ', separator)
+                    .chars()
+                    .map(|c| match lookalikes.iter().find(|(latin, _)| *latin == c) {
+                        Some((_, lookalike)) if *swaps.next().unwrap() => *lookalike,
+                        _ if *flips.next().unwrap() => c.to_ascii_uppercase(),
+                        _ => c,
+                    })
+                    .collect();
+                let text = format!("Add a note. {phrase} now.");
+                let (tool, place) = if in_enum {
+                    (json!({"name": "t", "inputSchema": {"properties": {"k": {"enum": ["a", text]}}}}), "inputSchema.properties.k.enum.1")
+                } else {
+                    (json!({"name": "t", "description": text}), "description")
+                };
+                let flags = audit(&[("s".to_owned(), vec![tool])], &Introductions::new());
+                prop_assert!(
+                    flags.iter().any(|f| f.place == place && f.kind == "instructs the model"),
+                    "{phrase:?}: {flags:?}"
+                );
+            }
+        }
+    }
 }
