@@ -217,7 +217,13 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
     let old = match (path.exists(), args.check) {
         (false, _) => Pins::default(),
         (true, true) => Pins::load(&path)?,
-        (true, false) => Pins::load_to_replace(&path)?,
+        (true, false) => Pins::load_to_replace(&path)?.unwrap_or_else(|| {
+            eprintln!(
+                "note: {} is of an older format, which pinned less; every tool is reviewed and pinned anew",
+                path.display()
+            );
+            Pins::default()
+        }),
     };
     let review = pins::review(&old, &lists, &introductions);
     print!("{review}");

@@ -112,21 +112,14 @@ impl Pins {
         Ok(pins)
     }
 
-    /// The pins `codemode pin` replaces: those of `path`, or none (with a
-    /// note) when it is of an older format, which is then pinned anew.
-    pub fn load_to_replace(path: &Path) -> anyhow::Result<Pins> {
+    /// The pins `codemode pin` replaces: those of `path`, or `None` when
+    /// it is of an older format, which is then pinned anew.
+    pub fn load_to_replace(path: &Path) -> anyhow::Result<Option<Pins>> {
         let pins = Pins::load_any(path)?;
-        if pins.version < VERSION {
-            eprintln!(
-                "note: {} is of an older format, which pinned less; every tool is reviewed and pinned anew",
-                path.display()
-            );
-            return Ok(Pins::default());
-        }
         if pins.version > VERSION {
             anyhow::bail!("{}", outdated(path, pins.version));
         }
-        Ok(pins)
+        Ok((pins.version == VERSION).then_some(pins))
     }
 
     fn load_any(path: &Path) -> anyhow::Result<Pins> {
@@ -502,7 +495,7 @@ mod tests {
                 )),
             "{error}"
         );
-        assert_eq!(Pins::load_to_replace(&path).unwrap(), Pins::default());
+        assert_eq!(Pins::load_to_replace(&path).unwrap(), None);
         std::fs::write(&path, r#"{"version": 9, "servers": {}}"#).unwrap();
         let error = Pins::load(&path).unwrap_err().to_string();
         assert!(error.contains("is of a newer format (9)"), "{error}");
