@@ -65,7 +65,16 @@ impl Disclosure {
             Disclosure::Auto => [Mode::Full, Mode::Compact, Mode::Search, Mode::Namespaces]
                 .into_iter()
                 .find(|&mode| prompt_tokens(api, mode) <= budget)
-                .unwrap_or(Mode::Fitted { budget }),
+                .unwrap_or_else(|| {
+                    let fitted = Mode::Fitted { budget };
+                    let tokens = prompt_tokens(api, fitted);
+                    if tokens > budget {
+                        tracing::warn!(
+                            "the prompt budget of {budget} tokens is below the {tokens} that codemode's own tool definitions take at the least; they are served at that size"
+                        );
+                    }
+                    fitted
+                }),
         }
     }
 }
