@@ -116,7 +116,10 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
     }
-    check_patterns(&policy, &upstreams)?;
+    if let Err(error) = check_patterns(&policy, &upstreams) {
+        upstreams.shutdown().await;
+        return Err(error);
+    }
     if let (Some(pins), Some(path)) = (&pins, &args.pins) {
         warn_unpinned(pins, path, &upstreams);
     }

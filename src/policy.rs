@@ -3,6 +3,11 @@
 //! which need a person's approval for each call: `--ask` globs, per-server
 //! `"ask"` lists, and `--ask-destructive`.
 //!
+//! In `server.tool`, `server` is the server's name or its namespace and
+//! `tool` the tool's name or its TypeScript identifier: a pattern may be
+//! written as `codemode types` shows names. A deny or ask pattern that
+//! matches no tool is a mistake the caller hears of ([`Policy::unmatched`]).
+//!
 //! A tool that policy removes is left out of the API (so it is absent from
 //! the types) and refused, with the reason, if a program names it anyway.
 //! A tool that needs approval stays in the API; the executor asks before
@@ -198,7 +203,7 @@ impl std::fmt::Display for Unmatched {
 
 impl Policy {
     /// `allow`/`deny` match `server.tool`; `servers` holds each server's own
-    /// `(allow, deny)` lists from the config, matching the tool name.
+    /// lists from the config, matching the tool's name or identifier.
     pub fn new(
         allow: &[String],
         deny: &[String],
