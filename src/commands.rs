@@ -57,7 +57,14 @@ impl Opened {
 fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals, Approvals) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists(), &upstreams.introductions());
     let approvals = policy.approvals(&lists);
-    let summaries = upstreams.summaries();
+    // What a server says of itself is shown only beside tools policy keeps:
+    // when its pinned description or instructions changed, none are kept.
+    let mut summaries = upstreams.summaries();
+    summaries.retain(|server, _| {
+        lists
+            .iter()
+            .any(|(s, tools)| s == server && !tools.is_empty())
+    });
     let api = Api::new(lists)
         .observing(|server, function| {
             shapes.get(server, function.tool(), &definition_hash(function.raw()))
