@@ -104,8 +104,35 @@ struct ToolNames {
     qualified: Vec<String>,
     /// The tool alone.
     bare: Vec<String>,
+    /// The same, with also the identifiers the names become before
+    /// collisions are told apart (`delete-issue` is `delete_issue` even when
+    /// another tool took that identifier and it became `delete_issue_2`):
+    /// for deny and ask lists, so that a tool a server adds cannot move a
+    /// denied one to another identifier.
+    qualified_loose: Vec<String>,
+    bare_loose: Vec<String>,
     /// `server.tool` and `namespace.identifier`, for suggestions.
     shown: Vec<String>,
+}
+
+impl ToolNames {
+    /// The names `patterns` are matched against: `server.tool`
+    /// (`qualified`) or the tool alone.
+    fn for_patterns(&self, patterns: &Patterns, qualified: bool) -> &[String] {
+        match (qualified, patterns.lenient) {
+            (true, false) => &self.qualified,
+            (true, true) => &self.qualified_loose,
+            (false, false) => &self.bare,
+            (false, true) => &self.bare_loose,
+        }
+    }
+}
+
+impl Patterns {
+    /// The first pattern that matches the tool named `names`.
+    fn match_tool(&self, names: &ToolNames, qualified: bool) -> Option<&str> {
+        self.first_match(names.for_patterns(self, qualified))
+    }
 }
 
 /// Each tool of `lists` with the names it is known by, in order.
@@ -122,26 +149,32 @@ fn tool_names(lists: &[(String, Vec<Value>)]) -> Vec<Vec<ToolNames>> {
         })
         .collect();
     let api = codemode_typegen::Api::new(names_only);
+    let base = codemode_typegen::function_identifier;
+    let pairs = |servers: &[String], tools: &[String]| -> Vec<String> {
+        servers
+            .iter()
+            .flat_map(|s| tools.iter().map(move |t| format!("{s}.{t}")))
+            .collect()
+    };
     api.namespaces()
         .iter()
         .map(|ns| {
             let servers = distinct([ns.server(), ns.ident()]);
+            let servers_loose = distinct([ns.server(), ns.ident(), &base(ns.server())]);
             ns.functions()
                 .iter()
                 .map(|f| {
                     let bare = distinct([f.tool(), f.ident()]);
-                    let qualified: Vec<String> = servers
-                        .iter()
-                        .flat_map(|s| bare.iter().map(move |t| format!("{s}.{t}")))
-                        .collect();
-                    let shown = distinct([
-                        &format!("{}.{}", ns.server(), f.tool()),
-                        &format!("{}.{}", ns.ident(), f.ident()),
-                    ]);
+                    let bare_loose = distinct([f.tool(), f.ident(), &base(f.tool())]);
                     ToolNames {
-                        qualified,
+                        qualified: pairs(&servers, &bare),
+                        qualified_loose: pairs(&servers_loose, &bare_loose),
+                        shown: distinct([
+                            &format!("{}.{}", ns.server(), f.tool()),
+                            &format!("{}.{}", ns.ident(), f.ident()),
+                        ]),
                         bare,
-                        shown,
+                        bare_loose,
                     }
                 })
                 .collect()
@@ -252,11 +285,11 @@ impl Policy {
     /// Why a call of `tool` (its raw definition) needs a person's approval;
     /// `None` when it does not.
     fn approval(&self, server: &str, names: &ToolNames, tool: &Value) -> Option<String> {
-        if let Some(pattern) = self.ask.first_match(&names.qualified) {
+        if let Some(pattern) = self.ask.match_tool(names, true) {
             return Some(format!("matched by --ask {pattern}"));
         }
         if let Some((_, _, ask)) = self.servers.get(server)
-            && let Some(pattern) = ask.first_match(&names.bare)
+            && let Some(pattern) = ask.match_tool(names, false)
         {
             return Some(format!(
                 "matched by the config's \"ask\" entry {pattern} for {server}"
@@ -299,20 +332,20 @@ impl Policy {
         names: &ToolNames,
         tool: &Value,
     ) -> Option<String> {
-        if let Some(pattern) = self.deny.first_match(&names.qualified) {
+        if let Some(pattern) = self.deny.match_tool(names, true) {
             return Some(format!("denied by --deny {pattern}"));
         }
         if let Some((allow, deny, _)) = self.servers.get(server) {
-            if let Some(pattern) = deny.first_match(&names.bare) {
+            if let Some(pattern) = deny.match_tool(names, false) {
                 return Some(format!(
                     "denied by the config's \"deny\" entry {pattern} for {server}"
                 ));
             }
-            if !allow.is_empty() && allow.first_match(&names.bare).is_none() {
+            if !allow.is_empty() && allow.match_tool(names, false).is_none() {
                 return Some(format!("not in the config's \"allow\" list for {server}"));
             }
         }
-        if !self.allow.is_empty() && self.allow.first_match(&names.qualified).is_none() {
+        if !self.allow.is_empty() && self.allow.match_tool(names, true).is_none() {
             return Some("not matched by any --allow pattern".to_owned());
         }
         let read_only =
@@ -375,14 +408,7 @@ impl Policy {
         let mut out = Vec::new();
         let everywhere: Vec<&ToolNames> = names.iter().flatten().collect();
         for (source, patterns) in [("--deny", &self.deny), ("--ask", &self.ask)] {
-            out.extend(unmatched_in(
-                source,
-                None,
-                patterns,
-                &everywhere,
-                |n| &n.qualified,
-                |n| &n.shown,
-            ));
+            out.extend(unmatched_in(source, None, patterns, &everywhere, true));
         }
         for ((server, _), names) in lists.iter().zip(&names) {
             let Some((_, deny, ask)) = self.servers.get(server) else {
@@ -391,29 +417,22 @@ impl Policy {
             let tools: Vec<&ToolNames> = names.iter().collect();
             for (list, patterns) in [("deny", deny), ("ask", ask)] {
                 let source = format!("the config's \"{list}\" entry");
-                out.extend(unmatched_in(
-                    &source,
-                    Some(server),
-                    patterns,
-                    &tools,
-                    |n| &n.bare,
-                    |n| &n.bare,
-                ));
+                out.extend(unmatched_in(&source, Some(server), patterns, &tools, false));
             }
         }
         out
     }
 }
 
-/// The patterns of `patterns` that match none of `tools`, each with the
-/// names closest to it.
+/// The patterns of `patterns` that match none of `tools` (by `server.tool`
+/// when `qualified`, else by the tool alone), each with the names closest
+/// to it.
 fn unmatched_in(
     source: &str,
     server: Option<&String>,
     patterns: &Patterns,
     tools: &[&ToolNames],
-    names_of: impl Fn(&ToolNames) -> &Vec<String>,
-    shown_of: impl Fn(&ToolNames) -> &Vec<String>,
+    qualified: bool,
 ) -> Vec<Unmatched> {
     patterns
         .texts
@@ -423,12 +442,13 @@ fn unmatched_in(
                 .expect("a pattern that built once builds again");
             !tools
                 .iter()
-                .any(|tool| one.first_match(names_of(tool)).is_some())
+                .any(|tool| one.match_tool(tool, qualified).is_some())
         })
         .map(|text| {
             let candidates = tools
                 .iter()
-                .flat_map(|tool| shown_of(tool).iter().map(String::as_str));
+                .flat_map(|tool| if qualified { &tool.shown } else { &tool.bare })
+                .map(String::as_str);
             Unmatched {
                 source: source.to_owned(),
                 pattern: text.clone(),
@@ -876,6 +896,31 @@ mod tests {
                 prop_assert!(names(&kept).is_empty(), "{plain} kept {:?}", names(&kept));
             }
         }
+    }
+
+    #[test]
+    fn a_tool_added_later_cannot_move_a_denied_tool_to_another_identifier() {
+        // At start `delete-issue` is `delete_issue` in TypeScript, and denied so.
+        let policy = Policy::new(&[], &["t.delete_issue".into()], false, &[])
+            .unwrap()
+            .asking(&["t.delete_issue".into()], false)
+            .unwrap();
+        let before = vec![("t".to_owned(), vec![tool("delete-issue", false)])];
+        assert!(names(&policy.apply(before, &Introductions::new()).0).is_empty());
+        // A decoy takes the identifier; the real tool becomes `delete_issue_2`.
+        let after = vec![(
+            "t".to_owned(),
+            vec![tool("delete-issue", false), tool("delete_issue", false)],
+        )];
+        let api = codemode_typegen::Api::new(after.clone());
+        assert_eq!(api.namespaces()[0].functions()[0].ident(), "delete_issue_2");
+        assert!(names(&policy.apply(after.clone(), &Introductions::new()).0).is_empty());
+        assert!(
+            policy
+                .approvals(&after)
+                .reason("t", "delete-issue")
+                .is_some()
+        );
     }
 
     #[test]
