@@ -455,11 +455,20 @@ fn unmatched_in(
                 server: server.cloned(),
                 closest: crate::suggest::closest(text, candidates, 3)
                     .into_iter()
-                    .map(str::to_owned)
+                    .map(shortened)
                     .collect(),
             }
         })
         .collect()
+}
+
+/// `name`, cut to a length an error message can hold.
+fn shortened(name: &str) -> String {
+    const SHOWN: usize = 80;
+    match name.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_owned(),
+    }
 }
 
 /// Whether `pattern`, a glob over `server.tool`, can name a tool of
@@ -819,6 +828,11 @@ mod tests {
                 "the config's \"deny\" entry delete_isue for issue-tracker matches none of its tools (closest: delete_issue, delete-issue, create_issue)",
             ]
         );
+        let long = vec![("s".to_owned(), vec![tool(&"x".repeat(10_000), false)])];
+        let unmatched = Policy::new(&[], &["s.y".into()], false, &[])
+            .unwrap()
+            .unmatched(&long);
+        assert_eq!(unmatched[0].closest, [format!("s.{}…", "x".repeat(78))]);
         // A server's own list is checked only when the server is there.
         assert_eq!(policy.unmatched(&[]).len(), 4);
     }
