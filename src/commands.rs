@@ -22,7 +22,7 @@ use crate::config::{self, Transport};
 use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
 use crate::pins::{self, Pins, Standing};
-use crate::policy::{Approvals, Policy, Refusals};
+use crate::policy::{Approvals, Policy, Refusals, Unmatched};
 use crate::sandbox;
 use crate::sandbox::Limits;
 use crate::sandbox::bounds;
@@ -55,9 +55,16 @@ impl Opened {
 /// The upstreams' tools with policy applied, as the model's API, with the
 /// result types learned for tools that declare none.
 fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals, Approvals) {
-    let (lists, refusals) = policy.apply(upstreams.tool_lists());
+    let (lists, refusals) = policy.apply(upstreams.tool_lists(), &upstreams.introductions());
     let approvals = policy.approvals(&lists);
-    let summaries = upstreams.summaries();
+    // What a server says of itself is shown only beside tools policy keeps:
+    // when its pinned description or instructions changed, none are kept.
+    let mut summaries = upstreams.summaries();
+    summaries.retain(|server, _| {
+        lists
+            .iter()
+            .any(|(s, tools)| s == server && !tools.is_empty())
+    });
     let api = Api::new(lists)
         .observing(|server, function| {
             shapes.get(server, function.tool(), &definition_hash(function.raw()))
@@ -118,8 +125,12 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
     }
+    if let Err(error) = check_patterns(&policy, &upstreams) {
+        upstreams.shutdown().await;
+        return Err(error);
+    }
     if let (Some(pins), Some(path)) = (&pins, &args.pins) {
-        warn_unpinned(pins, path, &upstreams.tool_lists());
+        warn_unpinned(pins, path, &upstreams);
     }
     Ok(Opened {
         upstreams,
@@ -129,10 +140,54 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     })
 }
 
+/// A deny or ask pattern that matches no tool would let the calls it was
+/// meant to stop go out: an error, unless it may be meant for a server
+/// that is unavailable now (then a warning; it applies once it connects).
+fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for unmatched in policy.unmatched(&upstreams.tool_lists()) {
+        let absent = upstreams.failures.iter().find(|failure| {
+            unmatched.server.is_none()
+                && crate::policy::may_name_server(&unmatched.pattern, &failure.server)
+        });
+        match absent {
+            Some(failure) => eprintln!(
+                "warning: {}; it may be meant for server \"{}\", which is unavailable",
+                // The connected servers' names are not what it meant.
+                Unmatched {
+                    closest: Vec::new(),
+                    ..unmatched.clone()
+                },
+                failure.server
+            ),
+            None => errors.push(unmatched.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{}; deny and ask patterns are globs over SERVER.TOOL (a server's own lists in the config: over TOOL), where SERVER is the server's name or its namespace and TOOL the tool's name or its TypeScript name, as `codemode tools` lists them; fix the pattern or remove it",
+        errors.join("; ")
+    )
+}
+
 /// Names the tools `--pins` leaves out, and how to review them.
-fn warn_unpinned(pins: &Pins, path: &Path, lists: &[(String, Vec<Value>)]) {
+fn warn_unpinned(pins: &Pins, path: &Path, upstreams: &Upstreams) {
+    let (lists, introductions) = (upstreams.tool_lists(), upstreams.introductions());
     let (mut changed, mut new) = (Vec::new(), Vec::new());
-    for (server, name, standing) in pins.standings(lists) {
+    for (server, _) in &lists {
+        match pins.server_standing(server, introductions.get(server)) {
+            Standing::Pinned => {}
+            Standing::Changed { .. } => {
+                changed.push(format!("{server} (its description or instructions)"))
+            }
+            // A server that says nothing (a tools file) has nothing pinned of itself.
+            Standing::New if !introductions.contains_key(server) => {}
+            Standing::New => new.push(format!("{server} (the server)")),
+        }
+    }
+    for (server, name, standing) in pins.standings(&lists) {
         match standing {
             Standing::Pinned => {}
             Standing::Changed { .. } => changed.push(format!("{server}.{name}")),
@@ -165,14 +220,23 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
         .take()
         .unwrap_or_else(|| PathBuf::from("codemode.pins.json"));
     let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
-    let (lists, _) = opened.policy.apply(opened.upstreams.tool_lists());
+    let introductions = opened.upstreams.introductions();
+    let (lists, _) = opened
+        .policy
+        .apply(opened.upstreams.tool_lists(), &introductions);
     opened.upstreams.shutdown().await;
-    let old = if path.exists() {
-        Pins::load(&path)?
-    } else {
-        Pins::default()
+    let old = match (path.exists(), args.check) {
+        (false, _) => Pins::default(),
+        (true, true) => Pins::load(&path)?,
+        (true, false) => Pins::load_to_replace(&path)?.unwrap_or_else(|| {
+            eprintln!(
+                "note: {} is of an older format, which pinned less; every tool is reviewed and pinned anew",
+                path.display()
+            );
+            Pins::default()
+        }),
     };
-    let review = pins::review(&old, &lists);
+    let review = pins::review(&old, &lists, &introductions);
     print!("{review}");
     if args.check {
         if review.is_empty() {
@@ -180,10 +244,13 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
         }
         return Ok(review.is_empty());
     }
-    let mut pinned = Pins::of(&lists);
+    let mut pinned = Pins::of(&lists, &introductions);
     // Servers that did not answer keep their pins.
     for (server, tools) in old.servers {
         pinned.servers.entry(server).or_insert(tools);
+    }
+    for (server, pin) in old.introductions {
+        pinned.introductions.entry(server).or_insert(pin);
     }
     pinned
         .save(&path)
@@ -673,7 +740,10 @@ fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
 
 pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
     let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
-    let (lists, _) = opened.policy.apply(opened.upstreams.tool_lists());
+    let (lists, _) = opened.policy.apply(
+        opened.upstreams.tool_lists(),
+        &opened.upstreams.introductions(),
+    );
     opened.upstreams.shutdown().await;
     let (rows, total) = savings::measure(&lists, args.tokenizer);
     if args.json {
@@ -716,6 +786,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
     let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
     let (api, _, _) = opened.api();
     let upstreams = opened.upstreams;
+    let introductions = upstreams.introductions();
     let failures: Vec<Value> = upstreams
         .failures
         .iter()
@@ -731,7 +802,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
                 (ns.server().to_owned(), tools)
             })
             .collect();
-        let flags = crate::audit::audit(&lists);
+        let flags = crate::audit::audit(&lists, &introductions);
         if args.json {
             println!(
                 "{}",

@@ -34,12 +34,18 @@ pub enum Mode {
     Compact,
     Search,
     Namespaces,
+    /// `namespaces` cut to fit `budget` tokens, for when even it does not
+    /// (long or many names): names shortened, and the namespaces that do
+    /// not fit counted rather than listed.
+    Fitted {
+        budget: usize,
+    },
 }
 
 impl Mode {
     /// Whether `search_api` and `get_api` are offered beside `execute`.
     pub fn looks_up(self) -> bool {
-        matches!(self, Mode::Search | Mode::Namespaces)
+        matches!(self, Mode::Search | Mode::Namespaces | Mode::Fitted { .. })
     }
 }
 
@@ -49,17 +55,26 @@ pub const DEFAULT_PROMPT_BUDGET: usize = 4000;
 impl Disclosure {
     /// The mode to serve: `auto` takes the richest whose tool definitions
     /// (what the client puts in the prompt) fit in `budget` tokens, and
-    /// `namespaces` when nothing does.
+    /// when none does, namespaces cut to fit.
     pub fn resolve(self, api: &Api, budget: usize) -> Mode {
         match self {
             Disclosure::Full => Mode::Full,
             Disclosure::Compact => Mode::Compact,
             Disclosure::Search => Mode::Search,
             Disclosure::Namespaces => Mode::Namespaces,
-            Disclosure::Auto => [Mode::Full, Mode::Compact, Mode::Search]
+            Disclosure::Auto => [Mode::Full, Mode::Compact, Mode::Search, Mode::Namespaces]
                 .into_iter()
                 .find(|&mode| prompt_tokens(api, mode) <= budget)
-                .unwrap_or(Mode::Namespaces),
+                .unwrap_or_else(|| {
+                    let fitted = Mode::Fitted { budget };
+                    let tokens = prompt_tokens(api, fitted);
+                    if tokens > budget {
+                        tracing::warn!(
+                            "the prompt budget of {budget} tokens is below the {tokens} that codemode's own tool definitions take at the least; they are served at that size"
+                        );
+                    }
+                    fitted
+                }),
         }
     }
 }
@@ -72,6 +87,9 @@ pub fn prompt_tokens(api: &Api, mode: Mode) -> usize {
 
 /// How many functions a namespace's line names before `…`.
 const NAMESPACE_EXAMPLES: usize = 4;
+
+/// The characters of a name [`Mode::Fitted`] shows; longer ones are cut, `…`.
+const FITTED_NAME_CHARS: usize = 48;
 
 const INSTRUCTIONS: &str = "Run a TypeScript program that calls the functions below; only what it returns comes back to you. \
 Write the body of an async function: `await` each call (Promise.all runs calls in parallel), `return` a JSON value, \
@@ -97,46 +115,101 @@ pub fn execute_description(api: &Api, mode: Mode) -> String {
                 index.join("\n")
             )
         }
-        Mode::Namespaces => {
-            let index: Vec<String> = api
-                .namespaces()
+        Mode::Namespaces => format!(
+            "{INSTRUCTIONS} {NAMESPACES_LEAD}\n\n{}",
+            namespace_lines(api, usize::MAX).join("\n")
+        ),
+        Mode::Fitted { budget } => fitted_description(api, budget),
+    }
+}
+
+const NAMESPACES_LEAD: &str = "Find the functions for a task with search_api (or get_api with a namespace) before calling them.";
+
+/// One line per namespace: its size, and its summary or first functions;
+/// names longer than `name_chars` are cut.
+fn namespace_lines(api: &Api, name_chars: usize) -> Vec<String> {
+    let short = |name: &str| match name.char_indices().nth(name_chars) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_owned(),
+    };
+    api.namespaces()
+        .iter()
+        .map(|ns| {
+            let functions = ns.functions();
+            let count = format!(
+                "{}: {} function{}",
+                short(ns.ident()),
+                functions.len(),
+                if functions.len() == 1 { "" } else { "s" },
+            );
+            // The server's own summary; else its first functions say what it is.
+            if let Some(summary) = ns.summary() {
+                return format!("{count}. {summary}");
+            }
+            let mut names: Vec<String> = functions
                 .iter()
-                .map(|ns| {
-                    let functions = ns.functions();
-                    let count = format!(
-                        "{}: {} function{}",
-                        ns.ident(),
-                        functions.len(),
-                        if functions.len() == 1 { "" } else { "s" },
-                    );
-                    // The server's own summary; else its first functions say what it is.
-                    if let Some(summary) = ns.summary() {
-                        return format!("{count}. {summary}");
-                    }
-                    let mut names: Vec<&str> = functions
-                        .iter()
-                        .take(NAMESPACE_EXAMPLES)
-                        .map(|f| f.ident())
-                        .collect();
-                    if functions.len() > NAMESPACE_EXAMPLES {
-                        names.push("…");
-                    }
-                    format!("{count} ({})", names.join(", "))
-                })
+                .take(NAMESPACE_EXAMPLES)
+                .map(|f| short(f.ident()))
                 .collect();
-            format!(
-                "{INSTRUCTIONS} Find the functions for a task with search_api (or get_api with a namespace) before calling them.\n\n{}",
-                index.join("\n")
-            )
+            if functions.len() > NAMESPACE_EXAMPLES {
+                names.push("…".to_owned());
+            }
+            format!("{count} ({})", names.join(", "))
+        })
+        .collect()
+}
+
+/// [`Mode::Fitted`]'s description: as many namespace lines (names cut) as
+/// keep the tool definitions within `budget` tokens, measured with the
+/// tokenizer, and a count of the rest. When not even none fit (a budget
+/// below codemode's own instructions), the count alone.
+fn fitted_description(api: &Api, budget: usize) -> String {
+    let lines = namespace_lines(api, FITTED_NAME_CHARS);
+    let with = |shown: usize| {
+        let mut text = format!("{INSTRUCTIONS} {NAMESPACES_LEAD}\n\n");
+        text.push_str(&lines[..shown].join("\n"));
+        let rest = &api.namespaces()[shown..];
+        if !rest.is_empty() {
+            let functions: usize = rest.iter().map(|ns| ns.functions().len()).sum();
+            text.push_str(&format!(
+                "{}{} {}namespace{} ({functions} function{}) not listed here: search_api finds their functions",
+                if shown > 0 { "\n" } else { "" },
+                rest.len(),
+                if shown > 0 { "more " } else { "" },
+                if rest.len() == 1 { "" } else { "s" },
+                if functions == 1 { "" } else { "s" },
+            ));
+        }
+        text
+    };
+    let fits = |shown: usize| {
+        let definitions = Value::Array(definitions_with(with(shown), true));
+        tokens::count(&definitions.to_string()) <= budget
+    };
+    // The most lines that fit: fewer lines never take more tokens.
+    let (mut low, mut high) = (0, lines.len());
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid - 1;
         }
     }
+    with(low)
 }
 
 /// codemode's tools as `tools/list` shows them, in a stable order.
 pub fn tool_definitions(api: &Api, mode: Mode) -> Vec<Value> {
+    definitions_with(execute_description(api, mode), mode.looks_up())
+}
+
+/// codemode's tools with `execute`'s description, and with `search_api`
+/// and `get_api` when `looks_up`.
+fn definitions_with(description: String, looks_up: bool) -> Vec<Value> {
     let mut tools = vec![json!({
         "name": "execute",
-        "description": execute_description(api, mode),
+        "description": description,
         "inputSchema": {
             "type": "object",
             "properties": {
@@ -146,7 +219,7 @@ pub fn tool_definitions(api: &Api, mode: Mode) -> Vec<Value> {
             "required": ["code"]
         }
     })];
-    if mode.looks_up() {
+    if looks_up {
         tools.push(json!({
             "name": "search_api",
             "description": "Find functions for a task: returns the TypeScript declarations of the best matches.",
@@ -268,5 +341,76 @@ mod tests {
             tool_definitions(&api(5), Mode::Full),
             tool_definitions(&api(5), Mode::Full)
         );
+    }
+
+    /// `servers` servers named `prefix` and a number, each with `tools`
+    /// tools whose names are `name_chars` long.
+    fn catalog(servers: usize, prefix: &str, tools: usize, name_chars: usize) -> Api {
+        let lists = (0..servers)
+            .map(|s| {
+                let tools = (0..tools)
+                    .map(|t| {
+                        let name = format!(
+                            "t{t}_{}",
+                            "very_long_tool_name_".repeat(name_chars / 20 + 1)
+                        );
+                        json!({"name": &name[..name_chars], "inputSchema": {"type": "object"}})
+                    })
+                    .collect();
+                (format!("{prefix}{s}"), tools)
+            })
+            .collect();
+        Api::new(lists)
+    }
+
+    #[test]
+    fn auto_holds_the_budget_whatever_the_names() {
+        let catalogs = [
+            // Long tool names: every name of the index alone is over budget.
+            catalog(3, "srv", 12, 4_000),
+            // Long server names.
+            catalog(20, &"a_server_with_a_very_long_name_".repeat(40), 2, 30),
+            // Many servers.
+            catalog(1_500, "s", 1, 10),
+            // Both.
+            catalog(100, &"namespace_".repeat(30), 2, 500),
+        ];
+        for (i, api) in catalogs.iter().enumerate() {
+            for budget in [DEFAULT_PROMPT_BUDGET, 1_500, 800] {
+                let mode = Disclosure::Auto.resolve(api, budget);
+                let tokens = prompt_tokens(api, mode);
+                assert!(
+                    tokens <= budget,
+                    "catalog {i}: {mode:?} takes {tokens} of {budget} tokens"
+                );
+                assert!(
+                    mode.looks_up(),
+                    "catalog {i}: search_api must find the rest"
+                );
+            }
+        }
+        // What fits is listed, names cut, and the rest counted.
+        let api = &catalogs[0];
+        let description =
+            execute_description(api, Disclosure::Auto.resolve(api, DEFAULT_PROMPT_BUDGET));
+        assert!(
+            description
+                .contains("srv0: 12 functions (t0_very_long_tool_name_very_long_tool_name_very_…"),
+            "{description}"
+        );
+        let many = &catalogs[2];
+        let description =
+            execute_description(many, Disclosure::Auto.resolve(many, DEFAULT_PROMPT_BUDGET));
+        assert!(
+            description.contains("\ns0: 1 function (t0_very_lo)\n")
+                && description.contains(" more namespaces (")
+                && description.ends_with("not listed here: search_api finds their functions"),
+            "{description}"
+        );
+        // A budget below codemode's own instructions gets the smallest form there is.
+        let smallest = Disclosure::Auto.resolve(many, 10);
+        assert!(execute_description(many, smallest).ends_with(
+            "1500 namespaces (1500 functions) not listed here: search_api finds their functions"
+        ));
     }
 }

@@ -325,6 +325,16 @@ impl Upstreams {
             .collect()
     }
 
+    /// What each server said of itself when it was initialized, by server
+    /// name: `{"serverInfo": {...}, "instructions": "..."}`. Tools files
+    /// say nothing and are left out.
+    pub fn introductions(&self) -> HashMap<String, Value> {
+        self.connected
+            .iter()
+            .filter_map(|u| Some((u.name.clone(), u.introduction()?)))
+            .collect()
+    }
+
     /// Handles for calling tools, by server name; tools files have none.
     pub fn peers(&self) -> HashMap<String, rmcp::Peer<RoleClient>> {
         self.connected
@@ -894,6 +904,25 @@ impl Upstream {
             .and_then(|server| server.description.as_deref())
             .or(info.instructions.as_deref())?;
         one_line_summary(said)
+    }
+
+    /// What the server said of itself (see [`Upstreams::introductions`]).
+    fn introduction(&self) -> Option<Value> {
+        let info = self.client.as_ref()?.peer().peer_info()?;
+        let mut said = serde_json::Map::new();
+        if let Some(server) = &info.server_info {
+            said.insert(
+                "serverInfo".to_owned(),
+                serde_json::to_value(server).unwrap_or_default(),
+            );
+        }
+        if let Some(instructions) = &info.instructions {
+            said.insert(
+                "instructions".to_owned(),
+                Value::from(instructions.as_str()),
+            );
+        }
+        Some(Value::Object(said))
     }
 
     /// The protocol version agreed with the server; `None` for tools files.

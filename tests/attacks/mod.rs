@@ -14,6 +14,7 @@ mod http;
 mod isolation;
 mod learned;
 mod names;
+mod policy;
 mod upstreams;
 
 use std::io::{BufRead, BufReader, Read, Write};

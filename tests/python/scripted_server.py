@@ -1,0 +1,69 @@
+"""An MCP server over stdio whose self-description and tools are whatever a
+JSON file says, read again on every request, for codemode's tests of what
+reaches the model: a server that changes its instructions or its tools
+between runs (a rug pull), or adds a tool while it runs.
+
+SCRIPTED_SPEC names the file: {"serverInfo": {...}, "instructions": "...",
+"tools": [...]}. Every tool answers with its name and arguments, and the
+calls are appended to SCRIPTED_LOG (one JSON line each). The tool named
+`announce`, if listed, sends notifications/tools/list_changed before it
+answers, so a test can change the file and then have the server say so.
+"""
+
+import json
+import os
+import sys
+
+SPEC = os.environ["SCRIPTED_SPEC"]
+LOG = os.environ.get("SCRIPTED_LOG")
+
+
+def spec():
+    with open(SPEC) as f:
+        return json.load(f)
+
+
+def write(message):
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def reply(id, result):
+    write({"jsonrpc": "2.0", "id": id, "result": result})
+
+
+def main():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        message = json.loads(line)
+        method, id = message.get("method"), message.get("id")
+        if method == "initialize":
+            current = spec()
+            result = {
+                "protocolVersion": message["params"]["protocolVersion"],
+                "capabilities": {"tools": {"listChanged": True}},
+                "serverInfo": current.get("serverInfo", {"name": "scripted", "version": "1"}),
+            }
+            if "instructions" in current:
+                result["instructions"] = current["instructions"]
+            reply(id, result)
+        elif method == "tools/list":
+            reply(id, {"tools": spec()["tools"]})
+        elif method == "tools/call":
+            name = message["params"]["name"]
+            args = message["params"].get("arguments") or {}
+            if LOG:
+                with open(LOG, "a") as f:
+                    f.write(json.dumps({"call": name, "args": args}) + "\n")
+            if name == "announce":
+                write({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
+            reply(id, {"content": [{"type": "text", "text": json.dumps({"tool": name, "args": args})}]})
+        elif method == "ping":
+            reply(id, {})
+        elif id is not None:
+            write({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "no method " + method}})
+
+
+if __name__ == "__main__":
+    main()
