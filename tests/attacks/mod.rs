@@ -11,6 +11,7 @@ mod compile;
 mod http;
 mod isolation;
 mod names;
+mod secrets;
 mod upstreams;
 
 use std::io::{BufRead, BufReader, Read, Write};
