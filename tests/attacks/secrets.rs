@@ -402,3 +402,46 @@ fn login_opens_no_address_but_https_or_http_on_this_machine() {
         );
     }
 }
+
+#[test]
+fn the_authorization_code_stays_out_of_the_debug_log_of_a_login() {
+    let mut server = Command::new(python())
+        .arg(repo().join("tests/python/oauth_server.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Background(server);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("notes.json");
+    let servers =
+        json!({"mcpServers": {"notes": {"type": "http", "url": format!("{}/mcp", line.trim())}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let browser = format!(
+        "{} {}",
+        python(),
+        repo().join("tests/python/browser.py").display()
+    );
+    let login = Command::new(codemode_path())
+        .args(["login", "notes", "--config"])
+        .arg(&config)
+        .env("CODEMODE_LOG", "debug")
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("BROWSER", browser)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = stderr(&login);
+    assert!(login.status.success(), "{said}");
+    // rmcp logs the code it exchanges.
+    let exchange = said
+        .lines()
+        .find(|l| l.contains("start exchange code for token"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(exchange.ends_with("\"[redacted]\""), "{exchange}");
+}

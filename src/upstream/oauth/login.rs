@@ -120,6 +120,8 @@ pub async fn login(
                 WAIT_FOR_BROWSER.as_secs()
             )
         })??;
+    // The code and state, which rmcp logs at debug level.
+    redact::protect_values(redact::url_secrets(&callback));
     state
         .handle_callback_url(&callback)
         .await

@@ -85,6 +85,18 @@ impl TokenFile {
             .unwrap_or_default()
     }
 
+    /// The tokens kept for `server`, to be kept out of every text.
+    pub fn secrets(&self, server: &str) -> Vec<String> {
+        let Some(saved) = self.read().remove(server) else {
+            return Vec::new();
+        };
+        let tokens = serde_json::to_value(&saved.credentials.token_response).unwrap_or_default();
+        ["access_token", "refresh_token", "id_token"]
+            .iter()
+            .filter_map(|key| tokens.get(key)?.as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Forgets `server`'s tokens; whether there were any.
     pub fn remove(&self, server: &str) -> std::io::Result<bool> {
         let mut removed = false;
@@ -170,6 +182,7 @@ mod tests {
             .await
             .unwrap();
 
+        assert!(file.secrets("linear").is_empty(), "no token was granted");
         let loaded = store.load().await.unwrap().unwrap();
         assert_eq!(loaded.client_id, "client-1");
         assert_eq!(
