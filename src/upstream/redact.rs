@@ -349,8 +349,9 @@ static SCHEME: LazyLock<Regex> = LazyLock::new(|| {
 
 fn generic(text: &str) -> String {
     let text = URL.replace_all(text, |c: &regex::Captures| scrub_url(&c[0]));
-    let text = HEADER.replace_all(&text, |c: &regex::Captures| {
-        format!("{}{}{MARK}", &c[1], &c[2])
+    let text = HEADER.replace_all(&text, |c: &regex::Captures| match placeholder(&c[3]) {
+        true => c[0].to_owned(),
+        false => format!("{}{}{MARK}", &c[1], &c[2]),
     });
     let text = SCHEME.replace_all(&text, |c: &regex::Captures| {
         let whole = c.get(0).expect("a match");
@@ -359,15 +360,30 @@ fn generic(text: &str) -> String {
         let parameter = text[whole.end()..].starts_with('"');
         let prose =
             c[1].eq_ignore_ascii_case("basic") && c[3].chars().all(|ch| ch.is_ascii_lowercase());
-        match parameter || prose {
+        match parameter || prose || placeholder(&c[3]) {
             true => c[0].to_owned(),
             false => format!("{}{}{MARK}", &c[1], &c[2]),
         }
     });
-    let text = PAIR.replace_all(&text, |c: &regex::Captures| {
-        format!("{}{}{MARK}", &c[1], &c[2])
+    let text = PAIR.replace_all(&text, |c: &regex::Captures| match placeholder(&c[3]) {
+        true => c[0].to_owned(),
+        false => format!("{}{}{MARK}", &c[1], &c[2]),
     });
     text.into_owned()
+}
+
+/// `VALUE`, `$TOKEN`, `Bearer ${KEY}`: a hint's placeholder, not a secret
+/// (a key of capitals alone, without digits, is no key anyone issues).
+fn placeholder(value: &str) -> bool {
+    let reference = value.match_indices('$').any(|(at, _)| {
+        value[at + 1..].starts_with(|c: char| c == '{' || c == '_' || c.is_ascii_uppercase())
+    });
+    let last = value.split_whitespace().last().unwrap_or_default();
+    let capitals = last.len() >= 2
+        && last
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_' || c == '-');
+    reference || capitals
 }
 
 /// One URL with its userinfo, query and fragment values and key-like path
@@ -536,6 +552,15 @@ mod tests {
             "{\"authorization\": \"[redacted]\", \"accept\": \"*/*\"}"
         );
         assert_eq!(scrub("sent Bearer abc123"), "sent Bearer [redacted]");
+        // Hints keep their placeholders.
+        for hint in [
+            "pass --input perplexity-key=VALUE or set CODEMODE_INPUT_PERPLEXITY_KEY",
+            "as in \"Authorization: Bearer $TOKEN\" or api_key=${KEY}",
+            "send Bearer YOUR_TOKEN",
+        ] {
+            assert_eq!(scrub(hint), hint);
+        }
+        assert_eq!(scrub("api_key=AKIAIOSFODNN7EXAMPLE"), "api_key=[redacted]");
         assert_eq!(
             scrub("challenge Bearer realm=\"mcp\"; a basic check"),
             "challenge Bearer realm=\"mcp\"; a basic check"
