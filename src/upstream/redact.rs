@@ -197,6 +197,16 @@ pub fn looks_like_key(value: &str) -> bool {
             || (chars >= 32 && value.chars().all(|c| c.is_ascii_hexdigit())))
 }
 
+/// Whether a child's environment value could be a token under a name that
+/// does not say so (`GH=${GH_PAT}`): long, and neither a path, a URL (whose
+/// credentials are taken apart) nor a plain word such as `production`.
+fn opaque(value: &str) -> bool {
+    let plain = value
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || "-_.".contains(c));
+    value.chars().count() >= 8 && !value.starts_with('/') && !value.contains("://") && !plain
+}
+
 /// The secrets in a server's config.
 fn secrets_of(spec: &ServerSpec) -> Vec<String> {
     let mut secrets = Vec::new();
@@ -213,7 +223,7 @@ fn secrets_of(spec: &ServerSpec) -> Vec<String> {
         }
         Transport::Stdio { args, env, .. } => {
             for (name, value) in env {
-                if secret_name(name) || looks_like_key(value) {
+                if secret_name(name) || looks_like_key(value) || opaque(value) {
                     secrets.push(value.clone());
                 }
                 secrets.extend(url_secrets(value));
@@ -611,20 +621,36 @@ mod tests {
                 ],
                 env: vec![
                     ("GITHUB_TOKEN".into(), "tok-three".into()),
+                    ("GH".into(), "xoxb-1234-abcd".into()),
                     ("LOG_LEVEL".into(), "debug".into()),
+                    ("NODE_ENV".into(), "production".into()),
+                    ("DATA_DIR".into(), "/var/lib/server-2".into()),
                 ],
                 cwd: None,
                 hidden_env: vec![],
             },
         );
         let secrets = secrets_of(&spec);
-        for expected in ["tok-one", "tok-two", "tok-three", "Zq8LmXw2Pv9RtY4KsN7B"] {
+        for expected in [
+            "tok-one",
+            "tok-two",
+            "tok-three",
+            "xoxb-1234-abcd",
+            "Zq8LmXw2Pv9RtY4KsN7B",
+        ] {
             assert!(
                 secrets.iter().any(|s| s == expected),
                 "{expected}: {secrets:?}"
             );
         }
-        for plain in ["debug", "--verbose", "@scope/package-name-2", "server"] {
+        for plain in [
+            "debug",
+            "production",
+            "/var/lib/server-2",
+            "--verbose",
+            "@scope/package-name-2",
+            "server",
+        ] {
             assert!(!secrets.iter().any(|s| s == plain), "{plain}: {secrets:?}");
         }
     }
