@@ -57,7 +57,8 @@ impl std::error::Error for Redacted {}
 #[derive(Default)]
 struct Known {
     secrets: BTreeSet<String>,
-    matcher: Option<Regex>,
+    /// One regex for them all, or one each if that one is too large.
+    matchers: Vec<Regex>,
 }
 
 static KNOWN: LazyLock<RwLock<Known>> = LazyLock::new(|| {
@@ -82,17 +83,18 @@ impl Known {
                 .filter(|s| !MARK.to_lowercase().contains(&s.to_lowercase())),
         );
         if self.secrets.len() != before {
-            self.matcher = matcher(&self.secrets);
+            self.matchers = matchers(&self.secrets);
         }
     }
-}
 
-impl Known {
     fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        match &self.matcher {
-            Some(matcher) => matcher.replace_all(text, MARK),
-            None => text.into(),
+        let mut text = std::borrow::Cow::Borrowed(text);
+        for matcher in &self.matchers {
+            if let std::borrow::Cow::Owned(redacted) = matcher.replace_all(&text, MARK) {
+                text = std::borrow::Cow::Owned(redacted);
+            }
         }
+        text
     }
 }
 
@@ -107,35 +109,40 @@ pub fn protect_values(values: impl IntoIterator<Item = String>) {
     if values.is_empty() {
         return;
     }
-    if let Ok(mut known) = KNOWN.write() {
-        known.add(values);
-    }
+    // A panic elsewhere while adding must not turn redaction off.
+    let mut known = KNOWN
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    known.add(values);
 }
 
 /// `text` without the known secrets, nor the credentials of any URL in it.
 pub fn scrub(text: &str) -> String {
-    match KNOWN.read() {
-        Ok(known) => generic(&known.redact(text)),
-        // A panic elsewhere while adding: redact what is known generically.
-        Err(_) => generic(text),
-    }
+    let known = KNOWN
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    generic(&known.redact(text))
 }
 
 /// One regex for all known secrets, longest first so that a secret holding
-/// another is redacted whole; `None` when there are none (or, never in
-/// practice, the pattern is too large: the generic pass still runs).
-fn matcher(secrets: &BTreeSet<String>) -> Option<Regex> {
+/// another is redacted whole; one per secret should that one be too large.
+fn matchers(secrets: &BTreeSet<String>) -> Vec<Regex> {
     let mut ordered: Vec<&String> = secrets.iter().collect();
     ordered.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let alternatives: Vec<String> = ordered.iter().map(|s| spelled_any_way(s)).collect();
+    let build = |pattern: &str| {
+        RegexBuilder::new(pattern)
+            .case_insensitive(true)
+            .size_limit(256 << 20)
+            .build()
+    };
     if alternatives.is_empty() {
-        return None;
+        return Vec::new();
     }
-    RegexBuilder::new(&format!("(?:{})", alternatives.join("|")))
-        .case_insensitive(true)
-        .size_limit(256 << 20)
-        .build()
-        .ok()
+    match build(&alternatives.join("|")) {
+        Ok(all) => vec![all],
+        Err(_) => alternatives.iter().filter_map(|a| build(a).ok()).collect(),
+    }
 }
 
 /// A pattern for `secret` with each character as it is, percent-encoded
