@@ -204,6 +204,14 @@ fn a_connection_dropped_mid_call_keeps_secrets_out_of_the_program_report_trace_a
     let config = leaky_config(dir.path(), port);
     let trace = dir.path().join("trace.jsonl");
     let trace_arg = trace.to_string_lossy().into_owned();
+    // An OpenTelemetry collector, keeping what it is sent.
+    let exported = Arc::new(Mutex::new(Vec::new()));
+    let kept = exported.clone();
+    let collector = serve_http(move |request, _| {
+        kept.lock().unwrap().push(request.body.clone());
+        json_answer(200, json!({}))
+    });
+    let otlp = format!("http://127.0.0.1:{collector}");
     let program =
         "try { return await leaky.echo({}); } catch (e) { return 'caught: ' + String(e); }";
     let run = codemode_logging(
@@ -215,6 +223,8 @@ fn a_connection_dropped_mid_call_keeps_secrets_out_of_the_program_report_trace_a
             "--trace-file",
             &trace_arg,
             "--trace-results",
+            "--otlp-endpoint",
+            &otlp,
         ],
         program,
         "debug",
@@ -236,6 +246,13 @@ fn a_connection_dropped_mid_call_keeps_secrets_out_of_the_program_report_trace_a
     let traced = std::fs::read_to_string(&trace).unwrap();
     assert!(traced.contains("\"error\""), "{traced}");
     assert_no_secret("the trace", &traced);
+    let spans = exported.lock().unwrap().join("\n");
+    assert!(spans.contains("tools/call echo"), "{spans}");
+    assert!(
+        spans.contains("did not answer"),
+        "the call's error status: {spans}"
+    );
+    assert_no_secret("the exported spans", &spans);
 
     // The same call through `serve`, as the model sees it.
     let mut serve = RawStdio::start(&["--config", &config]);
