@@ -287,6 +287,13 @@ pub fn url_secrets(url: &str) -> Vec<String> {
     if let Some(parsed) = &parsed {
         push(parsed.username());
         push(parsed.password().unwrap_or_default());
+        // reqwest sends a URL's user and password as `Basic` credentials.
+        if let Some(password) = parsed.password() {
+            use base64::Engine;
+            let decode = |s| percent_encoding::percent_decode_str(s).decode_utf8_lossy();
+            let pair = format!("{}:{}", decode(parsed.username()), decode(password));
+            push(&base64::engine::general_purpose::STANDARD.encode(pair));
+        }
         for (name, value) in parsed.query_pairs() {
             push(if value.is_empty() { &name } else { &value });
         }
@@ -594,7 +601,7 @@ mod tests {
             ],
         ));
         let said = scrub(
-            "Url { username: \"tok_user\", password: Some(\"p@ss w0rd\"), query: Some(\"ABCSECRET123\") } hdr-secret-9 bearer%2DSecret%2d7 p%2540ss+w0rd",
+            "Url { username: \"tok_user\", password: Some(\"p@ss w0rd\"), query: Some(\"ABCSECRET123\") } hdr-secret-9 bearer%2DSecret%2d7 p%2540ss+w0rd x dG9rX3VzZXI6cEBzcyB3MHJk",
         );
         for secret in [
             "tok_user",
@@ -604,6 +611,7 @@ mod tests {
             "hdr-secret",
             "Secret%2",
             "ss+w0",
+            "dG9rX3VzZXI6",
         ] {
             assert!(
                 !said.to_lowercase().contains(&secret.to_lowercase()),
