@@ -87,14 +87,10 @@ impl TokenFile {
 
     /// The tokens kept for `server`, to be kept out of every text.
     pub fn secrets(&self, server: &str) -> Vec<String> {
-        let Some(saved) = self.read().remove(server) else {
-            return Vec::new();
-        };
-        let tokens = serde_json::to_value(&saved.credentials.token_response).unwrap_or_default();
-        ["access_token", "refresh_token", "id_token"]
-            .iter()
-            .filter_map(|key| tokens.get(key)?.as_str().map(str::to_owned))
-            .collect()
+        self.read()
+            .remove(server)
+            .map(|saved| tokens(&saved.credentials))
+            .unwrap_or_default()
     }
 
     /// Forgets `server`'s tokens; whether there were any.
@@ -122,6 +118,15 @@ pub struct ServerTokens {
     resource: String,
 }
 
+/// The tokens in `credentials`.
+fn tokens(credentials: &StoredCredentials) -> Vec<String> {
+    let response = serde_json::to_value(&credentials.token_response).unwrap_or_default();
+    ["access_token", "refresh_token", "id_token"]
+        .iter()
+        .filter_map(|key| response.get(key)?.as_str().map(str::to_owned))
+        .collect()
+}
+
 fn store_error(error: std::io::Error) -> AuthError {
     AuthError::CredentialStoreError(error.to_string())
 }
@@ -138,6 +143,8 @@ impl CredentialStore for ServerTokens {
     }
 
     async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
+        // Tokens refreshed while connected are secrets from now on.
+        crate::upstream::redact::protect_values(tokens(&credentials));
         let saved = Saved {
             resource: self.resource.clone(),
             credentials,
@@ -161,6 +168,28 @@ impl CredentialStore for ServerTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn saved_tokens_are_redacted_from_then_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = TokenFile::at(dir.path().join("credentials.json"));
+        let response: rmcp::transport::auth::OAuthTokenResponse = serde_json::from_value(
+            serde_json::json!({"access_token": "at-Qz81kd", "token_type": "bearer", "refresh_token": "rt-Qz93md"}),
+        )
+        .unwrap();
+        file.store_for("s", "https://s.example/mcp")
+            .save(StoredCredentials::new(
+                "c".into(),
+                Some(response),
+                vec![],
+                None,
+            ))
+            .await
+            .unwrap();
+        let said = crate::upstream::redact::scrub("sent at-Qz81kd, kept rt-Qz93md");
+        assert_eq!(said, "sent [redacted], kept [redacted]");
+        assert_eq!(file.secrets("s"), ["at-Qz81kd", "rt-Qz93md"]);
+    }
 
     #[tokio::test]
     async fn tokens_are_kept_per_server_for_their_url_and_only_the_user_reads_them() {
