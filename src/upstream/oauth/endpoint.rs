@@ -76,6 +76,31 @@ pub fn check_metadata(server: &str, metadata: &AuthorizationMetadata) -> anyhow:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn only_https_or_loopback_http_passes_however_it_is_spelled(
+            scheme in "[a-zA-Z][a-zA-Z0-9+.-]{0,8}",
+            host in "[a-z]{1,12}(\\.[a-z]{2,5})?",
+            path in "[a-zA-Z0-9/_.~-]{0,20}",
+            inserted in "[\\x00-\\x20\\x7f\\u{85}\\u{a0}\\u{2028}]",
+            at in 0usize..40,
+        ) {
+            let address = format!("{scheme}://{host}/{path}");
+            let lower = scheme.to_ascii_lowercase();
+            let loopback = host == "localhost";
+            let allowed = lower == "https" || (lower == "http" && loopback);
+            prop_assert_eq!(refusal(&address).is_none(), allowed, "{}", address);
+            // Whitespace or a control character anywhere, or a leading `-`.
+            let mut spaced = address.clone();
+            let at = spaced.char_indices().map(|(i, _)| i).nth(at).unwrap_or(spaced.len());
+            spaced.insert_str(at, &inserted);
+            prop_assert!(refusal(&spaced).is_some(), "{:?}", spaced);
+            let dashed = format!("-{address}");
+            prop_assert!(refusal(&dashed).is_some(), "{}", dashed);
+        }
+    }
 
     #[test]
     fn only_https_and_http_on_this_machine_are_used() {
