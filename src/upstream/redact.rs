@@ -15,7 +15,7 @@
 //! The known secrets are process-wide, as logs are: a secret of one server
 //! is redacted from any text, whichever server it came through.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::sync::{LazyLock, RwLock};
 
@@ -56,7 +56,11 @@ impl std::error::Error for Redacted {}
 
 #[derive(Default)]
 struct Known {
-    secrets: BTreeSet<String>,
+    /// Kept for the life of the process.
+    lasting: BTreeSet<String>,
+    /// Each slot's latest values (a server's OAuth tokens, which a refresh
+    /// replaces), so a long-lived `serve` does not gather every token.
+    slots: BTreeMap<String, BTreeSet<String>>,
     /// One regex for them all, or one each if that one is too large.
     matchers: Vec<Regex>,
 }
@@ -67,23 +71,35 @@ static KNOWN: LazyLock<RwLock<Known>> = LazyLock::new(|| {
         let (name, value) = (name.into_string().ok()?, value.into_string().ok()?);
         (secret_name(&name) && value.chars().count() >= MIN_ENV_SECRET_CHARS).then_some(value)
     });
-    known.add(own);
+    known.add(None, own);
     RwLock::new(known)
 });
 
 impl Known {
-    fn add(&mut self, secrets: impl IntoIterator<Item = String>) {
-        let before = self.secrets.len();
-        self.secrets.extend(
-            secrets
-                .into_iter()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
-                // Redacting a secret inside the mark would never end.
-                .filter(|s| !MARK.to_lowercase().contains(&s.to_lowercase())),
-        );
-        if self.secrets.len() != before {
-            self.matchers = matchers(&self.secrets);
+    /// Adds `secrets` for good, or in place of `slot`'s earlier ones.
+    fn add(&mut self, slot: Option<&str>, secrets: impl IntoIterator<Item = String>) {
+        let secrets: BTreeSet<String> = secrets
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
+            // Redacting a secret inside the mark would never end.
+            .filter(|s| !MARK.to_lowercase().contains(&s.to_lowercase()))
+            .collect();
+        let changed = match slot {
+            None => {
+                let before = self.lasting.len();
+                self.lasting.extend(secrets);
+                self.lasting.len() != before
+            }
+            Some(slot) => self.slots.insert(slot.to_owned(), secrets.clone()) != Some(secrets),
+        };
+        if changed {
+            let all: BTreeSet<&String> = self
+                .lasting
+                .iter()
+                .chain(self.slots.values().flatten())
+                .collect();
+            self.matchers = matchers(&all);
         }
     }
 
@@ -113,7 +129,16 @@ pub fn protect_values(values: impl IntoIterator<Item = String>) {
     let mut known = KNOWN
         .write()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    known.add(values);
+    known.add(None, values);
+}
+
+/// Takes these values into account in place of those given before under
+/// `slot` (a server's OAuth tokens, which each refresh replaces).
+pub fn protect_replacing(slot: &str, values: impl IntoIterator<Item = String>) {
+    let mut known = KNOWN
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    known.add(Some(slot), values);
 }
 
 /// `text` without the known secrets, nor the credentials of any URL in it.
@@ -126,8 +151,8 @@ pub fn scrub(text: &str) -> String {
 
 /// One regex for all known secrets, longest first so that a secret holding
 /// another is redacted whole; one per secret should that one be too large.
-fn matchers(secrets: &BTreeSet<String>) -> Vec<Regex> {
-    let mut ordered: Vec<&String> = secrets.iter().collect();
+fn matchers(secrets: &BTreeSet<&String>) -> Vec<Regex> {
+    let mut ordered: Vec<&String> = secrets.iter().copied().collect();
     ordered.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let alternatives: Vec<String> = ordered.iter().map(|s| spelled_any_way(s)).collect();
     let build = |pattern: &str| {
@@ -706,7 +731,7 @@ mod tests {
             prop_assume!(secret.trim() == secret);
             // Its own process-wide state: other tests expect exact texts.
             let mut known = Known::default();
-            known.add([secret.clone()]);
+            known.add(None, [secret.clone()]);
             let encoded = spellings(&secret)[2].clone();
             for spelled in spellings(&secret) {
                 let said = generic(&known.redact(&format!("{before}{spelled}{after}")));

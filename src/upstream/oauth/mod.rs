@@ -25,7 +25,7 @@ pub async fn authorized_client(server: &str, url: &str) -> Option<AuthClient<req
     if !file.has(server, url) {
         return None;
     }
-    crate::upstream::redact::protect_values(file.secrets(server));
+    file.protect(server);
     let mut manager = match AuthorizationManager::new(url).await {
         Ok(manager) => manager,
         Err(error) => {

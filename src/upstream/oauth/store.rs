@@ -85,12 +85,11 @@ impl TokenFile {
             .unwrap_or_default()
     }
 
-    /// The tokens kept for `server`, to be kept out of every text.
-    pub fn secrets(&self, server: &str) -> Vec<String> {
-        self.read()
-            .remove(server)
-            .map(|saved| tokens(&saved.credentials))
-            .unwrap_or_default()
+    /// Keeps the tokens kept for `server` out of every text.
+    pub fn protect(&self, server: &str) {
+        let kept = self.read().remove(server);
+        let kept = kept.map(|saved| tokens(&saved.credentials));
+        crate::upstream::redact::protect_replacing(&token_slot(server), kept.unwrap_or_default());
     }
 
     /// Forgets `server`'s tokens; whether there were any.
@@ -127,6 +126,11 @@ fn tokens(credentials: &StoredCredentials) -> Vec<String> {
         .collect()
 }
 
+/// Where a server's tokens are known to the redactor.
+fn token_slot(server: &str) -> String {
+    format!("oauth tokens of {server}")
+}
+
 fn store_error(error: std::io::Error) -> AuthError {
     AuthError::CredentialStoreError(error.to_string())
 }
@@ -143,8 +147,9 @@ impl CredentialStore for ServerTokens {
     }
 
     async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
-        // Tokens refreshed while connected are secrets from now on.
-        crate::upstream::redact::protect_values(tokens(&credentials));
+        // Tokens refreshed while connected are secrets from now on, in
+        // place of those they replace.
+        crate::upstream::redact::protect_replacing(&token_slot(&self.server), tokens(&credentials));
         let saved = Saved {
             resource: self.resource.clone(),
             credentials,
@@ -188,7 +193,22 @@ mod tests {
             .unwrap();
         let said = crate::upstream::redact::scrub("sent at-Qz81kd, kept rt-Qz93md");
         assert_eq!(said, "sent [redacted], kept [redacted]");
-        assert_eq!(file.secrets("s"), ["at-Qz81kd", "rt-Qz93md"]);
+        // A refresh replaces them.
+        let response: rmcp::transport::auth::OAuthTokenResponse = serde_json::from_value(
+            serde_json::json!({"access_token": "at-Qz82kd", "token_type": "bearer"}),
+        )
+        .unwrap();
+        file.store_for("s", "https://s.example/mcp")
+            .save(StoredCredentials::new(
+                "c".into(),
+                Some(response),
+                vec![],
+                None,
+            ))
+            .await
+            .unwrap();
+        let said = crate::upstream::redact::scrub("refreshed at-Qz82kd");
+        assert_eq!(said, "refreshed [redacted]");
     }
 
     #[tokio::test]
@@ -211,7 +231,6 @@ mod tests {
             .await
             .unwrap();
 
-        assert!(file.secrets("linear").is_empty(), "no token was granted");
         let loaded = store.load().await.unwrap().unwrap();
         assert_eq!(loaded.client_id, "client-1");
         assert_eq!(
