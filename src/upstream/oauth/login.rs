@@ -120,8 +120,15 @@ pub async fn login(
                 WAIT_FOR_BROWSER.as_secs()
             )
         })??;
-    // The code and state, which rmcp logs at debug level.
-    redact::protect_values(redact::url_secrets(&callback));
+    // The code (which rmcp logs at debug level) and the state.
+    let returned = url::Url::parse(&callback).ok();
+    redact::protect_values(
+        returned
+            .iter()
+            .flat_map(|url| url.query_pairs())
+            .filter(|(name, _)| name == "code" || name == "state")
+            .map(|(_, value)| value.into_owned()),
+    );
     state
         .handle_callback_url(&callback)
         .await
