@@ -40,6 +40,8 @@ fn assert_no_secret(what: &str, text: &str) {
 struct Request {
     method: String,
     path: String,
+    /// The header lines, as sent.
+    head: String,
     body: String,
 }
 
@@ -81,6 +83,7 @@ fn serve_http(handler: impl Fn(&Request, u16) -> Answer + Send + Sync + 'static)
                     method: words.next().unwrap_or_default().to_owned(),
                     path: words.next().unwrap_or_default().to_owned(),
                     body: String::from_utf8_lossy(&body).into_owned(),
+                    head,
                 };
                 let Some((status, headers, body)) = handler(&request, port) else {
                     return;
@@ -109,8 +112,10 @@ fn json_answer(status: u16, body: Value) -> Answer {
     ))
 }
 
-/// An MCP server (legacy lifecycle, JSON answers) with one tool, `echo`,
-/// whose calls it never answers: it drops the connection instead.
+/// An MCP server (legacy lifecycle, JSON answers) with two tools: `echo`,
+/// whose calls it never answers (it drops the connection instead), and
+/// `check_key`, which refuses with an error quoting the request's headers,
+/// as servers that say which key they refused do.
 fn drops_calls(request: &Request, _port: u16) -> Answer {
     if request.method != "POST" {
         return Some((405, vec![], String::new()));
@@ -125,8 +130,23 @@ fn drops_calls(request: &Request, _port: u16) -> Answer {
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "leaky", "version": "1"},
         }),
-        "tools/list" => {
-            json!({"tools": [{"name": "echo", "inputSchema": {"type": "object"}}]})
+        "tools/list" => json!({"tools": [
+            {"name": "echo", "inputSchema": {"type": "object"}},
+            {"name": "check_key", "inputSchema": {"type": "object"}},
+        ]}),
+        "tools/call" if message["params"]["name"] == "check_key" => {
+            let quoted: Vec<&str> = request
+                .head
+                .lines()
+                .filter(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.starts_with("x-api-key") || l.starts_with("authorization")
+                })
+                .collect();
+            return json_answer(
+                200,
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": format!("refused {}", quoted.join(" and "))}}),
+            );
         }
         "tools/call" => return None,
         _ => {
@@ -259,6 +279,33 @@ fn a_connection_dropped_mid_call_keeps_secrets_out_of_the_program_report_trace_a
     let answer = serve.execute(program);
     assert!(answer.to_string().contains("caught: "), "{answer}");
     assert_no_secret("execute's answer", &answer.to_string());
+}
+
+#[test]
+fn a_server_quoting_the_secret_headers_it_was_sent_does_not_show_them() {
+    let port = serve_http(drops_calls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), port);
+    let program =
+        "try { return await leaky.check_key({}); } catch (e) { return 'caught: ' + String(e); }";
+    let run = codemode_logging(&["run", "-", "--config", &config], program, "debug", &[]);
+    let report = stdout(&run);
+    // The server quoted them: they are there, redacted.
+    assert!(
+        report.contains("check_key failed: refused ") && report.contains(": [redacted]"),
+        "{report}"
+    );
+    assert_no_secret("the report", &report);
+    assert_no_secret("the debug log", &stderr(&run));
+
+    // Passed through to a client of `serve --expose-tools`.
+    let mut serve = RawStdio::start(&["--config", &config, "--expose-tools"]);
+    let answer = serve.request(
+        "tools/call",
+        json!({"name": "check_key", "arguments": {}}),
+    );
+    assert!(answer.to_string().contains("[redacted]"), "{answer}");
+    assert_no_secret("the passed-through error", &answer.to_string());
 }
 
 #[test]
