@@ -300,10 +300,7 @@ fn a_server_quoting_the_secret_headers_it_was_sent_does_not_show_them() {
 
     // Passed through to a client of `serve --expose-tools`.
     let mut serve = RawStdio::start(&["--config", &config, "--expose-tools"]);
-    let answer = serve.request(
-        "tools/call",
-        json!({"name": "check_key", "arguments": {}}),
-    );
+    let answer = serve.request("tools/call", json!({"name": "check_key", "arguments": {}}));
     assert!(answer.to_string().contains("[redacted]"), "{answer}");
     assert_no_secret("the passed-through error", &answer.to_string());
 }
@@ -450,7 +447,7 @@ fn login_opens_no_address_but_https_or_http_on_this_machine() {
         assert!(
             said.contains("hostile: its authorization server gives")
                 && said.contains(field.replace('_', " ").as_str())
-                && said.contains("opened nothing"),
+                && said.contains("stopped before using any"),
             "{field} {address}: {said}"
         );
         assert!(

@@ -45,7 +45,7 @@ fn on_this_machine(url: &Url) -> bool {
 pub fn refused(server: &str, what: &str, address: &str, problem: &str) -> anyhow::Error {
     let shown: String = address.chars().take(200).collect();
     anyhow::anyhow!(
-        "{server}: its authorization server gives {shown:?} as its {what}, {problem}; codemode uses only https: addresses (and http: ones on this machine) and opened nothing. The server's OAuth metadata is wrong or hostile: check the server's URL in your config and tell its operator"
+        "{server}: its authorization server gives {shown:?} as its {what}, {problem}; codemode uses only https: addresses (or http: ones on this machine), so it stopped before using any. The server's OAuth metadata is wrong or hostile: check the server's URL in your config and tell its operator"
     )
 }
 
