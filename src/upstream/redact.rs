@@ -404,11 +404,11 @@ fn generic(text: &str) -> String {
     });
     let text = SCHEME.replace_all(&text, |c: &regex::Captures| {
         let whole = c.get(0).expect("a match");
-        // `Bearer realm="x"` is a challenge's parameter, `basic check`
-        // prose: neither is a credential.
+        // `Bearer realm="x"` is a challenge's parameter, `basic check` and
+        // `Basic Auth` prose: none is a credential.
         let parameter = text[whole.end()..].starts_with('"');
-        let prose =
-            c[1].eq_ignore_ascii_case("basic") && c[3].chars().all(|ch| ch.is_ascii_lowercase());
+        let prose = c[1].eq_ignore_ascii_case("basic")
+            && (c[3].len() < 8 || c[3].chars().all(|ch| ch.is_ascii_lowercase()));
         match parameter || prose || placeholder(&c[3]) {
             true => c[0].to_owned(),
             false => format!("{}{}{MARK}", &c[1], &c[2]),
@@ -610,10 +610,13 @@ mod tests {
             assert_eq!(scrub(hint), hint);
         }
         assert_eq!(scrub("api_key=AKIAIOSFODNN7EXAMPLE"), "api_key=[redacted]");
-        assert_eq!(
-            scrub("challenge Bearer realm=\"mcp\"; a basic check"),
-            "challenge Bearer realm=\"mcp\"; a basic check"
-        );
+        for prose in [
+            "challenge Bearer realm=\"mcp\"; a basic check",
+            "Basic Auth is not supported",
+        ] {
+            assert_eq!(scrub(prose), prose);
+        }
+        assert_eq!(scrub("Basic dXNlcjpwYXNz"), "Basic [redacted]");
     }
 
     #[test]
