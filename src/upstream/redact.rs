@@ -748,6 +748,26 @@ mod tests {
         }
 
         #[test]
+        fn a_configured_urls_secrets_are_gone_from_any_rendering_of_it(
+            password in "\\PC{4,16}",
+            key in "\\PC{4,16}",
+        ) {
+            prop_assume!(password.trim() == password && key.trim() == key);
+            let mut url = url::Url::parse("https://mcp.example.com/mcp").unwrap();
+            url.set_username("someone").unwrap();
+            url.set_password(Some(&password)).unwrap();
+            url.query_pairs_mut().append_pair("api_key", &key);
+            let mut known = Known::default();
+            known.add(None, secrets_of(&http(url.as_str(), &[])));
+            for rendered in [url.to_string(), format!("{url:?}"), format!("{:?}", url.to_string())] {
+                let said = generic(&known.redact(&rendered)).replace(MARK, "\u{0}");
+                for secret in [&password, &key] {
+                    prop_assert!(!said.contains(secret.as_str()), "{:?} in {:?}", secret, said);
+                }
+            }
+        }
+
+        #[test]
         fn any_urls_credentials_are_gone(
             user in "[a-zA-Z0-9._~-]{1,12}",
             password in "[!-~]{1,16}",
