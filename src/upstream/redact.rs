@@ -245,7 +245,12 @@ fn secrets_of(spec: &ServerSpec) -> Vec<String> {
     match &spec.transport {
         Transport::Http { url, headers, .. } | Transport::Sse { url, headers } => {
             secrets.extend(url_secrets(url));
-            for (_, value) in headers {
+            // Any header may hold a secret but for the media types of
+            // `Accept` and `Content-Type`, which error texts name too.
+            let media = |name: &str| {
+                name.eq_ignore_ascii_case("accept") || name.eq_ignore_ascii_case("content-type")
+            };
+            for (_, value) in headers.iter().filter(|(name, _)| !media(name)) {
                 secrets.push(value.clone());
                 // `Bearer TOKEN`, `Basic B64`: the credential alone too.
                 if let Some((_, credential)) = value.trim().split_once(' ') {
