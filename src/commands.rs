@@ -452,6 +452,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             format!("--auth-token names the environment variable {var}, which is not set; export the token in it")
         })?),
     };
+    // Whatever its variable is called, the token never shows in a log line.
+    upstream::redact::protect_values(token.clone());
     if let Some(addr) = args.http
         && !addr.ip().is_loopback()
     {

@@ -58,9 +58,11 @@ fn main() -> ExitCode {
 
 /// Prints the error and its causes, one per line, and picks the exit code.
 fn report(error: &anyhow::Error) -> ExitCode {
-    eprintln!("error: {error}");
+    // Causes may be reqwest's, naming a URL with its credentials.
+    let scrub = |text: String| codemode::upstream::redact::scrub(&text);
+    eprintln!("error: {}", scrub(error.to_string()));
     for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        eprintln!("  caused by: {}", scrub(cause.to_string()));
     }
     ExitCode::FAILURE
 }
@@ -73,7 +75,8 @@ fn init_logging() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,rmcp=off"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Secrets are scrubbed from every event, whichever crate logged it.
+        .with_writer(codemode::upstream::redact::ScrubbedStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

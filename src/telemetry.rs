@@ -140,7 +140,9 @@ pub fn end(cx: Option<Context>, error_type: Option<&str>, message: Option<&str>)
     let span = cx.span();
     if let Some(kind) = error_type {
         span.set_attribute(KeyValue::new("error.type", kind.to_owned()));
-        span.set_status(Status::error(message.unwrap_or(kind).to_owned()));
+        // Exported to a collector: no secret an error may hold goes with it.
+        let message = crate::upstream::redact::scrub(message.unwrap_or(kind));
+        span.set_status(Status::error(message));
     }
     span.end();
 }

@@ -124,8 +124,11 @@ pub enum ConfigError {
         value: u64,
         range: std::ops::RangeInclusive<u64>,
     },
-    #[error("invalid --header `{0}`: expected `Name: value`")]
-    Header(String),
+    /// What was given is not repeated: it may be a secret.
+    #[error(
+        "invalid --header: expected `Name: value`, as in \"Authorization: Bearer $TOKEN\" (what was given is not repeated here, as it may hold a secret)"
+    )]
+    Header,
     #[error(
         "two servers are named \"{0}\"; give one another name (--name, or its key in the config)"
     )]
@@ -306,7 +309,7 @@ fn parse_header(text: &str) -> Result<(String, String), ConfigError> {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().into(), value.trim().into()))
         }
-        _ => Err(ConfigError::Header(text.into())),
+        _ => Err(ConfigError::Header),
     }
 }
 
@@ -877,6 +880,8 @@ mod tests {
             parse_header("Authorization: Bearer x").unwrap(),
             ("Authorization".into(), "Bearer x".into())
         );
-        assert!(parse_header("Authorization Bearer").is_err());
+        let wrong = parse_header("Authorization Bearer sk-secret").unwrap_err();
+        assert!(!wrong.to_string().contains("sk-secret"), "{wrong}");
+        assert!(wrong.to_string().contains("Name: value"), "{wrong}");
     }
 }

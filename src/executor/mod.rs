@@ -747,7 +747,11 @@ impl Executor {
                     })
             }
         };
-        let result = result.map_err(|message| bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM));
+        // Scrubbed before it is cut, so no cut leaves half a secret.
+        let result = result.map_err(|message| {
+            let message = crate::upstream::redact::scrub(&message);
+            bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
+        });
         crate::telemetry::end(
             traced.map(|(cx, _)| cx),
             result.as_ref().err().map(|_| "tool_error"),

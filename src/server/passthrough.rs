@@ -30,6 +30,7 @@ use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
 use crate::upstream::Upstreams;
+use crate::upstream::redact::scrub;
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";
@@ -413,17 +414,23 @@ impl Exposed {
 
 fn unavailable(server: &str, error: &ServiceError) -> ErrorData {
     ErrorData::internal_error(
-        format!(
+        scrub(&format!(
             "the {server} server cannot be reached ({error}); codemode restarts it, so a retry may work"
-        ),
+        )),
         None,
     )
 }
 
-/// An upstream's own error is passed on as it is; others say which server.
+/// An upstream's own error is passed on as it is but for secrets; others
+/// say which server.
 fn failed(server: &str, what: &str, error: ServiceError) -> ErrorData {
     match error {
-        ServiceError::McpError(error) => error,
-        other => ErrorData::internal_error(format!("{server}: {what} failed: {other}"), None),
+        ServiceError::McpError(mut error) => {
+            error.message = scrub(&error.message).into();
+            error
+        }
+        other => {
+            ErrorData::internal_error(scrub(&format!("{server}: {what} failed: {other}")), None)
+        }
     }
 }

@@ -54,8 +54,18 @@ impl Era {
 }
 
 /// What a server is remembered by: its name and how it is reached, so a
-/// config that points the same name elsewhere starts over.
+/// config that points the same name elsewhere starts over. The cache file
+/// keeps it without secrets (a URL's key, a `--token` argument): redacted,
+/// with a digest of the whole to tell targets apart.
 pub fn target_of(spec: &ServerSpec) -> Option<String> {
+    use sha2::Digest;
+    let plain = plain_target(spec)?;
+    let digest = sha2::Sha256::digest(plain.as_bytes());
+    let short: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Some(format!("{} #{short}", super::redact::scrub(&plain)))
+}
+
+fn plain_target(spec: &ServerSpec) -> Option<String> {
     match &spec.transport {
         Transport::Stdio {
             command, args, cwd, ..
@@ -204,6 +214,28 @@ mod tests {
             Eras::load(Some(file)).get("git", "stdio git"),
             Some(Era::Modern)
         );
+    }
+
+    #[test]
+    fn a_target_keeps_no_secret_but_tells_keys_apart() {
+        let http = |url: &str| {
+            ServerSpec::new(
+                "hosted",
+                Transport::Http {
+                    url: url.into(),
+                    headers: vec![],
+                    sse_fallback: false,
+                },
+            )
+        };
+        let one = target_of(&http("https://u:pw-1@example.com/mcp?api_key=k-1")).unwrap();
+        let two = target_of(&http("https://u:pw-1@example.com/mcp?api_key=k-2")).unwrap();
+        assert!(
+            one.starts_with("http https://[redacted]@example.com/mcp?api_key=[redacted] #"),
+            "{one}"
+        );
+        assert!(!one.contains("pw-1") && !one.contains("k-1"), "{one}");
+        assert_ne!(one, two);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 mod era;
 pub mod human;
 pub mod oauth;
+pub mod redact;
 mod sse;
 mod stdio;
 mod tap;
@@ -29,6 +30,7 @@ use crate::config::{ServerSpec, Transport};
 use era::ERAS;
 pub use era::Era;
 pub use human::{Human, NoOne};
+use redact::Redacted;
 use stdio::OutputTail;
 use tap::ToolListTap;
 pub use tools_file::ToolsFileError;
@@ -196,6 +198,17 @@ impl rmcp::ClientHandler for UpstreamClient {
 }
 
 impl UpstreamError {
+    /// What leaves this module: the text of an error that may name URLs
+    /// or carry reqwest's chain, with its secrets taken out (and no
+    /// source left to print them); a login needed stays one, for callers
+    /// that run the login.
+    fn redacted(self) -> UpstreamError {
+        match self {
+            needed @ UpstreamError::LoginNeeded { .. } => needed,
+            other => UpstreamError::Redacted(Redacted::new(other)),
+        }
+    }
+
     /// Names the server in errors that tell what command to run;
     /// `sent_token` when a kept login was used.
     fn naming(self, server: &str, sent_token: bool) -> UpstreamError {
@@ -229,7 +242,7 @@ fn wanted_scope(challenge: Option<&str>) -> Option<String> {
     params.scope.filter(|_| insufficient)
 }
 
-/// A server that could not be used, and why.
+/// A server that could not be used, and why (its secrets redacted).
 pub struct Failure {
     pub server: String,
     pub error: UpstreamError,
@@ -298,6 +311,9 @@ pub enum UpstreamError {
     Header { name: String, reason: String },
     #[error(transparent)]
     ToolsFile(#[from] ToolsFileError),
+    /// Any of the others, as text without secrets (see [`redact`]).
+    #[error(transparent)]
+    Redacted(Redacted),
 }
 
 /// Everything a command got from its server selection.
@@ -406,6 +422,11 @@ pub async fn connect_all_watched(
     timeout: Duration,
     hooks: Hooks,
 ) -> Upstreams {
+    // All before any connects: one server's failure may carry another's
+    // secret (a shared token, a redirect).
+    for spec in &specs {
+        redact::protect(spec);
+    }
     let results = futures::future::join_all(specs.into_iter().map(|spec| {
         let hooks = hooks.clone();
         async move {
@@ -414,7 +435,7 @@ pub async fn connect_all_watched(
                 .await
                 .map_err(|error| Failure {
                     server: name,
-                    error,
+                    error: error.redacted(),
                 })
         }
     }))
@@ -943,7 +964,9 @@ impl Upstream {
         let Some(client) = &self.client else {
             return Ok(());
         };
-        self.tools = list_tools_within(client, self.tap.as_ref(), &self.stderr, timeout).await?;
+        self.tools = list_tools_within(client, self.tap.as_ref(), &self.stderr, timeout)
+            .await
+            .map_err(UpstreamError::redacted)?;
         Ok(())
     }
 
@@ -953,7 +976,10 @@ impl Upstream {
         timeout: Duration,
         hooks: Hooks,
     ) -> Result<(), UpstreamError> {
-        let fresh = connect(self.spec.clone(), timeout, hooks).await?;
+        redact::protect(&self.spec);
+        let fresh = connect(self.spec.clone(), timeout, hooks)
+            .await
+            .map_err(UpstreamError::redacted)?;
         let old = std::mem::replace(self, fresh);
         old.shutdown().await;
         Ok(())

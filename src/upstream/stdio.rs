@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 
-use super::UpstreamError;
 use super::tap::{TapReader, ToolListTap, tap_reader};
+use super::{UpstreamError, redact};
 
 /// How many of the child's last stderr lines are kept for error reports.
 const STDERR_LINES: usize = 12;
@@ -31,12 +31,19 @@ pub struct OutputTail {
 const STDOUT_LINES: usize = 5;
 
 impl OutputTail {
+    /// Lines are scrubbed whole before they are cut, so no cut leaves half
+    /// a secret (a child may echo its environment).
     fn push(&self, line: String) {
         if let Ok(mut lines) = self.stderr.lock() {
             if lines.len() == STDERR_LINES {
                 lines.pop_front();
             }
-            lines.push_back(line.chars().take(STDERR_LINE_CHARS).collect());
+            lines.push_back(
+                redact::scrub(&line)
+                    .chars()
+                    .take(STDERR_LINE_CHARS)
+                    .collect(),
+            );
         }
     }
 
@@ -45,7 +52,7 @@ impl OutputTail {
         if let Ok(mut lines) = self.stdout.lock()
             && lines.len() < STDOUT_LINES
         {
-            let text = String::from_utf8_lossy(line);
+            let text = redact::scrub(&String::from_utf8_lossy(line));
             lines.push_back(text.chars().take(STDERR_LINE_CHARS).collect());
         }
     }

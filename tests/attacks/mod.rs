@@ -15,6 +15,7 @@ mod isolation;
 mod learned;
 mod names;
 mod policy;
+mod secrets;
 mod upstreams;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -5,11 +5,15 @@
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rmcp::transport::auth::{AuthorizationManager, AuthorizationRequest, OAuthState};
+use rmcp::transport::auth::{
+    AuthorizationManager, AuthorizationRequest, AuthorizationSession, OAuthState,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::TokenFile;
+use super::endpoint;
 use crate::config::OAuthClient;
+use crate::upstream::redact;
 
 /// How long the user has to finish in the browser.
 const WAIT_FOR_BROWSER: Duration = Duration::from_secs(300);
@@ -31,6 +35,8 @@ pub async fn login(
     file: &TokenFile,
     opener: Option<&str>,
 ) -> anyhow::Result<LoginOutcome> {
+    redact::protect_values(redact::url_secrets(url));
+    redact::protect_values(client.client_secret.clone());
     let challenge = challenge_of(url).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -44,7 +50,19 @@ pub async fn login(
         .await
         .with_context(|| format!("cannot start a login to {url}"))?;
     manager.set_credential_store(file.store_for(server, url));
-    let mut state = OAuthState::Unauthorized(manager);
+    // Discovered here rather than by `start_authorization`, so that its
+    // endpoints are checked before any is used.
+    let resolved = manager
+        .resolve_metadata_from_challenge(challenge.as_deref())
+        .await
+        .with_context(|| match &challenge {
+            Some(_) => format!("{server}: discovering its authorization server failed"),
+            None => format!(
+                "{server} did not ask for a login (no WWW-Authenticate challenge) and no authorization server could be discovered for it; it may need none"
+            ),
+        })?;
+    endpoint::check_metadata(server, &resolved.metadata)?;
+    manager.set_metadata(resolved.metadata);
 
     let mut request = AuthorizationRequest::new(&redirect).with_client_name("codemode");
     if let Some(challenge) = &challenge {
@@ -76,13 +94,21 @@ pub async fn login(
     } else {
         request.with_scopes(wanted)
     };
-    state.start_authorization(request).await.with_context(|| match &challenge {
-        Some(_) => format!("{server}: discovering its authorization server failed"),
-        None => format!(
-            "{server} did not ask for a login (no WWW-Authenticate challenge) and no authorization server could be discovered for it; it may need none"
-        ),
-    })?;
-    let authorize = state.get_authorization_url().await?;
+    let session = AuthorizationSession::new(manager, request)
+        .await
+        .map_err(|(_, error)| error)
+        .with_context(|| format!("{server}: starting the login failed"))?;
+    // What the browser is given, parameters and all.
+    let authorize = session.get_authorization_url().to_owned();
+    if let Some(problem) = endpoint::refusal(&authorize) {
+        return Err(endpoint::refused(
+            server,
+            "login address",
+            &authorize,
+            problem,
+        ));
+    }
+    let mut state = OAuthState::Session(session);
 
     eprintln!("codemode: log in to {server} in your browser:\n  {authorize}");
     open_browser(&authorize, opener);
@@ -94,6 +120,15 @@ pub async fn login(
                 WAIT_FOR_BROWSER.as_secs()
             )
         })??;
+    // The code (which rmcp logs at debug level) and the state.
+    let returned = url::Url::parse(&callback).ok();
+    redact::protect_values(
+        returned
+            .iter()
+            .flat_map(|url| url.query_pairs())
+            .filter(|(name, _)| name == "code" || name == "state")
+            .map(|(_, value)| value.into_owned()),
+    );
     state
         .handle_callback_url(&callback)
         .await

@@ -8,6 +8,7 @@
 //! refreshes them as they expire. A server that asks for a login nobody
 //! has done fails to connect with the command that does it.
 
+mod endpoint;
 mod login;
 pub mod store;
 
@@ -24,6 +25,7 @@ pub async fn authorized_client(server: &str, url: &str) -> Option<AuthClient<req
     if !file.has(server, url) {
         return None;
     }
+    file.protect(server);
     let mut manager = match AuthorizationManager::new(url).await {
         Ok(manager) => manager,
         Err(error) => {
@@ -36,6 +38,10 @@ pub async fn authorized_client(server: &str, url: &str) -> Option<AuthClient<req
     // now; a discovery that found nothing (a server or network hiccup) must
     // not cost the user their login, so it is checked here first.
     match manager.resolve_metadata().await {
+        Ok(found) if let Err(refused) = endpoint::check_metadata(server, &found.metadata) => {
+            tracing::warn!("the kept login is not used: {refused}");
+            return None;
+        }
         Ok(found) if found.source.is_discovered() => {
             tracing::debug!(%server, issuer = ?found.metadata.issuer, source = ?found.source, "authorization server found");
             manager.set_metadata(found.metadata);

@@ -85,6 +85,13 @@ impl TokenFile {
             .unwrap_or_default()
     }
 
+    /// Keeps the tokens kept for `server` out of every text.
+    pub fn protect(&self, server: &str) {
+        let kept = self.read().remove(server);
+        let kept = kept.map(|saved| tokens(&saved.credentials));
+        crate::upstream::redact::protect_replacing(&token_slot(server), kept.unwrap_or_default());
+    }
+
     /// Forgets `server`'s tokens; whether there were any.
     pub fn remove(&self, server: &str) -> std::io::Result<bool> {
         let mut removed = false;
@@ -110,6 +117,20 @@ pub struct ServerTokens {
     resource: String,
 }
 
+/// The tokens in `credentials`.
+fn tokens(credentials: &StoredCredentials) -> Vec<String> {
+    let response = serde_json::to_value(&credentials.token_response).unwrap_or_default();
+    ["access_token", "refresh_token", "id_token"]
+        .iter()
+        .filter_map(|key| response.get(key)?.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Where a server's tokens are known to the redactor.
+fn token_slot(server: &str) -> String {
+    format!("oauth tokens of {server}")
+}
+
 fn store_error(error: std::io::Error) -> AuthError {
     AuthError::CredentialStoreError(error.to_string())
 }
@@ -126,6 +147,9 @@ impl CredentialStore for ServerTokens {
     }
 
     async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
+        // Tokens refreshed while connected are secrets from now on, in
+        // place of those they replace.
+        crate::upstream::redact::protect_replacing(&token_slot(&self.server), tokens(&credentials));
         let saved = Saved {
             resource: self.resource.clone(),
             credentials,
@@ -149,6 +173,43 @@ impl CredentialStore for ServerTokens {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn saved_tokens_are_redacted_from_then_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = TokenFile::at(dir.path().join("credentials.json"));
+        let response: rmcp::transport::auth::OAuthTokenResponse = serde_json::from_value(
+            serde_json::json!({"access_token": "at-Qz81kd", "token_type": "bearer", "refresh_token": "rt-Qz93md"}),
+        )
+        .unwrap();
+        file.store_for("s", "https://s.example/mcp")
+            .save(StoredCredentials::new(
+                "c".into(),
+                Some(response),
+                vec![],
+                None,
+            ))
+            .await
+            .unwrap();
+        let said = crate::upstream::redact::scrub("sent at-Qz81kd, kept rt-Qz93md");
+        assert_eq!(said, "sent [redacted], kept [redacted]");
+        // A refresh replaces them.
+        let response: rmcp::transport::auth::OAuthTokenResponse = serde_json::from_value(
+            serde_json::json!({"access_token": "at-Qz82kd", "token_type": "bearer"}),
+        )
+        .unwrap();
+        file.store_for("s", "https://s.example/mcp")
+            .save(StoredCredentials::new(
+                "c".into(),
+                Some(response),
+                vec![],
+                None,
+            ))
+            .await
+            .unwrap();
+        let said = crate::upstream::redact::scrub("refreshed at-Qz82kd");
+        assert_eq!(said, "refreshed [redacted]");
+    }
 
     #[tokio::test]
     async fn tokens_are_kept_per_server_for_their_url_and_only_the_user_reads_them() {

@@ -1,0 +1,508 @@
+//! Secrets stay private: credentials in an upstream's URL, headers and
+//! environment never reach a program, a report, a trace or a log line when
+//! the upstream fails; and `codemode login` opens only https: addresses
+//! (or http: on this machine), whatever a hostile authorization server
+//! advertises.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use super::RawStdio;
+use crate::common::*;
+
+/// The distinctive middle of each secret: whatever encoding a text gives
+/// the rest, these letters would show.
+const CORES: [&str; 6] = [
+    "qzuserqz",
+    "qzpwqz",
+    "qzqueryqz",
+    "qzheaderqz",
+    "qzbearerqz",
+    "qzenvqz",
+];
+
+fn assert_no_secret(what: &str, text: &str) {
+    let lower = text.to_lowercase();
+    for core in CORES {
+        assert!(
+            !lower.contains(core),
+            "{what} shows the secret {core}:\n{text}"
+        );
+    }
+}
+
+/// One HTTP request as [`serve_http`] hands it to its handler.
+struct Request {
+    method: String,
+    path: String,
+    /// The header lines, as sent.
+    head: String,
+    body: String,
+}
+
+/// A status, headers and body; `None` drops the connection unanswered.
+type Answer = Option<(u16, Vec<(&'static str, String)>, String)>;
+
+/// A bare HTTP/1.1 server on a free loopback port, one request per
+/// connection, answering with `handler`; its port.
+fn serve_http(handler: impl Fn(&Request, u16) -> Answer + Send + Sync + 'static) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handler = Arc::new(handler);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let handler = handler.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    head.push_str(&line);
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let mut words = head.split_whitespace();
+                let request = Request {
+                    method: words.next().unwrap_or_default().to_owned(),
+                    path: words.next().unwrap_or_default().to_owned(),
+                    body: String::from_utf8_lossy(&body).into_owned(),
+                    head,
+                };
+                let Some((status, headers, body)) = handler(&request, port) else {
+                    return;
+                };
+                let mut response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n",
+                    body.len()
+                );
+                for (name, value) in headers {
+                    response.push_str(&format!("{name}: {value}\r\n"));
+                }
+                response.push_str("\r\n");
+                response.push_str(&body);
+                let _ = (&stream).write_all(response.as_bytes());
+            });
+        }
+    });
+    port
+}
+
+fn json_answer(status: u16, body: Value) -> Answer {
+    Some((
+        status,
+        vec![("content-type", "application/json".to_owned())],
+        body.to_string(),
+    ))
+}
+
+/// An MCP server (legacy lifecycle, JSON answers) with two tools: `echo`,
+/// whose calls it never answers (it drops the connection instead), and
+/// `check_key`, which refuses with an error quoting the request's headers,
+/// as servers that say which key they refused do.
+fn drops_calls(request: &Request, _port: u16) -> Answer {
+    if request.method != "POST" {
+        return Some((405, vec![], String::new()));
+    }
+    let message: Value = serde_json::from_str(&request.body).unwrap_or_default();
+    let Some(id) = message.get("id").cloned() else {
+        return Some((202, vec![], String::new()));
+    };
+    let result = match message["method"].as_str().unwrap_or_default() {
+        "initialize" => json!({
+            "protocolVersion": message["params"]["protocolVersion"],
+            "capabilities": {"tools": {}},
+            "serverInfo": {"name": "leaky", "version": "1"},
+        }),
+        "tools/list" => json!({"tools": [
+            {"name": "echo", "inputSchema": {"type": "object"}},
+            {"name": "check_key", "inputSchema": {"type": "object"}},
+        ]}),
+        "tools/call" if message["params"]["name"] == "check_key" => {
+            let quoted: Vec<&str> = request
+                .head
+                .lines()
+                .filter(|l| {
+                    let l = l.to_ascii_lowercase();
+                    l.starts_with("x-api-key") || l.starts_with("authorization")
+                })
+                .collect();
+            return json_answer(
+                200,
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": format!("refused {}", quoted.join(" and "))}}),
+            );
+        }
+        "tools/call" => return None,
+        _ => {
+            return json_answer(
+                200,
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "no such method"}}),
+            );
+        }
+    };
+    json_answer(200, json!({"jsonrpc": "2.0", "id": id, "result": result}))
+}
+
+/// A config whose one server, `leaky`, is at `port` with a user and
+/// password, an API key in the query and secret headers.
+fn leaky_config(dir: &Path, port: u16) -> String {
+    let url = format!(
+        "http://QzUserQz:p%40ss-QzPwQz@127.0.0.1:{port}/mcp?api_key=k-QzQueryQz%2B1&page=2"
+    );
+    let config = json!({"mcpServers": {"leaky": {
+        "type": "http",
+        "url": url,
+        "headers": {"X-Api-Key": "h-QzHeaderQz", "Authorization": "Bearer b-QzBearerQz"},
+    }}});
+    let path = dir.join("leaky.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// `codemode ARGS` with `stdin`, logging at `level`.
+fn codemode_logging(args: &[&str], stdin: &str, level: &str, env: &[(&str, &str)]) -> Output {
+    let mut child = Command::new(codemode_path())
+        .args(args)
+        .env("CODEMODE_LOG", level)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_server_that_hangs_up_does_not_show_its_url_credentials_or_headers() {
+    let port = serve_http(|_, _| None);
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), port);
+    for level in ["debug", "trace"] {
+        let tools = codemode_logging(&["tools", "--config", &config], "", level, &[]);
+        assert!(!tools.status.success());
+        let said = stderr(&tools);
+        assert!(said.contains("\"leaky\" is unavailable"), "{said}");
+        // The URL is still shown, so the user can tell which it was.
+        assert!(
+            said.contains(&format!(
+                "http://[redacted]@127.0.0.1:{port}/mcp?api_key=[redacted]"
+            )),
+            "{said}"
+        );
+        assert_no_secret("stderr", &said);
+        assert_no_secret("stdout", &stdout(&tools));
+    }
+}
+
+#[test]
+fn a_connection_dropped_mid_call_keeps_secrets_out_of_the_program_report_trace_and_logs() {
+    let port = serve_http(drops_calls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), port);
+    let trace = dir.path().join("trace.jsonl");
+    let trace_arg = trace.to_string_lossy().into_owned();
+    // An OpenTelemetry collector, keeping what it is sent.
+    let exported = Arc::new(Mutex::new(Vec::new()));
+    let kept = exported.clone();
+    let collector = serve_http(move |request, _| {
+        kept.lock().unwrap().push(request.body.clone());
+        json_answer(200, json!({}))
+    });
+    let otlp = format!("http://127.0.0.1:{collector}");
+    let program =
+        "try { return await leaky.echo({}); } catch (e) { return 'caught: ' + String(e); }";
+    let run = codemode_logging(
+        &[
+            "run",
+            "-",
+            "--config",
+            &config,
+            "--trace-file",
+            &trace_arg,
+            "--trace-results",
+            "--otlp-endpoint",
+            &otlp,
+        ],
+        program,
+        "debug",
+        &[],
+    );
+    let report = stdout(&run);
+    let caught: Value =
+        serde_json::from_str(&report).unwrap_or_else(|e| panic!("{e}: {report}\n{}", stderr(&run)));
+    let message = caught["result"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("caught: ") && message.contains("leaky"),
+        "{report}\n{}",
+        stderr(&run)
+    );
+    // The error names the URL, and so would show its key.
+    assert!(message.contains("api_key=[redacted]"), "{message}");
+    assert_no_secret("the report", &report);
+    assert_no_secret("the debug log", &stderr(&run));
+    let traced = std::fs::read_to_string(&trace).unwrap();
+    assert!(traced.contains("\"error\""), "{traced}");
+    assert_no_secret("the trace", &traced);
+    let spans = exported.lock().unwrap().join("\n");
+    assert!(spans.contains("tools/call echo"), "{spans}");
+    assert!(
+        spans.contains("did not answer"),
+        "the call's error status: {spans}"
+    );
+    assert_no_secret("the exported spans", &spans);
+
+    // The same call through `serve`, as the model sees it.
+    let mut serve = RawStdio::start(&["--config", &config]);
+    let answer = serve.execute(program);
+    assert!(answer.to_string().contains("caught: "), "{answer}");
+    assert_no_secret("execute's answer", &answer.to_string());
+}
+
+#[test]
+fn a_server_quoting_the_secret_headers_it_was_sent_does_not_show_them() {
+    let port = serve_http(drops_calls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), port);
+    let program =
+        "try { return await leaky.check_key({}); } catch (e) { return 'caught: ' + String(e); }";
+    let run = codemode_logging(&["run", "-", "--config", &config], program, "debug", &[]);
+    let report = stdout(&run);
+    // The server quoted them: they are there, redacted.
+    assert!(
+        report.contains("check_key failed: refused ") && report.contains(": [redacted]"),
+        "{report}"
+    );
+    assert_no_secret("the report", &report);
+    assert_no_secret("the debug log", &stderr(&run));
+
+    // Passed through to a client of `serve --expose-tools`.
+    let mut serve = RawStdio::start(&["--config", &config, "--expose-tools"]);
+    let answer = serve.request("tools/call", json!({"name": "check_key", "arguments": {}}));
+    assert!(answer.to_string().contains("[redacted]"), "{answer}");
+    assert_no_secret("the passed-through error", &answer.to_string());
+}
+
+#[test]
+fn a_child_echoing_its_environment_does_not_show_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("echo.json");
+    let script = "echo \"API_TOKEN=$API_TOKEN own=$QZ_SERVICE_API_KEY\" >&2; echo \"$API_TOKEN\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"echoer": {
+        "command": "sh",
+        "args": ["-c", script],
+        "env": {"API_TOKEN": "t-QzEnvQz-1"},
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(
+        &["tools", "--config", &config],
+        "",
+        "debug",
+        // codemode's own secret, which the child inherits.
+        &[("QZ_SERVICE_API_KEY", "own-QzBearerQz-key")],
+    );
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(
+        said.contains("last lines the server wrote to stderr"),
+        "{said}"
+    );
+    assert!(said.contains("API_TOKEN=[redacted]"), "{said}");
+    assert_no_secret("stderr", &said);
+}
+
+/// An MCP server that asks for a login, whose authorization server's
+/// metadata has `field` set to `address`; the paths asked for are noted.
+fn hostile_authorization(
+    field: &'static str,
+    address: &'static str,
+) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let noted = asked.clone();
+    let port = serve_http(move |request, port| {
+        let base = format!("http://127.0.0.1:{port}");
+        noted
+            .lock()
+            .unwrap()
+            .push(format!("{} {}", request.method, request.path));
+        let path = request.path.split('?').next().unwrap_or_default();
+        if path.starts_with("/.well-known/oauth-protected-resource") {
+            return json_answer(
+                200,
+                json!({"resource": format!("{base}/mcp"), "authorization_servers": [base]}),
+            );
+        }
+        if path == "/.well-known/oauth-authorization-server"
+            || path == "/.well-known/openid-configuration"
+        {
+            let mut metadata = json!({
+                "issuer": base,
+                "authorization_endpoint": format!("{base}/authorize"),
+                "token_endpoint": format!("{base}/token"),
+                "registration_endpoint": format!("{base}/register"),
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["none"],
+            });
+            metadata[field] = json!(address);
+            return json_answer(200, metadata);
+        }
+        if path == "/register" {
+            let asked: Value = serde_json::from_str(&request.body).unwrap_or_default();
+            return json_answer(
+                201,
+                json!({"client_id": "c1", "redirect_uris": asked["redirect_uris"], "token_endpoint_auth_method": "none"}),
+            );
+        }
+        if path == "/mcp" && request.method == "POST" {
+            let challenge = format!(
+                "Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
+            );
+            return Some((401, vec![("www-authenticate", challenge)], "{}".to_owned()));
+        }
+        json_answer(404, json!({"error": "not found"}))
+    });
+    (port, asked)
+}
+
+#[test]
+fn login_opens_no_address_but_https_or_http_on_this_machine() {
+    let cases = [
+        ("authorization_endpoint", "file:///etc/passwd"),
+        (
+            "authorization_endpoint",
+            "javascript:alert(document.domain)//",
+        ),
+        (
+            "authorization_endpoint",
+            "data:text/html,<script>alert(1)</script>",
+        ),
+        ("authorization_endpoint", "http://evil.example/authorize"),
+        (
+            "authorization_endpoint",
+            "https://user:pw@auth.example/authorize",
+        ),
+        ("authorization_endpoint", "-remote-debugging-port=9222"),
+        ("authorization_endpoint", "vscode://evil.example/run?x=1"),
+        ("token_endpoint", "http://evil.example/token"),
+        ("registration_endpoint", "file:///tmp/register"),
+    ];
+    for (field, address) in cases {
+        let (port, asked) = hostile_authorization(field, address);
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("hostile.json");
+        let servers = json!({"mcpServers": {"hostile": {"type": "http", "url": format!("http://127.0.0.1:{port}/mcp")}}});
+        std::fs::write(&config, servers.to_string()).unwrap();
+        let opened = home.path().join("opened");
+        let browser = home.path().join("browser.sh");
+        std::fs::write(
+            &browser,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
+                opened.display()
+            ),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let login = Command::new(codemode_path())
+            .args(["login", "hostile", "--config"])
+            .arg(&config)
+            .env_remove("CODEMODE_LOG")
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("BROWSER", &browser)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = stderr(&login);
+        assert!(!login.status.success(), "{field} {address}: {said}");
+        assert!(
+            said.contains("hostile: its authorization server gives")
+                && said.contains(field.replace('_', " ").as_str())
+                && said.contains("stopped before using any"),
+            "{field} {address}: {said}"
+        );
+        assert!(
+            !opened.exists(),
+            "{field} {address}: the browser was given {:?}",
+            std::fs::read_to_string(&opened)
+        );
+        // Refused as soon as the metadata was read: no client registered.
+        let asked = asked.lock().unwrap();
+        assert!(
+            !asked.iter().any(|a| a.starts_with("POST /register")),
+            "{field} {address}: {asked:?}"
+        );
+    }
+}
+
+#[test]
+fn the_authorization_code_stays_out_of_the_debug_log_of_a_login() {
+    let mut server = Command::new(python())
+        .arg(repo().join("tests/python/oauth_server.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _server = Background(server);
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("notes.json");
+    let servers =
+        json!({"mcpServers": {"notes": {"type": "http", "url": format!("{}/mcp", line.trim())}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let browser = format!(
+        "{} {}",
+        python(),
+        repo().join("tests/python/browser.py").display()
+    );
+    let login = Command::new(codemode_path())
+        .args(["login", "notes", "--config"])
+        .arg(&config)
+        .env("CODEMODE_LOG", "debug")
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("BROWSER", browser)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let said = stderr(&login);
+    assert!(login.status.success(), "{said}");
+    // rmcp logs the code it exchanges.
+    let exchange = said
+        .lines()
+        .find(|l| l.contains("start exchange code for token"))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(exchange.ends_with("\"[redacted]\""), "{exchange}");
+}
