@@ -8,6 +8,7 @@
 mod calls;
 mod cancel;
 mod compile;
+mod engine;
 mod http;
 mod isolation;
 mod names;
