@@ -228,3 +228,23 @@ fn lines_logged_after_the_last_await_are_kept() {
         json!([{"level": "info", "message": "first 1"}])
     );
 }
+
+#[test]
+fn a_program_that_closes_the_function_it_runs_in_is_a_syntax_error() {
+    let mut serve = RawStdio::start(&[]);
+    // Its value was the last expression's, not a promise: "the sandbox broke", as `internal`.
+    for program in [
+        "})(); (() => {",
+        "return 1; })(), (() => {",
+        "})(); 5; (async () => {",
+    ] {
+        let report = serve.execute(program);
+        let (kind, message) = failure(&report);
+        assert_eq!(kind, "syntax", "{program}: {report}");
+        assert!(
+            message.contains("closes the function the program runs in"),
+            "{program}: {report}"
+        );
+        serve.still_serves();
+    }
+}
