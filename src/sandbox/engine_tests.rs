@@ -713,3 +713,31 @@ fn any_server_or_tool_name_is_a_plain_namespace_or_function() {
     assert_eq!(value, json!({"out": [one, one, one, one], "plain": true}));
     assert_eq!(calls, 4 * 14);
 }
+
+#[test]
+fn what_is_thrown_is_described_whatever_its_text() {
+    // An unpaired surrogate made the description unreadable: `internal`.
+    let err = error("throw new Error('a\\ud800b');", Limits::default());
+    assert_eq!(err.kind, ErrorKind::Runtime, "{err:?}");
+    assert_eq!(err.message, "Error: a\u{fffd}b");
+    let err = error("throw Symbol('\\udc00');", Limits::default());
+    assert_eq!(err.message, "uncaught non-Error value: Symbol(\u{fffd})");
+    // Texts too large to copy out whole were "a value that cannot be shown".
+    let limits = Limits {
+        memory_bytes: 64 << 20,
+        ..Limits::default()
+    };
+    for js in [
+        "throw new Error('x'.repeat(3e7));",
+        "throw 'x'.repeat(3e7);",
+        "const e = new Error('m'); e.name = 'N'.repeat(3e7); throw e;",
+    ] {
+        let err = error(js, limits);
+        assert_eq!(err.kind, ErrorKind::Runtime, "{js}: {err:?}");
+        assert!(
+            err.message.len() < 20 << 10 && err.message.contains("…"),
+            "{js}: {}",
+            &err.message[..200.min(err.message.len())]
+        );
+    }
+}

@@ -28,6 +28,7 @@
   const slice = uncurry(String.prototype.slice);
   const source = uncurry(Function.prototype.toString);
   const errorStack = uncurry(getOwnPropertyDescriptor(Error.prototype, "stack").get);
+  const wellFormed = uncurry(String.prototype.toWellFormed);
 
   // Members the engine itself looks up on an object (awaiting it, turning it
   // into JSON or a string): a namespace has none, whatever its tools are
@@ -66,18 +67,28 @@
   const nameOf = (error) => field(error, "name", "Error");
   const messageOf = (error) => field(error, "message", "");
 
+  // What a description keeps of a text: well-formed, as the host reads it
+  // (an unpaired surrogate is no UTF-8), and no more than the host shows.
+  const MAX_KEPT = 16384;
+  const kept = (text) => wellFormed(text.length > MAX_KEPT ? slice(text, 0, MAX_KEPT) + "…" : text);
+
   const describe = (thrown) => {
     try {
       if (isError(thrown)) {
         // Set by the bindings, or by the engine when it made the error.
         const stack = hasOwn(thrown, "stack") ? stored(thrown, "stack") : errorStack(thrown);
-        return stringify({ __proto__: null, name: nameOf(thrown), message: messageOf(thrown), stack: text(stack, "") });
+        return stringify({
+          __proto__: null,
+          name: kept(nameOf(thrown)),
+          message: kept(messageOf(thrown)),
+          stack: kept(text(stack, "")),
+        });
       }
       let shown;
       try {
-        shown = stringify(thrown);
+        shown = stringify(typeof thrown === "string" ? kept(thrown) : thrown);
       } catch {}
-      return stringify({ __proto__: null, value: typeof shown === "string" ? shown : plain(thrown) });
+      return stringify({ __proto__: null, value: kept(typeof shown === "string" ? shown : plain(thrown)) });
     } catch {
       return stringify({ __proto__: null, value: "(a value that cannot be shown)" });
     }
