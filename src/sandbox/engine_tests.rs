@@ -741,3 +741,32 @@ fn what_is_thrown_is_described_whatever_its_text() {
         );
     }
 }
+
+/// How a sabotaged program may end.
+const ENDINGS: &[&str] = &[
+    "return await demo.echo({ n: 1 });",
+    "return { get x() { return demo.echo({}); }, y: [1, 'z'] };",
+    "throw new TypeError('mine');",
+    "throw { toJSON() { return demo.echo({}); } };",
+    "console.log('last', new Error('e'), { a: 1 }); return 1;",
+    "await demo.missing({});",
+    "return new Proxy({}, { ownKeys() { throw new Error('trap'); } });",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// Whatever a program breaks, and however it ends, it ends as itself:
+    /// never as the engine's own failure.
+    #[test]
+    fn sabotage_never_makes_an_internal_failure(
+        sabotage in proptest::collection::vec(proptest::sample::select(SABOTAGE), 1..4),
+        ending in proptest::sample::select(ENDINGS),
+    ) {
+        let js = format!("{}\n{ending}", sabotage.join("\n"));
+        let (outcome, _, _) = run_js(&program(&js), Limits::default(), sum);
+        if let Err(err) = outcome {
+            proptest::prop_assert_ne!(err.kind, ErrorKind::Internal, "{}: {:?}", js, err);
+        }
+    }
+}
