@@ -770,3 +770,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn arguments_that_are_no_json_at_all_are_refused_and_never_sent() {
+    for (args, kind) in [
+        ("() => 1", "function"),
+        ("Symbol('s')", "symbol"),
+        ("{ toJSON() {} }", "object"),
+    ] {
+        let (outcome, _, calls) = run_js(
+            &program(&format!(
+                "try {{ await demo.echo({args}); }} catch (e) {{ return [e.name, e.message]; }}"
+            )),
+            Limits::default(),
+            sum,
+        );
+        let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+        assert_eq!(
+            value,
+            json!([
+                "TypeError",
+                format!(
+                    "demo.echo takes one object of named arguments; a {kind} cannot be sent as JSON"
+                )
+            ])
+        );
+        assert_eq!(calls, 0, "{args}");
+    }
+}

@@ -102,7 +102,7 @@
     } catch {}
     return plain(value);
   };
-  const console = create(null);
+  const console = {};
   for (const level of ["log", "info", "warn", "error", "debug"]) {
     const as = level === "log" ? "info" : level;
     console[level] = (...args) => {
@@ -131,7 +131,7 @@
   const invoke = async (server, tool, shown, args, where) => {
     const json = args === undefined ? "{}" : stringify(args);
     if (typeof json !== "string") {
-      throw failure(TypeErrorClass, shown + " takes one object of named arguments, not " + typeof args, where);
+      throw failure(TypeErrorClass, shown + " takes one object of named arguments; a " + typeof args + " cannot be sent as JSON", where);
     }
     const reply = parse(await awaitable(call(server, tool, json)));
     if (reply.status === "ok") return reply.value;
