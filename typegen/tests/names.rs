@@ -54,6 +54,27 @@ fn name() -> impl Strategy<Value = String> {
             "a_b_2",
             "",
         ])
+        // Words TypeScript gives a meaning of its own in some places.
+        .chain(&[
+            "async",
+            "global",
+            "type",
+            "declare",
+            "module",
+            "namespace",
+            "keyof",
+            "infer",
+            "as",
+            "satisfies",
+            "of",
+            "get",
+            "set",
+            "readonly",
+            "abstract",
+            "unique",
+            "asserts",
+            "is",
+        ])
         .copied()
         .collect();
     prop_oneof![
