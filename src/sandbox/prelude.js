@@ -67,31 +67,41 @@
   const nameOf = (error) => field(error, "name", "Error");
   const messageOf = (error) => field(error, "message", "");
 
-  // What a description keeps of a text: well-formed, as the host reads it
-  // (an unpaired surrogate is no UTF-8), and no more than the host shows.
+  // Texts as the host reads them: well-formed (an unpaired surrogate is no
+  // UTF-8), and cut if the whole would not fit in memory.
   const MAX_KEPT = 16384;
-  const kept = (text) => wellFormed(text.length > MAX_KEPT ? slice(text, 0, MAX_KEPT) + "…" : text);
+  const whole = (text) => wellFormed(text);
+  const cut = (text) =>
+    wellFormed(text.length > MAX_KEPT ? slice(text, 0, MAX_KEPT) + "… [cut: " + text.length + " characters in all]" : text);
 
+  const describeWith = (thrown, keep) => {
+    if (isError(thrown)) {
+      // Set by the bindings, or by the engine when it made the error.
+      const stack = hasOwn(thrown, "stack") ? stored(thrown, "stack") : errorStack(thrown);
+      return stringify({
+        __proto__: null,
+        name: keep(nameOf(thrown)),
+        message: keep(messageOf(thrown)),
+        stack: keep(text(stack, "")),
+      });
+    }
+    // A string is kept before it is quoted, so a cut one is cut once.
+    const kept = typeof thrown === "string";
+    let shown;
+    try {
+      shown = stringify(kept ? keep(thrown) : thrown);
+    } catch {}
+    const value = typeof shown === "string" && kept ? shown : keep(typeof shown === "string" ? shown : plain(thrown));
+    return stringify({ __proto__: null, value });
+  };
   const describe = (thrown) => {
     try {
-      if (isError(thrown)) {
-        // Set by the bindings, or by the engine when it made the error.
-        const stack = hasOwn(thrown, "stack") ? stored(thrown, "stack") : errorStack(thrown);
-        return stringify({
-          __proto__: null,
-          name: kept(nameOf(thrown)),
-          message: kept(messageOf(thrown)),
-          stack: kept(text(stack, "")),
-        });
-      }
-      let shown;
-      try {
-        shown = stringify(typeof thrown === "string" ? kept(thrown) : thrown);
-      } catch {}
-      return stringify({ __proto__: null, value: kept(typeof shown === "string" ? shown : plain(thrown)) });
-    } catch {
-      return stringify({ __proto__: null, value: "(a value that cannot be shown)" });
-    }
+      return describeWith(thrown, whole);
+    } catch {}
+    try {
+      return describeWith(thrown, cut);
+    } catch {}
+    return stringify({ __proto__: null, value: "(a value that cannot be shown)" });
   };
   const show = (value) => {
     if (typeof value === "string") return value;
@@ -128,12 +138,16 @@
   };
   // Where the program called, taken when it calls, so an error thrown after
   // the `await` still points at the program's line.
-  const invoke = async (server, tool, shown, args, where) => {
+  const encode = (shown, args, where) => {
     const json = args === undefined ? "{}" : stringify(args);
     if (typeof json !== "string") {
       throw failure(TypeErrorClass, shown + " takes one object of named arguments; a " + typeof args + " cannot be sent as JSON", where);
     }
-    const reply = parse(await awaitable(call(server, tool, json)));
+    return json;
+  };
+  const invoke = async (server, tool, shown, args, where) => {
+    // The arguments' JSON is not kept while the call waits: the host has it.
+    const reply = parse(await awaitable(call(server, tool, encode(shown, args, where))));
     if (reply.status === "ok") return reply.value;
     throw failure(reply.status === "type_error" ? TypeErrorClass : ErrorClass, reply.message, where);
   };
