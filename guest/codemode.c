@@ -91,30 +91,43 @@ static void set_output(const char *text, size_t len) {
     }
 }
 
-static void set_output_value(JSValueConst value) {
+// `value` (a string) as the output; false, with the output empty, if there
+// was no memory to copy it.
+static bool set_output_value(JSValueConst value) {
     size_t len;
     const char *text = JS_ToCStringLen(ctx, &len, value);
     if (text) {
         set_output(text, len);
         JS_FreeCString(ctx, text);
-    } else {
-        JS_FreeValue(ctx, JS_GetException(ctx));
-        set_output("", 0);
+        return true;
     }
+    JS_FreeValue(ctx, JS_GetException(ctx));
+    set_output("", 0);
+    return false;
 }
+
+// The program has settled: its result is being turned into JSON, or what it
+// threw described. Code of its own may still run (a getter, `toJSON`), but
+// calls it makes now are never made.
+static bool over;
 
 // What was thrown, described by the prelude; if even that fails (out of
 // memory), the host is told so in the same shape.
 static enum status failed(JSValue thrown) {
+    over = true;
     JSValue described = JS_Call(ctx, describe, JS_UNDEFINED, 1, &thrown);
     JS_FreeValue(ctx, thrown);
+    bool shown = false;
     if (JS_IsException(described)) {
         JS_FreeValue(ctx, JS_GetException(ctx));
-        static const char fallback[] = "{\"name\":\"InternalError\",\"message\":\"out of memory\"}";
-        set_output(fallback, sizeof fallback - 1);
     } else {
-        set_output_value(described);
+        shown = JS_IsString(described) && set_output_value(described);
         JS_FreeValue(ctx, described);
+    }
+    if (!shown) {
+        static const char fallback[] =
+            "{\"name\":\"InternalError\",\"message\":\"out of memory\",\"stack\":\"\"}";
+        set_output(fallback, sizeof fallback - 1);
     }
     return FAILED;
 }
@@ -122,6 +135,12 @@ static enum status failed(JSValue thrown) {
 static JSValue js_call(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
     (void)this_val;
     if (argc < 3) return JS_ThrowTypeError(c, "call(server, tool, args)");
+    if (over)
+        return JS_ThrowTypeError(c, "a tool was called while the program's result was turned "
+                                    "into JSON or its error described, after it ended, so the "
+                                    "call was not made; make every call before returning");
+    if (!JS_IsString(argv[0]) || !JS_IsString(argv[1]) || !JS_IsString(argv[2]))
+        return JS_ThrowTypeError(c, "call(server, tool, args) takes three strings");
     uint32_t id = 0;
     while (id < pending_len && !JS_IsUndefined(pending[id])) id++;
     if (id == pending_len) {
@@ -215,6 +234,7 @@ static enum status settle(void) {
     default:
         return BROKEN;
     }
+    over = true;
     JSValue value = JS_PromiseResult(ctx, program);
     JSValue json = JS_JSONStringify(ctx, value, JS_UNDEFINED, JS_UNDEFINED);
     JS_FreeValue(ctx, value);
@@ -224,8 +244,11 @@ static enum status settle(void) {
     }
     if (JS_IsUndefined(json)) {
         set_output("null", 4);
-    } else {
-        set_output_value(json);
+    } else if (!set_output_value(json)) {
+        // No memory to copy the result out: what the program ran out of.
+        JS_FreeValue(ctx, json);
+        JS_ThrowOutOfMemory(ctx);
+        return failed(JS_GetException(ctx));
     }
     JS_FreeValue(ctx, json);
     return DONE;

@@ -473,6 +473,14 @@ impl Executor {
         // itself (an answer for the program) only make it go round again. A
         // wake-up of this very task at every call would send it through the
         // scheduler again.
+        let mut keep_log = |level, message: String| {
+            // The engine keeps to the budget; this holds even if it did not.
+            if log_bytes < limits.max_output_bytes {
+                log_bytes += LOG_LINE_OVERHEAD + message.len();
+                let message = bounds::cut(&message, limits.max_output_bytes);
+                report.logs.push(LogLine { level, message });
+            }
+        };
         let own = Arc::new(OwnWakes::default());
         let own_waker = own.waker();
         let ended = std::future::poll_fn(|cx| {
@@ -490,6 +498,14 @@ impl Executor {
                 }
                 if let Poll::Ready(outcome) = running.as_mut().poll(&mut inner) {
                     own.leave();
+                    // What the program logged in its last step is kept; the
+                    // calls it made there it never awaited, and they are
+                    // not made (nothing happens after it returned).
+                    while let Ok(event) = requests.try_recv() {
+                        if let Event::Log { level, message } = event {
+                            keep_log(level, message);
+                        }
+                    }
                     return Poll::Ready(Ended::Done(outcome));
                 }
                 while let Ok(event) = requests.try_recv() {
@@ -510,14 +526,7 @@ impl Executor {
                                 let _ = reply.send(answer);
                             }));
                         }
-                        Event::Log { level, message } => {
-                            // The engine keeps to the budget; this holds even if it did not.
-                            if log_bytes < limits.max_output_bytes {
-                                log_bytes += LOG_LINE_OVERHEAD + message.len();
-                                let message = bounds::cut(&message, limits.max_output_bytes);
-                                report.logs.push(LogLine { level, message });
-                            }
-                        }
+                        Event::Log { level, message } => keep_log(level, message),
                     }
                 }
                 if overdue.as_mut().poll(cx).is_ready() {

@@ -28,6 +28,16 @@ fn run_js(
             ("then_".into(), "then".into()),
         ],
     }];
+    run_with(bindings, js, limits, answer)
+}
+
+/// [`run_js`] with the namespaces `bindings`.
+fn run_with(
+    bindings: Vec<Binding>,
+    js: &str,
+    limits: Limits,
+    answer: fn(&str, &Value) -> Reply,
+) -> (Result<Finished, ScriptError>, Vec<(Level, String)>, u32) {
     let job = Job {
         js: js.to_owned(),
         throws_null: js.contains("throw null"),
@@ -478,4 +488,318 @@ fn running_out_of_memory_is_reported_as_memory() {
     // A program that throws `null` itself is told so.
     let err = error("throw null;", limits);
     assert_eq!(err.message, "uncaught non-Error value: null");
+}
+
+/// Ways a program can replace, delete or poison what the bindings use.
+const SABOTAGE: &[&str] = &[
+    "JSON.parse = JSON.stringify = () => { throw new Error('replaced'); };",
+    "delete globalThis.JSON;",
+    "globalThis.JSON = { parse: () => ({ status: 'ok', value: 'forged' }), stringify: () => 'garbage' };",
+    "globalThis.Object = globalThis.Reflect = globalThis.Proxy = globalThis.Map = undefined;",
+    "for (const k of Object.getOwnPropertyNames(Object)) try { Object[k] = () => { throw new Error(k); }; } catch {}",
+    "for (const k of ['map', 'push', 'join', 'slice', 'forEach']) Array.prototype[k] = () => { throw new Error(k); };\n\
+     Array.prototype[Symbol.iterator] = function* () { throw new Error('iterator'); };",
+    "globalThis.Promise = undefined;\n\
+     Object.getPrototypeOf((async () => {})()).then = () => { throw new Error('then'); };",
+    "Function.prototype.call = Function.prototype.apply = Function.prototype.bind = () => { throw new Error('call'); };",
+    "globalThis.Symbol = undefined;\n\
+     for (const k of Object.getOwnPropertyNames(String.prototype)) if (k !== 'length') String.prototype[k] = () => { throw new Error(k); };",
+    "globalThis.Error = globalThis.TypeError = 1;",
+    "Object.defineProperty(Error.prototype, 'stack', { get() { throw 1; }, set() { throw 2; } });\n\
+     Error.prepareStackTrace = () => { throw 3; };\n\
+     Error.isError = () => false;",
+    "for (const k of ['get', 'set', 'value', 'writable', 'enumerable', 'configurable', 'has', 'ownKeys', 'getPrototypeOf', 'apply']) \
+     Object.defineProperty(Object.prototype, k, { __proto__: null, get() { throw new Error(k); }, configurable: true });",
+    "for (const k of ['id', 'name', 'arguments', 'stack', 'status', 'message', 'value', '__proto__', '0', '1']) \
+     Object.defineProperty(Object.prototype, k, { __proto__: null, set() { throw new Error('set ' + k); }, configurable: true });",
+    "Object.defineProperty(Object.getPrototypeOf((async () => {})()), 'constructor', { get() { throw new Error('constructor'); } });\n\
+     Object.defineProperty(Promise, Symbol.species, { get() { throw new Error('species'); } });",
+    "for (const o of [Object.prototype, Array.prototype, Function.prototype, Error.prototype, TypeError.prototype, \
+     Object.getPrototypeOf((async () => {})()), String.prototype, globalThis]) Object.freeze(o);",
+];
+
+#[test]
+fn replaced_built_ins_leave_the_bindings_working() {
+    for sabotage in SABOTAGE {
+        let (outcome, logs, calls) = run_js(
+            &program(&format!(
+                "{sabotage}\n\
+                 const echoed = await demo.echo({{ n: 1 }});\n\
+                 console.log('echoed', echoed, 2);\n\
+                 let caught;\n\
+                 try {{ await demo.missing({{}}); }} catch (e) {{ caught = e.message; }}\n\
+                 return [echoed.n, caught];"
+            )),
+            Limits::default(),
+            sum,
+        );
+        let finished = outcome.unwrap_or_else(|e| panic!("{sabotage}: {e:?}"));
+        assert_eq!(finished.json, r#"[1,"no tool missing"]"#, "{sabotage}");
+        assert_eq!(
+            logs,
+            [(Level::Info, r#"echoed {"n":1} 2"#.to_owned())],
+            "{sabotage}"
+        );
+        assert_eq!(calls, 2, "{sabotage}");
+        // What the program throws is still reported as its own error.
+        let err = error(
+            &format!("{sabotage}\nawait demo.echo({{}});\nnotDefinedAnywhere();"),
+            Limits::default(),
+        );
+        assert_eq!(err.kind, ErrorKind::Runtime, "{sabotage}: {err:?}");
+        assert!(
+            err.message.starts_with("ReferenceError: ")
+                && err.message.contains("notDefinedAnywhere"),
+            "{sabotage}: {err:?}"
+        );
+    }
+}
+
+/// A result's JSON, or a failure's kind and part of its message.
+type Ending = Result<&'static str, (ErrorKind, &'static str)>;
+
+#[test]
+fn code_that_runs_while_the_result_or_error_is_read_makes_no_call() {
+    // (program, what it ends in: a result, or a kind and part of the message)
+    let cases: &[(&str, Ending)] = &[
+        (
+            "return { get x() { demo.echo({}); return 1; } };",
+            Ok(r#"{"x":1}"#),
+        ),
+        (
+            "return { toJSON() { demo.echo({}); return 'j'; } };",
+            Ok(r#""j""#),
+        ),
+        (
+            "Object.prototype.toJSON = function () { throw new Error('no json'); }; return {};",
+            Err((ErrorKind::Result, "Error: no json")),
+        ),
+        (
+            "return new Proxy({}, { ownKeys() { demo.echo({}); throw new Error('trap'); } });",
+            Err((ErrorKind::Result, "Error: trap")),
+        ),
+        (
+            // Resolving the program's promise with it looks up its `then`.
+            "const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy;",
+            Err((ErrorKind::Runtime, "TypeError: revoked proxy")),
+        ),
+        (
+            "throw { toJSON() { demo.echo({}); return 'j'; } };",
+            Err((ErrorKind::Runtime, r#"uncaught non-Error value: "j""#)),
+        ),
+        (
+            "throw new Proxy({}, { get() { throw 1; }, ownKeys() { throw 1; }, getPrototypeOf() { throw 1; }, getOwnPropertyDescriptor() { throw 1; } });",
+            Err((ErrorKind::Runtime, "uncaught non-Error value: [object]")),
+        ),
+        (
+            "throw { [Symbol.toPrimitive]() { demo.echo({}); return 'p'; }, toString() { demo.echo({}); return 't'; } };",
+            Err((ErrorKind::Runtime, "uncaught non-Error value: {}")),
+        ),
+        (
+            "const e = new RangeError('r');\n\
+             Object.defineProperty(e, 'message', { get() { demo.echo({}); return 'm'; } });\n\
+             Object.defineProperty(e, 'name', { get() { throw 1; } });\n\
+             throw e;",
+            Err((ErrorKind::Runtime, "Error: ")),
+        ),
+        (
+            "const e = new Error('x');\n\
+             Object.setPrototypeOf(e, new Proxy({}, { getOwnPropertyDescriptor() { throw 1; }, getPrototypeOf() { throw 1; } }));\n\
+             throw e;",
+            Err((ErrorKind::Runtime, "Error: x")),
+        ),
+        (
+            "Error.prototype.toString = () => { throw 1; }; Error.prototype.name = 'Renamed'; throw new Error('x');",
+            Err((ErrorKind::Runtime, "Renamed: x")),
+        ),
+        (
+            "const e = new Error('x'); e.name = { toString() { demo.echo({}); return 'N'; } }; throw e;",
+            Err((ErrorKind::Runtime, "[object]: x")),
+        ),
+        (
+            "JSON.stringify = () => { throw 1; }; throw new Error('mine');",
+            Err((ErrorKind::Runtime, "Error: mine")),
+        ),
+        (
+            "JSON.stringify = () => 'garbage'; throw new Error('mine');",
+            Err((ErrorKind::Runtime, "Error: mine")),
+        ),
+        (
+            "delete globalThis.JSON; throw { a: 1 };",
+            Err((ErrorKind::Runtime, r#"uncaught non-Error value: {"a":1}"#)),
+        ),
+    ];
+    for (js, expected) in cases {
+        let (outcome, _, calls) = run_js(&program(js), Limits::default(), sum);
+        match (outcome, expected) {
+            (Ok(finished), Ok(json)) => assert_eq!(finished.json, *json, "{js}"),
+            (Err(err), Err((kind, message))) => {
+                assert_eq!(err.kind, *kind, "{js}: {err:?}");
+                assert!(err.message.contains(message), "{js}: {err:?}");
+            }
+            (outcome, _) => panic!("{js}: {outcome:?}"),
+        }
+        assert_eq!(calls, 0, "{js}: no call is made once the program has ended");
+    }
+}
+
+/// Answers every call with the tool's name.
+fn tool_name(tool: &str, _: &Value) -> Reply {
+    Reply::Ok { value: json!(tool) }
+}
+
+#[test]
+fn any_server_or_tool_name_is_a_plain_namespace_or_function() {
+    // Identifiers as typegen gives them to tools named after members of
+    // `Object.prototype`; the namespaces' are given as they are, which the
+    // prelude must cope with too (typegen renames them).
+    let functions: Vec<(String, String)> = [
+        ("__proto__", "__proto__"),
+        ("constructor", "constructor"),
+        ("hasOwnProperty", "hasOwnProperty"),
+        ("isPrototypeOf", "isPrototypeOf"),
+        ("toLocaleString", "toLocaleString"),
+        ("toString_", "toString"),
+        ("valueOf_", "valueOf"),
+        ("toJSON_", "toJSON"),
+        ("then_", "then"),
+        ("Echo", "Echo"),
+        ("echo", "echo"),
+        ("a_b", "a_b"),
+        ("a_b_2", "a-b"),
+    ]
+    .iter()
+    .map(|(ident, tool)| (ident.to_string(), tool.to_string()))
+    .collect();
+    let spaces = ["toString", "__proto__", "hasOwnProperty", "valueOf"];
+    let bindings = spaces
+        .iter()
+        .map(|name| Binding {
+            ident: name.to_string(),
+            server: name.to_string(),
+            functions: functions.clone(),
+        })
+        .collect();
+    let (outcome, _, calls) = run_with(
+        bindings,
+        &program(
+            "const out = [];\n\
+             for (const ns of [toString, __proto__, hasOwnProperty, valueOf]) out.push({\n\
+               called: await Promise.all([ns.__proto__(), ns.constructor(), ns.hasOwnProperty(), ns.isPrototypeOf(),\n\
+                 ns.toLocaleString(), ns.toString_(), ns.valueOf_(), ns.toJSON_(), ns.then_(),\n\
+                 ns.Echo(), ns.echo(), ns.a_b(), ns.a_b_2(), ns['a-b']()]),\n\
+               implicit: [typeof ns.then, typeof ns.toJSON, typeof ns.toString, typeof ns.valueOf],\n\
+               keys: Object.keys(ns).sort(),\n\
+               json: JSON.stringify(ns),\n\
+               awaited: (await ns) === ns,\n\
+               text: (() => { try { return String(ns); } catch (e) { return e.name; } })(),\n\
+             });\n\
+             return { out, plain: Object.prototype.hasOwnProperty.call({ a: 1 }, 'a') && {}.toString() === '[object Object]' };",
+        ),
+        Limits::default(),
+        tool_name,
+    );
+    let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+    let one = json!({
+        "called": ["__proto__", "constructor", "hasOwnProperty", "isPrototypeOf", "toLocaleString",
+            "toString", "valueOf", "toJSON", "then", "Echo", "echo", "a_b", "a-b", "a-b"],
+        "implicit": ["undefined", "undefined", "undefined", "undefined"],
+        "keys": ["Echo", "__proto__", "a-b", "a_b", "a_b_2", "constructor", "echo", "hasOwnProperty",
+            "isPrototypeOf", "then_", "toJSON_", "toLocaleString", "toString_", "valueOf_"],
+        "json": "{}",
+        "awaited": true,
+        "text": "TypeError",
+    });
+    assert_eq!(value, json!({"out": [one, one, one, one], "plain": true}));
+    assert_eq!(calls, 4 * 14);
+}
+
+#[test]
+fn what_is_thrown_is_described_whatever_its_text() {
+    // An unpaired surrogate made the description unreadable: `internal`.
+    let err = error("throw new Error('a\\ud800b');", Limits::default());
+    assert_eq!(err.kind, ErrorKind::Runtime, "{err:?}");
+    assert_eq!(err.message, "Error: a\u{fffd}b");
+    let err = error("throw Symbol('\\udc00');", Limits::default());
+    assert_eq!(err.message, "uncaught non-Error value: Symbol(\u{fffd})");
+    // Texts too large to describe whole were "a value that cannot be
+    // shown"; they are cut, saying how long they were.
+    let limits = Limits {
+        memory_bytes: 64 << 20,
+        ..Limits::default()
+    };
+    for (js, shown) in [
+        ("throw new Error('x'.repeat(3e7));", "Error: xxxx"),
+        ("throw 'x'.repeat(3e7);", "uncaught non-Error value: \"xxxx"),
+        (
+            "const e = new Error('m'); e.name = 'N'.repeat(3e7); throw e;",
+            "NNNN",
+        ),
+    ] {
+        let err = error(js, limits);
+        assert_eq!(err.kind, ErrorKind::Runtime, "{js}: {err:?}");
+        assert!(
+            err.message.starts_with(shown)
+                && err.message.contains("… [cut: 30000000 characters in all]"),
+            "{js}: {}",
+            &err.message[..200.min(err.message.len())]
+        );
+    }
+}
+
+/// How a sabotaged program may end.
+const ENDINGS: &[&str] = &[
+    "return await demo.echo({ n: 1 });",
+    "return { get x() { return demo.echo({}); }, y: [1, 'z'] };",
+    "throw new TypeError('mine');",
+    "throw { toJSON() { return demo.echo({}); } };",
+    "console.log('last', new Error('e'), { a: 1 }); return 1;",
+    "await demo.missing({});",
+    "return new Proxy({}, { ownKeys() { throw new Error('trap'); } });",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+    /// Whatever a program breaks, and however it ends, it ends as itself:
+    /// never as the engine's own failure.
+    #[test]
+    fn sabotage_never_makes_an_internal_failure(
+        sabotage in proptest::collection::vec(proptest::sample::select(SABOTAGE), 1..4),
+        ending in proptest::sample::select(ENDINGS),
+    ) {
+        let js = format!("{}\n{ending}", sabotage.join("\n"));
+        let (outcome, _, _) = run_js(&program(&js), Limits::default(), sum);
+        if let Err(err) = outcome {
+            proptest::prop_assert_ne!(err.kind, ErrorKind::Internal, "{}: {:?}", js, err);
+        }
+    }
+}
+
+#[test]
+fn arguments_that_are_no_json_at_all_are_refused_and_never_sent() {
+    for (args, kind) in [
+        ("() => 1", "function"),
+        ("Symbol('s')", "symbol"),
+        ("{ toJSON() {} }", "object"),
+    ] {
+        let (outcome, _, calls) = run_js(
+            &program(&format!(
+                "try {{ await demo.echo({args}); }} catch (e) {{ return [e.name, e.message]; }}"
+            )),
+            Limits::default(),
+            sum,
+        );
+        let value: Value = serde_json::from_str(&outcome.unwrap().json).unwrap();
+        assert_eq!(
+            value,
+            json!([
+                "TypeError",
+                format!(
+                    "demo.echo takes one object of named arguments; a {kind} cannot be sent as JSON"
+                )
+            ])
+        );
+        assert_eq!(calls, 0, "{args}");
+    }
 }

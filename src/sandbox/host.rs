@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
+use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::bounds::{self, MAX_CALL_BYTES, MAX_DEPTH};
@@ -235,6 +236,45 @@ pub fn memory_error() -> ScriptError {
         message: "the program ran out of memory (the limit is set with --memory-mb)".to_owned(),
         js_line: None,
         js_column: None,
+    }
+}
+
+/// What the prelude's `describe` says was thrown.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Description {
+    Error {
+        name: String,
+        message: String,
+        #[serde(default)]
+        stack: String,
+    },
+    Value {
+        value: String,
+    },
+}
+
+/// What was thrown, from the JSON the prelude's `describe` made of it.
+pub fn described(description: &str) -> ScriptError {
+    // The guest had no memory left to copy a description out.
+    if description.is_empty() {
+        return memory_error();
+    }
+    match serde_json::from_str(description) {
+        Ok(Description::Error {
+            name,
+            message,
+            stack,
+        }) => thrown(format!("{name}: {message}"), Some(&stack)),
+        Ok(Description::Value { value }) => {
+            thrown(format!("uncaught non-Error value: {value}"), None)
+        }
+        Err(_) => ScriptError {
+            kind: ErrorKind::Internal,
+            message: format!("the sandbox described a failure as {description:?}"),
+            js_line: None,
+            js_column: None,
+        },
     }
 }
 

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use serde::Deserialize;
 use tokio::sync::mpsc;
 use wasmtime::{
     Caller, Config, Enabled, Engine, Instance, InstanceAllocationStrategy, Linker, Memory, Module,
@@ -25,7 +24,7 @@ use wasmtime::{
 
 use super::bounds::MAX_CALL_BYTES;
 use super::guest_config::{self, EBADF, WASI};
-use super::host::{Host, ReplyFuture, THROWN_NULL, cut, memory_error, thrown, timeout_error};
+use super::host::{Host, ReplyFuture, THROWN_NULL, cut, described, memory_error, timeout_error};
 use super::{ErrorKind, Event, Finished, Job, ScriptError};
 
 /// `guest/codemode.wasm` (built by `guest/build.sh`; the test suite checks
@@ -482,41 +481,16 @@ async fn drive(
     }
 }
 
-/// What the prelude's `describe` says was thrown.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Description {
-    Error {
-        name: String,
-        message: String,
-        stack: String,
-    },
-    Value {
-        value: String,
-    },
-}
-
+/// What a failed step's description means; see [`described`].
 fn failed(description: &str, throws_null: bool, near_limit: bool) -> ScriptError {
-    match serde_json::from_str(description) {
-        Ok(Description::Error {
-            name,
-            message,
-            stack,
-        }) => thrown(format!("{name}: {message}"), Some(&stack)),
-        Ok(Description::Value { value }) => {
-            let message = format!("uncaught non-Error value: {value}");
-            // Out of memory, QuickJS may have no room to make an error and
-            // throws `null`: unless the program throws `null` itself, that is
-            // what an uncaught `null` means.
-            if message == THROWN_NULL && (!throws_null || near_limit) {
-                memory_error()
-            } else {
-                thrown(message, None)
-            }
-        }
-        Err(_) => internal(&format!(
-            "the sandbox described a failure as {description:?}"
-        )),
+    let error = described(description);
+    // Out of memory, QuickJS may have no room to make an error and throws
+    // `null`: unless the program throws `null` itself, that is what an
+    // uncaught `null` means.
+    if error.message == THROWN_NULL && (!throws_null || near_limit) {
+        memory_error()
+    } else {
+        error
     }
 }
 

@@ -7,8 +7,13 @@
 //! created here and dropped on return, so no execution can see another's
 //! globals, prototypes or bindings.
 
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Poll, Waker};
 use std::time::Instant;
 
 use rquickjs::context::EvalOptions;
@@ -98,30 +103,45 @@ async fn execute<'js>(
         log_host.log(&level, message)
     })
     .map_err(|e| internal("cannot create the console binding", e))?;
-    // Where the program is: the whole stack, which names it.
+    // Where the program is: the whole stack, which names it; with the
+    // built-ins taken now, as the prelude takes its own.
     let site: Function = ctx
-        .eval("() => new Error().stack")
+        .eval(
+            "(() => { const [E, apply] = [Error, Reflect.apply]; \
+             const stack = Object.getOwnPropertyDescriptor(E.prototype, 'stack').get; \
+             return () => apply(stack, new E(), []); })()",
+        )
         .map_err(|e| internal("cannot create the site binding", e))?;
     let install: Function = prelude
         .call((call, log, site))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed", e))?;
-    install
-        .call::<_, ()>((bindings,))
+    let describe: Function = install
+        .call((bindings,))
         .catch(&ctx)
         .map_err(|e| internal_caught("the bindings could not be installed", e))?;
 
-    let promise: Promise = ctx
-        .eval_with_options(js, eval_options(PROGRAM_FILE))
-        .catch(&ctx)
-        .map_err(|e| script_error(&ctx, e))?;
-    let value: rquickjs::Value = promise
-        .into_future()
-        .await
-        .catch(&ctx)
-        .map_err(|e| script_error(&ctx, e))?;
-    // From here on the program is over: late calls are refused.
+    let watch: Function = ctx
+        .eval(WATCH)
+        .map_err(|e| internal("cannot create the watch binding", e))?;
+    let started: Result<Promise, _> = ctx.eval_with_options(js, eval_options(PROGRAM_FILE));
+    let settled = match started {
+        Ok(promise) => {
+            Settled {
+                promise,
+                watch,
+                waker: None,
+            }
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    // From here on the program is over: calls its code makes while its
+    // result or error is read are refused.
     host.finish();
+    let value = settled
+        .catch(&ctx)
+        .map_err(|e| script_error(&ctx, &describe, e))?;
 
     let json = match ctx.json_stringify(value).catch(&ctx) {
         Ok(Some(json)) => json
@@ -129,7 +149,7 @@ async fn execute<'js>(
             .map_err(|e| internal("cannot read the result", e))?,
         Ok(None) => "null".to_owned(),
         Err(e) => {
-            let cause = script_error(&ctx, e).message;
+            let cause = script_error(&ctx, &describe, e).message;
             return Err(ScriptError {
                 kind: ErrorKind::Result,
                 message: format!(
@@ -141,6 +161,54 @@ async fn execute<'js>(
         }
     };
     Ok(cut(json, limits.max_output_bytes))
+}
+
+/// `watch(promise, wake)` calls `wake` once `promise` settles. Awaiting a
+/// promise whose own `constructor` is the engine's `Promise` looks up
+/// nothing else: not `then`, which a program may have replaced.
+const WATCH: &str = "(() => { const [P, define] = [Promise, Object.defineProperty]; \
+    return async (promise, wake) => { \
+        define(promise, 'constructor', { __proto__: null, value: P }); \
+        try { await promise; } catch {} \
+        wake(); \
+    }; })()";
+
+/// The program's promise as a future. rquickjs's own (`into_future`) calls
+/// the promise's `then`, which a program may have replaced on
+/// `Promise.prototype`.
+struct Settled<'js> {
+    promise: Promise<'js>,
+    watch: Function<'js>,
+    waker: Option<Rc<RefCell<Waker>>>,
+}
+
+impl<'js> Future for Settled<'js> {
+    type Output = rquickjs::Result<rquickjs::Value<'js>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if let Some(result) = this.promise.result() {
+            return Poll::Ready(result);
+        }
+        // An interrupt (the deadline) leaves the promise pending for good.
+        let ctx = this.promise.ctx();
+        if ctx.has_exception() {
+            let exception = ctx.catch();
+            if exception.is_uncatchable_error() {
+                return Poll::Ready(Err(ctx.throw(exception)));
+            }
+        }
+        match &this.waker {
+            Some(waker) => waker.borrow_mut().clone_from(cx.waker()),
+            None => {
+                let waker = Rc::new(RefCell::new(cx.waker().clone()));
+                this.waker = Some(waker.clone());
+                let wake = Function::new(ctx.clone(), move || waker.borrow().wake_by_ref())?;
+                this.watch.call::<_, ()>((this.promise.clone(), wake))?;
+            }
+        }
+        Poll::Pending
+    }
 }
 
 fn eval_options(filename: &str) -> EvalOptions {
@@ -167,27 +235,24 @@ fn internal_caught(what: &str, error: CaughtError<'_>) -> ScriptError {
     }
 }
 
-/// An uncaught exception (or rejection) as the model should see it.
-fn script_error<'js>(ctx: &Ctx<'js>, error: CaughtError<'js>) -> ScriptError {
-    let (message, stack) = match &error {
-        CaughtError::Exception(exception) => {
-            let name: String = exception.get("name").unwrap_or_else(|_| "Error".into());
-            let message = exception.message().unwrap_or_default();
-            (format!("{name}: {message}"), exception.stack())
-        }
-        CaughtError::Value(value) => {
-            let shown = ctx
-                .json_stringify(value.clone())
-                .ok()
-                .flatten()
-                .and_then(|s| s.to_string().ok())
-                .unwrap_or_else(|| format!("{value:?}"));
-            (format!("uncaught non-Error value: {shown}"), None)
-        }
-        CaughtError::Error(rquickjs::Error::Allocation) => ("out of memory".to_owned(), None),
-        CaughtError::Error(other) => (other.to_string(), None),
+/// An uncaught exception (or rejection) as the model should see it: what
+/// the prelude's `describe` makes of it, as an isolate reads it.
+fn script_error<'js>(
+    ctx: &Ctx<'js>,
+    describe: &Function<'js>,
+    error: CaughtError<'js>,
+) -> ScriptError {
+    let thrown = match error {
+        CaughtError::Exception(exception) => exception.into_object().into_value(),
+        CaughtError::Value(value) => value,
+        CaughtError::Error(rquickjs::Error::Allocation) => return memory_error(),
+        CaughtError::Error(other) => return host::thrown(other.to_string(), None),
     };
-    host::thrown(message, stack.as_deref())
+    match describe.call::<_, String>((thrown,)).catch(ctx) {
+        Ok(description) => host::described(&description),
+        // As in an isolate: `describe` fails only when memory runs out.
+        Err(_) => memory_error(),
+    }
 }
 
 // The same tests run against `isolate`.

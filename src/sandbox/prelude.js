@@ -6,86 +6,199 @@
 // calls with its `bindings` (JSON of each namespace, with its functions as
 // JSON text of their own) and which returns how to describe what the program
 // throws, as JSON for the host.
+//
+// A program may replace, delete or poison any global and any prototype
+// (`JSON`, `Object`, `Array.prototype.map`, `Function.prototype.call`,
+// setters on `Object.prototype`, ...), and the bindings run while it runs and
+// after it ends. So every built-in they use is taken here, before any program
+// runs, and called directly, never as a method looked up when it is needed;
+// name tables and the objects handed to built-ins (descriptors, proxy
+// handlers, descriptions) have no prototype, so no name finds an inherited
+// member and no getter or setter a program adds is consulted.
 (function (call, log, site) {
   "use strict";
+  const { parse, stringify } = JSON;
+  const { create, defineProperty, getOwnPropertyDescriptor, hasOwn } = Object;
+  const ownKeys = Reflect.ownKeys;
+  const isError = Error.isError;
+  const global = globalThis;
+  const [ErrorClass, TypeErrorClass, PromiseClass, ProxyClass, StringOf] = [Error, TypeError, Promise, Proxy, String];
+  // `method` as a function taking its `this` first.
+  const uncurry = (method) => Function.prototype.call.bind(method);
+  const slice = uncurry(String.prototype.slice);
+  const source = uncurry(Function.prototype.toString);
+  const errorStack = uncurry(getOwnPropertyDescriptor(Error.prototype, "stack").get);
+  const wellFormed = uncurry(String.prototype.toWellFormed);
+
+  // Members the engine itself looks up on an object (awaiting it, turning it
+  // into JSON or a string): a namespace has none, whatever its tools are
+  // called (their functions have other names; see typegen's names.rs).
+  const implicitNames = ["then", "toJSON", "toString", "valueOf"];
+  const implicit = create(null);
+  for (const name of implicitNames) implicit[name] = true;
+
+  // The value `key` holds as data on `object` or its prototypes; a getter is
+  // not called. Only a proxy among the prototypes runs the program's code.
+  // Nothing is allocated: an error may be described when memory ran out.
+  const getterOf = uncurry(Object.prototype.__lookupGetter__);
+  const stored = (object, key) => (getterOf(object, key) === undefined ? object[key] : undefined);
+  // A value as text without running the program's code: what `String` gives
+  // for a primitive or a function, the kind of anything else.
+  const plain = (value) => {
+    if (typeof value === "function") {
+      try {
+        return source(value);
+      } catch {
+        return "[function]";
+      }
+    }
+    if (typeof value === "object" && value !== null) return "[object]";
+    return StringOf(value);
+  };
+  const text = (value, otherwise) => (typeof value === "string" ? value : value === undefined ? otherwise : plain(value));
+  // An error's name and message, as stored on it.
+  const field = (error, key, otherwise) => {
+    try {
+      return text(stored(error, key), otherwise);
+    } catch {
+      return otherwise;
+    }
+  };
+  const nameOf = (error) => field(error, "name", "Error");
+  const messageOf = (error) => field(error, "message", "");
+
+  // Texts as the host reads them: well-formed (an unpaired surrogate is no
+  // UTF-8), and cut if the whole would not fit in memory.
+  const MAX_KEPT = 16384;
+  const whole = (text) => wellFormed(text);
+  const cut = (text) =>
+    wellFormed(text.length > MAX_KEPT ? slice(text, 0, MAX_KEPT) + "… [cut: " + text.length + " characters in all]" : text);
+
+  const describeWith = (thrown, keep) => {
+    if (isError(thrown)) {
+      // Set by the bindings, or by the engine when it made the error.
+      const stack = hasOwn(thrown, "stack") ? stored(thrown, "stack") : errorStack(thrown);
+      return stringify({
+        __proto__: null,
+        name: keep(nameOf(thrown)),
+        message: keep(messageOf(thrown)),
+        stack: keep(text(stack, "")),
+      });
+    }
+    // A string is kept before it is quoted, so a cut one is cut once.
+    const kept = typeof thrown === "string";
+    let shown;
+    try {
+      shown = stringify(kept ? keep(thrown) : thrown);
+    } catch {}
+    const value = typeof shown === "string" && kept ? shown : keep(typeof shown === "string" ? shown : plain(thrown));
+    return stringify({ __proto__: null, value });
+  };
   const describe = (thrown) => {
     try {
-      if (thrown instanceof Error) {
-        return JSON.stringify({ name: String(thrown.name), message: String(thrown.message), stack: String(thrown.stack ?? "") });
-      }
-      let shown;
-      try {
-        shown = JSON.stringify(thrown);
-      } catch {}
-      return JSON.stringify({ value: shown === undefined ? String(thrown) : shown });
-    } catch {
-      return JSON.stringify({ value: "(a value that cannot be shown)" });
-    }
+      return describeWith(thrown, whole);
+    } catch {}
+    try {
+      return describeWith(thrown, cut);
+    } catch {}
+    return stringify({ __proto__: null, value: "(a value that cannot be shown)" });
   };
   const show = (value) => {
     if (typeof value === "string") return value;
-    if (value instanceof Error) return `${value.name}: ${value.message}`;
+    if (isError(value)) return nameOf(value) + ": " + messageOf(value);
     try {
-      const json = JSON.stringify(value);
-      return json === undefined ? String(value) : json;
-    } catch {
-      return String(value);
-    }
+      const json = stringify(value);
+      if (typeof json === "string") return json;
+    } catch {}
+    return plain(value);
   };
   const console = {};
   for (const level of ["log", "info", "warn", "error", "debug"]) {
     const as = level === "log" ? "info" : level;
-    console[level] = (...args) => log(as, args.map(show).join(" "));
+    console[level] = (...args) => {
+      let line = "";
+      for (let i = 0; i < args.length; i++) line += (i === 0 ? "" : " ") + show(args[i]);
+      log(as, line);
+    };
   }
-  Object.defineProperty(globalThis, "console", { value: Object.freeze(console), writable: true, configurable: true });
+  defineProperty(global, "console", { __proto__: null, value: Object.freeze(console), writable: true, configurable: true });
 
+  // An error the program sees thrown, pointing at `where` the program called.
+  const failure = (Class, message, where) => {
+    const error = new Class(message);
+    defineProperty(error, "stack", { __proto__: null, value: where, writable: true, configurable: true });
+    return error;
+  };
+  // `promise` (the engine's own) with `Promise` as its own `constructor`:
+  // that is all `await` looks up on it, and a program may have replaced it on
+  // `Promise.prototype`.
+  const awaitable = (promise) => {
+    defineProperty(promise, "constructor", { __proto__: null, value: PromiseClass });
+    return promise;
+  };
   // Where the program called, taken when it calls, so an error thrown after
   // the `await` still points at the program's line.
-  const invoke = async (server, tool, args, where) => {
-    const reply = JSON.parse(await call(server, tool, args === undefined ? "{}" : JSON.stringify(args)));
-    if (reply.status === "ok") return reply.value;
-    const error = reply.status === "type_error" ? new TypeError(reply.message) : new Error(reply.message);
-    error.stack = where;
-    throw error;
+  const encode = (shown, args, where) => {
+    const json = args === undefined ? "{}" : stringify(args);
+    if (typeof json !== "string") {
+      throw failure(TypeErrorClass, shown + " takes one object of named arguments; a " + typeof args + " cannot be sent as JSON", where);
+    }
+    return json;
   };
+  const invoke = async (server, tool, shown, args, where) => {
+    // The arguments' JSON is not kept while the call waits: the host has it.
+    const reply = parse(await awaitable(call(server, tool, encode(shown, args, where))));
+    if (reply.status === "ok") return reply.value;
+    throw failure(reply.status === "type_error" ? TypeErrorClass : ErrorClass, reply.message, where);
+  };
+  const calling = (server, tool, shown) => (args) => awaitable(invoke(server, tool, shown, args, site()));
   // A namespace is built when the program first names it, and each of its
   // functions when first used: most programs use a few of many tools.
   const namespace = (ident, server, functions) => {
     // Each function by its identifier and by its tool's name: [identifier, tool].
-    const named = new Map();
-    for (const pair of JSON.parse(functions)) {
-      named.set(pair[0], pair);
-      named.set(pair[1], pair);
+    const named = create(null);
+    const list = parse(functions);
+    for (let i = 0; i < list.length; i++) {
+      const pair = list[i];
+      named[pair[0]] = pair;
+      named[pair[1]] = pair;
     }
-    // A namespace with a `then` would be awaited as a promise (the tool is `then_`).
-    named.delete("then");
-    const made = new Map();
-    const bound = ([fn, tool]) => {
-      let f = made.get(fn);
+    for (let i = 0; i < implicitNames.length; i++) delete named[implicitNames[i]];
+    const made = create(null);
+    const bound = (pair) => {
+      const fn = pair[0];
+      let f = made[fn];
       if (f === undefined) {
-        f = (args) => invoke(server, tool, args, site());
-        Object.defineProperty(f, "name", { value: `${ident}.${fn}` });
-        made.set(fn, f);
+        const tool = pair[1];
+        const shown = ident + "." + fn;
+        f = calling(server, tool, shown);
+        defineProperty(f, "name", { __proto__: null, value: shown });
+        made[fn] = f;
       }
       return f;
     };
     const refuse = () => false;
-    return new Proxy(Object.create(null), {
+    return new ProxyClass(create(null), {
+      __proto__: null,
       get(_, key) {
-        if (typeof key !== "string") return undefined;
-        const found = named.get(key);
-        if (found !== undefined) return bound(found);
-        if (key === "then" || key === "toJSON") return undefined;
+        if (typeof key !== "string" || implicit[key] === true) return undefined;
+        if (hasOwn(named, key)) return bound(named[key]);
         // Unknown names still go to the host, which answers with a "did you
         // mean"; none is this long, so those are answered here.
-        if (key.length > 256) return () => Promise.reject(new TypeError(ident + "." + key.slice(0, 64) + "… is not a function"));
-        return (args) => invoke(server, key, args, site());
+        if (key.length > 256) {
+          const shown = ident + "." + slice(key, 0, 64) + "…";
+          const refused = async () => {
+            throw new TypeErrorClass(shown + " is not a function");
+          };
+          return () => awaitable(refused());
+        }
+        return calling(server, key, ident + "." + key);
       },
-      has: (_, key) => named.has(key),
-      ownKeys: () => [...named.keys()],
+      has: (_, key) => hasOwn(named, key),
+      ownKeys: () => ownKeys(named),
       getOwnPropertyDescriptor(_, key) {
-        const found = named.get(key);
-        return found === undefined ? undefined : { value: bound(found), writable: false, enumerable: true, configurable: true };
+        if (!hasOwn(named, key)) return undefined;
+        return { __proto__: null, value: bound(named[key]), writable: false, enumerable: true, configurable: true };
       },
       // Read-only, as a frozen object would be.
       set: refuse,
@@ -95,11 +208,14 @@
       preventExtensions: refuse,
     });
   };
+  // Runs before the program, so the built-ins it uses are still the engine's.
   return (bindings) => {
-    for (const { ident, server, functions } of JSON.parse(bindings)) {
-      if (ident in globalThis) throw new Error("the namespace " + ident + " would replace a global");
+    for (const { ident, server, functions } of parse(bindings)) {
+      // Only an own property is a global a namespace would replace (`in`
+      // also finds what the global object inherits: `toString`, `__proto__`).
+      if (hasOwn(global, ident)) throw new ErrorClass("the namespace " + ident + " would replace a global");
       let value;
-      Object.defineProperty(globalThis, ident, { get: () => (value ??= namespace(ident, server, functions)), configurable: false });
+      defineProperty(global, ident, { __proto__: null, get: () => (value ??= namespace(ident, server, functions)), configurable: false });
     }
     return describe;
   };

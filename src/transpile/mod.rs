@@ -281,6 +281,12 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
     if let Some(e) = parser.take_errors().into_iter().next() {
         return Err(syntax_error(e.span(), e.kind().msg().into_owned()));
     }
+    if let Some(end) = outside_the_wrapper(&script) {
+        return Err(syntax_error(
+            Span::new(end, end),
+            "a `}` here closes the function the program runs in, and code goes on after it; remove the extra `}` (a program is the body of an async function)".into(),
+        ));
+    }
     let survey = survey::survey(&script, known, MAX_NESTING);
     if let Some(span) = survey.too_deep {
         return Err(CompileError::limit(
@@ -385,6 +391,40 @@ fn call_single_function(mut script: Script) -> Script {
     script
 }
 
+/// Where the program closed the function it is wrapped in and went on
+/// outside it (`}); more(); (() => {`), if it did: its value would then be
+/// whatever came last, not the wrapper's promise.
+fn outside_the_wrapper(script: &Script) -> Option<BytePos> {
+    let first = match script.body.first() {
+        Some(Stmt::Expr(ExprStmt { expr, .. })) => &**expr,
+        other => return Some(other.map_or(script.span, Spanned::span).lo),
+    };
+    let whole = script.body.len() == 1
+        && matches!(first, Expr::Call(CallExpr { callee: Callee::Expr(callee), .. })
+            if matches!(&**callee, Expr::Paren(paren) if matches!(&*paren.expr, Expr::Arrow(arrow) if arrow.is_async)));
+    if whole {
+        return None;
+    }
+    // The wrapper's own arrow is the leftmost expression: the `}` that ends
+    // its body is the program's.
+    let mut leftmost = first;
+    loop {
+        leftmost = match leftmost {
+            Expr::Call(CallExpr {
+                callee: Callee::Expr(callee),
+                ..
+            }) => callee,
+            Expr::Paren(paren) => &paren.expr,
+            Expr::Seq(seq) => &seq.exprs[0],
+            Expr::Bin(bin) => &bin.left,
+            Expr::Member(member) => &member.obj,
+            Expr::Cond(cond) => &cond.test,
+            Expr::Arrow(arrow) => return Some(arrow.body.span().hi - BytePos(1)),
+            _ => return Some(first.span().lo),
+        };
+    }
+}
+
 /// The statements inside `(async () => { ... })()`.
 fn wrapper_body(script: &mut Script) -> Option<&mut Vec<Stmt>> {
     let [Stmt::Expr(ExprStmt { expr, .. })] = script.body.as_mut_slice() else {
@@ -453,6 +493,34 @@ mod tests {
 
     fn js(code: &str) -> String {
         compile(code, &api()).unwrap_or_else(|e| panic!("{e}")).js
+    }
+
+    #[test]
+    fn a_program_that_closes_the_function_it_runs_in_is_refused() {
+        // Its value would have been the last expression's, not a promise:
+        // the sandbox took that for its own failure.
+        for (code, line, column) in [
+            ("})(); (() => {", 1, 1),
+            ("return 1; })(), (() => {", 1, 11),
+            ("const a = 1;\n  }) && (() => {", 2, 3),
+            ("})(); 5; (async () => {", 1, 1),
+        ] {
+            let error = compile(code, &api()).unwrap_err();
+            assert_eq!(error.kind, CompileErrorKind::Syntax, "{code}");
+            assert!(
+                error
+                    .message
+                    .contains("closes the function the program runs in"),
+                "{code}: {error}"
+            );
+            assert_eq!(
+                (error.line, error.column),
+                (Some(line), Some(column)),
+                "{code}"
+            );
+        }
+        // Its own functions and blocks are its business.
+        assert!(js("const f = () => { return 1; };\n{ }\nreturn f();").contains("return f()"));
     }
 
     #[test]
@@ -810,6 +878,33 @@ function demo(x: number) { return x; }",
                             .join()
                             .unwrap()
                     });
+                }
+            }
+
+            /// Whatever closes what, a program that compiles is one call of
+            /// the async wrapper: the sandbox runs it for its promise.
+            #[test]
+            fn compiled_programs_are_the_wrapper_alone(
+                before in proptest::sample::select(&["", "x;", "return 1;", "const a = 1;\n"][..]),
+                close in proptest::sample::select(&["})", "})()", "}).x", "}))", "}", "})(); ", "}) &&", "})() ||"][..]),
+                // No operator before an arrow's parameter after a `,` (`, && x =>`):
+                // swc's parser fails a debug assertion on it (not in release).
+                between in proptest::collection::vec(proptest::sample::select(&[
+                    "()", "(5)", ";", ",", "?", ":", ".x", "5", "\n", "(", ")",
+                ][..]), 0..4),
+                open in proptest::sample::select(&[
+                    "(() => {", "(async () => {", "((x) => {", "(function () {", "{", "x => {", "",
+                ][..]),
+            ) {
+                let pieces = [before, close, &between.join(" "), open];
+                let code = pieces.join(" ");
+                if let Ok(compiled) = compile(&code, &api()) {
+                    let cm: Lrc<SourceMap> = Default::default();
+                    let file = cm.new_source_file(Lrc::new(FileName::Anon), compiled.js.clone());
+                    let script = Parser::new(Syntax::Es(Default::default()), StringInput::from(&*file), None)
+                        .parse_script();
+                    let script = script.map_err(|e| format!("{e:?}")).unwrap();
+                    prop_assert_eq!(outside_the_wrapper(&script), None, "{} compiled to {}", code, compiled.js);
                 }
             }
         }

@@ -10,6 +10,7 @@ mod calls;
 mod cancel;
 mod compile;
 mod configs;
+mod engine;
 mod http;
 mod isolation;
 mod learned;

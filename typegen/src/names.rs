@@ -172,14 +172,39 @@ const JS_GLOBALS: &[&str] = &[
     "unescape",
 ];
 
-/// Function names that would change what a namespace is: with a `then`, a
-/// namespace is a thenable and `await ns` calls it.
-const NAMESPACE_MEMBERS: &[&str] = &["then"];
+/// What the global object inherits from `Object.prototype`: globals too, a
+/// namespace must not shadow them (`toString()` alone means
+/// `globalThis.toString()`).
+const OBJECT_PROTOTYPE: &[&str] = &[
+    "__defineGetter__",
+    "__defineSetter__",
+    "__lookupGetter__",
+    "__lookupSetter__",
+    "__proto__",
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+];
+
+/// Function names that would change what a namespace is: the engine looks
+/// them up on any object it awaits or turns into JSON or text. With a
+/// `then`, `await ns` would call the tool; with a `toJSON`, `toString` or
+/// `valueOf`, logging the namespace would. The sandbox's namespaces have no
+/// such members, whatever their tools are called.
+const NAMESPACE_MEMBERS: &[&str] = &["then", "toJSON", "toString", "valueOf"];
 
 fn is_reserved(name: &str, kind: IdentKind) -> bool {
     JS_RESERVED.contains(&name)
         || match kind {
-            IdentKind::Namespace => TS_TYPE_NAMES.contains(&name) || JS_GLOBALS.contains(&name),
+            IdentKind::Namespace => {
+                TS_TYPE_NAMES.contains(&name)
+                    || JS_GLOBALS.contains(&name)
+                    || OBJECT_PROTOTYPE.contains(&name)
+            }
             IdentKind::TypeAlias => TS_TYPE_NAMES.contains(&name),
             IdentKind::Function => NAMESPACE_MEMBERS.contains(&name),
         }
@@ -323,6 +348,26 @@ mod tests {
         assert_eq!(
             assign_fresh(&["then", "then_x"], IdentKind::Function),
             ["then_", "then_x"]
+        );
+        assert_eq!(
+            assign_fresh(
+                &["toJSON", "toString", "valueOf", "constructor", "__proto__"],
+                IdentKind::Function
+            ),
+            [
+                "toJSON_",
+                "toString_",
+                "valueOf_",
+                "constructor",
+                "__proto__"
+            ]
+        );
+        assert_eq!(
+            assign_fresh(
+                &["toString", "constructor", "__proto__", "hasOwnProperty"],
+                IdentKind::Namespace
+            ),
+            ["toString_", "constructor_", "__proto___", "hasOwnProperty_"]
         );
     }
 
