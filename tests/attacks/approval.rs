@@ -243,3 +243,36 @@ fn a_servers_question_at_the_terminal_cannot_rewrite_the_screen() {
         "{screen:?}"
     );
 }
+
+/// Two keys alike but in their middle, too long to show whole, so that
+/// their lines read the same: the question must not call itself whole, so
+/// the terminal offers the full text and an elicitation says what is cut.
+#[test]
+fn keys_that_differ_only_where_they_are_cut_make_the_question_not_whole() {
+    let key = |middle: &str| format!("{}{middle}{}", "k".repeat(5_000), "k".repeat(5_000));
+    let mut args = serde_json::Map::new();
+    args.insert(key("to=boss@corp.com"), json!("a"));
+    args.insert(key("to=evil@corp.com"), json!("a"));
+    args.insert("nested".into(), json!({ key("x"): {"deep": true} }));
+    let request = codemode::approval::Request {
+        server: "mail".into(),
+        tool: "send".into(),
+        args: Value::Object(args),
+        reason: "matched by --ask mail.send".into(),
+    };
+    let question = request.question();
+    let lines: Vec<&str> = question
+        .text
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", question.text);
+    assert_eq!(lines[0], lines[1], "the two keys read the same when cut");
+    assert!(lines[2].contains("characters cut"), "{}", lines[2]);
+    assert!(!question.whole, "{}", question.text);
+    assert!(
+        question.text.contains("Not all of the arguments are shown"),
+        "{}",
+        question.text
+    );
+}
