@@ -126,12 +126,36 @@ impl Policy {
     /// Why a call of `tool` (its raw definition) needs a person's approval;
     /// `None` when it does not.
     pub fn approval(&self, server: &str, tool: &Value) -> Option<String> {
+        self.approval_as(server, tool, None)
+    }
+
+    /// [`Policy::approval`], where a pattern may also name the tool as the
+    /// program does, `namespace.function` (`my_gh.delete_repo` for the
+    /// `my-gh` server's `delete-repo`): a person who writes the names the
+    /// API shows must not leave the tool unasked.
+    fn approval_as(
+        &self,
+        server: &str,
+        tool: &Value,
+        idents: Option<(&str, &str)>,
+    ) -> Option<String> {
         let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
-        if let Some(pattern) = self.ask.first_match(&format!("{server}.{name}")) {
+        let qualified = [
+            Some(format!("{server}.{name}")),
+            idents.map(|(ns, f)| format!("{ns}.{f}")),
+        ];
+        if let Some(pattern) = qualified
+            .iter()
+            .flatten()
+            .find_map(|q| self.ask.first_match(q))
+        {
             return Some(format!("matched by --ask {pattern}"));
         }
         if let Some((_, _, ask)) = self.servers.get(server)
-            && let Some(pattern) = ask.first_match(name)
+            && let Some(pattern) = [Some(name), idents.map(|(_, f)| f)]
+                .into_iter()
+                .flatten()
+                .find_map(|n| ask.first_match(n))
         {
             return Some(format!(
                 "matched by the config's \"ask\" entry {pattern} for {server}"
@@ -152,14 +176,17 @@ impl Policy {
     /// The tools of `lists` whose calls need approval, with the reason.
     pub fn approvals(&self, lists: &[(String, Vec<Value>)]) -> Approvals {
         let mut asks = Approvals::default();
-        for (server, tools) in lists {
-            for tool in tools {
-                if let Some(reason) = self.approval(server, tool) {
-                    let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+        // The identifiers the program's API gives them, as it gives them.
+        let api = codemode_typegen::Api::new(lists.to_vec());
+        for namespace in api.namespaces() {
+            let server = namespace.server();
+            for function in namespace.functions() {
+                let idents = Some((namespace.ident(), function.ident()));
+                if let Some(reason) = self.approval_as(server, function.raw(), idents) {
                     asks.0
-                        .entry(server.clone())
+                        .entry(server.to_owned())
                         .or_default()
-                        .insert(name.to_owned(), reason);
+                        .insert(function.tool().to_owned(), reason);
                 }
             }
         }

@@ -276,3 +276,50 @@ fn keys_that_differ_only_where_they_are_cut_make_the_question_not_whole() {
         question.text
     );
 }
+
+/// A person writes `--ask` (or a server's `"ask"` list) with the names the
+/// program's API shows (`my_gh.delete_repo`, even one a collision made
+/// `delete_repo_2`), not the server's and tool's own spellings: the tool
+/// must still be asked about, never called unasked.
+#[test]
+fn an_ask_pattern_in_the_api_s_names_still_asks() {
+    use codemode::config::ServerPolicy;
+    use codemode::policy::Policy;
+    let lists = vec![
+        (
+            "my-gh".to_owned(),
+            vec![
+                json!({"name": "delete_repo"}),
+                json!({"name": "delete-repo"}),
+                json!({"name": "get.me"}),
+            ],
+        ),
+        ("fs".to_owned(), vec![json!({"name": "write-file"})]),
+    ];
+    let servers = [ServerPolicy {
+        server: "fs".into(),
+        ask: vec!["write_file".into()],
+        ..ServerPolicy::default()
+    }];
+    let policy = Policy::new(&[], &[], false, &servers)
+        .unwrap()
+        .asking(
+            &["my_gh.delete_repo_2".into(), "my_gh.get_me".into()],
+            false,
+        )
+        .unwrap();
+    let asks = policy.approvals(&lists);
+    assert_eq!(
+        asks.reason("my-gh", "delete-repo"),
+        Some("matched by --ask my_gh.delete_repo_2")
+    );
+    assert_eq!(
+        asks.reason("my-gh", "get.me"),
+        Some("matched by --ask my_gh.get_me")
+    );
+    assert_eq!(asks.reason("my-gh", "delete_repo"), None);
+    assert_eq!(
+        asks.reason("fs", "write-file"),
+        Some("matched by the config's \"ask\" entry write_file for fs")
+    );
+}
