@@ -73,7 +73,7 @@ pub fn resolve_link(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Opens codemode's own file `path` for appending, creating it readable by
-/// the user alone. Refused: a link (never followed), anything but a plain
+/// the user alone (and making an existing one so). Refused: a link (never followed), anything but a plain
 /// file (a FIFO would block), a file of another user (who could read what
 /// is appended) and a file with other names (a hard link to elsewhere).
 pub fn append(path: &Path) -> io::Result<File> {
@@ -251,6 +251,17 @@ fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
                     path.display()
                 ),
             ));
+        }
+        // One others could read (an older codemode made traces 0644) is
+        // made the user's alone before anything more is written to it.
+        if meta.mode() & 0o077 != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(PRIVATE))?;
+            tracing::warn!(
+                "{} could be read by other users (mode {:o}); it is now readable by you alone, as what codemode writes there may hold secrets",
+                path.display(),
+                meta.mode() & 0o777
+            );
         }
     }
     Ok(file)

@@ -587,3 +587,27 @@ fn a_link_planted_as_the_backup_is_neither_replaced_nor_restored() {
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     assert!(!secret.exists());
 }
+
+/// A trace an older codemode made readable by all (it created traces
+/// 0644), or that the user touched into being: `--trace-results` writes
+/// every tool's answer, so it is made the user's alone before more goes in.
+#[test]
+fn a_trace_others_can_read_is_made_the_users_alone_before_it_is_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.jsonl");
+    fs::write(&trace, "{\"earlier\": true}\n").unwrap();
+    set_mode(&trace, 0o644);
+    let output = run_traced(&trace);
+    succeeded(&output);
+    assert_eq!(mode(&trace), 0o600);
+    assert!(
+        stderr(&output).contains("could be read by other users"),
+        "{}",
+        stderr(&output)
+    );
+    let text = fs::read_to_string(&trace).unwrap();
+    assert!(
+        text.starts_with("{\"earlier\": true}\n") && text.lines().count() == 2,
+        "{text}"
+    );
+}
