@@ -25,6 +25,10 @@ pub enum Mode {
     /// The replaced file's, when the user owns it (they chose them); else
     /// the user's alone.
     Kept,
+    /// As [`Mode::Kept`], but opened to others no more than the permission
+    /// bits given: for a file taking secrets from another, which must not
+    /// become readable by more people than they were.
+    KeptWithin(u32),
     /// A user's own file (a client's config): its permissions, owner and
     /// group as they were, whoever owns it, so one edited by codemode run
     /// as root stays its owner's.
@@ -50,6 +54,11 @@ pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     let kept = match mode {
         Mode::Private => Kept::default(),
         Mode::Kept => Kept::own(path),
+        Mode::KeptWithin(bits) => {
+            let mut kept = Kept::own(path);
+            kept.mode = kept.mode.map(|mode| mode & (bits | 0o700));
+            kept
+        }
         Mode::Original => Kept::original(path),
     };
     write_through_temporary(path, bytes, kept, Clobber::Replace)
@@ -60,6 +69,21 @@ pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
 /// one copies); the file appears whole or not at all.
 pub fn create_new(path: &Path, bytes: &[u8], like: &Path) -> io::Result<()> {
     write_through_temporary(path, bytes, Kept::original(like), Clobber::Refuse)
+}
+
+/// The permission bits `path` gives its group and others (none when it
+/// cannot be read, or off Unix).
+pub fn others_bits(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).map_or(0, |meta| meta.mode() & 0o077)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0
+    }
 }
 
 /// The file a user's `path` names: a link there (as dotfile managers make)

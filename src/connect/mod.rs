@@ -176,7 +176,7 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
         }
     }
     let written = (|| {
-        add_to_own_config(&config, &taken.moved, client)?;
+        add_to_own_config(&config, &taken.moved, client, &file)?;
         // The client itself may have rewritten its file meanwhile.
         if read_if_any(&file)?.as_deref() != Some(original.as_str()) {
             bail!(
@@ -219,11 +219,13 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
 /// be connected at once), keeping its comments; a new one is the user's
 /// alone, in a folder that is too. Like a client's, the config is the
 /// user's own file: a link there (a dotfile manager's) is edited where it
-/// points.
+/// points. The servers (and their secrets) come from the client's `file`,
+/// so the config is left open to no one that file was not.
 fn add_to_own_config(
     config: &Path,
     moved: &serde_json::Map<String, serde_json::Value>,
     client: Client,
+    file: &Path,
 ) -> anyhow::Result<()> {
     let config = &private_file::resolve_link(config)
         .with_context(|| format!("cannot follow the link {}", config.display()))?;
@@ -234,8 +236,13 @@ fn add_to_own_config(
     if before.as_deref() == Some(after.as_str()) {
         return Ok(());
     }
-    private_file::replace(config, after.as_bytes(), private_file::Mode::Kept)
-        .with_context(|| format!("cannot write {}", config.display()))
+    let others = private_file::others_bits(file);
+    private_file::replace(
+        config,
+        after.as_bytes(),
+        private_file::Mode::KeptWithin(others),
+    )
+    .with_context(|| format!("cannot write {}", config.display()))
 }
 
 /// `codemode disconnect`: the client's config without codemode's entry and

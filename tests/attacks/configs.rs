@@ -611,3 +611,44 @@ fn a_trace_others_can_read_is_made_the_users_alone_before_it_is_appended_to() {
         "{text}"
     );
 }
+
+/// codemode's config that the user made readable by all (an editor's
+/// default), taking the servers of a client config readable by the user
+/// alone: their tokens must not become readable by every local user.
+#[test]
+fn secrets_moved_by_connect_are_readable_by_no_one_who_could_not_read_them() {
+    let home = tempfile::tempdir().unwrap();
+    let (file, _) = client_config(home.path());
+    let config = home.path().join("servers.json");
+    fs::write(&config, "{\n  // mine\n  \"mcpServers\": {}\n}\n").unwrap();
+    set_mode(&config, 0o644);
+    succeeded(&codemode_at(
+        home.path(),
+        &connect_args(&file, Some(&config)),
+    ));
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("s3cret-token") && text.contains("// mine"),
+        "{text}"
+    );
+    assert_eq!(mode(&config), 0o600);
+
+    // A client config the group may read lends the group no more than that.
+    succeeded(&codemode_at(
+        home.path(),
+        &[
+            "disconnect",
+            "claude-desktop",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    ));
+    set_mode(&file, 0o640);
+    fs::write(&config, "{\"mcpServers\": {}}").unwrap();
+    set_mode(&config, 0o664);
+    succeeded(&codemode_at(
+        home.path(),
+        &connect_args(&file, Some(&config)),
+    ));
+    assert_eq!(mode(&config), 0o640);
+}
