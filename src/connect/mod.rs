@@ -110,7 +110,10 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
     let backup = backup_of(&file);
     let config = absolute(&own_config(request.config)?)?;
     let exe = std::env::current_exe().context("cannot tell where this codemode is")?;
-    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
+    let folder = absolute(&file)?
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default();
     let serve = client.serve_entry(&exe, &config);
     // Another connect or disconnect of this file waits for this one.
     let _lock = if request.dry_run {
@@ -267,7 +270,10 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let original = read_if_any(&backup)?.unwrap_or_default();
     let current = read_if_any(&file)?.unwrap_or_default();
-    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
+    let folder = absolute(&file)?
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default();
     let undone = if current.is_empty() {
         // The file is gone or emptied: the original is all there is.
         edit::Undone {

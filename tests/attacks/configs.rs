@@ -652,3 +652,43 @@ fn secrets_moved_by_connect_are_readable_by_no_one_who_could_not_read_them() {
     ));
     assert_eq!(mode(&config), 0o640);
 }
+
+/// A client config as Windows editors leave it (a byte order mark, CRLF
+/// line ends, comments and trailing commas), named relative to the current
+/// folder: connect moves its servers, and disconnect gives the original
+/// back byte for byte.
+#[test]
+fn a_config_with_a_byte_order_mark_named_relatively_connects_and_comes_back_whole() {
+    let home = tempfile::tempdir().unwrap();
+    let original = "\u{feff}{\r\n  // mine\r\n  \"mcpServers\": {\r\n    \"a\": {\"command\": \"x\", \"args\": [\"y\",],},\r\n  },\r\n}\r\n";
+    let file = home.path().join("c.json");
+    fs::write(&file, original).unwrap();
+    let codemode = |args: &[&str]| {
+        Command::new(codemode_path())
+            .args(args)
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env_remove("CODEMODE_LOG")
+            .output()
+            .unwrap()
+    };
+    succeeded(&codemode(&[
+        "connect",
+        "claude-desktop",
+        "--file",
+        "c.json",
+        "--config",
+        "servers.json",
+    ]));
+    let config = fs::read_to_string(home.path().join("servers.json")).unwrap();
+    assert!(config.contains("\"a\""), "{config}");
+    assert!(fs::read_to_string(&file).unwrap().contains("serve"));
+    succeeded(&codemode(&[
+        "disconnect",
+        "claude-desktop",
+        "--file",
+        "c.json",
+    ]));
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+}
