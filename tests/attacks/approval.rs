@@ -323,3 +323,36 @@ fn an_ask_pattern_in_the_api_s_names_still_asks() {
         Some("matched by the config's \"ask\" entry write_file for fs")
     );
 }
+
+/// Values that a bidirectional layout (a GUI client's elicitation, a
+/// terminal with bidi such as VTE or Konsole) shows in another order than
+/// they are sent: `"1 א 2"` reads as `"1 2 א"`, and Arabic digits swap
+/// among themselves. The question shows such characters escaped, so two
+/// different values never read the same.
+#[test]
+fn right_to_left_text_cannot_reorder_what_a_value_reads() {
+    let request = codemode::approval::Request {
+        server: "bank".into(),
+        tool: "pay".into(),
+        args: json!({"memo": "1 \u{5d0} 2", "other": "1 2 \u{5d0}", "amount": "\u{661} \u{662}", "to": "\u{627}b"}),
+        reason: "matched by --ask bank.pay".into(),
+    };
+    let question = request.question();
+    let lines: Vec<&str> = question
+        .text
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r#"  memo: "1 \u05d0 2""#,
+            r#"  other: "1 2 \u05d0""#,
+            r#"  amount: "\u0661 \u0662""#,
+            r#"  to: "\u0627b""#,
+        ],
+        "{}",
+        question.text
+    );
+    assert!(!request.full_arguments().contains('\u{5d0}'));
+}
