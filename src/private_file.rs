@@ -109,10 +109,21 @@ pub fn append(path: &Path) -> io::Result<File> {
 /// Holds an exclusive lock on the file `path` (created readable by the
 /// user alone) until the returned file is dropped.
 pub fn lock(path: &Path) -> io::Result<File> {
+    lock_owned(path, None)
+}
+
+/// [`lock`] for a user's file `like` (a client's config): the lock is
+/// theirs as the file is, so that after root edited the file its owner
+/// can still take the lock, and root can take one its owner made.
+pub fn lock_beside(path: &Path, like: &Path) -> io::Result<File> {
+    lock_owned(path, Kept::original(like).owner)
+}
+
+fn lock_owned(path: &Path, owner: Option<(u32, u32)>) -> io::Result<File> {
     create_dirs(path.parent().unwrap_or(Path::new(".")))?;
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(false);
-    let file = open_own(path, &mut options)?;
+    let file = open_owned(path, &mut options, owner)?;
     file.lock()?;
     Ok(file)
 }
@@ -239,6 +250,19 @@ fn link_error(path: &Path) -> io::Error {
 /// it readable by the user alone; then checks it is a plain file of the
 /// user's own with no other name.
 fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    open_owned(path, options, None)
+}
+
+/// [`open_own`], where a file of `owner` (a user's, whose file this one
+/// goes with) counts as the user's own, and one the user makes is given to
+/// `owner` (which only root can do).
+fn open_owned(
+    path: &Path,
+    options: &mut OpenOptions,
+    owner: Option<(u32, u32)>,
+) -> io::Result<File> {
+    #[cfg(not(unix))]
+    let _ = owner;
     #[cfg(unix)]
     {
         use rustix::fs::OFlags;
@@ -258,9 +282,10 @@ fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     {
         use std::os::unix::fs::MetadataExt;
         let meta = file.metadata()?;
+        let me = rustix::process::geteuid().as_raw();
         let refused = if !meta.is_file() {
             Some("is not a plain file")
-        } else if meta.uid() != rustix::process::geteuid().as_raw() {
+        } else if meta.uid() != me && owner.is_none_or(|(uid, _)| meta.uid() != uid) {
             Some("belongs to another user, who could read what codemode writes there")
         } else if meta.nlink() > 1 {
             Some("has other names (hard links), so writing there would change another file")
@@ -275,6 +300,13 @@ fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
                     path.display()
                 ),
             ));
+        }
+        if let Some((uid, gid)) = owner
+            && meta.uid() == me
+            && uid != me
+        {
+            // Only root can give a file away; anyone else keeps it theirs.
+            let _ = std::os::unix::fs::fchown(&file, Some(uid), Some(gid));
         }
         // One others could read (an older codemode made traces 0644) is
         // made the user's alone before anything more is written to it.

@@ -120,7 +120,7 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
         None
     } else {
         Some(
-            private_file::lock(&lock_of(&file))
+            private_file::lock_beside(&lock_of(&file), &file)
                 .with_context(|| format!("cannot lock {} to edit it", file.display()))?,
         )
     };
@@ -253,7 +253,7 @@ fn add_to_own_config(
 pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     let file = client_file(client, file)?;
     let backup = backup_of(&file);
-    let _lock = private_file::lock(&lock_of(&file))
+    let _lock = private_file::lock_beside(&lock_of(&file), &file)
         .with_context(|| format!("cannot lock {} to edit it", file.display()))?;
     match std::fs::symlink_metadata(&backup) {
         Ok(meta) if meta.is_file() => {}

@@ -692,3 +692,40 @@ fn a_config_with_a_byte_order_mark_named_relatively_connects_and_comes_back_whol
     ]));
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
 }
+
+/// Root connects a user's client config (with sudo, say); the user then
+/// disconnects it as themselves, and root can connect it again: the lock
+/// left beside the config is the user's, as the config is, where a lock
+/// of root's own shut its owner out ("Permission denied").
+#[test]
+fn after_root_connects_a_users_config_its_owner_can_still_disconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let (file, original) = client_config(&home);
+    // Acting as another user takes root; elsewhere there is nothing to test.
+    let user = 65534;
+    if std::os::unix::fs::chown(&home, Some(user), Some(user)).is_err() {
+        return;
+    }
+    set_mode(dir.path(), 0o755);
+    std::os::unix::fs::chown(&file, Some(user), Some(user)).unwrap();
+    let config = dir.path().join("servers.json");
+    succeeded(&codemode_at(&home, &connect_args(&file, Some(&config))));
+    let lock = home.join("claude_desktop_config.json.codemode-lock");
+    assert_eq!(fs::metadata(&lock).unwrap().uid(), user);
+
+    let as_user = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(codemode_path())
+        .args(["disconnect", "claude-desktop", "--file"])
+        .arg(&file)
+        .env("HOME", &home)
+        .env_remove("CODEMODE_LOG")
+        .output()
+        .unwrap();
+    succeeded(&as_user);
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    // And root again, over the lock its owner now holds between runs.
+    succeeded(&codemode_at(&home, &connect_args(&file, Some(&config))));
+}
