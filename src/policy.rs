@@ -173,14 +173,25 @@ impl Policy {
         None
     }
 
-    /// The tools of `lists` whose calls need approval, with the reason.
+    /// The tools of `lists` whose calls need approval, with the reason. An
+    /// `--ask` pattern that matches no tool (a typo asks about nothing) is
+    /// warned about.
     pub fn approvals(&self, lists: &[(String, Vec<Value>)]) -> Approvals {
         let mut asks = Approvals::default();
+        let mut matched = vec![false; self.ask.texts.len()];
         // The identifiers the program's API gives them, as it gives them.
         let api = codemode_typegen::Api::new(lists.to_vec());
         for namespace in api.namespaces() {
             let server = namespace.server();
             for function in namespace.functions() {
+                for qualified in [
+                    format!("{server}.{}", function.tool()),
+                    format!("{}.{}", namespace.ident(), function.ident()),
+                ] {
+                    for i in self.ask.set.matches(&qualified) {
+                        matched[i] = true;
+                    }
+                }
                 let idents = Some((namespace.ident(), function.ident()));
                 if let Some(reason) = self.approval_as(server, function.raw(), idents) {
                     asks.0
@@ -189,6 +200,11 @@ impl Policy {
                         .insert(function.tool().to_owned(), reason);
                 }
             }
+        }
+        for (pattern, _) in self.ask.texts.iter().zip(matched).filter(|(_, m)| !m) {
+            tracing::warn!(
+                "--ask {pattern} matches no tool of the servers in use, so it asks about nothing; check it against `codemode tools` (server.tool or namespace.function)"
+            );
         }
         asks
     }

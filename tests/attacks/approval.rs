@@ -356,3 +356,36 @@ fn right_to_left_text_cannot_reorder_what_a_value_reads() {
     );
     assert!(!request.full_arguments().contains('\u{5d0}'));
 }
+
+/// A misspelt `--ask` asks about nothing, and the calls it meant go out
+/// unasked: it is warned about, naming the pattern, where it was silent.
+#[test]
+fn an_ask_pattern_that_matches_no_tool_is_warned_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp.json");
+    let text =
+        json!({"mcpServers": {"demo": {"command": codemode_path(), "args": ["demo-server"]}}});
+    std::fs::write(&config, text.to_string()).unwrap();
+    let mut child = std::process::Command::new(codemode_path())
+        .args(["run", "-", "--config"])
+        .arg(&config)
+        .args(["--ask", "demo.create_isue", "--ask", "demo.create_issue"])
+        .env("XDG_CACHE_HOME", dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"return 1;").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let errors = stderr(&output);
+    assert!(output.status.success(), "{errors}");
+    assert!(
+        errors.contains("--ask demo.create_isue matches no tool"),
+        "{errors}"
+    );
+    assert!(
+        !errors.contains("--ask demo.create_issue matches"),
+        "{errors}"
+    );
+}
