@@ -86,6 +86,29 @@ pub fn others_bits(path: &Path) -> u32 {
     }
 }
 
+/// Why what the file at `path` says could come from another local user
+/// (it is theirs, or others may write it), if it could: a file of
+/// codemode's own that another user wrote (a shared `/tmp` path) must not
+/// be taken for what codemode learned.
+pub fn written_by_others(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Some(format!("it belongs to another user (uid {})", meta.uid()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Some(format!(
+                "others may write to it (mode {:o})",
+                meta.mode() & 0o777
+            ));
+        }
+    }
+    let _ = path;
+    None
+}
+
 /// The file a user's `path` names: a link there (as dotfile managers make)
 /// is followed to its target, so an edit changes the target and keeps the
 /// link.

@@ -324,6 +324,10 @@ fn fit_in_file(file: &mut File) -> usize {
 /// used. Every shape in it is tamed: a file is only as trustworthy as
 /// whoever wrote it last.
 fn read(path: &Path) -> Result<Table, String> {
+    // Types another user wrote would reach this user's prompt.
+    if let Some(why) = crate::private_file::written_by_others(path) {
+        return Err(format!("{why}, so what it holds could come from anyone"));
+    }
     let text = match crate::json_file::read_text(path, MAX_FILE_BYTES) {
         Ok(text) => text,
         Err(crate::json_file::JsonFileError::Read { source, .. })

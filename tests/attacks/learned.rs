@@ -152,3 +152,44 @@ fn servers_of_the_same_name_do_not_share_learned_types() {
         "{their_types}"
     );
 }
+
+/// `--shapes` at a shared path (`/tmp/shapes.json`) that another local
+/// user wrote, or may write: its types would reach this user's prompt as
+/// if learned from their own servers, so it is not read, saying why.
+#[test]
+fn a_shapes_file_another_user_could_write_is_not_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shapes.json");
+    let shapes = path.to_str().unwrap();
+    let config = config_naming(dir.path(), "mcp.json", "hostile", &["python3"]);
+    learn_from(
+        "return await hostile.echo({ planted_by_another: 1 });",
+        &config,
+        shapes,
+    );
+    assert!(shown("types", &config, shapes).contains("planted_by_another"));
+
+    let set_mode =
+        |mode| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    set_mode(0o666);
+    let output = codemode(&["types", "--config", &config, "--shapes", shapes]);
+    assert!(
+        !stdout(&output).contains("planted_by_another")
+            && stderr(&output).contains("others may write to it (mode 666)"),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    set_mode(0o644);
+    // Giving the file away takes root; elsewhere the mode is what is tested.
+    if std::os::unix::fs::chown(&path, Some(65534), Some(65534)).is_ok() {
+        let output = codemode(&["types", "--config", &config, "--shapes", shapes]);
+        assert!(
+            !stdout(&output).contains("planted_by_another")
+                && stderr(&output).contains("belongs to another user"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
