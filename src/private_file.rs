@@ -109,6 +109,30 @@ pub fn written_by_others(path: &Path) -> Option<String> {
     None
 }
 
+/// The user whose file `path` is (or, when there is none, whose folder
+/// it would go in) when codemode runs as root and that is another user:
+/// a file root makes there would be root's, and its user could not read it.
+pub fn another_users_as_root(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if !rustix::process::geteuid().is_root() {
+            return None;
+        }
+        let owner = path
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .find_map(|p| std::fs::metadata(p).ok())?
+            .uid();
+        (owner != 0).then_some(owner)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// The file a user's `path` names: a link there (as dotfile managers make)
 /// is followed to its target, so an edit changes the target and keeps the
 /// link.

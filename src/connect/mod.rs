@@ -232,6 +232,12 @@ fn add_to_own_config(
 ) -> anyhow::Result<()> {
     let config = &private_file::resolve_link(config)
         .with_context(|| format!("cannot follow the link {}", config.display()))?;
+    if let Some(uid) = private_file::another_users_as_root(config) {
+        bail!(
+            "codemode's config {} would be written by root in a place of user {uid}'s, who could then not read it; run connect as that user (without sudo), or name a config of root's own with --config",
+            config.display()
+        );
+    }
     let _lock = private_file::lock(&beside(config, ".lock"))
         .with_context(|| format!("cannot lock {} to edit it", config.display()))?;
     let before = read_if_any(config)?;

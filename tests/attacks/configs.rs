@@ -729,3 +729,35 @@ fn after_root_connects_a_users_config_its_owner_can_still_disconnect() {
     // And root again, over the lock its owner now holds between runs.
     succeeded(&codemode_at(&home, &connect_args(&file, Some(&config))));
 }
+
+/// `sudo codemode connect` where sudo keeps the user's HOME (macOS does):
+/// codemode's config would be made root's in the user's home, and the
+/// client, run as the user, could then not read it. It is refused, saying
+/// what to do, and the client's config is left as it was.
+#[test]
+fn root_does_not_make_codemodes_config_in_another_users_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let (file, original) = client_config(&home);
+    // Acting for another user takes root; elsewhere there is nothing to test.
+    let user = 65534;
+    if std::os::unix::fs::chown(&home, Some(user), Some(user)).is_err() {
+        return;
+    }
+    std::os::unix::fs::chown(&file, Some(user), Some(user)).unwrap();
+    let output = codemode_at(&home, &connect_args(&file, None));
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("run connect as that user"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    assert!(!home.join(".config/codemode").exists());
+    assert!(
+        !home
+            .join("claude_desktop_config.json.codemode-backup")
+            .exists()
+    );
+}
