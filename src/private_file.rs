@@ -51,6 +51,7 @@ pub fn create_dirs(dir: &Path) -> io::Result<()> {
 /// refused, never followed: codemode's files are where it names them.
 pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     refuse_link(path)?;
+    refuse_special(path)?;
     let kept = match mode {
         Mode::Private => Kept::default(),
         Mode::Kept => Kept::own(path),
@@ -279,6 +280,21 @@ fn write_through_temporary(
 fn refuse_link(path: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => Err(link_error(path)),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a device, FIFO, socket or folder at `path`: replacing one (a
+/// `--shapes /dev/null` run as root) would put a file in its place.
+fn refuse_special(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is not a plain file (a device, FIFO or folder), and codemode replaces only plain files, never one of those; name a file",
+                path.display()
+            ),
+        )),
         _ => Ok(()),
     }
 }

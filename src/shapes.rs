@@ -324,6 +324,13 @@ fn fit_in_file(file: &mut File) -> usize {
 /// used. Every shape in it is tamed: a file is only as trustworthy as
 /// whoever wrote it last.
 fn read(path: &Path) -> Result<Table, String> {
+    // A FIFO would never end, and a device is no file of types.
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return Err(
+            "it is not a plain file (a device, FIFO or folder); `--shapes none` learns nothing"
+                .into(),
+        );
+    }
     // Types another user wrote would reach this user's prompt.
     if let Some(why) = crate::private_file::written_by_others(path) {
         return Err(format!("{why}, so what it holds could come from anyone"));

@@ -193,3 +193,47 @@ fn a_shapes_file_another_user_could_write_is_not_read() {
         );
     }
 }
+
+/// `--shapes` naming a FIFO (or `/dev/null`, which a user may try instead
+/// of `--shapes none`): reading it must not wait forever, and saving must
+/// not put a file in its place (as root, `/dev/null` itself).
+#[test]
+fn a_shapes_path_that_is_no_plain_file_is_neither_waited_on_nor_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("shapes.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let config = config_naming(dir.path(), "mcp.json", "hostile", &["python3"]);
+    let mut child = std::process::Command::new(codemode_path())
+        .args(["run", "-", "--config", &config, "--shapes"])
+        .arg(&fifo)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"return await hostile.echo({ learned: 1 });",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let mut ended = None;
+    wait_for("codemode run with a FIFO as --shapes", || {
+        ended = child.try_wait().unwrap();
+        ended.is_some()
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(ended.unwrap().success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not a plain file"),
+        "{}",
+        stderr(&output)
+    );
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced: {kind:?}");
+}
