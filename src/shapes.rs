@@ -401,7 +401,8 @@ fn update(path: &Path, change: impl FnOnce(&mut Table)) -> std::io::Result<()> {
                 bounds::size(MAX_FILE_BYTES)
             );
         }
-        crate::json_file::replace(path, &file, false)
+        // The user's alone: one others may write is not read back.
+        crate::json_file::replace(path, &file, true)
     })
 }
 

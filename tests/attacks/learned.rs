@@ -181,7 +181,17 @@ fn a_shapes_file_another_user_could_write_is_not_read() {
         stdout(&output),
         stderr(&output)
     );
-    set_mode(0o644);
+    // Learning again writes it anew, the user's alone, and it is read again.
+    learn_from(
+        "return await hostile.echo({ planted_by_another: 2 });",
+        &config,
+        shapes,
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(shown("types", &config, shapes).contains("planted_by_another"));
     // Giving the file away takes root; elsewhere the mode is what is tested.
     if std::os::unix::fs::chown(&path, Some(65534), Some(65534)).is_ok() {
         let output = codemode(&["types", "--config", &config, "--shapes", shapes]);
