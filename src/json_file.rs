@@ -114,12 +114,20 @@ pub fn jsonc_options() -> jsonc_parser::ParseOptions {
 /// and Zed write their settings), naming `path` in errors.
 pub fn parse_jsonc<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, JsonFileError> {
     let options = jsonc_options();
-    jsonc_parser::parse_to_serde_value(text, &options).map_err(|e| JsonFileError::Parse {
-        path: path.into(),
-        line: e.line_display(),
-        column: e.column_display(),
-        message: e.kind().to_string(),
+    jsonc_parser::parse_to_serde_value(without_bom(text), &options).map_err(|e| {
+        JsonFileError::Parse {
+            path: path.into(),
+            line: e.line_display(),
+            column: e.column_display(),
+            message: e.kind().to_string(),
+        }
     })
+}
+
+/// `text` without the byte order mark some editors (Notepad) write first,
+/// which VS Code and Node read past.
+pub fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
 }
 
 /// Replaces `path` with `value` as JSON, through a temporary file in the

@@ -25,6 +25,10 @@ pub enum Mode {
     /// The replaced file's, when the user owns it (they chose them); else
     /// the user's alone.
     Kept,
+    /// As [`Mode::Kept`], but opened to others no more than the permission
+    /// bits given: for a file taking secrets from another, which must not
+    /// become readable by more people than they were.
+    KeptWithin(u32),
     /// A user's own file (a client's config): its permissions, owner and
     /// group as they were, whoever owns it, so one edited by codemode run
     /// as root stays its owner's.
@@ -47,9 +51,15 @@ pub fn create_dirs(dir: &Path) -> io::Result<()> {
 /// refused, never followed: codemode's files are where it names them.
 pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
     refuse_link(path)?;
+    refuse_special(path)?;
     let kept = match mode {
         Mode::Private => Kept::default(),
         Mode::Kept => Kept::own(path),
+        Mode::KeptWithin(bits) => {
+            let mut kept = Kept::own(path);
+            kept.mode = kept.mode.map(|mode| mode & (bits | 0o700));
+            kept
+        }
         Mode::Original => Kept::original(path),
     };
     write_through_temporary(path, bytes, kept, Clobber::Replace)
@@ -60,6 +70,68 @@ pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
 /// one copies); the file appears whole or not at all.
 pub fn create_new(path: &Path, bytes: &[u8], like: &Path) -> io::Result<()> {
     write_through_temporary(path, bytes, Kept::original(like), Clobber::Refuse)
+}
+
+/// The permission bits `path` gives its group and others (none when it
+/// cannot be read, or off Unix).
+pub fn others_bits(path: &Path) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).map_or(0, |meta| meta.mode() & 0o077)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        0
+    }
+}
+
+/// Why what the file at `path` says could come from another local user
+/// (it is theirs, or others may write it), if it could: a file of
+/// codemode's own that another user wrote (a shared `/tmp` path) must not
+/// be taken for what codemode learned.
+pub fn written_by_others(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Some(format!("it belongs to another user (uid {})", meta.uid()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Some(format!(
+                "others may write to it (mode {:o})",
+                meta.mode() & 0o777
+            ));
+        }
+    }
+    let _ = path;
+    None
+}
+
+/// The user whose file `path` is (or, when there is none, whose folder
+/// it would go in) when codemode runs as root and that is another user:
+/// a file root makes there would be root's, and its user could not read it.
+pub fn another_users_as_root(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if !rustix::process::geteuid().is_root() {
+            return None;
+        }
+        let owner = path
+            .ancestors()
+            .filter(|p| !p.as_os_str().is_empty())
+            .find_map(|p| std::fs::metadata(p).ok())?
+            .uid();
+        (owner != 0).then_some(owner)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// The file a user's `path` names: a link there (as dotfile managers make)
@@ -73,7 +145,7 @@ pub fn resolve_link(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Opens codemode's own file `path` for appending, creating it readable by
-/// the user alone. Refused: a link (never followed), anything but a plain
+/// the user alone (and making an existing one so). Refused: a link (never followed), anything but a plain
 /// file (a FIFO would block), a file of another user (who could read what
 /// is appended) and a file with other names (a hard link to elsewhere).
 pub fn append(path: &Path) -> io::Result<File> {
@@ -85,10 +157,21 @@ pub fn append(path: &Path) -> io::Result<File> {
 /// Holds an exclusive lock on the file `path` (created readable by the
 /// user alone) until the returned file is dropped.
 pub fn lock(path: &Path) -> io::Result<File> {
+    lock_owned(path, None)
+}
+
+/// [`lock`] for a user's file `like` (a client's config): the lock is
+/// theirs as the file is, so that after root edited the file its owner
+/// can still take the lock, and root can take one its owner made.
+pub fn lock_beside(path: &Path, like: &Path) -> io::Result<File> {
+    lock_owned(path, Kept::original(like).owner)
+}
+
+fn lock_owned(path: &Path, owner: Option<(u32, u32)>) -> io::Result<File> {
     create_dirs(path.parent().unwrap_or(Path::new(".")))?;
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(false);
-    let file = open_own(path, &mut options)?;
+    let file = open_owned(path, &mut options, owner)?;
     file.lock()?;
     Ok(file)
 }
@@ -201,6 +284,21 @@ fn refuse_link(path: &Path) -> io::Result<()> {
     }
 }
 
+/// Refuses a device, FIFO, socket or folder at `path`: replacing one (a
+/// `--shapes /dev/null` run as root) would put a file in its place.
+fn refuse_special(path: &Path) -> io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} is not a plain file (a device, FIFO or folder), and codemode replaces only plain files, never one of those; name a file",
+                path.display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn link_error(path: &Path) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -215,6 +313,19 @@ fn link_error(path: &Path) -> io::Error {
 /// it readable by the user alone; then checks it is a plain file of the
 /// user's own with no other name.
 fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    open_owned(path, options, None)
+}
+
+/// [`open_own`], where a file of `owner` (a user's, whose file this one
+/// goes with) counts as the user's own, and one the user makes is given to
+/// `owner` (which only root can do).
+fn open_owned(
+    path: &Path,
+    options: &mut OpenOptions,
+    owner: Option<(u32, u32)>,
+) -> io::Result<File> {
+    #[cfg(not(unix))]
+    let _ = owner;
     #[cfg(unix)]
     {
         use rustix::fs::OFlags;
@@ -234,9 +345,10 @@ fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
     {
         use std::os::unix::fs::MetadataExt;
         let meta = file.metadata()?;
+        let me = rustix::process::geteuid().as_raw();
         let refused = if !meta.is_file() {
             Some("is not a plain file")
-        } else if meta.uid() != rustix::process::geteuid().as_raw() {
+        } else if meta.uid() != me && owner.is_none_or(|(uid, _)| meta.uid() != uid) {
             Some("belongs to another user, who could read what codemode writes there")
         } else if meta.nlink() > 1 {
             Some("has other names (hard links), so writing there would change another file")
@@ -251,6 +363,24 @@ fn open_own(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
                     path.display()
                 ),
             ));
+        }
+        if let Some((uid, gid)) = owner
+            && meta.uid() == me
+            && uid != me
+        {
+            // Only root can give a file away; anyone else keeps it theirs.
+            let _ = std::os::unix::fs::fchown(&file, Some(uid), Some(gid));
+        }
+        // One others could read (an older codemode made traces 0644) is
+        // made the user's alone before anything more is written to it.
+        if meta.mode() & 0o077 != 0 {
+            use std::os::unix::fs::PermissionsExt;
+            file.set_permissions(std::fs::Permissions::from_mode(PRIVATE))?;
+            tracing::warn!(
+                "{} could be read by other users (mode {:o}); it is now readable by you alone, as what codemode writes there may hold secrets",
+                path.display(),
+                meta.mode() & 0o777
+            );
         }
     }
     Ok(file)

@@ -324,6 +324,17 @@ fn fit_in_file(file: &mut File) -> usize {
 /// used. Every shape in it is tamed: a file is only as trustworthy as
 /// whoever wrote it last.
 fn read(path: &Path) -> Result<Table, String> {
+    // A FIFO would never end, and a device is no file of types.
+    if std::fs::metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return Err(
+            "it is not a plain file (a device, FIFO or folder); `--shapes none` learns nothing"
+                .into(),
+        );
+    }
+    // Types another user wrote would reach this user's prompt.
+    if let Some(why) = crate::private_file::written_by_others(path) {
+        return Err(format!("{why}, so what it holds could come from anyone"));
+    }
     let text = match crate::json_file::read_text(path, MAX_FILE_BYTES) {
         Ok(text) => text,
         Err(crate::json_file::JsonFileError::Read { source, .. })
@@ -390,7 +401,8 @@ fn update(path: &Path, change: impl FnOnce(&mut Table)) -> std::io::Result<()> {
                 bounds::size(MAX_FILE_BYTES)
             );
         }
-        crate::json_file::replace(path, &file, false)
+        // The user's alone: one others may write is not read back.
+        crate::json_file::replace(path, &file, true)
     })
 }
 

@@ -3,6 +3,10 @@
 //! characters and ANSI escape sequences, `\r`, bidirectional and zero-width
 //! marks, odd spaces, private-use and unassigned code points) is written as
 //! a JSON escape (`\u202e`), so that what the person reads is what is there.
+//! Right-to-left letters and Arabic digits are escaped too: a terminal or
+//! client that lays text out bidirectionally would show the characters
+//! around them in another order than they are sent (`"1 א 2"` reads as
+//! `"1 2 א"`).
 
 use indexmap::IndexSet;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
@@ -37,6 +41,16 @@ fn blank(c: char) -> bool {
     )
 }
 
+/// Characters that make a bidirectional layout reorder their neighbours:
+/// right-to-left letters and Arabic digits.
+fn reorders(c: char) -> bool {
+    use unicode_bidi::BidiClass;
+    matches!(
+        unicode_bidi::bidi_class(c),
+        BidiClass::R | BidiClass::AL | BidiClass::AN
+    )
+}
+
 /// Writes `text` into `out` as the inside of a JSON string literal, with
 /// every character that `charset` does not show as itself escaped.
 pub fn escape_into(out: &mut String, text: &str, charset: Charset) {
@@ -53,7 +67,7 @@ pub fn escape_chars(out: &mut String, chars: impl Iterator<Item = char>, charset
             '"' | '\\' => false,
             ' '..='~' => true,
             _ if c.is_ascii() || charset == Charset::Ascii => false,
-            _ if MARKERS.contains(&c) || blank(c) => false,
+            _ if MARKERS.contains(&c) || blank(c) || reorders(c) => false,
             _ => match group {
                 GeneralCategoryGroup::Mark => marks.is_some_and(|n| n < MAX_MARKS_IN_A_ROW),
                 GeneralCategoryGroup::Letter
@@ -199,6 +213,8 @@ mod tests {
             ("x\u{fe0f}", r"x\ufe0f"),
             ("…‹3 cut›", r"\u2026\u20393 cut\u203a"),
             ("Müller 東京 café", "Müller 東京 café"),
+            ("1 \u{5d0} 2", r"1 \u05d0 2"),
+            ("\u{627}\u{661}", r"\u0627\u0661"),
             ("e\u{301}", "e\u{301}"),
             ("\u{301}x", r"\u0301x"),
             (
@@ -238,6 +254,7 @@ mod tests {
                 prop_assert!(c == ' ' || !c.is_whitespace(), "{:?} in {}", c, shown);
                 let group = c.general_category_group();
                 prop_assert!(!matches!(group, GeneralCategoryGroup::Other | GeneralCategoryGroup::Separator) || c == ' ');
+                prop_assert!(!reorders(c), "{:?} in {}", c, shown);
                 if ascii {
                     prop_assert!(c.is_ascii());
                 }

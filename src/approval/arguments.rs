@@ -47,6 +47,8 @@ struct Leaf<'a> {
     value: &'a Value,
     /// The characters of a string value.
     chars: usize,
+    /// Whether a key on its path was shortened.
+    key_cut: bool,
     /// What the line says after the value (the non-ASCII characters it shows).
     note: String,
 }
@@ -58,7 +60,7 @@ pub fn show(args: &Value) -> Shown {
     let mut room = BUDGET;
     collect(
         args,
-        &mut String::new(),
+        (&mut String::new(), false),
         &mut leaves,
         &mut values,
         &mut room,
@@ -98,7 +100,7 @@ pub fn show(args: &Value) -> Shown {
         if lines.len() + line.len() > room {
             break;
         }
-        any_cut |= cut;
+        any_cut |= cut || leaf.key_cut;
         lines.push_str(&line);
         shown += 1;
     }
@@ -156,10 +158,11 @@ fn write_json(out: &mut String, value: &Value, depth: usize) {
 }
 
 /// Walks `value` in order, counting every leaf in `values` and keeping
-/// those whose paths fit in `room` (after the first that does not, none).
+/// those whose paths fit in `room` (after the first that does not, none);
+/// `key_cut` says whether a key on `path` was shortened.
 fn collect<'a>(
     value: &'a Value,
-    path: &mut String,
+    (path, key_cut): (&mut String, bool),
     leaves: &mut Vec<Leaf<'a>>,
     values: &mut usize,
     room: &mut usize,
@@ -168,15 +171,15 @@ fn collect<'a>(
     match value {
         Value::Object(map) if !map.is_empty() => {
             for (key, value) in map {
-                push_key(path, key);
-                collect(value, path, leaves, values, room);
+                let cut = push_key(path, key);
+                collect(value, (path, key_cut || cut), leaves, values, room);
                 path.truncate(at);
             }
         }
         Value::Array(items) if !items.is_empty() => {
             for (i, item) in items.iter().enumerate() {
                 let _ = write!(path, "[{i}]");
-                collect(item, path, leaves, values, room);
+                collect(item, (path, key_cut), leaves, values, room);
                 path.truncate(at);
             }
         }
@@ -197,6 +200,7 @@ fn collect<'a>(
                 path: path.clone(),
                 value,
                 chars,
+                key_cut,
                 note,
             });
         }
@@ -204,8 +208,8 @@ fn collect<'a>(
 }
 
 /// Appends `key` to the path: `.key` when it reads plainly as a name,
-/// else `["key"]`, escaped to ASCII and shortened.
-fn push_key(path: &mut String, key: &str) {
+/// else `["key"]`, escaped to ASCII and shortened; whether it was.
+fn push_key(path: &mut String, key: &str) -> bool {
     let plain = key.len() <= KEY_CAP
         && key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
         && key
@@ -216,10 +220,12 @@ fn push_key(path: &mut String, key: &str) {
             path.push('.');
         }
         path.push_str(key);
+        false
     } else {
         path.push('[');
-        push_text(path, key, key.chars().count(), KEY_CAP, Charset::Ascii);
+        let cut = push_text(path, key, key.chars().count(), KEY_CAP, Charset::Ascii);
         path.push(']');
+        cut
     }
 }
 

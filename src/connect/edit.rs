@@ -313,7 +313,7 @@ pub fn merged_config(
 
 /// `text` as a concrete syntax tree, which keeps every comment and space.
 fn tree(text: &str, path: &Path) -> anyhow::Result<CstRootNode> {
-    CstRootNode::parse(text, &json_file::jsonc_options()).map_err(|e| {
+    CstRootNode::parse(json_file::without_bom(text), &json_file::jsonc_options()).map_err(|e| {
         anyhow!(
             "{}:{}:{}: {}",
             path.display(),

@@ -110,14 +110,17 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
     let backup = backup_of(&file);
     let config = absolute(&own_config(request.config)?)?;
     let exe = std::env::current_exe().context("cannot tell where this codemode is")?;
-    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
+    let folder = absolute(&file)?
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default();
     let serve = client.serve_entry(&exe, &config);
     // Another connect or disconnect of this file waits for this one.
     let _lock = if request.dry_run {
         None
     } else {
         Some(
-            private_file::lock(&lock_of(&file))
+            private_file::lock_beside(&lock_of(&file), &file)
                 .with_context(|| format!("cannot lock {} to edit it", file.display()))?,
         )
     };
@@ -176,7 +179,7 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
         }
     }
     let written = (|| {
-        add_to_own_config(&config, &taken.moved, client)?;
+        add_to_own_config(&config, &taken.moved, client, &file)?;
         // The client itself may have rewritten its file meanwhile.
         if read_if_any(&file)?.as_deref() != Some(original.as_str()) {
             bail!(
@@ -219,14 +222,22 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
 /// be connected at once), keeping its comments; a new one is the user's
 /// alone, in a folder that is too. Like a client's, the config is the
 /// user's own file: a link there (a dotfile manager's) is edited where it
-/// points.
+/// points. The servers (and their secrets) come from the client's `file`,
+/// so the config is left open to no one that file was not.
 fn add_to_own_config(
     config: &Path,
     moved: &serde_json::Map<String, serde_json::Value>,
     client: Client,
+    file: &Path,
 ) -> anyhow::Result<()> {
     let config = &private_file::resolve_link(config)
         .with_context(|| format!("cannot follow the link {}", config.display()))?;
+    if let Some(uid) = private_file::another_users_as_root(config) {
+        bail!(
+            "codemode's config {} would be written by root in a place of user {uid}'s, who could then not read it; run connect as that user (without sudo), or name a config of root's own with --config",
+            config.display()
+        );
+    }
     let _lock = private_file::lock(&beside(config, ".lock"))
         .with_context(|| format!("cannot lock {} to edit it", config.display()))?;
     let before = read_if_any(config)?;
@@ -234,8 +245,13 @@ fn add_to_own_config(
     if before.as_deref() == Some(after.as_str()) {
         return Ok(());
     }
-    private_file::replace(config, after.as_bytes(), private_file::Mode::Kept)
-        .with_context(|| format!("cannot write {}", config.display()))
+    let others = private_file::others_bits(file);
+    private_file::replace(
+        config,
+        after.as_bytes(),
+        private_file::Mode::KeptWithin(others),
+    )
+    .with_context(|| format!("cannot write {}", config.display()))
 }
 
 /// `codemode disconnect`: the client's config without codemode's entry and
@@ -243,7 +259,7 @@ fn add_to_own_config(
 pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     let file = client_file(client, file)?;
     let backup = backup_of(&file);
-    let _lock = private_file::lock(&lock_of(&file))
+    let _lock = private_file::lock_beside(&lock_of(&file), &file)
         .with_context(|| format!("cannot lock {} to edit it", file.display()))?;
     match std::fs::symlink_metadata(&backup) {
         Ok(meta) if meta.is_file() => {}
@@ -260,7 +276,10 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     }
     let original = read_if_any(&backup)?.unwrap_or_default();
     let current = read_if_any(&file)?.unwrap_or_default();
-    let folder = absolute(file.parent().unwrap_or(Path::new(".")))?;
+    let folder = absolute(&file)?
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default();
     let undone = if current.is_empty() {
         // The file is gone or emptied: the original is all there is.
         edit::Undone {

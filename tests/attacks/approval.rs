@@ -243,3 +243,119 @@ fn a_servers_question_at_the_terminal_cannot_rewrite_the_screen() {
         "{screen:?}"
     );
 }
+
+/// Two keys alike but in their middle, too long to show whole, so that
+/// their lines read the same: the question must not call itself whole, so
+/// the terminal offers the full text and an elicitation says what is cut.
+#[test]
+fn keys_that_differ_only_where_they_are_cut_make_the_question_not_whole() {
+    let key = |middle: &str| format!("{}{middle}{}", "k".repeat(5_000), "k".repeat(5_000));
+    let mut args = serde_json::Map::new();
+    args.insert(key("to=boss@corp.com"), json!("a"));
+    args.insert(key("to=evil@corp.com"), json!("a"));
+    args.insert("nested".into(), json!({ key("x"): {"deep": true} }));
+    let request = codemode::approval::Request {
+        server: "mail".into(),
+        tool: "send".into(),
+        args: Value::Object(args),
+        reason: "matched by --ask mail.send".into(),
+    };
+    let question = request.question();
+    let lines: Vec<&str> = question
+        .text
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", question.text);
+    assert_eq!(lines[0], lines[1], "the two keys read the same when cut");
+    assert!(lines[2].contains("characters cut"), "{}", lines[2]);
+    assert!(!question.whole, "{}", question.text);
+    assert!(
+        question.text.contains("Not all of the arguments are shown"),
+        "{}",
+        question.text
+    );
+}
+
+/// A person writes `--ask` (or a server's `"ask"` list) with the names the
+/// program's API shows (`my_gh.delete_repo`, even one a collision made
+/// `delete_repo_2`), not the server's and tool's own spellings: the tool
+/// must still be asked about, never called unasked.
+#[test]
+fn an_ask_pattern_in_the_api_s_names_still_asks() {
+    use codemode::config::ServerPolicy;
+    use codemode::policy::Policy;
+    let lists = vec![
+        (
+            "my-gh".to_owned(),
+            vec![
+                json!({"name": "delete_repo"}),
+                json!({"name": "delete-repo"}),
+                json!({"name": "get.me"}),
+            ],
+        ),
+        ("fs".to_owned(), vec![json!({"name": "write-file"})]),
+    ];
+    let servers = [ServerPolicy {
+        server: "fs".into(),
+        ask: vec!["write_file".into()],
+        ..ServerPolicy::default()
+    }];
+    let policy = Policy::new(&[], &[], false, &servers)
+        .unwrap()
+        .asking(
+            &["my_gh.delete_repo_2".into(), "my_gh.get_me".into()],
+            false,
+        )
+        .unwrap();
+    let asks = policy.approvals(&lists);
+    assert_eq!(
+        asks.reason("my-gh", "delete-repo"),
+        Some("matched by --ask my_gh.delete_repo_2")
+    );
+    assert_eq!(
+        asks.reason("my-gh", "get.me"),
+        Some("matched by --ask my_gh.get_me")
+    );
+    assert_eq!(asks.reason("my-gh", "delete_repo"), None);
+    assert_eq!(
+        asks.reason("fs", "write-file"),
+        Some("matched by the config's \"ask\" entry write_file for fs")
+    );
+}
+
+/// Values that a bidirectional layout (a GUI client's elicitation, a
+/// terminal with bidi such as VTE or Konsole) shows in another order than
+/// they are sent: `"1 א 2"` reads as `"1 2 א"`, and Arabic digits swap
+/// among themselves. The question shows such characters escaped, so two
+/// different values never read the same.
+#[test]
+fn right_to_left_text_cannot_reorder_what_a_value_reads() {
+    let request = codemode::approval::Request {
+        server: "bank".into(),
+        tool: "pay".into(),
+        args: json!({"memo": "1 \u{5d0} 2", "other": "1 2 \u{5d0}", "amount": "\u{661} \u{662}", "to": "\u{627}b"}),
+        reason: "matched by --ask bank.pay".into(),
+    };
+    let question = request.question();
+    let lines: Vec<&str> = question
+        .text
+        .lines()
+        .filter(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            r#"  memo: "1 \u05d0 2""#,
+            r#"  other: "1 2 \u05d0""#,
+            r#"  amount: "\u0661 \u0662""#,
+            r#"  to: "\u0627b""#,
+        ],
+        "{}",
+        question.text
+    );
+    assert!(!request.full_arguments().contains('\u{5d0}'));
+}
+
+/// A misspelt `--ask` asks about nothing, and the calls it meant go out
+/// unasked: it is warned about, naming the pattern, where it was silent.

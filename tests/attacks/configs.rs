@@ -587,3 +587,177 @@ fn a_link_planted_as_the_backup_is_neither_replaced_nor_restored() {
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     assert!(!secret.exists());
 }
+
+/// A trace an older codemode made readable by all (it created traces
+/// 0644), or that the user touched into being: `--trace-results` writes
+/// every tool's answer, so it is made the user's alone before more goes in.
+#[test]
+fn a_trace_others_can_read_is_made_the_users_alone_before_it_is_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.jsonl");
+    fs::write(&trace, "{\"earlier\": true}\n").unwrap();
+    set_mode(&trace, 0o644);
+    let output = run_traced(&trace);
+    succeeded(&output);
+    assert_eq!(mode(&trace), 0o600);
+    assert!(
+        stderr(&output).contains("could be read by other users"),
+        "{}",
+        stderr(&output)
+    );
+    let text = fs::read_to_string(&trace).unwrap();
+    assert!(
+        text.starts_with("{\"earlier\": true}\n") && text.lines().count() == 2,
+        "{text}"
+    );
+}
+
+/// codemode's config that the user made readable by all (an editor's
+/// default), taking the servers of a client config readable by the user
+/// alone: their tokens must not become readable by every local user.
+#[test]
+fn secrets_moved_by_connect_are_readable_by_no_one_who_could_not_read_them() {
+    let home = tempfile::tempdir().unwrap();
+    let (file, _) = client_config(home.path());
+    let config = home.path().join("servers.json");
+    fs::write(&config, "{\n  // mine\n  \"mcpServers\": {}\n}\n").unwrap();
+    set_mode(&config, 0o644);
+    succeeded(&codemode_at(
+        home.path(),
+        &connect_args(&file, Some(&config)),
+    ));
+    let text = fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains("s3cret-token") && text.contains("// mine"),
+        "{text}"
+    );
+    assert_eq!(mode(&config), 0o600);
+
+    // A client config the group may read lends the group no more than that.
+    succeeded(&codemode_at(
+        home.path(),
+        &[
+            "disconnect",
+            "claude-desktop",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    ));
+    set_mode(&file, 0o640);
+    fs::write(&config, "{\"mcpServers\": {}}").unwrap();
+    set_mode(&config, 0o664);
+    succeeded(&codemode_at(
+        home.path(),
+        &connect_args(&file, Some(&config)),
+    ));
+    assert_eq!(mode(&config), 0o640);
+}
+
+/// A client config as Windows editors leave it (a byte order mark, CRLF
+/// line ends, comments and trailing commas), named relative to the current
+/// folder: connect moves its servers, and disconnect gives the original
+/// back byte for byte.
+#[test]
+fn a_config_with_a_byte_order_mark_named_relatively_connects_and_comes_back_whole() {
+    let home = tempfile::tempdir().unwrap();
+    let original = "\u{feff}{\r\n  // mine\r\n  \"mcpServers\": {\r\n    \"a\": {\"command\": \"x\", \"args\": [\"y\",],},\r\n  },\r\n}\r\n";
+    let file = home.path().join("c.json");
+    fs::write(&file, original).unwrap();
+    let codemode = |args: &[&str]| {
+        Command::new(codemode_path())
+            .args(args)
+            .current_dir(home.path())
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join(".config"))
+            .env_remove("CODEMODE_LOG")
+            .output()
+            .unwrap()
+    };
+    succeeded(&codemode(&[
+        "connect",
+        "claude-desktop",
+        "--file",
+        "c.json",
+        "--config",
+        "servers.json",
+    ]));
+    let config = fs::read_to_string(home.path().join("servers.json")).unwrap();
+    assert!(config.contains("\"a\""), "{config}");
+    assert!(fs::read_to_string(&file).unwrap().contains("serve"));
+    succeeded(&codemode(&[
+        "disconnect",
+        "claude-desktop",
+        "--file",
+        "c.json",
+    ]));
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+}
+
+/// Root connects a user's client config (with sudo, say); the user then
+/// disconnects it as themselves, and root can connect it again: the lock
+/// left beside the config is the user's, as the config is, where a lock
+/// of root's own shut its owner out ("Permission denied").
+#[test]
+fn after_root_connects_a_users_config_its_owner_can_still_disconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let (file, original) = client_config(&home);
+    // Acting as another user takes root; elsewhere there is nothing to test.
+    let user = 65534;
+    if std::os::unix::fs::chown(&home, Some(user), Some(user)).is_err() {
+        return;
+    }
+    set_mode(dir.path(), 0o755);
+    std::os::unix::fs::chown(&file, Some(user), Some(user)).unwrap();
+    let config = dir.path().join("servers.json");
+    succeeded(&codemode_at(&home, &connect_args(&file, Some(&config))));
+    let lock = home.join("claude_desktop_config.json.codemode-lock");
+    assert_eq!(fs::metadata(&lock).unwrap().uid(), user);
+
+    let as_user = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(codemode_path())
+        .args(["disconnect", "claude-desktop", "--file"])
+        .arg(&file)
+        .env("HOME", &home)
+        .env_remove("CODEMODE_LOG")
+        .output()
+        .unwrap();
+    succeeded(&as_user);
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    // And root again, over the lock its owner now holds between runs.
+    succeeded(&codemode_at(&home, &connect_args(&file, Some(&config))));
+}
+
+/// `sudo codemode connect` where sudo keeps the user's HOME (macOS does):
+/// codemode's config would be made root's in the user's home, and the
+/// client, run as the user, could then not read it. It is refused, saying
+/// what to do, and the client's config is left as it was.
+#[test]
+fn root_does_not_make_codemodes_config_in_another_users_home() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    fs::create_dir(&home).unwrap();
+    let (file, original) = client_config(&home);
+    // Acting for another user takes root; elsewhere there is nothing to test.
+    let user = 65534;
+    if std::os::unix::fs::chown(&home, Some(user), Some(user)).is_err() {
+        return;
+    }
+    std::os::unix::fs::chown(&file, Some(user), Some(user)).unwrap();
+    let output = codemode_at(&home, &connect_args(&file, None));
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("run connect as that user"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), original);
+    assert!(!home.join(".config/codemode").exists());
+    assert!(
+        !home
+            .join("claude_desktop_config.json.codemode-backup")
+            .exists()
+    );
+}

@@ -152,3 +152,98 @@ fn servers_of_the_same_name_do_not_share_learned_types() {
         "{their_types}"
     );
 }
+
+/// `--shapes` at a shared path (`/tmp/shapes.json`) that another local
+/// user wrote, or may write: its types would reach this user's prompt as
+/// if learned from their own servers, so it is not read, saying why.
+#[test]
+fn a_shapes_file_another_user_could_write_is_not_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shapes.json");
+    let shapes = path.to_str().unwrap();
+    let config = config_naming(dir.path(), "mcp.json", "hostile", &["python3"]);
+    learn_from(
+        "return await hostile.echo({ planted_by_another: 1 });",
+        &config,
+        shapes,
+    );
+    assert!(shown("types", &config, shapes).contains("planted_by_another"));
+
+    let set_mode =
+        |mode| std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    set_mode(0o666);
+    let output = codemode(&["types", "--config", &config, "--shapes", shapes]);
+    assert!(
+        !stdout(&output).contains("planted_by_another")
+            && stderr(&output).contains("others may write to it (mode 666)"),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    // Learning again writes it anew, the user's alone, and it is read again.
+    learn_from(
+        "return await hostile.echo({ planted_by_another: 2 });",
+        &config,
+        shapes,
+    );
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(shown("types", &config, shapes).contains("planted_by_another"));
+    // Giving the file away takes root; elsewhere the mode is what is tested.
+    if std::os::unix::fs::chown(&path, Some(65534), Some(65534)).is_ok() {
+        let output = codemode(&["types", "--config", &config, "--shapes", shapes]);
+        assert!(
+            !stdout(&output).contains("planted_by_another")
+                && stderr(&output).contains("belongs to another user"),
+            "{}",
+            stderr(&output)
+        );
+    }
+}
+
+/// `--shapes` naming a FIFO (or `/dev/null`, which a user may try instead
+/// of `--shapes none`): reading it must not wait forever, and saving must
+/// not put a file in its place (as root, `/dev/null` itself).
+#[test]
+fn a_shapes_path_that_is_no_plain_file_is_neither_waited_on_nor_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("shapes.json");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let config = config_naming(dir.path(), "mcp.json", "hostile", &["python3"]);
+    let mut child = std::process::Command::new(codemode_path())
+        .args(["run", "-", "--config", &config, "--shapes"])
+        .arg(&fifo)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"return await hostile.echo({ learned: 1 });",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let mut ended = None;
+    wait_for("codemode run with a FIFO as --shapes", || {
+        ended = child.try_wait().unwrap();
+        ended.is_some()
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(ended.unwrap().success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not a plain file"),
+        "{}",
+        stderr(&output)
+    );
+    let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+    assert!(kind.is_fifo(), "the FIFO was replaced: {kind:?}");
+}
