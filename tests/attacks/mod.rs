@@ -8,6 +8,7 @@
 mod calls;
 mod cancel;
 mod compile;
+mod gates;
 mod http;
 mod isolation;
 mod names;
