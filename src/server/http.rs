@@ -395,16 +395,22 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     } else {
         Intent::Other
     };
-    // A request opens a session unless it names one live here: an
-    // `initialize`, or a sealed id rmcp restores (and an ended session's id
+    // A request that may open a session (an `initialize`, or a sealed id
+    // rmcp would restore) waits for any opening under way, which may be of
+    // this very session: rmcp would otherwise take a session it is still
+    // restoring as ready, and its worker fails.
+    let waited = if restorable || matches!(intent, Intent::Initialize(_)) {
+        Some(limits.opening.clone().lock_owned().await)
+    } else {
+        None
+    };
+    // It opens one unless it names one live here (an ended session's id
     // does not open at all).
     let live = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
         Some(Ok(id)) => limits.sessions.is_live(id).await,
         _ => false,
     };
-    let opens_session = !live
-        && parts.method != http::Method::DELETE
-        && (matches!(intent, Intent::Initialize(_)) || restorable);
+    let opens_session = waited.is_some() && !live && parts.method != http::Method::DELETE;
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
         && (intent.starts_work() || opens_session)
     {
@@ -418,23 +424,16 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
         return response;
     }
-    let opening = if opens_session {
-        let one = limits.opening.clone().lock_owned().await;
-        let restored_meanwhile = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
-            Some(Ok(id)) => limits.sessions.is_live(id).await,
-            _ => false,
+    // Held until rmcp has made the session (or not), so that concurrent
+    // openings cannot all pass the cap.
+    let opening = waited.filter(|_| opens_session);
+    if opening.is_some() && limits.sessions.count().await >= limits.max_sessions {
+        let id = match &intent {
+            Intent::Initialize(id) => id.clone(),
+            _ => Value::Null,
         };
-        if !restored_meanwhile && limits.sessions.count().await >= limits.max_sessions {
-            let id = match &intent {
-                Intent::Initialize(id) => id.clone(),
-                _ => Value::Null,
-            };
-            return too_many_sessions(id, limits.max_sessions);
-        }
-        Some(one)
-    } else {
-        None
-    };
+        return too_many_sessions(id, limits.max_sessions);
+    }
     // Ending the session cancels what runs in it (see `held`).
     parts
         .extensions
