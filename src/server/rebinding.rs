@@ -186,6 +186,7 @@ fn default_port(scheme: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     fn refused(rebinding: &Rebinding, host: Option<&str>, origin: Option<&str>) -> bool {
         let mut headers = HeaderMap::new();
@@ -258,5 +259,74 @@ mod tests {
                 .refusal(&Uri::from_static("/"), &headers)
                 .is_some()
         );
+    }
+
+    #[derive(Clone)]
+    struct Nothing;
+    impl rmcp::ServerHandler for Nothing {}
+
+    /// Whether rmcp, configured as `serve` configures it, refuses `origin`.
+    async fn rmcp_refuses(rebinding: &Rebinding, origin: &str) -> bool {
+        use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+        use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+        let config = StreamableHttpServerConfig::default()
+            .with_allowed_origins(rebinding.origins().to_vec())
+            .enforce_origin_validation()
+            .disable_allowed_hosts();
+        let sessions = Arc::new(LocalSessionManager::default());
+        let service = StreamableHttpService::new(|| Ok(Nothing), sessions, config);
+        // A method rmcp does not serve: only the checks before it answer.
+        let request = http::Request::builder()
+            .method("PUT")
+            .uri("/mcp")
+            .header(http::header::HOST, "localhost")
+            .header(http::header::ORIGIN, origin)
+            .body(http_body_util::Full::new(bytes::Bytes::new()))
+            .unwrap();
+        service.handle(request).await.status() == StatusCode::FORBIDDEN
+    }
+
+    /// The check of every endpoint and rmcp's of `/mcp` agree on origins.
+    #[tokio::test]
+    async fn origins_get_rmcps_verdict() {
+        let allowed = [
+            "https://app.example.com:443",
+            "http://tool.example",
+            "https://wild.example:*",
+            "null",
+        ];
+        let rebinding = Rebinding::new(false, &allowed.map(str::to_owned));
+        let schemes = ["http", "https", "HTTP", "ftp", "chrome-extension"];
+        let hosts = [
+            "localhost",
+            "127.0.0.1",
+            "[::1]",
+            "app.example.com",
+            "APP.EXAMPLE.COM",
+            "tool.example",
+            "wild.example",
+            "evil.example",
+            "localhost@evil.example",
+            "127.0.0.1.evil.example",
+        ];
+        let ports = ["", ":80", ":443", ":8443", ":6274", ":0"];
+        let mut origins = vec!["null".to_owned(), "NULL".to_owned(), "garbage".to_owned()];
+        for scheme in schemes {
+            for host in hosts {
+                for port in ports {
+                    origins.push(format!("{scheme}://{host}{port}"));
+                    origins.push(format!("{scheme}://{host}{port}/path"));
+                }
+            }
+        }
+        for origin in origins {
+            let mut headers = HeaderMap::new();
+            headers.insert(http::header::HOST, "localhost".parse().unwrap());
+            headers.insert(http::header::ORIGIN, origin.parse().unwrap());
+            let ours = rebinding
+                .refusal(&Uri::from_static("/mcp"), &headers)
+                .is_some();
+            assert_eq!(ours, rmcp_refuses(&rebinding, &origin).await, "{origin}");
+        }
     }
 }
