@@ -171,6 +171,41 @@ fn a_session_restored_from_another_replica_counts_against_the_cap() {
 }
 
 #[test]
+fn a_session_restored_by_concurrent_requests_survives_them_all() {
+    let key = std::path::Path::new("0123456789abcdef0123456789abcdef-race");
+    let env = [("CODEMODE_SESSION_KEY", key)];
+    let (_a, url_a) = start_serve_env(&[], &env);
+    let (_b, url_b) = start_serve_env(&[], &env);
+    let (a, b) = (port_of(&url_a), port_of(&url_b));
+    let list = |id: u32| json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {}});
+    for _ in 0..5 {
+        let (_, on_a) = open_session(a);
+        // B does not hold it: all of these find it being restored, calls
+        // and event streams alike.
+        let statuses: Vec<u16> = std::thread::scope(|scope| {
+            let tries: Vec<_> = (0..8)
+                .map(|id| {
+                    let on_a = &on_a;
+                    scope.spawn(move || {
+                        if id % 2 == 0 {
+                            mcp_post(b, on_a, &list(10 + id)).0
+                        } else {
+                            let head =
+                                format!("GET /mcp HTTP/1.1\r\nAccept: text/event-stream{on_a}");
+                            http_within(b, &head, "", Duration::from_millis(500)).0
+                        }
+                    })
+                })
+                .collect();
+            tries.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+        let (status, _, body) = mcp_post(b, &on_a, &list(2));
+        assert_eq!(status, 200, "the session is still there: {body}");
+    }
+}
+
+#[test]
 fn ending_a_session_stops_what_runs_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let (config, log) = hostile_config(dir.path());
