@@ -439,8 +439,10 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         .extensions
         .insert(SessionEnds(limits.sessions.clone()));
     let deleting = parts.method == http::Method::DELETE;
-    let tool_call =
-        post && commit::accepts_event_stream(&parts.headers) && intent == Intent::CallTool;
+    // rmcp answers a POST only for clients that take event streams (else
+    // 406, before the call could begin), so a call that begins may be
+    // answered with one.
+    let tool_call = intent == Intent::CallTool;
     let started = Started::default();
     if tool_call {
         parts.extensions.insert(started.clone());
