@@ -436,3 +436,43 @@ fn every_endpoint_on_both_ports_refuses_a_rebound_host() {
     let _ = stream.read_to_string(&mut response);
     assert!(response.starts_with("HTTP/1.1 403"), "{response}");
 }
+
+#[test]
+fn a_tool_call_starts_its_answer_however_accept_is_spelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _log) = hostile_config(dir.path());
+    let (_server, url) = start_serve(&["--config", config.to_str().unwrap()]);
+    let port = port_of(&url);
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "execute", "arguments": {"code": "await hostile.slow({ ms: 3000 }); return 1;"},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {}}}})
+    .to_string();
+    for accept in [
+        "application/json, text/event-stream",
+        "APPLICATION/JSON, TEXT/EVENT-STREAM",
+        "application/json;q=0.5, Text/Event-Stream;q=1",
+    ] {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            stream,
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nAccept: {accept}\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: execute\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{call}",
+            call.len()
+        )
+        .unwrap();
+        let started = Instant::now();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap() == 1 {
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        assert!(head.starts_with("HTTP/1.1 200"), "{accept}: {head}");
+        // Begun, answered at once, so no balancer sends it elsewhere again.
+        assert!(
+            started.elapsed() < Duration::from_millis(2000),
+            "{accept}: the answer started only after {:?}",
+            started.elapsed()
+        );
+    }
+}
