@@ -8,14 +8,18 @@
 //!   answers with a clear 503 first; this is the backstop);
 //! - an ended session's sealed id never restores it here again;
 //! - what runs in a session is cancelled when it ends, at once, where rmcp
-//!   would let its handlers run on for seconds.
+//!   would let its handlers run on for seconds;
+//! - a session being restored is not taken as there until its handshake is
+//!   replayed: rmcp then has a concurrent request wait for the restore,
+//!   where it would send it to a session not yet initialized, whose worker
+//!   fails.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use futures::Stream;
 use rmcp::RoleServer;
-use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ServerJsonRpcMessage};
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_server::session::local::{
     LocalSessionManager, LocalSessionManagerError,
@@ -37,6 +41,8 @@ pub struct HeldSessions {
     ends: Mutex<HashMap<SessionId, CancellationToken>>,
     /// Makes the cap's check and the session's making one step.
     opening: tokio::sync::Mutex<()>,
+    /// Sessions restored whose handshake is not replayed yet.
+    restoring: Mutex<HashSet<SessionId>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +61,7 @@ impl HeldSessions {
             sealed,
             ends: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
+            restoring: Mutex::default(),
         }
     }
 
@@ -63,12 +70,14 @@ impl HeldSessions {
         self.local.sessions.read().await.len()
     }
 
+    /// Whether the session `id` is here and ready (not being restored).
     pub async fn is_live(&self, id: &str) -> bool {
-        self.local
-            .sessions
-            .read()
-            .await
-            .contains_key(&SessionId::from(id))
+        let id = SessionId::from(id);
+        self.local.sessions.read().await.contains_key(&id) && !self.being_restored(&id)
+    }
+
+    fn being_restored(&self, id: &SessionId) -> bool {
+        self.restoring.lock().expect("sessions").contains(id)
     }
 
     /// A token cancelled when the live session `id` ends.
@@ -104,17 +113,19 @@ impl SessionManager for HeldSessions {
 
     async fn restore_session(&self, id: SessionId) -> Result<RestoreOutcome<Transport>, HeldError> {
         let _one = self.opening.lock().await;
-        if !self.is_live(&id).await && self.count().await >= self.max {
+        if !self.local.has_session(&id).await? && self.count().await >= self.max {
             return Err(HeldError::Full(self.max));
         }
         let outcome = self.local.restore_session(id.clone()).await?;
         if matches!(outcome, RestoreOutcome::Restored(_)) {
             self.begin(&id);
+            self.restoring.lock().expect("sessions").insert(id);
         }
         Ok(outcome)
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), HeldError> {
+        self.restoring.lock().expect("sessions").remove(id);
         let ended = self.ends.lock().expect("sessions").remove(id);
         if let Some(ended) = ended {
             ended.cancel();
@@ -136,7 +147,7 @@ impl SessionManager for HeldSessions {
     }
 
     async fn has_session(&self, id: &SessionId) -> Result<bool, HeldError> {
-        Ok(self.local.has_session(id).await?)
+        Ok(self.local.has_session(id).await? && !self.being_restored(id))
     }
 
     async fn create_stream(
@@ -152,7 +163,17 @@ impl SessionManager for HeldSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<(), HeldError> {
-        Ok(self.local.accept_message(id, message).await?)
+        // The last message of a restore's replayed handshake.
+        let initialized = matches!(
+            &message,
+            ClientJsonRpcMessage::Notification(n)
+                if matches!(n.notification, ClientNotification::InitializedNotification(_))
+        );
+        self.local.accept_message(id, message).await?;
+        if initialized {
+            self.restoring.lock().expect("sessions").remove(id);
+        }
+        Ok(())
     }
 
     async fn create_standalone_stream(

@@ -395,22 +395,15 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     } else {
         Intent::Other
     };
-    // A request that may open a session (an `initialize`, or a sealed id
-    // rmcp would restore) waits for any opening under way, which may be of
-    // this very session: rmcp would otherwise take a session it is still
-    // restoring as ready, and its worker fails.
-    let waited = if restorable || matches!(intent, Intent::Initialize(_)) {
-        Some(limits.opening.clone().lock_owned().await)
-    } else {
-        None
-    };
-    // It opens one unless it names one live here (an ended session's id
-    // does not open at all).
+    // It opens a session (an `initialize`, or a sealed id rmcp restores)
+    // unless it names one live here; an ended session's id opens none.
+    let initializing = matches!(intent, Intent::Initialize(_));
     let live = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
         Some(Ok(id)) => limits.sessions.is_live(id).await,
         _ => false,
     };
-    let opens_session = waited.is_some() && !live && parts.method != http::Method::DELETE;
+    let opens_session =
+        (initializing || restorable) && !live && parts.method != http::Method::DELETE;
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
         && (intent.starts_work() || opens_session)
     {
@@ -424,15 +417,20 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
         return response;
     }
-    // Held until rmcp has made the session (or not), so that concurrent
-    // openings cannot all pass the cap.
-    let opening = waited.filter(|_| opens_session);
-    if opening.is_some() && limits.sessions.count().await >= limits.max_sessions {
-        let id = match &intent {
-            Intent::Initialize(id) => id.clone(),
-            _ => Value::Null,
-        };
-        return too_many_sessions(id, limits.max_sessions);
+    // Initializations are checked against the cap and made one at a time
+    // (each takes a moment), so that concurrent ones cannot all pass it; a
+    // restore is checked again where rmcp makes it (see `held`).
+    let opening = if opens_session && initializing {
+        Some(limits.opening.clone().lock_owned().await)
+    } else {
+        None
+    };
+    let session_id = match &intent {
+        Intent::Initialize(id) => id.clone(),
+        _ => Value::Null,
+    };
+    if opens_session && limits.sessions.count().await >= limits.max_sessions {
+        return too_many_sessions(session_id, limits.max_sessions);
     }
     // Ending the session cancels what runs in it (see `held`).
     parts
@@ -463,6 +461,13 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     } else {
         reply.await
     };
+    // rmcp's 500 for a session `held` refused at the cap.
+    if opens_session
+        && response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && limits.sessions.count().await >= limits.max_sessions
+    {
+        return too_many_sessions(session_id, limits.max_sessions);
+    }
     // A draining replica lets no connection be kept for more requests.
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst) {
         response.headers_mut().insert(
