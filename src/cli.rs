@@ -236,11 +236,15 @@ pub struct ServeArgs {
     /// `Origin` header are refused with 403.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "http")]
     pub allow_origins: Vec<String>,
-    /// HTTP connections open at once; more are closed at once.
+    /// HTTP connections open at once. Lowered to fit the file-descriptor limit (`ulimit -n`), a
+    /// quarter of which (at least 32) is kept for upstreams and files; the cap in force is logged
+    /// when lowered. When all are taken, the oldest connection not serving a request is closed to
+    /// make room, else the new one.
     #[arg(long, value_name = "N", default_value_t = 512, requires = "http",
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_connections: u64,
-    /// HTTP sessions (clients that initialize) open at once; more are refused with 503.
+    /// HTTP sessions (clients that initialize, and sessions restored from their ids) open at once;
+    /// more are refused with 503.
     #[arg(long, value_name = "N", default_value_t = 256, requires = "http",
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_sessions: u64,

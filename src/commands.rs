@@ -606,7 +606,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let metrics = match args.metrics {
         Some(addr) => {
             let listener = http::metrics_listener(addr).await?;
-            let serving = http::serve_metrics(listener, scrape.clone(), std::future::pending());
+            let rebinding = http::Rebinding::new(args.allow_remote, &args.allow_origins);
+            let serving =
+                http::serve_metrics(listener, scrape.clone(), rebinding, std::future::pending());
             Some(tokio::spawn(serving))
         }
         None => None,

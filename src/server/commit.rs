@@ -46,15 +46,6 @@ impl Started {
     }
 }
 
-/// Whether a request's `Accept` header takes an event stream.
-pub fn accepts_event_stream(headers: &http::HeaderMap) -> bool {
-    headers
-        .get_all(http::header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| v.contains(EVENT_STREAM) || v.contains("*/*"))
-}
-
 pub fn is_event_stream(response: &Reply) -> bool {
     response
         .headers()
@@ -174,17 +165,5 @@ mod tests {
             body,
             "event: message\ndata: {\"id\":1,\ndata: \"result\":{}}\n\n"
         );
-    }
-
-    #[test]
-    fn only_clients_that_take_event_streams_get_one() {
-        let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::ACCEPT, "application/json".parse().unwrap());
-        assert!(!accepts_event_stream(&headers));
-        headers.insert(
-            http::header::ACCEPT,
-            "application/json, text/event-stream".parse().unwrap(),
-        );
-        assert!(accepts_event_stream(&headers));
     }
 }

@@ -20,13 +20,16 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
 use super::commit::{self, Reply, Started};
+use super::connections::{Activity, Admitted, Busy, Cap, Connections, Held};
+use super::held::{HeldSessions, SessionEnds};
+use super::intent::Intent;
+pub use super::rebinding::Rebinding;
 use super::resume::{Resume, StreamIds};
 
 pub const ENDPOINT: &str = "/mcp";
-const SESSION_HEADER: &str = "mcp-session-id";
+pub(super) const SESSION_HEADER: &str = "mcp-session-id";
 const LAST_EVENT_ID: &str = "last-event-id";
 /// Prometheus metrics, beside the MCP endpoint or on `--metrics ADDR`.
 pub const METRICS: &str = "/metrics";
@@ -50,6 +53,8 @@ const RESUME_AFTER: Duration = Duration::from_millis(500);
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The longest and shortest pauses after a failed `accept`.
 const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration::from_secs(1));
+/// Connections the `--metrics` port holds at once.
+const METRICS_CONNECTIONS: usize = 16;
 /// Repeated warnings (refused connections, failing accepts) at most this often.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -106,13 +111,14 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     options: HttpOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let rebinding = Rebinding::new(options.remote, &options.origins);
+    // `Host` is checked for every endpoint before rmcp sees a request (see
+    // `Rebinding`); rmcp checks `Origin` again on `/mcp`.
     let mut config = StreamableHttpServerConfig::default()
         .with_max_request_body_bytes(options.max_body_bytes)
-        .with_allowed_origins(allowed_origins(&options))
-        .enforce_origin_validation();
-    if options.remote {
-        config = config.disable_allowed_hosts();
-    }
+        .with_allowed_origins(rebinding.origins().to_vec())
+        .enforce_origin_validation()
+        .disable_allowed_hosts();
     config.session_store = Some(options.sessions.clone());
     // No priming event: rmcp gives it the id `0`, and a client resuming from
     // it is put on the session's common stream, where the answer to its call
@@ -125,7 +131,11 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     // it: on the same replica it gets the rest; on another, whose refusal
     // it tries once more before giving up, it hears its call failed.
     sessions.session_config.sse_retry = Some(RESUME_AFTER);
-    let sessions = Arc::new(sessions);
+    let sessions = Arc::new(HeldSessions::new(
+        sessions,
+        options.max_sessions,
+        options.sessions.clone(),
+    ));
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
@@ -133,6 +143,8 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
     let limits = Arc::new(Limits {
+        rebinding,
+        opening: Arc::default(),
         ready: options.ready,
         draining: options.draining,
         sealed: options.sessions,
@@ -143,8 +155,17 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         sessions,
         stream_ids: StreamIds::new(),
     });
-    let connections = Arc::new(Semaphore::new(options.max_connections));
+    let cap = Cap::new(options.max_connections);
+    if let Some(limit) = cap.lowered_by {
+        tracing::warn!(
+            "at most {} HTTP connections at once, fewer than --max-connections {}: the process may open {limit} file descriptors (`ulimit -n`), and a quarter of them is kept for upstreams and files; raise the limit for more",
+            cap.connections,
+            options.max_connections
+        );
+    }
+    let connections = Connections::new(cap.connections);
     let mut refused = Warnings::default();
+    let mut shed = Warnings::default();
     let mut accept_failures = Warnings::default();
     let mut backoff = ACCEPT_BACKOFF.0;
     tokio::pin!(shutdown);
@@ -168,15 +189,27 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             },
             () = &mut shutdown => break,
         };
-        let Ok(slot) = connections.clone().try_acquire_owned() else {
-            if let Some(count) = refused.note() {
-                tracing::warn!(
-                    "refused {count} connection(s): {} are open, the most --max-connections allows",
-                    options.max_connections
-                );
+        let held = match connections.admit() {
+            Admitted::Free(held) => held,
+            Admitted::ShedOne(held) => {
+                if let Some(count) = shed.note() {
+                    tracing::warn!(
+                        "closed {count} connection(s) that had sent no whole request, to make room: {} are open, the most allowed",
+                        connections.max()
+                    );
+                }
+                held
             }
-            drop(stream);
-            continue;
+            Admitted::Refused => {
+                if let Some(count) = refused.note() {
+                    tracing::warn!(
+                        "refused {count} connection(s): {} are open and serving requests, the most allowed (see --max-connections)",
+                        connections.max()
+                    );
+                }
+                drop(stream);
+                continue;
+            }
         };
         // Responses are event streams written an event at a time: without
         // this, Nagle holds a stream's last bytes for the peer's delayed ACK
@@ -186,28 +219,43 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         }
         let service = service.clone();
         let limits = limits.clone();
+        let activity = held.activity.clone();
         let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
             let service = service.clone();
             let limits = limits.clone();
-            async move { Ok::<_, Infallible>(handle(request, service, &limits).await) }
+            let activity = activity.clone();
+            async move { Ok::<_, Infallible>(handle(request, service, &limits, &activity).await) }
         });
-        tokio::spawn(async move {
-            let _slot = slot;
-            let builder = connection_builder();
-            if let Err(error) = builder
-                .serve_connection(TokioIo::new(stream), handler)
-                .await
-            {
-                tracing::debug!(%peer, "connection ended: {error}");
-            }
-        });
+        tokio::spawn(serve_connection(stream, peer, held, handler));
     }
     sessions_closed.cancel();
     Ok(())
 }
 
-/// How each connection is served, MCP's and the metrics' alike: HTTP/1.1,
-/// with a bound on the time to send request headers.
+/// Serves one connection, MCP's and the metrics' alike, until it ends or is
+/// shed to make room: HTTP/1.1, with a bound on the time to send request
+/// headers.
+async fn serve_connection<H>(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    held: Held,
+    handler: H,
+) where
+    H: hyper::service::Service<Request<Incoming>, Response = Reply, Error = Infallible>,
+    H::Future: Send + 'static,
+{
+    let shed = held.shed.clone();
+    let _held = held;
+    let builder = connection_builder();
+    let connection = builder.serve_connection(TokioIo::new(stream), handler);
+    tokio::select! {
+        served = connection => if let Err(error) = served {
+            tracing::debug!(%peer, "connection ended: {error}");
+        },
+        () = shed.cancelled() => tracing::debug!(%peer, "connection shed to make room"),
+    }
+}
+
 fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -219,6 +267,10 @@ fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor
 
 /// What every request is checked against before rmcp sees it.
 struct Limits {
+    rebinding: Rebinding,
+    /// Held while a request that may open a session is checked against the
+    /// cap and made, so that concurrent ones cannot all pass the check.
+    opening: Arc<tokio::sync::Mutex<()>>,
     ready: Readiness,
     draining: Arc<std::sync::atomic::AtomicBool>,
     sealed: Arc<super::sessions::SealedSessions>,
@@ -226,17 +278,21 @@ struct Limits {
     token: Option<String>,
     max_sessions: usize,
     max_body_bytes: usize,
-    sessions: Arc<LocalSessionManager>,
+    sessions: Arc<HeldSessions>,
     stream_ids: StreamIds,
 }
 
-type Service<S> = StreamableHttpService<S, LocalSessionManager>;
+type Service<S> = StreamableHttpService<S, HeldSessions>;
 
 async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     request: Request<Incoming>,
     mut service: Service<S>,
     limits: &Limits,
+    activity: &Activity,
 ) -> Reply {
+    if let Some((status, why)) = limits.rebinding.refusal(request.uri(), request.headers()) {
+        return plain(status, why);
+    }
     let path = request.uri().path();
     // Probes carry no secrets and need no token.
     if path == HEALTH {
@@ -268,6 +324,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     let (mut parts, body) = request.into_parts();
     // The client holds a sealed session id; rmcp knows the session by the
     // id inside (and restores it here if another replica made it).
+    let mut restorable = false;
     if let Some(sealed) = parts.headers.get(SESSION_HEADER)
         && let Some(local) = sealed.to_str().ok().and_then(|s| limits.sealed.open(s))
         && let Ok(header) = http::HeaderValue::from_str(&local)
@@ -276,6 +333,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             limits.sealed.close(&local);
         }
         parts.headers.insert(SESSION_HEADER, header);
+        restorable = true;
     }
     // A response stream can only be resumed where it was: after its replica
     // is gone, the call it carried has no answer to give, and the client
@@ -326,9 +384,28 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             );
         }
     };
+    // A whole request is in: from here the connection is serving it, and is
+    // not shed for a newer one.
+    let busy = activity.busy();
+    let post = parts.method == http::Method::POST;
+    // Every gate decides on the message as rmcp will read it, never on how
+    // its text is spelled.
+    let intent = if post {
+        Intent::of(&body)
+    } else {
+        Intent::Other
+    };
+    // It opens a session (an `initialize`, or a sealed id rmcp restores)
+    // unless it names one live here; an ended session's id opens none.
+    let initializing = matches!(intent, Intent::Initialize(_));
+    let live = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
+        Some(Ok(id)) => limits.sessions.is_live(id).await,
+        _ => false,
+    };
+    let opens_session =
+        (initializing || restorable) && !live && parts.method != http::Method::DELETE;
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
-        && parts.method == http::Method::POST
-        && starts_work(&body)
+        && (intent.starts_work() || opens_session)
     {
         let mut response = plain(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -340,17 +417,30 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
         return response;
     }
-    if parts.method == http::Method::POST
-        && !parts.headers.contains_key(SESSION_HEADER)
-        && let Some(id) = initialize_request_id(&body)
-        && limits.sessions.sessions.read().await.len() >= limits.max_sessions
-    {
-        return too_many_sessions(id, limits.max_sessions);
+    // Initializations are checked against the cap and made one at a time
+    // (each takes a moment), so that concurrent ones cannot all pass it; a
+    // restore is checked again where rmcp makes it (see `held`).
+    let opening = if opens_session && initializing {
+        Some(limits.opening.clone().lock_owned().await)
+    } else {
+        None
+    };
+    let session_id = match &intent {
+        Intent::Initialize(id) => id.clone(),
+        _ => Value::Null,
+    };
+    if opens_session && limits.sessions.count().await >= limits.max_sessions {
+        return too_many_sessions(session_id, limits.max_sessions);
     }
+    // Ending the session cancels what runs in it (see `held`).
+    parts
+        .extensions
+        .insert(SessionEnds(limits.sessions.clone()));
     let deleting = parts.method == http::Method::DELETE;
-    let tool_call = parts.method == http::Method::POST
-        && commit::accepts_event_stream(&parts.headers)
-        && calls_tool(&body);
+    // rmcp answers a POST only for clients that take event streams (else
+    // 406, before the call could begin), so a call that begins may be
+    // answered with one.
+    let tool_call = intent == Intent::CallTool;
     let started = Started::default();
     if tool_call {
         parts.extensions.insert(started.clone());
@@ -358,16 +448,26 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     let request = Request::from_parts(parts, Full::new(body));
     let reply = tower_service::Service::call(&mut service, request);
     let reply = async move {
-        match reply.await {
+        let response = match reply.await {
             Ok(response) => response,
             Err(never) => match never {},
-        }
+        };
+        // The session is made (or not): the next may be checked.
+        drop(opening);
+        response
     };
     let mut response = if tool_call {
         commit::committed(reply, started).await
     } else {
         reply.await
     };
+    // rmcp's 500 for a session `held` refused at the cap.
+    if opens_session
+        && response.status() == StatusCode::INTERNAL_SERVER_ERROR
+        && limits.sessions.count().await >= limits.max_sessions
+    {
+        return too_many_sessions(session_id, limits.max_sessions);
+    }
     // A draining replica lets no connection be kept for more requests.
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst) {
         response.headers_mut().insert(
@@ -394,58 +494,20 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     if deleting && response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }
-    response
+    busy_until_sent(response, busy)
 }
 
-/// Whether `body` asks for new work: a tool call (an execution) or a new
-/// session. Answers to the server's own requests, notifications and the
-/// rest still reach a draining replica.
-fn starts_work(body: &[u8]) -> bool {
-    requests_any(body, &["tools/call", "initialize"])
-}
-
-/// Whether `body` is a tool call.
-fn calls_tool(body: &[u8]) -> bool {
-    requests_any(body, &["tools/call"])
-}
-
-/// Whether `body` holds a request (not a notification) for one of `methods`.
-fn requests_any(body: &[u8], methods: &[&str]) -> bool {
-    // Cheap test first: most bodies name none of them.
-    if !methods.iter().any(|m| names(body, m)) {
-        return false;
-    }
-    let Ok(message) = serde_json::from_slice::<Value>(body) else {
-        return false;
-    };
-    let method = |m: &Value| {
-        m.get("id").is_some()
-            && m.get("method")
-                .and_then(Value::as_str)
-                .is_some_and(|m| methods.contains(&m))
-    };
-    match &message {
-        Value::Array(batch) => batch.iter().any(method),
-        single => method(single),
-    }
-}
-
-/// Whether `body` holds the JSON string `text` anywhere (a cheap test that
-/// spares parsing most bodies).
-fn names(body: &[u8], text: &str) -> bool {
-    let quoted = format!("\"{text}\"");
-    body.windows(quoted.len()).any(|w| w == quoted.as_bytes())
-}
-
-/// The id of an `initialize` request (which opens a session), if `body` is one.
-fn initialize_request_id(body: &[u8]) -> Option<Value> {
-    // Cheap test first: most requests are not initializations.
-    if !names(body, "initialize") {
-        return None;
-    }
-    let message: Value = serde_json::from_slice(body).ok()?;
-    (message.get("method")? == "initialize")
-        .then(|| message.get("id").cloned().unwrap_or(Value::Null))
+/// `response`, its connection counted busy until its body is sent.
+fn busy_until_sent(response: Reply, busy: Busy) -> Reply {
+    let (head, body) = response.into_parts();
+    let frames = futures::StreamExt::map(http_body_util::BodyStream::new(body), move |frame| {
+        let _serving = &busy;
+        frame
+    });
+    Response::from_parts(
+        head,
+        BodyExt::boxed(http_body_util::StreamBody::new(frames)),
+    )
 }
 
 fn too_many_sessions(id: Value, max: usize) -> Reply {
@@ -464,19 +526,6 @@ fn too_many_sessions(id: Value, max: usize) -> Reply {
         http::HeaderValue::from_static("30"),
     );
     response
-}
-
-/// Loopback origins (any port), and any given with `--allow-origin`. A
-/// request with another `Origin` is refused with 403, as the MCP transport
-/// requires against DNS rebinding; requests without one (non-browser
-/// clients) are not affected.
-fn allowed_origins(options: &HttpOptions) -> Vec<String> {
-    let mut origins: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
-        .iter()
-        .flat_map(|host| [format!("http://{host}:*"), format!("https://{host}:*")])
-        .collect();
-    origins.extend(options.origins.iter().cloned());
-    origins
 }
 
 fn authorized<B>(request: &Request<B>, token: &str) -> bool {
@@ -525,15 +574,18 @@ pub async fn metrics_listener(addr: SocketAddr) -> anyhow::Result<tokio::net::Tc
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,
     scrape: Scrape,
+    rebinding: Rebinding,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
-    // A scraper needs one or two connections; a flood gets no more.
-    let connections = Arc::new(Semaphore::new(16));
+    let rebinding = Arc::new(rebinding);
+    // A scraper needs one or two connections; a flood gets no more, and
+    // stalled ones make room for it.
+    let connections = Connections::new(METRICS_CONNECTIONS);
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(_) => {
                     tokio::time::sleep(ACCEPT_BACKOFF.1).await;
                     continue;
@@ -541,12 +593,19 @@ pub async fn serve_metrics(
             },
             () = &mut shutdown => return,
         };
-        let Ok(slot) = connections.clone().try_acquire_owned() else {
-            continue;
+        let held = match connections.admit() {
+            Admitted::Free(held) | Admitted::ShedOne(held) => held,
+            Admitted::Refused => continue,
         };
         let scrape = scrape.clone();
+        let rebinding = rebinding.clone();
+        let activity = held.activity.clone();
         let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
-            let reply = if request.uri().path() == METRICS {
+            let busy = activity.busy();
+            let refusal = rebinding.refusal(request.uri(), request.headers());
+            let reply = if let Some((status, why)) = refusal {
+                plain(status, why)
+            } else if request.uri().path() == METRICS {
                 exposition(&scrape)
             } else {
                 plain(
@@ -554,15 +613,10 @@ pub async fn serve_metrics(
                     "not found: the metrics are at /metrics",
                 )
             };
+            let reply = busy_until_sent(reply, busy);
             async move { Ok::<_, Infallible>(reply) }
         });
-        tokio::spawn(async move {
-            let _slot = slot;
-            let builder = connection_builder();
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), handler)
-                .await;
-        });
+        tokio::spawn(serve_connection(stream, peer, held, handler));
     }
 }
 
@@ -594,32 +648,6 @@ impl Warnings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn initialize_requests_are_recognized() {
-        let init = br#"{"jsonrpc":"2.0","id":7,"method":"initialize","params":{}}"#;
-        assert_eq!(initialize_request_id(init), Some(json!(7)));
-        let call =
-            br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"initialize"}}"#;
-        assert_eq!(initialize_request_id(call), None);
-        assert_eq!(initialize_request_id(b"not json"), None);
-    }
-
-    #[test]
-    fn tool_calls_are_recognized_by_their_method_alone() {
-        let call = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"execute"}}"#;
-        assert!(calls_tool(call) && starts_work(call));
-        let batch = br#"[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":2,"method":"tools/call"}]"#;
-        assert!(calls_tool(batch));
-        // Named only in arguments, or as a notification: no tool call.
-        let named =
-            br#"{"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"tools/call"}}"#;
-        assert!(!calls_tool(named) && !starts_work(named));
-        let notification = br#"{"jsonrpc":"2.0","method":"tools/call"}"#;
-        assert!(!calls_tool(notification));
-        let init = br#"{"jsonrpc":"2.0","id":4,"method":"initialize"}"#;
-        assert!(!calls_tool(init) && starts_work(init));
-    }
 
     #[test]
     fn repeated_warnings_are_counted_not_repeated() {

@@ -5,10 +5,14 @@ mod admission;
 mod approval;
 mod callers;
 mod commit;
+mod connections;
 pub mod disclosure;
+mod held;
 pub mod http;
+mod intent;
 mod metrics;
 mod passthrough;
+mod rebinding;
 mod resume;
 mod search;
 pub mod sessions;
@@ -869,7 +873,32 @@ impl ServerHandler for CodeModeServer {
         ))
     }
 
+    /// A call made in an HTTP session stops when the session ends (the
+    /// client's DELETE, idle expiry), as if the client had cancelled it.
     async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        mut context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some(session_ended) = held::session_end(&context) else {
+            return self.call_tool_now(request, context).await;
+        };
+        let cancelled = context.ct.child_token();
+        context.ct = cancelled.clone();
+        let call = self.call_tool_now(request, context);
+        tokio::pin!(call);
+        tokio::select! {
+            result = &mut call => result,
+            () = session_ended.cancelled() => {
+                cancelled.cancel();
+                call.await
+            }
+        }
+    }
+}
+
+impl CodeModeServer {
+    async fn call_tool_now(
         &self,
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,

@@ -356,6 +356,3 @@ fn right_to_left_text_cannot_reorder_what_a_value_reads() {
     );
     assert!(!request.full_arguments().contains('\u{5d0}'));
 }
-
-/// A misspelt `--ask` asks about nothing, and the calls it meant go out
-/// unasked: it is warned about, naming the pattern, where it was silent.

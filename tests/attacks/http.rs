@@ -55,11 +55,13 @@ fn connections_are_capped_and_slow_headers_time_out() {
             s
         })
         .collect();
-    // A ninth is closed at once rather than queued behind them.
+    // A ninth takes the place of the oldest, which is closed at once.
     std::thread::sleep(Duration::from_millis(300));
-    let mut ninth = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    wait_for("the ninth connection to be closed", || closed(&mut ninth));
-    // The header timeout (15 s) frees the slots; then clients are served again.
+    still_answers(port);
+    wait_for("the oldest slow connection to be closed", || {
+        closed(&mut slow[0])
+    });
+    // The header timeout (15 s) closes the others.
     let mut all_closed = false;
     let deadline = Instant::now() + Duration::from_secs(40);
     while !all_closed && Instant::now() < deadline {
@@ -74,24 +76,25 @@ fn connections_are_capped_and_slow_headers_time_out() {
 
 #[test]
 fn failing_accepts_back_off_and_are_logged_once() {
-    // Few file descriptors: accepting fails with EMFILE once they are used up.
+    // The descriptor limit is lowered under the running server, below what
+    // its connection cap was made for: accepting fails with EMFILE.
     let port = free_port();
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut server = Background(
-        Command::new("sh")
-            .args([
-                "-c",
-                &format!(
-                    "ulimit -n 48; exec {} serve --http 127.0.0.1:{port}",
-                    codemode_path()
-                ),
-            ])
+        Command::new(codemode_path())
+            .args(["serve", "--http", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(log.reopen().unwrap())
             .spawn()
             .unwrap(),
     );
     wait_for_port(port, &mut server);
+    let pid = server.0.id().to_string();
+    let lowered = Command::new("prlimit")
+        .args(["--pid", &pid, "--nofile=48:48"])
+        .status()
+        .unwrap();
+    assert!(lowered.success(), "prlimit (util-linux) lowers the limit");
     let held: Vec<TcpStream> = (0..80)
         .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
         .collect();

@@ -1,0 +1,217 @@
+//! The legacy sessions this replica holds, as rmcp's session manager.
+//!
+//! rmcp's `LocalSessionManager` keeps them; this wraps it where every
+//! session begins and ends, whatever made it (an `initialize`, or a sealed
+//! id restored) and whatever ended it (the client's `DELETE`, idle expiry,
+//! shutdown):
+//! - at most `max` are live at once, restored ones included (the HTTP layer
+//!   answers with a clear 503 first; this is the backstop);
+//! - an ended session's sealed id never restores it here again;
+//! - what runs in a session is cancelled when it ends, at once, where rmcp
+//!   would let its handlers run on for seconds;
+//! - a session being restored is not taken as there until its handshake is
+//!   replayed: rmcp then has a concurrent request wait for the restore,
+//!   where it would send it to a session not yet initialized, whose worker
+//!   fails.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use futures::Stream;
+use rmcp::RoleServer;
+use rmcp::model::{ClientJsonRpcMessage, ClientNotification, ServerJsonRpcMessage};
+use rmcp::service::RequestContext;
+use rmcp::transport::streamable_http_server::session::local::{
+    LocalSessionManager, LocalSessionManagerError,
+};
+use rmcp::transport::streamable_http_server::session::{
+    RestoreOutcome, ServerSseMessage, SessionId, SessionManager,
+};
+use tokio_util::sync::CancellationToken;
+
+use super::sessions::SealedSessions;
+
+type Transport = <LocalSessionManager as SessionManager>::Transport;
+
+pub struct HeldSessions {
+    local: LocalSessionManager,
+    max: usize,
+    sealed: Arc<SealedSessions>,
+    /// Each live session's token, cancelled when it ends.
+    ends: Mutex<HashMap<SessionId, CancellationToken>>,
+    /// Makes the cap's check and the session's making one step.
+    opening: tokio::sync::Mutex<()>,
+    /// Sessions restored whose handshake is not replayed yet.
+    restoring: Mutex<HashSet<SessionId>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeldError {
+    #[error("this server holds {0} sessions, the most it allows; retry later")]
+    Full(usize),
+    #[error(transparent)]
+    Local(#[from] LocalSessionManagerError),
+}
+
+impl HeldSessions {
+    pub fn new(local: LocalSessionManager, max: usize, sealed: Arc<SealedSessions>) -> Self {
+        HeldSessions {
+            local,
+            max,
+            sealed,
+            ends: Mutex::default(),
+            opening: tokio::sync::Mutex::new(()),
+            restoring: Mutex::default(),
+        }
+    }
+
+    /// Sessions live now.
+    pub async fn count(&self) -> usize {
+        self.local.sessions.read().await.len()
+    }
+
+    /// Whether the session `id` is here and ready (not being restored).
+    pub async fn is_live(&self, id: &str) -> bool {
+        let id = SessionId::from(id);
+        self.local.sessions.read().await.contains_key(&id) && !self.being_restored(&id)
+    }
+
+    fn being_restored(&self, id: &SessionId) -> bool {
+        self.restoring.lock().expect("sessions").contains(id)
+    }
+
+    /// A token cancelled when the live session `id` ends.
+    pub fn ending(&self, id: &str) -> Option<CancellationToken> {
+        self.ends
+            .lock()
+            .expect("sessions")
+            .get(&SessionId::from(id))
+            .cloned()
+    }
+
+    fn begin(&self, id: &SessionId) {
+        self.ends
+            .lock()
+            .expect("sessions")
+            .insert(id.clone(), CancellationToken::new());
+    }
+}
+
+impl SessionManager for HeldSessions {
+    type Error = HeldError;
+    type Transport = Transport;
+
+    async fn create_session(&self) -> Result<(SessionId, Transport), HeldError> {
+        let _one = self.opening.lock().await;
+        if self.count().await >= self.max {
+            return Err(HeldError::Full(self.max));
+        }
+        let (id, transport) = self.local.create_session().await?;
+        self.begin(&id);
+        Ok((id, transport))
+    }
+
+    async fn restore_session(&self, id: SessionId) -> Result<RestoreOutcome<Transport>, HeldError> {
+        let _one = self.opening.lock().await;
+        if !self.local.has_session(&id).await? && self.count().await >= self.max {
+            return Err(HeldError::Full(self.max));
+        }
+        let outcome = self.local.restore_session(id.clone()).await?;
+        if matches!(outcome, RestoreOutcome::Restored(_)) {
+            self.begin(&id);
+            self.restoring.lock().expect("sessions").insert(id);
+        }
+        Ok(outcome)
+    }
+
+    async fn close_session(&self, id: &SessionId) -> Result<(), HeldError> {
+        self.restoring.lock().expect("sessions").remove(id);
+        let ended = self.ends.lock().expect("sessions").remove(id);
+        if let Some(ended) = ended {
+            ended.cancel();
+        }
+        // Only a session that was live here is remembered as ended: ids
+        // made up by a client would otherwise crowd real ones out.
+        if self.local.has_session(id).await? {
+            self.sealed.close(id);
+        }
+        Ok(self.local.close_session(id).await?)
+    }
+
+    async fn initialize_session(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<ServerJsonRpcMessage, HeldError> {
+        Ok(self.local.initialize_session(id, message).await?)
+    }
+
+    async fn has_session(&self, id: &SessionId) -> Result<bool, HeldError> {
+        Ok(self.local.has_session(id).await? && !self.being_restored(id))
+    }
+
+    async fn create_stream(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        Ok(self.local.create_stream(id, message).await?)
+    }
+
+    async fn accept_message(
+        &self,
+        id: &SessionId,
+        message: ClientJsonRpcMessage,
+    ) -> Result<(), HeldError> {
+        // The last message of a restore's replayed handshake.
+        let initialized = matches!(
+            &message,
+            ClientJsonRpcMessage::Notification(n)
+                if matches!(n.notification, ClientNotification::InitializedNotification(_))
+        );
+        self.local.accept_message(id, message).await?;
+        if initialized {
+            self.restoring.lock().expect("sessions").remove(id);
+        }
+        Ok(())
+    }
+
+    async fn create_standalone_stream(
+        &self,
+        id: &SessionId,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        Ok(self.local.create_standalone_stream(id).await?)
+    }
+
+    async fn resume(
+        &self,
+        id: &SessionId,
+        last_event_id: String,
+    ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        Ok(self.local.resume(id, last_event_id).await?)
+    }
+
+    fn event_store(
+        &self,
+    ) -> Option<Arc<dyn rmcp::transport::streamable_http_server::session::EventStore>> {
+        self.local.event_store()
+    }
+}
+
+/// Put in each HTTP request's extensions, so a handler can learn when its
+/// session ends.
+#[derive(Clone)]
+pub struct SessionEnds(pub Arc<HeldSessions>);
+
+/// A token cancelled when the session `context`'s request came in ends,
+/// if it came over HTTP in a live session.
+pub fn session_end(context: &RequestContext<RoleServer>) -> Option<CancellationToken> {
+    let parts = context.extensions.get::<http::request::Parts>()?;
+    let held = parts.extensions.get::<SessionEnds>()?;
+    let id = parts
+        .headers
+        .get(super::http::SESSION_HEADER)?
+        .to_str()
+        .ok()?;
+    held.0.ending(id)
+}
