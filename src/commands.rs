@@ -525,7 +525,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 .sum::<usize>(),
             "API ready"
         );
-        let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals));
+        let exposed =
+            expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals, &refusals));
         let mut executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
             .approving(approvals, default_approver.clone(), approval_timeout)

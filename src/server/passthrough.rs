@@ -29,6 +29,7 @@ use rmcp::model::{
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
+use crate::policy::Refusals;
 use crate::upstream::Upstreams;
 use crate::upstream::redact::scrub;
 
@@ -76,17 +77,20 @@ impl Exposed {
     /// `reserved` are codemode's own tool names, which an upstream tool of
     /// the same name must not shadow: it is prefixed instead. Tools whose
     /// calls need approval are not exposed: only `execute` asks before them.
+    /// A server policy withholds (see [`Refusals::withholds`]) is not
+    /// reached at all: its prompts and resources are not forwarded either.
     pub fn new(
         api: &Api,
         upstreams: &Upstreams,
         reserved: &[&str],
         approvals: &crate::policy::Approvals,
+        refusals: &Refusals,
     ) -> Exposed {
         let reach = upstreams.reach();
         let namespaces: Vec<_> = api
             .namespaces()
             .iter()
-            .filter(|ns| reach.contains_key(ns.server()))
+            .filter(|ns| reach.contains_key(ns.server()) && !refusals.withholds(ns.server()))
             .collect();
         let prefixed = namespaces.len() > 1;
         let mut exposed = Exposed {

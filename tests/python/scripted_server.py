@@ -2,6 +2,7 @@
 JSON file says, read again on every request, for codemode's tests of what
 reaches the model: a server that changes its instructions or its tools
 between runs (a rug pull), or adds a tool while it runs.
+With "prompts" or "resources" lists in the spec, it offers those too.
 
 SCRIPTED_SPEC names the file: {"serverInfo": {...}, "instructions": "...",
 "tools": [...]}. Every tool answers with its name and arguments, and the
@@ -32,6 +33,14 @@ def reply(id, result):
     write({"jsonrpc": "2.0", "id": id, "result": result})
 
 
+def capabilities(current):
+    offered = {"tools": {"listChanged": True}}
+    for kind in ("prompts", "resources"):
+        if kind in current:
+            offered[kind] = {}
+    return offered
+
+
 def main():
     for line in sys.stdin:
         if not line.strip():
@@ -42,7 +51,7 @@ def main():
             current = spec()
             result = {
                 "protocolVersion": message["params"]["protocolVersion"],
-                "capabilities": {"tools": {"listChanged": True}},
+                "capabilities": capabilities(current),
                 "serverInfo": current.get("serverInfo", {"name": "scripted", "version": "1"}),
             }
             if "instructions" in current:
@@ -59,6 +68,19 @@ def main():
             if name == "announce":
                 write({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
             reply(id, {"content": [{"type": "text", "text": json.dumps({"tool": name, "args": args})}]})
+        elif method == "prompts/list":
+            reply(id, {"prompts": spec().get("prompts", [])})
+        elif method == "prompts/get":
+            name = message["params"]["name"]
+            reply(id, {"description": name, "messages": [
+                {"role": "user", "content": {"type": "text", "text": "prompt " + name}}]})
+        elif method == "resources/list":
+            reply(id, {"resources": spec().get("resources", [])})
+        elif method == "resources/templates/list":
+            reply(id, {"resourceTemplates": []})
+        elif method == "resources/read":
+            uri = message["params"]["uri"]
+            reply(id, {"contents": [{"uri": uri, "text": "contents of " + uri}]})
         elif method == "ping":
             reply(id, {})
         elif id is not None:
