@@ -19,19 +19,19 @@ use codemode_typegen::Api;
 use futures::StreamExt;
 use rmcp::handler::client::progress::ProgressDispatcher;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequestParams,
-    CompleteResult, GetPromptRequestParams, GetPromptResponse, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam, Prompt,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject, ResultType,
-    ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams, Tool,
-    UnsubscribeRequestParams,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
+    CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam,
+    Prompt, ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
+    ResultType, ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams,
+    Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
 use crate::policy::Refusals;
 use crate::upstream::Upstreams;
-use crate::upstream::redact::scrub;
+use crate::upstream::redact::{scrub, scrub_value};
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";
@@ -257,7 +257,7 @@ impl Exposed {
         match answer.map_err(|error| failed(&upstream.server, tool, error))? {
             ServerResult::CallToolResult(mut result) => {
                 result.result_type = Some(ResultType::COMPLETE);
-                Ok(CallToolResponse::Complete(result))
+                Ok(CallToolResponse::Complete(error_result_scrubbed(result)))
             }
             ServerResult::InputRequiredResult(result) => {
                 Ok(CallToolResponse::InputRequired(result))
@@ -425,12 +425,29 @@ fn unavailable(server: &str, error: &ServiceError) -> ErrorData {
     )
 }
 
+/// A result marked `isError` is an error text, as programs get it: without
+/// secrets. Other results are the tool's data, passed on as they are.
+fn error_result_scrubbed(result: CallToolResult) -> CallToolResult {
+    if result.is_error != Some(true) {
+        return result;
+    }
+    serde_json::to_value(&result)
+        .and_then(|wire| serde_json::from_value(scrub_value(&wire)))
+        .unwrap_or_else(|_| {
+            // Never the unscrubbed text.
+            CallToolResult::error(vec![rmcp::model::ContentBlock::text(
+                "the server answered with an error codemode could not pass on without its secrets; `execute` shows it",
+            )])
+        })
+}
+
 /// An upstream's own error is passed on as it is but for secrets; others
 /// say which server.
 fn failed(server: &str, what: &str, error: ServiceError) -> ErrorData {
     match error {
         ServiceError::McpError(mut error) => {
             error.message = scrub(&error.message).into();
+            error.data = error.data.as_ref().map(scrub_value);
             error
         }
         other => {

@@ -149,6 +149,27 @@ pub fn scrub(text: &str) -> String {
     generic(&known.redact(text))
 }
 
+/// `value` with [`scrub`] applied to each of its strings and keys: an
+/// error's JSON `data`, say, stays JSON.
+pub fn scrub_value(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    // Recursive: what serde_json parsed is at most 128 levels deep.
+    fn scrubbed(value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(scrub(text)),
+            Value::Array(items) => Value::Array(items.iter().map(scrubbed).collect()),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, value)| (scrub(key), scrubbed(value)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    scrubbed(value)
+}
+
 /// One regex for all known secrets, longest first so that a secret holding
 /// another is redacted whole; one per secret should that one be too large.
 fn matchers(secrets: &BTreeSet<&String>) -> Vec<Regex> {
@@ -559,6 +580,17 @@ impl Drop for ScrubbedEvent {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_values_strings_and_keys_are_scrubbed_and_it_stays_json() {
+        protect_values(["v-QzValueQz-1".to_owned()]);
+        let value = serde_json::json!({"sent": ["key v-QzValueQz-1", 3], "v-QzValueQz-1": {"deep": "Bearer abcdefgh12"}});
+        let scrubbed = scrub_value(&value);
+        assert_eq!(
+            scrubbed,
+            serde_json::json!({"sent": ["key [redacted]", 3], "[redacted]": {"deep": "Bearer [redacted]"}})
+        );
+    }
 
     fn http(url: &str, headers: &[(&str, &str)]) -> ServerSpec {
         ServerSpec::new(

@@ -115,7 +115,9 @@ fn json_answer(status: u16, body: Value) -> Answer {
 /// An MCP server (legacy lifecycle, JSON answers) with two tools: `echo`,
 /// whose calls it never answers (it drops the connection instead), and
 /// `check_key`, which refuses with an error quoting the request's headers,
-/// as servers that say which key they refused do.
+/// as servers that say which key they refused do; `check_key_data` quotes
+/// them (and the URL it was called at) in the error's data and
+/// `check_key_result` in a result marked `isError`.
 fn drops_calls(request: &Request, _port: u16) -> Answer {
     if request.method != "POST" {
         return Some((405, vec![], String::new()));
@@ -133,20 +135,28 @@ fn drops_calls(request: &Request, _port: u16) -> Answer {
         "tools/list" => json!({"tools": [
             {"name": "echo", "inputSchema": {"type": "object"}},
             {"name": "check_key", "inputSchema": {"type": "object"}},
+            {"name": "check_key_data", "inputSchema": {"type": "object"}},
+            {"name": "check_key_result", "inputSchema": {"type": "object"}},
         ]}),
         "tools/call" if message["params"]["name"] == "check_key" => {
-            let quoted: Vec<&str> = request
-                .head
-                .lines()
-                .filter(|l| {
-                    let l = l.to_ascii_lowercase();
-                    l.starts_with("x-api-key") || l.starts_with("authorization")
-                })
-                .collect();
+            let refused = format!("refused {}", quoted_secrets(request).join(" and "));
             return json_answer(
                 200,
-                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": format!("refused {}", quoted.join(" and "))}}),
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": refused}}),
             );
+        }
+        // The headers in the error's data, beside a plain message.
+        "tools/call" if message["params"]["name"] == "check_key_data" => {
+            let data = json!({"sent": quoted_secrets(request), "url": format!("http://127.0.0.1{}", request.path)});
+            return json_answer(
+                200,
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": "refused", "data": data}}),
+            );
+        }
+        // The headers in a result that says it is an error.
+        "tools/call" if message["params"]["name"] == "check_key_result" => {
+            let refused = format!("refused {}", quoted_secrets(request).join(" and "));
+            json!({"isError": true, "content": [{"type": "text", "text": refused}]})
         }
         "tools/call" => return None,
         _ => {
@@ -157,6 +167,18 @@ fn drops_calls(request: &Request, _port: u16) -> Answer {
         }
     };
     json_answer(200, json!({"jsonrpc": "2.0", "id": id, "result": result}))
+}
+
+/// The secret headers of `request`, as its lines.
+fn quoted_secrets(request: &Request) -> Vec<&str> {
+    request
+        .head
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("x-api-key") || l.starts_with("authorization")
+        })
+        .collect()
 }
 
 /// A config whose one server, `leaky`, is at `port` with a user and
@@ -303,6 +325,29 @@ fn a_server_quoting_the_secret_headers_it_was_sent_does_not_show_them() {
     let answer = serve.request("tools/call", json!({"name": "check_key", "arguments": {}}));
     assert!(answer.to_string().contains("[redacted]"), "{answer}");
     assert_no_secret("the passed-through error", &answer.to_string());
+}
+
+/// The same quotes in an error's `data` or in a result marked `isError`:
+/// error texts too, redacted for programs and through `--expose-tools`.
+#[test]
+fn secrets_quoted_in_error_data_or_an_error_result_do_not_show() {
+    let port = serve_http(drops_calls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), port);
+    let mut serve = RawStdio::start(&["--config", &config, "--expose-tools"]);
+    for tool in ["check_key_data", "check_key_result"] {
+        let program = format!(
+            "try {{ return await leaky.{tool}({{}}); }} catch (e) {{ return 'caught: ' + String(e); }}"
+        );
+        let run = codemode_logging(&["run", "-", "--config", &config], &program, "debug", &[]);
+        let report = stdout(&run);
+        assert!(report.contains("caught: "), "{tool}: {report}");
+        assert_no_secret(tool, &report);
+        assert_no_secret(tool, &stderr(&run));
+        let answer = serve.request("tools/call", json!({"name": tool, "arguments": {}}));
+        assert!(answer.to_string().contains("refused"), "{tool}: {answer}");
+        assert_no_secret(&format!("{tool} passed through"), &answer.to_string());
+    }
 }
 
 #[test]
