@@ -350,6 +350,43 @@ fn secrets_quoted_in_error_data_or_an_error_result_do_not_show() {
     }
 }
 
+/// A server that redirects to another origin: its configured headers and
+/// URL are not sent there, whichever transport (streamable HTTP, or the
+/// legacy SSE tried after it) follows the redirect; the error says why.
+#[test]
+fn a_redirect_to_another_origin_is_not_followed_with_the_secrets() {
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let kept = received.clone();
+    let elsewhere = serve_http(move |request, _| {
+        kept.lock().unwrap().push(request.head.clone());
+        Some((404, vec![], String::new()))
+    });
+    let redirector = serve_http(move |request, _| {
+        let to = format!("http://127.0.0.1:{elsewhere}{}", request.path);
+        Some((307, vec![("location", to)], String::new()))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), redirector);
+    // Without a type, so that legacy SSE is tried after streamable HTTP.
+    let mut servers: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    servers["mcpServers"]["leaky"]
+        .as_object_mut()
+        .unwrap()
+        .remove("type");
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let sent = received.lock().unwrap().join("\n");
+    assert!(sent.is_empty(), "the other origin was sent:\n{sent}");
+    let said = stderr(&tools);
+    assert!(
+        said.contains("redirected to another address"),
+        "the error says why: {said}"
+    );
+    assert_no_secret("stderr", &said);
+}
+
 #[test]
 fn a_child_echoing_its_environment_does_not_show_its_secrets() {
     let dir = tempfile::tempdir().unwrap();
