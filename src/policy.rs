@@ -529,6 +529,11 @@ impl Refusals {
         self.withheld.contains(server)
     }
 
+    /// The servers withheld whole (see [`Refusals::withholds`]).
+    pub fn withheld(&self) -> impl Iterator<Item = &str> {
+        self.withheld.iter().map(String::as_str)
+    }
+
     /// Why `tool` of `server` was left out; `tool` may be the original name
     /// or its TypeScript identifier.
     pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
