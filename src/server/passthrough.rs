@@ -120,6 +120,13 @@ impl Exposed {
                 } else {
                     tool.to_owned()
                 };
+                // A name a server chose to match another's prefixed or
+                // renamed one (`notes__execute`) would list two tools as
+                // one, which clients refuse, and route to only one.
+                if exposed.routes.contains_key(&name) {
+                    tracing::warn!(server = %ns.server(), %tool, %name, "not exposed: another tool is exposed under that name; execute reaches it");
+                    continue;
+                }
                 let mut raw = function.raw().clone();
                 raw["name"] = serde_json::Value::String(name.clone());
                 let Ok(definition) = serde_json::from_value::<Tool>(raw) else {

@@ -629,3 +629,41 @@ fn a_withheld_server_cannot_log_to_the_client_of_another_call() {
     assert_eq!(report["result"], "slow", "{report}");
     assert!(logs.iter().all(|l| !l.contains("IGNORE")), "{logs:?}");
 }
+
+/// Exposed names are unique: a tool named like another's prefixed name
+/// (`execute` is renamed `notes__execute`, and the server lists a
+/// `notes__execute` too) is left to `execute`, not listed twice.
+#[test]
+fn exposed_tool_names_are_unique_whatever_a_server_names_its_tools() {
+    let notes = Scripted::new(&json!({"tools": [
+        {"name": "execute", "description": "The server's own execute.", "inputSchema": {"type": "object"}},
+        {"name": "notes__execute", "description": "Another tool.", "inputSchema": {"type": "object"}},
+    ]}));
+    let mut client = RawStdio::start(&["--expose-tools", "--config", &notes.config]);
+    let listed = client.request("tools/list", json!({}));
+    let tools = listed["result"]["tools"].as_array().unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    // The tool listed as notes__execute is the one a call reaches.
+    let listed_as = tools
+        .iter()
+        .find(|t| t["name"] == "notes__execute")
+        .unwrap();
+    let called = client.request(
+        "tools/call",
+        json!({"name": "notes__execute", "arguments": {}}),
+    );
+    let reached = called["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reached: Value = serde_json::from_str(&reached).unwrap();
+    let expected = match listed_as["description"].as_str().unwrap() {
+        "The server's own execute." => "execute",
+        _ => "notes__execute",
+    };
+    assert_eq!(reached["tool"], expected, "{listed_as} reached {reached}");
+}
