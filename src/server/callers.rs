@@ -20,6 +20,7 @@ use rmcp::model::{
 use rmcp::{ErrorData, Peer, RoleServer};
 
 use crate::upstream::Human;
+use crate::upstream::redact::scrub_value;
 
 /// Clients with a call in progress, and their resource subscriptions.
 #[derive(Default)]
@@ -206,6 +207,8 @@ impl Human for Callers {
         mut message: LoggingMessageNotificationParam,
     ) -> BoxFuture<'static, ()> {
         let peer = self.client_for(server).ok();
+        // Not tool data: a log line, as codemode's own, keeps no secrets.
+        message.data = scrub_value(&message.data);
         // The client sees which server spoke.
         message.logger = Some(match message.logger.take() {
             Some(logger) => format!("{server}/{logger}"),

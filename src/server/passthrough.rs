@@ -238,7 +238,7 @@ impl Exposed {
                     let mut forwarded =
                         ProgressNotificationParam::new(theirs.clone(), update.progress);
                     forwarded.total = update.total;
-                    forwarded.message = update.message;
+                    forwarded.message = update.message.map(|message| scrub(&message));
                     if downstream.notify_progress(forwarded).await.is_err() {
                         break;
                     }

@@ -566,7 +566,7 @@ fn a_withheld_servers_prompts_and_resources_are_not_forwarded() {
 
 impl RawStdio {
     /// The answer to `execute(code)`, and the log messages that came before it.
-    fn execute_hearing_logs(&mut self, code: &str) -> (Value, Vec<String>) {
+    pub(super) fn execute_hearing_logs(&mut self, code: &str) -> (Value, Vec<String>) {
         use std::io::BufRead;
         let id = self.send_request(
             "tools/call",

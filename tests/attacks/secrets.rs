@@ -387,6 +387,31 @@ fn a_redirect_to_another_origin_is_not_followed_with_the_secrets() {
     assert_no_secret("stderr", &said);
 }
 
+/// A server that logs its own secret while a call runs: the log line the
+/// client of `serve` is sent has it redacted, as codemode's own lines do.
+#[test]
+fn a_servers_log_messages_reach_the_client_without_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.json");
+    let said = json!({"call_seconds": 1, "chatter": "connected with API_TOKEN t-QzEnvQz-1", "tools": [
+        {"name": "slow", "inputSchema": {"type": "object"}}]});
+    std::fs::write(&spec, said.to_string()).unwrap();
+    let script = repo().join("tests/python/scripted_server.py");
+    let config = dir.path().join("mcp.json");
+    let servers = json!({"mcpServers": {"chatty": {
+        "command": "python3",
+        "args": [script],
+        "env": {"SCRIPTED_SPEC": spec, "API_TOKEN": "t-QzEnvQz-1"},
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let mut serve = RawStdio::start(&["--config", config.to_str().unwrap()]);
+    let (report, logs) = serve.execute_hearing_logs("return (await chatty.slow()).tool;");
+    assert_eq!(report["result"], "slow", "{report}");
+    let logs = logs.join("\n");
+    assert!(logs.contains("connected with"), "the lines came: {logs}");
+    assert_no_secret("the log lines sent to the client", &logs);
+}
+
 #[test]
 fn a_child_echoing_its_environment_does_not_show_its_secrets() {
     let dir = tempfile::tempdir().unwrap();
