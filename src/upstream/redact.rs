@@ -80,6 +80,7 @@ impl Known {
     fn add(&mut self, slot: Option<&str>, secrets: impl IntoIterator<Item = String>) {
         let secrets: BTreeSet<String> = secrets
             .into_iter()
+            .flat_map(with_its_lines)
             .map(|s| s.trim().to_owned())
             .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
             // Redacting a secret inside the mark would never end.
@@ -112,6 +113,18 @@ impl Known {
         }
         text
     }
+}
+
+/// `secret`, and each of its lines when it has several (a PEM key in an
+/// environment variable): texts show a multi-line value a line at a time,
+/// indented (a child's stderr) or escaped (`\n` in JSON and `Debug`).
+fn with_its_lines(secret: String) -> Vec<String> {
+    let mut all: Vec<String> = match secret.contains(['\n', '\r']) {
+        true => secret.lines().map(str::to_owned).collect(),
+        false => Vec::new(),
+    };
+    all.push(secret);
+    all
 }
 
 /// Takes `spec`'s secrets into account from now on.
@@ -589,6 +602,19 @@ mod tests {
         assert_eq!(
             scrubbed,
             serde_json::json!({"sent": ["key [redacted]", 3], "[redacted]": {"deep": "Bearer [redacted]"}})
+        );
+    }
+
+    #[test]
+    fn each_line_of_a_multi_line_secret_is_a_secret() {
+        protect_values(["-----BEGIN-----\r\nL1-QzLineQz-a\nab\nL3-QzLineQz-c\n".to_owned()]);
+        assert_eq!(
+            scrub("  L1-QzLineQz-a\n  ab\n  L3-QzLineQz-c"),
+            "  [redacted]\n  ab\n  [redacted]"
+        );
+        assert_eq!(
+            scrub(r#"{"k":"L1-QzLineQz-a\nab"}"#),
+            r#"{"k":"[redacted]\nab"}"#
         );
     }
 

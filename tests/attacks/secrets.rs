@@ -387,6 +387,36 @@ fn a_redirect_to_another_origin_is_not_followed_with_the_secrets() {
     assert_no_secret("stderr", &said);
 }
 
+/// A multi-line secret (a PEM key in the environment) that a child echoes:
+/// its stderr is shown a line at a time, indented, and no line of the key
+/// shows; nor in the debug log, where texts are escaped.
+#[test]
+fn a_multi_line_secret_does_not_show_a_line_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pem.json");
+    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nk1-QzEnvQz-Material99\n-----END PRIVATE KEY-----";
+    let servers = json!({"mcpServers": {"pem": {
+        "command": "sh",
+        "args": ["-c", "echo \"$APP_PRIVATE_KEY\" >&2; sleep 1; exit 3"],
+        "env": {"APP_PRIVATE_KEY": key},
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let tools = codemode_logging(
+        &["tools", "--config", config.to_str().unwrap()],
+        "",
+        "debug",
+        &[],
+    );
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(
+        said.contains("last lines the server wrote to stderr"),
+        "{said}"
+    );
+    assert_no_secret("stderr", &said);
+    assert!(!said.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "{said}");
+}
+
 /// A server that logs its own secret while a call runs: the log line the
 /// client of `serve` is sent has it redacted, as codemode's own lines do.
 #[test]
