@@ -143,7 +143,7 @@ fn refused(server: &str, why: &str) -> ErrorData {
 
 const NO_CALL: &str = "no client call is in progress";
 const WITHHELD: &str =
-    "codemode's policy (--allow, --deny, --read-only or --pins) leaves none of its tools in use";
+    "codemode's policy (allow and deny lists, read-only, pins) leaves none of its tools in use";
 
 impl Human for Callers {
     fn elicit(
