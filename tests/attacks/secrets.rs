@@ -417,6 +417,18 @@ fn a_multi_line_secret_does_not_show_a_line_at_a_time() {
     assert!(!said.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "{said}");
 }
 
+/// A key in the path of a `--url` at an address: the server is not named
+/// after it, so it shows neither in the warnings nor as a namespace.
+#[test]
+fn a_key_in_a_urls_path_does_not_become_the_servers_name() {
+    let url = "http://127.0.0.1:1/s/Ab1QzPwQz2Cd3Ef4Gh5Ij/mcp";
+    let tools = codemode_logging(&["tools", "--url", url], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("is unavailable"), "{said}");
+    assert_no_secret("stderr", &said);
+}
+
 /// A server that logs its own secret while a call runs: the log line the
 /// client of `serve` is sent has it redacted, as codemode's own lines do.
 #[test]
