@@ -507,6 +507,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let learned = opened.shapes.clone();
     let budget = args.prompt_budget;
     let human: Arc<dyn upstream::Human> = callers.clone();
+    let withholding = callers.clone();
     // Each execution asks its own client (see server::approval).
     let default_approver = approval::NoOne::shared("no client to ask");
     let approval_timeout = args.servers.approval_timeout;
@@ -515,6 +516,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
         let (api, refusals, approvals) = api_for(&policy, upstreams, &shapes);
+        withholding.withhold(refusals.withheld().map(str::to_owned));
         let mode = disclosure.resolve(&api, budget);
         tracing::info!(
             ?mode,
@@ -525,7 +527,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
                 .sum::<usize>(),
             "API ready"
         );
-        let exposed = expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals));
+        let exposed =
+            expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals, &refusals));
         let mut executor = Executor::new(api.clone(), upstreams.peers(), settings)
             .with_refusals(refusals)
             .approving(approvals, default_approver.clone(), approval_timeout)

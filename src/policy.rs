@@ -13,7 +13,7 @@
 //! A tool that needs approval stays in the API; the executor asks before
 //! each call (see [`crate::approval`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::{Value, json};
@@ -359,6 +359,13 @@ impl Policy {
         None
     }
 
+    /// Whether what `server` says of itself is as pinned (always, without pins).
+    fn introduction_pinned(&self, server: &str, introductions: &Introductions) -> bool {
+        self.pins.as_ref().is_none_or(|pins| {
+            pins.server_standing(server, introductions.get(server)) == crate::pins::Standing::Pinned
+        })
+    }
+
     /// Splits each server's tools into the allowed ones and the refusals;
     /// `introductions` is what each server says of itself now, for the pins.
     pub fn apply(
@@ -385,7 +392,7 @@ impl Policy {
                                     .unwrap_or("")
                                     .to_owned();
                                 refused
-                                    .0
+                                    .tools
                                     .entry(server.clone())
                                     .or_default()
                                     .insert(name, reason);
@@ -393,7 +400,11 @@ impl Policy {
                             }
                         }
                     })
-                    .collect();
+                    .collect::<Vec<Value>>();
+                let everything_refused = kept.is_empty() && refused.tools.contains_key(&server);
+                if everything_refused || !self.introduction_pinned(&server, introductions) {
+                    refused.withheld.insert(server.clone());
+                }
                 (server, kept)
             })
             .collect();
@@ -500,15 +511,33 @@ impl Approvals {
     }
 }
 
-/// Tools left out by policy: server → tool → reason.
+/// Tools left out by policy: server → tool → reason; and the servers
+/// withheld whole.
 #[derive(Clone, Debug, Default)]
-pub struct Refusals(HashMap<String, HashMap<String, String>>);
+pub struct Refusals {
+    tools: HashMap<String, HashMap<String, String>>,
+    /// Servers policy leaves nothing of (each listed tool refused), or whose
+    /// description or instructions are not as pinned: what else they offer
+    /// (prompts, resources) must not reach a client either.
+    withheld: HashSet<String>,
+}
 
 impl Refusals {
+    /// Whether nothing of `server` may be offered: not its tools, nor its
+    /// prompts and resources.
+    pub fn withholds(&self, server: &str) -> bool {
+        self.withheld.contains(server)
+    }
+
+    /// The servers withheld whole (see [`Refusals::withholds`]).
+    pub fn withheld(&self) -> impl Iterator<Item = &str> {
+        self.withheld.iter().map(String::as_str)
+    }
+
     /// Why `tool` of `server` was left out; `tool` may be the original name
     /// or its TypeScript identifier.
     pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
-        let refused = self.0.get(server)?;
+        let refused = self.tools.get(server)?;
         refused
             .get(tool)
             .or_else(|| {

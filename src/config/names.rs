@@ -118,13 +118,22 @@ pub fn name_from_url(url: &str) -> String {
 }
 
 /// The last part of a URL's path that is not a transport's usual name:
-/// `http://10.0.0.5:8080/github/mcp` → `github`.
+/// `http://10.0.0.5:8080/github/mcp` → `github`. Never an id or a key
+/// (`/s/Ab12…/mcp`): a name is shown everywhere, the namespace in the
+/// model's prompt included, where a key in the URL must not be.
 fn name_from_path(url: &url::Url) -> Option<String> {
-    let name = url
-        .path_segments()?
-        .rev()
-        .find(|s| !["", "mcp", "sse", "v1", "v2", "api", "message", "messages"].contains(s))?;
+    let name = url.path_segments()?.rev().find(|s| {
+        !["", "mcp", "sse", "v1", "v2", "api", "message", "messages"].contains(s) && !id_like(s)
+    })?;
     package_name(name)
+}
+
+/// Whether a path segment reads as an id or a key rather than a word:
+/// long, with digits among its letters.
+fn id_like(segment: &str) -> bool {
+    let has_digit = segment.chars().any(|c| c.is_ascii_digit());
+    let has_letter = segment.chars().any(char::is_alphabetic);
+    segment.chars().count() >= 16 && has_digit && has_letter || segment.chars().count() >= 32
 }
 
 #[cfg(test)]
@@ -182,6 +191,19 @@ mod tests {
         assert_eq!(name_from_url("https://mcp.linear.app/mcp"), "linear");
         assert_eq!(name_from_url("http://127.0.0.1:3001/mcp"), "http");
         assert_eq!(name_from_url("http://10.0.0.5:8080/github/mcp"), "github");
+        // A key or an id in the path is never the name.
+        assert_eq!(
+            name_from_url("http://10.0.0.5:8080/s/AbCdEfGhIjKlMnOpQrSt1234/mcp"),
+            "s"
+        );
+        assert_eq!(
+            name_from_url("http://10.0.0.5:8080/jira/3f2a9c1e-7b4d-4e2a-9f1c-0d5e8a7b6c4f/sse"),
+            "jira"
+        );
+        assert_eq!(
+            name_from_url("http://10.0.0.5/abcdefghijklmnopqrstuvwxyzabcdefgh/mcp"),
+            "http"
+        );
         assert_eq!(
             name_from_url("http://[::1]:9000/mcp-server-jira/sse"),
             "jira"

@@ -7,6 +7,7 @@
 //! SEP-2577 deprecates sampling, roots and logging; servers still use them.
 #![allow(deprecated)]
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,7 @@ use rmcp::model::{
 use rmcp::{ErrorData, Peer, RoleServer};
 
 use crate::upstream::Human;
+use crate::upstream::redact::scrub_value;
 
 /// Clients with a call in progress, and their resource subscriptions.
 #[derive(Default)]
@@ -27,6 +29,9 @@ pub struct Callers {
     next: AtomicU64,
     /// (resource URI, the client that subscribed to it).
     subscriptions: Mutex<Vec<(String, Peer<RoleServer>)>>,
+    /// Servers policy leaves nothing of: they reach no client, not even by
+    /// asking (elicitation, sampling, roots) or logging.
+    withheld: Mutex<HashSet<String>>,
 }
 
 /// Holds a client in [`Callers`] until dropped (when its call ends).
@@ -53,7 +58,26 @@ impl Callers {
         }
     }
 
-    /// The client to ask: the latest caller that is still connected.
+    /// From now on, `servers` (and no others) reach no client.
+    pub fn withhold(&self, servers: impl IntoIterator<Item = String>) {
+        *self.withheld.lock().expect("withheld servers") = servers.into_iter().collect();
+    }
+
+    /// The client `server` may ask: the latest caller that is still
+    /// connected; why none, when none.
+    fn client_for(&self, server: &str) -> Result<Peer<RoleServer>, &'static str> {
+        if self
+            .withheld
+            .lock()
+            .expect("withheld servers")
+            .contains(server)
+        {
+            return Err(WITHHELD);
+        }
+        self.current().ok_or(NO_CALL)
+    }
+
+    /// The latest caller that is still connected.
     fn current(&self) -> Option<Peer<RoleServer>> {
         let active = self.active.lock().expect("callers");
         active
@@ -118,6 +142,8 @@ fn refused(server: &str, why: &str) -> ErrorData {
 }
 
 const NO_CALL: &str = "no client call is in progress";
+const WITHHELD: &str =
+    "codemode's policy (allow and deny lists, read-only, pins) leaves none of its tools in use";
 
 impl Human for Callers {
     fn elicit(
@@ -125,12 +151,12 @@ impl Human for Callers {
         server: &str,
         request: ElicitRequestParams,
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
-        let peer = self.current();
+        let peer = self.client_for(server);
         let server = server.to_owned();
         Box::pin(async move {
             let why = match &peer {
-                None => Some(NO_CALL.to_owned()),
-                Some(peer) => unable(peer, "elicitation"),
+                Err(why) => Some((*why).to_owned()),
+                Ok(peer) => unable(peer, "elicitation"),
             };
             if let Some(why) = why {
                 tracing::info!(%server, "declined an elicitation: {why}");
@@ -148,10 +174,10 @@ impl Human for Callers {
         server: &str,
         request: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
-        let peer = self.current();
+        let peer = self.client_for(server);
         let server = server.to_owned();
         Box::pin(async move {
-            let peer = peer.ok_or_else(|| refused(&server, NO_CALL))?;
+            let peer = peer.map_err(|why| refused(&server, why))?;
             if let Some(why) = unable(&peer, "sampling") {
                 return Err(refused(&server, &why));
             }
@@ -162,10 +188,10 @@ impl Human for Callers {
     }
 
     fn roots(&self, server: &str) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
-        let peer = self.current();
+        let peer = self.client_for(server);
         let server = server.to_owned();
         Box::pin(async move {
-            let peer = peer.ok_or_else(|| refused(&server, NO_CALL))?;
+            let peer = peer.map_err(|why| refused(&server, why))?;
             if let Some(why) = unable(&peer, "roots") {
                 return Err(refused(&server, &why));
             }
@@ -180,7 +206,9 @@ impl Human for Callers {
         server: &str,
         mut message: LoggingMessageNotificationParam,
     ) -> BoxFuture<'static, ()> {
-        let peer = self.current();
+        let peer = self.client_for(server).ok();
+        // Not tool data: a log line, as codemode's own, keeps no secrets.
+        message.data = scrub_value(&message.data);
         // The client sees which server spoke.
         message.logger = Some(match message.logger.take() {
             Some(logger) => format!("{server}/{logger}"),
@@ -195,9 +223,12 @@ impl Human for Callers {
 
     fn resource_updated(
         &self,
-        _server: &str,
+        server: &str,
         update: ResourceUpdatedNotificationParam,
     ) -> BoxFuture<'static, ()> {
+        if matches!(self.client_for(server), Err(WITHHELD)) {
+            return Box::pin(async {});
+        }
         let peers: Vec<Peer<RoleServer>> = self
             .subscriptions
             .lock()

@@ -19,18 +19,19 @@ use codemode_typegen::Api;
 use futures::StreamExt;
 use rmcp::handler::client::progress::ProgressDispatcher;
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, ClientRequest, CompleteRequestParams,
-    CompleteResult, GetPromptRequestParams, GetPromptResponse, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam, Prompt,
-    ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject, ResultType,
-    ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams, Tool,
-    UnsubscribeRequestParams,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
+    CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam,
+    Prompt, ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
+    ResultType, ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams,
+    Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
+use crate::policy::Refusals;
 use crate::upstream::Upstreams;
-use crate::upstream::redact::scrub;
+use crate::upstream::redact::{scrub, scrub_value};
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";
@@ -76,17 +77,20 @@ impl Exposed {
     /// `reserved` are codemode's own tool names, which an upstream tool of
     /// the same name must not shadow: it is prefixed instead. Tools whose
     /// calls need approval are not exposed: only `execute` asks before them.
+    /// A server policy withholds (see [`Refusals::withholds`]) is not
+    /// reached at all: its prompts and resources are not forwarded either.
     pub fn new(
         api: &Api,
         upstreams: &Upstreams,
         reserved: &[&str],
         approvals: &crate::policy::Approvals,
+        refusals: &Refusals,
     ) -> Exposed {
         let reach = upstreams.reach();
         let namespaces: Vec<_> = api
             .namespaces()
             .iter()
-            .filter(|ns| reach.contains_key(ns.server()))
+            .filter(|ns| reach.contains_key(ns.server()) && !refusals.withholds(ns.server()))
             .collect();
         let prefixed = namespaces.len() > 1;
         let mut exposed = Exposed {
@@ -116,6 +120,13 @@ impl Exposed {
                 } else {
                     tool.to_owned()
                 };
+                // A name a server chose to match another's prefixed or
+                // renamed one (`notes__execute`) would list two tools as
+                // one, which clients refuse, and route to only one.
+                if exposed.routes.contains_key(&name) {
+                    tracing::warn!(server = %ns.server(), %tool, %name, "not exposed: another tool is exposed under that name; execute reaches it");
+                    continue;
+                }
                 let mut raw = function.raw().clone();
                 raw["name"] = serde_json::Value::String(name.clone());
                 let Ok(definition) = serde_json::from_value::<Tool>(raw) else {
@@ -227,7 +238,7 @@ impl Exposed {
                     let mut forwarded =
                         ProgressNotificationParam::new(theirs.clone(), update.progress);
                     forwarded.total = update.total;
-                    forwarded.message = update.message;
+                    forwarded.message = update.message.map(|message| scrub(&message));
                     if downstream.notify_progress(forwarded).await.is_err() {
                         break;
                     }
@@ -253,7 +264,7 @@ impl Exposed {
         match answer.map_err(|error| failed(&upstream.server, tool, error))? {
             ServerResult::CallToolResult(mut result) => {
                 result.result_type = Some(ResultType::COMPLETE);
-                Ok(CallToolResponse::Complete(result))
+                Ok(CallToolResponse::Complete(error_result_scrubbed(result)))
             }
             ServerResult::InputRequiredResult(result) => {
                 Ok(CallToolResponse::InputRequired(result))
@@ -421,12 +432,29 @@ fn unavailable(server: &str, error: &ServiceError) -> ErrorData {
     )
 }
 
+/// A result marked `isError` is an error text, as programs get it: without
+/// secrets. Other results are the tool's data, passed on as they are.
+fn error_result_scrubbed(result: CallToolResult) -> CallToolResult {
+    if result.is_error != Some(true) {
+        return result;
+    }
+    serde_json::to_value(&result)
+        .and_then(|wire| serde_json::from_value(scrub_value(&wire)))
+        .unwrap_or_else(|_| {
+            // Never the unscrubbed text.
+            CallToolResult::error(vec![rmcp::model::ContentBlock::text(
+                "the server answered with an error codemode could not pass on without its secrets; `execute` shows it",
+            )])
+        })
+}
+
 /// An upstream's own error is passed on as it is but for secrets; others
 /// say which server.
 fn failed(server: &str, what: &str, error: ServiceError) -> ErrorData {
     match error {
         ServiceError::McpError(mut error) => {
             error.message = scrub(&error.message).into();
+            error.data = error.data.as_ref().map(scrub_value);
             error
         }
         other => {

@@ -1,6 +1,7 @@
 //! Connections to upstream MCP servers, and their tool lists.
 
 mod era;
+mod http_client;
 pub mod human;
 pub mod oauth;
 pub mod redact;

@@ -80,6 +80,7 @@ impl Known {
     fn add(&mut self, slot: Option<&str>, secrets: impl IntoIterator<Item = String>) {
         let secrets: BTreeSet<String> = secrets
             .into_iter()
+            .flat_map(with_its_lines)
             .map(|s| s.trim().to_owned())
             .filter(|s| s.chars().count() >= MIN_SECRET_CHARS)
             // Redacting a secret inside the mark would never end.
@@ -112,6 +113,18 @@ impl Known {
         }
         text
     }
+}
+
+/// `secret`, and each of its lines when it has several (a PEM key in an
+/// environment variable): texts show a multi-line value a line at a time,
+/// indented (a child's stderr) or escaped (`\n` in JSON and `Debug`).
+fn with_its_lines(secret: String) -> Vec<String> {
+    let mut all: Vec<String> = match secret.contains(['\n', '\r']) {
+        true => secret.lines().map(str::to_owned).collect(),
+        false => Vec::new(),
+    };
+    all.push(secret);
+    all
 }
 
 /// Takes `spec`'s secrets into account from now on.
@@ -147,6 +160,27 @@ pub fn scrub(text: &str) -> String {
         .read()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     generic(&known.redact(text))
+}
+
+/// `value` with [`scrub`] applied to each of its strings and keys: an
+/// error's JSON `data`, say, stays JSON.
+pub fn scrub_value(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    // Recursive: what serde_json parsed is at most 128 levels deep.
+    fn scrubbed(value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(scrub(text)),
+            Value::Array(items) => Value::Array(items.iter().map(scrubbed).collect()),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(key, value)| (scrub(key), scrubbed(value)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    scrubbed(value)
 }
 
 /// One regex for all known secrets, longest first so that a secret holding
@@ -559,6 +593,30 @@ impl Drop for ScrubbedEvent {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_values_strings_and_keys_are_scrubbed_and_it_stays_json() {
+        protect_values(["v-QzValueQz-1".to_owned()]);
+        let value = serde_json::json!({"sent": ["key v-QzValueQz-1", 3], "v-QzValueQz-1": {"deep": "Bearer abcdefgh12"}});
+        let scrubbed = scrub_value(&value);
+        assert_eq!(
+            scrubbed,
+            serde_json::json!({"sent": ["key [redacted]", 3], "[redacted]": {"deep": "Bearer [redacted]"}})
+        );
+    }
+
+    #[test]
+    fn each_line_of_a_multi_line_secret_is_a_secret() {
+        protect_values(["-----BEGIN-----\r\nL1-QzLineQz-a\nab\nL3-QzLineQz-c\n".to_owned()]);
+        assert_eq!(
+            scrub("  L1-QzLineQz-a\n  ab\n  L3-QzLineQz-c"),
+            "  [redacted]\n  ab\n  [redacted]"
+        );
+        assert_eq!(
+            scrub(r#"{"k":"L1-QzLineQz-a\nab"}"#),
+            r#"{"k":"[redacted]\nab"}"#
+        );
+    }
 
     fn http(url: &str, headers: &[(&str, &str)]) -> ServerSpec {
         ServerSpec::new(

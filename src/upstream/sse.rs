@@ -31,9 +31,20 @@ const MAX_EVENT: usize = MAX_LINE;
 /// Messages read ahead of rmcp.
 const READ_AHEAD: usize = 64;
 
+/// `error` and what caused it, which says why (a refused redirect, say).
+fn with_causes(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        text.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    text
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SseError {
-    #[error("GET {url} failed: {source}")]
+    #[error("GET {url} failed: {}", with_causes(source))]
     Get { url: String, source: reqwest::Error },
     #[error(
         "GET {url} answered {status}{}, not an event stream; is it the server's SSE endpoint (often /sse)?",
@@ -96,7 +107,7 @@ impl SseTransport {
             endpoint: url.to_owned(),
             problem: "which is not a URL",
         })?;
-        let http = reqwest::Client::builder()
+        let http = super::http_client::builder()
             .connect_timeout(Duration::from_secs(30))
             .build()
             .map_err(|source| SseError::Get {

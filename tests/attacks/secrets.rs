@@ -115,7 +115,9 @@ fn json_answer(status: u16, body: Value) -> Answer {
 /// An MCP server (legacy lifecycle, JSON answers) with two tools: `echo`,
 /// whose calls it never answers (it drops the connection instead), and
 /// `check_key`, which refuses with an error quoting the request's headers,
-/// as servers that say which key they refused do.
+/// as servers that say which key they refused do; `check_key_data` quotes
+/// them (and the URL it was called at) in the error's data and
+/// `check_key_result` in a result marked `isError`.
 fn drops_calls(request: &Request, _port: u16) -> Answer {
     if request.method != "POST" {
         return Some((405, vec![], String::new()));
@@ -133,20 +135,28 @@ fn drops_calls(request: &Request, _port: u16) -> Answer {
         "tools/list" => json!({"tools": [
             {"name": "echo", "inputSchema": {"type": "object"}},
             {"name": "check_key", "inputSchema": {"type": "object"}},
+            {"name": "check_key_data", "inputSchema": {"type": "object"}},
+            {"name": "check_key_result", "inputSchema": {"type": "object"}},
         ]}),
         "tools/call" if message["params"]["name"] == "check_key" => {
-            let quoted: Vec<&str> = request
-                .head
-                .lines()
-                .filter(|l| {
-                    let l = l.to_ascii_lowercase();
-                    l.starts_with("x-api-key") || l.starts_with("authorization")
-                })
-                .collect();
+            let refused = format!("refused {}", quoted_secrets(request).join(" and "));
             return json_answer(
                 200,
-                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": format!("refused {}", quoted.join(" and "))}}),
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": refused}}),
             );
+        }
+        // The headers in the error's data, beside a plain message.
+        "tools/call" if message["params"]["name"] == "check_key_data" => {
+            let data = json!({"sent": quoted_secrets(request), "url": format!("http://127.0.0.1{}", request.path)});
+            return json_answer(
+                200,
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32602, "message": "refused", "data": data}}),
+            );
+        }
+        // The headers in a result that says it is an error.
+        "tools/call" if message["params"]["name"] == "check_key_result" => {
+            let refused = format!("refused {}", quoted_secrets(request).join(" and "));
+            json!({"isError": true, "content": [{"type": "text", "text": refused}]})
         }
         "tools/call" => return None,
         _ => {
@@ -157,6 +167,18 @@ fn drops_calls(request: &Request, _port: u16) -> Answer {
         }
     };
     json_answer(200, json!({"jsonrpc": "2.0", "id": id, "result": result}))
+}
+
+/// The secret headers of `request`, as its lines.
+fn quoted_secrets(request: &Request) -> Vec<&str> {
+    request
+        .head
+        .lines()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("x-api-key") || l.starts_with("authorization")
+        })
+        .collect()
 }
 
 /// A config whose one server, `leaky`, is at `port` with a user and
@@ -303,6 +325,133 @@ fn a_server_quoting_the_secret_headers_it_was_sent_does_not_show_them() {
     let answer = serve.request("tools/call", json!({"name": "check_key", "arguments": {}}));
     assert!(answer.to_string().contains("[redacted]"), "{answer}");
     assert_no_secret("the passed-through error", &answer.to_string());
+}
+
+/// The same quotes in an error's `data` or in a result marked `isError`:
+/// error texts too, redacted for programs and through `--expose-tools`.
+#[test]
+fn secrets_quoted_in_error_data_or_an_error_result_do_not_show() {
+    let port = serve_http(drops_calls);
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), port);
+    let mut serve = RawStdio::start(&["--config", &config, "--expose-tools"]);
+    for tool in ["check_key_data", "check_key_result"] {
+        let program = format!(
+            "try {{ return await leaky.{tool}({{}}); }} catch (e) {{ return 'caught: ' + String(e); }}"
+        );
+        let run = codemode_logging(&["run", "-", "--config", &config], &program, "debug", &[]);
+        let report = stdout(&run);
+        assert!(report.contains("caught: "), "{tool}: {report}");
+        assert_no_secret(tool, &report);
+        assert_no_secret(tool, &stderr(&run));
+        let answer = serve.request("tools/call", json!({"name": tool, "arguments": {}}));
+        assert!(answer.to_string().contains("refused"), "{tool}: {answer}");
+        assert_no_secret(&format!("{tool} passed through"), &answer.to_string());
+    }
+}
+
+/// A server that redirects to another origin: its configured headers and
+/// URL are not sent there, whichever transport (streamable HTTP, or the
+/// legacy SSE tried after it) follows the redirect; the error says why.
+#[test]
+fn a_redirect_to_another_origin_is_not_followed_with_the_secrets() {
+    let received = Arc::new(Mutex::new(Vec::<String>::new()));
+    let kept = received.clone();
+    let elsewhere = serve_http(move |request, _| {
+        kept.lock().unwrap().push(request.head.clone());
+        Some((404, vec![], String::new()))
+    });
+    let redirector = serve_http(move |request, _| {
+        let to = format!("http://127.0.0.1:{elsewhere}{}", request.path);
+        Some((307, vec![("location", to)], String::new()))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = leaky_config(dir.path(), redirector);
+    // Without a type, so that legacy SSE is tried after streamable HTTP.
+    let mut servers: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    servers["mcpServers"]["leaky"]
+        .as_object_mut()
+        .unwrap()
+        .remove("type");
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let sent = received.lock().unwrap().join("\n");
+    assert!(sent.is_empty(), "the other origin was sent:\n{sent}");
+    let said = stderr(&tools);
+    assert!(
+        said.contains("redirected to another address"),
+        "the error says why: {said}"
+    );
+    assert_no_secret("stderr", &said);
+}
+
+/// A multi-line secret (a PEM key in the environment) that a child echoes:
+/// its stderr is shown a line at a time, indented, and no line of the key
+/// shows; nor in the debug log, where texts are escaped.
+#[test]
+fn a_multi_line_secret_does_not_show_a_line_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pem.json");
+    let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nk1-QzEnvQz-Material99\n-----END PRIVATE KEY-----";
+    let servers = json!({"mcpServers": {"pem": {
+        "command": "sh",
+        "args": ["-c", "echo \"$APP_PRIVATE_KEY\" >&2; sleep 1; exit 3"],
+        "env": {"APP_PRIVATE_KEY": key},
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let tools = codemode_logging(
+        &["tools", "--config", config.to_str().unwrap()],
+        "",
+        "debug",
+        &[],
+    );
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(
+        said.contains("last lines the server wrote to stderr"),
+        "{said}"
+    );
+    assert_no_secret("stderr", &said);
+    assert!(!said.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "{said}");
+}
+
+/// A key in the path of a `--url` at an address: the server is not named
+/// after it, so it shows neither in the warnings nor as a namespace.
+#[test]
+fn a_key_in_a_urls_path_does_not_become_the_servers_name() {
+    let url = "http://127.0.0.1:1/s/Ab1QzPwQz2Cd3Ef4Gh5Ij/mcp";
+    let tools = codemode_logging(&["tools", "--url", url], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("is unavailable"), "{said}");
+    assert_no_secret("stderr", &said);
+}
+
+/// A server that logs its own secret while a call runs: the log line the
+/// client of `serve` is sent has it redacted, as codemode's own lines do.
+#[test]
+fn a_servers_log_messages_reach_the_client_without_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("spec.json");
+    let said = json!({"call_seconds": 1, "chatter": "connected with API_TOKEN t-QzEnvQz-1", "tools": [
+        {"name": "slow", "inputSchema": {"type": "object"}}]});
+    std::fs::write(&spec, said.to_string()).unwrap();
+    let script = repo().join("tests/python/scripted_server.py");
+    let config = dir.path().join("mcp.json");
+    let servers = json!({"mcpServers": {"chatty": {
+        "command": "python3",
+        "args": [script],
+        "env": {"SCRIPTED_SPEC": spec, "API_TOKEN": "t-QzEnvQz-1"},
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let mut serve = RawStdio::start(&["--config", config.to_str().unwrap()]);
+    let (report, logs) = serve.execute_hearing_logs("return (await chatty.slow()).tool;");
+    assert_eq!(report["result"], "slow", "{report}");
+    let logs = logs.join("\n");
+    assert!(logs.contains("connected with"), "the lines came: {logs}");
+    assert_no_secret("the log lines sent to the client", &logs);
 }
 
 #[test]

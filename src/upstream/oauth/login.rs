@@ -145,7 +145,7 @@ pub async fn login(
 async fn challenge_of(url: &str) -> anyhow::Result<Option<String>> {
     let probe =
         serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "server/discover", "params": {}});
-    let response = reqwest::Client::new()
+    let response = crate::upstream::http_client::client()
         .post(url)
         .header("accept", "application/json, text/event-stream")
         .header("mcp-protocol-version", "2026-07-28")

@@ -56,7 +56,10 @@ pub async fn authorized_client(server: &str, url: &str) -> Option<AuthClient<req
         }
     }
     match manager.initialize_from_store().await {
-        Ok(true) => Some(AuthClient::new(reqwest::Client::default(), manager)),
+        Ok(true) => Some(AuthClient::new(
+            crate::upstream::http_client::client(),
+            manager,
+        )),
         Ok(false) => {
             tracing::warn!(%server, "the kept login is gone or was for another authorization server; run `codemode login {server}` again");
             None
