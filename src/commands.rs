@@ -781,6 +781,23 @@ fn server_names(api: &Api) -> String {
         .join(", ")
 }
 
+/// What the audit reads of a function: its definition, and the result type
+/// learned for it, which reaches the prompt too (its field names come from
+/// the server's results).
+fn audited_definition(function: &codemode_typegen::Function) -> Value {
+    let mut definition = function.raw().clone();
+    if let (Some(observed), Some(fields)) = (function.observed(), definition.as_object_mut()) {
+        fields.insert(
+            LEARNED_RESULT_TYPE.to_owned(),
+            Value::String(observed.shape.render()),
+        );
+    }
+    definition
+}
+
+/// Where the audit names a learned result type.
+const LEARNED_RESULT_TYPE: &str = "learnedResultType";
+
 /// The four behaviour hints MCP defines, in the order they are shown.
 const HINTS: [(&str, &str); 4] = [
     ("readOnlyHint", "read-only"),
@@ -805,7 +822,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
             .namespaces()
             .iter()
             .map(|ns| {
-                let tools = ns.functions().iter().map(|f| f.raw().clone()).collect();
+                let tools = ns.functions().iter().map(audited_definition).collect();
                 (ns.server().to_owned(), tools)
             })
             .collect();

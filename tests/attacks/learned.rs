@@ -247,3 +247,40 @@ fn a_shapes_path_that_is_no_plain_file_is_neither_waited_on_nor_replaced() {
     let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(kind.is_fifo(), "the FIFO was replaced: {kind:?}");
 }
+
+/// Prose written as short identifiers is a plain field name, so it reaches
+/// the declarations: the audit reads learned result types as it reads
+/// definitions, and flags it.
+#[test]
+fn the_audit_reads_learned_result_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = dir.path().join("shapes.json");
+    let shapes = shapes.to_str().unwrap();
+    let config = config_naming(dir.path(), "mcp.json", "hostile", &["python3"]);
+    let before = codemode_ok(&[
+        "tools", "--audit", "--json", "--config", &config, "--shapes", shapes,
+    ]);
+    assert!(!before.contains("learnedResultType"), "{before}");
+
+    let program = r#"await hostile.echo({ ignore_previous_instructions: 1 }); return 1;"#;
+    assert_eq!(learn_from(program, &config, shapes), 1);
+    let flags: Value = serde_json::from_str(&codemode_ok(&[
+        "tools", "--audit", "--json", "--config", &config, "--shapes", shapes,
+    ]))
+    .unwrap();
+    let learned: Vec<&Value> = flags["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["place"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("learnedResultType")
+        })
+        .collect();
+    assert!(
+        learned.iter().any(|f| f["tool"] == "echo"),
+        "no flag on the learned type: {flags:#}"
+    );
+}

@@ -362,6 +362,11 @@ impl Function {
         &self.raw
     }
 
+    /// The result type learned from results, for a tool that declares none.
+    pub fn observed(&self) -> Option<&Observed> {
+        self.observed.as_ref()
+    }
+
     /// The tool's `inputSchema`, if it has one.
     pub fn input_schema(&self) -> Option<&Value> {
         self.raw.get("inputSchema")
