@@ -409,7 +409,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     {
         let mut response = plain(
             StatusCode::SERVICE_UNAVAILABLE,
-            "this replica is shutting down and takes no new executions; retry (another replica will take it)",
+            "this replica is shutting down and takes no new work; retry (another replica will take it)",
         );
         response.headers_mut().insert(
             http::header::RETRY_AFTER,

@@ -18,7 +18,12 @@ pub enum Intent {
     Initialize(Value),
     /// A `tools/call` request: an execution, or a tool passed through.
     CallTool,
-    /// Any other message (notifications, answers, other requests).
+    /// A `ping`, which asks nothing of the server.
+    Ping,
+    /// Any other request: it may reach an upstream (prompts, resources,
+    /// completions), hold the replica (subscriptions) or read its state.
+    Request,
+    /// Not a request (notifications, answers to the server's requests).
     Other,
     /// Not one message rmcp reads: it refuses the request.
     Unreadable,
@@ -35,13 +40,21 @@ impl Intent {
         match request.request {
             ClientRequest::InitializeRequest(_) => Intent::Initialize(request.id.into_json_value()),
             ClientRequest::CallToolRequest(_) => Intent::CallTool,
-            _ => Intent::Other,
+            ClientRequest::PingRequest(_) => Intent::Ping,
+            _ => Intent::Request,
         }
     }
 
-    /// Whether the message asks for new work: a new session or an execution.
+    /// Whether the message asks for new work, which a draining replica
+    /// refuses: every request but `ping`. A list is made here and a method
+    /// missing from it (a new one rmcp learns) is work, so the drain fails
+    /// closed; notifications and answers pass, as running work needs them
+    /// (a cancellation, an answer to an elicitation).
     pub fn starts_work(&self) -> bool {
-        matches!(self, Intent::Initialize(_) | Intent::CallTool)
+        matches!(
+            self,
+            Intent::Initialize(_) | Intent::CallTool | Intent::Request
+        )
     }
 }
 
@@ -67,9 +80,14 @@ mod tests {
         // Named only in arguments, or as a notification: neither.
         let named =
             json!({"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"tools/call"}});
-        assert_eq!(of(&named), Intent::Other);
+        assert_eq!(of(&named), Intent::Request);
+        assert!(of(&named).starts_work(), "it reaches an upstream");
+        let ping = json!({"jsonrpc":"2.0","id":4,"method":"ping"});
+        assert_eq!(of(&ping), Intent::Ping);
+        assert!(!of(&ping).starts_work());
         let notification = json!({"jsonrpc":"2.0","method":"notifications/initialized"});
         assert_eq!(of(&notification), Intent::Other);
+        assert!(!of(&notification).starts_work());
         assert_eq!(Intent::of(b"not json"), Intent::Unreadable);
     }
 

@@ -476,3 +476,62 @@ fn a_tool_call_starts_its_answer_however_accept_is_spelled() {
         );
     }
 }
+
+#[test]
+fn a_draining_server_refuses_every_request_that_starts_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let (server, url) = start_serve(&["--config", config.to_str().unwrap(), "--expose-tools"]);
+    let port = port_of(&url);
+    let (_, with) = open_session(port);
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": "await hostile.slow({ ms: 20000 }); return 1;"}}});
+    let running = {
+        let with = with.clone();
+        std::thread::spawn(move || mcp_post(port, &with, &call))
+    };
+    wait_for("the slow call", || calls_received(&log, "slow") >= 1);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("the drain", || {
+        http(port, "GET /readyz HTTP/1.1", "").0 == 503
+    });
+    // Every request but `ping` may reach an upstream or hold the replica:
+    // prompts, resources, completions, subscriptions, discovery.
+    let requests = [
+        json!({"method": "prompts/get", "params": {"name": "p"}}),
+        json!({"method": "prompts/list", "params": {}}),
+        json!({"method": "resources/read", "params": {"uri": "file:///x"}}),
+        json!({"method": "resources/list", "params": {}}),
+        json!({"method": "resources/subscribe", "params": {"uri": "file:///x"}}),
+        json!({"method": "completion/complete", "params": {"ref": {"type": "ref/prompt", "name": "p"}, "argument": {"name": "a", "value": "b"}}}),
+        json!({"method": "logging/setLevel", "params": {"level": "debug"}}),
+        json!({"method": "tools/list", "params": {}}),
+        json!({"method": "server/discover", "params": {}}),
+        json!({"method": "subscriptions/listen", "params": {"notifications": {"toolsListChanged": true}}}),
+    ];
+    for (n, request) in requests.iter().enumerate() {
+        let mut message = request.clone();
+        message["jsonrpc"] = json!("2.0");
+        message["id"] = json!(100 + n);
+        let (status, _, answer) = mcp_post(port, &with, &message);
+        assert_eq!(
+            status, 503,
+            "{message} in a session while draining: {answer}"
+        );
+        let (status, _, answer) =
+            stateless_post_with_timeout(port, &message, Duration::from_secs(5));
+        assert_eq!(status, 503, "{message} stateless while draining: {answer}");
+    }
+    // What lets running work finish still passes: pings, cancellations.
+    let ping = json!({"jsonrpc": "2.0", "id": 200, "method": "ping"});
+    assert_eq!(mcp_post(port, &with, &ping).0, 200);
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 999}});
+    assert_eq!(mcp_post(port, &with, &cancel).0, 202);
+    drop(running);
+}
