@@ -12,10 +12,14 @@
 //! - a session being restored is not taken as there until its handshake is
 //!   replayed: rmcp then has a concurrent request wait for the restore,
 //!   where it would send it to a session not yet initialized, whose worker
-//!   fails.
+//!   fails;
+//! - a session is idle only while no request of it runs: rmcp's own expiry
+//!   counts only messages, so it ended a session (and cancelled its
+//!   execution) under a call that sent none for the idle time.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use rmcp::RoleServer;
@@ -43,6 +47,33 @@ pub struct HeldSessions {
     opening: tokio::sync::Mutex<()>,
     /// Sessions restored whose handshake is not replayed yet.
     restoring: Mutex<HashSet<SessionId>>,
+    /// A session unused this long, with no request running, ends.
+    idle: Duration,
+    uses: Arc<Mutex<HashMap<SessionId, Use>>>,
+}
+
+/// When a session was last used, and how many of its requests run now.
+struct Use {
+    last: Instant,
+    running: usize,
+}
+
+/// A request of a session running: the session is not idle until it is
+/// dropped (its response is sent, or its client went away).
+struct Running {
+    uses: Arc<Mutex<HashMap<SessionId, Use>>>,
+    id: SessionId,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(used) = self.uses.lock().expect("sessions").get_mut(&self.id) {
+            // Saturating: the session may have ended and begun again
+            // (restored) while this request ran.
+            used.running = used.running.saturating_sub(1);
+            used.last = Instant::now();
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +85,14 @@ pub enum HeldError {
 }
 
 impl HeldSessions {
-    pub fn new(local: LocalSessionManager, max: usize, sealed: Arc<SealedSessions>) -> Self {
+    /// `local` must not expire sessions itself (no `keep_alive`): sessions
+    /// unused for `idle` end here, when [`HeldSessions::expire_idle`] runs.
+    pub fn new(
+        local: LocalSessionManager,
+        max: usize,
+        sealed: Arc<SealedSessions>,
+        idle: Duration,
+    ) -> Self {
         HeldSessions {
             local,
             max,
@@ -62,6 +100,54 @@ impl HeldSessions {
             ends: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
             restoring: Mutex::default(),
+            idle,
+            uses: Arc::default(),
+        }
+    }
+
+    /// Ends the sessions idle for longer than allowed, until `held` is gone.
+    pub async fn expire_idle(held: Weak<HeldSessions>) {
+        let every = match held.upgrade() {
+            Some(held) => (held.idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(5)),
+            None => return,
+        };
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(held) = held.upgrade() else { return };
+            let idle: Vec<SessionId> = held
+                .uses
+                .lock()
+                .expect("sessions")
+                .iter()
+                .filter(|(_, used)| used.running == 0 && used.last.elapsed() >= held.idle)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in idle {
+                tracing::debug!(session = %id, "session idle for {:?}: closed", held.idle);
+                if let Err(error) = held.close_session(&id).await {
+                    tracing::warn!(session = %id, "closing an idle session failed: {error}");
+                }
+            }
+        }
+    }
+
+    /// Notes a use of the session `id`.
+    fn touch(&self, id: &SessionId) {
+        if let Some(used) = self.uses.lock().expect("sessions").get_mut(id) {
+            used.last = Instant::now();
+        }
+    }
+
+    /// A request of the session `id` begins: it is not idle until the
+    /// returned guard is dropped.
+    fn run(&self, id: &SessionId) -> Running {
+        if let Some(used) = self.uses.lock().expect("sessions").get_mut(id) {
+            used.running += 1;
+            used.last = Instant::now();
+        }
+        Running {
+            uses: self.uses.clone(),
+            id: id.clone(),
         }
     }
 
@@ -94,6 +180,13 @@ impl HeldSessions {
             .lock()
             .expect("sessions")
             .insert(id.clone(), CancellationToken::new());
+        self.uses.lock().expect("sessions").insert(
+            id.clone(),
+            Use {
+                last: Instant::now(),
+                running: 0,
+            },
+        );
     }
 }
 
@@ -126,6 +219,7 @@ impl SessionManager for HeldSessions {
 
     async fn close_session(&self, id: &SessionId) -> Result<(), HeldError> {
         self.restoring.lock().expect("sessions").remove(id);
+        self.uses.lock().expect("sessions").remove(id);
         let ended = self.ends.lock().expect("sessions").remove(id);
         if let Some(ended) = ended {
             ended.cancel();
@@ -155,7 +249,13 @@ impl SessionManager for HeldSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
-        Ok(self.local.create_stream(id, message).await?)
+        let running = self.run(id);
+        let stream = self.local.create_stream(id, message).await?;
+        // The request runs until its response stream is done or dropped.
+        Ok(futures::StreamExt::map(stream, move |message| {
+            let _running = &running;
+            message
+        }))
     }
 
     async fn accept_message(
@@ -169,6 +269,7 @@ impl SessionManager for HeldSessions {
             ClientJsonRpcMessage::Notification(n)
                 if matches!(n.notification, ClientNotification::InitializedNotification(_))
         );
+        self.touch(id);
         self.local.accept_message(id, message).await?;
         if initialized {
             self.restoring.lock().expect("sessions").remove(id);
@@ -180,6 +281,7 @@ impl SessionManager for HeldSessions {
         &self,
         id: &SessionId,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        self.touch(id);
         Ok(self.local.create_standalone_stream(id).await?)
     }
 
@@ -188,6 +290,7 @@ impl SessionManager for HeldSessions {
         id: &SessionId,
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        self.touch(id);
         Ok(self.local.resume(id, last_event_id).await?)
     }
 

@@ -126,7 +126,8 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     config = config.with_sse_retry(None);
     let sessions_closed = config.cancellation_token.clone();
     let mut sessions = LocalSessionManager::default();
-    sessions.session_config.keep_alive = Some(options.session_idle);
+    // Idle sessions are ended by `held`, which knows when a request runs.
+    sessions.session_config.keep_alive = None;
     // How soon a legacy client whose response stream broke tries to resume
     // it: on the same replica it gets the rest; on another, whose refusal
     // it tries once more before giving up, it hears its call failed.
@@ -135,7 +136,9 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         sessions,
         options.max_sessions,
         options.sessions.clone(),
+        options.session_idle,
     ));
+    tokio::spawn(HeldSessions::expire_idle(Arc::downgrade(&sessions)));
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await

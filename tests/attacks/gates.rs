@@ -535,3 +535,36 @@ fn a_draining_server_refuses_every_request_that_starts_work() {
     assert_eq!(mcp_post(port, &with, &cancel).0, 202);
     drop(running);
 }
+
+#[test]
+fn a_running_execution_is_not_ended_as_idle_but_its_session_expires_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let (_server, url) = start_serve(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--session-idle-timeout",
+        "1",
+        "--max-sessions",
+        "1",
+    ]);
+    let port = port_of(&url);
+    let (_, with) = open_session(port);
+    let code = "for (let i = 0; i < 6; i++) await hostile.slow({ ms: 500 });\nreturn 'all done';";
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": code}}});
+    let (status, _, body) = mcp_post(port, &with, &call);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("all done"),
+        "an execution was ended as idle while it ran: {body}"
+    );
+    assert_eq!(calls_received(&log, "slow"), 6);
+    // Once it is done the session is idle, and expires: a new client takes
+    // its place, and its id is not served again.
+    wait_for("the idle session to expire", || {
+        mcp_post(port, "", &initialize_message()).0 == 200
+    });
+    let list = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {}});
+    assert_eq!(mcp_post(port, &with, &list).0, 404);
+}
