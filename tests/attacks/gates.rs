@@ -568,3 +568,54 @@ fn a_running_execution_is_not_ended_as_idle_but_its_session_expires_after() {
     let list = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {}});
     assert_eq!(mcp_post(port, &with, &list).0, 404);
 }
+
+/// The status of the answer to `request`, sent as is on a fresh connection.
+fn status_of_raw(port: u16, request: &str) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_rebound_name_in_the_request_target_or_a_second_host_is_refused() {
+    let metrics = free_port();
+    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
+    let port = port_of(&url);
+    wait_for("the metrics port", || {
+        TcpStream::connect(("127.0.0.1", metrics)).is_ok()
+    });
+    for (port, path) in [
+        (port, "/metrics"),
+        (metrics, "/metrics"),
+        (port, "/healthz"),
+    ] {
+        let host = format!("127.0.0.1:{port}");
+        let ok = format!(
+            "GET http://localhost:{port}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(status_of_raw(port, &ok), 200, "{ok}");
+        for request in [
+            format!(
+                "GET http://evil.example:{port}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            ),
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+            ),
+        ] {
+            let status = status_of_raw(port, &request);
+            assert!(status == 403 || status == 400, "{request}: {status}");
+        }
+    }
+    let body = initialize_message().to_string();
+    let post = format!(
+        "POST http://evil.example:{port}/mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(status_of_raw(port, &post), 403);
+}
