@@ -80,6 +80,8 @@ impl Drop for Running {
 pub enum HeldError {
     #[error("this server holds {0} sessions, the most it allows; retry later")]
     Full(usize),
+    #[error("this session has ended; initialize a new one")]
+    Ended,
     #[error(transparent)]
     Local(#[from] LocalSessionManagerError),
 }
@@ -114,14 +116,20 @@ impl HeldSessions {
         loop {
             tokio::time::sleep(every).await;
             let Some(held) = held.upgrade() else { return };
-            let idle: Vec<SessionId> = held
-                .uses
-                .lock()
-                .expect("sessions")
-                .iter()
-                .filter(|(_, used)| used.running == 0 && used.last.elapsed() >= held.idle)
-                .map(|(id, _)| id.clone())
-                .collect();
+            // Decided and forgotten in one step: a request beginning after
+            // it finds the session ending, not counted as running.
+            let idle: Vec<SessionId> = {
+                let mut uses = held.uses.lock().expect("sessions");
+                let idle: Vec<SessionId> = uses
+                    .iter()
+                    .filter(|(_, used)| used.running == 0 && used.last.elapsed() >= held.idle)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in &idle {
+                    uses.remove(id);
+                }
+                idle
+            };
             for id in idle {
                 tracing::debug!(session = %id, "session idle for {:?}: closed", held.idle);
                 if let Err(error) = held.close_session(&id).await {
@@ -206,6 +214,11 @@ impl SessionManager for HeldSessions {
 
     async fn restore_session(&self, id: SessionId) -> Result<RestoreOutcome<Transport>, HeldError> {
         let _one = self.opening.lock().await;
+        // An id ended here is refused even if its state came back (a
+        // request that opened its token while a DELETE ended it).
+        if self.sealed.is_closed(&id) {
+            return Err(HeldError::Ended);
+        }
         if !self.local.has_session(&id).await? && self.count().await >= self.max {
             return Err(HeldError::Full(self.max));
         }
@@ -317,4 +330,38 @@ pub fn session_end(context: &RequestContext<RoleServer>) -> Option<CancellationT
         .to_str()
         .ok()?;
     held.0.ending(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_ended_session_is_never_restored_even_if_its_state_returns() {
+        let sealed = Arc::new(SealedSessions::private().unwrap());
+        let held = HeldSessions::new(
+            LocalSessionManager::default(),
+            4,
+            sealed.clone(),
+            Duration::from_secs(60),
+        );
+        let id = SessionId::from("ended-1");
+        sealed.close(&id);
+        // Its state noted again, as a request that opened its token before
+        // the DELETE would have.
+        let state = serde_json::from_value(serde_json::json!({"initialize_params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"}}}))
+        .unwrap();
+        rmcp::transport::streamable_http_server::session::store::SessionStore::store(
+            &*sealed, &id, &state,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            held.restore_session(id.clone()).await,
+            Err(HeldError::Ended)
+        ));
+        assert_eq!(held.count().await, 0);
+    }
 }
