@@ -22,7 +22,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{Value, json};
 
 use super::commit::{self, Reply, Started};
-use super::connections::{Activity, Admitted, Busy, Cap, Connections, Held};
+use super::connections::{Activity, Admitted, Cap, Connections, Held, Standing};
 use super::held::{HeldSessions, SessionEnds};
 use super::intent::Intent;
 pub use super::rebinding::Rebinding;
@@ -145,6 +145,16 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         .with_context(|| format!("cannot listen on {}", options.addr))?;
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
+
+    let cap = Cap::new(options.max_connections);
+    if let Some(limit) = cap.lowered_by {
+        tracing::warn!(
+            "at most {} HTTP connections at once, fewer than --max-connections {}: the process may open {limit} file descriptors (`ulimit -n`), and a quarter of them is kept for upstreams and files; raise the limit for more",
+            cap.connections,
+            options.max_connections
+        );
+    }
+    let connections = Connections::new(cap.connections);
     let limits = Arc::new(Limits {
         rebinding,
         opening: Arc::default(),
@@ -157,16 +167,8 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         max_body_bytes: options.max_body_bytes,
         sessions,
         stream_ids: StreamIds::new(),
+        standing: Standing::within(connections.max()),
     });
-    let cap = Cap::new(options.max_connections);
-    if let Some(limit) = cap.lowered_by {
-        tracing::warn!(
-            "at most {} HTTP connections at once, fewer than --max-connections {}: the process may open {limit} file descriptors (`ulimit -n`), and a quarter of them is kept for upstreams and files; raise the limit for more",
-            cap.connections,
-            options.max_connections
-        );
-    }
-    let connections = Connections::new(cap.connections);
     let mut refused = Warnings::default();
     let mut shed = Warnings::default();
     let mut accept_failures = Warnings::default();
@@ -283,6 +285,7 @@ struct Limits {
     max_body_bytes: usize,
     sessions: Arc<HeldSessions>,
     stream_ids: StreamIds,
+    standing: Standing,
 }
 
 type Service<S> = StreamableHttpService<S, HeldSessions>;
@@ -420,6 +423,16 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
         return response;
     }
+    // A response that stands open for events is never shed, so such
+    // responses may take only part of the connections.
+    let stands = if parts.method == http::Method::GET || intent == Intent::Listen {
+        match limits.standing.stand() {
+            Some(stands) => Some(stands),
+            None => return too_many_streams(limits.standing.max()),
+        }
+    } else {
+        None
+    };
     // Initializations are checked against the cap and made one at a time
     // (each takes a moment), so that concurrent ones cannot all pass it; a
     // restore is checked again where rmcp makes it (see `held`).
@@ -497,11 +510,12 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     if deleting && response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }
-    busy_until_sent(response, busy)
+    busy_until_sent(response, (busy, stands))
 }
 
-/// `response`, its connection counted busy until its body is sent.
-fn busy_until_sent(response: Reply, busy: Busy) -> Reply {
+/// `response`, `busy` (its connection counted busy, say) held until its
+/// body is sent.
+fn busy_until_sent<B: Send + Sync + 'static>(response: Reply, busy: B) -> Reply {
     let (head, body) = response.into_parts();
     let frames = futures::StreamExt::map(http_body_util::BodyStream::new(body), move |frame| {
         let _serving = &busy;
@@ -511,6 +525,20 @@ fn busy_until_sent(response: Reply, busy: Busy) -> Reply {
         head,
         BodyExt::boxed(http_body_util::StreamBody::new(frames)),
     )
+}
+
+fn too_many_streams(max: usize) -> Reply {
+    let mut response = plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "this server holds {max} event streams open (subscriptions/listen, GET streams), the most it allows: half its connections (see --max-connections); close one you no longer read, or retry later"
+        ),
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("5"),
+    );
+    response
 }
 
 fn too_many_sessions(id: Value, max: usize) -> Reply {

@@ -20,6 +20,8 @@ pub enum Intent {
     CallTool,
     /// A `ping`, which asks nothing of the server.
     Ping,
+    /// A `subscriptions/listen`: its response stands open for events.
+    Listen,
     /// Any other request: it may reach an upstream (prompts, resources,
     /// completions), hold the replica (subscriptions) or read its state.
     Request,
@@ -41,6 +43,7 @@ impl Intent {
             ClientRequest::InitializeRequest(_) => Intent::Initialize(request.id.into_json_value()),
             ClientRequest::CallToolRequest(_) => Intent::CallTool,
             ClientRequest::PingRequest(_) => Intent::Ping,
+            ClientRequest::SubscriptionsListenRequest(_) => Intent::Listen,
             _ => Intent::Request,
         }
     }
@@ -53,7 +56,7 @@ impl Intent {
     pub fn starts_work(&self) -> bool {
         matches!(
             self,
-            Intent::Initialize(_) | Intent::CallTool | Intent::Request
+            Intent::Initialize(_) | Intent::CallTool | Intent::Listen | Intent::Request
         )
     }
 }

@@ -619,3 +619,44 @@ fn a_rebound_name_in_the_request_target_or_a_second_host_is_refused() {
     );
     assert_eq!(status_of_raw(port, &post), 403);
 }
+
+#[test]
+fn event_streams_cannot_take_every_connection() {
+    let (_server, url) = start_serve(&["--max-connections", "4"]);
+    let port = port_of(&url);
+    let listen = json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {
+        "notifications": {"toolsListChanged": true},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {}}}})
+    .to_string();
+    // Subscriptions never end and are never shed: each holds a connection.
+    let mut standing = Vec::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: subscriptions/listen\r\nContent-Length: {}\r\n\r\n{listen}",
+            listen.len()
+        )
+        .unwrap();
+        let mut head = [0u8; 12];
+        let _ = stream.read_exact(&mut head);
+        statuses.push(String::from_utf8_lossy(&head).into_owned());
+        standing.push(stream);
+    }
+    let open = statuses.iter().filter(|s| s.contains(" 200")).count();
+    assert_eq!(open, 2, "half the connections may stand open: {statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.contains(" 200") || s.contains(" 503"))
+    );
+    // Everyone else is still served.
+    assert_eq!(http(port, "GET /healthz HTTP/1.1", "").0, 200);
+    let (status, _, body) = mcp_post(port, "", &initialize_message());
+    assert_eq!(status, 200, "{body}");
+}
