@@ -456,7 +456,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     // rmcp answers a POST only for clients that take event streams (else
     // 406, before the call could begin), so a call that begins may be
     // answered with one.
-    let tool_call = intent == Intent::CallTool;
+    let tool_call = matches!(intent, Intent::CallTool | Intent::Continue);
     let started = Started::default();
     if tool_call {
         parts.extensions.insert(started.clone());

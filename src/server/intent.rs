@@ -18,6 +18,10 @@ pub enum Intent {
     Initialize(Value),
     /// A `tools/call` request: an execution, or a tool passed through.
     CallTool,
+    /// An `execute` call that answers a parked execution's question (it
+    /// carries the `requestState` it was given): it continues work running
+    /// here, which no other replica holds.
+    Continue,
     /// A `ping`, which asks nothing of the server.
     Ping,
     /// A `subscriptions/listen`: its response stands open for events.
@@ -41,6 +45,11 @@ impl Intent {
         };
         match request.request {
             ClientRequest::InitializeRequest(_) => Intent::Initialize(request.id.into_json_value()),
+            ClientRequest::CallToolRequest(call)
+                if call.params.name == "execute" && call.params.request_state.is_some() =>
+            {
+                Intent::Continue
+            }
             ClientRequest::CallToolRequest(_) => Intent::CallTool,
             ClientRequest::PingRequest(_) => Intent::Ping,
             ClientRequest::SubscriptionsListenRequest(_) => Intent::Listen,
@@ -80,6 +89,17 @@ mod tests {
             json!({"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"execute"}});
         assert_eq!(of(&call), Intent::CallTool);
         assert!(of(&call).starts_work());
+        let answer = json!({"jsonrpc":"2.0","id":"b","method":"tools/call","params":{
+            "name":"execute","requestState":"abc","inputResponses":{}}});
+        assert_eq!(of(&answer), Intent::Continue);
+        assert!(!of(&answer).starts_work(), "it continues work running here");
+        let passed = json!({"jsonrpc":"2.0","id":"c","method":"tools/call","params":{
+            "name":"upstream_tool","requestState":"abc"}});
+        assert_eq!(
+            of(&passed),
+            Intent::CallTool,
+            "another replica can continue it"
+        );
         // Named only in arguments, or as a notification: neither.
         let named =
             json!({"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"tools/call"}});

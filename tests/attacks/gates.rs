@@ -660,3 +660,51 @@ fn event_streams_cannot_take_every_connection() {
     let (status, _, body) = mcp_post(port, "", &initialize_message());
     assert_eq!(status, 200, "{body}");
 }
+
+/// A 2026-07-28 `tools/call` of `execute` from a client that can be asked.
+fn asking_call(port: u16, params: Value) -> (u16, String, String) {
+    let mut params = params;
+    params["name"] = json!("execute");
+    params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
+    let head = "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: execute";
+    http(port, head, &body.to_string())
+}
+
+#[test]
+fn a_draining_server_takes_the_answer_an_execution_parked_here_waits_for() {
+    let (server, url) = start_serve(&["--ask", "demo.create_issue", "--drain-timeout", "60"]);
+    let port = port_of(&url);
+    let code = "const made = await demo.create_issue({ project: \"CORE\", title: \"approved\" }); return made.title;";
+    let (status, _, body) = asking_call(port, json!({"arguments": {"code": code}}));
+    assert_eq!(status, 200, "{body}");
+    let asked = first_message(&body);
+    let state = asked["result"]["requestState"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no question: {asked}"))
+        .to_owned();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("the drain", || {
+        http(port, "GET /readyz HTTP/1.1", "").0 == 503
+    });
+    // New work is refused; the answer to the parked execution is not, as no
+    // other replica holds it.
+    let (status, _, _) = asking_call(port, json!({"arguments": {"code": "return 1"}}));
+    assert_eq!(status, 503);
+    let answer = json!({"requestState": state,
+        "inputResponses": {"approval": {"action": "accept", "content": {}}}});
+    let (status, _, body) = asking_call(port, answer);
+    assert_eq!(status, 200, "{body}");
+    let done = first_message(&body);
+    assert_eq!(
+        done["result"]["structuredContent"]["result"], "approved",
+        "{done}"
+    );
+}
