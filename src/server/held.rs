@@ -164,10 +164,13 @@ impl HeldSessions {
         self.local.sessions.read().await.len()
     }
 
-    /// Whether the session `id` is here and ready (not being restored).
-    pub async fn is_live(&self, id: &str) -> bool {
-        let id = SessionId::from(id);
-        self.local.sessions.read().await.contains_key(&id) && !self.being_restored(&id)
+    /// Whether the session `id` is here, ready or being restored.
+    pub async fn holds(&self, id: &str) -> bool {
+        self.local
+            .sessions
+            .read()
+            .await
+            .contains_key(&SessionId::from(id))
     }
 
     fn being_restored(&self, id: &SessionId) -> bool {

@@ -402,14 +402,15 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         Intent::Other
     };
     // It opens a session (an `initialize`, or a sealed id rmcp restores)
-    // unless it names one live here; an ended session's id opens none.
+    // unless it names one here (live, or being restored for a concurrent
+    // request, which it then waits for); an ended session's id opens none.
     let initializing = matches!(intent, Intent::Initialize(_));
-    let live = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
-        Some(Ok(id)) => limits.sessions.is_live(id).await,
+    let here = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
+        Some(Ok(id)) => limits.sessions.holds(id).await,
         _ => false,
     };
     let opens_session =
-        (initializing || restorable) && !live && parts.method != http::Method::DELETE;
+        (initializing || restorable) && !here && parts.method != http::Method::DELETE;
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
         && (intent.starts_work() || opens_session)
     {

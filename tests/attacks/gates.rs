@@ -708,3 +708,29 @@ fn a_draining_server_takes_the_answer_an_execution_parked_here_waits_for() {
         "{done}"
     );
 }
+
+#[test]
+fn a_session_being_restored_at_the_cap_serves_all_its_concurrent_requests() {
+    let key = std::path::Path::new("0123456789abcdef0123456789abcdef-capped");
+    let env = [("CODEMODE_SESSION_KEY", key)];
+    let (_a, url_a) = start_serve_env(&[], &env);
+    let (_b, url_b) = start_serve_env(&["--max-sessions", "1"], &env);
+    let (a, b) = (port_of(&url_a), port_of(&url_b));
+    let list = |id: u32| json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {}});
+    let (_, on_a) = open_session(a);
+    // B has room for this one session: every request that finds it being
+    // restored is its own, not another session past the cap.
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let tries: Vec<_> = (0..8)
+            .map(|id| {
+                let on_a = &on_a;
+                scope.spawn(move || mcp_post(b, on_a, &list(10 + id)).0)
+            })
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // And the cap still holds for another.
+    let (status, _, _) = mcp_post(b, "", &initialize_message());
+    assert_eq!(status, 503);
+}
