@@ -262,7 +262,11 @@ async fn serve_connection<H>(
 }
 
 fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: another crate's features switch HTTP/2 on in hyper,
+    // where one connection carries hundreds of requests past
+    // --max-connections and no header timeout applies.
+    let mut builder =
+        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())

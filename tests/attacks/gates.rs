@@ -734,3 +734,26 @@ fn a_session_being_restored_at_the_cap_serves_all_its_concurrent_requests() {
     let (status, _, _) = mcp_post(b, "", &initialize_message());
     assert_eq!(status, 503);
 }
+
+#[test]
+fn http2_is_not_spoken_past_the_connection_cap() {
+    let metrics = free_port();
+    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
+    for port in [port_of(&url), metrics] {
+        // HTTP/2 with prior knowledge: its preface and an empty SETTINGS.
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        // An HTTP/2 server answers with its SETTINGS frame (type 4).
+        assert!(
+            answer.len() < 9 || answer[3] != 4,
+            "port {port} speaks HTTP/2: {answer:?}"
+        );
+    }
+}
