@@ -105,6 +105,11 @@ mod tests {
             json!({"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"tools/call"}});
         assert_eq!(of(&named), Intent::Request);
         assert!(of(&named).starts_work(), "it reaches an upstream");
+        let messages = messages();
+        assert_eq!(of(&messages[8]), Intent::Request);
+        assert_eq!(of(&messages[9]), Intent::Listen);
+        assert!(of(&messages[9]).starts_work());
+        assert_eq!(of(&messages[10]), Intent::Continue);
         let ping = json!({"jsonrpc":"2.0","id":4,"method":"ping"});
         assert_eq!(of(&ping), Intent::Ping);
         assert!(!of(&ping).starts_work());
@@ -190,6 +195,9 @@ mod tests {
             json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
             json!({"jsonrpc":"2.0","method":"tools/call","params":{"name":"execute"}}),
             json!({"jsonrpc":"2.0","id":5,"result":{}}),
+            json!({"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"file:///x"}}),
+            json!({"jsonrpc":"2.0","id":7,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true}}}),
+            json!({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"execute","requestState":"s","inputResponses":{}}}),
         ]
     }
 
@@ -197,7 +205,7 @@ mod tests {
         /// Every spelling of the same message gets the same verdict.
         #[test]
         fn every_spelling_of_a_message_gets_the_same_verdict(
-            which in 0usize..8,
+            which in 0usize..11,
             escapes in proptest::collection::vec(any::<u8>(), 0..400),
             space in prop::sample::select(vec!["", " ", "\n", "\t ", "\r\n  "]),
             reversed in any::<bool>(),
