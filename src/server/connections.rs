@@ -169,6 +169,48 @@ impl Connections {
     }
 }
 
+/// Responses that stand open waiting for events (subscriptions, a
+/// session's GET stream) are legitimately busy, so they are never shed: they
+/// may hold only part of the connections, or a client opening many would
+/// lock everyone else out.
+pub struct Standing {
+    open: Arc<AtomicUsize>,
+    max: usize,
+}
+
+/// A standing response's place, given up when dropped.
+pub struct Stands(Arc<AtomicUsize>);
+
+impl Drop for Stands {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl Standing {
+    /// At most half of `connections` stand open at once (at least one).
+    pub fn within(connections: usize) -> Standing {
+        Standing {
+            open: Arc::default(),
+            max: (connections / 2).max(1),
+        }
+    }
+
+    pub fn max(&self) -> usize {
+        self.max
+    }
+
+    /// A place for one more standing response, if there is room.
+    pub fn stand(&self) -> Option<Stands> {
+        self.open
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |open| {
+                (open < self.max).then_some(open + 1)
+            })
+            .ok()
+            .map(|_| Stands(self.open.clone()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +256,16 @@ mod tests {
         drop(fourth);
         assert!(matches!(connections.admit(), Admitted::Free(_)));
         drop(second);
+    }
+
+    #[test]
+    fn standing_responses_hold_at_most_half_the_connections() {
+        let standing = Standing::within(5);
+        let first = standing.stand().expect("room");
+        let _second = standing.stand().expect("room");
+        assert!(standing.stand().is_none());
+        drop(first);
+        assert!(standing.stand().is_some());
+        assert!(Standing::within(1).stand().is_some());
     }
 }

@@ -12,10 +12,14 @@
 //! - a session being restored is not taken as there until its handshake is
 //!   replayed: rmcp then has a concurrent request wait for the restore,
 //!   where it would send it to a session not yet initialized, whose worker
-//!   fails.
+//!   fails;
+//! - a session is idle only while no request of it runs: rmcp's own expiry
+//!   counts only messages, so it ended a session (and cancelled its
+//!   execution) under a call that sent none for the idle time.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use futures::Stream;
 use rmcp::RoleServer;
@@ -43,18 +47,54 @@ pub struct HeldSessions {
     opening: tokio::sync::Mutex<()>,
     /// Sessions restored whose handshake is not replayed yet.
     restoring: Mutex<HashSet<SessionId>>,
+    /// A session unused this long, with no request running, ends.
+    idle: Duration,
+    uses: Arc<Mutex<HashMap<SessionId, Use>>>,
+}
+
+/// When a session was last used, and how many of its requests run now.
+struct Use {
+    last: Instant,
+    running: usize,
+}
+
+/// A request of a session running: the session is not idle until it is
+/// dropped (its response is sent, or its client went away).
+struct Running {
+    uses: Arc<Mutex<HashMap<SessionId, Use>>>,
+    id: SessionId,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(used) = self.uses.lock().expect("sessions").get_mut(&self.id) {
+            // Saturating: the session may have ended and begun again
+            // (restored) while this request ran.
+            used.running = used.running.saturating_sub(1);
+            used.last = Instant::now();
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum HeldError {
     #[error("this server holds {0} sessions, the most it allows; retry later")]
     Full(usize),
+    #[error("this session has ended; initialize a new one")]
+    Ended,
     #[error(transparent)]
     Local(#[from] LocalSessionManagerError),
 }
 
 impl HeldSessions {
-    pub fn new(local: LocalSessionManager, max: usize, sealed: Arc<SealedSessions>) -> Self {
+    /// `local` must not expire sessions itself (no `keep_alive`): sessions
+    /// unused for `idle` end here, when [`HeldSessions::expire_idle`] runs.
+    pub fn new(
+        local: LocalSessionManager,
+        max: usize,
+        sealed: Arc<SealedSessions>,
+        idle: Duration,
+    ) -> Self {
         HeldSessions {
             local,
             max,
@@ -62,6 +102,60 @@ impl HeldSessions {
             ends: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
             restoring: Mutex::default(),
+            idle,
+            uses: Arc::default(),
+        }
+    }
+
+    /// Ends the sessions idle for longer than allowed, until `held` is gone.
+    pub async fn expire_idle(held: Weak<HeldSessions>) {
+        let every = match held.upgrade() {
+            Some(held) => (held.idle / 4).clamp(Duration::from_millis(10), Duration::from_secs(5)),
+            None => return,
+        };
+        loop {
+            tokio::time::sleep(every).await;
+            let Some(held) = held.upgrade() else { return };
+            // Decided and forgotten in one step: a request beginning after
+            // it finds the session ending, not counted as running.
+            let idle: Vec<SessionId> = {
+                let mut uses = held.uses.lock().expect("sessions");
+                let idle: Vec<SessionId> = uses
+                    .iter()
+                    .filter(|(_, used)| used.running == 0 && used.last.elapsed() >= held.idle)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                for id in &idle {
+                    uses.remove(id);
+                }
+                idle
+            };
+            for id in idle {
+                tracing::debug!(session = %id, "session idle for {:?}: closed", held.idle);
+                if let Err(error) = held.close_session(&id).await {
+                    tracing::warn!(session = %id, "closing an idle session failed: {error}");
+                }
+            }
+        }
+    }
+
+    /// Notes a use of the session `id`.
+    fn touch(&self, id: &SessionId) {
+        if let Some(used) = self.uses.lock().expect("sessions").get_mut(id) {
+            used.last = Instant::now();
+        }
+    }
+
+    /// A request of the session `id` begins: it is not idle until the
+    /// returned guard is dropped.
+    fn run(&self, id: &SessionId) -> Running {
+        if let Some(used) = self.uses.lock().expect("sessions").get_mut(id) {
+            used.running += 1;
+            used.last = Instant::now();
+        }
+        Running {
+            uses: self.uses.clone(),
+            id: id.clone(),
         }
     }
 
@@ -70,10 +164,13 @@ impl HeldSessions {
         self.local.sessions.read().await.len()
     }
 
-    /// Whether the session `id` is here and ready (not being restored).
-    pub async fn is_live(&self, id: &str) -> bool {
-        let id = SessionId::from(id);
-        self.local.sessions.read().await.contains_key(&id) && !self.being_restored(&id)
+    /// Whether the session `id` is here, ready or being restored.
+    pub async fn holds(&self, id: &str) -> bool {
+        self.local
+            .sessions
+            .read()
+            .await
+            .contains_key(&SessionId::from(id))
     }
 
     fn being_restored(&self, id: &SessionId) -> bool {
@@ -94,6 +191,13 @@ impl HeldSessions {
             .lock()
             .expect("sessions")
             .insert(id.clone(), CancellationToken::new());
+        self.uses.lock().expect("sessions").insert(
+            id.clone(),
+            Use {
+                last: Instant::now(),
+                running: 0,
+            },
+        );
     }
 }
 
@@ -113,6 +217,11 @@ impl SessionManager for HeldSessions {
 
     async fn restore_session(&self, id: SessionId) -> Result<RestoreOutcome<Transport>, HeldError> {
         let _one = self.opening.lock().await;
+        // An id ended here is refused even if its state came back (a
+        // request that opened its token while a DELETE ended it).
+        if self.sealed.is_closed(&id) {
+            return Err(HeldError::Ended);
+        }
         if !self.local.has_session(&id).await? && self.count().await >= self.max {
             return Err(HeldError::Full(self.max));
         }
@@ -126,6 +235,7 @@ impl SessionManager for HeldSessions {
 
     async fn close_session(&self, id: &SessionId) -> Result<(), HeldError> {
         self.restoring.lock().expect("sessions").remove(id);
+        self.uses.lock().expect("sessions").remove(id);
         let ended = self.ends.lock().expect("sessions").remove(id);
         if let Some(ended) = ended {
             ended.cancel();
@@ -155,7 +265,13 @@ impl SessionManager for HeldSessions {
         id: &SessionId,
         message: ClientJsonRpcMessage,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
-        Ok(self.local.create_stream(id, message).await?)
+        let running = self.run(id);
+        let stream = self.local.create_stream(id, message).await?;
+        // The request runs until its response stream is done or dropped.
+        Ok(futures::StreamExt::map(stream, move |message| {
+            let _running = &running;
+            message
+        }))
     }
 
     async fn accept_message(
@@ -169,6 +285,7 @@ impl SessionManager for HeldSessions {
             ClientJsonRpcMessage::Notification(n)
                 if matches!(n.notification, ClientNotification::InitializedNotification(_))
         );
+        self.touch(id);
         self.local.accept_message(id, message).await?;
         if initialized {
             self.restoring.lock().expect("sessions").remove(id);
@@ -180,6 +297,7 @@ impl SessionManager for HeldSessions {
         &self,
         id: &SessionId,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        self.touch(id);
         Ok(self.local.create_standalone_stream(id).await?)
     }
 
@@ -188,6 +306,7 @@ impl SessionManager for HeldSessions {
         id: &SessionId,
         last_event_id: String,
     ) -> Result<impl Stream<Item = ServerSseMessage> + Send + Sync + 'static, HeldError> {
+        self.touch(id);
         Ok(self.local.resume(id, last_event_id).await?)
     }
 
@@ -214,4 +333,38 @@ pub fn session_end(context: &RequestContext<RoleServer>) -> Option<CancellationT
         .to_str()
         .ok()?;
     held.0.ending(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_ended_session_is_never_restored_even_if_its_state_returns() {
+        let sealed = Arc::new(SealedSessions::private().unwrap());
+        let held = HeldSessions::new(
+            LocalSessionManager::default(),
+            4,
+            sealed.clone(),
+            Duration::from_secs(60),
+        );
+        let id = SessionId::from("ended-1");
+        sealed.close(&id);
+        // Its state noted again, as a request that opened its token before
+        // the DELETE would have.
+        let state = serde_json::from_value(serde_json::json!({"initialize_params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "test", "version": "1"}}}))
+        .unwrap();
+        rmcp::transport::streamable_http_server::session::store::SessionStore::store(
+            &*sealed, &id, &state,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            held.restore_session(id.clone()).await,
+            Err(HeldError::Ended)
+        ));
+        assert_eq!(held.count().await, 0);
+    }
 }

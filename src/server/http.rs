@@ -22,7 +22,7 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::{Value, json};
 
 use super::commit::{self, Reply, Started};
-use super::connections::{Activity, Admitted, Busy, Cap, Connections, Held};
+use super::connections::{Activity, Admitted, Cap, Connections, Held, Standing};
 use super::held::{HeldSessions, SessionEnds};
 use super::intent::Intent;
 pub use super::rebinding::Rebinding;
@@ -126,7 +126,8 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     config = config.with_sse_retry(None);
     let sessions_closed = config.cancellation_token.clone();
     let mut sessions = LocalSessionManager::default();
-    sessions.session_config.keep_alive = Some(options.session_idle);
+    // Idle sessions are ended by `held`, which knows when a request runs.
+    sessions.session_config.keep_alive = None;
     // How soon a legacy client whose response stream broke tries to resume
     // it: on the same replica it gets the rest; on another, whose refusal
     // it tries once more before giving up, it hears its call failed.
@@ -135,13 +136,25 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         sessions,
         options.max_sessions,
         options.sessions.clone(),
+        options.session_idle,
     ));
+    tokio::spawn(HeldSessions::expire_idle(Arc::downgrade(&sessions)));
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .with_context(|| format!("cannot listen on {}", options.addr))?;
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
+
+    let cap = Cap::new(options.max_connections);
+    if let Some(limit) = cap.lowered_by {
+        tracing::warn!(
+            "at most {} HTTP connections at once, fewer than --max-connections {}: the process may open {limit} file descriptors (`ulimit -n`), and a quarter of them is kept for upstreams and files; raise the limit for more",
+            cap.connections,
+            options.max_connections
+        );
+    }
+    let connections = Connections::new(cap.connections);
     let limits = Arc::new(Limits {
         rebinding,
         opening: Arc::default(),
@@ -154,16 +167,8 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         max_body_bytes: options.max_body_bytes,
         sessions,
         stream_ids: StreamIds::new(),
+        standing: Standing::within(connections.max()),
     });
-    let cap = Cap::new(options.max_connections);
-    if let Some(limit) = cap.lowered_by {
-        tracing::warn!(
-            "at most {} HTTP connections at once, fewer than --max-connections {}: the process may open {limit} file descriptors (`ulimit -n`), and a quarter of them is kept for upstreams and files; raise the limit for more",
-            cap.connections,
-            options.max_connections
-        );
-    }
-    let connections = Connections::new(cap.connections);
     let mut refused = Warnings::default();
     let mut shed = Warnings::default();
     let mut accept_failures = Warnings::default();
@@ -257,7 +262,11 @@ async fn serve_connection<H>(
 }
 
 fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor> {
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: another crate's features switch HTTP/2 on in hyper,
+    // where one connection carries hundreds of requests past
+    // --max-connections and no header timeout applies.
+    let mut builder =
+        hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
@@ -280,6 +289,7 @@ struct Limits {
     max_body_bytes: usize,
     sessions: Arc<HeldSessions>,
     stream_ids: StreamIds,
+    standing: Standing,
 }
 
 type Service<S> = StreamableHttpService<S, HeldSessions>;
@@ -396,20 +406,21 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         Intent::Other
     };
     // It opens a session (an `initialize`, or a sealed id rmcp restores)
-    // unless it names one live here; an ended session's id opens none.
+    // unless it names one here (live, or being restored for a concurrent
+    // request, which it then waits for); an ended session's id opens none.
     let initializing = matches!(intent, Intent::Initialize(_));
-    let live = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
-        Some(Ok(id)) => limits.sessions.is_live(id).await,
+    let here = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
+        Some(Ok(id)) => limits.sessions.holds(id).await,
         _ => false,
     };
     let opens_session =
-        (initializing || restorable) && !live && parts.method != http::Method::DELETE;
+        (initializing || restorable) && !here && parts.method != http::Method::DELETE;
     if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
         && (intent.starts_work() || opens_session)
     {
         let mut response = plain(
             StatusCode::SERVICE_UNAVAILABLE,
-            "this replica is shutting down and takes no new executions; retry (another replica will take it)",
+            "this replica is shutting down and takes no new work; retry (another replica will take it)",
         );
         response.headers_mut().insert(
             http::header::RETRY_AFTER,
@@ -417,6 +428,16 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
         return response;
     }
+    // A response that stands open for events is never shed, so such
+    // responses may take only part of the connections.
+    let stands = if parts.method == http::Method::GET || intent == Intent::Listen {
+        match limits.standing.stand() {
+            Some(stands) => Some(stands),
+            None => return too_many_streams(limits.standing.max()),
+        }
+    } else {
+        None
+    };
     // Initializations are checked against the cap and made one at a time
     // (each takes a moment), so that concurrent ones cannot all pass it; a
     // restore is checked again where rmcp makes it (see `held`).
@@ -440,7 +461,7 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     // rmcp answers a POST only for clients that take event streams (else
     // 406, before the call could begin), so a call that begins may be
     // answered with one.
-    let tool_call = intent == Intent::CallTool;
+    let tool_call = matches!(intent, Intent::CallTool | Intent::Continue);
     let started = Started::default();
     if tool_call {
         parts.extensions.insert(started.clone());
@@ -494,11 +515,12 @@ async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     if deleting && response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }
-    busy_until_sent(response, busy)
+    busy_until_sent(response, (busy, stands))
 }
 
-/// `response`, its connection counted busy until its body is sent.
-fn busy_until_sent(response: Reply, busy: Busy) -> Reply {
+/// `response`, `busy` (its connection counted busy, say) held until its
+/// body is sent.
+fn busy_until_sent<B: Send + Sync + 'static>(response: Reply, busy: B) -> Reply {
     let (head, body) = response.into_parts();
     let frames = futures::StreamExt::map(http_body_util::BodyStream::new(body), move |frame| {
         let _serving = &busy;
@@ -508,6 +530,20 @@ fn busy_until_sent(response: Reply, busy: Busy) -> Reply {
         head,
         BodyExt::boxed(http_body_util::StreamBody::new(frames)),
     )
+}
+
+fn too_many_streams(max: usize) -> Reply {
+    let mut response = plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!(
+            "this server holds {max} event streams open (subscriptions/listen, GET streams), the most it allows: half its connections (see --max-connections); close one you no longer read, or retry later"
+        ),
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from_static("5"),
+    );
+    response
 }
 
 fn too_many_sessions(id: Value, max: usize) -> Reply {

@@ -18,7 +18,18 @@ pub enum Intent {
     Initialize(Value),
     /// A `tools/call` request: an execution, or a tool passed through.
     CallTool,
-    /// Any other message (notifications, answers, other requests).
+    /// An `execute` call that answers a parked execution's question (it
+    /// carries the `requestState` it was given): it continues work running
+    /// here, which no other replica holds.
+    Continue,
+    /// A `ping`, which asks nothing of the server.
+    Ping,
+    /// A `subscriptions/listen`: its response stands open for events.
+    Listen,
+    /// Any other request: it may reach an upstream (prompts, resources,
+    /// completions), hold the replica (subscriptions) or read its state.
+    Request,
+    /// Not a request (notifications, answers to the server's requests).
     Other,
     /// Not one message rmcp reads: it refuses the request.
     Unreadable,
@@ -34,14 +45,28 @@ impl Intent {
         };
         match request.request {
             ClientRequest::InitializeRequest(_) => Intent::Initialize(request.id.into_json_value()),
+            ClientRequest::CallToolRequest(call)
+                if call.params.name == "execute" && call.params.request_state.is_some() =>
+            {
+                Intent::Continue
+            }
             ClientRequest::CallToolRequest(_) => Intent::CallTool,
-            _ => Intent::Other,
+            ClientRequest::PingRequest(_) => Intent::Ping,
+            ClientRequest::SubscriptionsListenRequest(_) => Intent::Listen,
+            _ => Intent::Request,
         }
     }
 
-    /// Whether the message asks for new work: a new session or an execution.
+    /// Whether the message asks for new work, which a draining replica
+    /// refuses: every request but `ping`. A list is made here and a method
+    /// missing from it (a new one rmcp learns) is work, so the drain fails
+    /// closed; notifications and answers pass, as running work needs them
+    /// (a cancellation, an answer to an elicitation).
     pub fn starts_work(&self) -> bool {
-        matches!(self, Intent::Initialize(_) | Intent::CallTool)
+        matches!(
+            self,
+            Intent::Initialize(_) | Intent::CallTool | Intent::Listen | Intent::Request
+        )
     }
 }
 
@@ -64,12 +89,33 @@ mod tests {
             json!({"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"execute"}});
         assert_eq!(of(&call), Intent::CallTool);
         assert!(of(&call).starts_work());
+        let answer = json!({"jsonrpc":"2.0","id":"b","method":"tools/call","params":{
+            "name":"execute","requestState":"abc","inputResponses":{}}});
+        assert_eq!(of(&answer), Intent::Continue);
+        assert!(!of(&answer).starts_work(), "it continues work running here");
+        let passed = json!({"jsonrpc":"2.0","id":"c","method":"tools/call","params":{
+            "name":"upstream_tool","requestState":"abc"}});
+        assert_eq!(
+            of(&passed),
+            Intent::CallTool,
+            "another replica can continue it"
+        );
         // Named only in arguments, or as a notification: neither.
         let named =
             json!({"jsonrpc":"2.0","id":3,"method":"prompts/get","params":{"name":"tools/call"}});
-        assert_eq!(of(&named), Intent::Other);
+        assert_eq!(of(&named), Intent::Request);
+        assert!(of(&named).starts_work(), "it reaches an upstream");
+        let messages = messages();
+        assert_eq!(of(&messages[8]), Intent::Request);
+        assert_eq!(of(&messages[9]), Intent::Listen);
+        assert!(of(&messages[9]).starts_work());
+        assert_eq!(of(&messages[10]), Intent::Continue);
+        let ping = json!({"jsonrpc":"2.0","id":4,"method":"ping"});
+        assert_eq!(of(&ping), Intent::Ping);
+        assert!(!of(&ping).starts_work());
         let notification = json!({"jsonrpc":"2.0","method":"notifications/initialized"});
         assert_eq!(of(&notification), Intent::Other);
+        assert!(!of(&notification).starts_work());
         assert_eq!(Intent::of(b"not json"), Intent::Unreadable);
     }
 
@@ -149,6 +195,9 @@ mod tests {
             json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
             json!({"jsonrpc":"2.0","method":"tools/call","params":{"name":"execute"}}),
             json!({"jsonrpc":"2.0","id":5,"result":{}}),
+            json!({"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":"file:///x"}}),
+            json!({"jsonrpc":"2.0","id":7,"method":"subscriptions/listen","params":{"notifications":{"toolsListChanged":true}}}),
+            json!({"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"execute","requestState":"s","inputResponses":{}}}),
         ]
     }
 
@@ -156,7 +205,7 @@ mod tests {
         /// Every spelling of the same message gets the same verdict.
         #[test]
         fn every_spelling_of_a_message_gets_the_same_verdict(
-            which in 0usize..8,
+            which in 0usize..11,
             escapes in proptest::collection::vec(any::<u8>(), 0..400),
             space in prop::sample::select(vec!["", " ", "\n", "\t ", "\r\n  "]),
             reversed in any::<bool>(),

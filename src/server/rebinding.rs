@@ -39,20 +39,26 @@ impl Rebinding {
 
     /// Why a request with `uri` and `headers` is refused, if it is.
     pub fn refusal(&self, uri: &Uri, headers: &HeaderMap) -> Option<(StatusCode, &'static str)> {
-        let host = match headers.get(http::header::HOST) {
-            Some(host) => host
-                .to_str()
-                .ok()
-                .and_then(|h| h.parse::<http::uri::Authority>().ok()),
-            None => uri.authority().cloned(),
+        // An absolute-form target (`GET http://name/metrics`) names the host
+        // too, and a server may take it over `Host`: every name a request
+        // gives must be answered for, and two `Host` headers are refused.
+        let mut given = headers.get_all(http::header::HOST).iter();
+        let header = given.next();
+        if given.next().is_some() {
+            return Some((StatusCode::BAD_REQUEST, "more than one Host header"));
+        }
+        let header = match header {
+            Some(host) => match host.to_str().ok().and_then(|h| h.parse().ok()) {
+                Some(host) => Some(host),
+                None => return Some((StatusCode::BAD_REQUEST, "the Host header is malformed")),
+            },
+            None => None,
         };
-        let Some(host) = host else {
-            return Some((
-                StatusCode::BAD_REQUEST,
-                "the Host header is missing or malformed",
-            ));
-        };
-        if !self.any_host && !local_name(host.host()) {
+        let names: Vec<&http::uri::Authority> = header.iter().chain(uri.authority()).collect();
+        if names.is_empty() {
+            return Some((StatusCode::BAD_REQUEST, "the Host header is missing"));
+        }
+        if !self.any_host && !names.iter().all(|name| local_name(name.host())) {
             return Some((
                 StatusCode::FORBIDDEN,
                 "the Host header names a host this server does not answer for (DNS rebinding?); use localhost or an IP address, or serve with --allow-remote",
@@ -223,6 +229,20 @@ mod tests {
             assert!(refused(&local, Some(host), None), "{host}");
         }
         assert!(refused(&local, None, None), "no Host at all");
+        // A rebound name in the request target, or in a second Host header.
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::HOST, "127.0.0.1".parse().unwrap());
+        let absolute = Uri::from_static("http://evil.example/metrics");
+        assert!(local.refusal(&absolute, &headers).is_some());
+        let absolute = Uri::from_static("http://localhost:9464/metrics");
+        assert!(local.refusal(&absolute, &headers).is_none());
+        assert!(local.refusal(&absolute, &HeaderMap::new()).is_none());
+        headers.append(http::header::HOST, "evil.example".parse().unwrap());
+        assert!(
+            local
+                .refusal(&Uri::from_static("/metrics"), &headers)
+                .is_some()
+        );
         let remote = Rebinding::new(true, &[]);
         assert!(!refused(&remote, Some("codemode.internal:8080"), None));
     }

@@ -189,6 +189,11 @@ impl SealedSessions {
 }
 
 impl SealedSessions {
+    /// Whether the session `local` ended here.
+    pub fn is_closed(&self, local: &str) -> bool {
+        self.closed.lock().expect("sessions").ids.contains(local)
+    }
+
     /// Ends the session `local` here: its token no longer restores it.
     pub fn close(&self, local: &str) {
         self.states.lock().expect("sessions").remove(local);

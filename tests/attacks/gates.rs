@@ -476,3 +476,284 @@ fn a_tool_call_starts_its_answer_however_accept_is_spelled() {
         );
     }
 }
+
+#[test]
+fn a_draining_server_refuses_every_request_that_starts_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let (server, url) = start_serve(&["--config", config.to_str().unwrap(), "--expose-tools"]);
+    let port = port_of(&url);
+    let (_, with) = open_session(port);
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": "await hostile.slow({ ms: 20000 }); return 1;"}}});
+    let running = {
+        let with = with.clone();
+        std::thread::spawn(move || mcp_post(port, &with, &call))
+    };
+    wait_for("the slow call", || calls_received(&log, "slow") >= 1);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("the drain", || {
+        http(port, "GET /readyz HTTP/1.1", "").0 == 503
+    });
+    // Every request but `ping` may reach an upstream or hold the replica:
+    // prompts, resources, completions, subscriptions, discovery.
+    let requests = [
+        json!({"method": "prompts/get", "params": {"name": "p"}}),
+        json!({"method": "prompts/list", "params": {}}),
+        json!({"method": "resources/read", "params": {"uri": "file:///x"}}),
+        json!({"method": "resources/list", "params": {}}),
+        json!({"method": "resources/subscribe", "params": {"uri": "file:///x"}}),
+        json!({"method": "completion/complete", "params": {"ref": {"type": "ref/prompt", "name": "p"}, "argument": {"name": "a", "value": "b"}}}),
+        json!({"method": "logging/setLevel", "params": {"level": "debug"}}),
+        json!({"method": "tools/list", "params": {}}),
+        json!({"method": "server/discover", "params": {}}),
+        json!({"method": "subscriptions/listen", "params": {"notifications": {"toolsListChanged": true}}}),
+    ];
+    for (n, request) in requests.iter().enumerate() {
+        let mut message = request.clone();
+        message["jsonrpc"] = json!("2.0");
+        message["id"] = json!(100 + n);
+        let (status, _, answer) = mcp_post(port, &with, &message);
+        assert_eq!(
+            status, 503,
+            "{message} in a session while draining: {answer}"
+        );
+        let (status, _, answer) =
+            stateless_post_with_timeout(port, &message, Duration::from_secs(5));
+        assert_eq!(status, 503, "{message} stateless while draining: {answer}");
+    }
+    // What lets running work finish still passes: pings, cancellations.
+    let ping = json!({"jsonrpc": "2.0", "id": 200, "method": "ping"});
+    assert_eq!(mcp_post(port, &with, &ping).0, 200);
+    let cancel = json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 999}});
+    assert_eq!(mcp_post(port, &with, &cancel).0, 202);
+    drop(running);
+}
+
+#[test]
+fn a_running_execution_is_not_ended_as_idle_but_its_session_expires_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let (_server, url) = start_serve(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--session-idle-timeout",
+        "1",
+        "--max-sessions",
+        "1",
+    ]);
+    let port = port_of(&url);
+    let (_, with) = open_session(port);
+    let code = "for (let i = 0; i < 6; i++) await hostile.slow({ ms: 500 });\nreturn 'all done';";
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": code}}});
+    let (status, _, body) = mcp_post(port, &with, &call);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("all done"),
+        "an execution was ended as idle while it ran: {body}"
+    );
+    assert_eq!(calls_received(&log, "slow"), 6);
+    // Once it is done the session is idle, and expires: a new client takes
+    // its place, and its id is not served again.
+    wait_for("the idle session to expire", || {
+        mcp_post(port, "", &initialize_message()).0 == 200
+    });
+    let list = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": {}});
+    assert_eq!(mcp_post(port, &with, &list).0, 404);
+}
+
+/// The status of the answer to `request`, sent as is on a fresh connection.
+fn status_of_raw(port: u16, request: &str) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_rebound_name_in_the_request_target_or_a_second_host_is_refused() {
+    let metrics = free_port();
+    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
+    let port = port_of(&url);
+    wait_for("the metrics port", || {
+        TcpStream::connect(("127.0.0.1", metrics)).is_ok()
+    });
+    for (port, path) in [
+        (port, "/metrics"),
+        (metrics, "/metrics"),
+        (port, "/healthz"),
+    ] {
+        let host = format!("127.0.0.1:{port}");
+        let ok = format!(
+            "GET http://localhost:{port}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        );
+        assert_eq!(status_of_raw(port, &ok), 200, "{ok}");
+        for request in [
+            format!(
+                "GET http://evil.example:{port}{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+            ),
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\nConnection: close\r\n\r\n"
+            ),
+        ] {
+            let status = status_of_raw(port, &request);
+            assert!(status == 403 || status == 400, "{request}: {status}");
+        }
+    }
+    let body = initialize_message().to_string();
+    let post = format!(
+        "POST http://evil.example:{port}/mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(status_of_raw(port, &post), 403);
+}
+
+#[test]
+fn event_streams_cannot_take_every_connection() {
+    let (_server, url) = start_serve(&["--max-connections", "4"]);
+    let port = port_of(&url);
+    let listen = json!({"jsonrpc": "2.0", "id": 1, "method": "subscriptions/listen", "params": {
+        "notifications": {"toolsListChanged": true},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientCapabilities": {}}}})
+    .to_string();
+    // Subscriptions never end and are never shed: each holds a connection.
+    let mut standing = Vec::new();
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        write!(
+            stream,
+            "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: subscriptions/listen\r\nContent-Length: {}\r\n\r\n{listen}",
+            listen.len()
+        )
+        .unwrap();
+        let mut head = [0u8; 12];
+        let _ = stream.read_exact(&mut head);
+        statuses.push(String::from_utf8_lossy(&head).into_owned());
+        standing.push(stream);
+    }
+    let open = statuses.iter().filter(|s| s.contains(" 200")).count();
+    assert_eq!(open, 2, "half the connections may stand open: {statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.contains(" 200") || s.contains(" 503"))
+    );
+    // Everyone else is still served.
+    assert_eq!(http(port, "GET /healthz HTTP/1.1", "").0, 200);
+    let (status, _, body) = mcp_post(port, "", &initialize_message());
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A 2026-07-28 `tools/call` of `execute` from a client that can be asked.
+fn asking_call(port: u16, params: Value) -> (u16, String, String) {
+    let mut params = params;
+    params["name"] = json!("execute");
+    params["_meta"] = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}});
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
+    let head = "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: execute";
+    http(port, head, &body.to_string())
+}
+
+#[test]
+fn a_draining_server_takes_the_answer_an_execution_parked_here_waits_for() {
+    let (server, url) = start_serve(&["--ask", "demo.create_issue", "--drain-timeout", "60"]);
+    let port = port_of(&url);
+    let code = "const made = await demo.create_issue({ project: \"CORE\", title: \"approved\" }); return made.title;";
+    let (status, _, body) = asking_call(port, json!({"arguments": {"code": code}}));
+    assert_eq!(status, 200, "{body}");
+    let asked = first_message(&body);
+    let state = asked["result"]["requestState"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no question: {asked}"))
+        .to_owned();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("the drain", || {
+        http(port, "GET /readyz HTTP/1.1", "").0 == 503
+    });
+    // New work is refused; the answer to the parked execution is not, as no
+    // other replica holds it.
+    let (status, _, _) = asking_call(port, json!({"arguments": {"code": "return 1"}}));
+    assert_eq!(status, 503);
+    let answer = json!({"requestState": state,
+        "inputResponses": {"approval": {"action": "accept", "content": {}}}});
+    let (status, _, body) = asking_call(port, answer);
+    assert_eq!(status, 200, "{body}");
+    let done = first_message(&body);
+    assert_eq!(
+        done["result"]["structuredContent"]["result"], "approved",
+        "{done}"
+    );
+}
+
+#[test]
+fn a_session_being_restored_at_the_cap_serves_all_its_concurrent_requests() {
+    let key = std::path::Path::new("0123456789abcdef0123456789abcdef-capped");
+    let env = [("CODEMODE_SESSION_KEY", key)];
+    let (_a, url_a) = start_serve_env(&[], &env);
+    let (_b, url_b) = start_serve_env(&["--max-sessions", "1"], &env);
+    let (a, b) = (port_of(&url_a), port_of(&url_b));
+    let list = |id: u32| json!({"jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {}});
+    let (_, on_a) = open_session(a);
+    // B has room for this one session: every request that finds it being
+    // restored is its own, not another session past the cap.
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let tries: Vec<_> = (0..8)
+            .map(|id| {
+                let on_a = &on_a;
+                scope.spawn(move || mcp_post(b, on_a, &list(10 + id)).0)
+            })
+            .collect();
+        tries.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    // And the cap still holds for another.
+    let (status, _, _) = mcp_post(b, "", &initialize_message());
+    assert_eq!(status, 503);
+}
+
+#[test]
+fn http2_is_not_spoken_past_the_connection_cap() {
+    let metrics = free_port();
+    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
+    for port in [port_of(&url), metrics] {
+        // HTTP/2 with prior knowledge: its preface and an empty SETTINGS.
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stream
+            .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            .unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        // An HTTP/2 server answers with its SETTINGS frame (type 4).
+        assert!(
+            answer.len() < 9 || answer[3] != 4,
+            "port {port} speaks HTTP/2: {answer:?}"
+        );
+    }
+}
