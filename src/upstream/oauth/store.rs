@@ -178,35 +178,18 @@ mod tests {
     async fn saved_tokens_are_redacted_from_then_on() {
         let dir = tempfile::tempdir().unwrap();
         let file = TokenFile::at(dir.path().join("credentials.json"));
-        let response: rmcp::transport::auth::OAuthTokenResponse = serde_json::from_value(
-            serde_json::json!({"access_token": "at-Qz81kd", "token_type": "bearer", "refresh_token": "rt-Qz93md"}),
-        )
-        .unwrap();
-        file.store_for("s", "https://s.example/mcp")
-            .save(StoredCredentials::new(
-                "c".into(),
-                Some(response),
-                vec![],
-                None,
-            ))
-            .await
-            .unwrap();
+        let save = async |tokens: serde_json::Value| {
+            let response: rmcp::transport::auth::OAuthTokenResponse =
+                serde_json::from_value(tokens).unwrap();
+            let credentials = StoredCredentials::new("c".into(), Some(response), vec![], None);
+            let store = file.store_for("s", "https://s.example/mcp");
+            store.save(credentials).await.unwrap();
+        };
+        save(serde_json::json!({"access_token": "at-Qz81kd", "token_type": "bearer", "refresh_token": "rt-Qz93md"})).await;
         let said = crate::upstream::redact::scrub("sent at-Qz81kd, kept rt-Qz93md");
         assert_eq!(said, "sent [redacted], kept [redacted]");
         // A refresh replaces them.
-        let response: rmcp::transport::auth::OAuthTokenResponse = serde_json::from_value(
-            serde_json::json!({"access_token": "at-Qz82kd", "token_type": "bearer"}),
-        )
-        .unwrap();
-        file.store_for("s", "https://s.example/mcp")
-            .save(StoredCredentials::new(
-                "c".into(),
-                Some(response),
-                vec![],
-                None,
-            ))
-            .await
-            .unwrap();
+        save(serde_json::json!({"access_token": "at-Qz82kd", "token_type": "bearer"})).await;
         let said = crate::upstream::redact::scrub("refreshed at-Qz82kd");
         assert_eq!(said, "refreshed [redacted]");
     }
