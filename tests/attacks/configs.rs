@@ -69,6 +69,19 @@ fn client_config(dir: &Path) -> (PathBuf, String) {
     (file, text)
 }
 
+/// `codemode disconnect claude-desktop --file FILE`, which must succeed.
+fn disconnect(home: &Path, file: &Path) {
+    succeeded(&codemode_at(
+        home,
+        &[
+            "disconnect",
+            "claude-desktop",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    ));
+}
+
 fn connect_args<'a>(file: &'a Path, config: Option<&'a Path>) -> Vec<&'a str> {
     let mut args = vec![
         "connect",
@@ -113,15 +126,7 @@ fn every_file_connect_writes_is_the_users_alone_or_keeps_its_mode() {
     }
 
     // A mode the user chose is kept when the file is rewritten.
-    succeeded(&codemode_at(
-        home.path(),
-        &[
-            "disconnect",
-            "claude-desktop",
-            "--file",
-            file.to_str().unwrap(),
-        ],
-    ));
+    disconnect(home.path(), &file);
     set_mode(&file, 0o640);
     set_mode(&config, 0o640);
     succeeded(&codemode_at(home.path(), &connect_args(&file, None)));
@@ -534,15 +539,7 @@ fn a_config_connected_by_root_stays_its_owners() {
             path.display()
         );
     }
-    succeeded(&codemode_at(
-        home.path(),
-        &[
-            "disconnect",
-            "claude-desktop",
-            "--file",
-            file.to_str().unwrap(),
-        ],
-    ));
+    disconnect(home.path(), &file);
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     assert_eq!(fs::metadata(&file).unwrap().uid(), 65534);
 }
@@ -634,15 +631,7 @@ fn secrets_moved_by_connect_are_readable_by_no_one_who_could_not_read_them() {
     assert_eq!(mode(&config), 0o600);
 
     // A client config the group may read lends the group no more than that.
-    succeeded(&codemode_at(
-        home.path(),
-        &[
-            "disconnect",
-            "claude-desktop",
-            "--file",
-            file.to_str().unwrap(),
-        ],
-    ));
+    disconnect(home.path(), &file);
     set_mode(&file, 0o640);
     fs::write(&config, "{\"mcpServers\": {}}").unwrap();
     set_mode(&config, 0o664);

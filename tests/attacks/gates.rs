@@ -9,15 +9,6 @@ use std::net::TcpStream;
 
 use super::*;
 
-fn port_of(url: &str) -> u16 {
-    url.trim_end_matches("/mcp")
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 /// A POST to `/mcp` of `body` exactly as given; `extra` adds header lines.
 fn post_raw(port: u16, extra: &str, body: &str) -> (u16, String, String) {
     let head = format!(

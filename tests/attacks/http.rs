@@ -5,15 +5,6 @@ use std::net::TcpStream;
 
 use super::*;
 
-fn port_of(url: &str) -> u16 {
-    url.trim_end_matches("/mcp")
-        .rsplit(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
-}
-
 /// A legitimate client still gets an answer.
 fn still_answers(port: u16) {
     let (status, _, body) = mcp_post(port, "", &initialize_message());

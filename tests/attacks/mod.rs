@@ -289,6 +289,16 @@ pub fn stateless_post_with_timeout(
     http_within(port, &head, &message.to_string(), wait)
 }
 
+/// The port of a `serve --http` URL (`http://127.0.0.1:PORT/mcp`).
+pub fn port_of(url: &str) -> u16 {
+    url.trim_end_matches("/mcp")
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 pub fn initialize_message() -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "attacker", "version": "1"}}})
