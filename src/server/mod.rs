@@ -134,6 +134,25 @@ pub struct CodeModeServer {
     metrics: Arc<metrics::Metrics>,
 }
 
+/// Waits for a request forwarded to an upstream while its client still
+/// wants it: a cancellation, or the end of the session it came in (a
+/// DELETE, idle expiry), drops the forwarded request, which rmcp then
+/// cancels upstream.
+async fn while_asked<T>(
+    context: &RequestContext<RoleServer>,
+    forwarded: impl Future<Output = Result<T, ErrorData>>,
+) -> Result<T, ErrorData> {
+    let session_ended = held::session_end(context).unwrap_or_default();
+    tokio::select! {
+        result = forwarded => result,
+        () = context.ct.cancelled() => Err(ErrorData::invalid_request("cancelled by the client", None)),
+        () = session_ended.cancelled() => Err(ErrorData::invalid_request(
+            "the session ended while this request ran: start a new session to send it again",
+            None,
+        )),
+    }
+}
+
 impl CodeModeServer {
     pub fn new(
         live: Arc<Live>,
@@ -691,11 +710,13 @@ impl ServerHandler for CodeModeServer {
     async fn get_prompt(
         &self,
         request: GetPromptRequestParams,
-        _: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.offers().prompts => exposed.get_prompt(request).await,
+            Some(exposed) if exposed.offers().prompts => {
+                while_asked(&context, exposed.get_prompt(request)).await
+            }
             _ => Err(ErrorData::method_not_found::<GetPromptRequestMethod>()),
         }
     }
@@ -729,11 +750,13 @@ impl ServerHandler for CodeModeServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.offers().resources => exposed.read_resource(request).await,
+            Some(exposed) if exposed.offers().resources => {
+                while_asked(&context, exposed.read_resource(request)).await
+            }
             _ => Err(ErrorData::method_not_found::<ReadResourceRequestMethod>()),
         }
     }
@@ -788,11 +811,13 @@ impl ServerHandler for CodeModeServer {
     async fn complete(
         &self,
         request: CompleteRequestParams,
-        _: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, ErrorData> {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
-            Some(exposed) if exposed.offers().completions => exposed.complete(request).await,
+            Some(exposed) if exposed.offers().completions => {
+                while_asked(&context, exposed.complete(request)).await
+            }
             _ => Err(ErrorData::method_not_found::<CompleteRequestMethod>()),
         }
     }

@@ -748,3 +748,43 @@ fn http2_is_not_spoken_past_the_connection_cap() {
         );
     }
 }
+
+/// A request forwarded to an upstream ends with the session it came in:
+/// after a DELETE, the upstream is told to stop reading.
+#[test]
+fn ending_a_session_cancels_the_requests_it_forwarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (spec, log) = (dir.path().join("spec.json"), dir.path().join("log"));
+    let slow = json!({"read_seconds": 2,
+        "tools": [{"name": "noop", "description": "Nothing.", "inputSchema": {"type": "object"}}],
+        "resources": [{"uri": "notes://slow", "name": "slow"}]});
+    std::fs::write(&spec, slow.to_string()).unwrap();
+    let config = dir.path().join("mcp.json");
+    let script = repo().join("tests/python/scripted_server.py");
+    let servers = json!({"mcpServers": {"notes": {"command": "python3", "args": [script],
+        "env": {"SCRIPTED_SPEC": spec, "SCRIPTED_LOG": log}}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let (_server, url) = start_serve(&["--config", config.to_str().unwrap(), "--expose-tools"]);
+    let port = port_of(&url);
+    let (_, with) = open_session(port);
+    let read = json!({"jsonrpc": "2.0", "id": 7, "method": "resources/read",
+        "params": {"uri": "notes://slow"}});
+    let reading = {
+        let with = with.clone();
+        std::thread::spawn(move || mcp_post(port, &with, &read))
+    };
+    let logged = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_for("the read to reach the upstream", || {
+        logged().contains("notes://slow")
+    });
+    let (status, _, _) = http(port, &format!("DELETE /mcp HTTP/1.1{with}"), "");
+    assert_eq!(status, 200);
+    wait_for("the upstream to hear the read was cancelled", || {
+        logged().contains("\"cancelled\"")
+    });
+    let (_, _, body) = reading.join().unwrap();
+    assert!(
+        !body.contains("contents of"),
+        "the read outlived its session: {body}"
+    );
+}

@@ -66,11 +66,9 @@ impl Scripted {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .map(|l| {
-                serde_json::from_str::<Value>(l).unwrap()["call"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
+            .filter_map(|l| {
+                let entry = serde_json::from_str::<Value>(l).unwrap();
+                Some(entry["call"].as_str()?.to_owned())
             })
             .collect()
     }

@@ -4,7 +4,9 @@ reaches the model: a server that changes its instructions or its tools
 between runs (a rug pull), or adds a tool while it runs.
 With "prompts" or "resources" lists in the spec, it offers those too; with
 "chatter", it logs that text every 50 ms once initialized; with
-"call_seconds", each call takes that long.
+"call_seconds", each call takes that long; with "read_seconds", so does
+each prompts/get and resources/read. Forwarded requests and cancellations
+are logged too ({"prompt"}, {"read"}, {"cancelled"}).
 
 SCRIPTED_SPEC names the file: {"serverInfo": {...}, "instructions": "...",
 "tools": [...]}. Every tool answers with its name and arguments, and the
@@ -42,6 +44,14 @@ def chatter(text):
         time.sleep(0.05)
         write({"jsonrpc": "2.0", "method": "notifications/message",
                "params": {"level": "info", "data": text}})
+
+
+def received(entry):
+    """Logs a forwarded request, then takes "read_seconds" to answer it."""
+    if LOG:
+        with open(LOG, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+    time.sleep(spec().get("read_seconds", 0))
 
 
 def reply(id, result):
@@ -86,6 +96,10 @@ def main():
             if name == "announce":
                 write({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
             reply(id, {"content": [{"type": "text", "text": json.dumps({"tool": name, "args": args})}]})
+        elif method == "notifications/cancelled":
+            if LOG:
+                with open(LOG, "a") as f:
+                    f.write(json.dumps({"cancelled": message["params"].get("requestId")}) + "\n")
         elif method == "notifications/initialized":
             text = spec().get("chatter")
             if text:
@@ -94,6 +108,7 @@ def main():
             reply(id, {"prompts": spec().get("prompts", [])})
         elif method == "prompts/get":
             name = message["params"]["name"]
+            received({"prompt": name})
             reply(id, {"description": name, "messages": [
                 {"role": "user", "content": {"type": "text", "text": "prompt " + name}}]})
         elif method == "resources/list":
@@ -102,6 +117,7 @@ def main():
             reply(id, {"resourceTemplates": []})
         elif method == "resources/read":
             uri = message["params"]["uri"]
+            received({"read": uri})
             reply(id, {"contents": [{"uri": uri, "text": "contents of " + uri}]})
         elif method == "ping":
             reply(id, {})
