@@ -27,6 +27,7 @@ pub use supervise::{Build, Live, supervise};
 pub use trace::Trace;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use codemode_typegen::{Api, Style};
@@ -132,6 +133,25 @@ pub struct CodeModeServer {
     /// Executions waiting for a 2026-07-28 client's approval.
     parked: Arc<approval::Parked>,
     metrics: Arc<metrics::Metrics>,
+    /// Requests forwarded to upstreams (`--expose-tools`) still running,
+    /// which a drain waits for as it does for executions.
+    forwarded: Arc<AtomicUsize>,
+}
+
+/// One forwarded request in flight, counted until it is dropped.
+struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    fn new(count: &Arc<AtomicUsize>) -> InFlight {
+        count.fetch_add(1, Ordering::SeqCst);
+        InFlight(count.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Waits for a request forwarded to an upstream while its client still
@@ -140,8 +160,10 @@ pub struct CodeModeServer {
 /// cancels upstream.
 async fn while_asked<T>(
     context: &RequestContext<RoleServer>,
+    in_flight: &Arc<AtomicUsize>,
     forwarded: impl Future<Output = Result<T, ErrorData>>,
 ) -> Result<T, ErrorData> {
+    let _in_flight = InFlight::new(in_flight);
     let session_ended = held::session_end(context).unwrap_or_default();
     tokio::select! {
         result = forwarded => result,
@@ -170,6 +192,7 @@ impl CodeModeServer {
             shapes: None,
             parked: Arc::default(),
             metrics: Arc::default(),
+            forwarded: Arc::default(),
         }
     }
 
@@ -368,9 +391,11 @@ impl CodeModeServer {
         Ok(CallToolResponse::Complete(report_result(&report)))
     }
 
-    /// No execution is running or waiting.
+    /// No execution is running or waiting, and no forwarded request.
     pub fn idle(&self) -> bool {
-        self.admission.running() == 0 && self.admission.waiting() == 0
+        self.admission.running() == 0
+            && self.admission.waiting() == 0
+            && self.forwarded.load(Ordering::SeqCst) == 0
     }
 
     /// Whether every upstream is connected; `Err` names those that are not.
@@ -715,7 +740,7 @@ impl ServerHandler for CodeModeServer {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
             Some(exposed) if exposed.offers().prompts => {
-                while_asked(&context, exposed.get_prompt(request)).await
+                while_asked(&context, &self.forwarded, exposed.get_prompt(request)).await
             }
             _ => Err(ErrorData::method_not_found::<GetPromptRequestMethod>()),
         }
@@ -755,7 +780,7 @@ impl ServerHandler for CodeModeServer {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
             Some(exposed) if exposed.offers().resources => {
-                while_asked(&context, exposed.read_resource(request)).await
+                while_asked(&context, &self.forwarded, exposed.read_resource(request)).await
             }
             _ => Err(ErrorData::method_not_found::<ReadResourceRequestMethod>()),
         }
@@ -816,7 +841,7 @@ impl ServerHandler for CodeModeServer {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
             Some(exposed) if exposed.offers().completions => {
-                while_asked(&context, exposed.complete(request)).await
+                while_asked(&context, &self.forwarded, exposed.complete(request)).await
             }
             _ => Err(ErrorData::method_not_found::<CompleteRequestMethod>()),
         }
@@ -940,6 +965,7 @@ impl CodeModeServer {
                 let exposed = snapshot.exposed.as_ref().expect("checked above");
                 let mut request = request;
                 request.arguments = Some(args);
+                let _in_flight = InFlight::new(&self.forwarded);
                 return exposed.call_tool(request, &context).await;
             }
             other => {

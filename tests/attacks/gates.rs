@@ -788,3 +788,36 @@ fn ending_a_session_cancels_the_requests_it_forwarded() {
         "the read outlived its session: {body}"
     );
 }
+
+/// A drain waits for the calls passed through to upstreams as it waits for
+/// executions: one running at SIGTERM gets its answer before the replica
+/// exits.
+#[test]
+fn a_drain_lets_a_passed_through_call_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let (mut server, url) = start_serve(&["--config", config.to_str().unwrap(), "--expose-tools"]);
+    let port = port_of(&url);
+    let (_, with) = open_session(port);
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "hostile__slow", "arguments": {"ms": 1500}}});
+    let running = {
+        let with = with.clone();
+        std::thread::spawn(move || mcp_post(port, &with, &call))
+    };
+    wait_for("the slow call", || calls_received(&log, "slow") >= 1);
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &server.0.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (status, _, body) = running.join().unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("done"),
+        "the drain cut a passed-through call: {body}"
+    );
+    assert!(server.0.wait().unwrap().success());
+}
