@@ -214,8 +214,12 @@ fn ending_a_session_stops_what_runs_in_it() {
     let (status, _, body) = http(port, &format!("DELETE /mcp HTTP/1.1{with}"), "");
     assert_eq!(status, 200, "{body}");
     let at_delete = calls_received(&log, "slow");
-    // rmcp would let the handler run on for five seconds: thirty calls.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Left to run, the program would make all thirty calls before ending.
+    wait_for("the execution to end", || {
+        http(port, "GET /metrics HTTP/1.1", "")
+            .2
+            .contains("codemode_executions_running 0")
+    });
     let after = calls_received(&log, "slow") - at_delete;
     assert!(
         after <= 1,
