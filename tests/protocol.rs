@@ -232,8 +232,8 @@ fn an_upstreams_requests_for_a_human_reach_serves_client_and_its_answers_return(
         assert_eq!(
             seen["asked"],
             serde_json::json!([
-                {"elicitation": "Pick a number"},
-                {"elicitation": "Again?"},
+                {"elicitation": "The conformance-fixture server asks: Pick a number"},
+                {"elicitation": "The conformance-fixture server asks: Again?"},
                 {"sampling": "Capital of France?"}
             ])
         );

@@ -21,6 +21,7 @@ use rmcp::{ErrorData, Peer, RoleServer};
 
 use crate::upstream::Human;
 use crate::upstream::redact::scrub_value;
+use crate::visible;
 
 /// Clients with a call in progress, and their resource subscriptions.
 #[derive(Default)]
@@ -141,6 +142,25 @@ fn refused(server: &str, why: &str) -> ErrorData {
     )
 }
 
+/// An upstream's elicitation as the client's person will read it: said to
+/// come from that server, its text escaped as at the terminal, so that it
+/// cannot pass for codemode's own approval question (an `Allow the ...`
+/// form whose accept the person would take for an approval of a call).
+/// `None` for a kind whose message codemode does not know.
+fn attributed(server: &str, mut request: ElicitRequestParams) -> Option<ElicitRequestParams> {
+    let message = match &mut request {
+        ElicitRequestParams::FormElicitationParams { message, .. }
+        | ElicitRequestParams::UrlElicitationParams { message, .. } => message,
+        _ => return None,
+    };
+    *message = format!(
+        "The {} server asks: {}",
+        visible::name(server),
+        visible::lines(message)
+    );
+    Some(request)
+}
+
 const NO_CALL: &str = "no client call is in progress";
 const WITHHELD: &str =
     "codemode's policy (allow and deny lists, read-only, pins) leaves none of its tools in use";
@@ -163,6 +183,10 @@ impl Human for Callers {
                 return Ok(ElicitResult::new(ElicitationAction::Decline));
             }
             let peer = peer.expect("checked above");
+            let Some(request) = attributed(&server, request) else {
+                tracing::info!(%server, "declined an elicitation of a kind codemode cannot attribute");
+                return Ok(ElicitResult::new(ElicitationAction::Decline));
+            };
             peer.create_elicitation(request)
                 .await
                 .map_err(|error| refused(&server, &error.to_string()))
