@@ -479,15 +479,15 @@ pub struct ServerArgs {
     /// Never tools matching this glob over `server.tool` (repeatable), e.g. `*.delete_*`.
     #[arg(long, value_name = "PATTERN", help_heading = "Policy")]
     pub deny: Vec<String>,
-    /// Only tools annotated `readOnlyHint: true`.
+    /// Only tools annotated `readOnlyHint: true` (and not also destructive).
     #[arg(long, help_heading = "Policy")]
     pub read_only: bool,
     /// Ask a person before each call of a tool matching this glob over `server.tool`
     /// (repeatable), e.g. `github.delete_*`: `serve` asks its client, `run` the terminal.
     #[arg(long, value_name = "PATTERN", help_heading = "Policy")]
     pub ask: Vec<String>,
-    /// Ask a person before each call of a tool annotated `destructiveHint: true`
-    /// or not annotated `readOnlyHint: true`.
+    /// Ask a person before each call of a tool not annotated `readOnlyHint: true`,
+    /// or annotated destructive (`destructiveHint` other than `false`).
     #[arg(long, help_heading = "Policy")]
     pub ask_destructive: bool,
     /// Leave out (and refuse) every tool whose definition differs from the one

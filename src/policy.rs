@@ -300,8 +300,8 @@ impl Policy {
             if hint("destructiveHint") == Some(&Value::Bool(true)) {
                 return Some("annotated destructive, and --ask-destructive is set".to_owned());
             }
-            if hint("readOnlyHint") != Some(&Value::Bool(true)) {
-                return Some("not annotated read-only, and --ask-destructive is set".to_owned());
+            if let Some(why) = not_read_only(tool) {
+                return Some(format!("{why}, and --ask-destructive is set"));
             }
         }
         None
@@ -348,10 +348,10 @@ impl Policy {
         if !self.allow.is_empty() && self.allow.match_tool(names, true).is_none() {
             return Some("not matched by any --allow pattern".to_owned());
         }
-        let read_only =
-            tool.get("annotations").and_then(|a| a.get("readOnlyHint")) == Some(&Value::Bool(true));
-        if self.read_only && !read_only {
-            return Some("not annotated read-only, and --read-only is set".to_owned());
+        if self.read_only
+            && let Some(why) = not_read_only(tool)
+        {
+            return Some(format!("{why}, and --read-only is set"));
         }
         if let Some(pins) = &self.pins {
             return pins.refusal(server, introductions.get(server), tool);
@@ -494,6 +494,20 @@ pub fn may_name_server(pattern: &str, server: &str) -> bool {
         Patterns::new(&[pattern[..at].to_owned()], true)
             .is_ok_and(|prefix| prefix.first_match(&names).is_some())
     })
+}
+
+/// Why `tool` (its raw definition) is not taken to only read; `None` when
+/// it is: `readOnlyHint: true` (the boolean; `"true"` is no annotation) and
+/// no `destructiveHint` but `false`, since a tool that claims both is not
+/// taken at its kinder word.
+fn not_read_only(tool: &Value) -> Option<&'static str> {
+    let hint = |key: &str| tool.get("annotations").and_then(|a| a.get(key));
+    if hint("readOnlyHint") != Some(&Value::Bool(true)) {
+        return Some("not annotated read-only");
+    }
+    hint("destructiveHint")
+        .is_some_and(|d| *d != Value::Bool(false))
+        .then_some("annotated read-only but also destructive")
 }
 
 /// Tools whose calls need a person's approval: server → tool → reason.
@@ -723,6 +737,15 @@ mod tests {
             Some("annotated destructive, and --ask-destructive is set")
         );
         assert!(approval(&json!({"name": "unannotated"})).is_some());
+        let stringly =
+            json!({"name": "t", "annotations": {"readOnlyHint": true, "destructiveHint": "true"}});
+        assert_eq!(
+            approval(&stringly).as_deref(),
+            Some("annotated read-only but also destructive, and --ask-destructive is set")
+        );
+        let reader =
+            json!({"name": "t", "annotations": {"readOnlyHint": true, "destructiveHint": false}});
+        assert_eq!(approval(&reader), None);
     }
 
     fn tracker() -> Vec<(String, Vec<Value>)> {

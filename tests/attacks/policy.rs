@@ -665,3 +665,43 @@ fn exposed_tool_names_are_unique_whatever_a_server_names_its_tools() {
     };
     assert_eq!(reached["tool"], expected, "{listed_as} reached {reached}");
 }
+
+/// A tool that claims to only read but also to destroy (or says so in a
+/// string) is not kept by `--read-only`, nor let through by
+/// `--ask-destructive` unasked: the kinder word does not win.
+#[test]
+fn read_only_does_not_keep_a_tool_that_also_claims_to_destroy() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mixed.json");
+    let tool = |name: &str, annotations: Value| json!({"name": name, "inputSchema": {"type": "object"}, "annotations": annotations});
+    let tools = json!({"tools": [
+        tool("both", json!({"readOnlyHint": true, "destructiveHint": true})),
+        tool("stringly", json!({"readOnlyHint": true, "destructiveHint": "true"})),
+        tool("quoted", json!({"readOnlyHint": "true"})),
+        tool("reader", json!({"readOnlyHint": true, "destructiveHint": false})),
+        tool("plain", json!({"readOnlyHint": true})),
+    ]});
+    std::fs::write(&file, tools.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+    let types = codemode_ok(&["types", "--tools-file", file, "--read-only"]);
+    for kept in ["reader", "plain"] {
+        assert!(types.contains(&format!("function {kept}(")), "{types}");
+    }
+    for refused in ["both", "stringly", "quoted"] {
+        assert!(!types.contains(&format!("function {refused}(")), "{types}");
+    }
+    for refused in ["both", "stringly"] {
+        let (report, ok) = run_program(
+            &format!("return await mixed.{refused}({{}});"),
+            &["--tools-file", file, "--read-only"],
+        );
+        assert!(!ok, "{report}");
+        assert_eq!(
+            report["error"]["message"],
+            format!(
+                "mixed.{refused} is not available: annotated read-only but also destructive, and --read-only is set"
+            ),
+            "{report}"
+        );
+    }
+}
