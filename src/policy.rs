@@ -269,7 +269,7 @@ impl Policy {
 
     /// Calls of tools matching `ask` (globs over `server.tool`) need a
     /// person's approval, and with `destructive` so do those of every tool
-    /// annotated `destructiveHint: true` or not annotated `readOnlyHint: true`.
+    /// annotated destructive or not annotated read-only (see `not_read_only`).
     pub fn asking(mut self, ask: &[String], destructive: bool) -> Result<Policy, PatternError> {
         self.ask = Patterns::new(ask, true)?;
         self.ask_destructive = destructive;
