@@ -655,3 +655,41 @@ fn the_authorization_code_stays_out_of_the_debug_log_of_a_login() {
         .unwrap_or_else(|| panic!("{said}"));
     assert!(exchange.ends_with("\"[redacted]\""), "{exchange}");
 }
+
+/// A token on a server's command line, where a server's name is taken
+/// from (`docker run --env GITHUB_TOKEN=... image`, `--api-key V`): the
+/// server is not named after it, so it is neither a namespace in the
+/// model's API nor a name in the listing.
+#[cfg(unix)]
+#[test]
+fn a_token_on_the_command_line_does_not_become_the_servers_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A `docker` that runs the demo server, whatever it is asked.
+    let docker = dir.path().join("docker");
+    std::fs::write(
+        &docker,
+        format!("#!/bin/sh\nexec '{}' demo-server\n", codemode_path()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for line in [
+        "--env GITHUB_TOKEN=ghp_qzenvqzAb12Cd34Ef56 ghcr.io/github/github-mcp-server",
+        "--api-key qzenvqz1 ghcr.io/github/github-mcp-server",
+    ] {
+        for command in ["types", "tools"] {
+            let mut args = vec![command, "--", "docker", "run", "-i", "--rm"];
+            args.extend(line.split(' '));
+            let output = codemode_logging(&args, "", "warn", &[("PATH", &path)]);
+            assert!(output.status.success(), "{}", stderr(&output));
+            assert_no_secret("stdout", &stdout(&output));
+            assert_no_secret("stderr", &stderr(&output));
+            assert!(stdout(&output).contains("github"), "{}", stdout(&output));
+        }
+    }
+}
