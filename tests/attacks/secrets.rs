@@ -693,3 +693,39 @@ fn a_token_on_the_command_line_does_not_become_the_servers_name() {
         }
     }
 }
+
+/// A config with a value of the wrong type (`"args": "--api-key V"`, a
+/// header map written as a string): the error says where, not what the
+/// value was, in every format a config is read in.
+#[test]
+fn a_config_error_does_not_quote_the_secret_it_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "mcp.json",
+            r#"{"mcpServers": {"a": {"command": "x", "args": "--api-key qzenvqz1"}}}"#,
+        ),
+        (
+            "settings.json",
+            "{\"mcpServers\": {\"a\": {\"url\": \"https://x.example/mcp\",\n // a comment\n \"headers\": \"X-Custom: qzheaderqz1\",}}}",
+        ),
+        (
+            "config.toml",
+            "[mcp_servers.a]\ncommand = \"x\"\nargs = \"--api-key qzenvqz1\"\n",
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = codemode_logging(
+            &["tools", "--config", path.to_str().unwrap()],
+            "",
+            "debug",
+            &[],
+        );
+        assert!(!output.status.success());
+        let said = stderr(&output);
+        assert!(said.contains(&format!("{name}:")), "{said}");
+        assert_no_secret("stderr", &said);
+    }
+}
