@@ -729,3 +729,16 @@ fn a_config_error_does_not_quote_the_secret_it_is_about() {
         assert_no_secret("stderr", &said);
     }
 }
+
+/// An `--input` given without its `ID=` (the secret alone): the error says
+/// what is expected, not what was given, as `--header`'s does.
+#[test]
+fn a_malformed_input_flag_is_not_repeated() {
+    for given in ["qzenvqz1", "=qzenvqz1"] {
+        let output = codemode_logging(&["tools", "--input", given], "", "debug", &[]);
+        assert!(!output.status.success());
+        let said = stderr(&output);
+        assert!(said.contains("ID=VALUE"), "{said}");
+        assert_no_secret("stderr", &said);
+    }
+}
