@@ -279,17 +279,8 @@ fn secrets_of(spec: &ServerSpec) -> Vec<String> {
     match &spec.transport {
         Transport::Http { url, headers, .. } | Transport::Sse { url, headers } => {
             secrets.extend(url_secrets(url));
-            // Any header may hold a secret but for the media types of
-            // `Accept` and `Content-Type`, which error texts name too.
-            let media = |name: &str| {
-                name.eq_ignore_ascii_case("accept") || name.eq_ignore_ascii_case("content-type")
-            };
-            for (_, value) in headers.iter().filter(|(name, _)| !media(name)) {
-                secrets.push(value.clone());
-                // `Bearer TOKEN`, `Basic B64`: the credential alone too.
-                if let Some((_, credential)) = value.trim().split_once(' ') {
-                    secrets.push(credential.to_owned());
-                }
+            for (name, value) in headers {
+                secrets.extend(header_secrets(name, value));
             }
         }
         Transport::Stdio { args, env, .. } => {
@@ -307,21 +298,55 @@ fn secrets_of(spec: &ServerSpec) -> Vec<String> {
     secrets
 }
 
-/// Secret-looking arguments: `--token=V`, `--api-key V`, key-like values,
-/// and the credentials of URLs among them.
+/// A header's value, and its credential alone (`Bearer TOKEN`): any header
+/// may hold a secret but for the media types of `Accept` and
+/// `Content-Type`, which error texts name too.
+fn header_secrets(name: &str, value: &str) -> Vec<String> {
+    let name = name.trim();
+    if name.eq_ignore_ascii_case("accept") || name.eq_ignore_ascii_case("content-type") {
+        return Vec::new();
+    }
+    let mut secrets = vec![value.to_owned()];
+    if let Some((_, credential)) = value.trim().split_once(' ') {
+        secrets.push(credential.to_owned());
+    }
+    secrets
+}
+
+/// Whether a flag passes an HTTP header on (`--header "Name: V"`, `-H`),
+/// as proxies to remote servers (mcp-remote, supergateway) take them.
+fn header_flag(flag: &str) -> bool {
+    flag == "H" || ["-header", "-headers"].contains(&flag.to_ascii_lowercase().as_str())
+}
+
+/// Secret-looking arguments: `--token=V`, `--api-key V`, the values of
+/// headers (`--header "Name: V"`), key-like values, and the credentials of
+/// URLs among them.
 fn argument_secrets(args: &[String]) -> Vec<String> {
     let mut secrets = Vec::new();
-    let mut after_secret_flag = false;
+    let (mut after_secret_flag, mut after_header_flag) = (false, false);
+    let header = |secrets: &mut Vec<String>, text: &str| {
+        if let Some((name, value)) = text.split_once(':') {
+            secrets.extend(header_secrets(name, value.trim()));
+        }
+    };
     for arg in args {
         if after_secret_flag && !arg.starts_with('-') {
             secrets.push(arg.clone());
         }
-        after_secret_flag = false;
+        if after_header_flag {
+            header(&mut secrets, arg);
+        }
+        (after_secret_flag, after_header_flag) = (false, false);
         if let Some(flag) = arg.strip_prefix('-') {
             match flag.split_once('=') {
                 Some((name, value)) if secret_name(name) => secrets.push(value.to_owned()),
+                Some((name, value)) if header_flag(name) => header(&mut secrets, value),
                 Some(_) => {}
-                None => after_secret_flag = secret_name(flag),
+                None => {
+                    after_secret_flag = secret_name(flag);
+                    after_header_flag = header_flag(flag);
+                }
             }
         }
         if looks_like_key(arg) {
@@ -724,6 +749,11 @@ mod tests {
                     "@scope/package-name-2".into(),
                     "Zq8LmXw2Pv9RtY4KsN7B".into(),
                     "--verbose".into(),
+                    "--header".into(),
+                    "X-Context7-Key: tok-four".into(),
+                    "-H".into(),
+                    "Authorization:Bearer tok-five".into(),
+                    "--header=Accept: application/json".into(),
                 ],
                 env: vec![
                     ("GITHUB_TOKEN".into(), "tok-three".into()),
@@ -743,6 +773,8 @@ mod tests {
             "tok-three",
             "xoxb-1234-abcd",
             "Zq8LmXw2Pv9RtY4KsN7B",
+            "tok-four",
+            "tok-five",
         ] {
             assert!(
                 secrets.iter().any(|s| s == expected),
@@ -756,6 +788,7 @@ mod tests {
             "--verbose",
             "@scope/package-name-2",
             "server",
+            "application/json",
         ] {
             assert!(!secrets.iter().any(|s| s == plain), "{plain}: {secrets:?}");
         }

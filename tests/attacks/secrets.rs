@@ -742,3 +742,29 @@ fn a_malformed_input_flag_is_not_repeated() {
         assert_no_secret("stderr", &said);
     }
 }
+
+/// A stdio proxy to a remote server given its headers as arguments
+/// (`mcp-remote URL --header "Name: V"`), that echoes them: no header
+/// value shows, whatever the header is called.
+#[test]
+fn a_child_echoing_the_headers_it_was_given_does_not_show_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("proxy.json");
+    let script = "echo \"using headers: $2 and $4 and $5\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"proxy": {
+        "command": "sh",
+        "args": [
+            "-c", script, "sh",
+            "--header", "Context7-Key: qzheaderqz-1",
+            "-H", "X-Tenant:qzbearerqz-2",
+            "--header=X-Other: qzenvqz-3",
+        ],
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("using headers"), "{said}");
+    assert_no_secret("stderr", &said);
+}
