@@ -67,9 +67,17 @@ struct Known {
 
 static KNOWN: LazyLock<RwLock<Known>> = LazyLock::new(|| {
     let mut known = Known::default();
-    let own = std::env::vars_os().filter_map(|(name, value)| {
-        let (name, value) = (name.into_string().ok()?, value.into_string().ok()?);
-        (secret_name(&name) && value.chars().count() >= MIN_ENV_SECRET_CHARS).then_some(value)
+    let own = std::env::vars_os().flat_map(|(name, value)| {
+        let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) else {
+            return Vec::new();
+        };
+        if name.to_ascii_uppercase().ends_with("_HEADERS") {
+            return listed_header_secrets(&value);
+        }
+        match secret_name(&name) && value.chars().count() >= MIN_ENV_SECRET_CHARS {
+            true => vec![value],
+            false => Vec::new(),
+        }
     });
     known.add(None, own);
     RwLock::new(known)
@@ -311,6 +319,21 @@ fn header_secrets(name: &str, value: &str) -> Vec<String> {
         secrets.push(credential.to_owned());
     }
     secrets
+}
+
+/// The values of headers listed as `name=value,name=value`, as
+/// `OTEL_EXPORTER_OTLP_HEADERS` holds them (values percent-encoded): the
+/// exporter sends them, and every child inherits them.
+fn listed_header_secrets(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .flat_map(|(name, value)| {
+            let decoded = percent_encoding::percent_decode_str(value.trim()).decode_utf8_lossy();
+            let mut secrets = header_secrets(name, &decoded);
+            secrets.extend(header_secrets(name, value.trim()));
+            secrets
+        })
+        .collect()
 }
 
 /// Whether a flag passes an HTTP header on (`--header "Name: V"`, `-H`),

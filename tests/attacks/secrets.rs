@@ -768,3 +768,29 @@ fn a_child_echoing_the_headers_it_was_given_does_not_show_them() {
     assert!(said.contains("using headers"), "{said}");
     assert_no_secret("stderr", &said);
 }
+
+/// The headers of codemode's trace exporter (`OTEL_EXPORTER_OTLP_HEADERS`,
+/// a vendor's key under a header name that says nothing), which every
+/// child inherits: a child echoing its environment does not show them.
+#[test]
+fn the_trace_exporters_headers_do_not_show_when_a_child_echoes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("echo.json");
+    let script = "echo \"headers: $OTEL_EXPORTER_OTLP_HEADERS\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"echoer": {"command": "sh", "args": ["-c", script]}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(
+        &["tools", "--config", &config],
+        "",
+        "debug",
+        &[(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-team=qzheaderqz-1,Authorization=Api-Token%20dt0c01.qzbearerqz",
+        )],
+    );
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("headers: "), "{said}");
+    assert_no_secret("stderr", &said);
+}
