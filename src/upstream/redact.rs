@@ -415,7 +415,13 @@ pub fn url_secrets(url: &str) -> Vec<String> {
             }
         }
     }
-    let Some((_, rest)) = url.split_once("://") else {
+    // A typo (`https//`, `https:/`) keeps a URL from being read as one, and
+    // it is shown as it was written, userinfo and query with it.
+    let Some(rest) = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .or_else(|| SCHEME_TYPO.find(url).map(|scheme| &url[scheme.end()..]))
+    else {
         return secrets;
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -455,6 +461,10 @@ pub fn url_secrets(url: &str) -> Vec<String> {
     }
     secrets
 }
+
+/// The start of what was meant as a URL with its `://` mistyped.
+static SCHEME_TYPO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9+.\-]*(?::/*|//+)").expect("a regex"));
 
 /// URLs, as far as a reader would take them: up to a space, a double quote
 /// or an angle bracket (a password may hold an apostrophe unencoded).
@@ -678,6 +688,20 @@ mod tests {
                 sse_fallback: false,
             },
         )
+    }
+
+    #[test]
+    fn credentials_of_a_mistyped_url_are_secrets_too() {
+        for url in [
+            "htps//user:pw-Qz1@host/mcp?key=Qk-2",
+            "https:/user:pw-Qz1@host/mcp?key=Qk-2",
+        ] {
+            let secrets = url_secrets(url);
+            for expected in ["pw-Qz1", "Qk-2"] {
+                assert!(secrets.iter().any(|s| s == expected), "{url}: {secrets:?}");
+            }
+        }
+        assert!(url_secrets("@scope/pkg@1.2.3").is_empty());
     }
 
     #[test]

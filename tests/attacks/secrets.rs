@@ -794,3 +794,20 @@ fn the_trace_exporters_headers_do_not_show_when_a_child_echoes_them() {
     assert!(said.contains("headers: "), "{said}");
     assert_no_secret("stderr", &said);
 }
+
+/// A URL whose `://` is mistyped (`https//`, `https:/`) is no URL to
+/// parse, but it is shown as written: its password and query key are
+/// secrets all the same.
+#[test]
+fn a_mistyped_urls_credentials_do_not_show() {
+    for url in [
+        "htps//user:qzpwqz1@127.0.0.1:1/mcp?key=qzqueryqz1",
+        "http:/user:qzpwqz1@127.0.0.1:1/mcp?key=qzqueryqz1",
+    ] {
+        let tools = codemode_logging(&["tools", "--url", url], "", "debug", &[]);
+        assert!(!tools.status.success());
+        let said = stderr(&tools);
+        assert!(said.contains("is unavailable"), "{said}");
+        assert_no_secret("stderr", &said);
+    }
+}
