@@ -342,7 +342,7 @@ fn header_flag(flag: &str) -> bool {
     flag == "H" || ["-header", "-headers"].contains(&flag.to_ascii_lowercase().as_str())
 }
 
-/// Secret-looking arguments: `--token=V`, `--api-key V`, the values of
+/// Secret-looking arguments: `--token=V`, `--api-key V`, `API_KEY=V`, the values of
 /// headers (`--header "Name: V"`), key-like values, and the credentials of
 /// URLs among them.
 fn argument_secrets(args: &[String]) -> Vec<String> {
@@ -371,6 +371,11 @@ fn argument_secrets(args: &[String]) -> Vec<String> {
                     after_header_flag = header_flag(flag);
                 }
             }
+        } else if let Some((name, value)) = arg.split_once('=')
+            && secret_name(name)
+        {
+            // An assignment: `env API_KEY=V server`, `docker run -e TOKEN=V`.
+            secrets.push(value.to_owned());
         }
         if looks_like_key(arg) {
             secrets.push(arg.clone());
@@ -801,6 +806,8 @@ mod tests {
                     "-H".into(),
                     "Authorization:Bearer tok-five".into(),
                     "--header=Accept: application/json".into(),
+                    "API_KEY=tok-six".into(),
+                    "MODE=fast".into(),
                 ],
                 env: vec![
                     ("GITHUB_TOKEN".into(), "tok-three".into()),
@@ -822,6 +829,7 @@ mod tests {
             "Zq8LmXw2Pv9RtY4KsN7B",
             "tok-four",
             "tok-five",
+            "tok-six",
         ] {
             assert!(
                 secrets.iter().any(|s| s == expected),
@@ -836,6 +844,7 @@ mod tests {
             "@scope/package-name-2",
             "server",
             "application/json",
+            "fast",
         ] {
             assert!(!secrets.iter().any(|s| s == plain), "{plain}: {secrets:?}");
         }

@@ -811,3 +811,24 @@ fn a_mistyped_urls_credentials_do_not_show() {
         assert_no_secret("stderr", &said);
     }
 }
+
+/// A secret given to a server as an assignment on its command line
+/// (`env API_TOKEN=V server`, `docker run -e TOKEN=V`), which the server
+/// then echoes as its value alone.
+#[test]
+fn a_secret_assigned_on_the_command_line_does_not_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("env.json");
+    let script = "echo \"using $API_TOKEN\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"assigned": {
+        "command": "env",
+        "args": ["API_TOKEN=qzenvqz-1", "sh", "-c", script],
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("using "), "{said}");
+    assert_no_secret("stderr", &said);
+}
