@@ -22,7 +22,7 @@ pub enum JsonFileError {
         crate::sandbox::bounds::size(*max)
     )]
     TooLarge { path: PathBuf, max: usize },
-    #[error("{}:{line}:{column}: {message}", path.display())]
+    #[error("{}:{line}:{column}: {}", path.display(), without_values(message))]
     Parse {
         path: PathBuf,
         line: usize,
@@ -93,6 +93,16 @@ pub fn without_position(message: &str) -> String {
         .to_owned()
 }
 
+/// A parser's message without the strings it quotes (`invalid type: string
+/// "--api-key V"`, an unknown variant): a config's values may be secrets,
+/// and its place (`file:line:column`) already says which.
+pub fn without_values(message: &str) -> String {
+    static QUOTED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"\b(string|variant) (?:"(?:[^"\\]|\\.)*"|`[^`]*`)"#).expect("a regex")
+    });
+    QUOTED.replace_all(message, "$1").into_owned()
+}
+
 /// JSONC as VS Code reads it: JSON plus comments and trailing commas,
 /// nothing looser (a missing comma is a typo to report).
 pub fn jsonc_options() -> jsonc_parser::ParseOptions {
@@ -155,6 +165,25 @@ pub fn locked<T>(path: &Path, change: impl FnOnce() -> std::io::Result<T>) -> st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_errors_name_no_value_of_the_file() {
+        let err = parse::<Vec<String>>(r#""--api-key s3cr\"et""#, Path::new("f.json"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "f.json:1:20: invalid type: string, expected a sequence"
+        );
+        #[derive(Debug, serde::Deserialize)]
+        enum Kind {
+            Stdio,
+        }
+        let err = parse::<Kind>(r#""s3cret""#, Path::new("f.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret") && err.contains("`Stdio`"), "{err}");
+    }
 
     #[test]
     fn files_past_the_limit_are_refused_without_reading_them_whole() {

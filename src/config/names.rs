@@ -16,23 +16,37 @@ pub fn name_from_command(command: &str, args: &[String]) -> String {
     let program = program.strip_suffix(".exe").unwrap_or(program);
     let subject = if LAUNCHERS.contains(&program) {
         // The first plain argument, skipping the values of flags that take
-        // inline code (`node -e "..."`, `python -c "..."`).
+        // inline code (`node -e "..."`, `python -c "..."`) or a secret
+        // (`--api-key V`), assignments (`--env TOKEN=V`) and keys: a name
+        // is shown everywhere, the namespace in the model's prompt included.
         let mut previous = "";
         args.iter()
             .map(String::as_str)
             .find(|&a| {
                 let code_value = ["-e", "-c", "-p", "--eval", "--print"].contains(&previous);
+                let secret_value = previous.starts_with('-') && names_a_secret(previous);
                 previous = a;
                 !a.starts_with('-')
                     && !code_value
+                    && !secret_value
+                    && !a.contains('=')
                     && !LAUNCHER_WORDS.contains(&a)
                     && !a.contains(char::is_whitespace)
+                    && package_name(a).is_none_or(|name| !id_like(&name))
             })
             .unwrap_or(program)
     } else {
         program
     };
     package_name(subject).unwrap_or_else(|| program.to_owned())
+}
+
+/// Whether a flag's name says its value is a secret (`--api-key`, `--token`).
+fn names_a_secret(flag: &str) -> bool {
+    let flag = flag.to_ascii_lowercase();
+    ["key", "token", "secret", "pass", "auth", "credential"]
+        .iter()
+        .any(|mark| flag.contains(mark))
 }
 
 /// The meaningful part of a package or script name, or `None` when nothing is left.
@@ -158,6 +172,15 @@ mod tests {
         assert_eq!(name("npx @playwright/mcp@latest"), "playwright");
         assert_eq!(name("python -m mcp_server_time"), "time");
         assert_eq!(name("node /srv/weather-mcp.js"), "weather");
+        // A secret is never a name, whatever its place on the line.
+        assert_eq!(
+            name(
+                "docker run -i --rm --env GITHUB_TOKEN=ghp_Ab12Cd34Ef56 ghcr.io/github/github-mcp-server"
+            ),
+            "github"
+        );
+        assert_eq!(name("npx --api-key s3cr3t -y @scope/mcp"), "scope");
+        assert_eq!(name("npx -y ghp_Ab12Cd34Ef56Gh78"), "npx");
         assert_eq!(
             name("node /opt/servers/src/filesystem/dist/index.js"),
             "filesystem"

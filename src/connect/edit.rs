@@ -126,6 +126,8 @@ pub struct Undone {
     pub text: String,
     /// The servers put back.
     pub restored: Vec<String>,
+    /// The name of the serve entry taken out, if it was found.
+    pub removed: Option<String>,
     /// Servers `connect` moved that the config has again under the same
     /// name (the user added them back): theirs are kept.
     pub kept: Vec<String>,
@@ -146,12 +148,14 @@ pub fn undo(
     folder: &Path,
 ) -> anyhow::Result<Undone> {
     if let Some(serve) = serve_entry_in(client, current, file)
+        && starts_codemode_serve(&serve)
         && let Ok(taken) = take_servers(client, original, file, folder, &serve)
         && taken.text == current
     {
         return Ok(Undone {
             text: original.to_owned(),
             restored: taken.moved.keys().cloned().collect(),
+            removed: Some(ENTRY.to_owned()),
             kept: Vec::new(),
             whole: true,
         });
@@ -176,6 +180,35 @@ fn serve_entry_in(client: Client, current: &str, file: &Path) -> Option<Value> {
     }
 }
 
+/// The name of the entry `connect` wrote among the servers `now`: [`ENTRY`]
+/// while it still starts `codemode serve`, or else the one entry that does
+/// under a name the `original` servers had not (the user renamed it). A
+/// server of the user's own that took the name is theirs, never removed.
+fn serve_entry_name(original: Option<&Value>, now: Option<&Value>) -> Option<String> {
+    let Some(Value::Object(now)) = now else {
+        return None;
+    };
+    let original = original.and_then(Value::as_object);
+    if now.get(ENTRY).is_some_and(starts_codemode_serve) {
+        return Some(ENTRY.to_owned());
+    }
+    let mut renamed = now.iter().filter(|(name, entry)| {
+        original.is_none_or(|o| !o.contains_key(*name)) && starts_codemode_serve(entry)
+    });
+    match (renamed.next(), renamed.next()) {
+        (Some((name, _)), None) => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Whether a server entry starts `codemode serve`, as the one `connect`
+/// writes does (wherever codemode now is, whatever flags were added).
+fn starts_codemode_serve(entry: &Value) -> bool {
+    let command = entry["command"].as_str().unwrap_or_default();
+    let program = command.rsplit(['/', '\\']).next().unwrap_or(command);
+    program.starts_with("codemode") && entry["args"][0].as_str() == Some("serve")
+}
+
 fn undo_json(
     client: Client,
     key: &str,
@@ -185,7 +218,8 @@ fn undo_json(
     folder: &Path,
 ) -> anyhow::Result<Undone> {
     let before: Value = json_file::parse_jsonc(original, file)?;
-    json_file::parse_jsonc::<Value>(current, file)?;
+    let now: Value = json_file::parse_jsonc(current, file)?;
+    let removed = serve_entry_name(before.get(key), now.get(key));
     let root = tree(current, file)?;
     let servers = root
         .object_value()
@@ -196,7 +230,7 @@ fn undo_json(
                 file.display()
             )
         })?;
-    if let Some(entry) = servers.get(ENTRY) {
+    if let Some(entry) = removed.as_deref().and_then(|name| servers.get(name)) {
         entry.remove();
     }
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
@@ -217,6 +251,7 @@ fn undo_json(
     Ok(Undone {
         text: root.to_string(),
         restored,
+        removed,
         kept,
         whole: false,
     })
@@ -229,6 +264,11 @@ fn undo_codex(original: &str, current: &str, file: &Path) -> anyhow::Result<Undo
     let mut now: toml_edit::DocumentMut = current
         .parse()
         .with_context(|| format!("cannot read {} as TOML", file.display()))?;
+    let servers_of = |text: &str| {
+        let table: toml::Table = toml::from_str(text).ok()?;
+        serde_json::to_value(table.get("mcp_servers")?).ok()
+    };
+    let removed = serve_entry_name(servers_of(original).as_ref(), servers_of(current).as_ref());
     let servers = now.entry("mcp_servers").or_insert_with(|| {
         let mut table = toml_edit::Table::new();
         table.set_implicit(true);
@@ -240,7 +280,9 @@ fn undo_codex(original: &str, current: &str, file: &Path) -> anyhow::Result<Undo
             file.display()
         );
     };
-    servers.remove(ENTRY);
+    if let Some(name) = &removed {
+        servers.remove(name);
+    }
     let (mut restored, mut kept) = (Vec::new(), Vec::new());
     if let Some(original_servers) = before.get("mcp_servers").and_then(|s| s.as_table_like()) {
         for (name, item) in original_servers.iter() {
@@ -257,6 +299,7 @@ fn undo_codex(original: &str, current: &str, file: &Path) -> anyhow::Result<Undo
     Ok(Undone {
         text: now.to_string(),
         restored,
+        removed,
         kept,
         whole: false,
     })

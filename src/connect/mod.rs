@@ -285,6 +285,7 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
         edit::Undone {
             text: original.clone(),
             restored: Vec::new(),
+            removed: None,
             kept: Vec::new(),
             whole: true,
         }
@@ -315,9 +316,19 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
                 undone.restored.join(", ")
             )
         };
+        let removed = match undone.removed.as_deref() {
+            Some(ENTRY) => format!("removed codemode from {}", file.display()),
+            Some(name) => format!(
+                "removed codemode (now named \"{name}\") from {}",
+                file.display()
+            ),
+            None => format!(
+                "found no entry starting `codemode serve` in {} (its server \"{ENTRY}\", if any, is not codemode's and stays)",
+                file.display()
+            ),
+        };
         println!(
-            "removed codemode from {}{put_back}, keeping the changes made since connect; codemode's own config keeps the servers",
-            file.display(),
+            "{removed}{put_back}, keeping the changes made since connect; codemode's own config keeps the servers"
         );
     }
     if !undone.kept.is_empty() {

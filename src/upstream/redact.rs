@@ -67,9 +67,17 @@ struct Known {
 
 static KNOWN: LazyLock<RwLock<Known>> = LazyLock::new(|| {
     let mut known = Known::default();
-    let own = std::env::vars_os().filter_map(|(name, value)| {
-        let (name, value) = (name.into_string().ok()?, value.into_string().ok()?);
-        (secret_name(&name) && value.chars().count() >= MIN_ENV_SECRET_CHARS).then_some(value)
+    let own = std::env::vars_os().flat_map(|(name, value)| {
+        let (Ok(name), Ok(value)) = (name.into_string(), value.into_string()) else {
+            return Vec::new();
+        };
+        if name.to_ascii_uppercase().ends_with("_HEADERS") {
+            return listed_header_secrets(&value);
+        }
+        match secret_name(&name) && value.chars().count() >= MIN_ENV_SECRET_CHARS {
+            true => vec![value],
+            false => Vec::new(),
+        }
     });
     known.add(None, own);
     RwLock::new(known)
@@ -279,17 +287,8 @@ fn secrets_of(spec: &ServerSpec) -> Vec<String> {
     match &spec.transport {
         Transport::Http { url, headers, .. } | Transport::Sse { url, headers } => {
             secrets.extend(url_secrets(url));
-            // Any header may hold a secret but for the media types of
-            // `Accept` and `Content-Type`, which error texts name too.
-            let media = |name: &str| {
-                name.eq_ignore_ascii_case("accept") || name.eq_ignore_ascii_case("content-type")
-            };
-            for (_, value) in headers.iter().filter(|(name, _)| !media(name)) {
-                secrets.push(value.clone());
-                // `Bearer TOKEN`, `Basic B64`: the credential alone too.
-                if let Some((_, credential)) = value.trim().split_once(' ') {
-                    secrets.push(credential.to_owned());
-                }
+            for (name, value) in headers {
+                secrets.extend(header_secrets(name, value));
             }
         }
         Transport::Stdio { args, env, .. } => {
@@ -307,22 +306,76 @@ fn secrets_of(spec: &ServerSpec) -> Vec<String> {
     secrets
 }
 
-/// Secret-looking arguments: `--token=V`, `--api-key V`, key-like values,
-/// and the credentials of URLs among them.
+/// A header's value, and its credential alone (`Bearer TOKEN`): any header
+/// may hold a secret but for the media types of `Accept` and
+/// `Content-Type`, which error texts name too.
+fn header_secrets(name: &str, value: &str) -> Vec<String> {
+    let name = name.trim();
+    if name.eq_ignore_ascii_case("accept") || name.eq_ignore_ascii_case("content-type") {
+        return Vec::new();
+    }
+    let mut secrets = vec![value.to_owned()];
+    if let Some((_, credential)) = value.trim().split_once(' ') {
+        secrets.push(credential.to_owned());
+    }
+    secrets
+}
+
+/// The values of headers listed as `name=value,name=value`, as
+/// `OTEL_EXPORTER_OTLP_HEADERS` holds them (values percent-encoded): the
+/// exporter sends them, and every child inherits them.
+fn listed_header_secrets(list: &str) -> Vec<String> {
+    list.split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .flat_map(|(name, value)| {
+            let decoded = percent_encoding::percent_decode_str(value.trim()).decode_utf8_lossy();
+            let mut secrets = header_secrets(name, &decoded);
+            secrets.extend(header_secrets(name, value.trim()));
+            secrets
+        })
+        .collect()
+}
+
+/// Whether a flag passes an HTTP header on (`--header "Name: V"`, `-H`),
+/// as proxies to remote servers (mcp-remote, supergateway) take them.
+fn header_flag(flag: &str) -> bool {
+    flag == "H" || ["-header", "-headers"].contains(&flag.to_ascii_lowercase().as_str())
+}
+
+/// Secret-looking arguments: `--token=V`, `--api-key V`, `API_KEY=V`, the values of
+/// headers (`--header "Name: V"`), key-like values, and the credentials of
+/// URLs among them.
 fn argument_secrets(args: &[String]) -> Vec<String> {
     let mut secrets = Vec::new();
-    let mut after_secret_flag = false;
+    let (mut after_secret_flag, mut after_header_flag) = (false, false);
+    let header = |secrets: &mut Vec<String>, text: &str| {
+        if let Some((name, value)) = text.split_once(':') {
+            secrets.extend(header_secrets(name, value.trim()));
+        }
+    };
     for arg in args {
         if after_secret_flag && !arg.starts_with('-') {
             secrets.push(arg.clone());
         }
-        after_secret_flag = false;
+        if after_header_flag {
+            header(&mut secrets, arg);
+        }
+        (after_secret_flag, after_header_flag) = (false, false);
         if let Some(flag) = arg.strip_prefix('-') {
             match flag.split_once('=') {
                 Some((name, value)) if secret_name(name) => secrets.push(value.to_owned()),
+                Some((name, value)) if header_flag(name) => header(&mut secrets, value),
                 Some(_) => {}
-                None => after_secret_flag = secret_name(flag),
+                None => {
+                    after_secret_flag = secret_name(flag);
+                    after_header_flag = header_flag(flag);
+                }
             }
+        } else if let Some((name, value)) = arg.split_once('=')
+            && secret_name(name)
+        {
+            // An assignment: `env API_KEY=V server`, `docker run -e TOKEN=V`.
+            secrets.push(value.to_owned());
         }
         if looks_like_key(arg) {
             secrets.push(arg.clone());
@@ -367,7 +420,13 @@ pub fn url_secrets(url: &str) -> Vec<String> {
             }
         }
     }
-    let Some((_, rest)) = url.split_once("://") else {
+    // A typo (`https//`, `https:/`) keeps a URL from being read as one, and
+    // it is shown as it was written, userinfo and query with it.
+    let Some(rest) = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .or_else(|| SCHEME_TYPO.find(url).map(|scheme| &url[scheme.end()..]))
+    else {
         return secrets;
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -407,6 +466,10 @@ pub fn url_secrets(url: &str) -> Vec<String> {
     }
     secrets
 }
+
+/// The start of what was meant as a URL with its `://` mistyped.
+static SCHEME_TYPO: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[A-Za-z][A-Za-z0-9+.\-]*(?::/*|//+)").expect("a regex"));
 
 /// URLs, as far as a reader would take them: up to a space, a double quote
 /// or an angle bracket (a password may hold an apostrophe unencoded).
@@ -633,6 +696,20 @@ mod tests {
     }
 
     #[test]
+    fn credentials_of_a_mistyped_url_are_secrets_too() {
+        for url in [
+            "htps//user:pw-Qz1@host/mcp?key=Qk-2",
+            "https:/user:pw-Qz1@host/mcp?key=Qk-2",
+        ] {
+            let secrets = url_secrets(url);
+            for expected in ["pw-Qz1", "Qk-2"] {
+                assert!(secrets.iter().any(|s| s == expected), "{url}: {secrets:?}");
+            }
+        }
+        assert!(url_secrets("@scope/pkg@1.2.3").is_empty());
+    }
+
+    #[test]
     fn credentials_of_any_url_are_redacted_and_the_rest_kept() {
         let said = scrub(
             "error sending request for url (http://alice:hunter2@127.0.0.1:9/mcp?api_key=k1&x=2&flag#access_token=t0): connection closed.",
@@ -724,6 +801,13 @@ mod tests {
                     "@scope/package-name-2".into(),
                     "Zq8LmXw2Pv9RtY4KsN7B".into(),
                     "--verbose".into(),
+                    "--header".into(),
+                    "X-Context7-Key: tok-four".into(),
+                    "-H".into(),
+                    "Authorization:Bearer tok-five".into(),
+                    "--header=Accept: application/json".into(),
+                    "API_KEY=tok-six".into(),
+                    "MODE=fast".into(),
                 ],
                 env: vec![
                     ("GITHUB_TOKEN".into(), "tok-three".into()),
@@ -743,6 +827,9 @@ mod tests {
             "tok-three",
             "xoxb-1234-abcd",
             "Zq8LmXw2Pv9RtY4KsN7B",
+            "tok-four",
+            "tok-five",
+            "tok-six",
         ] {
             assert!(
                 secrets.iter().any(|s| s == expected),
@@ -756,6 +843,8 @@ mod tests {
             "--verbose",
             "@scope/package-name-2",
             "server",
+            "application/json",
+            "fast",
         ] {
             assert!(!secrets.iter().any(|s| s == plain), "{plain}: {secrets:?}");
         }

@@ -750,3 +750,67 @@ fn root_does_not_make_codemodes_config_in_another_users_home() {
             .exists()
     );
 }
+
+/// `disconnect` takes out the entry `connect` wrote, wherever it is now:
+/// renamed by the user, it goes all the same (else the client would start
+/// the moved servers twice); replaced by a server of the user's own under
+/// codemode's name, that server is the user's and stays.
+#[test]
+fn disconnect_takes_out_connects_entry_renamed_and_never_a_users_own() {
+    let rename = |text: &str| text.replacen("\"codemode\":", "\"proxy\":", 1);
+    let replace = |text: &str| {
+        let mut changed: Value = serde_json::from_str(text).unwrap();
+        changed["mcpServers"]["codemode"] = json!({"command": "my-own-server"});
+        serde_json::to_string_pretty(&changed).unwrap()
+    };
+    for (edit, stays) in [
+        (&rename as &dyn Fn(&str) -> String, None),
+        (&replace, Some("codemode")),
+    ] {
+        let home = tempfile::tempdir().unwrap();
+        let (file, _) = client_config(home.path());
+        let config = home.path().join("servers.json");
+        succeeded(&codemode_at(
+            home.path(),
+            &connect_args(&file, Some(&config)),
+        ));
+        fs::write(&file, edit(&fs::read_to_string(&file).unwrap())).unwrap();
+        disconnect(home.path(), &file);
+        let after: Value = serde_json::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+        let names: Vec<&String> = after["mcpServers"].as_object().unwrap().keys().collect();
+        let mut expected = vec!["tracker"];
+        expected.extend(stays);
+        assert_eq!(names, expected, "{after}");
+        if stays.is_some() {
+            assert_eq!(after["mcpServers"]["codemode"]["command"], "my-own-server");
+        }
+    }
+
+    // The same in Codex's TOML.
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("config.toml");
+    let original = format!(
+        "# mine\n[mcp_servers.tracker]\ncommand = \"{}\"\nargs = [\"demo-server\"]\n",
+        codemode_path()
+    );
+    fs::write(&file, &original).unwrap();
+    let codex = |command: &str| {
+        let mut args = vec![command, "codex", "--file", file.to_str().unwrap()];
+        let config = home.path().join("servers.json");
+        if command == "connect" {
+            args.extend(["--config", config.to_str().unwrap()]);
+        }
+        succeeded(&codemode_at(home.path(), &args));
+    };
+    codex("connect");
+    let connected = fs::read_to_string(&file).unwrap();
+    fs::write(
+        &file,
+        connected.replace("[mcp_servers.codemode]", "[mcp_servers.proxy]"),
+    )
+    .unwrap();
+    codex("disconnect");
+    let after: toml::Table = toml::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+    let names: Vec<&String> = after["mcp_servers"].as_table().unwrap().keys().collect();
+    assert_eq!(names, ["tracker"], "{after:?}");
+}

@@ -655,3 +655,180 @@ fn the_authorization_code_stays_out_of_the_debug_log_of_a_login() {
         .unwrap_or_else(|| panic!("{said}"));
     assert!(exchange.ends_with("\"[redacted]\""), "{exchange}");
 }
+
+/// A token on a server's command line, where a server's name is taken
+/// from (`docker run --env GITHUB_TOKEN=... image`, `--api-key V`): the
+/// server is not named after it, so it is neither a namespace in the
+/// model's API nor a name in the listing.
+#[cfg(unix)]
+#[test]
+fn a_token_on_the_command_line_does_not_become_the_servers_name() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A `docker` that runs the demo server, whatever it is asked.
+    let docker = dir.path().join("docker");
+    std::fs::write(
+        &docker,
+        format!("#!/bin/sh\nexec '{}' demo-server\n", codemode_path()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&docker, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for line in [
+        "--env GITHUB_TOKEN=ghp_qzenvqzAb12Cd34Ef56 ghcr.io/github/github-mcp-server",
+        "--api-key qzenvqz1 ghcr.io/github/github-mcp-server",
+    ] {
+        for command in ["types", "tools"] {
+            let mut args = vec![command, "--", "docker", "run", "-i", "--rm"];
+            args.extend(line.split(' '));
+            let output = codemode_logging(&args, "", "warn", &[("PATH", &path)]);
+            assert!(output.status.success(), "{}", stderr(&output));
+            assert_no_secret("stdout", &stdout(&output));
+            assert_no_secret("stderr", &stderr(&output));
+            assert!(stdout(&output).contains("github"), "{}", stdout(&output));
+        }
+    }
+}
+
+/// A config with a value of the wrong type (`"args": "--api-key V"`, a
+/// header map written as a string): the error says where, not what the
+/// value was, in every format a config is read in.
+#[test]
+fn a_config_error_does_not_quote_the_secret_it_is_about() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        (
+            "mcp.json",
+            r#"{"mcpServers": {"a": {"command": "x", "args": "--api-key qzenvqz1"}}}"#,
+        ),
+        (
+            "settings.json",
+            "{\"mcpServers\": {\"a\": {\"url\": \"https://x.example/mcp\",\n // a comment\n \"headers\": \"X-Custom: qzheaderqz1\",}}}",
+        ),
+        (
+            "config.toml",
+            "[mcp_servers.a]\ncommand = \"x\"\nargs = \"--api-key qzenvqz1\"\n",
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = codemode_logging(
+            &["tools", "--config", path.to_str().unwrap()],
+            "",
+            "debug",
+            &[],
+        );
+        assert!(!output.status.success());
+        let said = stderr(&output);
+        assert!(said.contains(&format!("{name}:")), "{said}");
+        assert_no_secret("stderr", &said);
+    }
+}
+
+/// An `--input` given without its `ID=` (the secret alone): the error says
+/// what is expected, not what was given, as `--header`'s does.
+#[test]
+fn a_malformed_input_flag_is_not_repeated() {
+    for given in ["qzenvqz1", "=qzenvqz1"] {
+        let output = codemode_logging(&["tools", "--input", given], "", "debug", &[]);
+        assert!(!output.status.success());
+        let said = stderr(&output);
+        assert!(said.contains("ID=VALUE"), "{said}");
+        assert_no_secret("stderr", &said);
+    }
+}
+
+/// A stdio proxy to a remote server given its headers as arguments
+/// (`mcp-remote URL --header "Name: V"`), that echoes them: no header
+/// value shows, whatever the header is called.
+#[test]
+fn a_child_echoing_the_headers_it_was_given_does_not_show_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("proxy.json");
+    let script = "echo \"using headers: $2 and $4 and $5\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"proxy": {
+        "command": "sh",
+        "args": [
+            "-c", script, "sh",
+            "--header", "Context7-Key: qzheaderqz-1",
+            "-H", "X-Tenant:qzbearerqz-2",
+            "--header=X-Other: qzenvqz-3",
+        ],
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("using headers"), "{said}");
+    assert_no_secret("stderr", &said);
+}
+
+/// The headers of codemode's trace exporter (`OTEL_EXPORTER_OTLP_HEADERS`,
+/// a vendor's key under a header name that says nothing), which every
+/// child inherits: a child echoing its environment does not show them.
+#[test]
+fn the_trace_exporters_headers_do_not_show_when_a_child_echoes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("echo.json");
+    let script = "echo \"headers: $OTEL_EXPORTER_OTLP_HEADERS\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"echoer": {"command": "sh", "args": ["-c", script]}}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(
+        &["tools", "--config", &config],
+        "",
+        "debug",
+        &[(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "x-honeycomb-team=qzheaderqz-1,Authorization=Api-Token%20dt0c01.qzbearerqz",
+        )],
+    );
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("headers: "), "{said}");
+    assert_no_secret("stderr", &said);
+}
+
+/// A URL whose `://` is mistyped (`https//`, `https:/`) is no URL to
+/// parse, but it is shown as written: its password and query key are
+/// secrets all the same.
+#[test]
+fn a_mistyped_urls_credentials_do_not_show() {
+    for url in [
+        "htps//user:qzpwqz1@127.0.0.1:1/mcp?key=qzqueryqz1",
+        "http:/user:qzpwqz1@127.0.0.1:1/mcp?key=qzqueryqz1",
+    ] {
+        let tools = codemode_logging(&["tools", "--url", url], "", "debug", &[]);
+        assert!(!tools.status.success());
+        let said = stderr(&tools);
+        assert!(said.contains("is unavailable"), "{said}");
+        assert_no_secret("stderr", &said);
+    }
+}
+
+/// A secret given to a server as an assignment on its command line
+/// (`env API_TOKEN=V server`, `docker run -e TOKEN=V`), which the server
+/// then echoes as its value alone.
+#[test]
+fn a_secret_assigned_on_the_command_line_does_not_show() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("env.json");
+    let script = "echo \"using $API_TOKEN\" >&2; sleep 1; exit 3";
+    let servers = json!({"mcpServers": {"assigned": {
+        "command": "env",
+        "args": ["API_TOKEN=qzenvqz-1", "sh", "-c", script],
+    }}});
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let config = config.to_string_lossy().into_owned();
+    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
+    assert!(!tools.status.success());
+    let said = stderr(&tools);
+    assert!(said.contains("using "), "{said}");
+    assert_no_secret("stderr", &said);
+}
