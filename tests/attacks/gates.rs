@@ -294,28 +294,21 @@ fn stalled(port: u16, n: usize) -> Option<TcpStream> {
 
 #[test]
 fn stalled_connections_cannot_lock_a_client_out_under_a_low_descriptor_limit() {
-    let port = free_port();
-    let log = tempfile::NamedTempFile::new().unwrap();
-    let mut server = Background(
-        Command::new("sh")
-            .args([
-                "-c",
-                &format!(
-                    "ulimit -n 256; exec {} serve --http 127.0.0.1:{port}",
-                    codemode_path()
-                ),
-            ])
-            .stdout(Stdio::null())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, &mut server);
+    let mut limited = Command::new("sh");
+    limited.args([
+        "-c",
+        &format!(
+            "ulimit -n 256; exec {} serve --http 127.0.0.1:0",
+            codemode_path()
+        ),
+    ]);
+    let server = Reporting::start(limited);
+    let port = server.port("serving MCP at");
     wait_for(
         "the cap derived from the descriptor limit to be said",
         || {
-            std::fs::read_to_string(log.path())
-                .unwrap()
+            server
+                .said()
                 .contains("at most 192 HTTP connections at once")
         },
     );
@@ -372,12 +365,11 @@ fn get_as(port: u16, path: &str, host: &str, origin: Option<&str>) -> u16 {
 
 #[test]
 fn every_endpoint_on_both_ports_refuses_a_rebound_host() {
-    let metrics = free_port();
-    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
-    let port = port_of(&url);
-    wait_for("the metrics port", || {
-        TcpStream::connect(("127.0.0.1", metrics)).is_ok()
-    });
+    let server = Reporting::serve(&["--metrics", "127.0.0.1:0"]);
+    let (port, metrics) = (
+        server.port("serving MCP at"),
+        server.port("serving metrics at"),
+    );
     for (port, path) in [
         (port, "/metrics"),
         (metrics, "/metrics"),
@@ -579,12 +571,11 @@ fn status_of_raw(port: u16, request: &str) -> u16 {
 
 #[test]
 fn a_rebound_name_in_the_request_target_or_a_second_host_is_refused() {
-    let metrics = free_port();
-    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
-    let port = port_of(&url);
-    wait_for("the metrics port", || {
-        TcpStream::connect(("127.0.0.1", metrics)).is_ok()
-    });
+    let server = Reporting::serve(&["--metrics", "127.0.0.1:0"]);
+    let (port, metrics) = (
+        server.port("serving MCP at"),
+        server.port("serving metrics at"),
+    );
     for (port, path) in [
         (port, "/metrics"),
         (metrics, "/metrics"),
@@ -732,9 +723,12 @@ fn a_session_being_restored_at_the_cap_serves_all_its_concurrent_requests() {
 
 #[test]
 fn http2_is_not_spoken_past_the_connection_cap() {
-    let metrics = free_port();
-    let (_server, url) = start_serve(&["--metrics", &format!("127.0.0.1:{metrics}")]);
-    for port in [port_of(&url), metrics] {
+    let server = Reporting::serve(&["--metrics", "127.0.0.1:0"]);
+    let (port, metrics) = (
+        server.port("serving MCP at"),
+        server.port("serving metrics at"),
+    );
+    for port in [port, metrics] {
         // HTTP/2 with prior knowledge: its preface and an empty SETTINGS.
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream
