@@ -217,6 +217,18 @@ fn codemode_logging(args: &[&str], stdin: &str, level: &str, env: &[(&str, &str)
     child.wait_with_output().unwrap()
 }
 
+/// `codemode tools`, logging at debug, over a config of `servers` that do
+/// not start: what it said on stderr.
+fn tools_failing_with(servers: Value, env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mcp.json");
+    std::fs::write(&config, json!({"mcpServers": servers}).to_string()).unwrap();
+    let config = config.to_str().unwrap();
+    let tools = codemode_logging(&["tools", "--config", config], "", "debug", env);
+    assert!(!tools.status.success());
+    stderr(&tools)
+}
+
 #[test]
 fn a_server_that_hangs_up_does_not_show_its_url_credentials_or_headers() {
     let port = serve_http(|_, _| None);
@@ -392,23 +404,13 @@ fn a_redirect_to_another_origin_is_not_followed_with_the_secrets() {
 /// shows; nor in the debug log, where texts are escaped.
 #[test]
 fn a_multi_line_secret_does_not_show_a_line_at_a_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("pem.json");
     let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nk1-QzEnvQz-Material99\n-----END PRIVATE KEY-----";
-    let servers = json!({"mcpServers": {"pem": {
+    let servers = json!({"pem": {
         "command": "sh",
         "args": ["-c", "echo \"$APP_PRIVATE_KEY\" >&2; sleep 1; exit 3"],
         "env": {"APP_PRIVATE_KEY": key},
-    }}});
-    std::fs::write(&config, servers.to_string()).unwrap();
-    let tools = codemode_logging(
-        &["tools", "--config", config.to_str().unwrap()],
-        "",
-        "debug",
-        &[],
-    );
-    assert!(!tools.status.success());
-    let said = stderr(&tools);
+    }});
+    let said = tools_failing_with(servers, &[]);
     assert!(
         said.contains("last lines the server wrote to stderr"),
         "{said}"
@@ -456,25 +458,14 @@ fn a_servers_log_messages_reach_the_client_without_its_secrets() {
 
 #[test]
 fn a_child_echoing_its_environment_does_not_show_its_secrets() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("echo.json");
     let script = "echo \"API_TOKEN=$API_TOKEN own=$QZ_SERVICE_API_KEY\" >&2; echo \"$API_TOKEN\" >&2; sleep 1; exit 3";
-    let servers = json!({"mcpServers": {"echoer": {
+    let servers = json!({"echoer": {
         "command": "sh",
         "args": ["-c", script],
         "env": {"API_TOKEN": "t-QzEnvQz-1"},
-    }}});
-    std::fs::write(&config, servers.to_string()).unwrap();
-    let config = config.to_string_lossy().into_owned();
-    let tools = codemode_logging(
-        &["tools", "--config", &config],
-        "",
-        "debug",
-        // codemode's own secret, which the child inherits.
-        &[("QZ_SERVICE_API_KEY", "own-QzBearerQz-key")],
-    );
-    assert!(!tools.status.success());
-    let said = stderr(&tools);
+    }});
+    // codemode's own secret, which the child inherits.
+    let said = tools_failing_with(servers, &[("QZ_SERVICE_API_KEY", "own-QzBearerQz-key")]);
     assert!(
         said.contains("last lines the server wrote to stderr"),
         "{said}"
@@ -748,10 +739,8 @@ fn a_malformed_input_flag_is_not_repeated() {
 /// value shows, whatever the header is called.
 #[test]
 fn a_child_echoing_the_headers_it_was_given_does_not_show_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("proxy.json");
     let script = "echo \"using headers: $2 and $4 and $5\" >&2; sleep 1; exit 3";
-    let servers = json!({"mcpServers": {"proxy": {
+    let servers = json!({"proxy": {
         "command": "sh",
         "args": [
             "-c", script, "sh",
@@ -759,12 +748,8 @@ fn a_child_echoing_the_headers_it_was_given_does_not_show_them() {
             "-H", "X-Tenant:qzbearerqz-2",
             "--header=X-Other: qzenvqz-3",
         ],
-    }}});
-    std::fs::write(&config, servers.to_string()).unwrap();
-    let config = config.to_string_lossy().into_owned();
-    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
-    assert!(!tools.status.success());
-    let said = stderr(&tools);
+    }});
+    let said = tools_failing_with(servers, &[]);
     assert!(said.contains("using headers"), "{said}");
     assert_no_secret("stderr", &said);
 }
@@ -774,23 +759,15 @@ fn a_child_echoing_the_headers_it_was_given_does_not_show_them() {
 /// child inherits: a child echoing its environment does not show them.
 #[test]
 fn the_trace_exporters_headers_do_not_show_when_a_child_echoes_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("echo.json");
     let script = "echo \"headers: $OTEL_EXPORTER_OTLP_HEADERS\" >&2; sleep 1; exit 3";
-    let servers = json!({"mcpServers": {"echoer": {"command": "sh", "args": ["-c", script]}}});
-    std::fs::write(&config, servers.to_string()).unwrap();
-    let config = config.to_string_lossy().into_owned();
-    let tools = codemode_logging(
-        &["tools", "--config", &config],
-        "",
-        "debug",
+    let servers = json!({"echoer": {"command": "sh", "args": ["-c", script]}});
+    let said = tools_failing_with(
+        servers,
         &[(
             "OTEL_EXPORTER_OTLP_HEADERS",
             "x-honeycomb-team=qzheaderqz-1,Authorization=Api-Token%20dt0c01.qzbearerqz",
         )],
     );
-    assert!(!tools.status.success());
-    let said = stderr(&tools);
     assert!(said.contains("headers: "), "{said}");
     assert_no_secret("stderr", &said);
 }
@@ -817,18 +794,12 @@ fn a_mistyped_urls_credentials_do_not_show() {
 /// then echoes as its value alone.
 #[test]
 fn a_secret_assigned_on_the_command_line_does_not_show() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("env.json");
     let script = "echo \"using $API_TOKEN\" >&2; sleep 1; exit 3";
-    let servers = json!({"mcpServers": {"assigned": {
+    let servers = json!({"assigned": {
         "command": "env",
         "args": ["API_TOKEN=qzenvqz-1", "sh", "-c", script],
-    }}});
-    std::fs::write(&config, servers.to_string()).unwrap();
-    let config = config.to_string_lossy().into_owned();
-    let tools = codemode_logging(&["tools", "--config", &config], "", "debug", &[]);
-    assert!(!tools.status.success());
-    let said = stderr(&tools);
+    }});
+    let said = tools_failing_with(servers, &[]);
     assert!(said.contains("using "), "{said}");
     assert_no_secret("stderr", &said);
 }
