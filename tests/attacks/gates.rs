@@ -347,20 +347,11 @@ fn stalled_connections_cannot_lock_a_client_out_under_a_low_descriptor_limit() {
 
 /// A GET of `path` on `port` with `Host: host` and maybe an `Origin`.
 fn get_as(port: u16, path: &str, host: &str, origin: Option<&str>) -> u16 {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let origin = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\n{origin}Connection: close\r\n\r\n"
+    status_of_raw(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{origin}Connection: close\r\n\r\n"),
     )
-    .unwrap();
-    let mut response = String::new();
-    let _ = stream.read_to_string(&mut response);
-    response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
 }
 
 #[test]
