@@ -82,6 +82,13 @@ fn disconnect(home: &Path, file: &Path) {
     ));
 }
 
+/// `output` is of a command that failed, saying `why` on stderr.
+fn refused(output: &Output, why: &str) {
+    let said = stderr(output);
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains(why), "{said}");
+}
+
 fn connect_args<'a>(file: &'a Path, config: Option<&'a Path>) -> Vec<&'a str> {
     let mut args = vec![
         "connect",
@@ -199,12 +206,7 @@ fn a_trace_never_goes_through_a_planted_link_or_into_anothers_file() {
     let trace = dir.path().join("trace.jsonl");
     symlink(&victim, &trace).unwrap();
     let output = run_traced(&trace);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("is a symbolic link"),
-        "{}",
-        stderr(&output)
-    );
+    refused(&output, "is a symbolic link");
     assert_eq!(
         fs::read_to_string(&victim).unwrap(),
         "ssh-ed25519 AAAA me\n"
@@ -227,12 +229,7 @@ fn a_trace_never_goes_through_a_planted_link_or_into_anothers_file() {
     let hard = dir.path().join("hard.jsonl");
     fs::hard_link(&victim, &hard).unwrap();
     let output = run_traced(&hard);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("hard links"),
-        "{}",
-        stderr(&output)
-    );
+    refused(&output, "hard links");
     assert_eq!(
         fs::read_to_string(&victim).unwrap(),
         "ssh-ed25519 AAAA me\n"
@@ -244,12 +241,7 @@ fn a_trace_never_goes_through_a_planted_link_or_into_anothers_file() {
     set_mode(&planted, 0o666);
     if std::os::unix::fs::chown(&planted, Some(65534), Some(65534)).is_ok() {
         let output = run_traced(&planted);
-        assert!(!output.status.success());
-        assert!(
-            stderr(&output).contains("belongs to another user"),
-            "{}",
-            stderr(&output)
-        );
+        refused(&output, "belongs to another user");
         assert_eq!(fs::read_to_string(&planted).unwrap(), "");
     }
 }
@@ -281,12 +273,7 @@ fn tokens_are_rewritten_the_users_alone_and_never_through_a_link() {
     symlink(&elsewhere, &credentials).unwrap();
     let before = fs::read(&elsewhere).unwrap();
     let output = codemode_at(home.path(), &["logout", "github"]);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("is a symbolic link"),
-        "{}",
-        stderr(&output)
-    );
+    refused(&output, "is a symbolic link");
     assert_eq!(fs::read(&elsewhere).unwrap(), before);
 }
 
@@ -565,12 +552,7 @@ fn a_link_planted_as_the_backup_is_neither_replaced_nor_restored() {
         file.to_str().unwrap(),
     ];
     let output = codemode_at(home.path(), &disconnect);
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("is not a plain file"),
-        "{}",
-        stderr(&output)
-    );
+    refused(&output, "is not a plain file");
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     // connect sees it as a backup it must not replace, even dangling.
     fs::remove_file(&secret).unwrap();
@@ -736,12 +718,7 @@ fn root_does_not_make_codemodes_config_in_another_users_home() {
     }
     std::os::unix::fs::chown(&file, Some(user), Some(user)).unwrap();
     let output = codemode_at(&home, &connect_args(&file, None));
-    assert!(!output.status.success());
-    assert!(
-        stderr(&output).contains("run connect as that user"),
-        "{}",
-        stderr(&output)
-    );
+    refused(&output, "run connect as that user");
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
     assert!(!home.join(".config/codemode").exists());
     assert!(
