@@ -8,6 +8,7 @@ mod attacks;
 mod cli;
 mod concurrency;
 mod conformance;
+mod corpus;
 mod deploy;
 mod everything;
 mod guest;

@@ -1,0 +1,321 @@
+//! The corpus of programs (`tests/corpus/`): tasks an agent is given over
+//! real servers (git, SQLite, filesystem, memory, time, everything and the
+//! demo tracker), each with the answer its program must return; a reference
+//! program per task, written knowing the servers, and programs a model wrote
+//! from the prompt alone (`tests/corpus/prompt.sh`). Each set runs through
+//! one `codemode serve` over stdio, as a client would call it, warm: after
+//! the warm-up that prompt.sh also runs, so the declarations the model saw
+//! are the ones its programs run under.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::*;
+
+const RATCHET: &str = "corpus-ratchet.json";
+
+struct Task {
+    id: String,
+    expected: Value,
+}
+
+fn corpus() -> PathBuf {
+    repo().join("tests/corpus")
+}
+
+fn tasks() -> Vec<Task> {
+    let text = std::fs::read_to_string(corpus().join("tasks.json")).unwrap();
+    let tasks: Vec<Value> = serde_json::from_str(&text).unwrap();
+    tasks
+        .into_iter()
+        .map(|t| {
+            assert!(
+                t["task"].as_str().is_some_and(|s| !s.is_empty()),
+                "a task without text: {t}"
+            );
+            Task {
+                id: t["id"].as_str().expect("a task id").to_owned(),
+                expected: t["expected"].clone(),
+            }
+        })
+        .collect()
+}
+
+/// The programs of a set (`reference`, `model`), by task id.
+fn programs(set: &str) -> BTreeMap<String, String> {
+    std::fs::read_dir(corpus().join(set))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ts"))
+        .map(|p| {
+            let id = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (id, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// The environment in `root`, built afresh (learned types kept).
+fn build_env(root: &Path) {
+    let output = Command::new("bash")
+        .arg(corpus().join("build-env.sh"))
+        .arg(root)
+        .arg(codemode_path())
+        .env("CODEMODE_TEST_DEPS", test_deps())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "build-env.sh failed:\n{}",
+        stderr(&output)
+    );
+}
+
+/// What each program returned (`Ok`) or the error `execute` gave (`Err`),
+/// all run by one `codemode serve` over a fresh environment in `root`, with
+/// the types the warm-up taught (`warm`, copied: each set starts alike).
+fn run_set(root: &Path, warm: &Path, programs: &[&str]) -> Vec<Result<Value, String>> {
+    build_env(root);
+    let shapes = root.join("shapes-run.json");
+    std::fs::copy(warm, &shapes).unwrap();
+    let calls: Vec<Value> = programs
+        .iter()
+        .map(|code| json!({"name": "execute", "arguments": {"code": code}}))
+        .collect();
+    let out = crate::serve::python_client(
+        &[
+            "stdio",
+            codemode_path(),
+            "serve",
+            "--config",
+            root.join("mcp.json").to_str().unwrap(),
+            "--shapes",
+            shapes.to_str().unwrap(),
+        ],
+        Value::Array(calls),
+    );
+    out["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| match r["isError"].as_bool() {
+            Some(false) => Ok(r["structuredContent"]["result"].clone()),
+            _ => Err(r["text"].as_str().unwrap_or_default().to_owned()),
+        })
+        .collect()
+}
+
+/// JSON equality where numbers compare by value (`158` is `158.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A program's length: its bytes, without surrounding blank space.
+fn length(program: &str) -> usize {
+    program.trim().len()
+}
+
+fn median(mut values: Vec<usize>) -> Option<usize> {
+    values.sort_unstable();
+    let n = values.len();
+    (n > 0).then(|| (values[(n - 1) / 2] + values[n / 2]) / 2)
+}
+
+/// One set's outcome per task (`None`: no program for it) and a summary line.
+struct Scored {
+    passed: Vec<Option<bool>>,
+    failures: Vec<String>,
+    summary: String,
+}
+
+fn score(
+    set: &str,
+    tasks: &[Task],
+    programs: &BTreeMap<String, String>,
+    results: Vec<Result<Value, String>>,
+) -> Scored {
+    let mut results = results.into_iter();
+    let mut passed = Vec::new();
+    let mut failures = Vec::new();
+    for task in tasks {
+        let Some(_) = programs.get(&task.id) else {
+            passed.push(None);
+            continue;
+        };
+        let ok = match results.next().expect("a result per program") {
+            Ok(value) if same(&value, &task.expected) => true,
+            Ok(value) => {
+                failures.push(format!(
+                    "{set} {}: returned {value}, expected {}",
+                    task.id, task.expected
+                ));
+                false
+            }
+            Err(error) => {
+                failures.push(format!("{set} {}: {error}", task.id));
+                false
+            }
+        };
+        passed.push(Some(ok));
+    }
+    let count = passed.iter().flatten().filter(|ok| **ok).count();
+    let lengths = programs.values().map(|p| length(p)).collect();
+    let summary = format!(
+        "{set}: {count} of {} tasks passed ({} programs), median length {}",
+        tasks.len(),
+        programs.len(),
+        median(lengths).map_or("-".to_owned(), |m| format!("{m} bytes")),
+    );
+    Scored {
+        passed,
+        failures,
+        summary,
+    }
+}
+
+fn table(tasks: &[Task], sets: &[(&BTreeMap<String, String>, &Scored)]) -> String {
+    let mut out = format!("{:<26} {:>14} {:>14}\n", "TASK", "REFERENCE", "MODEL");
+    for (i, task) in tasks.iter().enumerate() {
+        out.push_str(&format!("{:<26}", task.id));
+        for (programs, scored) in sets {
+            let cell = match (programs.get(&task.id), scored.passed[i]) {
+                (Some(program), Some(ok)) => {
+                    format!(
+                        "{} {:>5} B",
+                        if ok { "ok  " } else { "FAIL" },
+                        length(program)
+                    )
+                }
+                _ => "-".to_owned(),
+            };
+            out.push_str(&format!(" {cell:>14}"));
+        }
+        out.push('\n');
+    }
+    for (_, scored) in sets {
+        out.push_str(&scored.summary);
+        out.push('\n');
+    }
+    out
+}
+
+/// Every reference program returns its task's answer, and the model's
+/// programs pass at least as many tasks as `fixtures/corpus-ratchet.json`
+/// records (`UPDATE_CORPUS=1` records the count). The table, with each
+/// program's length, is printed (`-- --nocapture`).
+#[test]
+fn reference_programs_pass_and_model_programs_hold_their_count() {
+    let tasks = tasks();
+    let reference = programs("reference");
+    let model = programs("model");
+    let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+    for (set, programs) in [("reference", &reference), ("model", &model)] {
+        for id in programs.keys() {
+            assert!(
+                ids.contains(&id.as_str()),
+                "tests/corpus/{set}/{id}.ts names no task of tasks.json"
+            );
+        }
+    }
+    for id in &ids {
+        assert!(
+            reference.contains_key(*id),
+            "task {id} has no reference program"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("env");
+    build_env(&root);
+    let warm = dir.path().join("shapes-warm.json");
+    let warmup = corpus().join("warmup.ts");
+    codemode_ok(&[
+        "learn",
+        warmup.to_str().unwrap(),
+        "--config",
+        root.join("mcp.json").to_str().unwrap(),
+        "--shapes",
+        warm.to_str().unwrap(),
+    ]);
+
+    let in_order = |programs: &BTreeMap<String, String>| -> Vec<String> {
+        ids.iter()
+            .filter_map(|id| programs.get(*id).cloned())
+            .collect()
+    };
+    let run = |programs: &BTreeMap<String, String>| {
+        let sources = in_order(programs);
+        if sources.is_empty() {
+            return Vec::new();
+        }
+        run_set(
+            &root,
+            &warm,
+            &sources.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let reference_scored = score("reference", &tasks, &reference, run(&reference));
+    let model_scored = score("model", &tasks, &model, run(&model));
+    eprintln!(
+        "{}",
+        table(
+            &tasks,
+            &[(&reference, &reference_scored), (&model, &model_scored)]
+        )
+    );
+    for failure in &model_scored.failures {
+        eprintln!("{failure}");
+    }
+    assert!(
+        reference_scored.failures.is_empty(),
+        "reference programs failed:\n{}",
+        reference_scored.failures.join("\n")
+    );
+
+    let model_passed = model_scored
+        .passed
+        .iter()
+        .flatten()
+        .filter(|ok| **ok)
+        .count();
+    if std::env::var_os("UPDATE_CORPUS").is_some() {
+        let text = serde_json::to_string_pretty(&json!({"model_passed": model_passed})).unwrap();
+        std::fs::write(fixture(RATCHET), text + "\n").unwrap();
+        return;
+    }
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(RATCHET)).unwrap()).unwrap();
+    let recorded = recorded["model_passed"].as_u64().expect("model_passed") as usize;
+    assert!(
+        model_passed >= recorded,
+        "the model's programs passed {model_passed} tasks, {recorded} before:\n{}",
+        model_scored.failures.join("\n")
+    );
+    if model_passed > recorded {
+        eprintln!(
+            "the model's programs passed {model_passed} tasks, {recorded} recorded: record it with UPDATE_CORPUS=1 cargo test --test integration corpus::"
+        );
+    }
+}
+
+#[test]
+fn json_answers_compare_numbers_by_value_and_everything_else_exactly() {
+    assert!(same(&json!({"a": [158, 1.5]}), &json!({"a": [158.0, 1.5]})));
+    assert!(!same(&json!([1, 2]), &json!([2, 1])));
+    assert!(!same(&json!({"a": 1}), &json!({"a": 1, "b": null})));
+    assert!(!same(&json!("1"), &json!(1)));
+    assert_eq!(median(vec![3, 1, 2]), Some(2));
+    assert_eq!(median(vec![4, 1, 2, 3]), Some(2));
+    assert_eq!(median(vec![]), None);
+}
