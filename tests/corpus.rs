@@ -299,12 +299,14 @@ fn reference_programs_pass_and_model_programs_hold_their_count() {
     let recorded = recorded["model_passed"].as_u64().expect("model_passed") as usize;
     assert!(
         model_passed >= recorded,
-        "the model's programs passed {model_passed} tasks, {recorded} before:\n{}",
+        "the model's programs passed {model_passed} of {} tasks, fewer than the {recorded} recorded:\n{}",
+        tasks.len(),
         model_scored.failures.join("\n")
     );
     if model_passed > recorded {
         eprintln!(
-            "the model's programs passed {model_passed} tasks, {recorded} recorded: record it with UPDATE_CORPUS=1 cargo test --test integration corpus::"
+            "the model's programs passed {model_passed} of {} tasks, more than the {recorded} recorded: record it with UPDATE_CORPUS=1 cargo test --test integration corpus::",
+            tasks.len()
         );
     }
 }
