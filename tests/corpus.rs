@@ -5,7 +5,9 @@
 //! from the prompt alone (`tests/corpus/prompt.sh`). Each set runs through
 //! one `codemode serve` over stdio, as a client would call it, warm: after
 //! the warm-up that prompt.sh also runs, so the declarations the model saw
-//! are the ones its programs run under.
+//! are the ones its programs run under. A set's programs share one
+//! environment and run in the order of `tasks.json`, where the tasks that
+//! write come after those whose answers they would change.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -95,6 +97,12 @@ fn run_set(root: &Path, warm: &Path, programs: &[&str]) -> Vec<Result<Value, Str
             shapes.to_str().unwrap(),
         ],
         Value::Array(calls),
+    );
+    // The prompt the model was given is the same wherever the corpus runs.
+    let description = out["tools"][0]["description"].as_str().unwrap();
+    assert!(
+        !description.contains(root.to_str().unwrap()),
+        "execute's description names the environment's folder:\n{description}"
     );
     out["results"]
         .as_array()
