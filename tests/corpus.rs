@@ -178,12 +178,13 @@ fn score(
         passed.push(Some(ok));
     }
     let count = passed.iter().flatten().filter(|ok| **ok).count();
-    let lengths = programs.values().map(|p| length(p)).collect();
+    let lengths: Vec<usize> = programs.values().map(|p| length(p)).collect();
     let summary = format!(
-        "{set}: {count} of {} tasks passed ({} programs), median length {}",
+        "{set}: {count} of {} tasks passed ({} programs), median length {}, {} bytes in all",
         tasks.len(),
         programs.len(),
-        median(lengths).map_or("-".to_owned(), |m| format!("{m} bytes")),
+        median(lengths.clone()).map_or("-".to_owned(), |m| format!("{m} bytes")),
+        lengths.iter().sum::<usize>(),
     );
     Scored {
         passed,
