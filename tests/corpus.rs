@@ -229,6 +229,8 @@ fn reference_programs_pass_and_model_programs_hold_their_count() {
     let reference = programs("reference");
     let model = programs("model");
     let ids: Vec<&str> = tasks.iter().map(|t| t.id.as_str()).collect();
+    let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "two tasks have the same id");
     for (set, programs) in [("reference", &reference), ("model", &model)] {
         for id in programs.keys() {
             assert!(
