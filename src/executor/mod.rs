@@ -6,6 +6,7 @@
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
 mod own_wakes;
+mod python_literal;
 mod unwrap;
 mod validate;
 
