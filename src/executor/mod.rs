@@ -7,6 +7,8 @@
 
 mod own_wakes;
 mod python_literal;
+#[cfg(test)]
+mod results_corpus;
 mod unwrap;
 mod validate;
 
