@@ -72,8 +72,8 @@ impl Reader<'_> {
         }
     }
 
-    /// `[a, b,]` or `(a, b)`: an array. `(a)` is no tuple, but Python
-    /// never prints one, so it is read as one anyway.
+    /// `[a, b,]` or `(a, b)`: an array. `(a)` is no tuple (a tuple of one
+    /// is `(a,)`), and text such as `(5)` is likelier prose: it stays text.
     fn sequence(&mut self, close: u8, depth: usize) -> Option<Value> {
         self.at += 1;
         let mut items = Vec::new();
@@ -83,7 +83,8 @@ impl Reader<'_> {
             }
             items.push(self.value(depth + 1)?);
             if !self.eat(b',') {
-                return self.eat(close).then_some(Value::Array(items));
+                let tuple_of_one = close == b')' && items.len() == 1;
+                return (self.eat(close) && !tuple_of_one).then_some(Value::Array(items));
             }
         }
     }
@@ -307,6 +308,9 @@ mod tests {
             "[-]",
             "[.]",
             "(1 for x in y)",
+            "(5)",
+            "('a')",
+            "[(1)]",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }
