@@ -96,6 +96,12 @@ fn one_call_of_git_log_teaches_the_layout_types_shows() {
         for value in ["Ann Example", "2026-01-15", "Add b", "With a body"] {
             assert!(!types.contains(value), "{value:?} in {types}");
         }
+        // Still TypeScript, and the result still a string, for `tsc --strict`.
+        let file = dir.path().join(format!("git.{style}.ts"));
+        let program = "async function f(): Promise<string[]> {\n  const log = await git.git_log({ repo_path: \".\" });\n  return log.split(\"\\nCommit: \");\n}\n";
+        std::fs::write(&file, format!("{types}{program}")).unwrap();
+        let output = crate::tsc::tsc(&[file]);
+        assert!(output.status.success(), "{}\n{types}", stdout(&output));
     }
 }
 
