@@ -91,7 +91,7 @@ fn one_call_of_git_log_teaches_the_layout_types_shows() {
     for style in ["compact", "full"] {
         let types = cm(&["types", "--style", style]);
         assert!(types.contains(layout), "{types}");
-        assert!(types.contains("L: how its text is laid out"), "{types}");
+        assert!(types.contains("L: its text's layout"), "{types}");
         // The layout keeps no value of the log.
         for value in ["Ann Example", "2026-01-15", "Add b", "With a body"] {
             assert!(!types.contains(value), "{value:?} in {types}");

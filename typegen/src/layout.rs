@@ -7,8 +7,8 @@
 //! and separator and reduces its value to a [`Class`]; a line that is only
 //! a label (`Commit history:`) is kept; every other line is free text
 //! (`<lines>`). The first labelled line that repeats starts a block, and
-//! the blocks are merged into one, repeated (`(…)*`): lines seen in every
-//! block are required, others optional (`(…)?`).
+//! the blocks are merged into one, repeated (`(...)*`): lines seen in every
+//! block are required, others optional (`(...)?`).
 //!
 //! Samples come from servers codemode does not trust and the layout goes
 //! into the prompt, so it is bounded like learned keys: a label is one to
@@ -546,7 +546,7 @@ impl Layout {
 
     /// The layout as the inside of a TypeScript string literal: `\n`
     /// between lines, `<class>` for values, `<lines>` for free text,
-    /// `(…)?` around an optional line, `(…)*` around the repeated block.
+    /// `(...)?` around an optional line, `(...)*` around the repeated block.
     /// Empty when it says nothing.
     pub fn render(&self) -> String {
         let Layout::Lines { head, block } = self else {

@@ -129,7 +129,7 @@ impl Observed {
 const OBSERVED_ALIAS: &str = "// Observed<T>: a result type learned from earlier results, not declared by the server; rarer fields may be missing.\ntype Observed<T> = T;\n";
 
 /// [`OBSERVED_ALIAS`] when some learned text has a layout.
-const OBSERVED_LAYOUT_ALIAS: &str = "// Observed<T, L>: a result type learned from earlier results, not declared by the server; rarer fields may be missing. L: how its text is laid out: <x> a value of kind x, <lines> any lines, (…)? optional, (…)* repeated.\ntype Observed<T, L extends string = \"\"> = T;\n";
+const OBSERVED_LAYOUT_ALIAS: &str = "// Observed<T, L>: a result type learned from earlier results, not declared by the server; rarer fields may be missing; L: its text's layout (<x> a value of kind x, <lines> any lines, (...)? optional, (...)* repeated).\ntype Observed<T, L = \"\"> = T;\n";
 
 impl Api {
     /// Builds the API for `(server name, raw tool definitions)` pairs, in order.

@@ -47,8 +47,8 @@ fn a_learned_layout_is_shown_in_both_styles_and_parses() {
         let text = api(observed).render(style);
         assert!(text.contains(shown), "{text}");
         assert!(
-            text.contains("type Observed<T, L extends string = \"\"> = T;")
-                && text.contains("L: how its text is laid out"),
+            text.contains("type Observed<T, L = \"\"> = T;")
+                && text.contains("L: its text's layout"),
             "{text}"
         );
         // A layout that says nothing more than "a string" is not shown.
