@@ -15,10 +15,10 @@
 //! three plain ASCII words of at most [`MAX_LABEL`] characters in all
 //! (never a sentence, quote, backslash, comment marker, control or
 //! bidirectional character), a separator is `:`, `=` and spaces; values
-//! never appear; a sample is read to [`MAX_SCAN`] bytes; a layout has at
-//! most [`MAX_ITEMS`] lines a part, and samples that disagree past that
-//! (or in where their blocks start) make it [`Layout::Varied`], which
-//! says nothing, rather than growing.
+//! never appear; a sample is read to [`MAX_SCAN`] bytes and [`MAX_LINES`]
+//! lines; a layout has at most [`MAX_ITEMS`] lines a part, and samples
+//! that disagree past that (or in where their blocks start) make it
+//! [`Layout::Varied`], which says nothing, rather than growing.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +28,9 @@ pub const MAX_LABEL: usize = 32;
 const MAX_WORDS: usize = 3;
 /// The bytes of a sample looked at; a longer text is learned from its start.
 const MAX_SCAN: usize = 64 * 1024;
+/// The lines of a sample looked at (finding and merging blocks compares
+/// lines pairwise, so this bounds the work a sample costs).
+const MAX_LINES: usize = 512;
 /// The most lines in a layout's head, and in its block.
 pub const MAX_ITEMS: usize = 24;
 /// More labelled lines than this in a part, and runs of them are taken
@@ -446,7 +449,7 @@ impl Layout {
         let mut lines: Vec<Item> = Vec::new();
         // A final line break ends the last line; it starts no other.
         let scanned = scanned.strip_suffix('\n').unwrap_or(scanned);
-        for line in scanned.split('\n') {
+        for line in scanned.split('\n').take(MAX_LINES) {
             let line = Line::of(line.strip_suffix('\r').unwrap_or(line));
             if line == Line::Text && lines.last().is_some_and(|l| l.line == Line::Text) {
                 continue;
@@ -575,14 +578,14 @@ impl Layout {
                 self.clone()
             } else if keep > head.len() {
                 let mut block = block[..keep - head.len()].to_vec();
-                block.push(text_item());
+                then_text(&mut block);
                 Layout::Lines {
                     head: head.clone(),
                     block,
                 }
             } else {
                 let mut head = head[..keep].to_vec();
-                head.push(text_item());
+                then_text(&mut head);
                 Layout::Lines {
                     head,
                     block: Vec::new(),
@@ -610,10 +613,13 @@ impl Layout {
     }
 }
 
-fn text_item() -> Item {
-    Item {
-        line: Line::Text,
-        optional: false,
+/// `items` ending in free text, which stands for what was cut.
+fn then_text(items: &mut Vec<Item>) {
+    if items.last().is_none_or(|item| item.line != Line::Text) {
+        items.push(Item {
+            line: Line::Text,
+            optional: false,
+        });
     }
 }
 
@@ -950,6 +956,23 @@ mod tests {
         assert_eq!(
             Layout::of(&huge).render(),
             r"Commit history:\n(Commit: <hex>\nMessage: <text>\n)*"
+        );
+    }
+
+    #[test]
+    fn the_worst_texts_cost_little_to_learn() {
+        let started = std::time::Instant::now();
+        let distinct: String = (0..20_000).map(|i| format!("k{i}: 1\n")).collect();
+        let alike = "a: 1\n".repeat(20_000);
+        let pairs: String = (0..20_000).map(|i| format!("k{}: 1\n", i % 400)).collect();
+        for text in [&distinct, &alike, &pairs] {
+            let layout = Layout::of(text);
+            let _ = layout.clone().merge(layout).render();
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
         );
     }
 
