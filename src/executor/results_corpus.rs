@@ -98,6 +98,30 @@ fn every_recorded_result_is_learned_as_expected() {
     }
 }
 
+#[test]
+fn sqlite_rows_arrive_as_the_rows_they_print() {
+    let corpus = corpus();
+    let result = |name: &str| {
+        let (_, result) = corpus.iter().find(|(n, _)| n == name).expect(name);
+        unwrap(result).unwrap()
+    };
+    assert_eq!(
+        result("sqlite.read_query"),
+        serde_json::json!([
+            {"id": 1, "name": "Ann", "email": "ann@example.org", "score": 4.5, "note": null},
+            {"id": 2, "name": "Bob", "email": "bob@example.org", "score": 3.0, "note": "it's \"fine\""}
+        ])
+    );
+    assert_eq!(
+        result("sqlite.list_tables"),
+        serde_json::json!([{"name": "users"}, {"name": "orders"}])
+    );
+    assert_eq!(
+        result("sqlite.create_table"),
+        serde_json::json!("Table created successfully")
+    );
+}
+
 /// Every string in `value`, and every key.
 fn strings(value: &Value, into: &mut Vec<String>, keys: &mut Vec<String>) {
     match value {
