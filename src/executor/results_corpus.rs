@@ -55,7 +55,7 @@ fn every_recorded_result_is_learned_as_expected() {
         ),
         (
             "git.git_show",
-            r#"string, "<lines>\nAuthor: <text> <<email>>\nDate:   <date-time>\n<lines>""#,
+            r#"string, "commit <hex>\nAuthor: <text> <<email>>\nDate:   <date-time>\n<lines>""#,
         ),
         ("git.git_status", r#"string, "Repository status:\n<lines>""#),
         (
