@@ -1,6 +1,8 @@
 """Record what real MCP servers answer to `tools/call`, for fixtures/results/.
 
-Usage: record-results.py OUT_DIR   (with CODEMODE_TEST_DEPS set, as scripts/test.sh installs)
+Usage: record-results.py OUT_DIR   (in the venv scripts/test.sh makes, with
+CODEMODE_TEST_DEPS set; CODEMODE names the codemode binary for the demo
+server, `codemode` on PATH if unset)
 
 Starts each server of the corpus on data made here (a git repository with a
 fixed author and dates, a SQLite file, a folder of files), calls its tools and
