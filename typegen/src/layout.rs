@@ -52,6 +52,8 @@ pub enum Class {
     Integer,
     /// A decimal fraction or exponent.
     Number,
+    /// `true` or `false` (any case).
+    Boolean,
     /// `2024-01-15`.
     Date,
     /// `2024-01-15 14:30:25+00:00`, `2024-01-15T14:30:25Z`.
@@ -94,6 +96,9 @@ impl Class {
         }
         if is_number(value) {
             return Class::Number;
+        }
+        if value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false") {
+            return Class::Boolean;
         }
         if is_date(bytes) {
             return Class::Date;
@@ -141,6 +146,7 @@ impl Class {
             Class::Hex => "<hex>",
             Class::Integer => "<integer>",
             Class::Number => "<number>",
+            Class::Boolean => "<boolean>",
             Class::Date => "<date>",
             Class::DateTime => "<date-time>",
             Class::Email => "<email>",
@@ -853,6 +859,9 @@ mod tests {
             ("-7", Class::Integer),
             ("2.5", Class::Number),
             ("-1e-7", Class::Number),
+            ("true", Class::Boolean),
+            ("False", Class::Boolean),
+            ("truest", Class::Text),
             ("2024-01-15", Class::Date),
             ("2024-01-15 14:30:25+00:00", Class::DateTime),
             ("2024-01-15T14:30:25.123Z", Class::DateTime),
@@ -1049,6 +1058,7 @@ mod tests {
         "<hex>",
         "<integer>",
         "<number>",
+        "<boolean>",
         "<date>",
         "<date-time>",
         "<email>",
