@@ -1118,6 +1118,16 @@ mod tests {
             }
         }
 
+        /// Merging a layout with itself changes nothing (saving folds what a
+        /// process learned into a file that may already hold it), and
+        /// merging is deterministic.
+        #[test]
+        fn merging_is_idempotent_and_deterministic(a in texts(), b in texts()) {
+            let layout = Layout::of(&a).merge(Layout::of(&b));
+            prop_assert_eq!(layout.clone().merge(layout.clone()), layout.clone());
+            prop_assert_eq!(Layout::of(&a).merge(Layout::of(&b)), layout);
+        }
+
         /// No value written after a label ever shows.
         #[test]
         fn values_never_show(values in prop::collection::vec("Zq[a-zA-Z0-9 ./@:-]{0,10}", 1..12)) {
