@@ -393,7 +393,7 @@ fn print_learned(before: &crate::shapes::Table, after: &crate::shapes::Table) {
                     learned.samples - had,
                     if learned.samples - had == 1 { "" } else { "s" },
                     learned.samples,
-                    learned.shape.render()
+                    learned.render()
                 );
             }
         }
@@ -434,7 +434,7 @@ pub fn shapes(args: ShapesArgs) -> anyhow::Result<()> {
                 server.name,
                 learned.samples,
                 if learned.samples == 1 { "" } else { "s" },
-                learned.shape.render()
+                learned.render()
             );
         }
     }
@@ -789,7 +789,7 @@ fn audited_definition(function: &codemode_typegen::Function) -> Value {
     if let (Some(observed), Some(fields)) = (function.observed(), definition.as_object_mut()) {
         fields.insert(
             LEARNED_RESULT_TYPE.to_owned(),
-            Value::String(observed.shape.render()),
+            Value::String(observed.render()),
         );
     }
     definition

@@ -13,6 +13,7 @@ mod deploy;
 mod everything;
 mod guest;
 mod hostile;
+mod layouts;
 mod learned;
 mod lifecycle;
 mod login;

@@ -6,6 +6,9 @@
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
 mod own_wakes;
+mod python_literal;
+#[cfg(test)]
+mod results_corpus;
 mod unwrap;
 mod validate;
 

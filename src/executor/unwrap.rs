@@ -7,9 +7,9 @@ use serde_json::{Map, Value, json};
 
 /// The value a call returns to the script, or the message of the error it throws.
 ///
-/// `structuredContent` wins; otherwise text is parsed as JSON when it parses
-/// (several text blocks become an array); binary content becomes a small
-/// descriptor without the base64 data.
+/// `structuredContent` wins; otherwise text is parsed as JSON, or as a Python
+/// literal container, when it is one (several text blocks become an array);
+/// binary content becomes a small descriptor without the base64 data.
 pub fn unwrap(result: &Value) -> Result<Value, String> {
     let blocks: &[Value] = result
         .get("content")
@@ -44,7 +44,10 @@ fn block(block: &Value) -> Value {
     match kind {
         "text" => {
             let text = block.get("text").and_then(Value::as_str).unwrap_or("");
-            serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+            serde_json::from_str(text)
+                .ok()
+                .or_else(|| super::python_literal::parse(text))
+                .unwrap_or_else(|| Value::String(text.to_owned()))
         }
         "image" | "audio" => {
             let mut out = Map::new();

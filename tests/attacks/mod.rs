@@ -14,6 +14,7 @@ mod engine;
 mod gates;
 mod http;
 mod isolation;
+mod layouts;
 mod learned;
 mod names;
 mod policy;

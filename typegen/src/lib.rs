@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod doc;
+pub mod layout;
 mod lower;
 mod names;
 pub mod shape;
@@ -97,10 +98,38 @@ pub struct Observed {
     pub shape: shape::Shape,
     /// How many results it was learned from.
     pub samples: u64,
+    /// How its text results are laid out, when they are text.
+    pub layout: Option<layout::Layout>,
+}
+
+impl Observed {
+    /// The learned type as the declaration shows it: `T`, or `T, "layout"`
+    /// when its text has a layout worth showing.
+    pub fn render(&self) -> String {
+        match self.shown_layout() {
+            Some(layout) => format!("{}, \"{layout}\"", self.shape.render()),
+            None => self.shape.render(),
+        }
+    }
+
+    /// The layout's text, when it says more than "a string" and the
+    /// results can be strings.
+    fn shown_layout(&self) -> Option<String> {
+        let text = |shape: &shape::Shape| matches!(shape, shape::Shape::String);
+        let can_be_text = match &self.shape {
+            shape::Shape::Union { of } => of.iter().any(text),
+            shape => text(shape),
+        };
+        let layout = self.layout.as_ref().filter(|_| can_be_text)?.render();
+        (!layout.is_empty()).then_some(layout)
+    }
 }
 
 /// Declared in a namespace whose functions have observed result types.
 const OBSERVED_ALIAS: &str = "// Observed<T>: a result type learned from earlier results, not declared by the server; rarer fields may be missing.\ntype Observed<T> = T;\n";
+
+/// [`OBSERVED_ALIAS`] when some learned text has a layout.
+const OBSERVED_LAYOUT_ALIAS: &str = "// Observed<T, L>: a result type learned from earlier results, not declared by the server; rarer fields may be missing; L: its text's layout (<x> a value of kind x, <lines> any lines, (...)? optional, (...)* repeated).\ntype Observed<T, L = \"\"> = T;\n";
 
 impl Api {
     /// Builds the API for `(server name, raw tool definitions)` pairs, in order.
@@ -264,7 +293,12 @@ impl Namespace {
         let mut out = format!("declare namespace {} {{\n", self.ident);
         if signatures
             .iter()
-            .any(|s| matches!(s.result, Ty::Observed(_)))
+            .any(|s| matches!(s.result, Ty::Observed(_, Some(_))))
+        {
+            out.push_str(OBSERVED_LAYOUT_ALIAS);
+        } else if signatures
+            .iter()
+            .any(|s| matches!(s.result, Ty::Observed(..)))
         {
             out.push_str(OBSERVED_ALIAS);
         }
@@ -410,7 +444,7 @@ impl Function {
                         format!("in {samples} result{}", if samples == 1 { "" } else { "s" }),
                     );
                 }
-                Ty::Observed(Box::new(shape_ty(&observed.shape)))
+                Ty::Observed(Box::new(shape_ty(&observed.shape)), observed.shown_layout())
             }
             (None, None) => Ty::Unknown,
         };

@@ -670,6 +670,7 @@ fn observed_result_types_are_marked_and_never_replace_declared_ones() {
         Some(crate::Observed {
             shape: Shape::Array { item: Box::new(shape) },
             samples: 12,
+            layout: None,
         })
         .filter(|_| function.tool() != "never-asked")
     });

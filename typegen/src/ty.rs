@@ -28,8 +28,10 @@ pub(crate) enum Ty {
     Intersection(Vec<Ty>),
     /// A named alias declared in the same namespace.
     Alias(String),
-    /// A result type learned from results, not declared: `Observed<T>`.
-    Observed(Box<Ty>),
+    /// A result type learned from results, not declared: `Observed<T>`,
+    /// or `Observed<T, "layout">` with how its text is laid out (see
+    /// [`crate::layout::Layout::render`]).
+    Observed(Box<Ty>, Option<String>),
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
@@ -107,7 +109,7 @@ impl Ty {
             Ty::Union(members) | Ty::Intersection(members) => {
                 members.iter_mut().map(|t| (None, t)).collect()
             }
-            Ty::Observed(inner) => vec![(None, inner)],
+            Ty::Observed(inner, _) => vec![(None, inner)],
             Ty::Unknown | Ty::Never | Ty::Keyword(_) | Ty::Literal(_) | Ty::Alias(_) => Vec::new(),
         }
     }
@@ -200,7 +202,7 @@ impl Printer<'_> {
             Ty::Union(members) | Ty::Intersection(members) => {
                 members.iter().any(|t| self.is_multiline(t))
             }
-            Ty::Observed(inner) => self.is_multiline(inner),
+            Ty::Observed(inner, _) => self.is_multiline(inner),
             Ty::Unknown | Ty::Never | Ty::Keyword(_) | Ty::Literal(_) | Ty::Alias(_) => false,
         }
     }
@@ -244,9 +246,15 @@ impl Printer<'_> {
             Ty::Keyword(k) => out.push_str(k),
             Ty::Literal(lit) => out.push_str(lit),
             Ty::Alias(name) => out.push_str(name),
-            Ty::Observed(inner) => {
+            Ty::Observed(inner, layout) => {
                 out.push_str("Observed<");
                 self.write_prec(out, inner, Prec::Union);
+                if let Some(layout) = layout {
+                    // A rendered layout holds no `"`, and `\` only in its `\n`s.
+                    out.push_str(", \"");
+                    out.push_str(layout);
+                    out.push('"');
+                }
                 out.push('>');
             }
             Ty::Array(inner) => {
