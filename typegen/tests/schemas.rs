@@ -50,6 +50,30 @@ fn key() -> impl Strategy<Value = String> {
     prop_oneof![Just("p0".to_string()), "[a-zA-Z0-9_$ \\-\"'*/]{0,6}"]
 }
 
+/// Bound keywords with values of every kind: numbers, junk, and text that
+/// would end a comment or a line.
+fn bounds() -> impl Strategy<Value = Map<String, Value>> {
+    let keyword = prop_oneof![
+        Just("minimum"),
+        Just("maximum"),
+        Just("exclusiveMinimum"),
+        Just("exclusiveMaximum"),
+        Just("minLength"),
+        Just("maxLength"),
+        Just("minItems"),
+        Just("maxItems"),
+        Just("pattern"),
+    ];
+    let value = prop_oneof![
+        scalar(),
+        any::<f64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        "(.|[*/\\\n])*".prop_map(Value::String),
+    ];
+    prop::collection::vec((keyword, value), 0..4)
+        .prop_map(|pairs| pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 /// Schemas built from the keywords typegen understands, plus junk.
 fn schema() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -85,6 +109,13 @@ fn schema() -> impl Strategy<Value = Value> {
             inner
                 .clone()
                 .prop_map(|s| json!({"patternProperties": {"^x": s}, "not": s})),
+            (inner.clone(), bounds()).prop_map(|(s, bounds)| match s {
+                Value::Object(mut map) => {
+                    map.extend(bounds);
+                    Value::Object(map)
+                }
+                other => other,
+            }),
             (inner.clone(), inner.clone(), "[a-z */]{0,12}").prop_map(
                 |(a, b, d)| json!({"description": d, "default": a, "$defs": {"A": a, "B": b}})
             ),
