@@ -767,6 +767,7 @@ fn patterns_are_short_regex_literals_that_cannot_close_the_comment() {
     assert_eq!(shown(r"a\\*").as_deref(), Some(r"/a\\{0,}/"));
     // A trailing lone backslash, an empty pattern and a long one are left out.
     assert_eq!(shown(r"a\"), None);
+    assert_eq!(shown("*a"), None);
     assert_eq!(shown(""), None);
     assert_eq!(shown(&"a".repeat(65)), None);
     assert_eq!(

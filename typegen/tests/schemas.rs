@@ -164,6 +164,38 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Properties with arbitrary bounds: the compact declaration still
+    /// parses, each comment closes where it should, and each function stays
+    /// on its line.
+    #[test]
+    fn bounds_never_break_a_compact_signature(
+        props in prop::collection::vec(("[a-z_]{1,6}", type_name(), bounds()), 1..5)
+    ) {
+        let properties: Map<String, Value> = props
+            .into_iter()
+            .map(|(key, ty, mut bounds)| {
+                bounds.insert("type".into(), ty);
+                (key, Value::Object(bounds))
+            })
+            .collect();
+        let tool = json!({"name": "t", "inputSchema": {"type": "object", "properties": properties}});
+        let text = Api::new(vec![("s".into(), vec![tool])]).render(Style::Compact);
+        if let Err(errors) = common::parse_dts(&text) {
+            prop_assert!(false, "does not parse:\n{errors}\n---\n{text}");
+        }
+        let signature: Vec<&str> = text.lines().filter(|l| !l.starts_with("declare") && *l != "}").collect();
+        prop_assert_eq!(signature.len(), 1, "{}", text);
+        // Every comment opens and closes as written here: no `*/` of a pattern.
+        let line = signature[0];
+        let opened = line.matches(" /* ").count();
+        prop_assert_eq!(opened, line.matches(" */").count(), "{}", text);
+        prop_assert_eq!(opened, line.matches("*/").count(), "{}", text);
+    }
+}
+
 /// Members end at line breaks, without `;`: a line that starts with `[` (an
 /// index signature) or a quoted key must not continue the line above.
 #[test]
