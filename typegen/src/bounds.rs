@@ -14,27 +14,45 @@ use crate::doc::says_nothing;
 use crate::lower::resolve;
 
 /// What a property's schema rejects, as one short phrase; `None` when it
-/// bounds nothing a model could get wrong. Looks through references (into
-/// `root`) and `T | null` wrappers.
+/// bounds nothing a model could get wrong.
 pub(crate) fn of_property(schema: &Value, root: &Value) -> Option<String> {
-    let obj = through_refs(schema, root).as_object()?;
-    let mut parts = phrases(obj);
-    if parts.is_empty() {
-        for keyword in ["anyOf", "oneOf"] {
-            if let Some(Value::Array(members)) = obj.get(keyword) {
-                let non_null: Vec<&Value> = members
-                    .iter()
-                    .filter(|m| m.get("type") != Some(&Value::from("null")))
-                    .collect();
-                if let [only] = non_null.as_slice()
-                    && let Some(only) = through_refs(only, root).as_object()
-                {
-                    parts = phrases(only);
-                }
+    let mut parts: Vec<String> = Vec::new();
+    for obj in constraining(schema, root) {
+        for phrase in phrases(obj) {
+            if !parts.contains(&phrase) {
+                parts.push(phrase);
             }
         }
     }
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The schemas whose bounds a property's value must meet: its own, its
+/// `allOf` members, and the one non-null member of a `T | null` union,
+/// each through references (into `root`). One level deep: a bound nested
+/// further is left to the full style.
+fn constraining<'v>(schema: &'v Value, root: &'v Value) -> Vec<&'v Map<String, Value>> {
+    let Some(obj) = through_refs(schema, root).as_object() else {
+        return Vec::new();
+    };
+    let mut found = vec![obj];
+    if let Some(Value::Array(all)) = obj.get("allOf") {
+        found.extend(all.iter().filter_map(|m| through_refs(m, root).as_object()));
+    }
+    for keyword in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(members)) = obj.get(keyword) {
+            let non_null: Vec<&Value> = members
+                .iter()
+                .filter(|m| m.get("type") != Some(&Value::from("null")))
+                .collect();
+            if let [only] = non_null.as_slice()
+                && let Some(only) = through_refs(only, root).as_object()
+            {
+                found.push(only);
+            }
+        }
+    }
+    found
 }
 
 /// The schema a chain of `$ref`s ends at (a few hops at most: a longer or
@@ -61,8 +79,8 @@ fn phrases(obj: &Map<String, Value>) -> Vec<String> {
         ("minLength", "maxLength", "chars"),
         ("minItems", "maxItems", "items"),
     ] {
-        let least = obj.get(min).and_then(Value::as_u64).filter(|&n| n > 0);
-        let most = obj.get(max).and_then(Value::as_u64);
+        let least = obj.get(min).and_then(count).filter(|&n| n > 0);
+        let most = obj.get(max).and_then(count);
         let phrase = match (least, most) {
             (None, None) => continue,
             // The most common bound has a word for it.
@@ -75,12 +93,26 @@ fn phrases(obj: &Map<String, Value>) -> Vec<String> {
             parts.push(phrase);
         }
     }
+    if let Some(Value::Number(step)) = obj.get("multipleOf")
+        && step.as_f64().is_some_and(|f| f > 0.0 && f != 1.0)
+    {
+        parts.push(format!("multiple of {step}"));
+    }
     if let Some(Value::String(pattern)) = obj.get("pattern")
         && let Some(literal) = regex_literal(pattern)
     {
         parts.push(literal);
     }
     parts
+}
+
+/// A length or a count: a non-negative integer, which JSON may write as `3.0`.
+fn count(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        let f = value.as_f64()?;
+        // Beyond 2^53 a float is no exact count; such a bound says nothing anyway.
+        (f >= 0.0 && f.fract() == 0.0 && f < 9_007_199_254_740_992.0).then_some(f as u64)
+    })
 }
 
 /// A pattern longer than this (as printed) is left out: a model reads a
@@ -162,9 +194,7 @@ enum Side {
 
 fn side(obj: &Map<String, Value>, inclusive: &str, exclusive: &str, side: Side) -> Option<String> {
     let number = |keyword: &str| match obj.get(keyword) {
-        Some(Value::Number(n)) if !says_nothing(keyword, &Value::Number(n.clone())) => {
-            Some(n.clone())
-        }
+        Some(value @ Value::Number(n)) if !says_nothing(keyword, value) => Some(n.clone()),
         _ => None,
     };
     let strict_flag = obj.get(exclusive) == Some(&Value::Bool(true));

@@ -63,6 +63,8 @@ fn bounds() -> impl Strategy<Value = Map<String, Value>> {
         Just("minItems"),
         Just("maxItems"),
         Just("pattern"),
+        Just("multipleOf"),
+        Just("allOf"),
     ];
     let value = prop_oneof![
         scalar(),
