@@ -89,8 +89,17 @@ fn demo_types_show_the_recursive_comment_alias_and_typed_results() {
     assert!(compact.len() * 10 < types.len() * 9, "compact is smaller");
     let create_issue = compact
         .lines()
-        .find(|l| l.starts_with("function create_issue(args: { project: string; title: string;"))
+        .find(|l| {
+            l.starts_with(
+                "function create_issue(args: { project: string; title: string /* >=3 <=120 chars */;",
+            )
+        })
         .unwrap_or_else(|| panic!("{compact}"));
+    // No property prose, but the bounds a call must keep.
+    assert!(
+        compact.contains("; limit?: number /* >=1 <=50 */; offset?: number /* >=0 */ })"),
+        "{compact}"
+    );
     assert!(
         create_issue.ends_with("// Create an issue in a project."),
         "{create_issue}"

@@ -31,14 +31,14 @@ const VALUE_TAGS: &[&str] = &[
 
 /// Bounds that only restate JavaScript's safe integers (what code
 /// generators emit for `int64`): a tag for them tells the model nothing.
-fn says_nothing(keyword: &str, value: &Value) -> bool {
+pub(crate) fn says_nothing(keyword: &str, value: &Value) -> bool {
     const SAFE: f64 = 9_007_199_254_740_991.0;
     let Some(number) = value.as_f64() else {
         return false;
     };
     match keyword {
-        "maximum" => number >= SAFE,
-        "minimum" => number <= -SAFE,
+        "maximum" | "exclusiveMaximum" => number >= SAFE,
+        "minimum" | "exclusiveMinimum" => number <= -SAFE,
         _ => false,
     }
 }

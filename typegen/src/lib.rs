@@ -28,6 +28,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod bounds;
 mod doc;
 pub mod layout;
 mod lower;
@@ -60,7 +61,8 @@ pub enum Style {
     #[default]
     Full,
     /// The types, with the first sentence of each tool description after its
-    /// signature; no property prose.
+    /// signature, and the bounds a call must keep (`/* >=1 <=50 */`); no
+    /// property prose.
     Compact,
 }
 
@@ -268,10 +270,13 @@ impl Namespace {
             .map(|function| function.lower(style, &mut aliases))
             .collect();
         if !docs {
-            // Compact prints no property notes; without them, types that
+            // Compact prints no property notes but bounds; types that
             // differ only in notes are the same type to share.
             for ty in signatures.iter_mut().flat_map(Signature::types) {
                 ty.forget_notes();
+            }
+            for signature in &mut signatures {
+                signature.result.forget_bounds();
             }
             for (_, ty, _) in &mut aliases.defs {
                 ty.forget_notes();
@@ -487,6 +492,7 @@ fn shape_ty(shape: &shape::Shape) -> Ty {
                     ty: shape_ty(&prop.shape),
                     optional: prop.seen < *seen,
                     doc: Doc::default(),
+                    bounds: None,
                 })
                 .collect(),
             index: None,

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use crate::bounds;
 use crate::doc::{Doc, tag_value};
 use crate::names::{Taken, alias_base};
 use crate::ty::{Object, Prop, Ty};
@@ -258,6 +259,7 @@ impl Lowering<'_> {
                     ty,
                     optional: !required.contains(key.as_str()),
                     doc,
+                    bounds: bounds::of_property(schema, self.root),
                 });
             }
         }
@@ -405,7 +407,7 @@ fn literal(value: &Value) -> Option<Ty> {
 }
 
 /// Resolves a same-document reference (`#`, `#/$defs/X`, any JSON pointer).
-fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
+pub(crate) fn resolve<'v>(root: &'v Value, reference: &str) -> Option<&'v Value> {
     let pointer = reference.strip_prefix('#')?;
     if pointer.is_empty() {
         return Some(root);

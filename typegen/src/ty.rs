@@ -47,6 +47,9 @@ pub(crate) struct Prop {
     pub ty: Ty,
     pub optional: bool,
     pub doc: Doc,
+    /// What the schema rejects (`>=1 <=50`), the one note compact keeps:
+    /// part of the type, so types with different bounds are never shared.
+    pub bounds: Option<String>,
 }
 
 impl Ty {
@@ -114,7 +117,8 @@ impl Ty {
         }
     }
 
-    /// Drops every property note inside (for printing without them).
+    /// Drops every property note inside (for printing without them); the
+    /// bounds stay.
     pub fn forget_notes(&mut self) {
         if let Ty::Object(obj) = self {
             for prop in &mut obj.props {
@@ -123,6 +127,18 @@ impl Ty {
         }
         for (_, child) in self.children_mut() {
             child.forget_notes();
+        }
+    }
+
+    /// Drops every property's bounds inside (a result's bounds reject no call).
+    pub fn forget_bounds(&mut self) {
+        if let Ty::Object(obj) = self {
+            for prop in &mut obj.props {
+                prop.bounds = None;
+            }
+        }
+        for (_, child) in self.children_mut() {
+            child.forget_bounds();
         }
     }
 }
@@ -370,6 +386,14 @@ impl Printer<'_> {
         }
         out.push_str(": ");
         self.write(out, &prop.ty);
+        // With notes, the bounds are among the note's tags.
+        if !self.docs
+            && let Some(bounds) = &prop.bounds
+        {
+            out.push_str(" /* ");
+            out.push_str(bounds);
+            out.push_str(" */");
+        }
     }
 }
 
@@ -402,6 +426,7 @@ mod tests {
             ty,
             optional,
             doc: Doc::default(),
+            bounds: None,
         }
     }
 

@@ -50,6 +50,32 @@ fn key() -> impl Strategy<Value = String> {
     prop_oneof![Just("p0".to_string()), "[a-zA-Z0-9_$ \\-\"'*/]{0,6}"]
 }
 
+/// Bound keywords with values of every kind: numbers, junk, and text that
+/// would end a comment or a line.
+fn bounds() -> impl Strategy<Value = Map<String, Value>> {
+    let keyword = prop_oneof![
+        Just("minimum"),
+        Just("maximum"),
+        Just("exclusiveMinimum"),
+        Just("exclusiveMaximum"),
+        Just("minLength"),
+        Just("maxLength"),
+        Just("minItems"),
+        Just("maxItems"),
+        Just("pattern"),
+        Just("multipleOf"),
+        Just("allOf"),
+    ];
+    let value = prop_oneof![
+        scalar(),
+        any::<f64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        "(.|[*/\\\n])*".prop_map(Value::String),
+    ];
+    prop::collection::vec((keyword, value), 0..4)
+        .prop_map(|pairs| pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
 /// Schemas built from the keywords typegen understands, plus junk.
 fn schema() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -85,6 +111,13 @@ fn schema() -> impl Strategy<Value = Value> {
             inner
                 .clone()
                 .prop_map(|s| json!({"patternProperties": {"^x": s}, "not": s})),
+            (inner.clone(), bounds()).prop_map(|(s, bounds)| match s {
+                Value::Object(mut map) => {
+                    map.extend(bounds);
+                    Value::Object(map)
+                }
+                other => other,
+            }),
             (inner.clone(), inner.clone(), "[a-z */]{0,12}").prop_map(
                 |(a, b, d)| json!({"description": d, "default": a, "$defs": {"A": a, "B": b}})
             ),
@@ -130,6 +163,38 @@ proptest! {
                 prop_assert!(false, "does not parse:\n{errors}\n---\n{text}");
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// Properties with arbitrary bounds: the compact declaration still
+    /// parses, each comment closes where it should, and each function stays
+    /// on its line.
+    #[test]
+    fn bounds_never_break_a_compact_signature(
+        props in prop::collection::vec(("[a-z_]{1,6}", type_name(), bounds()), 1..5)
+    ) {
+        let properties: Map<String, Value> = props
+            .into_iter()
+            .map(|(key, ty, mut bounds)| {
+                bounds.insert("type".into(), ty);
+                (key, Value::Object(bounds))
+            })
+            .collect();
+        let tool = json!({"name": "t", "inputSchema": {"type": "object", "properties": properties}});
+        let text = Api::new(vec![("s".into(), vec![tool])]).render(Style::Compact);
+        if let Err(errors) = common::parse_dts(&text) {
+            prop_assert!(false, "does not parse:\n{errors}\n---\n{text}");
+        }
+        let signature: Vec<&str> = text.lines().filter(|l| !l.starts_with("declare") && *l != "}").collect();
+        prop_assert_eq!(signature.len(), 1, "{}", text);
+        // Every comment opens and closes as written here: no `*/` of a pattern.
+        let line = signature[0];
+        let opened = line.matches(" /* ").count();
+        prop_assert_eq!(opened, line.matches(" */").count(), "{}", text);
+        prop_assert_eq!(opened, line.matches("*/").count(), "{}", text);
     }
 }
 
