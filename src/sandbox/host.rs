@@ -22,6 +22,7 @@ pub fn cut(mut json: String, max: usize) -> Finished {
         return Finished {
             json,
             truncated_from: None,
+            returned_undefined: false,
         };
     }
     let full = json.len();
@@ -33,6 +34,7 @@ pub fn cut(mut json: String, max: usize) -> Finished {
     Finished {
         json,
         truncated_from: Some(full),
+        returned_undefined: false,
     }
 }
 

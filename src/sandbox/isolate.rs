@@ -282,6 +282,7 @@ mod status {
     pub const DONE: u32 = 1;
     pub const FAILED: u32 = 2;
     pub const UNSERIALIZABLE: u32 = 3;
+    pub const RETURNED_UNDEFINED: u32 = 5;
 }
 
 /// The guest's exports.
@@ -450,6 +451,13 @@ async fn drive(
             status::DONE => {
                 store.data().host.finish();
                 return Ok(cut(exports.output(store).await?, limits.max_output_bytes));
+            }
+            status::RETURNED_UNDEFINED => {
+                store.data().host.finish();
+                return Ok(Finished {
+                    returned_undefined: true,
+                    ..cut("null".to_owned(), limits.max_output_bytes)
+                });
             }
             status::FAILED => {
                 let description = exports.output(store).await?;
