@@ -23,6 +23,61 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// What a program most likely meant by `name` in namespace `ns`, whose
+/// functions are `functions`: a close spelling, the name with or without
+/// the server's prefix (`git.log` for `git_log`, `git.git_log` for
+/// `git_log`), or the one function whose name holds it (`projects` for
+/// `list_projects`).
+pub fn function_meant<'a>(
+    name: &str,
+    ns: &str,
+    functions: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
+    if let Some(close) = did_you_mean(name, functions.clone()) {
+        return Some(close);
+    }
+    let wanted = fold_name(name);
+    let ns = fold_name(ns);
+    let bare = wanted.strip_prefix(&ns).unwrap_or(&wanted);
+    let prefixed = |f: &str| {
+        let f = fold_name(f);
+        f == bare || f.strip_prefix(&ns) == Some(bare)
+    };
+    if let Some(found) = functions.clone().into_iter().find(|f| prefixed(f)) {
+        return Some(found);
+    }
+    // The only function whose name holds it.
+    if wanted.len() < 3 {
+        return None;
+    }
+    let mut holding = functions
+        .into_iter()
+        .filter(|f| fold_name(f).contains(&wanted));
+    match (holding.next(), holding.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// A name without case or separators: `getIssue`, `get_issue` and
+/// `get-issue` are one.
+fn fold_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// `names` as a short list: the first `n`, then how many more.
+pub fn listed<'a>(names: impl IntoIterator<Item = &'a str>, n: usize) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut shown = names.iter().take(n).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > n {
+        shown.push_str(&format!(" and {} more", names.len() - n));
+    }
+    shown
+}
+
 /// Up to `n` candidates nearest to the glob `pattern` (ignoring case),
 /// nearest first, however far: for listing what a pattern that matched
 /// nothing might have meant. A `*` stands for any text and a `?` for any
@@ -99,6 +154,33 @@ mod tests {
         assert_eq!(did_you_mean("Create_Issue", names), Some("create_issue"));
         assert_eq!(did_you_mean("delete_everything", names), None);
         assert_eq!(did_you_mean(&"list_issues".repeat(100_000), names), None);
+    }
+
+    #[test]
+    fn a_function_named_without_or_with_its_servers_prefix_is_found() {
+        let git = ["git_log", "git_status", "git_diff_staged"];
+        assert_eq!(function_meant("log", "git", git), Some("git_log"));
+        assert_eq!(function_meant("status", "git", git), Some("git_status"));
+        assert_eq!(function_meant("gitLog", "git", git), Some("git_log"));
+        let demo = ["list_projects", "get_issue", "list_issues"];
+        assert_eq!(
+            function_meant("demo_get_issue", "demo", demo),
+            Some("get_issue")
+        );
+        assert_eq!(
+            function_meant("projects", "demo", demo),
+            Some("list_projects")
+        );
+        // Two functions hold `issue`: no guess.
+        assert_eq!(function_meant("issue", "demo", demo), None);
+        assert_eq!(function_meant("delete_everything", "demo", demo), None);
+        assert_eq!(function_meant("", "demo", demo), None);
+    }
+
+    #[test]
+    fn lists_are_short() {
+        assert_eq!(listed(["a", "b", "c"], 2), "a, b and 1 more");
+        assert_eq!(listed(["a"], 2), "a");
     }
 
     #[test]

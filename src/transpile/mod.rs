@@ -590,8 +590,13 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
         );
         assert_eq!((err.line, err.column), (Some(2), Some(12)));
         let err = compile("await demo['nothing_like_it']();", &api()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "demo.nothing_like_it is not a function of the demo API; its functions are list_issues, get_issue, create_issue"
+        );
+        let err = compile("await demo.issues();", &api()).unwrap_err();
         assert!(
-            err.message.contains("codemode types --server demo"),
+            err.message.ends_with("did you mean demo.list_issues?"),
             "{}",
             err.message
         );
