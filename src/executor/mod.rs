@@ -644,7 +644,7 @@ impl Executor {
         if ledger.sent.fetch_add(1, Ordering::Relaxed) >= ledger.max_calls {
             return Reply::Error {
                 message: format!(
-                    "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
+                    "tool-call limit reached: at most {} calls per execution; make fewer calls, or split the work across executions",
                     ledger.max_calls
                 ),
             };
@@ -888,7 +888,7 @@ impl Executor {
             Err(_) if until < ledger.deadline => Verdict::refused(
                 "codemode",
                 format!(
-                    "no answer within {} s (--approval-timeout)",
+                    "no answer within {} s (the approval time-out)",
                     self.approval_timeout.unwrap_or_default().as_secs_f64()
                 ),
             ),
