@@ -422,6 +422,84 @@ mod tests {
         assert_eq!(culprit(js, 3, 16, Failed::Reading("nothing_like_it")), None);
     }
 
+    /// The culprit where QuickJS points: at `at` (a needle that starts at
+    /// the position) on the first line holding it.
+    fn at(js: &str, at: &str, failed: Failed) -> Option<(String, Option<Site>, u32, u32)> {
+        let (line, text) = js.lines().enumerate().find(|(_, l)| l.contains(at))?;
+        let column = text.find(at)? as u32 + 1;
+        let found = culprit(js, line as u32 + 1, column, failed)?;
+        Some((found.text, found.site, found.line, found.column))
+    }
+
+    #[test]
+    fn iterated_and_destructured_values_are_named_with_where_they_were_used() {
+        let js = "(async ()=>{\n    for (const x of r.items){}\n    const a = [\n        ...r.more\n    ];\n    const [p, q] = r.pair;\n    f(...r.args);\n    Array.from(r.list);\n})();";
+        let cases = [
+            ("r.items", "r.items", Site::ForOf, (2, 21)),
+            ("r.more", "r.more", Site::Spread, (4, 12)),
+            ("[p, q]", "r.pair", Site::Destructuring, (6, 20)),
+            ("r.args", "r.args", Site::Spread, (7, 10)),
+            (
+                "r.list",
+                "r.list",
+                Site::Argument("Array.from".into()),
+                (8, 16),
+            ),
+        ];
+        for (needle, text, site, (line, column)) in cases {
+            assert_eq!(
+                at(js, needle, Failed::Iterating),
+                Some((text.to_owned(), Some(site), line, column)),
+                "{needle}"
+            );
+        }
+        // Only an exact position names a value.
+        assert_eq!(at(js, "items", Failed::Iterating), None);
+    }
+
+    #[test]
+    fn values_made_objects_are_named_nested_parameters_and_all() {
+        let js = "(async ()=>{\n    const { a } = r.one;\n    const { b: { c } } = r;\n    for (const { d } of list){}\n    Object.keys(r.two);\n    ({ e } = r.three);\n    const f = ({ g })=>g;\n})();";
+        let cases = [
+            ("{ a }", "r.one", Site::Destructuring),
+            ("{ c }", "r.b", Site::Destructuring),
+            ("{ d }", "list[…]", Site::Destructuring),
+            ("r.two", "r.two", Site::Argument("Object.keys".into())),
+            ("{ e }", "r.three", Site::Destructuring),
+        ];
+        for (needle, text, site) in cases {
+            let found = at(js, needle, Failed::ToObject);
+            assert_eq!(
+                found.map(|f| (f.0, f.1)),
+                Some((text.to_owned(), Some(site))),
+                "{needle}"
+            );
+        }
+        // A parameter's failure points at its function.
+        assert_eq!(
+            at(js, "({ g })=>", Failed::ToObject).map(|f| (f.0, f.1)),
+            Some(("{ g }".to_owned(), Some(Site::Parameter)))
+        );
+        // A promise destructured fails reading its first property.
+        assert_eq!(
+            at(js, "{ a }", Failed::Reading("a")).map(|f| f.0),
+            Some("r.one".to_owned())
+        );
+    }
+
+    #[test]
+    fn computed_reads_are_named() {
+        let js = "(async ()=>{\n    return rows[0].name + rows[i].id;\n})();";
+        assert_eq!(
+            at(js, "rows[0]", Failed::Reading("0")).map(|f| f.0),
+            Some("rows".into())
+        );
+        assert_eq!(
+            at(js, "rows[0]", Failed::Reading("name")).map(|f| f.0),
+            Some("rows[0]".into())
+        );
+    }
+
     #[test]
     fn nonsense_positions_name_nothing() {
         assert_eq!(culprit(JS, 0, 1, Failed::NotAFunction), None);
