@@ -269,6 +269,14 @@ pub(super) fn unnamed(message: &str) -> Option<String> {
             "TypeError: a value that is {what} cannot be iterated (for…of, spread, array destructuring, Array.from){hint}"
         ));
     }
+    if let Some(what) = error
+        .strip_prefix("cannot convert ")
+        .and_then(|rest| rest.strip_suffix(" to object"))
+    {
+        return Some(format!(
+            "TypeError: a value that is {what} cannot be destructured or given to Object.keys, Object.values or Object.entries"
+        ));
+    }
     None
 }
 

@@ -218,12 +218,17 @@ impl Finder<'_, '_> {
     }
 
     /// A function's destructured parameters, when the failure is in one:
-    /// QuickJS points at the function itself, so the first that fits.
-    fn parameters<'p>(&mut self, function: Span, params: impl Iterator<Item = &'p Pat>) {
-        if self.best.is_some() || !self.starts_here(function) {
+    /// QuickJS points at the pattern (or, unpatched, at the function
+    /// itself: then the first that fits).
+    fn parameters<'p>(&mut self, function: Span, params: impl Iterator<Item = &'p Pat> + Clone) {
+        if self.best.is_some() {
             return;
         }
+        let at_function = self.starts_here(function);
         for param in params {
+            if !at_function && !self.starts_here(param.span()) {
+                continue;
+            }
             let param = match param {
                 Pat::Assign(assign) => &*assign.left,
                 other => other,
@@ -291,7 +296,17 @@ impl Visit for Finder<'_, '_> {
                 Expr::Member(member) => Some(member.obj.span()),
                 _ => None,
             };
-            self.consider(callee.span(), callee.span(), object);
+            // QuickJS places a call where its arguments start (at the `)`
+            // of an empty list): that call exactly.
+            let arguments = match call.args.first() {
+                Some(first) => first.span().lo,
+                None => call.span.hi - swc_common::BytePos(1),
+            };
+            if self.range(Span::new(arguments, arguments)).0 == self.offset {
+                self.best = Some((callee.span(), object, 0));
+            } else {
+                self.consider(callee.span(), callee.span(), object);
+            }
         }
         if let Callee::Expr(callee) = &call.callee {
             self.argument(Some(callee.span()), &call.args);
@@ -410,6 +425,15 @@ mod tests {
         let js = "(async ()=>{\n    const f = 1;\n    return f(2);\n})();";
         let plain = culprit(js, 3, 12, Failed::NotAFunction).unwrap();
         assert_eq!((plain.text.as_str(), plain.object), ("f", None));
+    }
+
+    #[test]
+    fn a_call_placed_where_its_arguments_start_is_that_call() {
+        let js = "(async ()=>{\n    return f(g(x), h());\n})();";
+        let callee = |needle: &str| at(js, needle, Failed::NotAFunction).map(|f| f.0);
+        assert_eq!(callee("g(x)"), Some("f".into()));
+        assert_eq!(callee("x)"), Some("g".into()));
+        assert_eq!(callee("));"), Some("h".into()));
     }
 
     #[test]
