@@ -47,6 +47,7 @@ pub(super) fn named(
     // Iterated: `for…of`, spread, array destructuring, `Array.from`.
     let iterated = error
         .strip_prefix("cannot read property 'Symbol.iterator' of ")
+        .or_else(|| error.strip_prefix("cannot read property 'Symbol.asyncIterator' of "))
         .and_then(what_and_hint)
         .or_else(|| {
             let hint = error.strip_prefix("a promise cannot be iterated")?;
@@ -94,19 +95,24 @@ pub(super) fn named(
         };
         return Some((message, value));
     }
-    let rest = error.strip_prefix("cannot read property '")?;
+    let (rest, setting) = match error.strip_prefix("cannot read property '") {
+        Some(rest) => (rest, false),
+        None => (error.strip_prefix("cannot set property '")?, true),
+    };
     let (property, of) = rest.split_once("' of ")?;
     let (what, hint) = what_and_hint(of)?;
     let object = find(Failed::Reading(property))?;
+    let outcome = if setting {
+        format!("its property `{property}` cannot be set")
+    } else {
+        format!("it has no property `{property}`")
+    };
     let message = match object.site {
         Some(Site::Parameter) => format!(
-            "TypeError: the parameter `{}` was given {what}, so it has no property `{property}`{hint}",
+            "TypeError: the parameter `{}` was given {what}, so {outcome}{hint}",
             object.text
         ),
-        _ => format!(
-            "TypeError: `{}` is {what}, so it has no property `{property}`{hint}",
-            object.text
-        ),
+        _ => format!("TypeError: `{}` is {what}, so {outcome}{hint}", object.text),
     };
     Some((message, object))
 }

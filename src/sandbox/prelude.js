@@ -141,10 +141,12 @@
   //
   // A tool call's promise inherits from `unawaited`, a proxy in front of
   // Promise.prototype: what a promise has (`then`, `catch`, `constructor`,
-  // Object.prototype's members, well-known symbols but the iterators) is
+  // Object.prototype's members, well-known symbols but the iterators and
+  // `Symbol.toPrimitive`) is
   // found as before, but reading anything else from it (`r.issues`,
-  // destructuring, `for…of`, `JSON.stringify`'s `toJSON`) throws naming the
-  // call that was not awaited, where it would quietly give `undefined` or {}.
+  // destructuring, `for…of`, `JSON.stringify`'s `toJSON`, `${p}`) throws
+  // naming the call that was not awaited, where it would quietly give
+  // `undefined`, {} or "[object Promise]".
   const setPrototypeOf = Object.setPrototypeOf;
   const reflectGet = Reflect.get;
   const SymbolClass = Symbol;
@@ -160,12 +162,14 @@
   const unawaited = new ProxyClass(promiseMembers, {
     __proto__: null,
     get(target, key, receiver) {
-      if (key in target || (typeof key === "symbol" && key !== SymbolClass.iterator && key !== SymbolClass.asyncIterator)) {
+      const iterator = key === SymbolClass.iterator || key === SymbolClass.asyncIterator;
+      if (key in target || (typeof key === "symbol" && !iterator && key !== SymbolClass.toPrimitive)) {
         return reflectGet(target, key, receiver);
       }
       let message;
       if (key === "toJSON") message = "a promise cannot be turned into JSON (it would be {})";
-      else if (typeof key === "symbol") message = "a promise cannot be iterated";
+      else if (iterator) message = "a promise cannot be iterated";
+      else if (typeof key === "symbol") message = "a promise cannot be turned into a string or number";
       else message = "cannot read property '" + key + "' of a promise";
       throw new TypeErrorClass(message + forgot(receiver));
     },

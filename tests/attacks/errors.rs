@@ -69,6 +69,16 @@ fn type_errors_name_the_value_as_written_at_its_typescript_position() {
             20,
         ),
         (
+            "for await (const x of r.stream) {}",
+            "TypeError: `r.stream` is undefined, so it cannot be iterated (for…of)",
+            23,
+        ),
+        (
+            "r.meta.count = rows.length;",
+            "TypeError: `r.meta` is undefined, so its property `count` cannot be set",
+            1,
+        ),
+        (
             "const n: number = r.items.length;",
             "TypeError: `r.items` is undefined, so it has no property `length`",
             19,
@@ -123,6 +133,10 @@ fn a_forgotten_await_is_named_wherever_the_promise_is_used() {
         (
             "return JSON.stringify(demo.list_projects());",
             "TypeError: a promise cannot be turned into JSON (it would be {}); did you forget `await` before demo.list_projects(…)?",
+        ),
+        (
+            "return `projects: ${demo.list_projects()}`;",
+            "TypeError: a promise cannot be turned into a string or number; did you forget `await` before demo.list_projects(…)?",
         ),
         (
             "const text = JSON.parse(demo.list_projects() as any);",
@@ -301,6 +315,12 @@ fn globals_the_sandbox_lacks_say_to_use_a_tool() {
     let (_, message, ..) = execute_error(&mut serve, "const fs = await import('fs');");
     assert!(
         message.starts_with("ReferenceError: could not load module 'fs': programs cannot import modules; the sandbox has no network"),
+        "{message}"
+    );
+    let (kind, message, line, _) = execute_error(&mut serve, "import fs from 'fs';");
+    assert_eq!((kind.as_str(), line), ("syntax", json!(1)));
+    assert!(
+        message.starts_with("a program cannot import modules"),
         "{message}"
     );
     let (_, message, ..) = execute_error(&mut serve, "return await globalThis.fetch('x');");
