@@ -177,6 +177,46 @@ mod tests {
         assert_eq!(function_meant("", "demo", demo), None);
     }
 
+    mod spelled {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whichever way a model spells a tool's name (with or without
+            /// its server's prefix, in camelCase or any case), it is found.
+            #[test]
+            fn every_spelling_of_a_function_finds_it(
+                ns in "[a-z]{2,8}",
+                words in proptest::collection::vec("[a-z]{3,8}", 1..4),
+                upper in proptest::bool::ANY,
+            ) {
+                let bare = words.join("_");
+                let prefixed = format!("{ns}_{bare}");
+                let camel: String = words.iter().enumerate().map(|(i, w)| {
+                    if i == 0 { w.clone() } else { w[..1].to_uppercase() + &w[1..] }
+                }).collect();
+                let others = ["zzzz_qqqq", "xxxx_wwww_vvvv"];
+                for function in [bare.as_str(), prefixed.as_str()] {
+                    let functions: Vec<&str> = others.iter().copied().chain([function]).collect();
+                    for written in [bare.clone(), prefixed.clone(), camel.clone(), format!("{ns}{camel}")] {
+                        let written = if upper { written.to_uppercase() } else { written };
+                        prop_assert_eq!(function_meant(&written, &ns, functions.clone()), Some(function), "{}", written);
+                    }
+                }
+            }
+
+            /// Any text asked for gives an answer or none, never a panic,
+            /// and only ever one of the candidates.
+            #[test]
+            fn any_name_is_answered(name in "\\PC{0,40}", ns in "\\PC{0,8}") {
+                let functions = ["list_issues", "get_issue", "ok"];
+                if let Some(found) = function_meant(&name, &ns, functions) {
+                    prop_assert!(functions.contains(&found));
+                }
+            }
+        }
+    }
+
     #[test]
     fn lists_are_short() {
         assert_eq!(listed(["a", "b", "c"], 2), "a, b and 1 more");
