@@ -139,14 +139,13 @@
   // ---- Errors that say the fix: a forgotten `await`, JSON.parse of a value
   // already parsed. (Kept apart from the rest to ease merges.)
   //
-  // A tool call's promise inherits from `unawaited`, a proxy in front of
-  // Promise.prototype: what a promise has (`then`, `catch`, `constructor`,
+  // Promise.prototype inherits from `unawaited`, a proxy in front of
+  // Object.prototype: what a promise has (`then`, `catch`, `constructor`,
   // Object.prototype's members, well-known symbols but the iterators and
-  // `Symbol.toPrimitive`) is
-  // found as before, but reading anything else from it (`r.issues`,
-  // destructuring, `for…of`, `JSON.stringify`'s `toJSON`, `${p}`) throws
-  // naming the call that was not awaited, where it would quietly give
-  // `undefined`, {} or "[object Promise]".
+  // `Symbol.toPrimitive`) is found as before, but reading anything else from
+  // a promise (`r.issues`, destructuring, `for…of`, `JSON.stringify`'s
+  // `toJSON`, `${p}`) throws, naming the tool call not awaited, where it
+  // would quietly give `undefined`, {} or "[object Promise]".
   const setPrototypeOf = Object.setPrototypeOf;
   const reflectGet = Reflect.get;
   const SymbolClass = Symbol;
@@ -158,7 +157,8 @@
     const shown = calledAsGet(calledAs, promise);
     return "; did you forget `await`" + (shown === undefined ? "" : " before " + shown + "(…)") + "?";
   };
-  const promiseMembers = create(PromiseClass.prototype);
+  // Inheriting from Object.prototype: promises stay `instanceof Object`.
+  const promiseMembers = create(Object.prototype);
   const unawaited = new ProxyClass(promiseMembers, {
     __proto__: null,
     get(target, key, receiver) {
@@ -174,9 +174,10 @@
       throw new TypeErrorClass(message + forgot(receiver));
     },
   });
+  setPrototypeOf(PromiseClass.prototype, unawaited);
+  // A tool call's promise is named after its call.
   const unawaitedCall = (promise, shown) => {
     calledAsSet(calledAs, promise, shown);
-    setPrototypeOf(promise, unawaited);
     return promise;
   };
   const jsonParse = parse;
@@ -184,7 +185,7 @@
     parse(text, reviver) {
       if ((typeof text === "object" && text !== null) || text === undefined) {
         let given = "undefined";
-        if (text !== undefined) given = calledAsGet(calledAs, text) !== undefined ? "a promise" : isArray(text) ? "an array" : "an object";
+        if (text !== undefined) given = text instanceof PromiseClass ? "a promise" : isArray(text) ? "an array" : "an object";
         const fix =
           given === "a promise"
             ? forgot(text)

@@ -102,7 +102,12 @@ pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Culpr
     let site = finder.site.take();
     let nested = finder.nested_text.take();
     // A long expression is no help in a one-line error.
-    let short = |found: String| (found.len() <= 80 && !found.contains('\n')).then_some(found);
+    // On one line: the generated code spreads array and object literals
+    // over several.
+    let short = |found: String| {
+        let found = found.split_whitespace().collect::<Vec<_>>().join(" ");
+        (found.len() <= 80).then_some(found)
+    };
     let found = short(nested.or_else(|| text(span))?)?;
     let object = object.and_then(text).and_then(short);
     let lo = (span.lo.0 - start) as usize;

@@ -135,6 +135,14 @@ fn a_forgotten_await_is_named_wherever_the_promise_is_used() {
             "TypeError: a promise cannot be turned into JSON (it would be {}); did you forget `await` before demo.list_projects(…)?",
         ),
         (
+            "const [projects, users] = Promise.all([demo.list_projects(), demo.list_users()]);",
+            "TypeError: `Promise.all([ demo.list_projects(), demo.list_users() ])` is a promise, so it cannot be iterated (array destructuring); did you forget `await`?",
+        ),
+        (
+            "const load = async () => demo.list_projects(); const { projects } = load();",
+            "TypeError: `load()` is a promise, so it has no property `projects`; did you forget `await`?",
+        ),
+        (
             "return `projects: ${demo.list_projects()}`;",
             "TypeError: a promise cannot be turned into a string or number; did you forget `await` before demo.list_projects(…)?",
         ),
@@ -162,11 +170,14 @@ fn a_forgotten_await_is_named_wherever_the_promise_is_used() {
     let (report, ok) = run_program(
         "const p = demo.list_projects();\n(p as any).label = 'x';\n\
          const [a] = await Promise.all([p]);\n\
-         return [a.projects.length, p instanceof Promise, typeof p.then, (p as any).label, [].concat(p as any).length, (await p.then((v) => v.projects)).length];",
+         return [a.projects.length, p instanceof Promise, p instanceof Object, typeof p.then, (p as any).label, [].concat(p as any).length, (await p.then((v) => v.projects)).length, Object.prototype.toString.call(p), await Promise.resolve(2).finally(() => {})];",
         &[],
     );
     assert!(ok, "{report}");
-    assert_eq!(report["result"], json!([3, true, "function", "x", 1, 3]));
+    assert_eq!(
+        report["result"],
+        json!([3, true, true, "function", "x", 1, 3, "[object Promise]", 2])
+    );
 }
 
 #[test]
