@@ -222,6 +222,32 @@ impl Finder<'_, '_> {
         }
     }
 
+    /// The callee of a call (or `new`) that may not be a function.
+    fn callee(&mut self, callee: &Expr, args: &[ExprOrSpread], call: Span) {
+        // A function written in place is one: the program's own wrapper,
+        // whose span holds every position, most of all.
+        if !matches!(self.failed, Failed::NotAFunction)
+            || matches!(super::unparen(callee), Expr::Arrow(_) | Expr::Fn(_))
+        {
+            return;
+        }
+        let object = match callee {
+            Expr::Member(member) => Some(member.obj.span()),
+            _ => None,
+        };
+        // QuickJS places a call where its arguments start (at the `)` of
+        // an empty list): that call exactly.
+        let arguments = match args.first() {
+            Some(first) => first.span().lo,
+            None => call.hi - swc_common::BytePos(1),
+        };
+        if self.range(Span::new(arguments, arguments)).0 == self.offset {
+            self.best = Some((callee.span(), object, 0));
+        } else {
+            self.consider(callee.span(), callee.span(), object);
+        }
+    }
+
     /// A function's destructured parameters, when the failure is in one:
     /// QuickJS points at the pattern (or, unpatched, at the function
     /// itself: then the first that fits).
@@ -296,32 +322,17 @@ impl Finder<'_, '_> {
 
 impl Visit for Finder<'_, '_> {
     fn visit_call_expr(&mut self, call: &CallExpr) {
-        if let (Failed::NotAFunction, Callee::Expr(callee)) = (&self.failed, &call.callee) {
-            let object = match &**callee {
-                Expr::Member(member) => Some(member.obj.span()),
-                _ => None,
-            };
-            // QuickJS places a call where its arguments start (at the `)`
-            // of an empty list): that call exactly.
-            let arguments = match call.args.first() {
-                Some(first) => first.span().lo,
-                None => call.span.hi - swc_common::BytePos(1),
-            };
-            if self.range(Span::new(arguments, arguments)).0 == self.offset {
-                self.best = Some((callee.span(), object, 0));
-            } else {
-                self.consider(callee.span(), callee.span(), object);
-            }
-        }
         if let Callee::Expr(callee) = &call.callee {
+            self.callee(callee, &call.args, call.span);
             self.argument(Some(callee.span()), &call.args);
         }
         call.visit_children_with(self);
     }
 
     fn visit_new_expr(&mut self, new: &NewExpr) {
-        let callee = Some(new.callee.span());
-        self.argument(callee, new.args.as_deref().unwrap_or_default());
+        let args = new.args.as_deref().unwrap_or_default();
+        self.callee(&new.callee, args, new.span);
+        self.argument(Some(new.callee.span()), args);
         new.visit_children_with(self);
     }
 
@@ -439,6 +450,13 @@ mod tests {
         assert_eq!(callee("g(x)"), Some("f".into()));
         assert_eq!(callee("x)"), Some("g".into()));
         assert_eq!(callee("));"), Some("h".into()));
+        // `new`, inside the program's own wrapper, which is never the callee.
+        let js = "(async ()=>{\n    const x = new o.Thing(1);\n})();";
+        assert_eq!(
+            at(js, "1)", Failed::NotAFunction).map(|f| f.0),
+            Some("o.Thing".into())
+        );
+        assert_eq!(at(js, "(async", Failed::NotAFunction).map(|f| f.0), None);
     }
 
     #[test]
