@@ -31,7 +31,9 @@ void host_call(uint32_t id, const char *server, size_t server_len, const char *t
 // A console line; level 0 debug, 1 info, 2 warn, 3 error.
 IMPORT("log") void host_log(uint32_t level, const char *message, size_t len);
 
-enum status { WAITING = 0, DONE = 1, FAILED = 2, UNSERIALIZABLE = 3, BROKEN = 4 };
+// RETURNED_UNDEFINED is DONE with `null` as the output, for a program that
+// returned nothing (`undefined`), which the host notes.
+enum status { WAITING = 0, DONE = 1, FAILED = 2, UNSERIALIZABLE = 3, BROKEN = 4, RETURNED_UNDEFINED = 5 };
 
 static JSRuntime *rt;
 static JSContext *ctx;
@@ -236,6 +238,10 @@ static enum status settle(void) {
     }
     over = true;
     JSValue value = JS_PromiseResult(ctx, program);
+    if (JS_IsUndefined(value)) {
+        set_output("null", 4);
+        return RETURNED_UNDEFINED;
+    }
     JSValue json = JS_JSONStringify(ctx, value, JS_UNDEFINED, JS_UNDEFINED);
     JS_FreeValue(ctx, value);
     if (JS_IsException(json)) {

@@ -23,6 +23,61 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
+/// What a program most likely meant by `name` in namespace `ns`, whose
+/// functions are `functions`: a close spelling, the name with or without
+/// the server's prefix (`git.log` for `git_log`, `git.git_log` for
+/// `git_log`), or the one function whose name holds it (`projects` for
+/// `list_projects`).
+pub fn function_meant<'a>(
+    name: &str,
+    ns: &str,
+    functions: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
+    if let Some(close) = did_you_mean(name, functions.clone()) {
+        return Some(close);
+    }
+    let wanted = fold_name(name);
+    let ns = fold_name(ns);
+    let bare = wanted.strip_prefix(&ns).unwrap_or(&wanted);
+    let prefixed = |f: &str| {
+        let f = fold_name(f);
+        f == bare || f.strip_prefix(&ns) == Some(bare)
+    };
+    if let Some(found) = functions.clone().into_iter().find(|f| prefixed(f)) {
+        return Some(found);
+    }
+    // The only function whose name holds it.
+    if wanted.len() < 3 {
+        return None;
+    }
+    let mut holding = functions
+        .into_iter()
+        .filter(|f| fold_name(f).contains(&wanted));
+    match (holding.next(), holding.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+/// A name without case or separators: `getIssue`, `get_issue` and
+/// `get-issue` are one.
+fn fold_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// `names` as a short list: the first `n`, then how many more.
+pub fn listed<'a>(names: impl IntoIterator<Item = &'a str>, n: usize) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    let mut shown = names.iter().take(n).copied().collect::<Vec<_>>().join(", ");
+    if names.len() > n {
+        shown.push_str(&format!(" and {} more", names.len() - n));
+    }
+    shown
+}
+
 /// Up to `n` candidates nearest to the glob `pattern` (ignoring case),
 /// nearest first, however far: for listing what a pattern that matched
 /// nothing might have meant. A `*` stands for any text and a `?` for any
@@ -99,6 +154,73 @@ mod tests {
         assert_eq!(did_you_mean("Create_Issue", names), Some("create_issue"));
         assert_eq!(did_you_mean("delete_everything", names), None);
         assert_eq!(did_you_mean(&"list_issues".repeat(100_000), names), None);
+    }
+
+    #[test]
+    fn a_function_named_without_or_with_its_servers_prefix_is_found() {
+        let git = ["git_log", "git_status", "git_diff_staged"];
+        assert_eq!(function_meant("log", "git", git), Some("git_log"));
+        assert_eq!(function_meant("status", "git", git), Some("git_status"));
+        assert_eq!(function_meant("gitLog", "git", git), Some("git_log"));
+        let demo = ["list_projects", "get_issue", "list_issues"];
+        assert_eq!(
+            function_meant("demo_get_issue", "demo", demo),
+            Some("get_issue")
+        );
+        assert_eq!(
+            function_meant("projects", "demo", demo),
+            Some("list_projects")
+        );
+        // Two functions hold `issue`: no guess.
+        assert_eq!(function_meant("issue", "demo", demo), None);
+        assert_eq!(function_meant("delete_everything", "demo", demo), None);
+        assert_eq!(function_meant("", "demo", demo), None);
+    }
+
+    mod spelled {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Whichever way a model spells a tool's name (with or without
+            /// its server's prefix, in camelCase or any case), it is found.
+            #[test]
+            fn every_spelling_of_a_function_finds_it(
+                ns in "[a-z]{2,8}",
+                words in proptest::collection::vec("[a-z]{3,8}", 1..4),
+                upper in proptest::bool::ANY,
+            ) {
+                let bare = words.join("_");
+                let prefixed = format!("{ns}_{bare}");
+                let camel: String = words.iter().enumerate().map(|(i, w)| {
+                    if i == 0 { w.clone() } else { w[..1].to_uppercase() + &w[1..] }
+                }).collect();
+                let others = ["zzzz_qqqq", "xxxx_wwww_vvvv"];
+                for function in [bare.as_str(), prefixed.as_str()] {
+                    let functions: Vec<&str> = others.iter().copied().chain([function]).collect();
+                    for written in [bare.clone(), prefixed.clone(), camel.clone(), format!("{ns}{camel}")] {
+                        let written = if upper { written.to_uppercase() } else { written };
+                        prop_assert_eq!(function_meant(&written, &ns, functions.clone()), Some(function), "{}", written);
+                    }
+                }
+            }
+
+            /// Any text asked for gives an answer or none, never a panic,
+            /// and only ever one of the candidates.
+            #[test]
+            fn any_name_is_answered(name in "\\PC{0,40}", ns in "\\PC{0,8}") {
+                let functions = ["list_issues", "get_issue", "ok"];
+                if let Some(found) = function_meant(&name, &ns, functions) {
+                    prop_assert!(functions.contains(&found));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn lists_are_short() {
+        assert_eq!(listed(["a", "b", "c"], 2), "a, b and 1 more");
+        assert_eq!(listed(["a"], 2), "a");
     }
 
     #[test]

@@ -249,7 +249,7 @@ fn an_approval_nobody_gives_in_time_is_refused() {
     let (screen, report) = on_a_terminal(&command, b"", dir.path());
     assert_eq!(
         report["error"]["message"],
-        "Error: demo.create_issue was not approved: no answer within 0.3 s (--approval-timeout) (codemode)",
+        "Error: demo.create_issue was not approved: no answer within 0.3 s (the approval time-out) (codemode)",
         "{screen}"
     );
 }

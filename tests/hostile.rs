@@ -172,10 +172,11 @@ async fn hostile_programs_fail_cleanly_and_the_host_keeps_serving() {
         ),
     ] {
         let report = executor.execute(program, Limits::default()).await;
-        assert_eq!(
-            failure(&report),
-            ("runtime".to_owned(), expected.to_owned()),
-            "{program}"
+        let (kind, message) = failure(&report);
+        // What follows says the sandbox has no network (tests/attacks/errors.rs).
+        assert!(
+            kind == "runtime" && message.starts_with(expected),
+            "{program}: {kind}: {message}"
         );
     }
     let report = executor

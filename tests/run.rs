@@ -187,7 +187,7 @@ fn invalid_arguments_throw_a_type_error_naming_path_and_type() {
         value,
         json!([
             "TypeError",
-            "demo.create_issue: invalid arguments: args.estimate.points: \"3\" is not of type \"integer\" (and 1 more problem)"
+            "demo.create_issue: invalid arguments: args.estimate.points: \"3\" is not of type \"integer\"; args.estimate.points: \"3\" is not one of 1, 2, 3, 5, 8 or 13"
         ])
     );
 }
@@ -372,7 +372,7 @@ fn terse_type_errors_name_the_expression_and_what_it_was() {
         ),
         (
             "const issues = demo.list_issues({});\nconst ids: number[] = issues.map((i) => i.id);",
-            "TypeError: issues.map is not a function: issues is a promise; did you forget `await`?",
+            "TypeError: `issues` is a promise, so it has no property `map`; did you forget `await` before demo.list_issues(…)?",
             23,
         ),
         (
@@ -382,7 +382,7 @@ fn terse_type_errors_name_the_expression_and_what_it_was() {
         ),
         (
             "const r: any = {};\nreturn r.items.length;",
-            "TypeError: cannot read property 'length' of undefined (r.items is undefined)",
+            "TypeError: `r.items` is undefined, so it has no property `length`",
             8,
         ),
     ];

@@ -5,6 +5,7 @@
 //! and forwarded to the real upstream tool. The isolate stops the program at
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
+mod explain;
 mod own_wakes;
 mod python_literal;
 #[cfg(test)]
@@ -34,7 +35,7 @@ use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{
     Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
-use crate::suggest::did_you_mean;
+use crate::suggest::{function_meant, listed};
 use crate::transpile;
 use own_wakes::OwnWakes;
 use validate::Validators;
@@ -101,6 +102,9 @@ pub struct Report {
     /// With results kept: each server's tool names, in order, so that a
     /// replay builds the same namespaces.
     pub api: Option<Vec<(String, Vec<String>)>>,
+    /// Said beside a result that is likely not what the program meant: it
+    /// made calls and returned nothing.
+    pub note: Option<&'static str>,
 }
 
 impl Default for Report {
@@ -111,6 +115,7 @@ impl Default for Report {
             calls: Vec::new(),
             calls_shown_bytes: usize::MAX,
             api: None,
+            note: None,
         }
     }
 }
@@ -194,6 +199,9 @@ impl Report {
                 out.insert("ok".into(), json!(false));
                 out.insert("error".into(), json!({"kind": "internal", "message": "the execution ended without an outcome"}));
             }
+        }
+        if let Some(note) = self.note {
+            out.insert("note".into(), json!(note));
         }
         out.insert("logs".into(), json!(self.logs));
         let mut shown = Vec::new();
@@ -562,13 +570,17 @@ impl Executor {
 
         match ended {
             Ended::Done(outcome) => {
+                let unreturned = outcome.as_ref().is_ok_and(|f| f.returned_undefined);
+                if unreturned && !report.calls.is_empty() {
+                    report.note = Some(explain::RETURNED_UNDEFINED);
+                }
                 report.outcome = Some(match outcome {
                     Ok(finished) => shape_result(
                         finished,
                         limits.max_output_bytes.saturating_sub(log_bytes),
                         &limits,
                     ),
-                    Err(error) => Err(failure(error, &compiled, &limits)),
+                    Err(error) => Err(failure(error, &compiled, &limits, self.bindings.list())),
                 });
                 report
             }
@@ -603,9 +615,10 @@ impl Executor {
             return self.refuse(ledger, refused, message, Some(reason.to_owned()), None);
         }
         let Some(function) = namespace.function(tool) else {
-            let hint = did_you_mean(tool, namespace.functions().iter().map(|f| f.ident()))
+            let functions = namespace.functions().iter().map(|f| f.ident());
+            let hint = function_meant(tool, ns, functions.clone())
                 .map(|s| format!("; did you mean {ns}.{s}?"))
-                .unwrap_or_default();
+                .unwrap_or_else(|| format!("; its functions are {}", listed(functions, 12)));
             return Reply::TypeError {
                 message: format!("{ns}.{tool_shown} is not a function{hint}"),
             };
@@ -634,7 +647,7 @@ impl Executor {
         if ledger.sent.fetch_add(1, Ordering::Relaxed) >= ledger.max_calls {
             return Reply::Error {
                 message: format!(
-                    "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
+                    "tool-call limit reached: at most {} calls per execution; make fewer calls, or split the work across executions",
                     ledger.max_calls
                 ),
             };
@@ -878,7 +891,7 @@ impl Executor {
             Err(_) if until < ledger.deadline => Verdict::refused(
                 "codemode",
                 format!(
-                    "no answer within {} s (--approval-timeout)",
+                    "no answer within {} s (the approval time-out)",
                     self.approval_timeout.unwrap_or_default().as_secs_f64()
                 ),
             ),
@@ -936,7 +949,12 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Va
     )))
 }
 
-fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) -> Failure {
+fn failure(
+    error: ScriptError,
+    compiled: &transpile::Compiled,
+    limits: &Limits,
+    bindings: &[Binding],
+) -> Failure {
     let message = match error.kind {
         // The engine counted from its own start; the limit covers compiling too.
         ErrorKind::Timeout => sandbox::timeout_message(limits.timeout),
@@ -956,75 +974,32 @@ fn failure(error: ScriptError, compiled: &transpile::Compiled, limits: &Limits) 
     // so a column is given only for a named expression, where it is exact.
     if let (ErrorKind::Runtime, Some(line), Some(column)) =
         (error.kind, error.js_line, error.js_column)
-        && let Some((named, culprit)) = named(&message, compiled, line, column)
+        && let Some((named, culprit)) = explain::named(&message, compiled, line, column)
         && let Some((line, column)) = compiled.ts_position(culprit.line, culprit.column)
     {
         return Failure::new(kind, &named, Some(line), Some(column));
     }
-    Failure::new(
-        kind,
-        &message,
-        error.js_line.and_then(|line| compiled.ts_line(line)),
-        None,
-    )
-}
-
-/// QuickJS's terse `TypeError`s with the expression they are about and
-/// what it was: `rows.map is not a function: rows is a string`, `cannot
-/// read property 'length' of undefined (r.items is undefined)`. Small
-/// programs only: naming parses the program again, on the caller's stack.
-fn named(
-    message: &str,
-    compiled: &transpile::Compiled,
-    line: u32,
-    column: u32,
-) -> Option<(String, transpile::culprit::Culprit)> {
-    use transpile::culprit::{Failed, culprit};
-    const MAX_JS_NAMED: usize = 16 << 10;
-    if compiled.js.len() > MAX_JS_NAMED {
-        return None;
+    let ts_line = error.js_line.and_then(|line| compiled.ts_line(line));
+    if let Some(explained) = explain::not_defined(&message, compiled, bindings) {
+        // QuickJS points at a global it could not find.
+        let name = message
+            .strip_prefix("ReferenceError: ")
+            .and_then(|m| m.split_once(" is not defined"))
+            .map(|(name, _)| name);
+        let at = match (name, error.js_line, error.js_column) {
+            (Some(name), Some(line), Some(column)) => {
+                explain::name_at(&compiled.js, line, column, name)
+                    .and_then(|column| compiled.ts_position(line, column))
+            }
+            _ => None,
+        };
+        return match at {
+            Some((line, column)) => Failure::new(kind, &explained, Some(line), Some(column)),
+            None => Failure::new(kind, &explained, ts_line, None),
+        };
     }
-    if let Some(kinds) = message.strip_prefix("TypeError: not a function") {
-        let callee = culprit(&compiled.js, line, column, Failed::NotAFunction)?;
-        let message = not_a_function(&callee, kinds);
-        return Some((message, callee));
-    }
-    let rest = message.strip_prefix("TypeError: cannot read property '")?;
-    let (property, of) = rest.split_once("' of ")?;
-    if of != "undefined" && of != "null" {
-        return None;
-    }
-    let object = culprit(&compiled.js, line, column, Failed::Reading(property))?;
-    Some((format!("{message} ({} is {of})", object.text), object))
-}
-
-/// `TypeError: rows.map is not a function: rows is a string`, from the
-/// named callee and what the engine said the callee and its object were
-/// (`: it is undefined (a property of a string)`; nothing from engines
-/// that do not say).
-fn not_a_function(callee: &transpile::culprit::Culprit, kinds: &str) -> String {
-    let name = &callee.text;
-    let Some(kinds) = kinds.strip_prefix(": it is ") else {
-        return format!("TypeError: {name} is not a function");
-    };
-    let (own, of) = match kinds
-        .strip_suffix(')')
-        .and_then(|k| k.split_once(" (a property of "))
-    {
-        Some((own, of)) => (own, Some(of)),
-        None => (kinds, None),
-    };
-    let what = match (&callee.object, of) {
-        // Not there at all: what it was read from says why.
-        (Some(object), Some(of)) if own == "undefined" => format!("{object} is {of}"),
-        _ => format!("it is {own}"),
-    };
-    let hint = if of == Some("a promise") {
-        "; did you forget `await`?"
-    } else {
-        ""
-    };
-    format!("TypeError: {name} is not a function: {what}{hint}")
+    let message = explain::unnamed(&message).unwrap_or(message);
+    Failure::new(kind, &message, ts_line, None)
 }
 
 fn json_type(value: &Value) -> &'static str {

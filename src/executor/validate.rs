@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use jsonschema::Validator;
 use serde_json::Value;
 
+use crate::sandbox::bounds::cut;
+
 /// Compiled validators, built on first use; `None` for a schema that does
 /// not compile (the call then goes through unchecked: the server still checks).
 #[derive(Default)]
@@ -17,7 +19,8 @@ pub struct Validators {
 type ToolKey = (String, String);
 
 impl Validators {
-    /// `Err` explains the first mismatch: where in `args`, and what was expected.
+    /// `Err` explains every mismatch (up to [`MAX_PROBLEMS`]): where in
+    /// `args`, and what was expected, so one retry can fix them all.
     pub fn check(
         &self,
         server: &str,
@@ -45,33 +48,45 @@ impl Validators {
         if validator.is_valid(args) {
             return Ok(());
         }
-        let mut errors = validator.iter_errors(args);
-        let Some(first) = errors.next() else {
-            return Ok(());
-        };
-        let more = errors.count();
-        let path = js_path(first.instance_path.as_str());
-        let problem = match &first.kind {
-            // The validator names two values and counts the rest; a model
-            // fixing its call needs them all, which are few.
-            jsonschema::error::ValidationErrorKind::Enum {
-                options: Value::Array(options),
-            } if options.len() <= MAX_ENUM_LISTED => {
-                format!("{} is not one of {}", first.instance, listed(options))
+        let mut problems = Vec::new();
+        let mut more = 0usize;
+        for error in validator.iter_errors(args) {
+            if problems.len() == MAX_PROBLEMS {
+                more += 1;
+                continue;
             }
-            _ => first.to_string(),
-        };
-        let also = if more > 0 {
-            format!(
-                " (and {more} more problem{})",
+            let path = js_path(error.instance_path.as_str());
+            let problem = match &error.kind {
+                // The validator names two values and counts the rest; a model
+                // fixing its call needs them all, which are few.
+                jsonschema::error::ValidationErrorKind::Enum {
+                    options: Value::Array(options),
+                } if options.len() <= MAX_ENUM_LISTED => {
+                    format!("{} is not one of {}", error.instance, listed(options))
+                }
+                _ => error.to_string(),
+            };
+            // A value quoted in a problem may be large.
+            problems.push(cut(&format!("{path}: {problem}"), MAX_PROBLEM_BYTES));
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        let mut all = problems.join("; ");
+        if more > 0 {
+            all.push_str(&format!(
+                "; and {more} more problem{}",
                 if more == 1 { "" } else { "s" }
-            )
-        } else {
-            String::new()
-        };
-        Err(format!("{path}: {problem}{also}"))
+            ));
+        }
+        Err(all)
     }
 }
+
+/// Problems listed in one error, each cut to [`MAX_PROBLEM_BYTES`]: the
+/// error stays small whatever the arguments.
+const MAX_PROBLEMS: usize = 12;
+const MAX_PROBLEM_BYTES: usize = 240;
 
 /// Enumerations up to this size are listed whole in an error.
 const MAX_ENUM_LISTED: usize = 12;
@@ -140,7 +155,41 @@ mod tests {
         let err = check(json!({})).unwrap_err();
         assert_eq!(err, "args: \"a\" is a required property");
         let err = check(json!({"a": "x", "mode": "medium"})).unwrap_err();
-        assert!(err.ends_with("(and 1 more problem)"), "{err}");
+        assert_eq!(
+            err,
+            "args.a: \"x\" is not of type \"number\"; args.mode: \"medium\" is not one of \"fast\" or \"slow\""
+        );
+    }
+
+    #[test]
+    fn every_problem_is_listed_within_a_bound() {
+        let err =
+            check(json!({"mode": "x", "b": 1, "items": [{"x-id": 1}, {"x-id": 2}]})).unwrap_err();
+        for problem in [
+            "args: \"a\" is a required property",
+            "args.mode: \"x\" is not one of",
+            "args.items[0][\"x-id\"]: 1 is not of type",
+            "args.items[1][\"x-id\"]: 2 is not of type",
+            "args: Additional properties are not allowed ('b' was unexpected)",
+        ] {
+            assert!(err.contains(problem), "{problem} in {err}");
+        }
+        assert!(!err.contains("more problem"), "{err}");
+        // Hundreds of problems, each quoting a long value: a bounded error.
+        let items: Vec<Value> = (0..500)
+            .map(|_| json!({"x-id": [("v".repeat(10_000))]}))
+            .collect();
+        let err = check(json!({"a": 1, "items": items})).unwrap_err();
+        assert!(
+            err.len() < MAX_PROBLEMS * (MAX_PROBLEM_BYTES + 40) + 100,
+            "{}",
+            err.len()
+        );
+        assert!(
+            err.ends_with("; and 488 more problems"),
+            "{}",
+            &err[err.len() - 60..]
+        );
     }
 
     #[test]

@@ -448,7 +448,7 @@ fn arguments_in_flight_are_bounded() {
     assert_eq!(value[1], "ok");
     assert_eq!(
         value[2],
-        "the arguments of the calls in flight would take 4.3 MiB, more than the 4.0 MiB allowed (a quarter of --memory-mb); await some calls before starting more"
+        "the arguments of the calls in flight would take 4.3 MiB, more than the 4.0 MiB allowed (a quarter of the memory limit); await some calls before starting more"
     );
     assert_eq!(calls, 2);
     // Awaited one after another, the same calls all go through.

@@ -22,6 +22,7 @@ pub fn cut(mut json: String, max: usize) -> Finished {
         return Finished {
             json,
             truncated_from: None,
+            returned_undefined: false,
         };
     }
     let full = json.len();
@@ -33,6 +34,7 @@ pub fn cut(mut json: String, max: usize) -> Finished {
     Finished {
         json,
         truncated_from: Some(full),
+        returned_undefined: false,
     }
 }
 
@@ -116,7 +118,7 @@ impl Host {
         let count = self.calls.load(Ordering::Relaxed) + 1;
         if count > self.limits.max_calls {
             return refuse(format!(
-                "tool-call limit reached: at most {} calls per execution (raise it with --max-calls)",
+                "tool-call limit reached: at most {} calls per execution; make fewer calls, or split the work across executions",
                 self.limits.max_calls
             ));
         }
@@ -128,7 +130,7 @@ impl Host {
         let budget = self.in_flight_budget();
         if in_flight + bytes > budget {
             return refuse(format!(
-                "the arguments of the calls in flight would take {}, more than the {} allowed (a quarter of --memory-mb); await some calls before starting more",
+                "the arguments of the calls in flight would take {}, more than the {} allowed (a quarter of the memory limit); await some calls before starting more",
                 bounds::size(in_flight + bytes),
                 bounds::size(budget)
             ));

@@ -282,6 +282,7 @@ mod status {
     pub const DONE: u32 = 1;
     pub const FAILED: u32 = 2;
     pub const UNSERIALIZABLE: u32 = 3;
+    pub const RETURNED_UNDEFINED: u32 = 5;
 }
 
 /// The guest's exports.
@@ -451,6 +452,13 @@ async fn drive(
                 store.data().host.finish();
                 return Ok(cut(exports.output(store).await?, limits.max_output_bytes));
             }
+            status::RETURNED_UNDEFINED => {
+                store.data().host.finish();
+                return Ok(Finished {
+                    returned_undefined: true,
+                    ..cut("null".to_owned(), limits.max_output_bytes)
+                });
+            }
             status::FAILED => {
                 let description = exports.output(store).await?;
                 let near_limit = exports.memory.data_size(&*store) >= limits.memory_bytes / 10 * 9;
@@ -564,6 +572,76 @@ mod contained {
 
     fn value(body: &str) -> String {
         run_for(body, Duration::from_secs(10)).unwrap().json
+    }
+
+    #[test]
+    fn failed_iterations_conversions_and_calls_point_at_their_value() {
+        // Each failure is on line 3 of the program (line 4 with the
+        // wrapper's); the column is where the value starts, in bytes. Stock
+        // QuickJS put destructuring on the line before and the others on
+        // their last token.
+        let cases = [
+            (
+                "for (const x of o.items) {}",
+                "cannot read property 'Symbol.iterator' of undefined",
+                17,
+            ),
+            (
+                "const a = [1, ...o.items];",
+                "cannot read property 'Symbol.iterator' of undefined",
+                18,
+            ),
+            (
+                "f(...o.items);",
+                "cannot read property 'Symbol.iterator' of undefined",
+                6,
+            ),
+            (
+                "const [a, b] = o.items;",
+                "cannot read property 'Symbol.iterator' of undefined",
+                7,
+            ),
+            (
+                "const { a } = o.items;",
+                "cannot convert undefined to object",
+                7,
+            ),
+            ("const { a } = null;", "cannot convert null to object", 7),
+            (
+                "Object.entries(o.items, 1 + 2);",
+                "cannot convert undefined to object",
+                16,
+            ),
+            (
+                "Array.from(o.items);",
+                "cannot read property 'Symbol.iterator' of undefined",
+                12,
+            ),
+        ];
+        for (line, message, column) in cases {
+            let body = format!("const o = {{}};\nconst f = (...a) => a;\n{line}");
+            let error = run_for(&body, Duration::from_secs(10)).unwrap_err();
+            assert_eq!(error.message, format!("TypeError: {message}"), "{line}");
+            assert_eq!(
+                (error.js_line, error.js_column),
+                (Some(4), Some(column)),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn returning_nothing_is_told_from_returning_null() {
+        let nothing = run_for("const a = 1;", Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            (nothing.json.as_str(), nothing.returned_undefined),
+            ("null", true)
+        );
+        let null = run_for("return null;", Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            (null.json.as_str(), null.returned_undefined),
+            ("null", false)
+        );
     }
 
     #[test]

@@ -211,4 +211,6 @@ pub struct Finished {
     pub json: String,
     /// The full size in bytes when `json` was cut.
     pub truncated_from: Option<usize>,
+    /// The program returned nothing (`undefined`); `json` is `null`.
+    pub returned_undefined: bool,
 }

@@ -143,6 +143,12 @@ async fn execute<'js>(
         .catch(&ctx)
         .map_err(|e| script_error(&ctx, &describe, e))?;
 
+    if value.is_undefined() {
+        return Ok(Finished {
+            returned_undefined: true,
+            ..cut("null".to_owned(), limits.max_output_bytes)
+        });
+    }
     let json = match ctx.json_stringify(value).catch(&ctx) {
         Ok(Some(json)) => json
             .to_string()

@@ -136,6 +136,70 @@
     defineProperty(promise, "constructor", { __proto__: null, value: PromiseClass });
     return promise;
   };
+  // ---- Errors that say the fix: a forgotten `await`, JSON.parse of a value
+  // already parsed. (Kept apart from the rest to ease merges.)
+  //
+  // Promise.prototype inherits from `unawaited`, a proxy in front of
+  // Object.prototype: what a promise has (`then`, `catch`, `constructor`,
+  // Object.prototype's members, well-known symbols but the iterators and
+  // `Symbol.toPrimitive`) is found as before, but reading anything else from
+  // a promise (`r.issues`, destructuring, `for…of`, `JSON.stringify`'s
+  // `toJSON`, `${p}`) throws, naming the tool call not awaited, where it
+  // would quietly give `undefined`, {} or "[object Promise]".
+  const setPrototypeOf = Object.setPrototypeOf;
+  const reflectGet = Reflect.get;
+  const SymbolClass = Symbol;
+  const isArray = Array.isArray;
+  const calledAs = new WeakMap();
+  const calledAsGet = uncurry(WeakMap.prototype.get);
+  const calledAsSet = uncurry(WeakMap.prototype.set);
+  const forgot = (promise) => {
+    const shown = calledAsGet(calledAs, promise);
+    return "; did you forget `await`" + (shown === undefined ? "" : " before " + shown + "(…)") + "?";
+  };
+  // Inheriting from Object.prototype: promises stay `instanceof Object`.
+  const promiseMembers = create(Object.prototype);
+  const unawaited = new ProxyClass(promiseMembers, {
+    __proto__: null,
+    get(target, key, receiver) {
+      const iterator = key === SymbolClass.iterator || key === SymbolClass.asyncIterator;
+      if (key in target || (typeof key === "symbol" && !iterator && key !== SymbolClass.toPrimitive)) {
+        return reflectGet(target, key, receiver);
+      }
+      let message;
+      if (key === "toJSON") message = "a promise cannot be turned into JSON (it would be {})";
+      else if (iterator) message = "a promise cannot be iterated";
+      else if (typeof key === "symbol") message = "a promise cannot be turned into a string or number";
+      else message = "cannot read property '" + key + "' of a promise";
+      throw new TypeErrorClass(message + forgot(receiver));
+    },
+  });
+  setPrototypeOf(PromiseClass.prototype, unawaited);
+  // A tool call's promise is named after its call.
+  const unawaitedCall = (promise, shown) => {
+    calledAsSet(calledAs, promise, shown);
+    return promise;
+  };
+  const jsonParse = parse;
+  const parseChecked = {
+    parse(text, reviver) {
+      if ((typeof text === "object" && text !== null) || text === undefined) {
+        let given = "undefined";
+        if (text !== undefined) given = text instanceof PromiseClass ? "a promise" : isArray(text) ? "an array" : "an object";
+        const fix =
+          given === "a promise"
+            ? forgot(text)
+            : given === "undefined"
+              ? ", not a string of JSON"
+              : ": the value is already parsed JSON; use it directly";
+        throw new TypeErrorClass("JSON.parse was given " + given + fix);
+      }
+      return reviver === undefined ? jsonParse(text) : jsonParse(text, reviver);
+    },
+  }.parse;
+  defineProperty(JSON, "parse", { __proto__: null, value: parseChecked, writable: true, configurable: true });
+  // ---- End of the errors block.
+
   // Where the program called, taken when it calls, so an error thrown after
   // the `await` still points at the program's line.
   const encode = (shown, args, where) => {
@@ -151,7 +215,7 @@
     if (reply.status === "ok") return reply.value;
     throw failure(reply.status === "type_error" ? TypeErrorClass : ErrorClass, reply.message, where);
   };
-  const calling = (server, tool, shown) => (args) => awaitable(invoke(server, tool, shown, args, site()));
+  const calling = (server, tool, shown) => (args) => unawaitedCall(awaitable(invoke(server, tool, shown, args, site())), shown);
   // A namespace is built when the program first names it, and each of its
   // functions when first used: most programs use a few of many tools.
   const namespace = (ident, server, functions) => {
@@ -190,7 +254,7 @@
           const refused = async () => {
             throw new TypeErrorClass(shown + " is not a function");
           };
-          return () => awaitable(refused());
+          return () => unawaitedCall(awaitable(refused()), shown);
         }
         return calling(server, key, ident + "." + key);
       },

@@ -665,6 +665,9 @@ pub fn report_result(report: &Report) -> CallToolResult {
         }
         None => "the execution ended without an outcome".to_owned(),
     };
+    if let Some(note) = report.note {
+        text.push_str(&format!("\n\nnote: {note}"));
+    }
     if !report.logs.is_empty() {
         text.push_str("\n\nlogs:");
         for line in &report.logs {

@@ -2,10 +2,18 @@
 //! `TypeError: not a function` and `cannot read property 'x' of undefined`
 //! with only a position in the generated JavaScript. The expression at that
 //! position (`rows.map`, `r.items`) is what a model needs to fix its program.
+//!
+//! codemode's QuickJS (see `guest/quickjs.patch`) puts an iteration's or a
+//! conversion's position exactly where the value starts: the iterable of a
+//! `for…of`, what is spread, a destructuring pattern, a call's first
+//! argument. Those are matched exactly; the others by what they read.
 
 use swc_common::sync::Lrc;
-use swc_common::{FileName, SourceMap, Spanned};
-use swc_ecma_ast::{CallExpr, Callee, Expr, MemberExpr, MemberProp};
+use swc_common::{FileName, SourceMap, Span, Spanned};
+use swc_ecma_ast::{
+    AssignExpr, AssignTarget, AssignTargetPat, CallExpr, Callee, Expr, ExprOrSpread, ForHead,
+    ForOfStmt, Lit, MemberExpr, MemberProp, NewExpr, ObjectPatProp, Pat, PropName, VarDeclarator,
+};
 use swc_ecma_parser::{Parser, StringInput, Syntax};
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -13,8 +21,24 @@ use swc_ecma_visit::{Visit, VisitWith};
 pub enum Failed<'a> {
     /// `TypeError: not a function`.
     NotAFunction,
-    /// `cannot read property 'NAME' of undefined|null`.
+    /// `cannot read property 'NAME' of undefined|null` (or of a promise).
     Reading(&'a str),
+    /// A value that cannot be iterated (`Symbol.iterator` of undefined).
+    Iterating,
+    /// A value that cannot be made an object (`cannot convert undefined`).
+    ToObject,
+}
+
+/// Where a value that failed was used, for iterations and conversions.
+#[derive(Debug, PartialEq)]
+pub enum Site {
+    ForOf,
+    Spread,
+    Destructuring,
+    /// A destructured parameter: `text` is its pattern.
+    Parameter,
+    /// The first argument of a call: the callee's text (`Object.entries`).
+    Argument(String),
 }
 
 /// The expression an error is about.
@@ -25,6 +49,8 @@ pub struct Culprit {
     pub text: String,
     /// For a callee read from an object, that object's text (`rows`).
     pub object: Option<String>,
+    /// Where the value was used, for an iteration or a conversion.
+    pub site: Option<Site>,
     /// Where it starts in the generated JavaScript: 1-based line, and
     /// 1-based column in UTF-16 units as source maps count them.
     pub line: u32,
@@ -50,11 +76,12 @@ pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Culpr
         .map(str::len)
         .sum();
     let line_text = js[line_start..].lines().next()?;
-    let offset = line_start
-        + line_text
-            .char_indices()
-            .nth(column.checked_sub(1)? as usize)
-            .map_or(line_text.len(), |(i, _)| i);
+    // QuickJS counts columns in bytes.
+    let mut in_line = (column.checked_sub(1)? as usize).min(line_text.len());
+    while !line_text.is_char_boundary(in_line) {
+        in_line -= 1;
+    }
+    let offset = line_start + in_line;
     let text = |span: swc_common::Span| -> Option<String> {
         let lo = (span.lo.0 - start) as usize;
         let hi = (span.hi.0 - start) as usize;
@@ -66,24 +93,37 @@ pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Culpr
         line: (line_start, line_start + line_text.len()),
         failed,
         best: None,
+        site: None,
+        texts: &text,
+        nested_text: None,
     };
     script.visit_with(&mut finder);
     let (span, object, _) = finder.best?;
+    let site = finder.site.take();
+    let nested = finder.nested_text.take();
     // A long expression is no help in a one-line error.
-    let short = |found: String| (found.len() <= 80 && !found.contains('\n')).then_some(found);
-    let found = short(text(span)?)?;
+    // On one line: the generated code spreads array and object literals
+    // over several.
+    let short = |found: String| {
+        let found = found.split_whitespace().collect::<Vec<_>>().join(" ");
+        (found.len() <= 80).then_some(found)
+    };
+    let found = short(nested.or_else(|| text(span))?)?;
     let object = object.and_then(text).and_then(short);
     let lo = (span.lo.0 - start) as usize;
     let line_start = js[..lo].rfind('\n').map_or(0, |i| i + 1);
     Some(Culprit {
         text: found,
         object,
+        site,
         line: js[..lo].matches('\n').count() as u32 + 1,
         column: js[line_start..lo].encode_utf16().count() as u32 + 1,
     })
 }
 
-struct Finder<'a> {
+type Texts<'t> = dyn Fn(Span) -> Option<String> + 't;
+
+struct Finder<'a, 't> {
     start: u32,
     offset: usize,
     /// The failing line's bytes.
@@ -92,9 +132,151 @@ struct Finder<'a> {
     /// The best candidate so far, the object it was read from, and its
     /// rank (smaller is better).
     best: Option<(swc_common::Span, Option<swc_common::Span>, usize)>,
+    /// Where the value of an iteration or conversion was used.
+    site: Option<Site>,
+    /// The source text of a span.
+    texts: &'t Texts<'t>,
+    /// The culprit's text when it is no expression as written (`x.a` of
+    /// `const {a: {b}} = x`).
+    nested_text: Option<String>,
 }
 
-impl Finder<'_> {
+impl Finder<'_, '_> {
+    /// Whether the failure is about a value used whole (iterated, made an
+    /// object), whose position QuickJS gives exactly.
+    fn exact(&self) -> bool {
+        matches!(self.failed, Failed::Iterating | Failed::ToObject)
+    }
+
+    fn starts_here(&self, span: Span) -> bool {
+        self.range(span).0 == self.offset
+    }
+
+    /// The value `span` at the failing position, used at `site`.
+    fn found(&mut self, span: Span, site: Site) {
+        if self.best.is_none() {
+            self.best = Some((span, None, 0));
+            self.site = Some(site);
+        }
+    }
+
+    /// A pattern that destructures `value` (its span when it is an
+    /// expression as written, else its text), nested patterns with the
+    /// paths into it (`x.a`, `x[0]`).
+    fn pattern(&mut self, pat: &Pat, value: Option<Result<Span, String>>, site: &dyn Fn() -> Site) {
+        let reading = matches!(self.failed, Failed::Reading(_));
+        if (self.exact() || reading) && self.best.is_none() && self.starts_here(pat.span()) {
+            let array = matches!(pat, Pat::Array(_));
+            let fits = match self.failed {
+                Failed::Iterating => array,
+                Failed::ToObject => matches!(pat, Pat::Object(_)),
+                // A promise destructured: reading its first property failed.
+                _ => !array,
+            };
+            if fits {
+                match value {
+                    Some(Ok(span)) => self.found(span, site()),
+                    Some(Err(text)) => {
+                        self.best = Some((pat.span(), None, 0));
+                        self.site = Some(site());
+                        self.nested_text = Some(text);
+                    }
+                    // A path into the value that cannot be written.
+                    None => {}
+                }
+                return;
+            }
+        }
+        let path = |suffix: String| -> Option<Result<Span, String>> {
+            let base = match &value {
+                Some(Ok(span)) => (self.texts)(*span)?,
+                Some(Err(text)) => text.clone(),
+                None => return None,
+            };
+            Some(Err(format!("{base}{suffix}")))
+        };
+        match pat {
+            Pat::Array(array) => {
+                for (i, element) in array.elems.iter().enumerate() {
+                    if let Some(element) = element {
+                        let inner = path(format!("[{i}]"));
+                        self.pattern(element, inner, &|| Site::Destructuring);
+                    }
+                }
+            }
+            Pat::Object(object) => {
+                for prop in &object.props {
+                    if let ObjectPatProp::KeyValue(kv) = prop {
+                        let key = match &kv.key {
+                            PropName::Ident(ident) => Some(format!(".{}", ident.sym)),
+                            PropName::Str(s) => s.value.as_str().map(|k| format!("[{k:?}]")),
+                            _ => None,
+                        };
+                        let inner = key.and_then(path);
+                        self.pattern(&kv.value, inner, &|| Site::Destructuring);
+                    }
+                }
+            }
+            Pat::Assign(assign) => self.pattern(&assign.left, value, site),
+            _ => {}
+        }
+    }
+
+    /// The callee of a call (or `new`) that may not be a function.
+    fn callee(&mut self, callee: &Expr, args: &[ExprOrSpread], call: Span) {
+        // A function written in place is one: the program's own wrapper,
+        // whose span holds every position, most of all.
+        if !matches!(self.failed, Failed::NotAFunction)
+            || matches!(super::unparen(callee), Expr::Arrow(_) | Expr::Fn(_))
+        {
+            return;
+        }
+        let object = match callee {
+            Expr::Member(member) => Some(member.obj.span()),
+            _ => None,
+        };
+        // QuickJS places a call where its arguments start (at the `)` of
+        // an empty list): that call exactly.
+        let arguments = match args.first() {
+            Some(first) => first.span().lo,
+            None => call.hi - swc_common::BytePos(1),
+        };
+        if self.range(Span::new(arguments, arguments)).0 == self.offset {
+            self.best = Some((callee.span(), object, 0));
+        } else {
+            self.consider(callee.span(), callee.span(), object);
+        }
+    }
+
+    /// A function's destructured parameters, when the failure is in one:
+    /// QuickJS points at the pattern (or, unpatched, at the function
+    /// itself: then the first that fits).
+    fn parameters<'p>(&mut self, function: Span, params: impl Iterator<Item = &'p Pat> + Clone) {
+        if self.best.is_some() {
+            return;
+        }
+        let at_function = self.starts_here(function);
+        for param in params {
+            if !at_function && !self.starts_here(param.span()) {
+                continue;
+            }
+            let param = match param {
+                Pat::Assign(assign) => &*assign.left,
+                other => other,
+            };
+            let fits = match self.failed {
+                Failed::Iterating => matches!(param, Pat::Array(_)),
+                Failed::ToObject | Failed::Reading(_) => matches!(param, Pat::Object(_)),
+                Failed::NotAFunction => false,
+            };
+            if fits {
+                self.best = Some((param.span(), None, 0));
+                self.site = Some(Site::Parameter);
+                return;
+            }
+        }
+    }
+
     fn range(&self, span: swc_common::Span) -> (usize, usize) {
         (
             (span.lo.0 - self.start) as usize,
@@ -124,24 +306,113 @@ impl Finder<'_> {
     }
 }
 
-impl Visit for Finder<'_> {
+impl Finder<'_, '_> {
+    /// A call's first argument, where a built-in that iterates it or makes
+    /// it an object (`Array.from`, `Object.entries`) failed.
+    fn argument(&mut self, callee: Option<Span>, args: &[ExprOrSpread]) {
+        if let (true, Some(callee), Some(first)) = (self.exact(), callee, args.first())
+            && first.spread.is_none()
+            && self.starts_here(first.expr.span())
+            && let Some(called) = (self.texts)(callee)
+        {
+            self.found(first.expr.span(), Site::Argument(called));
+        }
+    }
+}
+
+impl Visit for Finder<'_, '_> {
     fn visit_call_expr(&mut self, call: &CallExpr) {
-        if let (Failed::NotAFunction, Callee::Expr(callee)) = (&self.failed, &call.callee) {
-            let object = match &**callee {
-                Expr::Member(member) => Some(member.obj.span()),
-                _ => None,
-            };
-            self.consider(callee.span(), callee.span(), object);
+        if let Callee::Expr(callee) = &call.callee {
+            self.callee(callee, &call.args, call.span);
+            self.argument(Some(callee.span()), &call.args);
         }
         call.visit_children_with(self);
     }
 
-    fn visit_member_expr(&mut self, member: &MemberExpr) {
-        if let Failed::Reading(name) = self.failed
-            && let MemberProp::Ident(prop) = &member.prop
-            && &*prop.sym == name
+    fn visit_new_expr(&mut self, new: &NewExpr) {
+        let args = new.args.as_deref().unwrap_or_default();
+        self.callee(&new.callee, args, new.span);
+        self.argument(Some(new.callee.span()), args);
+        new.visit_children_with(self);
+    }
+
+    fn visit_for_of_stmt(&mut self, for_of: &ForOfStmt) {
+        let right = for_of.right.span();
+        if matches!(self.failed, Failed::Iterating) && self.starts_here(right) {
+            self.found(right, Site::ForOf);
+        }
+        let left = match &for_of.left {
+            ForHead::VarDecl(decl) => decl.decls.first().map(|d| &d.name),
+            ForHead::Pat(pat) => Some(&**pat),
+            ForHead::UsingDecl(_) => None,
+        };
+        if let Some(left) = left
+            && let Some(each) = (self.texts)(right)
         {
-            self.consider(member.span(), member.obj.span(), None);
+            self.pattern(left, Some(Err(format!("{each}[…]"))), &|| {
+                Site::Destructuring
+            });
+        }
+        for_of.visit_children_with(self);
+    }
+
+    fn visit_expr_or_spread(&mut self, arg: &ExprOrSpread) {
+        if arg.spread.is_some()
+            && matches!(self.failed, Failed::Iterating)
+            && self.starts_here(arg.expr.span())
+        {
+            self.found(arg.expr.span(), Site::Spread);
+        }
+        arg.visit_children_with(self);
+    }
+
+    fn visit_var_declarator(&mut self, declarator: &VarDeclarator) {
+        if let Some(init) = &declarator.init {
+            self.pattern(&declarator.name, Some(Ok(init.span())), &|| {
+                Site::Destructuring
+            });
+        }
+        declarator.visit_children_with(self);
+    }
+
+    fn visit_assign_expr(&mut self, assign: &AssignExpr) {
+        let pat = match &assign.left {
+            AssignTarget::Pat(AssignTargetPat::Array(array)) => Some(Pat::Array(array.clone())),
+            AssignTarget::Pat(AssignTargetPat::Object(object)) => Some(Pat::Object(object.clone())),
+            _ => None,
+        };
+        if let Some(pat) = pat {
+            self.pattern(&pat, Some(Ok(assign.right.span())), &|| Site::Destructuring);
+        }
+        assign.visit_children_with(self);
+    }
+
+    fn visit_function(&mut self, function: &swc_ecma_ast::Function) {
+        self.parameters(function.span, function.params.iter().map(|p| &p.pat));
+        function.visit_children_with(self);
+    }
+
+    fn visit_arrow_expr(&mut self, arrow: &swc_ecma_ast::ArrowExpr) {
+        self.parameters(arrow.span, arrow.params.iter());
+        arrow.visit_children_with(self);
+    }
+
+    fn visit_member_expr(&mut self, member: &MemberExpr) {
+        if let Failed::Reading(name) = self.failed {
+            let reads = match &member.prop {
+                MemberProp::Ident(prop) => &*prop.sym == name,
+                // `rows[0]`, `rows[i]`: the engine names the key's value.
+                MemberProp::Computed(computed) => match &*computed.expr {
+                    Expr::Lit(Lit::Str(key)) => key.value.as_str() == Some(name),
+                    Expr::Lit(Lit::Num(key)) => key.value.to_string() == name,
+                    Expr::Lit(_) => false,
+                    _ => true,
+                },
+                MemberProp::PrivateName(_) => false,
+            };
+            if reads {
+                self.consider(member.span(), member.obj.span(), None);
+            }
         }
         member.visit_children_with(self);
     }
@@ -162,6 +433,7 @@ mod tests {
             Some(Culprit {
                 text: "rows.map".into(),
                 object: Some("rows".into()),
+                site: None,
                 line: 3,
                 column: 12,
             })
@@ -172,6 +444,22 @@ mod tests {
     }
 
     #[test]
+    fn a_call_placed_where_its_arguments_start_is_that_call() {
+        let js = "(async ()=>{\n    return f(g(x), h());\n})();";
+        let callee = |needle: &str| at(js, needle, Failed::NotAFunction).map(|f| f.0);
+        assert_eq!(callee("g(x)"), Some("f".into()));
+        assert_eq!(callee("x)"), Some("g".into()));
+        assert_eq!(callee("));"), Some("h".into()));
+        // `new`, inside the program's own wrapper, which is never the callee.
+        let js = "(async ()=>{\n    const x = new o.Thing(1);\n})();";
+        assert_eq!(
+            at(js, "1)", Failed::NotAFunction).map(|f| f.0),
+            Some("o.Thing".into())
+        );
+        assert_eq!(at(js, "(async", Failed::NotAFunction).map(|f| f.0), None);
+    }
+
+    #[test]
     fn the_object_a_property_was_read_from_is_named() {
         let js = "(async ()=>{\n    const r = {};\n    return r.items.length;\n})();";
         assert_eq!(
@@ -179,6 +467,84 @@ mod tests {
             Some("r.items".to_owned())
         );
         assert_eq!(culprit(js, 3, 16, Failed::Reading("nothing_like_it")), None);
+    }
+
+    /// The culprit where QuickJS points: at `at` (a needle that starts at
+    /// the position) on the first line holding it.
+    fn at(js: &str, at: &str, failed: Failed) -> Option<(String, Option<Site>, u32, u32)> {
+        let (line, text) = js.lines().enumerate().find(|(_, l)| l.contains(at))?;
+        let column = text.find(at)? as u32 + 1;
+        let found = culprit(js, line as u32 + 1, column, failed)?;
+        Some((found.text, found.site, found.line, found.column))
+    }
+
+    #[test]
+    fn iterated_and_destructured_values_are_named_with_where_they_were_used() {
+        let js = "(async ()=>{\n    for (const x of r.items){}\n    const a = [\n        ...r.more\n    ];\n    const [p, q] = r.pair;\n    f(...r.args);\n    Array.from(r.list);\n})();";
+        let cases = [
+            ("r.items", "r.items", Site::ForOf, (2, 21)),
+            ("r.more", "r.more", Site::Spread, (4, 12)),
+            ("[p, q]", "r.pair", Site::Destructuring, (6, 20)),
+            ("r.args", "r.args", Site::Spread, (7, 10)),
+            (
+                "r.list",
+                "r.list",
+                Site::Argument("Array.from".into()),
+                (8, 16),
+            ),
+        ];
+        for (needle, text, site, (line, column)) in cases {
+            assert_eq!(
+                at(js, needle, Failed::Iterating),
+                Some((text.to_owned(), Some(site), line, column)),
+                "{needle}"
+            );
+        }
+        // Only an exact position names a value.
+        assert_eq!(at(js, "items", Failed::Iterating), None);
+    }
+
+    #[test]
+    fn values_made_objects_are_named_nested_parameters_and_all() {
+        let js = "(async ()=>{\n    const { a } = r.one;\n    const { b: { c } } = r;\n    for (const { d } of list){}\n    Object.keys(r.two);\n    ({ e } = r.three);\n    const f = ({ g })=>g;\n})();";
+        let cases = [
+            ("{ a }", "r.one", Site::Destructuring),
+            ("{ c }", "r.b", Site::Destructuring),
+            ("{ d }", "list[…]", Site::Destructuring),
+            ("r.two", "r.two", Site::Argument("Object.keys".into())),
+            ("{ e }", "r.three", Site::Destructuring),
+        ];
+        for (needle, text, site) in cases {
+            let found = at(js, needle, Failed::ToObject);
+            assert_eq!(
+                found.map(|f| (f.0, f.1)),
+                Some((text.to_owned(), Some(site))),
+                "{needle}"
+            );
+        }
+        // A parameter's failure points at its function.
+        assert_eq!(
+            at(js, "({ g })=>", Failed::ToObject).map(|f| (f.0, f.1)),
+            Some(("{ g }".to_owned(), Some(Site::Parameter)))
+        );
+        // A promise destructured fails reading its first property.
+        assert_eq!(
+            at(js, "{ a }", Failed::Reading("a")).map(|f| f.0),
+            Some("r.one".to_owned())
+        );
+    }
+
+    #[test]
+    fn computed_reads_are_named() {
+        let js = "(async ()=>{\n    return rows[0].name + rows[i].id;\n})();";
+        assert_eq!(
+            at(js, "rows[0]", Failed::Reading("0")).map(|f| f.0),
+            Some("rows".into())
+        );
+        assert_eq!(
+            at(js, "rows[0]", Failed::Reading("name")).map(|f| f.0),
+            Some("rows[0]".into())
+        );
     }
 
     #[test]

@@ -260,8 +260,11 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
         let line = (loc.line as u32).saturating_sub(1).clamp(1, user_lines);
         (line, loc.col_display as u32 + 1)
     };
-    let syntax_error = |span: Span, message: String| {
+    let syntax_error = |span: Span, mut message: String| {
         let (line, column) = position(span.lo);
+        if message.contains("'import', and 'export' cannot be used") {
+            message = "a program cannot import modules (nor export): the servers' tools are already in scope as the namespaces' functions, and the sandbox has no network or files".into();
+        }
         CompileError {
             kind: CompileErrorKind::Syntax,
             message,
@@ -578,6 +581,10 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
         );
         let err = compile("import fs from 'fs';\nreturn 1;", &api()).unwrap_err();
         assert_eq!(err.line, Some(1), "{err}");
+        assert!(
+            err.message.starts_with("a program cannot import modules"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -590,8 +597,13 @@ return `${first}:${total([{ id: "x", points: 2 }])}:${Level.High}:${a}:${p}`;
         );
         assert_eq!((err.line, err.column), (Some(2), Some(12)));
         let err = compile("await demo['nothing_like_it']();", &api()).unwrap_err();
+        assert_eq!(
+            err.message,
+            "demo.nothing_like_it is not a function of the demo API; its functions are list_issues, get_issue, create_issue"
+        );
+        let err = compile("await demo.issues();", &api()).unwrap_err();
         assert!(
-            err.message.contains("codemode types --server demo"),
+            err.message.ends_with("did you mean demo.list_issues?"),
             "{}",
             err.message
         );

@@ -13,7 +13,7 @@ use swc_ecma_visit::{Visit, VisitWith};
 
 use super::{Known, unparen};
 use crate::sandbox::Binding;
-use crate::suggest::did_you_mean;
+use crate::suggest::{function_meant, listed};
 
 /// What the walk found.
 #[derive(Default)]
@@ -144,11 +144,9 @@ impl Walk<'_> {
             Some(reason) => format!("{ns}.{name} is not available: {reason}"),
             None => {
                 let candidates = binding.functions.iter().map(|(ident, _)| ident.as_str());
-                let hint = did_you_mean(&name, candidates)
+                let hint = function_meant(&name, ns, candidates.clone())
                     .map(|s| format!("; did you mean {ns}.{s}?"))
-                    .unwrap_or_else(|| {
-                        format!("; `codemode types --server {}` lists them", binding.server)
-                    });
+                    .unwrap_or_else(|| format!("; its functions are {}", listed(candidates, 12)));
                 format!(
                     "{ns}.{name} is not a function of the {} API{hint}",
                     binding.server

@@ -65,7 +65,7 @@ fn arguments_in_flight_are_bounded_by_the_memory_limit() {
     let sent = outcomes.iter().filter(|o| *o == "ok").count();
     assert_eq!(sent, 2, "16 MiB in flight: two 8 MB calls, {outcomes:?}");
     assert!(
-        outcomes[39].as_str().unwrap().starts_with("the arguments of the calls in flight would take 22.9 MiB, more than the 16.0 MiB allowed (a quarter of --memory-mb)"),
+        outcomes[39].as_str().unwrap().starts_with("the arguments of the calls in flight would take 22.9 MiB, more than the 16.0 MiB allowed (a quarter of the memory limit)"),
         "{}",
         outcomes[39]
     );

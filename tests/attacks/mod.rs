@@ -11,6 +11,7 @@ mod cancel;
 mod compile;
 mod configs;
 mod engine;
+mod errors;
 mod gates;
 mod http;
 mod isolation;

@@ -115,12 +115,15 @@ pub fn lacking(server: &str, scope: &str) -> String {
 
 /// What to tell the user when a call was refused for want of a login or of
 /// a scope; `None` for other failures.
+///
+/// A program's author cannot log in: the hint says the user must.
 pub fn refusal_hint(error: &rmcp::ServiceError, server: &str) -> Option<String> {
-    Some(match refusal(error)? {
+    let hint = match refusal(error)? {
         Refusal::Scope(Some(needed)) => format!("the server wants {}", lacking(server, &needed)),
         Refusal::Scope(None) => {
             format!("the login lacks a scope the server wants: run `codemode login {server}` again")
         }
         Refusal::Login => format!("the server asks for a login: run `codemode login {server}`"),
-    })
+    };
+    Some(hint.replace("run `codemode", "the user must run `codemode"))
 }
