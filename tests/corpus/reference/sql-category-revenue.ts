@@ -3,4 +3,4 @@ const rows = await sqlite.read_query({
     JOIN products p ON p.id = i.product_id JOIN orders o ON o.id = i.order_id
     WHERE o.status <> 'cancelled' GROUP BY p.category`,
 });
-return Object.fromEntries([...rows.matchAll(/'category': '(\w+)', 'revenue': ([\d.]+)/g)].map(([, c, r]) => [c, Number(r)]));
+return Object.fromEntries(rows.map((r) => [r.category, r.revenue]));

@@ -1,3 +1,3 @@
 const rows = await sqlite.read_query({ query: "SELECT name FROM products WHERE stock = 0 ORDER BY name" });
 await sqlite.write_query({ query: "UPDATE products SET stock = 10 WHERE stock = 0" });
-return [...rows.matchAll(/'name': '([^']*)'/g)].map((m) => m[1]);
+return rows.map((r) => r.name);

@@ -1,6 +1,5 @@
 const counts: Record<string, number> = {};
-for (const [, table] of (await sqlite.list_tables()).matchAll(/'name': '(\w+)'/g)) {
-  const rows = await sqlite.read_query({ query: `SELECT COUNT(*) AS n FROM ${table}` });
-  counts[table] = Number(rows.match(/'n': (\d+)/)![1]);
+for (const { name } of await sqlite.list_tables()) {
+  counts[name] = (await sqlite.read_query({ query: `SELECT COUNT(*) AS n FROM ${name}` }))[0].n;
 }
 return counts;
