@@ -825,4 +825,46 @@ mod learned_tests {
             "string"
         );
     }
+
+    /// A result as a server may answer: an object of some keys, or lines of
+    /// some labels.
+    fn result() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let key = "[a-z][a-z_]{0,8}";
+        prop_oneof![
+            proptest::collection::btree_map(key, 0..3u8, 0..4)
+                .prop_map(|fields| serde_json::to_value(fields).unwrap()),
+            proptest::collection::vec(key, 1..4).prop_map(|labels| {
+                let lines: String = labels.iter().map(|l| format!("{l}: x\n")).collect();
+                Value::String(lines)
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever a server answers after pinning, a pinned prompt shows
+        /// the pinned type, word for word.
+        #[test]
+        fn what_is_learned_after_pinning_never_shows(
+            first in result(),
+            later in proptest::collection::vec(result(), 1..4),
+        ) {
+            let pinned = observed(&first);
+            let pins = Pins::of(&lists(), &Introductions::new()).with_learned(&learned("get", &first));
+            let mut now = pinned.clone();
+            for result in &later {
+                let next = observed(result);
+                now = Observed {
+                    shape: now.shape.merge(next.shape),
+                    samples: now.samples + 1,
+                    layout: match (now.layout, next.layout) {
+                        (Some(a), Some(b)) => Some(a.merge(b)),
+                        (a, b) => a.or(b),
+                    },
+                };
+                let shown = pins.shown_learned("s", "get", Some(now.clone())).unwrap();
+                proptest::prop_assert_eq!(shown.render(), pinned.render());
+            }
+        }
+    }
 }
