@@ -122,12 +122,16 @@ pub enum Command {
     /// Pin every selected tool's definition, so that a changed one is refused.
     ///
     /// Writes each tool's definition (name, title, description, schemas,
-    /// annotations) and its SHA-256 to the pins file (default:
+    /// annotations), what each server says of itself and each tool's learned
+    /// result type, each with its SHA-256, to the pins file (default:
     /// codemode.pins.json here). `serve`, `run`, `types` and `tools` given
     /// `--pins FILE` then leave out any tool whose definition has changed since
     /// (a server that rewrites a tool's description to steer the model) and
-    /// any tool that is new. `--check` shows what changed, as diffs, and
-    /// writes nothing; without it the pins are written anew after showing it.
+    /// any tool that is new, and show learned result types as pinned (field
+    /// names or layout labels learned since are not shown; a file of the
+    /// previous format pins none, so none is shown until pinned again).
+    /// `--check` shows what changed, as diffs, and writes nothing; without it
+    /// the pins are written anew after showing it.
     ///
     /// Example: codemode pin --config ~/.cursor/mcp.json --pins team.pins.json
     Pin(PinArgs),
@@ -491,7 +495,9 @@ pub struct ServerArgs {
     #[arg(long, help_heading = "Policy")]
     pub ask_destructive: bool,
     /// Leave out (and refuse) every tool whose definition differs from the one
-    /// `codemode pin` wrote to FILE, and every tool not pinned there.
+    /// `codemode pin` wrote to FILE, and every tool not pinned there; show
+    /// each tool's learned result type only as pinned there (none if none is,
+    /// as in pins files of the previous format).
     #[arg(
         long,
         value_name = "FILE",

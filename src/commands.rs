@@ -53,7 +53,7 @@ impl Opened {
 }
 
 /// The upstreams' tools with policy applied, as the model's API, with the
-/// result types learned for tools that declare none.
+/// result types learned for tools that declare none (under pins, as pinned).
 fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Refusals, Approvals) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists(), &upstreams.introductions());
     let approvals = policy.approvals(&lists);
@@ -67,7 +67,12 @@ fn api_for(policy: &Policy, upstreams: &Upstreams, shapes: &Shapes) -> (Api, Ref
     });
     let api = Api::new(lists)
         .observing(|server, function| {
-            shapes.get(server, function.tool(), &definition_hash(function.raw()))
+            let now = shapes.get(server, function.tool(), &definition_hash(function.raw()));
+            // `--shapes none` shows no learned type, pinned or not.
+            shapes
+                .learns()
+                .then(|| policy.learned_type(server, function.tool(), now))
+                .flatten()
         })
         .describing(|server| summaries.get(server).cloned());
     (api, refusals, approvals)
@@ -130,7 +135,7 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
         return Err(error);
     }
     if let (Some(pins), Some(path)) = (&pins, &args.pins) {
-        warn_unpinned(pins, path, &upstreams);
+        warn_unpinned(pins, path, &upstreams, &shapes);
     }
     Ok(Opened {
         upstreams,
@@ -173,8 +178,9 @@ fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> 
 }
 
 /// Names the tools `--pins` leaves out, and how to review them.
-fn warn_unpinned(pins: &Pins, path: &Path, upstreams: &Upstreams) {
+fn warn_unpinned(pins: &Pins, path: &Path, upstreams: &Upstreams, shapes: &Shapes) {
     let (lists, introductions) = (upstreams.tool_lists(), upstreams.introductions());
+    warn_learned_unpinned(pins, path, &lists, shapes);
     let (mut changed, mut new) = (Vec::new(), Vec::new());
     for (server, _) in &lists {
         match pins.server_standing(server, introductions.get(server)) {
@@ -212,6 +218,56 @@ fn warn_unpinned(pins: &Pins, path: &Path, upstreams: &Upstreams) {
     );
 }
 
+/// Names the pinned tools whose learned result type is not shown as
+/// learned, since it was learned after pinning.
+fn warn_learned_unpinned(
+    pins: &Pins,
+    path: &Path,
+    lists: &[(String, Vec<Value>)],
+    shapes: &Shapes,
+) {
+    if !shapes.learns() {
+        return;
+    }
+    let learned = shapes.learned_types(lists);
+    let (mut changed, mut new) = (Vec::new(), Vec::new());
+    for (server, name, standing) in pins.standings(lists) {
+        let Some(now) = learned.get(server).and_then(|tools| tools.get(name)) else {
+            continue;
+        };
+        // A tool left out is warned about below, whatever its type.
+        if standing != Standing::Pinned {
+            continue;
+        }
+        match pins.learned_standing(server, name, now) {
+            pins::LearnedStanding::Pinned => {}
+            pins::LearnedStanding::Changed { .. } => changed.push(format!("{server}.{name}")),
+            pins::LearnedStanding::New(_) => new.push(format!("{server}.{name}")),
+        }
+    }
+    let mut shown = Vec::new();
+    if !changed.is_empty() {
+        shown.push(format!(
+            "as pinned, not as learned since: {}",
+            changed.join(", ")
+        ));
+    }
+    if !new.is_empty() {
+        shown.push(format!(
+            "as declared, none being pinned: {}",
+            new.join(", ")
+        ));
+    }
+    if shown.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warning: learned result types shown {}; review them with `codemode pin --check --pins {}` (with the same servers) and pin them with `codemode pin`",
+        shown.join("; "),
+        path.display()
+    );
+}
+
 /// `codemode pin`: `Ok(false)` when `--check` finds the tools differ.
 pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
     let path = args
@@ -224,6 +280,11 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
     let (lists, _) = opened
         .policy
         .apply(opened.upstreams.tool_lists(), &introductions);
+    let learned = if opened.shapes.learns() {
+        opened.shapes.learned_types(&lists)
+    } else {
+        pins::LearnedTypes::new()
+    };
     opened.upstreams.shutdown().await;
     let old = match (path.exists(), args.check) {
         (false, _) => Pins::default(),
@@ -236,7 +297,7 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
             Pins::default()
         }),
     };
-    let review = pins::review(&old, &lists, &introductions);
+    let review = pins::review(&old, &lists, &introductions, &learned);
     print!("{review}");
     if args.check {
         if review.is_empty() {
@@ -244,10 +305,24 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
         }
         return Ok(review.is_empty());
     }
-    let mut pinned = Pins::of(&lists, &introductions);
+    let mut pinned = Pins::of(&lists, &introductions).with_learned(&learned);
+    // A tool pinned as it was keeps its pinned learned type when nothing is
+    // learned of it here (a fresh cache, `--shapes none`).
+    for (server, name, standing) in old.standings(&lists) {
+        let kept = old.learned.get(server).and_then(|tools| tools.get(name));
+        if let (Standing::Pinned, Some(kept)) = (standing, kept) {
+            let tools = pinned.learned.entry(server.to_owned()).or_default();
+            tools.entry(name.to_owned()).or_insert_with(|| kept.clone());
+        }
+    }
     // Servers that did not answer keep their pins.
     for (server, tools) in old.servers {
         pinned.servers.entry(server).or_insert(tools);
+    }
+    for (server, tools) in old.learned {
+        if !lists.iter().any(|(s, _)| *s == server) {
+            pinned.learned.entry(server).or_insert(tools);
+        }
     }
     for (server, pin) in old.introductions {
         pinned.introductions.entry(server).or_insert(pin);

@@ -282,6 +282,21 @@ impl Policy {
         self
     }
 
+    /// The learned result type a prompt shows for `server`'s `tool`, given
+    /// the one learned `now`: under pins, only a pinned one (see
+    /// [`crate::pins::Pins::shown_learned`]).
+    pub fn learned_type(
+        &self,
+        server: &str,
+        tool: &str,
+        now: Option<codemode_typegen::Observed>,
+    ) -> Option<codemode_typegen::Observed> {
+        match &self.pins {
+            Some(pins) => pins.shown_learned(server, tool, now),
+            None => now,
+        }
+    }
+
     /// Why a call of `tool` (its raw definition) needs a person's approval;
     /// `None` when it does not.
     fn approval(&self, server: &str, names: &ToolNames, tool: &Value) -> Option<String> {

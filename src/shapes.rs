@@ -162,6 +162,29 @@ impl Shapes {
         self
     }
 
+    /// Whether result types are learned and shown at all (not `--shapes none`).
+    pub fn learns(&self) -> bool {
+        !self.off
+    }
+
+    /// The learned type of each tool of `lists` that declares no
+    /// `outputSchema`, as [`Shapes::get`] gives it.
+    pub fn learned_types(&self, lists: &[(String, Vec<Value>)]) -> crate::pins::LearnedTypes {
+        let mut learned = crate::pins::LearnedTypes::new();
+        for (server, tools) in lists {
+            for tool in tools.iter().filter(|t| t.get("outputSchema").is_none()) {
+                let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
+                if let Some(observed) = self.get(server, name, &definition_hash(tool)) {
+                    learned
+                        .entry(server.clone())
+                        .or_default()
+                        .insert(name.to_owned(), observed);
+                }
+            }
+        }
+        learned
+    }
+
     pub fn file(&self) -> Option<&Path> {
         self.file.as_deref()
     }

@@ -18,6 +18,7 @@ mod isolation;
 mod layouts;
 mod learned;
 mod names;
+mod pinned_learned;
 mod policy;
 mod secrets;
 mod upstreams;
