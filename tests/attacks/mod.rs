@@ -17,6 +17,7 @@ mod isolation;
 mod learned;
 mod names;
 mod policy;
+mod runtime;
 mod secrets;
 mod upstreams;
 
