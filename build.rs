@@ -50,7 +50,7 @@ fn snapshot(guest: &[u8], prelude: &str) -> Result<Vec<u8>, Error> {
     let engine = Engine::default();
     let module = Module::new(&engine, &instrumented)?;
     let mut linker = Linker::new(&engine);
-    // Initialization calls no tool and logs nothing; the clock reads 0, so
+    // Initialization calls no tool, logs nothing and sets no alarm; the clock reads 0, so
     // the snapshot is the same at every build (each execution reseeds
     // Math.random).
     linker.func_wrap(
@@ -59,6 +59,7 @@ fn snapshot(guest: &[u8], prelude: &str) -> Result<Vec<u8>, Error> {
         |_: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32| {},
     )?;
     linker.func_wrap("codemode", "log", |_: u32, _: u32, _: u32| {})?;
+    linker.func_wrap("codemode", "alarm", |_: f64| {})?;
     linker.func_wrap(
         guest_config::WASI,
         "clock_time_get",

@@ -1,8 +1,9 @@
 // Sets up a fresh context in two steps; the first is done once, before the
 // snapshot every instance starts from. It receives the host functions as
 // arguments, so they never become globals the program can reach: `call` and
-// `log` go to the host, and `site()` says where the program is (as a stack
-// trace line naming program.js). It returns `install`, which each execution
+// `log` go to the host, `site()` says where the program is (as a stack
+// trace line naming program.js) and `alarm(ms, wake)` has the host call
+// `wake` after `ms` milliseconds (one alarm at a time; `alarm(-1)` sets none). It returns `install`, which each execution
 // calls with its `bindings` (JSON of each namespace, with its functions as
 // JSON text of their own) and which returns how to describe what the program
 // throws, as JSON for the host.
@@ -15,7 +16,7 @@
 // name tables and the objects handed to built-ins (descriptors, proxy
 // handlers, descriptions) have no prototype, so no name finds an inherited
 // member and no getter or setter a program adds is consulted.
-(function (call, log, site) {
+(function (call, log, site, alarm) {
   "use strict";
   const { parse, stringify } = JSON;
   const { create, defineProperty, getOwnPropertyDescriptor, hasOwn } = Object;
@@ -208,6 +209,128 @@
       preventExtensions: refuse,
     });
   };
+  // ---- The globals programs written for Workers or Node expect ----
+  // Timers run while the program awaits, each in its own step, with the
+  // host asked to wake the guest for the earliest: it sleeps meanwhile, and
+  // holds one alarm whatever the number of timers. None outlives the
+  // program: once its promise settles, the execution is over. A callback's
+  // uncaught exception ends the program, as it ends a Node process.
+  {
+    const { now } = Date;
+    const NumberOf = Number;
+    const apply = Reflect.apply;
+    // Records by id: `{ fn, args, every, seq }`; a cleared timer has none.
+    const timers = create(null);
+    // A binary heap of `{ due, order, id, seq }` by due time, then order;
+    // entries of cleared or rescheduled timers are skipped when they surface.
+    const heap = create(null);
+    let size = 0;
+    let lastId = 0;
+    let order = 0;
+    let armedAt;
+    const before = (a, b) => a.due < b.due || (a.due === b.due && a.order < b.order);
+    const swap = (i, j) => {
+      const t = heap[i];
+      heap[i] = heap[j];
+      heap[j] = t;
+    };
+    const push = (entry) => {
+      let i = size++;
+      heap[i] = entry;
+      while (i > 0) {
+        const parent = (i - 1) >> 1;
+        if (!before(heap[i], heap[parent])) break;
+        swap(i, parent);
+        i = parent;
+      }
+    };
+    const pop = () => {
+      size--;
+      heap[0] = heap[size];
+      delete heap[size];
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < size && before(heap[l], heap[m])) m = l;
+        if (r < size && before(heap[r], heap[m])) m = r;
+        if (m === i) return;
+        swap(i, m);
+        i = m;
+      }
+    };
+    const live = (entry) => {
+      const timer = timers[entry.id];
+      return timer !== undefined && timer.seq === entry.seq;
+    };
+    const schedule = (id, timer, delay) => {
+      timer.seq = ++order;
+      push({ __proto__: null, due: now() + delay, order: timer.seq, id, seq: timer.seq });
+    };
+    // Asks for the alarm the earliest live timer needs, if it changed.
+    const arm = () => {
+      while (size > 0 && !live(heap[0])) pop();
+      const due = size > 0 ? heap[0].due : undefined;
+      if (due === armedAt) return;
+      armedAt = due;
+      if (due === undefined) alarm(-1);
+      else alarm(due > now() ? due - now() : 0, fire);
+    };
+    // Runs the earliest due timer, if any, then asks for the next alarm:
+    // the engine runs the jobs it queued before the next timer, as Node does.
+    const fire = () => {
+      armedAt = undefined;
+      while (size > 0 && !live(heap[0])) pop();
+      if (size > 0 && heap[0].due <= now()) {
+        const { id } = heap[0];
+        const timer = timers[id];
+        pop();
+        if (timer.every === undefined) delete timers[id];
+        else schedule(id, timer, timer.every);
+        arm();
+        apply(timer.fn, undefined, timer.args);
+        return;
+      }
+      arm();
+    };
+    // Node's rule: a delay below 1 ms, above 2^31 - 1 or not a number is 1 ms.
+    const delayOf = (delay) => {
+      const ms = NumberOf(delay);
+      return ms >= 1 && ms <= 2147483647 ? ms : 1;
+    };
+    const start = (name, every) => (fn, delay, ...args) => {
+        if (typeof fn !== "function") {
+          throw new TypeErrorClass(name + " takes a function to call, not a " + typeof fn);
+        }
+        const ms = delayOf(delay);
+        const id = ++lastId;
+        const timer = { __proto__: null, fn, args, every: every ? ms : undefined, seq: 0 };
+        timers[id] = timer;
+        schedule(id, timer, ms);
+        arm();
+        return id;
+    };
+    const clear = (id) => {
+      if (typeof id === "number" && timers[id] !== undefined) {
+        delete timers[id];
+        arm();
+      }
+    };
+    const globals = {
+      __proto__: null,
+      setTimeout: start("setTimeout", false),
+      setInterval: start("setInterval", true),
+      clearTimeout: (id) => clear(id),
+      clearInterval: (id) => clear(id),
+    };
+    for (const name of ownKeys(globals)) {
+      const value = globals[name];
+      defineProperty(value, "name", { __proto__: null, value: name });
+      defineProperty(global, name, { __proto__: null, value, writable: true, configurable: true });
+    }
+  }
+
   // Runs before the program, so the built-ins it uses are still the engine's.
   return (bindings) => {
     for (const { ident, server, functions } of parse(bindings)) {
