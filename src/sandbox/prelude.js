@@ -1323,6 +1323,102 @@
       }[name];
       defineProperty(proto, name, { __proto__: null, value: wrapped, writable: true, configurable: true });
     }
+
+    // localeCompare and Intl.Collator in en-US, after the Unicode collation's
+    // root order as Node has it: spaces and punctuation, then digits, then
+    // letters, which compare first without case and accents ("a" < "B"),
+    // then by accents, then lowercase first. `numeric`, `sensitivity` and
+    // `ignorePunctuation` are honoured; another locale says so.
+    const normalize = uncurry(String.prototype.normalize);
+    const codePointAt = uncurry(String.prototype.codePointAt);
+    const letterOrMark = /[\p{L}\p{M}]/u;
+    const mark = /\p{M}/u;
+    const digit = /\p{Nd}/u;
+    const spaceOrPunct = /[\s\p{P}]/u;
+    // The collation elements of `text`: [class, primary, accents, case].
+    const elements = (text, numeric, ignorePunctuation) => {
+      const s = normalize(StringOf(text), "NFD");
+      const out = [];
+      for (let i = 0; i < s.length; ) {
+        const c = codePointAt(s, i);
+        const ch = c > 0xffff ? slice(s, i, i + 2) : s[i];
+        i += ch.length;
+        if (exec(mark, ch) !== null) {
+          if (out.length > 0) out[out.length - 1][2] += ch;
+          continue;
+        }
+        if (numeric && c >= 48 && c <= 57) {
+          // A run of digits by its value: its length without leading
+          // zeros first, then the digits.
+          let end = i;
+          while (end < s.length && s[end] >= "0" && s[end] <= "9") end++;
+          let from = i - 1;
+          while (from < end - 1 && s[from] === "0") from++;
+          const digits = slice(s, from, end);
+          i = end;
+          out[out.length] = [2, fromCharCode(digits.length) + digits, "", 0];
+          continue;
+        }
+        if (exec(digit, ch) !== null) {
+          out[out.length] = [2, ch, "", 0];
+          continue;
+        }
+        if (exec(letterOrMark, ch) !== null) {
+          const lower = toLowerCase(ch);
+          out[out.length] = [3, lower, "", lower === ch ? 0 : 1];
+          continue;
+        }
+        if (ignorePunctuation && exec(spaceOrPunct, ch) !== null) continue;
+        out[out.length] = [1, c, "", 0];
+      }
+      return out;
+    };
+    const order = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+    const collate = (x, y, options) => {
+      const numeric = options?.numeric === true;
+      const sensitivity = options?.sensitivity ?? "variant";
+      const a = elements(x, numeric, options?.ignorePunctuation === true);
+      const b = elements(y, numeric, options?.ignorePunctuation === true);
+      const n = a.length < b.length ? a.length : b.length;
+      for (let level = 0; level < 3; level++) {
+        if (level === 1 && (sensitivity === "base" || sensitivity === "case")) continue;
+        if (level === 2 && (sensitivity === "base" || sensitivity === "accent")) continue;
+        for (let i = 0; i < n; i++) {
+          const d = level === 0 ? order(a[i][0], b[i][0]) || order(a[i][1], b[i][1]) : level === 1 ? order(a[i][2], b[i][2]) : order(a[i][3], b[i][3]);
+          if (d !== 0) return d;
+        }
+        if (level === 0 && a.length !== b.length) return a.length < b.length ? -1 : 1;
+      }
+      return 0;
+    };
+    const collatorOptions = (locales, options, shown) => {
+      if (!english(locales)) throw new ErrorClass(shown + " with a locale other than en-US: " + noIntl);
+      return options === undefined ? undefined : { __proto__: null, numeric: options.numeric, sensitivity: options.sensitivity, ignorePunctuation: options.ignorePunctuation };
+    };
+    defineProperty(String.prototype, "localeCompare", {
+      __proto__: null,
+      value: {
+        localeCompare(that, locales = undefined, options = undefined) {
+          if (this === undefined || this === null) throw new TypeErrorClass("String.prototype.localeCompare called on " + this);
+          return collate(StringOf(this), that, collatorOptions(locales, options, "String.prototype.localeCompare"));
+        },
+      }.localeCompare,
+      writable: true,
+      configurable: true,
+    });
+    Intl.Collator = class Collator {
+      #options;
+      constructor(locales = undefined, options = undefined) {
+        this.#options = collatorOptions(locales, options, "Intl.Collator");
+      }
+      get compare() {
+        const options = this.#options;
+        return (x, y) => collate(x, y, options);
+      }
+      resolvedOptions() {
+        return { locale: "en-US", usage: "sort", sensitivity: this.#options?.sensitivity ?? "variant", ignorePunctuation: this.#options?.ignorePunctuation === true, collation: "default", numeric: this.#options?.numeric === true, caseFirst: "false" };
+      }
+    };
   }
 
   // Runs before the program, so the built-ins it uses are still the engine's.

@@ -372,3 +372,28 @@ fn the_web_globals_work_when_the_program_replaces_built_ins() {
     );
     assert_eq!(value, json!(["1", 1, "é", "12:00:00 AM"]));
 }
+
+#[test]
+fn locale_compare_sorts_as_node_does_in_en_us() {
+    // QuickJS compared code units: "Zoe" before "adam".
+    let value = ok_json(
+        "const by = (a, b) => a.localeCompare(b);\n\
+         return [['banana', 'Zoe', 'apple', 'Apple', 'cherry', 'B', 'adam'].sort(by),\n\
+           ['résumé', 'resume', 'Resume', 'a-b', 'ab'].sort(by),\n\
+           ['file10', 'file9', 'file1'].sort((a, b) => a.localeCompare(b, undefined, { numeric: true })),\n\
+           ['x10', 'x9', 'x1'].sort(new Intl.Collator('en', { numeric: true }).compare),\n\
+           'a'.localeCompare('á', undefined, { sensitivity: 'base' }), 'a'.localeCompare('A'), 'b'.localeCompare('A')];",
+    );
+    assert_eq!(
+        value,
+        json!([
+            ["adam", "apple", "Apple", "B", "banana", "cherry", "Zoe"],
+            ["a-b", "ab", "resume", "Resume", "résumé"],
+            ["file1", "file9", "file10"],
+            ["x1", "x9", "x10"],
+            0,
+            -1,
+            1
+        ])
+    );
+}
