@@ -344,7 +344,6 @@
     ];
     const errorKinds = { __proto__: null, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
     const { isArray } = Array;
-    const { isView } = ArrayBuffer;
     const { fromCharCode } = String;
     const { floor, random } = Math;
     const apply = Reflect.apply;
@@ -390,13 +389,6 @@
       }
     };
     const define = (name, value) => defineProperty(global, name, { __proto__: null, value, writable: true, configurable: true });
-    const hide = (object, names) => {
-      for (let i = 0; i < names.length; i++) {
-        const d = getOwnPropertyDescriptor(object, names[i]);
-        d.enumerable = false;
-        defineProperty(object, names[i], d);
-      }
-    };
 
     // structuredClone: the HTML structured clone, as Node and Workers have it.
     const cannotClone = (what) => new DOMExceptionClass(what + " could not be cloned.", "DataCloneError");
