@@ -24,7 +24,14 @@ use tokio::sync::mpsc;
 use super::host::{self, Host, PROGRAM_FILE, THROWN_NULL, cut, memory_error, timeout_error};
 use super::{ErrorKind, Event, Finished, Job, Limits, ScriptError};
 
-const PRELUDE: &str = include_str!("prelude.js");
+/// The prelude, with its globals, as `build.rs` gives it to the guest.
+fn prelude() -> &'static str {
+    static PRELUDE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PRELUDE.get_or_init(|| {
+        super::guest_config::prelude(include_str!("prelude.js"), include_str!("globals.js"))
+            .expect("prelude.js has its include line")
+    })
+}
 
 /// Runs `job` to completion, sending its tool calls and logs to `events`.
 pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
@@ -89,7 +96,7 @@ async fn execute<'js>(
 ) -> Result<Finished, ScriptError> {
     let limits = host.limits;
     let prelude: Function = ctx
-        .eval_with_options(PRELUDE, eval_options("codemode:prelude"))
+        .eval_with_options(prelude(), eval_options("codemode:prelude"))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed to load", e))?;
     let call_host = host.clone();
