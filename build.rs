@@ -1,6 +1,6 @@
 //! Prepares the sandbox's guest (`guest/codemode.wasm`) when codemode is
 //! built: runs its one-time initialization (QuickJS runtime, context and the
-//! prelude, `src/sandbox/prelude.js`) and snapshots the result with
+//! prelude, `src/sandbox/prelude.js` with its `globals.js`) and snapshots the result with
 //! wasmtime-wizer, so every instance starts ready; then compiles the snapshot
 //! to native code for the target. codemode never compiles WebAssembly when
 //! it runs: no compiler in the binary, no second of start-up.
@@ -19,12 +19,17 @@ fn main() -> Result<(), Error> {
     for input in [
         "guest/codemode.wasm",
         "src/sandbox/prelude.js",
+        "src/sandbox/globals.js",
         "src/sandbox/guest_config.rs",
     ] {
         println!("cargo::rerun-if-changed={input}");
     }
     let guest = std::fs::read("guest/codemode.wasm")?;
-    let prelude = std::fs::read_to_string("src/sandbox/prelude.js")?;
+    let prelude = guest_config::prelude(
+        &std::fs::read_to_string("src/sandbox/prelude.js")?,
+        &std::fs::read_to_string("src/sandbox/globals.js")?,
+    )
+    .ok_or("src/sandbox/prelude.js must have its `@include globals.js` line once")?;
     let ready = snapshot(&guest, &prelude)?;
 
     let mut config = wasmtime::Config::new();
@@ -50,7 +55,7 @@ fn snapshot(guest: &[u8], prelude: &str) -> Result<Vec<u8>, Error> {
     let engine = Engine::default();
     let module = Module::new(&engine, &instrumented)?;
     let mut linker = Linker::new(&engine);
-    // Initialization calls no tool and logs nothing; the clock reads 0, so
+    // Initialization calls no tool, logs nothing and sets no alarm; the clock reads 0, so
     // the snapshot is the same at every build (each execution reseeds
     // Math.random).
     linker.func_wrap(
@@ -59,6 +64,7 @@ fn snapshot(guest: &[u8], prelude: &str) -> Result<Vec<u8>, Error> {
         |_: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32| {},
     )?;
     linker.func_wrap("codemode", "log", |_: u32, _: u32, _: u32| {})?;
+    linker.func_wrap("codemode", "alarm", |_: f64| {})?;
     linker.func_wrap(
         guest_config::WASI,
         "clock_time_get",

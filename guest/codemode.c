@@ -3,11 +3,12 @@
 //
 // The host writes inputs into buffers it asks for (`cm_buffer`), starts the
 // program (`cm_start`) and, each time a tool call it was asked for is
-// answered, resolves it (`cm_resolve`). Each step runs JavaScript until
-// nothing is left to do and says where the program stands: still waiting on
-// calls, finished (its result as JSON in `cm_output`), or failed (a JSON
-// description of what it threw). Tool calls and console lines leave through
-// the two imports; the guest can reach nothing else.
+// answered, resolves it (`cm_resolve`), and when the alarm the timers set
+// is due, wakes it (`cm_wake`). Each step runs JavaScript until nothing is
+// left to do and says where the program stands: still waiting on calls or
+// timers, finished (its result as JSON in `cm_output`), or failed (a JSON
+// description of what it threw). Tool calls, console lines and the alarm
+// leave through the three imports; the guest can reach nothing else.
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -30,6 +31,9 @@ void host_call(uint32_t id, const char *server, size_t server_len, const char *t
                size_t tool_len, const char *args, size_t args_len);
 // A console line; level 0 debug, 1 info, 2 warn, 3 error.
 IMPORT("log") void host_log(uint32_t level, const char *message, size_t len);
+// Wake the guest with `cm_wake()` after `ms` milliseconds (replacing any
+// earlier alarm), or never if `ms` is negative. The host sleeps meanwhile.
+IMPORT("alarm") void host_alarm(double ms);
 
 // RETURNED_UNDEFINED is DONE with `null` as the output, for a program that
 // returned nothing (`undefined`), which the host notes.
@@ -43,6 +47,8 @@ static JSValue install = JS_UNDEFINED;
 static JSValue describe = JS_UNDEFINED;
 // The program's promise.
 static JSValue program = JS_UNDEFINED;
+// What `cm_wake` calls: the prelude's timers, when one is due.
+static JSValue alarm = JS_UNDEFINED;
 // How much a program may allocate before QuickJS first collects garbage.
 #define GC_HEADROOM (1 << 20)
 // Larger than any free chunk of the initialized heap (see fill_holes).
@@ -200,6 +206,26 @@ static JSValue js_log(JSContext *c, JSValueConst this_val, int argc, JSValueCons
     return JS_UNDEFINED;
 }
 
+// `alarm(ms, wake)`: `wake()` is called after `ms` milliseconds, unless
+// another alarm replaces this one first; `alarm(-1)` sets none. One alarm at
+// a time, whatever the number of timers: the host holds nothing per timer.
+static JSValue js_alarm(JSContext *c, JSValueConst this_val, int argc, JSValueConst *argv) {
+    (void)this_val;
+    double ms = -1;
+    if (argc < 1 || JS_ToFloat64(c, &ms, argv[0])) return JS_EXCEPTION;
+    JS_FreeValue(c, alarm);
+    alarm = JS_UNDEFINED;
+    if (ms >= 0) {
+        if (argc < 2 || !JS_IsFunction(c, argv[1]))
+            return JS_ThrowTypeError(c, "alarm(ms, wake) takes a function");
+        alarm = JS_DupValue(c, argv[1]);
+    } else {
+        ms = -1;
+    }
+    host_alarm(ms);
+    return JS_UNDEFINED;
+}
+
 // `site()`: where the program is, as a line of a stack trace (empty when the
 // program is not on the stack). Every tool call takes one, so it must be
 // cheap: a whole stack trace (`new Error().stack`) costs more than the rest
@@ -307,12 +333,13 @@ EXPORT("cm_init") int cm_init(size_t prelude_len) {
         set_output_value(JS_GetException(ctx));
         return BROKEN;
     }
-    JSValue args[3];
+    JSValue args[4];
     args[0] = JS_NewCFunction(ctx, js_call, "call", 3);
     args[1] = JS_NewCFunction(ctx, js_log, "log", 2);
     args[2] = JS_NewCFunction(ctx, js_site, "site", 0);
-    install = JS_Call(ctx, prelude, JS_UNDEFINED, 3, args);
-    for (int i = 0; i < 3; i++) JS_FreeValue(ctx, args[i]);
+    args[3] = JS_NewCFunction(ctx, js_alarm, "alarm", 2);
+    install = JS_Call(ctx, prelude, JS_UNDEFINED, 4, args);
+    for (int i = 0; i < 4; i++) JS_FreeValue(ctx, args[i]);
     JS_FreeValue(ctx, prelude);
     if (JS_IsException(install)) {
         set_output_value(JS_GetException(ctx));
@@ -366,6 +393,20 @@ EXPORT("cm_resolve") int cm_resolve(uint32_t id, size_t reply_len) {
     JSValue ignored = JS_Call(ctx, resolve, JS_UNDEFINED, 1, &reply);
     JS_FreeValue(ctx, reply);
     JS_FreeValue(ctx, resolve);
+    if (JS_IsException(ignored)) return failed(JS_GetException(ctx));
+    JS_FreeValue(ctx, ignored);
+    return settle();
+}
+
+// The alarm is due: calls what it was set with. What that throws (a timer's
+// callback did) ends the program, as an uncaught exception would.
+EXPORT("cm_wake") int cm_wake(void) {
+    JS_UpdateStackTop(rt);
+    JSValue wake = alarm;
+    alarm = JS_UNDEFINED;
+    if (JS_IsUndefined(wake)) return settle();
+    JSValue ignored = JS_Call(ctx, wake, JS_UNDEFINED, 0, NULL);
+    JS_FreeValue(ctx, wake);
     if (JS_IsException(ignored)) return failed(JS_GetException(ctx));
     JS_FreeValue(ctx, ignored);
     return settle();

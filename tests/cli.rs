@@ -78,7 +78,7 @@ fn demo_types_show_the_recursive_comment_alias_and_typed_results() {
     assert!(types.contains("function add_comment(args: {"), "{types}");
     assert!(types.contains("}): Promise<Comment>\n"), "{types}");
     assert!(
-        types.contains("function list_projects(): Promise<{"),
+        types.contains("function list_projects(args?: {}): Promise<{"),
         "{types}"
     );
     assert!(

@@ -36,7 +36,7 @@ fn assert_everything_types(types: &str) {
     );
     assert!(types.contains("\nfunction get_sum(args: {\na: number // First number\nb: number // Second number\n}): Promise<unknown>\n"), "{types}");
     assert!(
-        types.contains("\nfunction get_tiny_image(): Promise<unknown>\n"),
+        types.contains("\nfunction get_tiny_image(args?: {}): Promise<unknown>\n"),
         "{types}"
     );
     // The output schema becomes the result type.

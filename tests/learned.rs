@@ -21,7 +21,7 @@ fn results_teach_types_that_types_and_serve_show_and_shapes_forgets() {
 
     let before = cm(with(&["types"]));
     assert!(
-        before.contains("function test_simple_text(): Promise<unknown>"),
+        before.contains("function test_simple_text(args?: {}): Promise<unknown>"),
         "{before}"
     );
 
@@ -48,13 +48,13 @@ fn results_teach_types_that_types_and_serve_show_and_shapes_forgets() {
     let after = cm(with(&["types"]));
     assert!(
         after.contains("type Observed<T> = T;")
-            && after.contains("function test_simple_text(): Promise<Observed<string>>")
+            && after.contains("function test_simple_text(args?: {}): Promise<Observed<string>>")
             && after.contains("@observed in 1 result"),
         "{after}"
     );
     // A tool with an outputSchema keeps its declared type; one never called stays unknown.
     assert!(
-        after.contains("function test_image_content(): Promise<unknown>"),
+        after.contains("function test_image_content(args?: {}): Promise<unknown>"),
         "{after}"
     );
 
@@ -71,7 +71,7 @@ fn results_teach_types_that_types_and_serve_show_and_shapes_forgets() {
     );
     let description = seen["tools"][0]["description"].as_str().unwrap();
     assert!(
-        description.contains("function test_simple_text(): Promise<Observed<string>>"),
+        description.contains("function test_simple_text(args?: {}): Promise<Observed<string>>"),
         "{description}"
     );
 
@@ -117,7 +117,7 @@ fn learned_types_hold_programs_to_what_was_seen() {
     for declared in [
         "Promise<Observed<{ id: number; owner?: { admin: boolean; login: string }; tags: string[] }>>",
         "Promise<Observed<{ count: number; items: { name: string; size?: number }[] }>>",
-        "test_simple_text(): Promise<Observed<string>>",
+        "test_simple_text(args?: {}): Promise<Observed<string>>",
     ] {
         assert!(types.contains(declared), "{declared} in:\n{types}");
     }

@@ -141,7 +141,8 @@ async fn upstream_tool_list_changes_reach_our_clients() {
     let after = client.list_all_tools().await.unwrap();
     let description = after[0].description.as_deref().unwrap();
     assert!(
-        description.contains("/** Extra tool 1. */\nfunction extra_1(): Promise<unknown>\n"),
+        description
+            .contains("/** Extra tool 1. */\nfunction extra_1(args?: {}): Promise<unknown>\n"),
         "{description}"
     );
     let called = client

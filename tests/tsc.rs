@@ -62,6 +62,32 @@ fn every_catalog_and_the_demo_type_check_in_both_styles() {
 }
 
 #[test]
+fn a_tool_without_input_properties_takes_nothing_or_an_empty_object() {
+    // Both calls run, so a model's `get_env({})` must type-check as well as
+    // `get_env()` (without the change, tsc said "Expected 0 arguments").
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = fixture("catalogs/everything.json");
+    let types = write_types(
+        dir.path(),
+        "everything",
+        "compact",
+        &["--tools-file", catalog.to_str().unwrap()],
+    );
+    let calls = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("export async function f() {{\n{body}\n}}\n")).unwrap();
+        tsc(&[types.clone(), path])
+    };
+    let both = calls(
+        "both.ts",
+        "await everything.get_env();\nawait everything.get_env({});",
+    );
+    assert!(both.status.success(), "{}{}", stdout(&both), stderr(&both));
+    let other = calls("other.ts", "await everything.get_sum({});");
+    assert!(!other.status.success(), "the check is not vacuous");
+}
+
+#[test]
 fn tsc_rejects_what_typegen_must_avoid() {
     // Guards the test above against passing vacuously: the names typegen
     // rewrites really are errors for the compiler.

@@ -501,6 +501,7 @@ impl Executor {
             loop {
                 if cancelled.as_mut().poll(cx).is_ready() {
                     own.leave();
+                    keep_last_logs(&mut requests, &mut keep_log);
                     return Poll::Ready(Ended::Cancelled);
                 }
                 let mut progressed = false;
@@ -512,11 +513,7 @@ impl Executor {
                     // What the program logged in its last step is kept; the
                     // calls it made there it never awaited, and they are
                     // not made (nothing happens after it returned).
-                    while let Ok(event) = requests.try_recv() {
-                        if let Event::Log { level, message } = event {
-                            keep_log(level, message);
-                        }
-                    }
+                    keep_last_logs(&mut requests, &mut keep_log);
                     return Poll::Ready(Ended::Done(outcome));
                 }
                 while let Ok(event) = requests.try_recv() {
@@ -575,11 +572,19 @@ impl Executor {
                     report.note = Some(explain::RETURNED_UNDEFINED);
                 }
                 report.outcome = Some(match outcome {
-                    Ok(finished) => shape_result(
-                        finished,
-                        limits.max_output_bytes.saturating_sub(log_bytes),
-                        &limits,
-                    ),
+                    Ok(finished) => {
+                        let log_bytes = make_room_for_the_result(
+                            &mut report.logs,
+                            log_bytes,
+                            finished.truncated_from.unwrap_or(finished.json.len()),
+                            limits.max_output_bytes,
+                        );
+                        shape_result(
+                            finished,
+                            limits.max_output_bytes.saturating_sub(log_bytes),
+                            &limits,
+                        )
+                    }
                     Err(error) => Err(failure(error, &compiled, &limits, self.bindings.list())),
                 });
                 report
@@ -921,6 +926,46 @@ const MAX_ERROR_IN_RECORD: usize = 1 << 10;
 
 /// The result as JSON, or a marked preview when it does not fit in `budget`
 /// bytes; a failure of kind `result` when it cannot be read back.
+/// The program's events still queued when it stopped: its log lines are
+/// kept, its calls (never awaited) are not made.
+fn keep_last_logs(
+    requests: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    keep_log: &mut impl FnMut(Level, String),
+) {
+    while let Ok(event) = requests.try_recv() {
+        if let Event::Log { level, message } = event {
+            keep_log(level, message);
+        }
+    }
+}
+
+/// The result comes first: when it and the logs (`log_bytes`) do not fit in
+/// `max` bytes together, the last log lines give up the room it needs, and a
+/// line says so. Returns the bytes the logs kept.
+fn make_room_for_the_result(
+    logs: &mut Vec<LogLine>,
+    mut log_bytes: usize,
+    result_bytes: usize,
+    max: usize,
+) -> usize {
+    let room = max.saturating_sub(result_bytes);
+    if log_bytes <= room {
+        return log_bytes;
+    }
+    while log_bytes > room
+        && let Some(line) = logs.pop()
+    {
+        log_bytes = log_bytes.saturating_sub(LOG_LINE_OVERHEAD + line.message.len());
+    }
+    logs.push(LogLine {
+        level: Level::Warn,
+        message: format!(
+            "[codemode: logs cut here to fit the result in the {max}-byte output limit (result plus logs)]"
+        ),
+    });
+    log_bytes
+}
+
 fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Value, Failure> {
     let total = finished.truncated_from.unwrap_or(finished.json.len());
     if finished.truncated_from.is_none() && finished.json.len() <= budget {

@@ -3,13 +3,14 @@
 //! Works on the wire JSON of the result, so it follows the MCP spec rather
 //! than one library's types.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The value a call returns to the script, or the message of the error it throws.
 ///
 /// `structuredContent` wins; otherwise text is parsed as JSON, or as a Python
 /// literal container, when it is one (several text blocks become an array);
-/// binary content becomes a small descriptor without the base64 data.
+/// other blocks keep MCP's shape, with base64 `data` or `blob` replaced by its
+/// size, `bytes`.
 pub fn unwrap(result: &Value) -> Result<Value, String> {
     let blocks: &[Value] = result
         .get("content")
@@ -49,46 +50,32 @@ fn block(block: &Value) -> Value {
                 .or_else(|| super::python_literal::parse(text))
                 .unwrap_or_else(|| Value::String(text.to_owned()))
         }
-        "image" | "audio" => {
-            let mut out = Map::new();
-            out.insert("type".into(), json!(kind));
-            copy(block, &mut out, "mimeType");
-            out.insert("bytes".into(), json!(base64_len(block.get("data"))));
-            Value::Object(out)
-        }
+        // MCP's own shape, which models know from the spec, with the base64
+        // payload withheld: its decoded size in its place.
+        "image" | "audio" => withheld(block, "data"),
         "resource" => {
-            let resource = block.get("resource").unwrap_or(&Value::Null);
-            let mut out = Map::new();
-            out.insert("type".into(), json!("resource"));
-            copy(resource, &mut out, "uri");
-            copy(resource, &mut out, "mimeType");
-            match (resource.get("text"), resource.get("blob")) {
-                (Some(Value::String(text)), _) => {
-                    out.insert("bytes".into(), json!(text.len()));
-                    out.insert("text".into(), json!(text));
-                }
-                (_, blob) => {
-                    out.insert("bytes".into(), json!(base64_len(blob)));
-                }
+            let mut out = block.clone();
+            // A text resource is the program's to read; a blob is withheld.
+            if let Some(resource) = block.get("resource")
+                && !resource.get("text").is_some_and(Value::is_string)
+            {
+                out["resource"] = withheld(resource, "blob");
             }
-            Value::Object(out)
-        }
-        "resource_link" => {
-            let mut out = Map::new();
-            out.insert("type".into(), json!("resource_link"));
-            for key in ["uri", "name", "mimeType", "description"] {
-                copy(block, &mut out, key);
-            }
-            Value::Object(out)
+            out
         }
         _ => block.clone(),
     }
 }
 
-fn copy(from: &Value, to: &mut Map<String, Value>, key: &str) {
-    if let Some(value) = from.get(key) {
-        to.insert(key.to_owned(), value.clone());
-    }
+/// `part` with its base64 member `key` replaced by `bytes`, its decoded size.
+fn withheld(part: &Value, key: &str) -> Value {
+    let Value::Object(members) = part else {
+        return part.clone();
+    };
+    let mut out = members.clone();
+    let payload = out.remove(key);
+    out.insert("bytes".into(), json!(base64_len(payload.as_ref())));
+    out.into()
 }
 
 /// Decoded size of base64 text, without decoding it.
@@ -131,7 +118,7 @@ mod tests {
     }
 
     #[test]
-    fn binary_content_is_described_not_inlined() {
+    fn parts_keep_mcps_shape_without_their_base64() {
         let result = json!({"content": [
             {"type": "text", "text": "logo:"},
             {"type": "image", "data": "aGVsbG8=", "mimeType": "image/png"},
@@ -146,8 +133,8 @@ mod tests {
                 "logo:",
                 {"type": "image", "mimeType": "image/png", "bytes": 5},
                 {"type": "audio", "mimeType": "audio/wav", "bytes": 3},
-                {"type": "resource", "uri": "test://1", "mimeType": "application/octet-stream", "bytes": 4},
-                {"type": "resource", "uri": "test://2", "mimeType": "text/plain", "bytes": 2, "text": "hi"},
+                {"type": "resource", "resource": {"uri": "test://1", "mimeType": "application/octet-stream", "bytes": 4}},
+                {"type": "resource", "resource": {"uri": "test://2", "mimeType": "text/plain", "text": "hi"}},
                 {"type": "resource_link", "uri": "test://3", "name": "three", "mimeType": "text/plain"}
             ]))
         );

@@ -302,7 +302,7 @@ fn unserializable_results_are_reported() {
 #[test]
 fn the_sandbox_has_no_host_access() {
     let value = ok_json(
-        "return [typeof require, typeof process, typeof fetch, typeof Deno, typeof setTimeout, \
+        "return [typeof require, typeof process, typeof fetch, typeof Deno, typeof alarm, \
          typeof __codemode_call, typeof globalThis.call, typeof XMLHttpRequest, typeof std, typeof os];",
     );
     assert!(
@@ -803,3 +803,6 @@ fn arguments_that_are_no_json_at_all_are_refused_and_never_sent() {
         assert_eq!(calls, 0, "{args}");
     }
 }
+
+#[path = "runtime_tests.rs"]
+mod runtime;

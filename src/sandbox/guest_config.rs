@@ -22,3 +22,28 @@ pub fn link_no_files<T: 'static>(linker: &mut wasmtime::Linker<T>) -> wasmtime::
     linker.func_wrap(WASI, "fd_fdstat_get", |_: i32, _: i32| EBADF)?;
     Ok(())
 }
+
+/// The line of `prelude.js` that `globals.js` takes the place of.
+const INCLUDE: &str = "  // @include globals.js\n";
+
+/// The prelude the guest runs: `prelude.js` with `globals.js` in place of
+/// its include line (inside the prelude's function, so the globals share
+/// its helpers), or `None` if the line is not there exactly once.
+pub fn prelude(prelude: &str, globals: &str) -> Option<String> {
+    let (before, after) = prelude.split_once(INCLUDE)?;
+    (!after.contains(INCLUDE)).then(|| format!("{before}{globals}{after}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_globals_go_in_place_of_the_one_include_line() {
+        let line = super::INCLUDE;
+        assert_eq!(
+            super::prelude(&format!("a\n{line}b\n"), "G\n").as_deref(),
+            Some("a\nG\nb\n")
+        );
+        assert_eq!(super::prelude("a\nb\n", "G\n"), None);
+        assert_eq!(super::prelude(&format!("{line}{line}"), "G\n"), None);
+    }
+}

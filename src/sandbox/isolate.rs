@@ -1,8 +1,8 @@
 //! One execution in a fresh WebAssembly instance of QuickJS
 //! (`guest/codemode.wasm`), run by wasmtime inside this process.
 //!
-//! The guest can reach nothing but its two imports (a tool call and a console
-//! line) and five WASI functions that grant nothing: a bug in QuickJS stays
+//! The guest can reach nothing but its three imports (a tool call, a console
+//! line and an alarm for its timers) and five WASI functions that grant nothing: a bug in QuickJS stays
 //! inside the instance's linear memory. Deadlines are enforced by epoch
 //! interruption, which wasmtime checks at every loop back-edge and function
 //! entry of the guest, QuickJS's own C loops included, so even a loop of slow
@@ -185,6 +185,8 @@ struct Guest {
     limits: StoreLimits,
     /// Calls made during the current step, with the id the guest gave them.
     issued: Vec<(u32, ReplyFuture)>,
+    /// When the guest's timers want it woken, if they do.
+    alarm: Option<Instant>,
     deadline: Instant,
 }
 
@@ -254,6 +256,21 @@ fn link(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             Ok(())
         },
     )?;
+    linker.func_wrap(
+        "codemode",
+        "alarm",
+        |mut caller: Caller<'_, Guest>, ms: f64| {
+            // Negative (or NaN): no alarm. Past the deadline is as good as
+            // never: the deadline ends the execution first.
+            let guest = caller.data_mut();
+            guest.alarm = (ms >= 0.0).then(|| {
+                Duration::try_from_secs_f64(ms / 1000.0)
+                    .ok()
+                    .and_then(|wait| Instant::now().checked_add(wait))
+                    .map_or(guest.deadline, |at| at.min(guest.deadline))
+            });
+        },
+    )?;
     // What else wasi-libc imports: no file descriptor exists; the clock is
     // the host's wall clock, which `Date` needs.
     guest_config::link_no_files(linker)?;
@@ -293,6 +310,7 @@ struct Exports {
     output_len: TypedFunc<(), u32>,
     start: TypedFunc<(u32, u32, u32, u32, u32, u64), u32>,
     resolve: TypedFunc<(u32, u32), u32>,
+    wake: TypedFunc<(), u32>,
 }
 
 impl Exports {
@@ -306,6 +324,7 @@ impl Exports {
             output_len: instance.get_typed_func(&mut *store, "cm_output_len")?,
             start: instance.get_typed_func(&mut *store, "cm_start")?,
             resolve: instance.get_typed_func(&mut *store, "cm_resolve")?,
+            wake: instance.get_typed_func(&mut *store, "cm_wake")?,
         })
     }
 
@@ -355,6 +374,7 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
             .build(),
         memory: None,
         issued: Vec::new(),
+        alarm: None,
         deadline,
     };
     let mut store = Store::new(&isolates.engine, guest);
@@ -432,21 +452,29 @@ async fn drive(
         }
         match step {
             status::WAITING => {
-                let answered = tokio::select! {
+                // The host sleeps until a call is answered, the timers'
+                // alarm is due or the deadline passes; with neither calls
+                // nor an alarm, the program awaits what never settles.
+                let alarm = store.data().alarm;
+                let woken = tokio::select! {
                     biased;
-                    answered = waiting.next() => answered,
-                    () = &mut expired => None,
-                };
-                // Nothing in flight: the program awaits what never settles.
-                let Some((id, reply)) = answered else {
-                    expired.as_mut().await;
-                    return Err(Failure::Script(timeout_error(&limits)));
+                    Some(answered) = waiting.next(), if !waiting.is_empty() => Some(answered),
+                    () = &mut expired => return Err(Failure::Script(timeout_error(&limits))),
+                    () = tokio::time::sleep_until(alarm.unwrap_or(store.data().deadline).into()), if alarm.is_some() => None,
                 };
                 // Ticks that passed while the program waited are not its
                 // time: without this, the step would yield at once.
                 store.set_epoch_deadline(1);
-                let len = exports.put(store, 0, reply.as_bytes()).await?;
-                step = exports.resolve.call_async(&mut *store, (id, len)).await?;
+                step = match woken {
+                    Some((id, reply)) => {
+                        let len = exports.put(store, 0, reply.as_bytes()).await?;
+                        exports.resolve.call_async(&mut *store, (id, len)).await?
+                    }
+                    None => {
+                        store.data_mut().alarm = None;
+                        exports.wake.call_async(&mut *store, ()).await?
+                    }
+                };
             }
             status::DONE => {
                 store.data().host.finish();
@@ -701,7 +729,7 @@ mod contained {
     #[test]
     fn the_guest_has_no_ambient_capability() {
         let globals = value(
-            "return ['std', 'os', 'require', 'process', 'fetch', 'WebAssembly', 'setTimeout', 'scriptArgs'].filter((name) => name in globalThis);",
+            "return ['std', 'os', 'require', 'process', 'fetch', 'WebAssembly', 'scriptArgs'].filter((name) => name in globalThis);",
         );
         assert_eq!(globals, "[]");
         let import =

@@ -14,17 +14,24 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rquickjs::context::EvalOptions;
-use rquickjs::prelude::Async;
+use rquickjs::prelude::{Async, Opt};
 use rquickjs::{AsyncContext, AsyncRuntime, CatchResultExt, CaughtError, Ctx, Function, Promise};
 use tokio::sync::mpsc;
 
 use super::host::{self, Host, PROGRAM_FILE, THROWN_NULL, cut, memory_error, timeout_error};
 use super::{ErrorKind, Event, Finished, Job, Limits, ScriptError};
 
-const PRELUDE: &str = include_str!("prelude.js");
+/// The prelude, with its globals, as `build.rs` gives it to the guest.
+fn prelude() -> &'static str {
+    static PRELUDE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PRELUDE.get_or_init(|| {
+        super::guest_config::prelude(include_str!("prelude.js"), include_str!("globals.js"))
+            .expect("prelude.js has its include line")
+    })
+}
 
 /// Runs `job` to completion, sending its tool calls and logs to `events`.
 pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finished, ScriptError> {
@@ -89,7 +96,7 @@ async fn execute<'js>(
 ) -> Result<Finished, ScriptError> {
     let limits = host.limits;
     let prelude: Function = ctx
-        .eval_with_options(PRELUDE, eval_options("codemode:prelude"))
+        .eval_with_options(prelude(), eval_options("codemode:prelude"))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed to load", e))?;
     let call_host = host.clone();
@@ -112,8 +119,29 @@ async fn execute<'js>(
              return () => apply(stack, new E(), []); })()",
         )
         .map_err(|e| internal("cannot create the site binding", e))?;
+    // The timers' alarm: kept here, and slept on by the future that waits
+    // for the program.
+    let alarm = Rc::new(RefCell::new(Alarm::default()));
+    let _unset = Unset(alarm.clone());
+    let set_alarm = {
+        let alarm = alarm.clone();
+        Function::new(ctx.clone(), move |ms: f64, wake: Opt<Function<'js>>| {
+            let mut alarm = alarm.borrow_mut();
+            alarm.wake = wake.0.filter(|_| ms >= 0.0);
+            // Too far to reach is never: the deadline comes first.
+            alarm.at = alarm.wake.as_ref().and_then(|_| {
+                Duration::try_from_secs_f64(ms / 1000.0)
+                    .ok()
+                    .and_then(|wait| Instant::now().checked_add(wait))
+            });
+            if let Some(waker) = alarm.waker.take() {
+                waker.wake();
+            }
+        })
+        .map_err(|e| internal("cannot create the alarm binding", e))?
+    };
     let install: Function = prelude
-        .call((call, log, site))
+        .call((call, log, site, set_alarm))
         .catch(&ctx)
         .map_err(|e| internal_caught("the prelude failed", e))?;
     let describe: Function = install
@@ -131,6 +159,8 @@ async fn execute<'js>(
                 promise,
                 watch,
                 waker: None,
+                alarm,
+                sleep: None,
             }
             .await
         }
@@ -179,6 +209,26 @@ const WATCH: &str = "(() => { const [P, define] = [Promise, Object.definePropert
         wake(); \
     }; })()";
 
+/// When the prelude's timers want to be woken, and the function that wakes them.
+#[derive(Default)]
+struct Alarm<'js> {
+    at: Option<Instant>,
+    wake: Option<Function<'js>>,
+    /// Told when the alarm changes, so a new one is slept on.
+    waker: Option<Waker>,
+}
+
+/// Drops the alarm's function however the execution ends: held from Rust,
+/// it would keep its objects alive past the runtime (QuickJS's collector
+/// cannot see that cycle).
+struct Unset<'js>(Rc<RefCell<Alarm<'js>>>);
+
+impl Drop for Unset<'_> {
+    fn drop(&mut self) {
+        self.0.borrow_mut().wake = None;
+    }
+}
+
 /// The program's promise as a future. rquickjs's own (`into_future`) calls
 /// the promise's `then`, which a program may have replaced on
 /// `Promise.prototype`.
@@ -186,6 +236,9 @@ struct Settled<'js> {
     promise: Promise<'js>,
     watch: Function<'js>,
     waker: Option<Rc<RefCell<Waker>>>,
+    alarm: Rc<RefCell<Alarm<'js>>>,
+    /// The sleep for the alarm, and when it ends.
+    sleep: Option<(Instant, Pin<Box<tokio::time::Sleep>>)>,
 }
 
 impl<'js> Future for Settled<'js> {
@@ -202,6 +255,38 @@ impl<'js> Future for Settled<'js> {
             let exception = ctx.catch();
             if exception.is_uncatchable_error() {
                 return Poll::Ready(Err(ctx.throw(exception)));
+            }
+        }
+        let at = {
+            let mut alarm = this.alarm.borrow_mut();
+            alarm.waker = Some(cx.waker().clone());
+            alarm.at
+        };
+        match at {
+            None => this.sleep = None,
+            Some(at) => {
+                if this.sleep.as_ref().is_none_or(|(until, _)| *until != at) {
+                    this.sleep = Some((at, Box::pin(tokio::time::sleep_until(at.into()))));
+                }
+                let due = this
+                    .sleep
+                    .as_mut()
+                    .is_some_and(|(_, sleep)| sleep.as_mut().poll(cx).is_ready());
+                if due {
+                    this.sleep = None;
+                    let wake = {
+                        let mut alarm = this.alarm.borrow_mut();
+                        alarm.at = None;
+                        alarm.wake.take()
+                    };
+                    // What a timer's callback throws ends the program.
+                    if let Some(wake) = wake {
+                        wake.call::<_, ()>(())?;
+                    }
+                    // Polled again once the jobs it queued have run.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
             }
         }
         match &this.waker {

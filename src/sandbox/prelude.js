@@ -1,8 +1,9 @@
 // Sets up a fresh context in two steps; the first is done once, before the
 // snapshot every instance starts from. It receives the host functions as
 // arguments, so they never become globals the program can reach: `call` and
-// `log` go to the host, and `site()` says where the program is (as a stack
-// trace line naming program.js). It returns `install`, which each execution
+// `log` go to the host, `site()` says where the program is (as a stack
+// trace line naming program.js) and `alarm(ms, wake)` has the host call
+// `wake` after `ms` milliseconds (one alarm at a time; `alarm(-1)` sets none). It returns `install`, which each execution
 // calls with its `bindings` (JSON of each namespace, with its functions as
 // JSON text of their own) and which returns how to describe what the program
 // throws, as JSON for the host.
@@ -15,7 +16,7 @@
 // name tables and the objects handed to built-ins (descriptors, proxy
 // handlers, descriptions) have no prototype, so no name finds an inherited
 // member and no getter or setter a program adds is consulted.
-(function (call, log, site) {
+(function (call, log, site, alarm) {
   "use strict";
   const { parse, stringify } = JSON;
   const { create, defineProperty, getOwnPropertyDescriptor, hasOwn } = Object;
@@ -272,6 +273,10 @@
       preventExtensions: refuse,
     });
   };
+  // The globals programs written for Workers or Node expect: globals.js,
+  // put here when the guest is built.
+  // @include globals.js
+
   // Runs before the program, so the built-ins it uses are still the engine's.
   return (bindings) => {
     for (const { ident, server, functions } of parse(bindings)) {

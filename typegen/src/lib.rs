@@ -338,7 +338,8 @@ struct Signature<'a> {
 }
 
 enum Params {
-    /// The input schema allows no arguments at all.
+    /// The input schema has no properties: called with nothing or `{}`,
+    /// both of which run.
     Empty,
     /// No input schema: anything goes.
     Untyped,
@@ -367,7 +368,7 @@ impl Signature<'_> {
         }
         out.push_str(&format!("function {}(", self.ident));
         match &self.params {
-            Params::Empty => {}
+            Params::Empty => out.push_str("args?: {}"),
             Params::Untyped => out.push_str("args?: Record<string, unknown>"),
             Params::Typed { optional, ty } => {
                 out.push_str(if *optional { "args?: " } else { "args: " });

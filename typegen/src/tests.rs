@@ -48,14 +48,15 @@ fn primitives_and_integer() {
 }
 
 #[test]
-fn no_properties_means_no_parameter() {
+fn no_properties_means_an_optional_empty_object() {
+    // `t()` and `t({})` both run, so both must type-check.
     assert_eq!(
         args(json!({"type": "object"})),
-        "function t(): Promise<unknown>"
+        "function t(args?: {}): Promise<unknown>"
     );
     assert_eq!(
         args(json!({"type": "object", "properties": {}})),
-        "function t(): Promise<unknown>"
+        "function t(args?: {}): Promise<unknown>"
     );
 }
 
@@ -257,7 +258,7 @@ fn self_reference_to_the_root_is_named_after_the_tool() {
     }}));
     assert_eq!(
         out,
-        "type t_result = { next?: t_result; v?: number };\nfunction t(): Promise<t_result>"
+        "type t_result = { next?: t_result; v?: number };\nfunction t(args?: {}): Promise<t_result>"
     );
 }
 
@@ -384,7 +385,7 @@ fn output_schema_becomes_the_result_type() {
     let out = result(
         json!({"type": "object", "properties": {"sum": {"type": "number"}}, "required": ["sum"]}),
     );
-    assert_eq!(out, "function t(): Promise<{ sum: number }>");
+    assert_eq!(out, "function t(args?: {}): Promise<{ sum: number }>");
 }
 
 #[test]
@@ -503,7 +504,7 @@ fn a_type_repeated_across_tools_is_named_once_after_its_key() {
         "declare namespace s {\n\
          type Entity = { name: string; kind: string; tags: string[] };\n\
          function create(args?: { entities?: Entity[] }): Promise<unknown>\n\
-         function read(): Promise<{ entities?: Entity[] }>\n\
+         function read(args?: {}): Promise<{ entities?: Entity[] }>\n\
          function update(args?: { entity?: Entity }): Promise<unknown>\n}\n"
     );
     // Twice is not enough for a type this short.
