@@ -97,6 +97,8 @@ const TS_TYPE_NAMES: &[&str] = &[
 /// by a test against the engine) and of ECMAScript: a server namespace must
 /// not replace them.
 const JS_GLOBALS: &[&str] = &[
+    "AbortController",
+    "AbortSignal",
     "AggregateError",
     "Array",
     "ArrayBuffer",
@@ -142,8 +144,12 @@ const JS_GLOBALS: &[&str] = &[
     "SuppressedError",
     "Symbol",
     "SyntaxError",
+    "TextDecoder",
+    "TextEncoder",
     "TypeError",
     "URIError",
+    "URL",
+    "URLSearchParams",
     "Uint16Array",
     "Uint32Array",
     "Uint8Array",
@@ -154,7 +160,10 @@ const JS_GLOBALS: &[&str] = &[
     "WebAssembly",
     "atob",
     "btoa",
+    "clearInterval",
+    "clearTimeout",
     "console",
+    "crypto",
     "decodeURI",
     "decodeURIComponent",
     "encodeURI",
@@ -168,6 +177,9 @@ const JS_GLOBALS: &[&str] = &[
     "parseInt",
     "performance",
     "queueMicrotask",
+    "setInterval",
+    "setTimeout",
+    "structuredClone",
     "undefined",
     "unescape",
 ];

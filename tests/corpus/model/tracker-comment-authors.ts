@@ -1,0 +1,5 @@
+const issue = await tracker.get_issue({ id: "CORE-1", include_comments: true });
+const authors = new Set<string>();
+const walk = (cs: tracker.Comment[]) => cs.forEach(c => { authors.add(c.author); walk(c.replies ?? []); });
+walk(issue.comments);
+return [...authors].sort();
