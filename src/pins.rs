@@ -110,9 +110,7 @@ impl LearnedPin {
     }
 }
 
-/// The learned result types a prompt would show now, by server and tool
-/// (only tools that declare no `outputSchema` and have one).
-pub type LearnedTypes = BTreeMap<String, BTreeMap<String, Observed>>;
+pub use crate::shapes::LearnedTypes;
 
 /// What each server said of itself when it was initialized, by server name
 /// (`{"serverInfo": {...}, "instructions": "..."}`).

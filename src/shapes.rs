@@ -93,6 +93,10 @@ pub const NONE: &str = "none";
 /// server [`identity`] → its learned types.
 pub type Table = BTreeMap<String, Server>;
 
+/// The learned result types a prompt would show now, by server and tool
+/// (only tools that declare no `outputSchema` and have one).
+pub type LearnedTypes = BTreeMap<String, BTreeMap<String, Observed>>;
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
@@ -169,8 +173,8 @@ impl Shapes {
 
     /// The learned type of each tool of `lists` that declares no
     /// `outputSchema`, as [`Shapes::get`] gives it.
-    pub fn learned_types(&self, lists: &[(String, Vec<Value>)]) -> crate::pins::LearnedTypes {
-        let mut learned = crate::pins::LearnedTypes::new();
+    pub fn learned_types(&self, lists: &[(String, Vec<Value>)]) -> LearnedTypes {
+        let mut learned = LearnedTypes::new();
         for (server, tools) in lists {
             for tool in tools.iter().filter(|t| t.get("outputSchema").is_none()) {
                 let name = tool.get("name").and_then(Value::as_str).unwrap_or("");
