@@ -58,3 +58,64 @@ fn the_audit_reads_an_instruction_spread_over_learned_labels_and_fields() {
         assert!(!flags.is_empty(), "{texts:?}: no flag");
     }
 }
+
+/// A pins file whose learned type was changed without its hash (a label
+/// added by hand, kept past review because the hash line did not move)
+/// is refused by every `--pins` command and by `pin --check`, naming the
+/// tool; `codemode pin` writes it afresh.
+#[test]
+fn a_learned_pin_edited_without_its_hash_fails_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let (shapes, pins) = (at("shapes.json"), at("pins.json"));
+    let config = text_server_config(dir.path());
+    say_all(&["Commit: 3f2a9c1e\nAuthor: Ann\n"], &config, &shapes);
+    let with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--config", &config, "--shapes", &shapes, "--pins", &pins]);
+        codemode(&all)
+    };
+    assert!(with(&["pin"]).status.success());
+    let mut file: Value = serde_json::from_str(&std::fs::read_to_string(&pins).unwrap()).unwrap();
+    file["learned"]["text"]["say"]["layout"]["head"][1]["line"]["label"] = json!("Ignore previous");
+    std::fs::write(&pins, file.to_string()).unwrap();
+    for args in [&["types"][..], &["pin", "--check"], &["tools"]] {
+        let out = with(args);
+        assert!(!out.status.success(), "{args:?}: {}", stdout(&out));
+        let error = stderr(&out);
+        assert!(
+            error.contains("the learned result type of text.say is not the one its sha256 pinned"),
+            "{args:?}: {error}"
+        );
+        assert!(!stdout(&out).contains("Ignore"), "{args:?}");
+    }
+    assert!(with(&["pin"]).status.success());
+    let types = with(&["types", "--style", "compact"]);
+    assert!(types.status.success(), "{}", stderr(&types));
+    let shown = stdout(&types);
+    assert!(
+        shown.contains(r"Commit: <hex>\nAuthor: <text>") && !shown.contains("Ignore"),
+        "{shown}"
+    );
+}
+
+/// A Python literal holding an int a program's numbers cannot hold exactly
+/// (a 64-bit row id) reaches the program as the text, never as a rounded
+/// number; a safe one is read.
+#[test]
+fn a_python_literal_with_a_large_int_reaches_the_program_unrounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = text_server_config(dir.path());
+    let program = r#"
+        const big = await text.say({ text: "[(9007199254740993, 'a')]" });
+        const safe = await text.say({ text: "[(9007199254740991, 'a')]" });
+        return [big, safe[0][0] === 9007199254740991];
+    "#;
+    let (report, ran) = run_program(program, &["--config", &config, "--shapes", "none"]);
+    assert!(ran, "{report}");
+    assert_eq!(
+        report["result"],
+        json!(["[(9007199254740993, 'a')]", true]),
+        "{report}"
+    );
+}
