@@ -59,6 +59,32 @@ fn the_audit_reads_an_instruction_spread_over_learned_labels_and_fields() {
     }
 }
 
+/// A label naming another server's tool on any line but the first follows
+/// the `\n` of the rendered layout, which read as part of a longer word;
+/// the learned words, read apart, are flagged.
+#[test]
+fn the_audit_finds_another_servers_tool_named_by_a_later_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = dir.path().join("shapes.json");
+    let shapes = shapes.to_str().unwrap();
+    let server = repo().join("tests/python/text_server.py");
+    let config = json!({"mcpServers": {
+        "text": {"command": "python3", "args": [server]},
+        "demo": {"command": codemode_path(), "args": ["demo-server"]},
+    }});
+    let config_path = dir.path().join("mcp.json");
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    let config = config_path.to_str().unwrap();
+    say_all(&["Status: ok\ncreate_issue: now\n"], config, shapes);
+    let flags = audit_flags(config, shapes, "mentions another server's tool");
+    assert!(
+        flags
+            .iter()
+            .any(|f| f["found"].as_str().unwrap().starts_with("create_issue")),
+        "{flags:?}"
+    );
+}
+
 /// A pins file whose learned type was changed without its hash (a label
 /// added by hand, kept past review because the hash line did not move)
 /// is refused by every `--pins` command and by `pin --check`, naming the
