@@ -145,3 +145,45 @@ fn a_python_literal_with_a_large_int_reaches_the_program_unrounded() {
         "{report}"
     );
 }
+
+/// More results of the pinned type are no drift: `pin --check` holds and
+/// no warning asks for a review, so a review is asked for only when what
+/// the model would read changed (a review asked for at every call is
+/// one people learn to wave through).
+#[test]
+fn more_results_of_a_pinned_learned_type_ask_for_no_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let (shapes, pins) = (at("shapes.json"), at("pins.json"));
+    let config = text_server_config(dir.path());
+    let with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--config", &config, "--shapes", &shapes, "--pins", &pins]);
+        codemode(&all)
+    };
+    say_all(&[r#"{"id": 1, "note": null}"#], &config, &shapes);
+    assert!(with(&["pin"]).status.success());
+    say_all(
+        &[r#"{"id": 2, "note": null}"#, r#"{"id": 3, "note": null}"#],
+        &config,
+        &shapes,
+    );
+    let check = with(&["pin", "--check"]);
+    assert!(check.status.success(), "{}", stdout(&check));
+    let types = with(&["types"]);
+    assert!(types.status.success());
+    assert!(
+        !stderr(&types).contains("review them"),
+        "{}",
+        stderr(&types)
+    );
+    // What the model would read changing is still drift.
+    say_all(&[r#"{"id": 4}"#], &config, &shapes);
+    let check = with(&["pin", "--check"]);
+    assert!(!check.status.success());
+    assert!(
+        stdout(&check).contains("changed: text.say (learned result type)"),
+        "{}",
+        stdout(&check)
+    );
+}
