@@ -866,12 +866,21 @@ fn audited_definition(function: &codemode_typegen::Function) -> Value {
             LEARNED_RESULT_TYPE.to_owned(),
             Value::String(observed.render()),
         );
+        let words = observed.words();
+        if !words.is_empty() {
+            fields.insert(
+                LEARNED_RESULT_WORDS.to_owned(),
+                Value::String(words.join(" ")),
+            );
+        }
     }
     definition
 }
 
 /// Where the audit names a learned result type.
 const LEARNED_RESULT_TYPE: &str = "learnedResultType";
+/// Where the audit names a learned result type's words read as one text.
+const LEARNED_RESULT_WORDS: &str = "learnedResultWords";
 
 /// The four behaviour hints MCP defines, in the order they are shown.
 const HINTS: [(&str, &str); 4] = [

@@ -6,14 +6,19 @@
 //! Conservative: only a list, tuple or dict at the top, of strings, ints,
 //! floats, `True`, `False`, `None` and such containers, is read; anything
 //! else (prose, a bare word or number, bytes, sets, calls such as
-//! `datetime(...)`, a key that is not a string, an int JSON cannot hold
-//! exactly, `inf`/`nan`, nesting past [`MAX_DEPTH`]) keeps the text as it
-//! is. Tuples become arrays. Bounded: one pass, depth-limited recursion.
+//! `datetime(...)`, a key that is not a string, an int a program cannot
+//! hold exactly, `inf`/`nan`, a raw NUL, nesting past [`MAX_DEPTH`]) keeps
+//! the text as it is. Tuples become arrays. Bounded: one pass, depth-limited recursion.
 
 use serde_json::{Map, Number, Value};
 
 /// Deeper than this, the text stays text (and the stack stays shallow).
 const MAX_DEPTH: usize = 64;
+
+/// The largest int a program's numbers hold exactly (`Number.MAX_SAFE_INTEGER`):
+/// a larger one (a 64-bit row id) would reach it rounded, a different
+/// value than the text says, so such text stays text.
+const MAX_SAFE_INT: u64 = (1 << 53) - 1;
 
 /// The value `text` stands for, when it is wholly a Python literal list,
 /// tuple or dict that JSON can hold.
@@ -121,11 +126,12 @@ impl Reader<'_> {
         self.at += 1;
         let mut out = String::new();
         loop {
-            // Copy the run up to the next quote, backslash or line break at once.
+            // Copy the run up to the next quote, backslash or line break at
+            // once. A raw NUL is no Python source (`literal_eval` refuses it).
             let rest = &self.text[self.at..];
-            let run = rest
-                .iter()
-                .position(|&b| b == quote || b == b'\\' || b == b'\n' || b == b'\r')?;
+            let run = rest.iter().position(|&b| {
+                b == quote || b == b'\\' || b == b'\n' || b == b'\r' || b == b'\0'
+            })?;
             out.push_str(std::str::from_utf8(&rest[..run]).ok()?);
             self.at += run;
             match self.peek()? {
@@ -178,8 +184,8 @@ impl Reader<'_> {
         Some(())
     }
 
-    /// An int that fits 64 bits, or a finite float; `1j`, `1_000`, `0x1f`
-    /// and ints too large for JSON to hold exactly keep the text.
+    /// An int of at most [`MAX_SAFE_INT`], or a finite float; `1j`,
+    /// `1_000`, `0x1f` and larger ints keep the text.
     fn number(&mut self) -> Option<Value> {
         let start = self.at;
         while matches!(
@@ -198,11 +204,9 @@ impl Reader<'_> {
             if digits.len() > 1 && digits.starts_with('0') {
                 return None;
             }
-            let unsigned = text.strip_prefix('+').unwrap_or(text);
-            return match unsigned.parse::<i64>() {
-                Ok(n) => Some(Value::from(n)),
-                Err(_) => unsigned.parse::<u64>().ok().map(Value::from),
-            };
+            let magnitude = digits.parse::<u64>().ok().filter(|&n| n <= MAX_SAFE_INT)?;
+            let n = i64::try_from(magnitude).ok()?;
+            return Some(Value::from(if text.starts_with('-') { -n } else { n }));
         }
         let float: f64 = text.parse().ok()?;
         Number::from_f64(float).map(Value::Number)
@@ -263,8 +267,8 @@ mod tests {
         );
         assert_eq!(parse("['caf\u{e9}']"), Some(json!(["caf\u{e9}"])));
         assert_eq!(
-            parse("[18446744073709551615, -9223372036854775808]"),
-            Some(json!([18446744073709551615u64, -9223372036854775808i64]))
+            parse("[9007199254740991, -9007199254740991, -0]"),
+            Some(json!([9007199254740991i64, -9007199254740991i64, 0]))
         );
     }
 
@@ -293,6 +297,10 @@ mod tests {
             "[0x1f]",
             "[007]",
             "[123456789012345678901234567890]",
+            "[9007199254740992]",
+            "[-9007199254740993]",
+            "[18446744073709551615]",
+            "['a\0b']",
             "[datetime.date(2024, 1, 1)]",
             "[Decimal('1.5')]",
             "['unterminated]",
@@ -386,7 +394,7 @@ mod tests {
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
+            (-(MAX_SAFE_INT as i64)..=MAX_SAFE_INT as i64).prop_map(Value::from),
             any::<String>().prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 32, 5, |inner| {
@@ -413,6 +421,22 @@ mod tests {
             let _ = parse(&text);
             let _ = parse(&format!("[{text}]"));
             let _ = parse(&format!("['{text}']"));
+        }
+
+        /// An int reaches a program as exactly the int the text says, or the
+        /// text stays text: never a rounded number.
+        #[test]
+        fn an_int_is_read_exactly_or_not_at_all(n in any::<i128>(), spaces in " {0,2}") {
+            match parse(&format!("[{spaces}{n}{spaces}]")) {
+                Some(value) => {
+                    let read = value[0].as_i64().expect("an int");
+                    prop_assert_eq!(i128::from(read), n);
+                    prop_assert!(read.unsigned_abs() <= MAX_SAFE_INT);
+                    // A program's numbers are doubles.
+                    prop_assert_eq!(read as f64 as i64, read);
+                }
+                None => prop_assert!(n.unsigned_abs() > u128::from(MAX_SAFE_INT)),
+            }
         }
 
         /// Containers Python prints are read back as the values they print.

@@ -94,7 +94,7 @@ const FITTED_NAME_CHARS: usize = 48;
 const INSTRUCTIONS: &str = "Run a TypeScript program that calls the functions below; only what it returns comes back to you. \
 Write the body of an async function: `await` each call (Promise.all runs calls in parallel), `return` a JSON value, \
 `console.log` for notes. A failed call throws an Error you can catch. \
-An `unknown` result is the tool's output: JSON or Python-literal text parsed, other text a string, several parts an array; \
+An `unknown` result is the tool's output: JSON or Python literals parsed, other text a string, several parts an array; \
 non-text parts as in MCP (`.resource.text`), base64 replaced by its size `bytes`.";
 
 /// `execute`'s description.

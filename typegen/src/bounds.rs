@@ -19,13 +19,22 @@ pub(crate) fn of_property(schema: &Value, root: &Value) -> Option<String> {
     let mut parts: Vec<String> = Vec::new();
     for obj in constraining(schema, root) {
         for phrase in phrases(obj) {
-            if !parts.contains(&phrase) {
+            if parts.len() < MAX_PHRASES && !parts.contains(&phrase) {
                 parts.push(phrase);
             }
         }
     }
     (!parts.is_empty()).then(|| parts.join(", "))
 }
+
+/// The most `allOf` members whose bounds are read: a schema is the
+/// server's, and thousands of members would make typegen slow and the
+/// signature long. Real schemas combine two or three.
+const MAX_MEMBERS: usize = 8;
+
+/// The most phrases a property's bounds are shown in, so that one comment
+/// stays short however many members bound it.
+const MAX_PHRASES: usize = 6;
 
 /// The schemas whose bounds a property's value must meet: its own, its
 /// `allOf` members, and the one non-null member of a `T | null` union,
@@ -37,7 +46,11 @@ fn constraining<'v>(schema: &'v Value, root: &'v Value) -> Vec<&'v Map<String, V
     };
     let mut found = vec![obj];
     if let Some(Value::Array(all)) = obj.get("allOf") {
-        found.extend(all.iter().filter_map(|m| through_refs(m, root).as_object()));
+        found.extend(
+            all.iter()
+                .take(MAX_MEMBERS)
+                .filter_map(|m| through_refs(m, root).as_object()),
+        );
     }
     for keyword in ["anyOf", "oneOf"] {
         if let Some(Value::Array(members)) = obj.get(keyword) {
@@ -225,6 +238,24 @@ fn side(obj: &Map<String, Value>, inclusive: &str, exclusive: &str, side: Side) 
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use serde_json::json;
+
+    /// A server's schema with tens of thousands of `allOf` members, each
+    /// bounding differently, costs a short comment and linear time (the
+    /// check for repeated phrases was quadratic, and every phrase printed).
+    #[test]
+    fn an_allof_bomb_prints_a_few_bounds_quickly() {
+        let members: Vec<Value> = (0..50_000)
+            .map(|i| json!({"minimum": i, "maxLength": i + 1, "pattern": format!("^a{i}$")}))
+            .collect();
+        let schema = json!({"type": "string", "minLength": 2, "allOf": members});
+        let started = std::time::Instant::now();
+        let shown = of_property(&schema, &schema).expect("bounds");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert_eq!(shown.split(", ").count(), MAX_PHRASES, "{shown}");
+        // The property's own bound comes first and is kept.
+        assert!(shown.starts_with(">=2 chars"), "{shown}");
+    }
 
     proptest! {
         /// Whatever a schema's pattern holds, what is printed stays inside

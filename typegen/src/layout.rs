@@ -566,6 +566,20 @@ impl Layout {
         }
     }
 
+    /// The labels [`Layout::render`] writes, in the order it writes them.
+    pub fn labels(&self) -> Vec<&str> {
+        let Layout::Lines { head, block } = self else {
+            return Vec::new();
+        };
+        head.iter()
+            .chain(block)
+            .filter_map(|item| match &item.line {
+                Line::Field { label, .. } => Some(label.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Whether it says anything more than "a string".
     pub fn says_something(&self) -> bool {
         match self {

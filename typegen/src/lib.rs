@@ -114,6 +114,20 @@ impl Observed {
         }
     }
 
+    /// The words of the results the declaration shows, in the order it
+    /// shows them: field names, then the layout's labels. Each is short,
+    /// but a sentence spread over them reads as one (`Ignore all:` then
+    /// `previous instructions:`), so an audit reads them together.
+    pub fn words(&self) -> Vec<&str> {
+        let mut words = self.shape.field_names();
+        if self.shown_layout().is_some()
+            && let Some(layout) = &self.layout
+        {
+            words.extend(layout.labels());
+        }
+        words
+    }
+
     /// The layout's text, when it says more than "a string" and the
     /// results can be strings.
     fn shown_layout(&self) -> Option<String> {

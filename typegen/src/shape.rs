@@ -382,6 +382,28 @@ impl Shape {
         }
     }
 
+    /// The field names [`Shape::render`] writes, in the order it writes them.
+    pub fn field_names(&self) -> Vec<&str> {
+        let mut names = Vec::new();
+        self.push_field_names(&mut names);
+        names
+    }
+
+    fn push_field_names<'a>(&'a self, names: &mut Vec<&'a str>) {
+        match self {
+            Shape::Array { item } => item.push_field_names(names),
+            Shape::Object { props, .. } if props.keys().all(|k| is_field_name(k)) => {
+                for (key, prop) in props {
+                    names.push(key);
+                    prop.shape.push_field_names(names);
+                }
+            }
+            Shape::Map { value } => value.push_field_names(names),
+            Shape::Union { of } => of.iter().for_each(|member| member.push_field_names(names)),
+            _ => {}
+        }
+    }
+
     /// Whether `value` fits this shape (what TypeScript would accept).
     pub fn accepts(&self, value: &Value) -> bool {
         match (self, value) {

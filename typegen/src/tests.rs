@@ -840,3 +840,43 @@ fn bounds_of_all_of_members_and_whole_number_floats_are_shown() {
          step?: number /* multiple of 0.5 */; any?: number }): Promise<unknown>"
     );
 }
+
+proptest::proptest! {
+    /// However a sentence is spread over a layout's labels (headings or
+    /// `label: value` lines, one to three words each) and shown, its words
+    /// come out of [`crate::Observed::words`] in the order they are read,
+    /// so an audit reading them together reads the sentence.
+    #[test]
+    fn a_sentence_spread_over_labels_reads_in_order_from_its_words(
+        words in proptest::collection::vec("[a-z]{1,8}", 2..8),
+        cuts in proptest::collection::vec(1usize..=3, 8),
+        headings in proptest::collection::vec(proptest::bool::ANY, 8),
+    ) {
+        let mut labels = Vec::new();
+        let mut rest = &words[..];
+        for cut in &cuts {
+            if rest.is_empty() {
+                break;
+            }
+            let (label, after) = rest.split_at((*cut).min(rest.len()));
+            labels.push(label.join(" "));
+            rest = after;
+        }
+        // A label that comes again starts a block, which is read otherwise.
+        let mut distinct = labels.clone();
+        distinct.sort();
+        distinct.dedup();
+        proptest::prop_assume!(distinct.len() == labels.len());
+        let text: String = labels
+            .iter()
+            .zip(&headings)
+            .map(|(label, heading)| if *heading { format!("{label}:\n") } else { format!("{label}: 1\n") })
+            .collect();
+        let observed = crate::Observed {
+            shape: crate::shape::Shape::String,
+            samples: 1,
+            layout: Some(crate::layout::Layout::of(&text)),
+        };
+        proptest::prop_assert_eq!(observed.words().join(" "), words.join(" "), "{}", text);
+    }
+}
