@@ -20,6 +20,7 @@ mod learned;
 mod names;
 mod pinned_learned;
 mod policy;
+mod red_errors;
 mod secrets;
 mod upstreams;
 
