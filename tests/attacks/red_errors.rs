@@ -38,3 +38,69 @@ fn a_servers_thousands_of_long_names_never_stall_a_call_past_the_deadline() {
     assert_eq!(report["error"]["kind"], "timeout", "{report}");
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
+
+/// The error of `program` run over the demo: `(message, line, column)`.
+fn run_error(program: &str) -> (String, Value, Value) {
+    let (report, ok) = run_program(program, &[]);
+    assert!(!ok, "{report}");
+    let error = &report["error"];
+    (
+        error["message"].as_str().unwrap_or_default().to_owned(),
+        error["line"].clone(),
+        error["column"].clone(),
+    )
+}
+
+/// The 1-based column, in UTF-16 units as editors count, of `needle` in
+/// the last line of `program`.
+fn column_of(program: &str, needle: &str) -> u32 {
+    let line = program.lines().last().unwrap();
+    let at = line.find(needle).unwrap();
+    line[..at].encode_utf16().count() as u32 + 1
+}
+
+#[test]
+fn a_column_counts_tabs_and_wide_characters_as_the_text_does() {
+    // swc's display column made a tab 4 and a wide character 2, so every
+    // position after one on the line pointed to the right of the culprit.
+    let before = [
+        ("\t", ""),
+        ("\t\t", "\t"),
+        ("", "漢字"),
+        (" ", "😀"),
+        ("\t", "é\t😀漢"),
+        ("", "\u{200b}"),
+    ];
+    for (indent, text) in before {
+        let prefix = format!("{indent}const s = \"{text}\";");
+        let runtime =
+            format!("const r: any = await demo.list_projects();\n{prefix} const q = r.items.z;");
+        let (message, line, column) = run_error(&runtime);
+        assert!(message.contains("`r.items` is undefined"), "{message}");
+        assert_eq!(line, json!(2), "{prefix:?}");
+        assert_eq!(
+            column,
+            json!(column_of(&runtime, "r.items")),
+            "{prefix:?}: {message}"
+        );
+
+        let syntax = format!("const a = 1;\n{prefix} const q = );");
+        let (message, line, column) = run_error(&syntax);
+        assert_eq!(line, json!(2), "{message}");
+        assert_eq!(
+            column,
+            json!(column_of(&syntax, ");")),
+            "{prefix:?}: {message}"
+        );
+
+        let global = format!("const a = 1;\n{prefix} await fetch('x');");
+        let (message, line, column) = run_error(&global);
+        assert!(message.contains("no network"), "{message}");
+        assert_eq!(line, json!(2), "{message}");
+        assert_eq!(
+            column,
+            json!(column_of(&global, "fetch")),
+            "{prefix:?}: {message}"
+        );
+    }
+}
