@@ -157,13 +157,23 @@
     const shown = calledAsGet(calledAs, promise);
     return "; did you forget `await`" + (shown === undefined ? "" : " before " + shown + "(…)") + "?";
   };
+  // A prototype (`Promise.prototype`, a subclass's) is read by programs
+  // that feature-test a member (`if (!Promise.prototype.done) …`); it is no
+  // promise, nor is any other value read through it.
+  const isPrototype = (object) => {
+    const own = getOwnPropertyDescriptor(object, "constructor");
+    if (own === undefined || !hasOwn(own, "value") || typeof own.value !== "function") return false;
+    const made = getOwnPropertyDescriptor(own.value, "prototype");
+    return made !== undefined && hasOwn(made, "value") && made.value === object;
+  };
+  const aPromise = (value) => typeof value === "object" && value !== null && !isPrototype(value);
   // Inheriting from Object.prototype: promises stay `instanceof Object`.
   const promiseMembers = create(Object.prototype);
   const unawaited = new ProxyClass(promiseMembers, {
     __proto__: null,
     get(target, key, receiver) {
       const iterator = key === SymbolClass.iterator || key === SymbolClass.asyncIterator;
-      if (key in target || (typeof key === "symbol" && !iterator && key !== SymbolClass.toPrimitive)) {
+      if (key in target || (typeof key === "symbol" && !iterator && key !== SymbolClass.toPrimitive) || !aPromise(receiver)) {
         return reflectGet(target, key, receiver);
       }
       let message;

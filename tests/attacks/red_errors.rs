@@ -104,3 +104,28 @@ fn a_column_counts_tabs_and_wide_characters_as_the_text_does() {
         );
     }
 }
+
+#[test]
+fn a_promise_prototype_read_for_a_feature_test_is_no_promise() {
+    // Reading a member Promise.prototype lacks threw "is a promise; did you
+    // forget await", so a polyfill's test `if (!Promise.prototype.done)`
+    // failed; a subclass's prototype and a value read through it alike.
+    let program = "class MyP<T> extends Promise<T> {}\n\
+        const P: any = Promise.prototype;\n\
+        if (!P.done) P.done = function (this: any, f: any) { return this.then(f); };\n\
+        const q: any = Promise.resolve(2);\n\
+        return [(MyP.prototype as any).cancel ?? 'none', typeof P.cancel, await q.done((x: number) => x * 3), Reflect.get(P, 'zz', 5) ?? 'none', 'cancel' in q];";
+    let (report, ok) = run_program(program, &[]);
+    assert!(ok, "{report}");
+    assert_eq!(
+        report["result"],
+        json!(["none", "undefined", 6, "none", false])
+    );
+    // A promise itself still says what was forgotten.
+    let (message, line, _) = run_error("const r = Promise.resolve(1);\nreturn (r as any).cancel;");
+    assert_eq!(
+        message,
+        "TypeError: `r` is a promise, so it has no property `cancel`; did you forget `await`?"
+    );
+    assert_eq!(line, json!(2));
+}
