@@ -191,20 +191,28 @@
     return promise;
   };
   const jsonParse = parse;
+  const SyntaxErrorClass = SyntaxError;
+  const prototypeOf = Object.getPrototypeOf;
+  const inherits = (value, prototype) => {
+    for (let o = prototypeOf(value); o !== null; o = prototypeOf(o)) if (o === prototype) return true;
+    return false;
+  };
+  // What JSON.parse does, but a value already parsed (or undefined), which
+  // it cannot read, is named. It is parsed first, as a string of it, so a
+  // value that reads as JSON (`new String("[1]")`) still gives what it
+  // did, and what cannot be read is still a SyntaxError that a program's
+  // `catch` may test for.
   const parseChecked = {
     parse(text, reviver) {
-      if ((typeof text === "object" && text !== null) || text === undefined) {
-        let given = "undefined";
-        if (text !== undefined) given = text instanceof PromiseClass ? "a promise" : isArray(text) ? "an array" : "an object";
-        const fix =
-          given === "a promise"
-            ? forgot(text)
-            : given === "undefined"
-              ? ", not a string of JSON"
-              : ": the value is already parsed JSON; use it directly";
-        throw new TypeErrorClass("JSON.parse was given " + given + fix);
+      if (aPromise(text) && inherits(text, PromiseClass.prototype)) throw new TypeErrorClass("JSON.parse was given a promise" + forgot(text));
+      try {
+        return reviver === undefined ? jsonParse(text) : jsonParse(text, reviver);
+      } catch (error) {
+        const given = text === undefined ? "undefined" : typeof text === "object" && text !== null ? (isArray(text) ? "an array" : "an object") : undefined;
+        if (given === undefined || !isError(error) || prototypeOf(error) !== SyntaxErrorClass.prototype) throw error;
+        const fix = given === "undefined" ? ", not a string of JSON" : ": the value is already parsed JSON; use it directly";
+        throw new SyntaxErrorClass("JSON.parse was given " + given + fix);
       }
-      return reviver === undefined ? jsonParse(text) : jsonParse(text, reviver);
     },
   }.parse;
   defineProperty(JSON, "parse", { __proto__: null, value: parseChecked, writable: true, configurable: true });

@@ -188,7 +188,7 @@ fn json_parse_of_a_parsed_value_says_to_use_it() {
         assert_eq!(
             message,
             format!(
-                "TypeError: JSON.parse was given {given}: the value is already parsed JSON; use it directly"
+                "SyntaxError: JSON.parse was given {given}: the value is already parsed JSON; use it directly"
             )
         );
         assert_eq!(line, 2);

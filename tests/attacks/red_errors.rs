@@ -129,3 +129,20 @@ fn a_promise_prototype_read_for_a_feature_test_is_no_promise() {
     );
     assert_eq!(line, json!(2));
 }
+
+#[test]
+fn json_parse_still_parses_what_it_did_and_fails_as_a_syntax_error() {
+    // The check threw a TypeError for any object, where JSON.parse reads an
+    // object as its string: `new String("[1]")` parsed, and a program's
+    // `catch (e) { if (e instanceof SyntaxError) … }` kept the raw value.
+    let program = "const r = await demo.list_projects();\n\
+        const tryJson = (s: any) => { try { return JSON.parse(s); } catch (e) { if (e instanceof SyntaxError) return 'raw'; throw e; } };\n\
+        let reviver = ''; try { JSON.parse('{\"a\":1}', () => { throw new RangeError('mine'); }); } catch (e: any) { reviver = e.name + ': ' + e.message; }\n\
+        return [JSON.parse(new String('[1]') as any), JSON.parse({ toString: () => '[2]' } as any), JSON.parse([5] as any), tryJson(r), tryJson(undefined), reviver];";
+    let (report, ok) = run_program(program, &[]);
+    assert!(ok, "{report}");
+    assert_eq!(
+        report["result"],
+        json!([[1], [2], 5, "raw", "raw", "RangeError: mine"])
+    );
+}
