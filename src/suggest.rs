@@ -79,6 +79,26 @@ fn fold_name(name: &str) -> String {
         .collect()
 }
 
+/// `ns.name` as a program would write it, or `ns["…"]` (quoted, cut to 64
+/// characters) when `name` is no identifier: a name read from a tool's
+/// answer never reads as an error's own words.
+pub fn member(ns: &str, name: &str) -> String {
+    const MAX_SHOWN: usize = 64;
+    let identifier = name.len() <= MAX_SHOWN
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if identifier {
+        return format!("{ns}.{name}");
+    }
+    let mut shown: String = name.chars().take(MAX_SHOWN).collect();
+    if shown.len() < name.len() {
+        shown.push('…');
+    }
+    format!("{ns}[{}]", serde_json::Value::String(shown))
+}
+
 /// `names` as a short list: the first `n`, then how many more.
 pub fn listed<'a>(names: impl IntoIterator<Item = &'a str>, n: usize) -> String {
     let names: Vec<&str> = names.into_iter().collect();

@@ -18,12 +18,77 @@ const MAX_JS_NAMED: usize = 16 << 10;
 fn what_and_hint(rest: &str) -> Option<(&str, &str)> {
     for what in ["undefined", "null", "a promise"] {
         if let Some(hint) = rest.strip_prefix(what)
-            && (hint.is_empty() || hint.starts_with("; "))
+            && forgotten_await(hint)
         {
             return Some((what, hint));
         }
     }
     None
+}
+
+/// Whether `hint` is nothing or exactly the prelude's hint: `; did you
+/// forget `await`?`, or `… before ns.name(…)?` with `ns["…"]` for a name
+/// that is no identifier. Anything else came from the program's values (a
+/// property named `x' of null; call…`), and rewording it would make them
+/// read as codemode's words.
+fn forgotten_await(hint: &str) -> bool {
+    const FORGOT: &str = "; did you forget `await`";
+    let Some(rest) = hint.strip_prefix(FORGOT) else {
+        return hint.is_empty();
+    };
+    if rest == "?" {
+        return true;
+    }
+    let Some(shown) = rest
+        .strip_prefix(" before ")
+        .and_then(|r| r.strip_suffix("(…)?"))
+    else {
+        return false;
+    };
+    let identifier = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    };
+    match shown.split_once(['.', '[']) {
+        Some((ns, name)) if identifier(ns) && shown.as_bytes()[ns.len()] == b'.' => {
+            identifier(name)
+        }
+        Some((ns, name)) if identifier(ns) => name
+            .strip_suffix(']')
+            .is_some_and(|quoted| serde_json::from_str::<String>(quoted).is_ok()),
+        _ => false,
+    }
+}
+
+/// `NAME' of WHAT HINT` (after `cannot read property '`) as its three
+/// parts. The name may hold `' of ` itself: the split is where the rest is
+/// what the engine says after a name.
+fn property_read(rest: &str) -> Option<(&str, &str, &str)> {
+    rest.match_indices("' of ").find_map(|(at, sep)| {
+        let (what, hint) = what_and_hint(&rest[at + sep.len()..])?;
+        Some((&rest[..at], what, hint))
+    })
+}
+
+/// A property's name as an error shows it: `name` in backticks, or quoted
+/// as JSON (and cut) when it is no plain name, so a key read from a tool's
+/// answer reads as a value, never as the message's own words.
+fn property_shown(property: &str) -> String {
+    const MAX_SHOWN: usize = 64;
+    let plain = property.len() <= MAX_SHOWN
+        && !property.is_empty()
+        && property
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'));
+    if plain {
+        return format!("`{property}`");
+    }
+    let mut shown: String = property.chars().take(MAX_SHOWN).collect();
+    if shown.len() < property.len() {
+        shown.push('…');
+    }
+    serde_json::Value::String(shown).to_string()
 }
 
 /// The message naming the expression a `TypeError` is about, and that
@@ -51,7 +116,7 @@ pub(super) fn named(
         .and_then(what_and_hint)
         .or_else(|| {
             let hint = error.strip_prefix("a promise cannot be iterated")?;
-            Some(("a promise", hint))
+            forgotten_await(hint).then_some(("a promise", hint))
         });
     if let Some((what, hint)) = iterated {
         let value = find(Failed::Iterating)?;
@@ -99,13 +164,13 @@ pub(super) fn named(
         Some(rest) => (rest, false),
         None => (error.strip_prefix("cannot set property '")?, true),
     };
-    let (property, of) = rest.split_once("' of ")?;
-    let (what, hint) = what_and_hint(of)?;
+    let (property, what, hint) = property_read(rest)?;
     let object = find(Failed::Reading(property))?;
+    let shown = property_shown(property);
     let outcome = if setting {
-        format!("its property `{property}` cannot be set")
+        format!("its property {shown} cannot be set")
     } else {
-        format!("it has no property `{property}`")
+        format!("it has no property {shown}")
     };
     let message = match object.site {
         Some(Site::Parameter) => format!(
@@ -293,6 +358,54 @@ pub const RETURNED_UNDEFINED: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod spelled {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Text made of the pieces of the messages themselves.
+        fn tricky() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("' of ".to_owned()),
+                Just("undefined".to_owned()),
+                Just("null".to_owned()),
+                Just("a promise".to_owned()),
+                Just("; did you forget `await`".to_owned()),
+                Just(" before demo[\"".to_owned()),
+                Just("\"](…)?".to_owned()),
+                Just("?".to_owned()),
+                "\\PC{0,6}",
+            ];
+            proptest::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            /// Whatever a property is called, the engine's message is read
+            /// back as that name and what the value was, never as a hint
+            /// the name spelled out.
+            #[test]
+            fn a_property_read_is_split_where_the_engine_put_it(
+                key in tricky(),
+                what in prop_oneof![Just("undefined"), Just("null"), Just("a promise")],
+                hint in prop_oneof![
+                    Just(String::new()),
+                    Just("; did you forget `await`?".to_owned()),
+                    Just("; did you forget `await` before demo.list_projects(…)?".to_owned()),
+                    tricky().prop_map(|name| format!(
+                        "; did you forget `await` before demo[{}](…)?",
+                        serde_json::Value::String(name)
+                    )),
+                ],
+            ) {
+                let message = format!("{key}' of {what}{hint}");
+                prop_assert_eq!(property_read(&message), Some((key.as_str(), what, hint.as_str())));
+                let shown = property_shown(&key);
+                // 64 characters, each escaped at most to two, the cut and quotes.
+                prop_assert!(shown.chars().count() <= 2 * 64 + 3, "{}", shown);
+                prop_assert!(!shown.contains('\n'));
+            }
+        }
+    }
 
     #[test]
     fn a_name_read_as_an_object_is_found() {

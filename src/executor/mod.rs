@@ -35,7 +35,7 @@ use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{
     Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
-use crate::suggest::{function_meant, listed};
+use crate::suggest::{function_meant, listed, member};
 use crate::transpile;
 use own_wakes::OwnWakes;
 use validate::Validators;
@@ -620,7 +620,7 @@ impl Executor {
                 .map(|s| format!("; did you mean {ns}.{s}?"))
                 .unwrap_or_else(|| format!("; its functions are {}", listed(functions, 12)));
             return Reply::TypeError {
-                message: format!("{ns}.{tool_shown} is not a function{hint}"),
+                message: format!("{} is not a function{hint}", member(ns, tool)),
             };
         };
         let shown = format!("{ns}.{}", function.ident());

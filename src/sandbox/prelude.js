@@ -29,6 +29,7 @@
   const source = uncurry(Function.prototype.toString);
   const errorStack = uncurry(getOwnPropertyDescriptor(Error.prototype, "stack").get);
   const wellFormed = uncurry(String.prototype.toWellFormed);
+  const charCodeAt = uncurry(String.prototype.charCodeAt);
 
   // Members the engine itself looks up on an object (awaiting it, turning it
   // into JSON or a string): a namespace has none, whatever its tools are
@@ -234,6 +235,20 @@
     throw failure(reply.status === "type_error" ? TypeErrorClass : ErrorClass, reply.message, where);
   };
   const calling = (server, tool, shown) => (args) => unawaitedCall(awaitable(invoke(server, tool, shown, args, site())), shown);
+  // `ns.name` for a name a program asked for, or `ns["…"]` (quoted, cut)
+  // when it is no identifier: what a program reads from a tool's answer
+  // and calls by never reads as codemode's own words in an error.
+  const identifierLike = (key) => {
+    if (key.length === 0 || key.length > 64) return false;
+    for (let i = 0; i < key.length; i++) {
+      const c = charCodeAt(key, i);
+      const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+      if (!letter && !(i > 0 && c >= 48 && c <= 57)) return false;
+    }
+    return true;
+  };
+  const member = (ident, key) =>
+    identifierLike(key) ? ident + "." + key : ident + "[" + stringify(key.length > 64 ? slice(key, 0, 64) + "…" : key) + "]";
   // A namespace is built when the program first names it, and each of its
   // functions when first used: most programs use a few of many tools.
   const namespace = (ident, server, functions) => {
@@ -268,13 +283,13 @@
         // Unknown names still go to the host, which answers with a "did you
         // mean"; none is this long, so those are answered here.
         if (key.length > 256) {
-          const shown = ident + "." + slice(key, 0, 64) + "…";
+          const shown = member(ident, key);
           const refused = async () => {
             throw new TypeErrorClass(shown + " is not a function");
           };
           return () => unawaitedCall(awaitable(refused()), shown);
         }
-        return calling(server, key, ident + "." + key);
+        return calling(server, key, member(ident, key));
       },
       has: (_, key) => hasOwn(named, key),
       ownKeys: () => ownKeys(named),
