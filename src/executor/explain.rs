@@ -84,8 +84,14 @@ fn property_shown(property: &str) -> String {
     if plain {
         return format!("`{property}`");
     }
-    let mut shown: String = property.chars().take(MAX_SHOWN).collect();
-    if shown.len() < property.len() {
+    quoted(property)
+}
+
+/// `text` as a JSON string, cut to 64 characters: a value in a message.
+fn quoted(text: &str) -> String {
+    const MAX_SHOWN: usize = 64;
+    let mut shown: String = text.chars().take(MAX_SHOWN).collect();
+    if shown.len() < text.len() {
         shown.push('…');
     }
     serde_json::Value::String(shown).to_string()
@@ -263,8 +269,14 @@ pub(super) fn not_defined(
 ) -> Option<String> {
     let namespaces = || listed(bindings.iter().map(|b| b.ident.as_str()), 12);
     if let Some(module) = message.strip_prefix("ReferenceError: could not load module ") {
+        // The engine quotes the name with `'`, which the name may hold.
+        let module = module
+            .strip_prefix('\'')
+            .and_then(|m| m.strip_suffix('\''))
+            .unwrap_or(module);
         return Some(format!(
-            "ReferenceError: could not load module {module}: programs cannot import modules; {NO_WORLD} ({})",
+            "ReferenceError: could not load module {}: programs cannot import modules; {NO_WORLD} ({})",
+            quoted(module),
             namespaces()
         ));
     }
