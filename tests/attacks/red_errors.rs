@@ -193,3 +193,25 @@ fn a_module_name_read_from_a_value_is_quoted() {
         "{got}"
     );
 }
+
+#[test]
+fn what_a_program_does_to_the_promise_proxy_is_gone_for_the_next() {
+    let mut serve = super::RawStdio::start(&[]);
+    let report = serve.execute(
+        "const t: any = Object.getPrototypeOf(Promise.prototype);\n\
+         t.toJSON = () => ({ hijacked: true }); t.issues = [];\n\
+         Object.setPrototypeOf(Promise.prototype, null);\n\
+         (JSON as any).parse = () => 'forged';\n\
+         return JSON.stringify(demo.list_projects());",
+    );
+    assert_eq!(report["result"], json!("{}"), "{report}");
+    let report = serve.execute("const r = demo.list_issues({});\nreturn r.issues;");
+    assert_eq!(
+        report["error"]["message"],
+        "TypeError: `r` is a promise, so it has no property `issues`; did you forget `await` before demo.list_issues(…)?",
+        "{report}"
+    );
+    let report = serve.execute("return [JSON.parse('[1]'), Object.getPrototypeOf(Promise.prototype) !== null];");
+    assert_eq!(report["result"], json!([[1], true]), "{report}");
+    serve.still_serves();
+}
