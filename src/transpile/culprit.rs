@@ -110,6 +110,11 @@ pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Culpr
     };
     let found = short(nested.or_else(|| text(span))?)?;
     let object = object.and_then(text).and_then(short);
+    // The callee of an argument is shown too.
+    let site = match site {
+        Some(Site::Argument(callee)) => Some(Site::Argument(short(callee)?)),
+        other => other,
+    };
     let lo = (span.lo.0 - start) as usize;
     let line_start = js[..lo].rfind('\n').map_or(0, |i| i + 1);
     Some(Culprit {
@@ -502,6 +507,16 @@ mod tests {
         }
         // Only an exact position names a value.
         assert_eq!(at(js, "items", Failed::Iterating), None);
+        // A callee spread over many lines is on one, and a long one is
+        // never named.
+        let js = "(async ()=>{\n    Array\n        .from(r.list);\n})();";
+        assert_eq!(
+            at(js, "r.list", Failed::Iterating).map(|f| f.1),
+            Some(Some(Site::Argument("Array .from".into())))
+        );
+        let long = vec!["Array"; 100].join(",\n        ");
+        let js = format!("(async ()=>{{\n    [\n        {long}\n    ][0].from(r.list);\n}})();");
+        assert_eq!(at(&js, "r.list", Failed::Iterating), None);
     }
 
     #[test]
