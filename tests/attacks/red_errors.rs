@@ -211,7 +211,40 @@ fn what_a_program_does_to_the_promise_proxy_is_gone_for_the_next() {
         "TypeError: `r` is a promise, so it has no property `issues`; did you forget `await` before demo.list_issues(…)?",
         "{report}"
     );
-    let report = serve.execute("return [JSON.parse('[1]'), Object.getPrototypeOf(Promise.prototype) !== null];");
+    let report = serve
+        .execute("return [JSON.parse('[1]'), Object.getPrototypeOf(Promise.prototype) !== null];");
     assert_eq!(report["result"], json!([[1], true]), "{report}");
+    serve.still_serves();
+}
+
+#[test]
+fn a_failure_deep_in_nested_code_is_named_without_overflowing_the_stack() {
+    // Naming parses the program again on the caller's stack: as deep as a
+    // program may nest, in serve (a runtime thread's stack) and in run.
+    let mut serve = super::RawStdio::start(&[]);
+    for depth in [60, 100, 120, 127] {
+        for (open, close) in [("[", "]"), ("(", ")"), ("{ a: ", " }"), ("f(", ")")] {
+            let program = format!(
+                "const r: any = {{}}; const f = (x: any) => x;\nreturn {}r.items.length{};",
+                open.repeat(depth),
+                close.repeat(depth)
+            );
+            let report = serve.execute(&program);
+            let message = report["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let named = message.starts_with("TypeError: `r.items` is undefined");
+            assert!(
+                named
+                    || (depth > 60
+                        && (message.contains("nests too deeply")
+                            || message.starts_with(
+                                "TypeError: cannot read property 'length' of undefined"
+                            ))),
+                "{depth} {open}: {report}"
+            );
+        }
+    }
     serve.still_serves();
 }
