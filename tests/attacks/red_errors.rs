@@ -248,3 +248,61 @@ fn a_failure_deep_in_nested_code_is_named_without_overflowing_the_stack() {
     }
     serve.still_serves();
 }
+
+#[test]
+fn what_programs_do_with_promises_still_works() {
+    let program = r#"
+class MyP<T> extends Promise<T> { extra() { return 1; } }
+const m = new MyP<number>((resolve) => resolve(5));
+async function* gen() { yield 1; yield await Promise.resolve(2); }
+const seen: number[] = [];
+for await (const x of gen()) seen.push(x);
+for await (const x of [Promise.resolve(3), 4]) seen.push(x);
+const thenable = { then(resolve: any) { resolve(7); } };
+const isThenable = (x: any) => x != null && typeof x.then === "function" && typeof x.catch === "function";
+const p: any = demo.list_projects();
+const settled = await Promise.allSettled([p, Promise.reject(new Error("x"))]);
+const map = new Map([["a", p]]); const set = new Set([p]); const weak = new WeakMap([[p, 1]]);
+return [
+  await m.then((x) => x + 1), await m.finally(() => {}), m instanceof Promise, m.extra(),
+  seen, await thenable, await Promise.resolve(thenable), isThenable(p),
+  settled.map((s) => s.status), await Promise.any([Promise.reject(1), Promise.resolve(2)]),
+  await Promise.race([Promise.resolve(3)]), (await Promise.all([].concat(p))).length, [[p]].flat().length,
+  "cancel" in p, Object.hasOwn(p, "x"), p.hasOwnProperty("x"), Object.keys(p).length,
+  Object.prototype.toString.call(p), p.toString(), p == null, typeof p, Array.isArray(p),
+  map.get("a") === p, set.has(p), weak.get(p), (await p).projects.length,
+];"#;
+    let (report, ok) = run_program(program, &[]);
+    assert!(ok, "{report}");
+    assert_eq!(
+        report["result"],
+        json!([
+            6,
+            5,
+            true,
+            1,
+            [1, 2, 3, 4],
+            7,
+            7,
+            true,
+            ["fulfilled", "rejected"],
+            2,
+            3,
+            1,
+            1,
+            false,
+            false,
+            false,
+            0,
+            "[object Promise]",
+            "[object Promise]",
+            false,
+            "object",
+            false,
+            true,
+            true,
+            1,
+            3
+        ])
+    );
+}
