@@ -306,3 +306,33 @@ return [
         ])
     );
 }
+
+#[test]
+fn a_read_at_a_computed_index_blames_the_element_not_the_list() {
+    // `rows[i].name` with `i` past the end said `rows` was undefined: a
+    // computed read may read any name, and it was the innermost.
+    let cases: &[(&str, &str)] = &[
+        (
+            "const i = 5;\nreturn r.projects[i].name;",
+            "TypeError: `r.projects[i]` is undefined, so it has no property `name`",
+        ),
+        (
+            "const i = 5;\nreturn r.projects[i][0];",
+            "TypeError: `r.projects[i]` is undefined, so it has no property `0`",
+        ),
+        (
+            "const key = 'items';\nreturn r[key].length;",
+            "TypeError: `r[key]` is undefined, so it has no property `length`",
+        ),
+        (
+            "const k = 'a';\nreturn r[k][k];",
+            "TypeError: `r[k]` is undefined, so it has no property `a`",
+        ),
+    ];
+    for &(body, message) in cases {
+        let program = format!("const r: any = await demo.list_projects();\n{body}");
+        let (got, line, column) = run_error(&program);
+        assert_eq!(got, message, "{body}");
+        assert_eq!((line, column), (json!(3), json!(8)), "{body}");
+    }
+}
