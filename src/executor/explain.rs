@@ -206,7 +206,15 @@ fn site(value: &Culprit) -> String {
 fn not_a_function(callee: &Culprit, kinds: &str) -> String {
     let name = &callee.text;
     let Some(kinds) = kinds.strip_prefix(": it is ") else {
-        return format!("TypeError: {name} is not a function");
+        // The engine says what it called when the call itself failed; it
+        // does not when a built-in refused a value given to it
+        // (`rows.map(r.nope)`), or when the call spread its arguments.
+        if callee.site == Some(Site::Spread) {
+            return format!("TypeError: {name} is not a function");
+        }
+        return format!(
+            "TypeError: {name}(…) was given a value that is not a function where it takes one (a callback?)"
+        );
     };
     let (own, of) = match kinds
         .strip_suffix(')')

@@ -251,6 +251,15 @@ impl Finder<'_, '_> {
         } else {
             self.consider(callee.span(), callee.span(), object, false);
         }
+        // A call that spreads its arguments fails as a built-in given a
+        // value that is no function does (the engine does not say what it
+        // called): that tells the two apart.
+        if self.best.is_some_and(|(span, ..)| span == callee.span()) {
+            self.site = args
+                .iter()
+                .any(|arg| arg.spread.is_some())
+                .then_some(Site::Spread);
+        }
     }
 
     /// A function's destructured parameters, when the failure is in one:

@@ -336,3 +336,34 @@ fn a_read_at_a_computed_index_blames_the_element_not_the_list() {
         assert_eq!((line, column), (json!(3), json!(8)), "{body}");
     }
 }
+
+#[test]
+fn a_callback_that_is_no_function_is_blamed_not_the_method_given_it() {
+    // `rows.map(r.nope)` said `rows.map is not a function`: the built-in
+    // refused its callback, and the call it was given in was named.
+    let cases: &[(&str, &str)] = &[
+        (
+            "return r.projects.map(r.nope);",
+            "TypeError: r.projects.map(…) was given a value that is not a function where it takes one (a callback?)",
+        ),
+        (
+            "return r.projects.filter(r.nope);",
+            "TypeError: r.projects.filter(…) was given a value that is not a function where it takes one (a callback?)",
+        ),
+        // The callee itself, with what it is, or spreading its arguments.
+        (
+            "return r.nope(1);",
+            "TypeError: r.nope is not a function: r is an object",
+        ),
+        (
+            "const args = [1];\nreturn r.nope(...args);",
+            "TypeError: r.nope is not a function",
+        ),
+    ];
+    for &(body, message) in cases {
+        let program = format!("const r: any = await demo.list_projects();\n{body}");
+        let (got, _, column) = run_error(&program);
+        assert_eq!(got, message, "{body}");
+        assert_eq!(column, json!(8), "{body}");
+    }
+}
