@@ -619,8 +619,11 @@ impl Executor {
             let hint = function_meant(tool, ns, functions.clone())
                 .map(|s| format!("; did you mean {ns}.{s}?"))
                 .unwrap_or_else(|| format!("; its functions are {}", listed(functions, 12)));
+            // A server's names may be long: the reply is no longer than
+            // the error it becomes.
+            let message = format!("{} is not a function{hint}", member(ns, tool));
             return Reply::TypeError {
-                message: format!("{} is not a function{hint}", member(ns, tool)),
+                message: bounds::cut(&message, bounds::MAX_ERROR_IN_REPORT),
             };
         };
         let shown = format!("{ns}.{}", function.ident());

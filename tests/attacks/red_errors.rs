@@ -367,3 +367,23 @@ fn a_callback_that_is_no_function_is_blamed_not_the_method_given_it() {
         assert_eq!(column, json!(8), "{body}");
     }
 }
+
+#[test]
+fn a_servers_long_names_listed_in_a_reply_are_cut() {
+    // "its functions are …" listed twelve names whole: a server's names of
+    // 100 000 characters made each call's reply 1.2 MB.
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<String> = (0..14)
+        .map(|i| char::from(b'a' + i).to_string().repeat(100_000))
+        .collect();
+    let file = tools_file(dir.path(), "long", &names);
+    let program = "try { await (long as any).nothing(); } catch (e: any) { return [e.message.length, e.message.slice(0, 40)]; }";
+    let (report, ok) = run_program(program, &["--tools-file", &file]);
+    assert!(ok, "{report}");
+    let length = report["result"][0].as_u64().unwrap();
+    assert!(length < 3000, "{report}");
+    assert_eq!(
+        report["result"][1],
+        "long.nothing is not a function; its func"
+    );
+}
