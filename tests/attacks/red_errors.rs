@@ -387,3 +387,25 @@ fn a_servers_long_names_listed_in_a_reply_are_cut() {
         "long.nothing is not a function; its func"
     );
 }
+
+#[test]
+fn a_promise_among_a_calls_arguments_is_never_sent_as_what_it_is_not() {
+    // Made JSON, a promise was {}: the call would go out with an argument
+    // the program never meant. It is refused, naming the call not awaited.
+    let (report, ok) = run_program(
+        "return await demo.get_issue({ id: demo.list_projects() } as any);",
+        &[],
+    );
+    assert!(!ok, "{report}");
+    assert_eq!(
+        report["error"]["message"],
+        "TypeError: a promise cannot be turned into JSON (it would be {}); did you forget `await` before demo.list_projects(…)?"
+    );
+    let calls: Vec<&str> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tool"].as_str().unwrap_or_default())
+        .collect();
+    assert!(!calls.contains(&"get_issue"), "{report}");
+}
