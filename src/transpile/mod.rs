@@ -221,6 +221,7 @@ fn check_size(code: &str, max_bytes: usize) -> Result<(), CompileError> {
 /// [`compile_bounded`]).
 pub fn compile(code: &str, known: &Known, max_bytes: usize) -> Result<Compiled, CompileError> {
     check_size(code, max_bytes)?;
+    let code = &*lone_returns_as_newlines(code);
     if let Err(refused) = nesting::check(code, MAX_ESTIMATED_NESTING) {
         return Err(match refused {
             nesting::Refused::TooDeep { at } => CompileError::limit(
@@ -236,6 +237,24 @@ pub fn compile(code: &str, known: &Known, max_bytes: usize) -> Result<Compiled, 
         });
     }
     GLOBALS.set(&Globals::new(), || compile_inner(code, known))
+}
+
+/// `code` with each `\r` not before a `\n` made a `\n`: JavaScript and
+/// editors end a line at either, swc's positions count only `\n`, and the
+/// two are the same to a program (a template literal reads both as `\n`).
+/// Both are one byte, so every byte offset stays where it was.
+fn lone_returns_as_newlines(code: &str) -> std::borrow::Cow<'_, str> {
+    if !code.contains('\r') {
+        return code.into();
+    }
+    let bytes = code.as_bytes();
+    code.char_indices()
+        .map(|(at, c)| match c {
+            '\r' if bytes.get(at + 1) != Some(&b'\n') => '\n',
+            c => c,
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The 1-based line and column (in UTF-16 units, as every position given

@@ -409,3 +409,24 @@ fn a_promise_among_a_calls_arguments_is_never_sent_as_what_it_is_not() {
         .collect();
     assert!(!calls.contains(&"get_issue"), "{report}");
 }
+
+#[test]
+fn lines_ended_by_a_lone_carriage_return_are_counted_as_lines() {
+    // JavaScript and editors end a line at a lone \r; positions counted
+    // only \n, so every error of such a program was on line 1.
+    let runtime = "const r: any = await demo.list_projects();\r/* x */ const s = `a\rb`;\rconst q = r.items.z;\r";
+    let (message, line, column) = run_error(runtime);
+    assert!(
+        message.starts_with("TypeError: `r.items` is undefined"),
+        "{message}"
+    );
+    // The template literal holds a line end too.
+    assert_eq!((line, column), (json!(4), json!(11)));
+    let syntax = "const a = 1;\r\rconst q = );";
+    let (_, line, column) = run_error(syntax);
+    assert_eq!((line, column), (json!(3), json!(11)));
+    // What the program reads is as before: a template literal reads \r as \n.
+    let (report, ok) = run_program("const s = `a\rb\r\nc`;\rreturn s;", &[]);
+    assert!(ok, "{report}");
+    assert_eq!(report["result"], "a\nb\nc");
+}
