@@ -1,5 +1,10 @@
 //! "Did you mean …?" for misspelled names.
 
+/// Characters compared, in all, for one suggestion: a server may list
+/// thousands of tools with long names, and a program may ask about one
+/// such name per call; the call must still be answered at once.
+const MAX_COMPARED: usize = 1 << 20;
+
 /// The candidate closest to `name`, if it is close enough to be a likely typo.
 pub fn did_you_mean<'a>(
     name: &str,
@@ -7,20 +12,26 @@ pub fn did_you_mean<'a>(
 ) -> Option<&'a str> {
     let wanted = name.to_lowercase();
     let wanted_len = wanted.chars().count();
-    candidates
-        .into_iter()
-        .filter_map(|c| {
-            let len = c.chars().count();
-            let allowed = (len.max(wanted_len) / 3).max(1);
-            // The distance is at least the difference in length: skip the
-            // quadratic comparison when that alone is too far (a program can
-            // ask for a name megabytes long).
-            (len.abs_diff(wanted_len) <= allowed)
-                .then(|| (edit_distance(&wanted, &c.to_lowercase()), c))
-                .filter(|&(d, _)| d <= allowed)
-        })
-        .min_by_key(|&(d, c)| (d, c.len()))
-        .map(|(_, c)| c)
+    let mut budget = MAX_COMPARED;
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let len = c.chars().count();
+        let allowed = (len.max(wanted_len) / 3).max(1);
+        // The distance is at least the difference in length: skip the
+        // quadratic comparison when that alone is too far (a program can
+        // ask for a name megabytes long), or when it would overspend.
+        let cost = len.saturating_mul(wanted_len);
+        if len.abs_diff(wanted_len) > allowed || cost > budget {
+            continue;
+        }
+        budget -= cost;
+        let distance = edit_distance(&wanted, &c.to_lowercase());
+        let closer = best.is_none_or(|(d, b)| (distance, c.len()) < (d, b.len()));
+        if distance <= allowed && closer {
+            best = Some((distance, c));
+        }
+    }
+    best.map(|(_, c)| c)
 }
 
 /// What a program most likely meant by `name` in namespace `ns`, whose
@@ -66,6 +77,26 @@ fn fold_name(name: &str) -> String {
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
         .collect()
+}
+
+/// `ns.name` as a program would write it, or `ns["…"]` (quoted, cut to 64
+/// characters) when `name` is no identifier: a name read from a tool's
+/// answer never reads as an error's own words.
+pub fn member(ns: &str, name: &str) -> String {
+    const MAX_SHOWN: usize = 64;
+    let identifier = name.len() <= MAX_SHOWN
+        && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    if identifier {
+        return format!("{ns}.{name}");
+    }
+    let mut shown: String = name.chars().take(MAX_SHOWN).collect();
+    if shown.len() < name.len() {
+        shown.push('…');
+    }
+    format!("{ns}[{}]", serde_json::Value::String(shown))
 }
 
 /// `names` as a short list: the first `n`, then how many more.
@@ -154,6 +185,32 @@ mod tests {
         assert_eq!(did_you_mean("Create_Issue", names), Some("create_issue"));
         assert_eq!(did_you_mean("delete_everything", names), None);
         assert_eq!(did_you_mean(&"list_issues".repeat(100_000), names), None);
+    }
+
+    #[test]
+    fn thousands_of_long_names_are_answered_at_once() {
+        // A hostile server's 5000 tools of 250 letters, asked about by a
+        // name as long: without a bound, seconds of work for each call.
+        let names: Vec<String> = (0..5000)
+            .map(|i| format!("{i:04}{}", "abcdefghij".repeat(25)))
+            .collect();
+        let asked = "q".repeat(254);
+        let started = std::time::Instant::now();
+        for _ in 0..10 {
+            assert_eq!(did_you_mean(&asked, names.iter().map(String::as_str)), None);
+        }
+        // Unbounded, each took seconds (unoptimized).
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_secs(3), "{took:?}");
+        let meant = function_meant(&asked, "big", names.iter().map(String::as_str));
+        assert_eq!(meant, None);
+        // The close one is still found among them.
+        let close = format!("0000{}", "abcdefghij".repeat(25));
+        let typo = close.replacen('a', "b", 1);
+        assert_eq!(
+            did_you_mean(&typo, names.iter().map(String::as_str)),
+            Some(close.as_str())
+        );
     }
 
     #[test]

@@ -18,12 +18,83 @@ const MAX_JS_NAMED: usize = 16 << 10;
 fn what_and_hint(rest: &str) -> Option<(&str, &str)> {
     for what in ["undefined", "null", "a promise"] {
         if let Some(hint) = rest.strip_prefix(what)
-            && (hint.is_empty() || hint.starts_with("; "))
+            && forgotten_await(hint)
         {
             return Some((what, hint));
         }
     }
     None
+}
+
+/// Whether `hint` is nothing or exactly the prelude's hint: `; did you
+/// forget `await`?`, or `… before ns.name(…)?` with `ns["…"]` for a name
+/// that is no identifier. Anything else came from the program's values (a
+/// property named `x' of null; call…`), and rewording it would make them
+/// read as codemode's words.
+fn forgotten_await(hint: &str) -> bool {
+    const FORGOT: &str = "; did you forget `await`";
+    let Some(rest) = hint.strip_prefix(FORGOT) else {
+        return hint.is_empty();
+    };
+    if rest == "?" {
+        return true;
+    }
+    let Some(shown) = rest
+        .strip_prefix(" before ")
+        .and_then(|r| r.strip_suffix("(…)?"))
+    else {
+        return false;
+    };
+    let identifier = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_' || c == '$')
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+    };
+    match shown.split_once(['.', '[']) {
+        Some((ns, name)) if identifier(ns) && shown.as_bytes()[ns.len()] == b'.' => {
+            identifier(name)
+        }
+        Some((ns, name)) if identifier(ns) => name
+            .strip_suffix(']')
+            .is_some_and(|quoted| serde_json::from_str::<String>(quoted).is_ok()),
+        _ => false,
+    }
+}
+
+/// `NAME' of WHAT HINT` (after `cannot read property '`) as its three
+/// parts. The name may hold `' of ` itself: the split is where the rest is
+/// what the engine says after a name.
+fn property_read(rest: &str) -> Option<(&str, &str, &str)> {
+    rest.match_indices("' of ").find_map(|(at, sep)| {
+        let (what, hint) = what_and_hint(&rest[at + sep.len()..])?;
+        Some((&rest[..at], what, hint))
+    })
+}
+
+/// A property's name as an error shows it: `name` in backticks, or quoted
+/// as JSON (and cut) when it is no plain name, so a key read from a tool's
+/// answer reads as a value, never as the message's own words.
+fn property_shown(property: &str) -> String {
+    const MAX_SHOWN: usize = 64;
+    let plain = property.len() <= MAX_SHOWN
+        && !property.is_empty()
+        && property
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'));
+    if plain {
+        return format!("`{property}`");
+    }
+    quoted(property)
+}
+
+/// `text` as a JSON string, cut to 64 characters: a value in a message.
+fn quoted(text: &str) -> String {
+    const MAX_SHOWN: usize = 64;
+    let mut shown: String = text.chars().take(MAX_SHOWN).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    serde_json::Value::String(shown).to_string()
 }
 
 /// The message naming the expression a `TypeError` is about, and that
@@ -51,7 +122,7 @@ pub(super) fn named(
         .and_then(what_and_hint)
         .or_else(|| {
             let hint = error.strip_prefix("a promise cannot be iterated")?;
-            Some(("a promise", hint))
+            forgotten_await(hint).then_some(("a promise", hint))
         });
     if let Some((what, hint)) = iterated {
         let value = find(Failed::Iterating)?;
@@ -99,13 +170,13 @@ pub(super) fn named(
         Some(rest) => (rest, false),
         None => (error.strip_prefix("cannot set property '")?, true),
     };
-    let (property, of) = rest.split_once("' of ")?;
-    let (what, hint) = what_and_hint(of)?;
+    let (property, what, hint) = property_read(rest)?;
     let object = find(Failed::Reading(property))?;
+    let shown = property_shown(property);
     let outcome = if setting {
-        format!("its property `{property}` cannot be set")
+        format!("its property {shown} cannot be set")
     } else {
-        format!("it has no property `{property}`")
+        format!("it has no property {shown}")
     };
     let message = match object.site {
         Some(Site::Parameter) => format!(
@@ -135,7 +206,15 @@ fn site(value: &Culprit) -> String {
 fn not_a_function(callee: &Culprit, kinds: &str) -> String {
     let name = &callee.text;
     let Some(kinds) = kinds.strip_prefix(": it is ") else {
-        return format!("TypeError: {name} is not a function");
+        // The engine says what it called when the call itself failed; it
+        // does not when a built-in refused a value given to it
+        // (`rows.map(r.nope)`), or when the call spread its arguments.
+        if callee.site == Some(Site::Spread) {
+            return format!("TypeError: {name} is not a function");
+        }
+        return format!(
+            "TypeError: {name}(…) was given a value that is not a function where it takes one (a callback?)"
+        );
     };
     let (own, of) = match kinds
         .strip_suffix(')')
@@ -198,8 +277,14 @@ pub(super) fn not_defined(
 ) -> Option<String> {
     let namespaces = || listed(bindings.iter().map(|b| b.ident.as_str()), 12);
     if let Some(module) = message.strip_prefix("ReferenceError: could not load module ") {
+        // The engine quotes the name with `'`, which the name may hold.
+        let module = module
+            .strip_prefix('\'')
+            .and_then(|m| m.strip_suffix('\''))
+            .unwrap_or(module);
         return Some(format!(
-            "ReferenceError: could not load module {module}: programs cannot import modules; {NO_WORLD} ({})",
+            "ReferenceError: could not load module {}: programs cannot import modules; {NO_WORLD} ({})",
+            quoted(module),
             namespaces()
         ));
     }
@@ -293,6 +378,54 @@ pub const RETURNED_UNDEFINED: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    mod spelled {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Text made of the pieces of the messages themselves.
+        fn tricky() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                Just("' of ".to_owned()),
+                Just("undefined".to_owned()),
+                Just("null".to_owned()),
+                Just("a promise".to_owned()),
+                Just("; did you forget `await`".to_owned()),
+                Just(" before demo[\"".to_owned()),
+                Just("\"](…)?".to_owned()),
+                Just("?".to_owned()),
+                "\\PC{0,6}",
+            ];
+            proptest::collection::vec(piece, 0..8).prop_map(|p| p.concat())
+        }
+
+        proptest! {
+            /// Whatever a property is called, the engine's message is read
+            /// back as that name and what the value was, never as a hint
+            /// the name spelled out.
+            #[test]
+            fn a_property_read_is_split_where_the_engine_put_it(
+                key in tricky(),
+                what in prop_oneof![Just("undefined"), Just("null"), Just("a promise")],
+                hint in prop_oneof![
+                    Just(String::new()),
+                    Just("; did you forget `await`?".to_owned()),
+                    Just("; did you forget `await` before demo.list_projects(…)?".to_owned()),
+                    tricky().prop_map(|name| format!(
+                        "; did you forget `await` before demo[{}](…)?",
+                        serde_json::Value::String(name)
+                    )),
+                ],
+            ) {
+                let message = format!("{key}' of {what}{hint}");
+                prop_assert_eq!(property_read(&message), Some((key.as_str(), what, hint.as_str())));
+                let shown = property_shown(&key);
+                // 64 characters, each escaped at most to two, the cut and quotes.
+                prop_assert!(shown.chars().count() <= 2 * 64 + 3, "{}", shown);
+                prop_assert!(!shown.contains('\n'));
+            }
+        }
+    }
 
     #[test]
     fn a_name_read_as_an_object_is_found() {

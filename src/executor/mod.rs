@@ -35,7 +35,7 @@ use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{
     Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
-use crate::suggest::{function_meant, listed};
+use crate::suggest::{function_meant, listed, member};
 use crate::transpile;
 use own_wakes::OwnWakes;
 use validate::Validators;
@@ -624,8 +624,11 @@ impl Executor {
             let hint = function_meant(tool, ns, functions.clone())
                 .map(|s| format!("; did you mean {ns}.{s}?"))
                 .unwrap_or_else(|| format!("; its functions are {}", listed(functions, 12)));
+            // A server's names may be long: the reply is no longer than
+            // the error it becomes.
+            let message = format!("{} is not a function{hint}", member(ns, tool));
             return Reply::TypeError {
-                message: format!("{ns}.{tool_shown} is not a function{hint}"),
+                message: bounds::cut(&message, bounds::MAX_ERROR_IN_REPORT),
             };
         };
         let shown = format!("{ns}.{}", function.ident());

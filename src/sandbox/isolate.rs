@@ -523,7 +523,11 @@ fn failed(description: &str, throws_null: bool, near_limit: bool) -> ScriptError
     // Out of memory, QuickJS may have no room to make an error and throws
     // `null`: unless the program throws `null` itself, that is what an
     // uncaught `null` means.
-    if error.message == THROWN_NULL && (!throws_null || near_limit) {
+    // Or it made the error but had no room for its message ("out of
+    // memory"): an InternalError with none, which depends on where in the
+    // heap it ran out.
+    let speechless = error.message == "InternalError: " && near_limit;
+    if (error.message == THROWN_NULL && (!throws_null || near_limit)) || speechless {
         memory_error()
     } else {
         error

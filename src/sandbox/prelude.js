@@ -30,6 +30,7 @@
   const source = uncurry(Function.prototype.toString);
   const errorStack = uncurry(getOwnPropertyDescriptor(Error.prototype, "stack").get);
   const wellFormed = uncurry(String.prototype.toWellFormed);
+  const charCodeAt = uncurry(String.prototype.charCodeAt);
 
   // Members the engine itself looks up on an object (awaiting it, turning it
   // into JSON or a string): a namespace has none, whatever its tools are
@@ -158,13 +159,23 @@
     const shown = calledAsGet(calledAs, promise);
     return "; did you forget `await`" + (shown === undefined ? "" : " before " + shown + "(…)") + "?";
   };
+  // A prototype (`Promise.prototype`, a subclass's) is read by programs
+  // that feature-test a member (`if (!Promise.prototype.done) …`); it is no
+  // promise, nor is any other value read through it.
+  const isPrototype = (object) => {
+    const own = getOwnPropertyDescriptor(object, "constructor");
+    if (own === undefined || !hasOwn(own, "value") || typeof own.value !== "function") return false;
+    const made = getOwnPropertyDescriptor(own.value, "prototype");
+    return made !== undefined && hasOwn(made, "value") && made.value === object;
+  };
+  const aPromise = (value) => typeof value === "object" && value !== null && !isPrototype(value);
   // Inheriting from Object.prototype: promises stay `instanceof Object`.
   const promiseMembers = create(Object.prototype);
   const unawaited = new ProxyClass(promiseMembers, {
     __proto__: null,
     get(target, key, receiver) {
       const iterator = key === SymbolClass.iterator || key === SymbolClass.asyncIterator;
-      if (key in target || (typeof key === "symbol" && !iterator && key !== SymbolClass.toPrimitive)) {
+      if (key in target || (typeof key === "symbol" && !iterator && key !== SymbolClass.toPrimitive) || !aPromise(receiver)) {
         return reflectGet(target, key, receiver);
       }
       let message;
@@ -182,20 +193,28 @@
     return promise;
   };
   const jsonParse = parse;
+  const SyntaxErrorClass = SyntaxError;
+  const prototypeOf = Object.getPrototypeOf;
+  const inherits = (value, prototype) => {
+    for (let o = prototypeOf(value); o !== null; o = prototypeOf(o)) if (o === prototype) return true;
+    return false;
+  };
+  // What JSON.parse does, but a value already parsed (or undefined), which
+  // it cannot read, is named. It is parsed first, as a string of it, so a
+  // value that reads as JSON (`new String("[1]")`) still gives what it
+  // did, and what cannot be read is still a SyntaxError that a program's
+  // `catch` may test for.
   const parseChecked = {
     parse(text, reviver) {
-      if ((typeof text === "object" && text !== null) || text === undefined) {
-        let given = "undefined";
-        if (text !== undefined) given = text instanceof PromiseClass ? "a promise" : isArray(text) ? "an array" : "an object";
-        const fix =
-          given === "a promise"
-            ? forgot(text)
-            : given === "undefined"
-              ? ", not a string of JSON"
-              : ": the value is already parsed JSON; use it directly";
-        throw new TypeErrorClass("JSON.parse was given " + given + fix);
+      if (aPromise(text) && inherits(text, PromiseClass.prototype)) throw new TypeErrorClass("JSON.parse was given a promise" + forgot(text));
+      try {
+        return reviver === undefined ? jsonParse(text) : jsonParse(text, reviver);
+      } catch (error) {
+        const given = text === undefined ? "undefined" : typeof text === "object" && text !== null ? (isArray(text) ? "an array" : "an object") : undefined;
+        if (given === undefined || !isError(error) || prototypeOf(error) !== SyntaxErrorClass.prototype) throw error;
+        const fix = given === "undefined" ? ", not a string of JSON" : ": the value is already parsed JSON; use it directly";
+        throw new SyntaxErrorClass("JSON.parse was given " + given + fix);
       }
-      return reviver === undefined ? jsonParse(text) : jsonParse(text, reviver);
     },
   }.parse;
   defineProperty(JSON, "parse", { __proto__: null, value: parseChecked, writable: true, configurable: true });
@@ -217,6 +236,20 @@
     throw failure(reply.status === "type_error" ? TypeErrorClass : ErrorClass, reply.message, where);
   };
   const calling = (server, tool, shown) => (args) => unawaitedCall(awaitable(invoke(server, tool, shown, args, site())), shown);
+  // `ns.name` for a name a program asked for, or `ns["…"]` (quoted, cut)
+  // when it is no identifier: what a program reads from a tool's answer
+  // and calls by never reads as codemode's own words in an error.
+  const identifierLike = (key) => {
+    if (key.length === 0 || key.length > 64) return false;
+    for (let i = 0; i < key.length; i++) {
+      const c = charCodeAt(key, i);
+      const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36;
+      if (!letter && !(i > 0 && c >= 48 && c <= 57)) return false;
+    }
+    return true;
+  };
+  const member = (ident, key) =>
+    identifierLike(key) ? ident + "." + key : ident + "[" + stringify(key.length > 64 ? slice(key, 0, 64) + "…" : key) + "]";
   // A namespace is built when the program first names it, and each of its
   // functions when first used: most programs use a few of many tools.
   const namespace = (ident, server, functions) => {
@@ -251,13 +284,13 @@
         // Unknown names still go to the host, which answers with a "did you
         // mean"; none is this long, so those are answered here.
         if (key.length > 256) {
-          const shown = ident + "." + slice(key, 0, 64) + "…";
+          const shown = member(ident, key);
           const refused = async () => {
             throw new TypeErrorClass(shown + " is not a function");
           };
           return () => unawaitedCall(awaitable(refused()), shown);
         }
-        return calling(server, key, ident + "." + key);
+        return calling(server, key, member(ident, key));
       },
       has: (_, key) => hasOwn(named, key),
       ownKeys: () => ownKeys(named),

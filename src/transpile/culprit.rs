@@ -110,6 +110,11 @@ pub fn culprit(js: &str, line: u32, column: u32, failed: Failed) -> Option<Culpr
     };
     let found = short(nested.or_else(|| text(span))?)?;
     let object = object.and_then(text).and_then(short);
+    // The callee of an argument is shown too.
+    let site = match site {
+        Some(Site::Argument(callee)) => Some(Site::Argument(short(callee)?)),
+        other => other,
+    };
     let lo = (span.lo.0 - start) as usize;
     let line_start = js[..lo].rfind('\n').map_or(0, |i| i + 1);
     Some(Culprit {
@@ -244,7 +249,16 @@ impl Finder<'_, '_> {
         if self.range(Span::new(arguments, arguments)).0 == self.offset {
             self.best = Some((callee.span(), object, 0));
         } else {
-            self.consider(callee.span(), callee.span(), object);
+            self.consider(callee.span(), callee.span(), object, false);
+        }
+        // A call that spreads its arguments fails as a built-in given a
+        // value that is no function does (the engine does not say what it
+        // called): that tells the two apart.
+        if self.best.is_some_and(|(span, ..)| span == callee.span()) {
+            self.site = args
+                .iter()
+                .any(|arg| arg.spread.is_some())
+                .then_some(Site::Spread);
         }
     }
 
@@ -286,11 +300,15 @@ impl Finder<'_, '_> {
 
     /// Keeps `culprit` if `around` holds the position, or sits on the
     /// failing line when nothing closer was found; the innermost wins.
+    /// A `guess` (a computed read, `rows[i]`, which may read any name)
+    /// loses to a read of the very name (`rows[i].name`) holding the
+    /// position too, or `rows[i]` would be blamed for what `rows[i]` is.
     fn consider(
         &mut self,
         around: swc_common::Span,
         culprit: swc_common::Span,
         object: Option<swc_common::Span>,
+        guess: bool,
     ) {
         let (lo, hi) = self.range(around);
         let holds = lo <= self.offset && self.offset <= hi;
@@ -298,8 +316,9 @@ impl Finder<'_, '_> {
         if !holds && !on_line {
             return;
         }
-        // Holding the position counts before merely sharing the line.
-        let rank = (hi - lo) + if holds { 0 } else { 1 << 20 };
+        // Holding the position counts before merely sharing the line, and
+        // the name read before a guess. Spans are shorter than 1 << 20.
+        let rank = (hi - lo) + if holds { 0 } else { 1 << 22 } + if guess { 1 << 21 } else { 0 };
         if self.best.is_none_or(|(_, _, best)| rank < best) {
             self.best = Some((culprit, object, rank));
         }
@@ -399,19 +418,20 @@ impl Visit for Finder<'_, '_> {
 
     fn visit_member_expr(&mut self, member: &MemberExpr) {
         if let Failed::Reading(name) = self.failed {
+            // Whether it reads the name, and whether only perhaps.
             let reads = match &member.prop {
-                MemberProp::Ident(prop) => &*prop.sym == name,
+                MemberProp::Ident(prop) => (&*prop.sym == name).then_some(false),
                 // `rows[0]`, `rows[i]`: the engine names the key's value.
                 MemberProp::Computed(computed) => match &*computed.expr {
-                    Expr::Lit(Lit::Str(key)) => key.value.as_str() == Some(name),
-                    Expr::Lit(Lit::Num(key)) => key.value.to_string() == name,
-                    Expr::Lit(_) => false,
-                    _ => true,
+                    Expr::Lit(Lit::Str(key)) => (key.value.as_str() == Some(name)).then_some(false),
+                    Expr::Lit(Lit::Num(key)) => (key.value.to_string() == name).then_some(false),
+                    Expr::Lit(_) => None,
+                    _ => Some(true),
                 },
-                MemberProp::PrivateName(_) => false,
+                MemberProp::PrivateName(_) => None,
             };
-            if reads {
-                self.consider(member.span(), member.obj.span(), None);
+            if let Some(guess) = reads {
+                self.consider(member.span(), member.obj.span(), None, guess);
             }
         }
         member.visit_children_with(self);
@@ -502,6 +522,16 @@ mod tests {
         }
         // Only an exact position names a value.
         assert_eq!(at(js, "items", Failed::Iterating), None);
+        // A callee spread over many lines is on one, and a long one is
+        // never named.
+        let js = "(async ()=>{\n    Array\n        .from(r.list);\n})();";
+        assert_eq!(
+            at(js, "r.list", Failed::Iterating).map(|f| f.1),
+            Some(Some(Site::Argument("Array .from".into())))
+        );
+        let long = vec!["Array"; 100].join(",\n        ");
+        let js = format!("(async ()=>{{\n    [\n        {long}\n    ][0].from(r.list);\n}})();");
+        assert_eq!(at(&js, "r.list", Failed::Iterating), None);
     }
 
     #[test]
@@ -532,6 +562,28 @@ mod tests {
             at(js, "{ a }", Failed::Reading("a")).map(|f| f.0),
             Some("r.one".to_owned())
         );
+    }
+
+    #[test]
+    fn a_computed_read_is_blamed_only_when_no_read_of_the_name_holds_the_position() {
+        // Wherever on the read the engine points.
+        let js = "(async ()=>{\n    return r.projects[i].name + r[key].length + r.a[i][0];\n})();";
+        for (needle, name, object) in [
+            ("r.projects", "name", "r.projects[i]"),
+            ("i].name", "name", "r.projects[i]"),
+            ("].name", "name", "r.projects[i]"),
+            (".name", "name", "r.projects[i]"),
+            ("key]", "length", "r[key]"),
+            ("].length", "length", "r[key]"),
+            ("[0]", "0", "r.a[i]"),
+            ("i][0]", "0", "r.a[i]"),
+        ] {
+            assert_eq!(
+                at(js, needle, Failed::Reading(name)).map(|f| f.0),
+                Some(object.to_owned()),
+                "{needle}"
+            );
+        }
     }
 
     #[test]

@@ -221,6 +221,7 @@ fn check_size(code: &str, max_bytes: usize) -> Result<(), CompileError> {
 /// [`compile_bounded`]).
 pub fn compile(code: &str, known: &Known, max_bytes: usize) -> Result<Compiled, CompileError> {
     check_size(code, max_bytes)?;
+    let code = &*lone_returns_as_newlines(code);
     if let Err(refused) = nesting::check(code, MAX_ESTIMATED_NESTING) {
         return Err(match refused {
             nesting::Refused::TooDeep { at } => CompileError::limit(
@@ -238,12 +239,31 @@ pub fn compile(code: &str, known: &Known, max_bytes: usize) -> Result<Compiled, 
     GLOBALS.set(&Globals::new(), || compile_inner(code, known))
 }
 
-/// The 1-based line and column of byte `at` of `code`.
+/// `code` with each `\r` not before a `\n` made a `\n`: JavaScript and
+/// editors end a line at either, swc's positions count only `\n`, and the
+/// two are the same to a program (a template literal reads both as `\n`).
+/// Both are one byte, so every byte offset stays where it was.
+fn lone_returns_as_newlines(code: &str) -> std::borrow::Cow<'_, str> {
+    if !code.contains('\r') {
+        return code.into();
+    }
+    let bytes = code.as_bytes();
+    code.char_indices()
+        .map(|(at, c)| match c {
+            '\r' if bytes.get(at + 1) != Some(&b'\n') => '\n',
+            c => c,
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// The 1-based line and column (in UTF-16 units, as every position given
+/// to a program) of byte `at` of `code`.
 fn line_column(code: &str, at: usize) -> (u32, u32) {
     let before = &code[..at.min(code.len())];
     let line = before.matches('\n').count() + 1;
     let column = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
+        .encode_utf16()
         .count()
         + 1;
     (line as u32, column as u32)
@@ -258,7 +278,10 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
         let loc = cm.lookup_char_pos(pos);
         // Errors found at the closing wrapper (an unclosed brace) belong to the last user line.
         let line = (loc.line as u32).saturating_sub(1).clamp(1, user_lines);
-        (line, loc.col_display as u32 + 1)
+        // In UTF-16 units (swc's `CharPos`), as the culprit finder and
+        // editors count: `col_display` is a width on screen (a tab is 4, a
+        // wide character 2), not a place in the text.
+        (line, loc.col.0 as u32 + 1)
     };
     let syntax_error = |span: Span, mut message: String| {
         let (line, column) = position(span.lo);

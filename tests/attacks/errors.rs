@@ -188,7 +188,7 @@ fn json_parse_of_a_parsed_value_says_to_use_it() {
         assert_eq!(
             message,
             format!(
-                "TypeError: JSON.parse was given {given}: the value is already parsed JSON; use it directly"
+                "SyntaxError: JSON.parse was given {given}: the value is already parsed JSON; use it directly"
             )
         );
         assert_eq!(line, 2);
@@ -325,7 +325,7 @@ fn globals_the_sandbox_lacks_say_to_use_a_tool() {
     }
     let (_, message, ..) = execute_error(&mut serve, "const fs = await import('fs');");
     assert!(
-        message.starts_with("ReferenceError: could not load module 'fs': programs cannot import modules; the sandbox has no network"),
+        message.starts_with("ReferenceError: could not load module \"fs\": programs cannot import modules; the sandbox has no network"),
         "{message}"
     );
     let (kind, message, line, _) = execute_error(&mut serve, "import fs from 'fs';");

@@ -20,6 +20,7 @@ mod learned;
 mod names;
 mod pinned_learned;
 mod policy;
+mod red_errors;
 mod red_text;
 mod runtime;
 mod secrets;
