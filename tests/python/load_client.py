@@ -38,7 +38,15 @@ async def one_client(c: int, mode: str) -> None:
                 outcomes.append(outcome)
     except Exception as error:  # noqa: BLE001
         outcomes.append({"client": c, "mode": mode, "i": -1, "started": time.time(), "ended": time.time(),
-                         "ok": False, "error": f"session: {type(error).__name__}: {error}"})
+                         "ok": False, "error": f"session: {describe(error)}"})
+
+
+def describe(error: BaseException) -> str:
+    """An error and, for a group, what it holds: the group's own text says only how many."""
+    inner = getattr(error, "exceptions", None)
+    if inner:
+        return f"{type(error).__name__}: " + "; ".join(describe(e) for e in inner)
+    return f"{type(error).__name__}: {error}"
 
 
 async def main() -> None:
