@@ -28,8 +28,8 @@ fn results_too_large_to_hold_are_refused_with_an_error_the_program_catches() {
         ("control_text", 5.0),
         ("plain_text", 5.0),
         ("blocks", 1.0),
-        ("structured", 1.0),
-        ("meta", 1.0),
+        ("structured", 0.5),
+        ("meta", 0.5),
         ("image", 5.0),
     ];
     for (kind, mb) in kinds {
@@ -55,4 +55,23 @@ fn results_too_large_to_hold_are_refused_with_an_error_the_program_catches() {
         json!([["row 0", "row 1", "row 2"], 1_000_000]),
         "{report}"
     );
+}
+
+#[test]
+fn a_message_of_too_many_values_is_cut_short_before_rmcp_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut client = serve_big(dir.path());
+    for kind in ["structured", "meta", "blocks"] {
+        let program = format!(
+            "try {{ await big.big({{ kind: '{kind}', mb: 3 }}); return 'held'; }} catch (e) {{ return e.message; }}"
+        );
+        let report = client.execute(&program);
+        assert_eq!(
+            report["result"],
+            "big.big failed: the response holds more than 524288 values, more than codemode reads from a server in one message; ask the tool for less: a page, a filter, a narrower query",
+            "{kind}: {report}"
+        );
+    }
+    let report = client.execute("return (await big.big({ kind: 'small' })).length;");
+    assert_eq!(report["result"], 3, "{report}");
 }
