@@ -815,8 +815,10 @@ impl Executor {
             let definition = crate::shapes::definition_hash(function.raw());
             shapes.observe(server, function.tool(), &definition, value);
         }
-        let result_json = result.as_ref().ok().map(Value::to_string);
         let keep = self.keep_results;
+        // Counted, not written, unless kept: a result is held once already.
+        let result_bytes = result.as_ref().map_or(0, result_cost::json_len);
+        let result_json = result.as_ref().ok().filter(|_| keep).map(Value::to_string);
         let record = CallRecord {
             server: server.to_owned(),
             tool: function.tool().to_owned(),
@@ -829,8 +831,8 @@ impl Executor {
             policy: None,
             approval,
             args_bytes,
-            result_bytes: result_json.as_ref().map_or(0, String::len),
-            result_json: result_json.filter(|_| keep),
+            result_bytes,
+            result_json,
             order,
             args_json,
             answer_error: result.as_ref().err().filter(|_| keep).cloned(),

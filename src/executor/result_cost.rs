@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
 
 use rmcp::model::CallToolResult;
+use serde_json::Value;
 
 use crate::sandbox::bounds::{self, Held};
 
@@ -40,6 +41,13 @@ pub fn estimate(result: &CallToolResult) -> (usize, usize) {
         .saturating_add(json.starts.saturating_mul(NODE_BYTES))
         .saturating_add(texts);
     (cost, json.bytes)
+}
+
+/// The length of `value` as JSON, without writing it.
+pub fn json_len(value: &Value) -> usize {
+    let mut json = Scan::default();
+    let _ = serde_json::to_writer(&mut json, value);
+    json.bytes
 }
 
 /// What parsing `text` may add to its own length: a node for every place a
@@ -141,7 +149,7 @@ impl ResultBudget {
 mod tests {
     use proptest::prelude::*;
     use rmcp::model::{ContentBlock, TextContent};
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
 
@@ -246,6 +254,7 @@ mod tests {
             let wire = serde_json::to_value(&result).unwrap();
             let unwrapped = super::super::unwrap::unwrap(&wire).unwrap();
             let sent = unwrapped.to_string().len();
+            prop_assert_eq!(json_len(&unwrapped), sent);
             let nodes = count_nodes(&unwrapped);
             let cost = cost_of(&result);
             prop_assert!(cost >= sent, "cost {} < sent {}", cost, sent);
