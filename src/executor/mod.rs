@@ -783,7 +783,11 @@ impl Executor {
             // make a large tree, and several results can be in flight.
             Ok(Ok(result)) => {
                 let (cost, sent) = result_cost::estimate(&result);
-                match ledger.results.hold(&shown, cost, sent) {
+                match ledger
+                    .results
+                    .hold(&shown, cost, sent, ledger.deadline)
+                    .await
+                {
                     Err(too_much) => Err(too_much),
                     Ok(reserved) => {
                         *held = reserved;

@@ -14,12 +14,11 @@
 
 use std::io;
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 
-use crate::sandbox::bounds::{self, Held};
+use crate::sandbox::bounds::{self, Held, HeldBytes};
 
 /// What one value of a tree costs the host, at least: a `serde_json::Value`.
 pub const NODE_BYTES: usize = 32;
@@ -107,7 +106,7 @@ impl io::Write for Scan {
 /// answer until the program has taken it. Like the arguments of calls in
 /// flight, a quarter of the execution's memory limit.
 pub struct ResultBudget {
-    held: Arc<AtomicUsize>,
+    held: Arc<HeldBytes>,
     budget: usize,
     memory_bytes: usize,
 }
@@ -122,26 +121,43 @@ impl ResultBudget {
     }
 
     /// Holds a result of `tool` (as the program names it) that costs `cost`
-    /// and was `sent` bytes as JSON, or says why it cannot be held.
-    pub fn hold(&self, tool: &str, cost: usize, sent: usize) -> Result<Held, String> {
-        Held::reserve(&self.held, cost, self.budget).map_err(|held| {
-            let (budget, memory) = (bounds::size(self.budget), bounds::size(self.memory_bytes));
-            let taking = format!(
-                "{tool} returned {} of JSON that would take about {} as values",
-                bounds::size(sent),
-                bounds::size(cost)
-            );
-            if cost > self.budget {
-                format!(
-                    "{taking}, more than the {budget} a program's results may hold at once (a quarter of its {memory} memory limit); ask the tool for less: a page, a filter, a narrower query"
-                )
-            } else {
-                format!(
+    /// and was `sent` bytes as JSON. One larger than the budget is refused at
+    /// once; one that fits waits (until `deadline`) for the program to take
+    /// the results before it, which it does whenever it awaits.
+    pub async fn hold(
+        &self,
+        tool: &str,
+        cost: usize,
+        sent: usize,
+        deadline: tokio::time::Instant,
+    ) -> Result<Held, String> {
+        let (budget, memory) = (bounds::size(self.budget), bounds::size(self.memory_bytes));
+        let taking = format!(
+            "{tool} returned {} of JSON that would take about {} as values",
+            bounds::size(sent),
+            bounds::size(cost)
+        );
+        if cost > self.budget {
+            return Err(format!(
+                "{taking}, more than the {budget} a program's results may hold at once (a quarter of its {memory} memory limit); ask the tool for less: a page, a filter, a narrower query"
+            ));
+        }
+        loop {
+            let freed = self.held.freed();
+            tokio::pin!(freed);
+            // Enabled before the try, so a release in between still wakes it.
+            freed.as_mut().enable();
+            let held = match Held::reserve(&self.held, cost, self.budget) {
+                Ok(reserved) => return Ok(reserved),
+                Err(held) => held,
+            };
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return Err(format!(
                     "{taking}, and results the program has not yet taken hold {}: more than the {budget} a program's results may hold at once (a quarter of its {memory} memory limit); await fewer calls at once, or ask each for less",
                     bounds::size(held)
-                )
+                ));
             }
-        })
+        }
     }
 }
 
@@ -204,18 +220,24 @@ mod tests {
         assert!(cost_of(&CallToolResult::success(blocks)) >= 1000 * NODE_BYTES);
     }
 
-    #[test]
-    fn results_held_at_once_stay_within_a_quarter_of_the_memory_limit() {
+    #[tokio::test]
+    async fn results_held_at_once_stay_within_a_quarter_of_the_memory_limit() {
         let budget = ResultBudget::new(4000);
-        let first = budget.hold("x.y", 600, 10).unwrap();
-        let refused = budget.hold("x.y", 600, 10).unwrap_err();
+        let soon = || tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+        let first = budget.hold("x.y", 600, 10, soon()).await.unwrap();
+        // A result that fits waits for room; past the deadline, it is refused.
+        let refused = budget.hold("x.y", 600, 10, soon()).await.unwrap_err();
         assert!(
             refused.contains("not yet taken hold 600 bytes"),
             "{refused}"
         );
-        drop(first);
-        budget.hold("x.y", 1000, 10).unwrap();
-        let refused = budget.hold("x.y", 1001, 10).unwrap_err();
+        let later = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let (second, ()) = tokio::join!(budget.hold("x.y", 600, 10, later), async {
+            tokio::task::yield_now().await;
+            drop(first);
+        });
+        drop(second.unwrap());
+        let refused = budget.hold("x.y", 1001, 10, later).await.unwrap_err();
         assert!(
             refused.starts_with("x.y returned 10 bytes of JSON that would take about 1001 bytes as values, more than the 1000 bytes a program's results may hold at once (a quarter of its 3.9 KiB memory limit); ask the tool for less"),
             "{refused}"

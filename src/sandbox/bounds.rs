@@ -323,16 +323,31 @@ mod tests {
     }
 }
 
-/// Host memory held for the program against a shared count (results not yet
-/// taken by the program, say), given back when dropped.
+/// Bytes of host memory held for the program (results it has not yet
+/// taken, say), and a signal when some are given back.
 #[derive(Debug, Default)]
-pub struct Held(Option<(Arc<AtomicUsize>, usize)>);
+pub struct HeldBytes {
+    bytes: AtomicUsize,
+    freed: tokio::sync::Notify,
+}
+
+impl HeldBytes {
+    /// Completes when some bytes are given back after it is enabled.
+    pub fn freed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.freed.notified()
+    }
+}
+
+/// Bytes held against a [`HeldBytes`], given back when dropped.
+#[derive(Debug, Default)]
+pub struct Held(Option<(Arc<HeldBytes>, usize)>);
 
 impl Held {
     /// Holds `bytes` more against `count` if that keeps it within `budget`;
     /// otherwise what `count` already holds.
-    pub fn reserve(count: &Arc<AtomicUsize>, bytes: usize, budget: usize) -> Result<Held, usize> {
+    pub fn reserve(count: &Arc<HeldBytes>, bytes: usize, budget: usize) -> Result<Held, usize> {
         count
+            .bytes
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
                 held.checked_add(bytes).filter(|&total| total <= budget)
             })
@@ -343,7 +358,8 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         if let Some((count, bytes)) = self.0.take() {
-            count.fetch_sub(bytes, Ordering::Relaxed);
+            count.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            count.freed.notify_waiters();
         }
     }
 }

@@ -46,6 +46,12 @@ fn results_too_large_to_hold_are_refused_with_an_error_the_program_catches() {
             "{kind}: {report}"
         );
     }
+    // Results that fit arrive, however many are in flight: each waits for
+    // the program to take those before it.
+    let report = client.execute(
+        "const texts = await Promise.all(Array.from({ length: 12 }, () => big.big({ kind: 'plain_text', mb: 1 }))); return texts.map(t => t.length).reduce((a, b) => a + b);",
+    );
+    assert_eq!(report["result"], 12_000_000, "{report}");
     // The next execution is served, and results of ordinary size arrive as before.
     let report = client.execute(
         "const rows = await big.big({ kind: 'small' }); const text = await big.big({ kind: 'plain_text', mb: 1 }); return [rows.map(r => r.name), text.length];",
