@@ -775,7 +775,9 @@ async fn run_answering_in_process(engine: Engine, js: &str, bindings: &Bindings,
             tokio::task::spawn_local(async move {
                 while let Some(event) = incoming.recv().await {
                     if let Event::Call(call) = event {
-                        let _ = call.reply.send(Reply::Ok { value: call.args });
+                        let _ = call
+                            .reply
+                            .send((Reply::Ok { value: call.args }, Default::default()));
                     }
                 }
             });
@@ -982,7 +984,7 @@ async fn engine_memory_per_execution(engine: Engine, bindings: &Bindings, live: 
             }
             let grown = own_memory() - before;
             for reply in waiting {
-                let _ = reply.send(Reply::Ok { value: json!(1) });
+                let _ = reply.send((Reply::Ok { value: json!(1) }, Default::default()));
             }
             for run in runs {
                 run.await.unwrap().expect("the program finishes");

@@ -8,6 +8,7 @@
 mod explain;
 mod own_wakes;
 mod python_literal;
+mod result_cost;
 #[cfg(test)]
 mod results_corpus;
 mod unwrap;
@@ -255,6 +256,8 @@ struct CallLedger {
     approver: Arc<dyn Approver>,
     /// Calls asked for so far, answered or not.
     asked: AtomicU32,
+    /// The host memory results may hold until the program takes them.
+    results: result_cost::ResultBudget,
 }
 
 impl Executor {
@@ -466,6 +469,7 @@ impl Executor {
             max_calls: limits.max_calls,
             approver,
             asked: AtomicU32::new(0),
+            results: result_cost::ResultBudget::new(limits.memory_bytes),
         };
         let (events, mut requests) = tokio::sync::mpsc::unbounded_channel();
         // The program runs here, in a fresh WebAssembly instance; it stops
@@ -529,9 +533,11 @@ impl Executor {
                                     args,
                                     reply,
                                 } = *call;
-                                let answer = self.call(&server, &tool, args, ledger).await;
+                                let mut held = bounds::Held::default();
+                                let answer =
+                                    self.call(&server, &tool, args, ledger, &mut held).await;
                                 // The program may have stopped waiting: nobody to tell.
-                                let _ = reply.send(answer);
+                                let _ = reply.send((answer, held));
                             }));
                         }
                         Event::Log { level, message } => keep_log(level, message),
@@ -599,8 +605,16 @@ impl Executor {
         }
     }
 
-    /// One call from the program: checked, forwarded, unwrapped, recorded.
-    async fn call(&self, server: &str, tool: &str, args: Value, ledger: &CallLedger) -> Reply {
+    /// One call from the program: checked, forwarded, unwrapped, recorded;
+    /// `held` holds its result's cost until the program takes it.
+    async fn call(
+        &self,
+        server: &str,
+        tool: &str,
+        args: Value,
+        ledger: &CallLedger,
+        held: &mut bounds::Held,
+    ) -> Reply {
         let Some(namespace) = self.api.namespace(server) else {
             return Reply::Error {
                 message: format!("no server named {}", bounds::cut(server, MAX_NAME_SHOWN)),
@@ -768,16 +782,30 @@ impl Executor {
             Ok(Err(error)) => Err(format!(
                 "{shown} failed: the {server} server did not answer ({error})"
             )),
+            // Measured before any tree is built from it: a small text can
+            // make a large tree, and several results can be in flight.
             Ok(Ok(result)) => {
-                let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
-                unwrap::unwrap(&wire)
-                    .map_err(|message| format!("{shown}: {message}"))
-                    .and_then(|value| match bounds::value_depth(&value) {
-                        depth if depth > MAX_DEPTH => Err(format!(
-                            "{shown} returned a result nested {depth} levels deep; at most {MAX_DEPTH} levels can be passed to a program"
-                        )),
-                        _ => Ok(value),
-                    })
+                let (cost, sent) = result_cost::estimate(&result);
+                match ledger
+                    .results
+                    .hold(&shown, cost, sent, ledger.deadline)
+                    .await
+                {
+                    Err(too_much) => Err(too_much),
+                    Ok(reserved) => {
+                        *held = reserved;
+                        let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
+                        drop(result);
+                        unwrap::unwrap(&wire)
+                            .map_err(|message| format!("{shown}: {message}"))
+                            .and_then(|value| match bounds::value_depth(&value) {
+                                depth if depth > MAX_DEPTH => Err(format!(
+                                    "{shown} returned a result nested {depth} levels deep; at most {MAX_DEPTH} levels can be passed to a program"
+                                )),
+                                _ => Ok(value),
+                            })
+                    }
+                }
             }
         };
         // Scrubbed before it is cut, so no cut leaves half a secret.
@@ -794,8 +822,10 @@ impl Executor {
             let definition = crate::shapes::definition_hash(function.raw());
             shapes.observe(server, function.tool(), &definition, value);
         }
-        let result_json = result.as_ref().ok().map(Value::to_string);
         let keep = self.keep_results;
+        // Counted, not written, unless kept: a result is held once already.
+        let result_bytes = result.as_ref().map_or(0, result_cost::json_len);
+        let result_json = result.as_ref().ok().filter(|_| keep).map(Value::to_string);
         let record = CallRecord {
             server: server.to_owned(),
             tool: function.tool().to_owned(),
@@ -808,8 +838,8 @@ impl Executor {
             policy: None,
             approval,
             args_bytes,
-            result_bytes: result_json.as_ref().map_or(0, String::len),
-            result_json: result_json.filter(|_| keep),
+            result_bytes,
+            result_json,
             order,
             args_json,
             answer_error: result.as_ref().err().filter(|_| keep).cloned(),

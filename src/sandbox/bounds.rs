@@ -7,6 +7,9 @@
 //! [`MAX_DEPTH`] on both sides, with an error that says so, rather than
 //! failing somewhere downstream with a parse error nobody reports.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::Value;
 
 /// How deeply a value crossing the boundary may nest (arrays and objects).
@@ -317,5 +320,46 @@ mod tests {
         assert_eq!(twice, "xxxxxxxxxx… [cut: 4.0 MiB in all]");
         assert_eq!(size(3 << 20), "3.0 MiB");
         assert_eq!(size(1536), "1.5 KiB");
+    }
+}
+
+/// Bytes of host memory held for the program (results it has not yet
+/// taken, say), and a signal when some are given back.
+#[derive(Debug, Default)]
+pub struct HeldBytes {
+    bytes: AtomicUsize,
+    freed: tokio::sync::Notify,
+}
+
+impl HeldBytes {
+    /// Completes when some bytes are given back after it is enabled.
+    pub fn freed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.freed.notified()
+    }
+}
+
+/// Bytes held against a [`HeldBytes`], given back when dropped.
+#[derive(Debug, Default)]
+pub struct Held(Option<(Arc<HeldBytes>, usize)>);
+
+impl Held {
+    /// Holds `bytes` more against `count` if that keeps it within `budget`;
+    /// otherwise what `count` already holds.
+    pub fn reserve(count: &Arc<HeldBytes>, bytes: usize, budget: usize) -> Result<Held, usize> {
+        count
+            .bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                held.checked_add(bytes).filter(|&total| total <= budget)
+            })
+            .map(|_| Held(Some((count.clone(), bytes))))
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some((count, bytes)) = self.0.take() {
+            count.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            count.freed.notify_waiters();
+        }
     }
 }

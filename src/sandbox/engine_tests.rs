@@ -60,7 +60,9 @@ fn run_with(
                         match event {
                             Event::Call(call) => {
                                 calls += 1;
-                                let _ = call.reply.send(answer(&call.tool, &call.args));
+                                let _ = call
+                                    .reply
+                                    .send((answer(&call.tool, &call.args), Default::default()));
                             }
                             Event::Log { level, message } => logs.push((level, message)),
                         }

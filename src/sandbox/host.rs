@@ -169,10 +169,12 @@ impl Host {
         }
         let done = self.in_flight.clone();
         Box::pin(async move {
-            let reply = answer.await.unwrap_or(Reply::Error {
-                message: "the call was cancelled".into(),
+            let (reply, _held) = answer.await.unwrap_or_else(|_| {
+                let message = "the call was cancelled".into();
+                (Reply::Error { message }, bounds::Held::default())
             });
             done.fetch_sub(bytes, Ordering::Relaxed);
+            // Held until the program has its text: then the host's copy goes.
             serde_json::to_string(&reply).expect("replies serialize")
         })
     }

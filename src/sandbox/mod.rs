@@ -155,13 +155,14 @@ pub enum Event {
     },
 }
 
-/// A tool call from the program, to answer on `reply`.
+/// A tool call from the program, to answer on `reply` with what the answer
+/// holds of the host's memory until the program has taken it.
 #[derive(Debug)]
 pub struct Call {
     pub server: String,
     pub tool: String,
     pub args: Value,
-    pub reply: tokio::sync::oneshot::Sender<Reply>,
+    pub reply: tokio::sync::oneshot::Sender<(Reply, bounds::Held)>,
 }
 
 /// The host's answer to a call: a value, or an error the script sees thrown.

@@ -5,7 +5,8 @@
 //! and count. The tap sits under rmcp on the stdio byte stream, passes every
 //! byte through untouched, and copies each `tools/list` result it sees. It
 //! also adds an error response after each response rmcp cannot read (see
-//! [`super::unreadable`]), so a call fails at once instead of at its deadline.
+//! [`super::unreadable`]), so a call fails at once instead of at its deadline,
+//! and cuts short a line of more values than rmcp may read.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -107,12 +108,16 @@ const HEAD: usize = 400;
 impl Filter for Tap {
     fn scan(&mut self, bytes: &[u8], out: &mut Vec<u8>) {
         for &byte in bytes {
-            out.push(byte);
-            if let Some(answer) = self
+            let answer = self
                 .watch
                 .feed(byte)
-                .and_then(|line| unreadable::error_for_response(&line))
-            {
+                .and_then(|line| unreadable::error_for_response(&line));
+            // A line of too many values is cut short, so rmcp drops it
+            // rather than build a tree of it; the answer says why.
+            if byte == b'\n' || !self.watch.too_many_values() {
+                out.push(byte);
+            }
+            if let Some(answer) = answer {
                 out.extend_from_slice(&answer);
             }
             if byte == b'\n' {

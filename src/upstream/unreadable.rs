@@ -1,8 +1,11 @@
-//! Messages on a stdio line that rmcp cannot read.
+//! Messages on a stdio line that rmcp cannot read, or should not.
 //!
 //! rmcp drops a line longer than 16 MiB, and one nested deeper than serde's
 //! limit of 128 levels, without answering the request it was for: the peer
 //! then waits for its deadline and fails with a misleading "did not answer".
+//! A line of more than [`MAX_VALUES`] values is cut short before rmcp reads
+//! it, so it is dropped too: rmcp would build a tree of it far larger than
+//! its text (`[]` is two bytes but a value of 32 or more).
 //! [`Watch`] looks at every line as it streams past (without keeping it) and
 //! says what it held; for a server's response rmcp would drop,
 //! [`error_for_response`] is the error response rmcp should have produced,
@@ -12,6 +15,13 @@ use crate::sandbox::bounds;
 
 /// rmcp's limit on one line of stdio (its `DEFAULT_MAX_LINE_LENGTH`).
 pub const MAX_LINE: usize = 16 << 20;
+
+/// The most values (places outside strings where one may start: `[`, `{`,
+/// `,`, `:`) codemode lets rmcp read from one message of a server. As many
+/// as the results of an execution with the default 64 MiB memory limit may
+/// hold (a quarter of it, at 32 bytes a value): a text result is measured
+/// apart, against its execution's own limit.
+pub const MAX_VALUES: usize = 1 << 19;
 
 /// serde_json refuses a document nested this deep.
 pub const SERDE_DEPTH_LIMIT: usize = 128;
@@ -26,6 +36,8 @@ pub struct Line {
     pub bytes: usize,
     /// How deeply its objects and arrays nest.
     pub deepest: usize,
+    /// How many values it holds, at most (see [`MAX_VALUES`]).
+    pub values: usize,
     /// Its top-level `"id"`, when that is a number or a string.
     pub id: Option<serde_json::Value>,
     /// It has a top-level `"method"`: a request or a notification.
@@ -47,6 +59,10 @@ pub fn error_for_response(line: &Line) -> Option<Vec<u8>> {
             "the response is {} bytes, over the limit of {} ({MAX_LINE} bytes) on one message from a server",
             line.bytes,
             bounds::size(MAX_LINE)
+        )
+    } else if line.values > MAX_VALUES {
+        format!(
+            "the response holds more than {MAX_VALUES} values, more than codemode reads from a server in one message; ask the tool for less: a page, a filter, a narrower query"
         )
     } else if line.too_deep() {
         format!(
@@ -76,6 +92,7 @@ pub struct Watch {
     line: usize,
     depth: usize,
     deepest: usize,
+    values: usize,
     in_string: bool,
     escaped: bool,
     /// The top-level key being read, or just read (first bytes only).
@@ -103,6 +120,9 @@ impl Watch {
         if self.in_string {
             self.string_byte(byte);
             return None;
+        }
+        if matches!(byte, b'{' | b'[' | b',' | b':') {
+            self.values += 1;
         }
         match byte {
             b'"' => {
@@ -171,6 +191,12 @@ impl Watch {
         }
     }
 
+    /// The line holds more values than rmcp may read: the rest of it is
+    /// to be withheld, so that rmcp drops it unread.
+    pub fn too_many_values(&self) -> bool {
+        self.values > MAX_VALUES
+    }
+
     fn summary(&self) -> Line {
         let id = (!self.id.is_empty() && self.id.len() < MAX_ID)
             .then(|| serde_json::from_slice::<serde_json::Value>(&self.id).ok())
@@ -179,6 +205,7 @@ impl Watch {
         Line {
             bytes: self.line,
             deepest: self.deepest,
+            values: self.values,
             id,
             has_method: self.has_method,
         }
@@ -249,6 +276,33 @@ mod tests {
             error["error"]["message"],
             "the response is 16777261 bytes, over the limit of 16.0 MiB (16777216 bytes) on one message from a server"
         );
+    }
+
+    #[test]
+    fn responses_of_too_many_values_get_an_error() {
+        let values = |n: usize| format!("[{}]", vec!["[]"; n].join(","));
+        let line = |n: usize| {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":8,"result":{{"structuredContent":{}}}}}"#,
+                values(n)
+            )
+        };
+        // The message's own keys and braces are values too.
+        assert_eq!(watch(line(MAX_VALUES / 2 - 8).as_bytes()), None);
+        let error = watch(line(MAX_VALUES / 2).as_bytes()).unwrap();
+        assert_eq!(error["id"], 8);
+        assert_eq!(
+            error["error"]["message"],
+            format!(
+                "the response holds more than {MAX_VALUES} values, more than codemode reads from a server in one message; ask the tool for less: a page, a filter, a narrower query"
+            )
+        );
+        // Inside a string they are text, not values.
+        let text = format!(
+            r#"{{"jsonrpc":"2.0","id":9,"result":{{"text":{}}}}}"#,
+            Value::from(values(MAX_VALUES))
+        );
+        assert_eq!(watch(text.as_bytes()), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! where that is the point, that the host's memory stayed bounded.
 
 mod approval;
+mod big_results;
 mod calls;
 mod cancel;
 mod compile;
