@@ -1,0 +1,50 @@
+//! The red team's attacks on the runtime issue 27 added: timers, logs kept
+//! beside the result within the output limit, and parts in MCP's shape.
+
+use super::*;
+
+/// The bytes a report spends of the output limit: its log lines and its
+/// result as JSON.
+fn output_bytes(report: &Value) -> usize {
+    let logs: usize = report["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line["message"].as_str().unwrap().len())
+        .sum();
+    logs + report["result"].to_string().len()
+}
+
+#[test]
+fn one_long_log_line_is_cut_not_dropped_to_make_room_for_the_result() {
+    // The engine cut the line at the limit, and making room for a one-byte
+    // result then dropped all of it: nothing the program logged was left.
+    let (report, ok) = run_program(
+        "console.log('z'.repeat(5000)); return 1;",
+        &["--max-output-kb", "1"],
+    );
+    assert!(ok, "{report}");
+    assert_eq!(report["result"], 1, "{report}");
+    let logs = report["logs"].as_array().unwrap();
+    let kept = logs[0]["message"].as_str().unwrap();
+    assert!(kept.starts_with(&"z".repeat(500)), "{report}");
+    let last = logs.last().unwrap()["message"].as_str().unwrap();
+    assert!(last.contains("logs cut here"), "{report}");
+}
+
+#[test]
+fn the_notes_of_what_was_cut_fit_in_the_output_limit() {
+    // The notes saying logs or the result were cut came on top of the
+    // limit, so a report was over it by their length.
+    for program in [
+        "for (let i = 0; i < 100; i++) console.log('line ' + i); return 'r'.repeat(500);",
+        "for (let i = 0; i < 100; i++) console.log('line ' + i); return 'r'.repeat(5000);",
+        "for (let i = 0; i < 3000; i++) console.log(''); return 1;",
+        "console.log('a'); console.log('é'.repeat(3000)); return 'q'.repeat(300);",
+        "console.log('z'.repeat(5000)); return 1;",
+    ] {
+        let (report, ok) = run_program(program, &["--max-output-kb", "1"]);
+        assert!(ok, "{program}: {report}");
+        assert!(output_bytes(&report) <= 1024, "{program}: {report}");
+    }
+}
