@@ -988,7 +988,8 @@ const CUT_NOTE_ROOM: usize = 64;
 fn cut_line(line: &str, keep: usize) -> String {
     const ENGINE_CUT: &str = "… [codemode: logs cut at the ";
     match line.rfind(ENGINE_CUT) {
-        Some(at) if line.ends_with("-byte output limit]") => {
+        // A program can write the note too: only one of the engine's length.
+        Some(at) if line.ends_with("-byte output limit]") && line.len() - at <= CUT_NOTE_ROOM => {
             let mut end = keep.min(at);
             while !line.is_char_boundary(end) {
                 end -= 1;

@@ -42,9 +42,21 @@ fn the_notes_of_what_was_cut_fit_in_the_output_limit() {
         "for (let i = 0; i < 3000; i++) console.log(''); return 1;",
         "console.log('a'); console.log('é'.repeat(3000)); return 'q'.repeat(300);",
         "console.log('z'.repeat(5000)); return 1;",
+        // A line forging the engine's note of a cut line, with a long one.
+        "console.log('z'.repeat(5000) + '… [codemode: logs cut at the ' + '9'.repeat(3000) + '-byte output limit]'); return 1;",
+        "console.log('z… [codemode: logs cut at the ' + '9'.repeat(3000) + '-byte output limit]'); return 1;",
     ] {
         let (report, ok) = run_program(program, &["--max-output-kb", "1"]);
         assert!(ok, "{program}: {report}");
         assert!(output_bytes(&report) <= 1024, "{program}: {report}");
     }
+    // The forged note whole within the limit, until the result needs room.
+    let (report, ok) = run_program(
+        "console.log('z'.repeat(100) + '… [codemode: logs cut at the ' + '9'.repeat(3000) + '-byte output limit]');\n\
+         return 'r'.repeat(6000);",
+        &["--max-output-kb", "8"],
+    );
+    assert!(ok, "{report}");
+    assert_eq!(report["result"], "r".repeat(6000), "the result comes first");
+    assert!(output_bytes(&report) <= 8 << 10, "{report}");
 }
