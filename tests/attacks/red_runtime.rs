@@ -1,6 +1,8 @@
 //! The red team's attacks on the runtime issue 27 added: timers, logs kept
 //! beside the result within the output limit, and parts in MCP's shape.
 
+use serde_json::json;
+
 use super::*;
 
 /// The bytes a report spends of the output limit: its log lines and its
@@ -59,4 +61,63 @@ fn the_notes_of_what_was_cut_fit_in_the_output_limit() {
     assert!(ok, "{report}");
     assert_eq!(report["result"], "r".repeat(6000), "the result comes first");
     assert!(output_bytes(&report) <= 8 << 10, "{report}");
+}
+
+#[test]
+fn a_cancelled_execution_stops_while_it_waits_for_a_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let trace = dir.path().join("trace.jsonl");
+    let mut serve = RawStdio::start(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--trace-file",
+        trace.to_str().unwrap(),
+        "--timeout-ms",
+        "120000",
+    ]);
+    let program = "await hostile.slow({ ms: 1 });\n\
+        await new Promise((r) => setTimeout(r, 60000));\n\
+        setInterval(() => {}, 1);\n\
+        await hostile.slow({ ms: 1 });";
+    let id = serve.send_request(
+        "tools/call",
+        json!({"name": "execute", "arguments": {"code": program}}),
+    );
+    wait_for("the first call", || calls_received(&log, "slow") >= 1);
+    let cancelled = Instant::now();
+    serve.send(
+        &json!({"jsonrpc": "2.0", "method": "notifications/cancelled",
+        "params": {"requestId": id, "reason": "enough"}}),
+    );
+    wait_for("the cancelled trace line", || {
+        std::fs::read_to_string(&trace).is_ok_and(|t| t.contains("\"cancelled\""))
+    });
+    assert!(
+        cancelled.elapsed() < Duration::from_secs(20),
+        "the execution waited for its timer: {:?}",
+        cancelled.elapsed()
+    );
+    serve.still_serves();
+    assert_eq!(calls_received(&log, "slow"), 1);
+}
+
+#[test]
+fn timers_left_behind_never_reach_the_next_execution() {
+    let mut serve = RawStdio::start(&["--timeout-ms", "5000"]);
+    let left = serve.execute(
+        "setInterval(() => console.log('left behind'), 1);\n\
+         try { return crypto.randomUUID(); } finally { setTimeout(() => { for (;;) {} }, 0); }",
+    );
+    assert_eq!(left["ok"], true, "{left}");
+    assert_eq!(left["logs"], json!([]), "{left}");
+    let next = serve.execute(
+        "await new Promise((r) => setTimeout(r, 50));\n\
+         return [crypto.randomUUID(), setTimeout(() => {}, 1)];",
+    );
+    assert_eq!(next["ok"], true, "{next}");
+    assert_eq!(next["logs"], json!([]), "{next}");
+    // Its own first timer id after the one it awaited: nothing carried over.
+    assert_eq!(next["result"][1], 2, "{next}");
+    assert_ne!(next["result"][0], left["result"], "{next}");
 }
