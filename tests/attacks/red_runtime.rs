@@ -121,3 +121,60 @@ fn timers_left_behind_never_reach_the_next_execution() {
     assert_eq!(next["result"][1], 2, "{next}");
     assert_ne!(next["result"][0], left["result"], "{next}");
 }
+
+/// A program that waits a minute on a timer between two calls.
+const WAITS_ON_A_TIMER: &str = "await hostile.slow({ ms: 1 });\n\
+    await new Promise((r) => setTimeout(r, 60000));\n\
+    await hostile.slow({ ms: 1 });";
+
+#[test]
+fn ending_an_http_session_stops_an_execution_waiting_for_a_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, log) = hostile_config(dir.path());
+    let trace = dir.path().join("trace.jsonl");
+    let (_server, url) = start_serve(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--trace-file",
+        trace.to_str().unwrap(),
+        "--timeout-ms",
+        "120000",
+    ]);
+    let port = port_of(&url);
+    let (status, headers, body) = mcp_post(port, "", &initialize_message());
+    assert_eq!(status, 200, "{body}");
+    let session = headers
+        .lines()
+        .find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case("mcp-session-id"))
+        })
+        .map(|(_, v)| v.trim().to_owned())
+        .expect("a session id");
+    let with = format!("\r\nMcp-Session-Id: {session}\r\nMCP-Protocol-Version: 2025-06-18");
+    mcp_post(
+        port,
+        &with,
+        &json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+    );
+    let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": WAITS_ON_A_TIMER}}});
+    let running = {
+        let with = with.clone();
+        std::thread::spawn(move || mcp_post(port, &with, &call))
+    };
+    wait_for("the first call", || calls_received(&log, "slow") >= 1);
+    let ended = Instant::now();
+    let (status, _, _) = http(port, &format!("DELETE /mcp HTTP/1.1{with}"), "");
+    assert_eq!(status, 200);
+    wait_for("the cancelled trace line", || {
+        std::fs::read_to_string(&trace).is_ok_and(|t| t.contains("\"cancelled\""))
+    });
+    assert!(
+        ended.elapsed() < Duration::from_secs(20),
+        "the execution waited for its timer: {:?}",
+        ended.elapsed()
+    );
+    let _ = running.join();
+    assert_eq!(calls_received(&log, "slow"), 1);
+}
