@@ -943,7 +943,7 @@ fn keep_last_logs(
 /// The result comes first: when it and the logs (`log_bytes`) do not fit in
 /// `max` bytes together, the last log lines give up the room it needs (the
 /// line across the edge keeps its start), and a line says so, its own bytes
-/// counted. Returns the bytes the logs kept.
+/// counted unless only the result fits. Returns the bytes the logs kept.
 fn make_room_for_the_result(
     logs: &mut Vec<LogLine>,
     mut log_bytes: usize,
@@ -977,7 +977,11 @@ fn make_room_for_the_result(
     }
     log_bytes += LOG_LINE_OVERHEAD + note.message.len();
     logs.push(note);
-    log_bytes
+    // A result that fits alone is never cut for the note's sake.
+    match max.checked_sub(result_bytes) {
+        Some(left) => log_bytes.min(left),
+        None => log_bytes,
+    }
 }
 
 /// At most what `cut_line` adds to a line it cuts.

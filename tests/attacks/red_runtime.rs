@@ -35,6 +35,21 @@ fn one_long_log_line_is_cut_not_dropped_to_make_room_for_the_result() {
 }
 
 #[test]
+fn a_result_that_fits_alone_is_never_cut_for_the_logs_or_their_note() {
+    for size in [1000, 1010, 1015, 1020, 1022] {
+        let program = format!("console.log('a log'); return 'r'.repeat({size} - 2);");
+        let (report, ok) = run_program(&program, &["--max-output-kb", "1"]);
+        assert!(ok, "{report}");
+        assert_eq!(report["result"], "r".repeat(size - 2), "{report}");
+        let last = report["logs"].as_array().unwrap().last().unwrap().clone();
+        assert!(
+            last["message"].as_str().unwrap().contains("logs cut here"),
+            "{report}"
+        );
+    }
+}
+
+#[test]
 fn the_notes_of_what_was_cut_fit_in_the_output_limit() {
     // The notes saying logs or the result were cut came on top of the
     // limit, so a report was over it by their length.
