@@ -1161,7 +1161,38 @@
       return out;
     };
     const order = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+    // ASCII without options, what most sorts compare, by table and without
+    // allocating: the elements above cost a sort of thousands of rows its
+    // deadline. Class and primary make one weight; case comes last.
+    const nonAscii = /[^\x00-\x7f]/;
+    const asciiWeight = [];
+    for (let c = 0; c < 128; c++) {
+      const upper = c >= 65 && c <= 90;
+      const letter = upper || (c >= 97 && c <= 122);
+      asciiWeight[c] = (letter ? 3 : c >= 48 && c <= 57 ? 2 : 1) * 256 + (upper ? c + 32 : c);
+    }
+    const collateAscii = (a, b) => {
+      const n = a.length < b.length ? a.length : b.length;
+      for (let i = 0; i < n; i++) {
+        const x = charCodeAt(a, i);
+        const y = charCodeAt(b, i);
+        if (x !== y && asciiWeight[x] !== asciiWeight[y]) return asciiWeight[x] < asciiWeight[y] ? -1 : 1;
+      }
+      if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+      // Lowercase first where they differ only in case.
+      for (let i = 0; i < n; i++) {
+        const x = charCodeAt(a, i);
+        const y = charCodeAt(b, i);
+        if (x !== y) return x > y ? -1 : 1;
+      }
+      return 0;
+    };
     const collate = (x, y, options) => {
+      if (options === undefined) {
+        const a = StringOf(x);
+        const b = StringOf(y);
+        if (exec(nonAscii, a) === null && exec(nonAscii, b) === null) return collateAscii(a, b);
+      }
       const numeric = options?.numeric === true;
       const sensitivity = options?.sensitivity ?? "variant";
       const a = elements(x, numeric, options?.ignorePunctuation === true);
