@@ -1188,11 +1188,10 @@
       return 0;
     };
     const collate = (x, y, options) => {
-      if (options === undefined) {
-        const a = StringOf(x);
-        const b = StringOf(y);
-        if (exec(nonAscii, a) === null && exec(nonAscii, b) === null) return collateAscii(a, b);
-      }
+      // Each converted once, as before.
+      x = StringOf(x);
+      y = StringOf(y);
+      if (options === undefined && exec(nonAscii, x) === null && exec(nonAscii, y) === null) return collateAscii(x, y);
       const numeric = options?.numeric === true;
       const sensitivity = options?.sensitivity ?? "variant";
       const a = elements(x, numeric, options?.ignorePunctuation === true);
