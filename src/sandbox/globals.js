@@ -175,12 +175,21 @@
     const booleanValue = uncurry(Boolean.prototype.valueOf);
     const stringValue = uncurry(String.prototype.valueOf);
     const bigintValue = uncurry(BigInt.prototype.valueOf);
+    // A brand check throws for every class a value is not, and recording a
+    // thrown error's stack took most of a clone's time: none is recorded
+    // for these, through the engine's own accessor, taken before any
+    // program could replace it.
+    const { get: traceLimit, set: setTraceLimit } = getOwnPropertyDescriptor(ErrorClass, "stackTraceLimit") ?? {};
     const is = (brand, value) => {
+      const limit = traceLimit === undefined ? undefined : apply(traceLimit, ErrorClass, []);
+      if (setTraceLimit !== undefined) apply(setTraceLimit, ErrorClass, [0]);
       try {
         brand(value);
         return true;
       } catch {
         return false;
+      } finally {
+        if (setTraceLimit !== undefined) apply(setTraceLimit, ErrorClass, [limit]);
       }
     };
     const define = (name, value) => defineProperty(global, name, { __proto__: null, value, writable: true, configurable: true });
