@@ -957,8 +957,6 @@ enum Ended {
 /// How much of an error's text a call record keeps.
 const MAX_ERROR_IN_RECORD: usize = 1 << 10;
 
-/// The result as JSON, or a marked preview when it does not fit in `budget`
-/// bytes; a failure of kind `result` when it cannot be read back.
 /// The program's events still queued when it stopped: its log lines are
 /// kept, its calls (never awaited) are not made.
 fn keep_last_logs(
@@ -973,32 +971,71 @@ fn keep_last_logs(
 }
 
 /// The result comes first: when it and the logs (`log_bytes`) do not fit in
-/// `max` bytes together, the last log lines give up the room it needs, and a
-/// line says so. Returns the bytes the logs kept.
+/// `max` bytes together, the last log lines give up the room it needs (the
+/// line across the edge keeps its start), and a line says so, its own bytes
+/// counted unless only the result fits. Returns the bytes the logs kept.
 fn make_room_for_the_result(
     logs: &mut Vec<LogLine>,
     mut log_bytes: usize,
     result_bytes: usize,
     max: usize,
 ) -> usize {
-    let room = max.saturating_sub(result_bytes);
-    if log_bytes <= room {
+    if log_bytes <= max.saturating_sub(result_bytes) {
         return log_bytes;
     }
-    while log_bytes > room
-        && let Some(line) = logs.pop()
-    {
-        log_bytes = log_bytes.saturating_sub(LOG_LINE_OVERHEAD + line.message.len());
-    }
-    logs.push(LogLine {
+    let note = LogLine {
         level: Level::Warn,
         message: format!(
             "[codemode: logs cut here to fit the result in the {max}-byte output limit (result plus logs)]"
         ),
-    });
-    log_bytes
+    };
+    let room = max
+        .saturating_sub(result_bytes)
+        .saturating_sub(LOG_LINE_OVERHEAD + note.message.len());
+    while log_bytes > room
+        && let Some(line) = logs.pop()
+    {
+        log_bytes = log_bytes.saturating_sub(LOG_LINE_OVERHEAD + line.message.len());
+        // What fits of the line across the edge, with its note.
+        let keep = room.saturating_sub(log_bytes + LOG_LINE_OVERHEAD + CUT_NOTE_ROOM);
+        if keep > 0 {
+            let message = cut_line(&line.message, keep);
+            log_bytes += LOG_LINE_OVERHEAD + message.len();
+            logs.push(LogLine { message, ..line });
+            break;
+        }
+    }
+    log_bytes += LOG_LINE_OVERHEAD + note.message.len();
+    logs.push(note);
+    // A result that fits alone is never cut for the note's sake.
+    match max.checked_sub(result_bytes) {
+        Some(left) => log_bytes.min(left),
+        None => log_bytes,
+    }
 }
 
+/// At most what `cut_line` adds to a line it cuts.
+const CUT_NOTE_ROOM: usize = 64;
+
+/// `line` cut to `keep` bytes and a note; a line the engine cut at the output
+/// limit keeps the engine's note, which says how it ends.
+fn cut_line(line: &str, keep: usize) -> String {
+    const ENGINE_CUT: &str = "… [codemode: logs cut at the ";
+    match line.rfind(ENGINE_CUT) {
+        // A program can write the note too: only one of the engine's length.
+        Some(at) if line.ends_with("-byte output limit]") && line.len() - at <= CUT_NOTE_ROOM => {
+            let mut end = keep.min(at);
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            format!("{}{}", &line[..end], &line[at..])
+        }
+        _ => bounds::cut(line, keep),
+    }
+}
+
+/// The result as JSON, or a marked preview when it does not fit in `budget`
+/// bytes; a failure of kind `result` when it cannot be read back.
 fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Value, Failure> {
     let total = finished.truncated_from.unwrap_or(finished.json.len());
     if finished.truncated_from.is_none() && finished.json.len() <= budget {
@@ -1016,15 +1053,16 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Va
         };
         return Err(Failure::new("result", &problem, None, None));
     }
-    let mut end = budget.min(finished.json.len());
+    let note = format!(
+        "… [codemode: result truncated: it is {total} bytes and the output limit (result plus logs) is {} bytes]",
+        limits.max_output_bytes
+    );
+    // The note is part of the output too.
+    let mut end = budget.saturating_sub(note.len()).min(finished.json.len());
     while !finished.json.is_char_boundary(end) {
         end -= 1;
     }
-    Ok(Value::String(format!(
-        "{}… [codemode: result truncated: it is {total} bytes and the output limit (result plus logs) is {} bytes]",
-        &finished.json[..end],
-        limits.max_output_bytes
-    )))
+    Ok(Value::String(format!("{}{note}", &finished.json[..end])))
 }
 
 fn failure(

@@ -55,9 +55,11 @@ fn block(block: &Value) -> Value {
         "image" | "audio" => withheld(block, "data"),
         "resource" => {
             let mut out = block.clone();
-            // A text resource is the program's to read; a blob is withheld.
+            // A text resource is the program's to read; a blob is withheld,
+            // also beside a text (a server may send both).
             if let Some(resource) = block.get("resource")
-                && !resource.get("text").is_some_and(Value::is_string)
+                && (resource.get("blob").is_some()
+                    || !resource.get("text").is_some_and(Value::is_string))
             {
                 out["resource"] = withheld(resource, "blob");
             }
@@ -138,6 +140,73 @@ mod tests {
                 {"type": "resource_link", "uri": "test://3", "name": "three", "mimeType": "text/plain"}
             ]))
         );
+    }
+
+    #[test]
+    fn a_blob_beside_a_text_is_withheld_too() {
+        let result = json!({"content": [{"type": "resource", "resource": {
+            "uri": "test://1", "text": "hi", "blob": "AAAAAA=="
+        }}]});
+        assert_eq!(
+            unwrap(&result),
+            Ok(
+                json!({"type": "resource", "resource": {"uri": "test://1", "text": "hi", "bytes": 4}})
+            )
+        );
+    }
+
+    /// Any JSON value: the members a hostile server may put in a part.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[A-Za-z0-9+/=]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(
+                    prop_oneof![
+                        Just("text".to_owned()),
+                        Just("blob".to_owned()),
+                        Just("data".to_owned()),
+                        Just("resource".to_owned()),
+                        "[a-z_]{1,6}"
+                    ],
+                    inner,
+                    0..5
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// Whatever else a server puts in an image, audio or resource part,
+        /// its base64 payload never reaches the program, and nothing panics.
+        #[test]
+        fn no_base64_payload_reaches_the_program(
+            kind in proptest::prop_oneof![
+                proptest::strategy::Just("image"),
+                proptest::strategy::Just("audio"),
+                proptest::strategy::Just("resource"),
+            ],
+            members in proptest::collection::btree_map("[a-z]{1,5}|data|blob|text", any_json(), 0..4),
+            resource in any_json(),
+        ) {
+            let mut part: serde_json::Map<String, Value> = members.into_iter().collect();
+            part.insert("type".into(), json!(kind));
+            part.insert("resource".into(), resource);
+            let out = block(&Value::Object(part));
+            let payload = match kind {
+                "resource" => out["resource"].get("blob"),
+                _ => out.get("data"),
+            };
+            proptest::prop_assert!(payload.is_none(), "{out}");
+        }
     }
 
     #[test]

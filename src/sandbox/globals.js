@@ -175,12 +175,21 @@
     const booleanValue = uncurry(Boolean.prototype.valueOf);
     const stringValue = uncurry(String.prototype.valueOf);
     const bigintValue = uncurry(BigInt.prototype.valueOf);
+    // A brand check throws for every class a value is not, and recording a
+    // thrown error's stack took most of a clone's time: none is recorded
+    // for these, through the engine's own accessor, taken before any
+    // program could replace it.
+    const { get: traceLimit, set: setTraceLimit } = getOwnPropertyDescriptor(ErrorClass, "stackTraceLimit") ?? {};
     const is = (brand, value) => {
+      const limit = traceLimit === undefined ? undefined : apply(traceLimit, ErrorClass, []);
+      if (setTraceLimit !== undefined) apply(setTraceLimit, ErrorClass, [0]);
       try {
         brand(value);
         return true;
       } catch {
         return false;
+      } finally {
+        if (setTraceLimit !== undefined) apply(setTraceLimit, ErrorClass, [limit]);
       }
     };
     const define = (name, value) => defineProperty(global, name, { __proto__: null, value, writable: true, configurable: true });
@@ -1161,7 +1170,37 @@
       return out;
     };
     const order = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+    // ASCII without options, what most sorts compare, by table and without
+    // allocating: the elements above cost a sort of thousands of rows its
+    // deadline. Class and primary make one weight; case comes last.
+    const nonAscii = /[^\x00-\x7f]/;
+    const asciiWeight = [];
+    for (let c = 0; c < 128; c++) {
+      const upper = c >= 65 && c <= 90;
+      const letter = upper || (c >= 97 && c <= 122);
+      asciiWeight[c] = (letter ? 3 : c >= 48 && c <= 57 ? 2 : 1) * 256 + (upper ? c + 32 : c);
+    }
+    const collateAscii = (a, b) => {
+      const n = a.length < b.length ? a.length : b.length;
+      for (let i = 0; i < n; i++) {
+        const x = charCodeAt(a, i);
+        const y = charCodeAt(b, i);
+        if (x !== y && asciiWeight[x] !== asciiWeight[y]) return asciiWeight[x] < asciiWeight[y] ? -1 : 1;
+      }
+      if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+      // Lowercase first where they differ only in case.
+      for (let i = 0; i < n; i++) {
+        const x = charCodeAt(a, i);
+        const y = charCodeAt(b, i);
+        if (x !== y) return x > y ? -1 : 1;
+      }
+      return 0;
+    };
     const collate = (x, y, options) => {
+      // Each converted once, as before.
+      x = StringOf(x);
+      y = StringOf(y);
+      if (options === undefined && exec(nonAscii, x) === null && exec(nonAscii, y) === null) return collateAscii(x, y);
       const numeric = options?.numeric === true;
       const sensitivity = options?.sensitivity ?? "variant";
       const a = elements(x, numeric, options?.ignorePunctuation === true);

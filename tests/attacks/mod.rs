@@ -22,6 +22,7 @@ mod names;
 mod pinned_learned;
 mod policy;
 mod red_errors;
+mod red_runtime;
 mod red_text;
 mod runtime;
 mod secrets;
