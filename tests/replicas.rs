@@ -38,14 +38,9 @@ fn replica(port: u16, metrics: u16, key: &Path, cache: &Path) -> Background {
     );
     wait_for_port(port, &mut child);
     // Listening is not ready: its upstream may still be starting.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while http_get(&address, "/readyz", None).0 != 200 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the replica on {port} was not ready within 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::attacks::wait_for("the replica to be ready", || {
+        http_get(&address, "/readyz", None).0 == 200
+    });
     child
 }
 
