@@ -2,12 +2,14 @@
 `mb` megabytes in the hostile shape `kind` names (see `result`): for tests and
 measurements of the host memory a tool result may make codemode spend.
 
-Speaks just enough JSON-RPC by hand (no SDK), like hostile_server.py.
+Speaks MCP by hand with bare_server.py, in compact JSON, so `mb` is what
+crosses the pipe.
 """
 
 import base64
 import json
-import sys
+
+from bare_server import serve
 
 TOOLS = [
     {
@@ -51,38 +53,11 @@ def result(kind, size):
     raise ValueError("no kind " + kind)
 
 
-def write(message):
-    sys.stdout.write(json.dumps(message, separators=(",", ":")) + "\n")
-    sys.stdout.flush()
 
-
-def main():
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        message = json.loads(line)
-        method, id = message.get("method"), message.get("id")
-        if method == "initialize":
-            answer = {
-                "protocolVersion": message["params"]["protocolVersion"],
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "big", "version": "1"},
-            }
-        elif method == "tools/list":
-            answer = {"tools": TOOLS}
-        elif method == "tools/call":
-            args = message["params"].get("arguments") or {}
-            size = int(float(args.get("mb", 1)) * 1_000_000)
-            answer = result(args.get("kind", "small"), size)
-        elif method == "ping":
-            answer = {}
-        elif id is not None:
-            write({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "no method " + method}})
-            continue
-        else:
-            continue
-        write({"jsonrpc": "2.0", "id": id, "result": answer})
+def call(params):
+    args = params.get("arguments") or {}
+    return result(args.get("kind", "small"), int(float(args.get("mb", 1)) * 1_000_000))
 
 
 if __name__ == "__main__":
-    main()
+    serve("big", TOOLS, call, compact=True)

@@ -5,43 +5,17 @@ with its own name, as it was called."""
 
 import json
 import os
-import sys
+
+from bare_server import serve
 
 TOOLS = json.loads(os.environ.get("NAMED_TOOLS", "[]"))
 
 
-def write(message):
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
 
-
-def main():
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        message = json.loads(line)
-        method, id = message.get("method"), message.get("id")
-        if method == "initialize":
-            result = {
-                "protocolVersion": message["params"]["protocolVersion"],
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "named", "version": "1"},
-            }
-        elif method == "tools/list":
-            result = {"tools": [{"name": t, "inputSchema": {"type": "object"}} for t in TOOLS]}
-        elif method == "tools/call":
-            name = message["params"]["name"]
-            answer = {"tool": name}
-            result = {"content": [{"type": "text", "text": json.dumps(answer)}], "structuredContent": answer}
-        elif method == "ping":
-            result = {}
-        elif id is not None:
-            write({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "no method " + method}})
-            continue
-        else:
-            continue
-        write({"jsonrpc": "2.0", "id": id, "result": result})
+def call(params):
+    answer = {"tool": params["name"]}
+    return {"content": [{"type": "text", "text": json.dumps(answer)}], "structuredContent": answer}
 
 
 if __name__ == "__main__":
-    main()
+    serve("named", [{"name": t, "inputSchema": {"type": "object"}} for t in TOOLS], call)

@@ -2,11 +2,10 @@
 given as a plain text result (no outputSchema, no structuredContent): for
 tests of what codemode learns of, and shows about, a text's layout.
 
-Speaks just enough JSON-RPC by hand (no SDK), like hostile_server.py.
+Speaks MCP by hand with bare_server.py.
 """
 
-import json
-import sys
+from bare_server import serve
 
 TOOLS = [
     {
@@ -17,37 +16,11 @@ TOOLS = [
 ]
 
 
-def write(message):
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
 
-
-def main():
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        message = json.loads(line)
-        method, id = message.get("method"), message.get("id")
-        if method == "initialize":
-            result = {
-                "protocolVersion": message["params"]["protocolVersion"],
-                "capabilities": {"tools": {}},
-                "serverInfo": {"name": "text", "version": "1"},
-            }
-        elif method == "tools/list":
-            result = {"tools": TOOLS}
-        elif method == "tools/call":
-            args = message["params"].get("arguments") or {}
-            result = {"content": [{"type": "text", "text": args.get("text", "")}]}
-        elif method == "ping":
-            result = {}
-        elif id is not None:
-            write({"jsonrpc": "2.0", "id": id, "error": {"code": -32601, "message": "no method " + method}})
-            continue
-        else:
-            continue
-        write({"jsonrpc": "2.0", "id": id, "result": result})
+def call(params):
+    args = params.get("arguments") or {}
+    return {"content": [{"type": "text", "text": args.get("text", "")}]}
 
 
 if __name__ == "__main__":
-    main()
+    serve("text", TOOLS, call)
