@@ -188,13 +188,17 @@ proptest! {
         if let Err(errors) = common::parse_dts(&text) {
             prop_assert!(false, "does not parse:\n{errors}\n---\n{text}");
         }
-        let signature: Vec<&str> = text.lines().filter(|l| !l.starts_with("declare") && *l != "}").collect();
-        prop_assert_eq!(signature.len(), 1, "{}", text);
+        // The function on one line, beside the aliases of types it repeats.
+        let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with("declare") && *l != "}").collect();
+        let functions = lines.iter().filter(|l| l.starts_with("function ")).count();
+        prop_assert_eq!(functions, 1, "{}", text);
+        prop_assert!(lines.iter().all(|l| l.starts_with("function ") || l.starts_with("type ")), "{}", text);
         // Every comment opens and closes as written here: no `*/` of a pattern.
-        let line = signature[0];
-        let opened = line.matches(" /* ").count();
-        prop_assert_eq!(opened, line.matches(" */").count(), "{}", text);
-        prop_assert_eq!(opened, line.matches("*/").count(), "{}", text);
+        for line in lines {
+            let opened = line.matches(" /* ").count();
+            prop_assert_eq!(opened, line.matches(" */").count(), "{}", text);
+            prop_assert_eq!(opened, line.matches("*/").count(), "{}", text);
+        }
     }
 }
 
