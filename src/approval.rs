@@ -387,8 +387,10 @@ mod tests {
         fn every_key_of_any_arguments_is_in_the_question(args in any_arguments()) {
             let question = ask(args.clone());
             let lines = value_lines(&question);
-            if args.as_object().is_some_and(|m| !m.is_empty()) && lines.len() != leaves(&args) {
-                // Too many to show: the last line counts exactly those left out.
+            // Too many to show: the last line counts exactly those left out
+            // (and may make the count of lines that of the values).
+            let some_left_out = lines.last().is_some_and(|l| l.ends_with("not shown›"));
+            if args.as_object().is_some_and(|m| !m.is_empty()) && (some_left_out || lines.len() != leaves(&args)) {
                 let left_out = leaves(&args) - (lines.len() - 1);
                 prop_assert_eq!(
                     *lines.last().unwrap(),
