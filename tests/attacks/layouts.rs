@@ -7,15 +7,6 @@ use codemode::shapes::MAX_LAYOUT_TOKENS;
 
 use super::*;
 
-/// A config naming `tests/python/text_server.py` `text`.
-fn text_server_config(dir: &Path) -> String {
-    let server = repo().join("tests/python/text_server.py");
-    let config = json!({"mcpServers": {"text": {"command": "python3", "args": [server]}}});
-    let path = dir.join("mcp.json");
-    std::fs::write(&path, config.to_string()).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
 /// Has the `say` tool answer each of `texts`, learning into `shapes`.
 fn say_all(texts: &[String], config: &str, shapes: &str) {
     say_each(&serde_json::to_string(texts).unwrap(), config, shapes);

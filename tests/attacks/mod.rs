@@ -173,6 +173,28 @@ pub fn hostile_config(dir: &Path) -> (PathBuf, PathBuf) {
     (config, log)
 }
 
+/// A config naming `tests/python/text_server.py` `text`, whose `say`
+/// answers the text it is given.
+pub fn text_server_config(dir: &Path) -> String {
+    let server = repo().join("tests/python/text_server.py");
+    let config = json!({"mcpServers": {"text": {"command": "python3", "args": [server]}}});
+    let path = dir.join("mcp.json");
+    std::fs::write(&path, config.to_string()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// A tools file `name.json` (so its server is `name`) with `tools`, each
+/// taking any object.
+pub fn tools_file(dir: &Path, name: &str, tools: &[impl AsRef<str>]) -> String {
+    let path = dir.join(format!("{name}.json"));
+    let tools: Vec<Value> = tools
+        .iter()
+        .map(|t| json!({"name": t.as_ref(), "inputSchema": {"type": "object"}}))
+        .collect();
+    std::fs::write(&path, json!({ "tools": tools }).to_string()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
 /// What reached the misbehaving upstream, one entry per line of its log.
 pub fn hostile_log(log: &Path) -> Vec<Value> {
     std::fs::read_to_string(log)

@@ -2,17 +2,6 @@
 
 use super::*;
 
-/// A tools file named `name.json` (so its server is `name`) with `tools`.
-fn tools_file(dir: &Path, name: &str, tools: &[&str]) -> String {
-    let path = dir.join(format!("{name}.json"));
-    let tools: Vec<Value> = tools
-        .iter()
-        .map(|t| json!({"name": t, "inputSchema": {"type": "object"}}))
-        .collect();
-    std::fs::write(&path, json!({ "tools": tools }).to_string()).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
 #[test]
 fn a_server_named_after_any_sandbox_global_leaves_the_global_alone() {
     // Every global of the sandbox, as the engine itself lists them.

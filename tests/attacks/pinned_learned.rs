@@ -5,16 +5,6 @@
 
 use super::*;
 
-/// A config naming `tests/python/text_server.py` (whose `say` answers the
-/// text it is given) `text`.
-fn echo_config(dir: &Path) -> String {
-    let server = repo().join("tests/python/text_server.py");
-    let config = json!({"mcpServers": {"text": {"command": "python3", "args": [server]}}});
-    let path = dir.join("mcp.json");
-    std::fs::write(&path, config.to_string()).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
 /// A server that answers each of `texts`, and what its results are learned into.
 struct Echo {
     _dir: tempfile::TempDir,
@@ -28,7 +18,7 @@ impl Echo {
         let dir = tempfile::tempdir().unwrap();
         let at = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
         Echo {
-            config: echo_config(dir.path()),
+            config: text_server_config(dir.path()),
             shapes: at("shapes.json"),
             pins: at("pins.json"),
             _dir: dir,

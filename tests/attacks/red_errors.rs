@@ -5,18 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::tools_file;
 use crate::common::*;
-
-/// A tools file `name.json` (so its server is `name`) with `tools`.
-fn tools_file(dir: &std::path::Path, name: &str, tools: &[String]) -> String {
-    let path = dir.join(format!("{name}.json"));
-    let tools: Vec<Value> = tools
-        .iter()
-        .map(|t| json!({"name": t, "inputSchema": {"type": "object"}}))
-        .collect();
-    std::fs::write(&path, json!({ "tools": tools }).to_string()).unwrap();
-    path.to_string_lossy().into_owned()
-}
 
 #[test]
 fn a_servers_thousands_of_long_names_never_stall_a_call_past_the_deadline() {

@@ -4,16 +4,6 @@
 
 use super::*;
 
-/// A config naming `tests/python/text_server.py` `text`, whose `say`
-/// answers the text it is given.
-fn text_server_config(dir: &Path) -> String {
-    let server = repo().join("tests/python/text_server.py");
-    let config = json!({"mcpServers": {"text": {"command": "python3", "args": [server]}}});
-    let path = dir.join("mcp.json");
-    std::fs::write(&path, config.to_string()).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
 /// Has `say` answer each of `texts`, learning into `shapes`.
 fn say_all(texts: &[&str], config: &str, shapes: &str) {
     let texts = serde_json::to_string(texts).unwrap();
