@@ -824,8 +824,11 @@ impl Executor {
         }
         let keep = self.keep_results;
         // Counted, not written, unless kept: a result is held once already.
-        let result_bytes = result.as_ref().map_or(0, result_cost::json_len);
         let result_json = result.as_ref().ok().filter(|_| keep).map(Value::to_string);
+        let result_bytes = match &result_json {
+            Some(json) => json.len(),
+            None => result.as_ref().map_or(0, result_cost::json_len),
+        };
         let record = CallRecord {
             server: server.to_owned(),
             tool: function.tool().to_owned(),
