@@ -155,7 +155,7 @@ async fn connect(url: &str, oauth: &OAuthClient) -> Result<Upstreams, UpstreamEr
         human: Arc::new(Defaults),
     };
     let mut upstreams =
-        upstream::connect_all_watched(vec![spec], Duration::from_secs(30), hooks).await;
+        upstream::connect_all_watched(vec![spec], Duration::from_secs(30), hooks, None).await;
     match upstreams.failures.pop() {
         Some(failure) => Err(failure.error),
         None => Ok(upstreams),

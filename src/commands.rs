@@ -119,8 +119,10 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     let total = selection.servers.len();
     let shapes =
         Shapes::load(args.shapes.clone().or_else(Shapes::default_file)).serving(&selection.servers);
+    // The built-in demo, which the selection names when nothing else was given.
+    let demo = Some(crate::demo::serve_in_process as upstream::ServeInProcess);
     let upstreams =
-        upstream::connect_all_watched(selection.servers, args.init_timeout, hooks).await;
+        upstream::connect_all_watched(selection.servers, args.init_timeout, hooks, demo).await;
     for failure in &upstreams.failures {
         eprintln!(
             "warning: server \"{}\" is unavailable: {}",

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 async fn demo_executor() -> (Executor, upstream::Upstreams) {
     let specs = vec![ServerSpec::new("demo", Transport::Demo)];
-    let upstreams = upstream::connect_all(specs, Duration::from_secs(30)).await;
+    let demo = Some(codemode::demo::serve_in_process as upstream::ServeInProcess);
+    let upstreams = upstream::connect_all(specs, Duration::from_secs(30), demo).await;
     assert_eq!(upstreams.connected.len(), 1);
     let executor = Executor::new(
         Api::new(upstreams.tool_lists()),

@@ -42,6 +42,20 @@ impl DemoServer {
     }
 }
 
+/// Serves the demo on `stream` until the client hangs up: how `codemode`
+/// uses it in-process when no servers are given (see
+/// [`crate::upstream::ServeInProcess`]).
+pub fn serve_in_process(
+    stream: tokio::io::DuplexStream,
+) -> futures::future::BoxFuture<'static, ()> {
+    Box::pin(async move {
+        match DemoServer::new().serve(stream).await {
+            Ok(service) => drop(service.waiting().await),
+            Err(error) => tracing::error!("demo server failed to start: {error}"),
+        }
+    })
+}
+
 impl Default for DemoServer {
     fn default() -> Self {
         DemoServer::new()

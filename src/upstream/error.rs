@@ -1,0 +1,148 @@
+//! Why an upstream could not be used: [`UpstreamError`], with its secrets
+//! redacted before it leaves the module, and the server it belongs to.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use rmcp::service::ServiceError;
+
+use super::redact::Redacted;
+use super::{ToolsFileError, oauth, sse};
+
+/// A server that could not be used, and why (its secrets redacted).
+pub struct UnavailableServer {
+    pub server: String,
+    pub error: UpstreamError,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UpstreamError {
+    /// The config says why (see [`Transport::Unusable`](crate::config::Transport::Unusable)).
+    #[error("{0}")]
+    Unusable(String),
+    #[error(transparent)]
+    Sse(#[from] sse::SseError),
+    #[error(
+        "it answers neither as streamable HTTP ({streamable}) nor as legacy SSE ({sse}); check the URL"
+    )]
+    NeitherHttpTransport {
+        streamable: Box<UpstreamError>,
+        sse: Box<UpstreamError>,
+    },
+    #[error(
+        "could not start `{command}`{}: {error}; check that it is installed and on PATH",
+        cwd.as_ref().map(|c| format!(" in {}", c.display())).unwrap_or_default()
+    )]
+    Spawn {
+        command: String,
+        cwd: Option<PathBuf>,
+        error: std::io::Error,
+    },
+    #[error("MCP initialization with {target} failed: {reason}{stderr}")]
+    Initialize {
+        target: String,
+        reason: String,
+        stderr: String,
+        /// Nothing answered at the address at all (no HTTP server there).
+        unreachable: bool,
+        /// The server refused `server/discover` but named versions that
+        /// have `initialize`: it can be reached the legacy way.
+        offers_initialize: bool,
+    },
+    #[error(
+        "no answer to {phase} within {}s{stderr}\n  (raise --init-timeout if the server is slow to start, e.g. npx downloading a package)",
+        after.as_secs_f64()
+    )]
+    Timeout {
+        phase: &'static str,
+        after: Duration,
+        stderr: String,
+    },
+    #[error("tools/list failed: {error}{stderr}")]
+    ListTools {
+        error: Box<ServiceError>,
+        stderr: String,
+    },
+    #[error("{}", login_needed(server, *expired, scope.as_deref()))]
+    LoginNeeded {
+        /// Filled in by [`UpstreamError::naming`].
+        server: String,
+        /// A kept token was sent and refused.
+        expired: bool,
+        /// The scope the server's challenge asks for, when it names one
+        /// the login lacks (HTTP 403 `insufficient_scope`).
+        scope: Option<String>,
+    },
+    #[error("invalid HTTP header `{name}`: {reason}")]
+    Header { name: String, reason: String },
+    #[error(transparent)]
+    ToolsFile(#[from] ToolsFileError),
+    /// Any of the others, as text without secrets (see [`redact`]).
+    #[error(transparent)]
+    Redacted(Redacted),
+}
+
+impl UpstreamError {
+    /// What leaves this module: the text of an error that may name URLs
+    /// or carry reqwest's chain, with its secrets taken out (and no
+    /// source left to print them); a login needed stays one, for callers
+    /// that run the login.
+    pub(super) fn redacted(self) -> UpstreamError {
+        match self {
+            needed @ UpstreamError::LoginNeeded { .. } => needed,
+            other => UpstreamError::Redacted(Redacted::new(other)),
+        }
+    }
+
+    /// Names the server in errors that tell what command to run;
+    /// `sent_token` when a kept login was used.
+    pub(super) fn naming(self, server: &str, sent_token: bool) -> UpstreamError {
+        match self {
+            UpstreamError::LoginNeeded { scope, .. } => UpstreamError::LoginNeeded {
+                server: server.to_owned(),
+                expired: sent_token && scope.is_none(),
+                scope,
+            },
+            other => other,
+        }
+    }
+}
+
+fn login_needed(server: &str, expired: bool, scope: Option<&str>) -> String {
+    match scope {
+        Some(scope) => format!("it wants {}", oauth::lacking(server, scope)),
+        None if expired => format!(
+            "it refused the kept login, which could not be refreshed: run `codemode login {server}` again"
+        ),
+        None => format!("it asks for a login: run `codemode login {server}`"),
+    }
+}
+
+/// The `scope` of an `insufficient_scope` challenge.
+pub(super) fn wanted_scope(challenge: Option<&str>) -> Option<String> {
+    // Only the scope is read, so any base resolves the metadata URL.
+    let base = url::Url::parse("http://localhost/").expect("a valid URL");
+    let params = rmcp::transport::auth::WWWAuthenticateParams::parse(challenge?, &base);
+    let insufficient = params.is_insufficient_scope();
+    params.scope.filter(|_| insufficient)
+}
+
+/// Whether streamable HTTP could not reach a server at all.
+pub(super) fn cannot_connect(error: &rmcp::transport::DynamicTransportError) -> bool {
+    use rmcp::transport::streamable_http_client::StreamableHttpError;
+    matches!(
+        error.error.downcast_ref::<StreamableHttpError<reqwest::Error>>(),
+        Some(StreamableHttpError::Client(e)) if e.is_connect()
+    )
+}
+
+/// The innermost cause: rmcp's outer messages name its internal types, the
+/// innermost says what actually went wrong ("Connection refused").
+pub(super) fn root_cause(error: &dyn std::error::Error) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
