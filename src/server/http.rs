@@ -6,6 +6,8 @@
 //! (`--max-sessions`, idle ones expire). Browser origins are checked as the
 //! MCP transport requires, and failing `accept` calls back off.
 
+mod stages;
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,19 +16,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use serde_json::{Value, json};
 
-use super::commit::{self, Reply, Started};
-use super::connections::{Activity, Admitted, Cap, Connections, Held, Standing};
-use super::held::{HeldSessions, SessionEnds};
-use super::intent::Intent;
+use super::commit::Reply;
+use super::connections::{Admitted, Cap, Connections, Held, Standing};
+use super::held::HeldSessions;
 pub use super::rebinding::Rebinding;
-use super::resume::{Resume, StreamIds};
+use super::resume::StreamIds;
+use stages::{Gates, Replica, SessionGate, Streams};
 
 pub const ENDPOINT: &str = "/mcp";
 pub(super) const SESSION_HEADER: &str = "mcp-session-id";
@@ -155,19 +156,25 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         );
     }
     let connections = Connections::new(cap.connections);
-    let limits = Arc::new(Limits {
+    let gates = Arc::new(Gates {
         rebinding,
-        opening: Arc::default(),
-        ready: options.ready,
-        draining: options.draining,
-        sealed: options.sessions,
-        metrics: options.metrics,
+        replica: Replica {
+            ready: options.ready,
+            draining: options.draining,
+        },
         token: options.token,
-        max_sessions: options.max_sessions,
+        metrics: options.metrics,
         max_body_bytes: options.max_body_bytes,
-        sessions,
-        stream_ids: StreamIds::new(),
-        standing: Standing::within(connections.max()),
+        sessions: SessionGate {
+            held: sessions,
+            sealed: options.sessions,
+            max: options.max_sessions,
+            opening: Arc::default(),
+        },
+        streams: Streams {
+            ids: StreamIds::new(),
+            standing: Standing::within(connections.max()),
+        },
     });
     let mut refused = Warnings::default();
     let mut shed = Warnings::default();
@@ -223,13 +230,13 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
             tracing::debug!(%peer, "TCP_NODELAY: {error}");
         }
         let service = service.clone();
-        let limits = limits.clone();
+        let gates = gates.clone();
         let activity = held.activity.clone();
         let handler = hyper::service::service_fn(move |request: Request<Incoming>| {
             let service = service.clone();
-            let limits = limits.clone();
+            let gates = gates.clone();
             let activity = activity.clone();
-            async move { Ok::<_, Infallible>(handle(request, service, &limits, &activity).await) }
+            async move { Ok::<_, Infallible>(stages::handle(request, service, &gates, &activity).await) }
         });
         tokio::spawn(serve_connection(stream, peer, held, handler));
     }
@@ -274,250 +281,6 @@ fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor
     builder
 }
 
-/// What every request is checked against before rmcp sees it.
-struct Limits {
-    rebinding: Rebinding,
-    /// Held while a request that may open a session is checked against the
-    /// cap and made, so that concurrent ones cannot all pass the check.
-    opening: Arc<tokio::sync::Mutex<()>>,
-    ready: Readiness,
-    draining: Arc<std::sync::atomic::AtomicBool>,
-    sealed: Arc<super::sessions::SealedSessions>,
-    metrics: Option<Scrape>,
-    token: Option<String>,
-    max_sessions: usize,
-    max_body_bytes: usize,
-    sessions: Arc<HeldSessions>,
-    stream_ids: StreamIds,
-    standing: Standing,
-}
-
-type Service<S> = StreamableHttpService<S, HeldSessions>;
-
-async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
-    request: Request<Incoming>,
-    mut service: Service<S>,
-    limits: &Limits,
-    activity: &Activity,
-) -> Reply {
-    if let Some((status, why)) = limits.rebinding.refusal(request.uri(), request.headers()) {
-        return plain(status, why);
-    }
-    let path = request.uri().path();
-    // Probes carry no secrets and need no token.
-    if path == HEALTH {
-        return plain(StatusCode::OK, "ok");
-    }
-    if path == READY {
-        return match (limits.ready)() {
-            Ok(()) => plain(StatusCode::OK, "ready"),
-            Err(why) => plain(StatusCode::SERVICE_UNAVAILABLE, format!("not ready: {why}")),
-        };
-    }
-    let metrics = limits.metrics.as_ref().filter(|_| path == METRICS);
-    if path != ENDPOINT && metrics.is_none() {
-        return plain(StatusCode::NOT_FOUND, "not found: the MCP endpoint is /mcp");
-    }
-    if let Some(token) = &limits.token
-        && !authorized(&request, token)
-    {
-        let mut response = plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-        response.headers_mut().insert(
-            http::header::WWW_AUTHENTICATE,
-            http::HeaderValue::from_static("Bearer"),
-        );
-        return response;
-    }
-    if let Some(scrape) = metrics {
-        return exposition(scrape);
-    }
-    let (mut parts, body) = request.into_parts();
-    // The client holds a sealed session id; rmcp knows the session by the
-    // id inside (and restores it here if another replica made it).
-    let mut restorable = false;
-    if let Some(sealed) = parts.headers.get(SESSION_HEADER)
-        && let Some(local) = sealed.to_str().ok().and_then(|s| limits.sealed.open(s))
-        && let Ok(header) = http::HeaderValue::from_str(&local)
-    {
-        if parts.method == http::Method::DELETE {
-            limits.sealed.close(&local);
-        }
-        parts.headers.insert(SESSION_HEADER, header);
-        restorable = true;
-    }
-    // A response stream can only be resumed where it was: after its replica
-    // is gone, the call it carried has no answer to give, and the client
-    // must hear so rather than wait.
-    if let Some(last) = parts.headers.get(LAST_EVENT_ID)
-        && let Ok(last) = last.to_str()
-    {
-        match limits.stream_ids.resume(last) {
-            Resume::AsIs => {}
-            Resume::Here(id) => {
-                if let Ok(id) = http::HeaderValue::from_str(&id) {
-                    parts.headers.insert(LAST_EVENT_ID, id);
-                }
-            }
-            Resume::Elsewhere => {
-                return plain(
-                    StatusCode::NOT_FOUND,
-                    "the stream to resume was on another replica, which is gone; the call it carried has no answer: make it again",
-                );
-            }
-        }
-    }
-    // The body is read here, whole, bounded in size and in time, so a client
-    // cannot hold a connection by sending it slowly.
-    let body = match tokio::time::timeout(
-        BODY_TIMEOUT,
-        Limited::new(body, limits.max_body_bytes).collect(),
-    )
-    .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => {
-            return plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "the request body is larger than this server accepts (see --max-program-kb)",
-            );
-        }
-        Ok(Err(_)) => {
-            return plain(
-                StatusCode::BAD_REQUEST,
-                "the request body could not be read",
-            );
-        }
-        Err(_) => {
-            return plain(
-                StatusCode::REQUEST_TIMEOUT,
-                "the request body was not sent in time",
-            );
-        }
-    };
-    // A whole request is in: from here the connection is serving it, and is
-    // not shed for a newer one.
-    let busy = activity.busy();
-    let post = parts.method == http::Method::POST;
-    // Every gate decides on the message as rmcp will read it, never on how
-    // its text is spelled.
-    let intent = if post {
-        Intent::of(&body)
-    } else {
-        Intent::Other
-    };
-    // It opens a session (an `initialize`, or a sealed id rmcp restores)
-    // unless it names one here (live, or being restored for a concurrent
-    // request, which it then waits for); an ended session's id opens none.
-    let initializing = matches!(intent, Intent::Initialize(_));
-    let here = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
-        Some(Ok(id)) => limits.sessions.holds(id).await,
-        _ => false,
-    };
-    let opens_session =
-        (initializing || restorable) && !here && parts.method != http::Method::DELETE;
-    if limits.draining.load(std::sync::atomic::Ordering::SeqCst)
-        && (intent.starts_work() || opens_session)
-    {
-        let mut response = plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "this replica is shutting down and takes no new work; retry (another replica will take it)",
-        );
-        response.headers_mut().insert(
-            http::header::RETRY_AFTER,
-            http::HeaderValue::from_static("1"),
-        );
-        return response;
-    }
-    // A response that stands open for events is never shed, so such
-    // responses may take only part of the connections.
-    let stands = if parts.method == http::Method::GET || intent == Intent::Listen {
-        match limits.standing.stand() {
-            Some(stands) => Some(stands),
-            None => return too_many_streams(limits.standing.max()),
-        }
-    } else {
-        None
-    };
-    // Initializations are checked against the cap and made one at a time
-    // (each takes a moment), so that concurrent ones cannot all pass it; a
-    // restore is checked again where rmcp makes it (see `held`).
-    let opening = if opens_session && initializing {
-        Some(limits.opening.clone().lock_owned().await)
-    } else {
-        None
-    };
-    let session_id = match &intent {
-        Intent::Initialize(id) => id.clone(),
-        _ => Value::Null,
-    };
-    if opens_session && limits.sessions.count().await >= limits.max_sessions {
-        return too_many_sessions(session_id, limits.max_sessions);
-    }
-    // Ending the session cancels what runs in it (see `held`).
-    parts
-        .extensions
-        .insert(SessionEnds(limits.sessions.clone()));
-    let deleting = parts.method == http::Method::DELETE;
-    // rmcp answers a POST only for clients that take event streams (else
-    // 406, before the call could begin), so a call that begins may be
-    // answered with one.
-    let tool_call = matches!(intent, Intent::CallTool | Intent::Continue);
-    let started = Started::default();
-    if tool_call {
-        parts.extensions.insert(started.clone());
-    }
-    let request = Request::from_parts(parts, Full::new(body));
-    let reply = tower_service::Service::call(&mut service, request);
-    let reply = async move {
-        let response = match reply.await {
-            Ok(response) => response,
-            Err(never) => match never {},
-        };
-        // The session is made (or not): the next may be checked.
-        drop(opening);
-        response
-    };
-    let mut response = if tool_call {
-        commit::committed(reply, started).await
-    } else {
-        reply.await
-    };
-    // rmcp's 500 for a session `held` refused at the cap.
-    if opens_session
-        && response.status() == StatusCode::INTERNAL_SERVER_ERROR
-        && limits.sessions.count().await >= limits.max_sessions
-    {
-        return too_many_sessions(session_id, limits.max_sessions);
-    }
-    // A draining replica lets no connection be kept for more requests.
-    if limits.draining.load(std::sync::atomic::Ordering::SeqCst) {
-        response.headers_mut().insert(
-            http::header::CONNECTION,
-            http::HeaderValue::from_static("close"),
-        );
-    }
-    // nginx would buffer an event stream unless told not to.
-    if commit::is_event_stream(&response) {
-        let (head, body) = response.into_parts();
-        response = Response::from_parts(head, limits.stream_ids.tag(body));
-        response
-            .headers_mut()
-            .insert("x-accel-buffering", http::HeaderValue::from_static("no"));
-    }
-    if let Some(local) = response.headers().get(SESSION_HEADER)
-        && let Some(sealed) = local.to_str().ok().and_then(|s| limits.sealed.seal(s))
-        && let Ok(sealed) = http::HeaderValue::from_str(&sealed)
-    {
-        response.headers_mut().insert(SESSION_HEADER, sealed);
-    }
-    // A session ended on the client's DELETE is done, not pending: clients
-    // (the Python SDK among them) take anything but 200 or 204 as a failure.
-    if deleting && response.status() == StatusCode::ACCEPTED {
-        *response.status_mut() = StatusCode::OK;
-    }
-    busy_until_sent(response, (busy, stands))
-}
-
 /// `response`, `busy` (its connection counted busy, say) held until its
 /// body is sent.
 fn busy_until_sent<B: Send + Sync + 'static>(response: Reply, busy: B) -> Reply {
@@ -530,58 +293,6 @@ fn busy_until_sent<B: Send + Sync + 'static>(response: Reply, busy: B) -> Reply 
         head,
         BodyExt::boxed(http_body_util::StreamBody::new(frames)),
     )
-}
-
-fn too_many_streams(max: usize) -> Reply {
-    let mut response = plain(
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!(
-            "this server holds {max} event streams open (subscriptions/listen, GET streams), the most it allows: half its connections (see --max-connections); close one you no longer read, or retry later"
-        ),
-    );
-    response.headers_mut().insert(
-        http::header::RETRY_AFTER,
-        http::HeaderValue::from_static("5"),
-    );
-    response
-}
-
-fn too_many_sessions(id: Value, max: usize) -> Reply {
-    let message = format!(
-        "this server has {max} open sessions, the most --max-sessions allows; idle sessions expire, so retry later, or close sessions you no longer use"
-    );
-    let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": message}});
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response.headers_mut().insert(
-        http::header::RETRY_AFTER,
-        http::HeaderValue::from_static("30"),
-    );
-    response
-}
-
-fn authorized<B>(request: &Request<B>, token: &str) -> bool {
-    let Some(given) = request
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some(given) = given.strip_prefix("Bearer ") else {
-        return false;
-    };
-    // Compare in constant time, so response times do not leak the token.
-    given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 /// The metrics as Prometheus scrapes them.
