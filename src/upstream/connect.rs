@@ -439,3 +439,21 @@ fn header_map(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_demo_is_unusable_unless_the_caller_serves_it() {
+        let specs = vec![ServerSpec::new("demo", Transport::Demo)];
+        let upstreams = connect_all(specs, Duration::from_secs(5), None).await;
+        assert!(upstreams.connected.is_empty());
+        let failure = &upstreams.failures[0];
+        assert_eq!(failure.server, "demo");
+        assert_eq!(
+            failure.error.to_string(),
+            "the built-in demo server is not served by this program"
+        );
+    }
+}

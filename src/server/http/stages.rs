@@ -488,3 +488,70 @@ fn authorized<B>(request: &Request<B>, token: &str) -> bool {
             .fold(0, |acc, (a, b)| acc | (a ^ b))
             == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(path: &str, authorization: Option<&str>) -> Request<()> {
+        let mut request = Request::get(path);
+        if let Some(value) = authorization {
+            request = request.header(http::header::AUTHORIZATION, value);
+        }
+        request.body(()).unwrap()
+    }
+
+    fn answered<T>(stage: Stage<T>) -> Reply {
+        match stage {
+            Break(reply) => reply,
+            Continue(_) => panic!("the stage let the request through"),
+        }
+    }
+
+    #[test]
+    fn probes_are_answered_whatever_the_token() {
+        let replica = Replica {
+            ready: Arc::new(|| Err("draining".to_owned())),
+            draining: Arc::default(),
+        };
+        let health = answered(answer_probes(&get(HEALTH, None), &replica));
+        assert_eq!(health.status(), StatusCode::OK);
+        let ready = answered(answer_probes(&get(READY, None), &replica));
+        assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(answer_probes(&get(ENDPOINT, None), &replica).is_continue());
+    }
+
+    #[test]
+    fn only_the_endpoint_and_served_metrics_are_routed() {
+        let scrape: Scrape = Arc::new(String::new);
+        assert!(matches!(
+            route(&get(ENDPOINT, None), Some(&scrape)),
+            Continue(None)
+        ));
+        assert!(matches!(
+            route(&get(METRICS, None), Some(&scrape)),
+            Continue(Some(_))
+        ));
+        for (path, metrics) in [(METRICS, None), ("/other", Some(&scrape))] {
+            let reply = answered(route(&get(path, None), metrics));
+            assert_eq!(reply.status(), StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+
+    #[test]
+    fn only_the_right_bearer_token_passes() {
+        let token = Some("s3cret");
+        assert!(check_token(&get(ENDPOINT, Some("Bearer s3cret")), token).is_continue());
+        for given in [
+            None,
+            Some("Bearer s3cre"),
+            Some("s3cret"),
+            Some("Bearer s3cret "),
+        ] {
+            let reply = answered(check_token(&get(ENDPOINT, given), token));
+            assert_eq!(reply.status(), StatusCode::UNAUTHORIZED, "{given:?}");
+            assert_eq!(reply.headers()[http::header::WWW_AUTHENTICATE], "Bearer");
+        }
+        assert!(check_token(&get(ENDPOINT, None), None).is_continue());
+    }
+}
