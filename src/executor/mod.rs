@@ -6,6 +6,7 @@
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
 mod explain;
+mod failure;
 mod own_wakes;
 mod python_literal;
 mod result_cost;
@@ -38,6 +39,7 @@ use crate::sandbox::{
 };
 use crate::suggest::{function_meant, listed, member};
 use crate::transpile;
+pub use failure::{ExecutionFailure, FailureKind, Hint, Limit};
 use own_wakes::OwnWakes;
 use validate::Validators;
 
@@ -94,7 +96,7 @@ pub struct Executor {
 /// What happened in one execution: the result or the error, the logs, the calls.
 #[derive(Debug)]
 pub struct Report {
-    pub outcome: Option<Result<Value, Failure>>,
+    pub outcome: Option<Result<Value, ExecutionFailure>>,
     pub logs: Vec<LogLine>,
     pub calls: Vec<CallRecord>,
     /// How many bytes of call records [`Report::to_json`] shows; the rest
@@ -127,16 +129,6 @@ const MAX_NAME_SHOWN: usize = 128;
 
 /// What a log line costs in the report beyond its text (as in the engine).
 const LOG_LINE_OVERHEAD: usize = 32;
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Failure {
-    pub kind: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<u32>,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogLine {
@@ -223,27 +215,9 @@ impl Report {
         Value::Object(out)
     }
 
-    fn fail(
-        mut self,
-        kind: &str,
-        message: String,
-        line: Option<u32>,
-        column: Option<u32>,
-    ) -> Report {
-        self.outcome = Some(Err(Failure::new(kind, &message, line, column)));
+    fn fail(mut self, failure: ExecutionFailure) -> Report {
+        self.outcome = Some(Err(failure));
         self
-    }
-}
-
-impl Failure {
-    /// A failure whose message is cut to what a report keeps.
-    pub fn new(kind: &str, message: &str, line: Option<u32>, column: Option<u32>) -> Failure {
-        Failure {
-            kind: kind.to_owned(),
-            message: bounds::cut(message, bounds::MAX_ERROR_IN_REPORT),
-            line,
-            column,
-        }
     }
 }
 
@@ -426,29 +400,29 @@ impl Executor {
         );
         let compiled = tokio::select! {
             compiled = tokio::time::timeout_at(deadline, compiling) => compiled,
-            () = &mut cancelled => return report.fail("cancelled", CANCELLED.into(), None, None),
+            () = &mut cancelled => return report.fail(cancelled_failure()),
         };
         let compiled = match compiled {
             Ok(Some(Ok(compiled))) => compiled,
-            Ok(Some(Err(e))) => return report.fail(e.kind.as_str(), e.message, e.line, e.column),
+            Ok(Some(Err(e))) => return report.fail(ExecutionFailure::compiling(e)),
             Ok(None) => {
-                return report.fail(
-                    "internal",
-                    "the compiler could not run or failed on this program (see codemode's log); try again, or simplify the program".into(),
+                return report.fail(ExecutionFailure::new(
+                    FailureKind::Internal,
+                    "the compiler could not run or failed on this program (see codemode's log); try again, or simplify the program",
                     None,
                     None,
-                );
+                ));
             }
             Err(_) => {
-                return report.fail(
-                    "timeout",
-                    format!(
+                return report.fail(ExecutionFailure::new(
+                    FailureKind::Timeout,
+                    &format!(
                         "compiling the program took longer than its time limit of {} ms; make it smaller",
                         limits.timeout.as_millis()
                     ),
                     None,
                     None,
-                );
+                ));
             }
         };
         let started = tokio::time::Instant::now();
@@ -591,17 +565,17 @@ impl Executor {
                             &limits,
                         )
                     }
-                    Err(error) => Err(failure(error, &compiled, &limits, self.bindings.list())),
+                    Err(error) => Err(script_failure(
+                        error,
+                        &compiled,
+                        &limits,
+                        self.bindings.list(),
+                    )),
                 });
                 report
             }
-            Ended::Overdue => report.fail(
-                "timeout",
-                sandbox::timeout_message(limits.timeout),
-                None,
-                None,
-            ),
-            Ended::Cancelled => report.fail("cancelled", CANCELLED.into(), None, None),
+            Ended::Overdue => report.fail(timed_out(&limits)),
+            Ended::Cancelled => report.fail(cancelled_failure()),
         }
     }
 
@@ -949,6 +923,24 @@ const GIVE_BACK_AFTER: Duration = Duration::from_millis(1);
 const CANCELLED: &str =
     "the client cancelled the execution (or went away); it was stopped and made no further calls";
 
+fn cancelled_failure() -> ExecutionFailure {
+    ExecutionFailure::new(FailureKind::Cancelled, CANCELLED, None, None)
+}
+
+/// A program that ran out of time: the limit covers compiling too, which
+/// the engine did not count.
+fn timed_out(limits: &Limits) -> ExecutionFailure {
+    ExecutionFailure::new(
+        FailureKind::Timeout,
+        &sandbox::timeout_message(limits.timeout),
+        None,
+        None,
+    )
+    .with_hint(Hint::RaiseLimit {
+        limit: Limit::Time(limits.timeout),
+    })
+}
+
 enum Ended {
     Done(Result<Finished, ScriptError>),
     /// The sandbox did not stop the program at its deadline (it always
@@ -1039,7 +1031,11 @@ fn cut_line(line: &str, keep: usize) -> String {
 
 /// The result as JSON, or a marked preview when it does not fit in `budget`
 /// bytes; a failure of kind `result` when it cannot be read back.
-fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Value, Failure> {
+fn shape_result(
+    finished: Finished,
+    budget: usize,
+    limits: &Limits,
+) -> Result<Value, ExecutionFailure> {
     let total = finished.truncated_from.unwrap_or(finished.json.len());
     if finished.truncated_from.is_none() && finished.json.len() <= budget {
         let problem = if bounds::json_depth(&finished.json) > MAX_DEPTH {
@@ -1054,7 +1050,12 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Va
                 ),
             }
         };
-        return Err(Failure::new("result", &problem, None, None));
+        return Err(ExecutionFailure::new(
+            FailureKind::Result,
+            &problem,
+            None,
+            None,
+        ));
     }
     let note = format!(
         "… [codemode: result truncated: it is {total} bytes and the output limit (result plus logs) is {} bytes]",
@@ -1068,24 +1069,25 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Va
     Ok(Value::String(format!("{}{note}", &finished.json[..end])))
 }
 
-fn failure(
+/// How the program failed, in its own TypeScript's terms.
+fn script_failure(
     error: ScriptError,
     compiled: &transpile::Compiled,
     limits: &Limits,
     bindings: &[Binding],
-) -> Failure {
+) -> ExecutionFailure {
+    let kind = FailureKind::from(error.kind);
     let message = match error.kind {
         // The engine counted from its own start; the limit covers compiling too.
-        ErrorKind::Timeout => sandbox::timeout_message(limits.timeout),
+        ErrorKind::Timeout => return timed_out(limits),
+        ErrorKind::Memory => {
+            return ExecutionFailure::new(kind, &error.message, None, None).with_hint(
+                Hint::RaiseLimit {
+                    limit: Limit::Memory(limits.memory_bytes),
+                },
+            );
+        }
         _ => error.message,
-    };
-    let kind = match error.kind {
-        ErrorKind::Runtime => "runtime",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Memory => "memory",
-        ErrorKind::Stack => "stack",
-        ErrorKind::Result => "result",
-        ErrorKind::Internal => "internal",
     };
     // The engine's position is in the generated JavaScript; the model wants
     // its own TypeScript. QuickJS's column is that of the last token compiled
@@ -1096,7 +1098,7 @@ fn failure(
         && let Some((named, culprit)) = explain::named(&message, compiled, line, column)
         && let Some((line, column)) = compiled.ts_position(culprit.line, culprit.column)
     {
-        return Failure::new(kind, &named, Some(line), Some(column));
+        return ExecutionFailure::new(kind, &named, Some(line), Some(column));
     }
     let ts_line = error.js_line.and_then(|line| compiled.ts_line(line));
     if let Some(explained) = explain::not_defined(&message, compiled, bindings) {
@@ -1113,12 +1115,14 @@ fn failure(
             _ => None,
         };
         return match at {
-            Some((line, column)) => Failure::new(kind, &explained, Some(line), Some(column)),
-            None => Failure::new(kind, &explained, ts_line, None),
+            Some((line, column)) => {
+                ExecutionFailure::new(kind, &explained, Some(line), Some(column))
+            }
+            None => ExecutionFailure::new(kind, &explained, ts_line, None),
         };
     }
     let message = explain::unnamed(&message).unwrap_or(message);
-    Failure::new(kind, &message, ts_line, None)
+    ExecutionFailure::new(kind, &message, ts_line, None)
 }
 
 fn json_type(value: &Value) -> &'static str {

@@ -52,7 +52,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::executor::{Executor, Report};
+use crate::executor::{Executor, FailureKind, Hint, Report};
 use crate::sandbox::Limits;
 use crate::suggest::did_you_mean;
 use disclosure::{Mode, tool_definitions};
@@ -434,15 +434,15 @@ impl CodeModeServer {
         }
     }
 
-    /// Limit errors speak of command-line flags the model cannot pass;
-    /// under `serve` it can lower or raise `timeout_ms` up to the server's
-    /// limit, and nothing else.
+    /// Under `serve` the model can lower or raise `timeout_ms` up to the
+    /// server's limit, and nothing else: a time-out says so, and a hint to
+    /// raise any other limit says that it is this server's.
     fn advise_the_model(&self, report: &mut Report, limits: Limits) {
         let Some(Err(failure)) = &mut report.outcome else {
             return;
         };
         let ceiling = self.limits.timeout.as_millis();
-        if failure.kind == "timeout" {
+        if failure.kind == FailureKind::Timeout {
             let used = limits.timeout.as_millis();
             failure.message = if used < ceiling {
                 format!(
@@ -453,12 +453,10 @@ impl CodeModeServer {
                     "the program did not finish within {used} ms, the most this server allows; do less in one execution (fewer or smaller calls), and return what is needed to continue in another"
                 )
             };
-        } else if let Some(at) = [" (raise it with --", " (the limit is set with --"]
-            .iter()
-            .find_map(|flag| failure.message.find(flag))
-        {
-            failure.message.truncate(at);
-            failure.message.push_str(" (this server's limit)");
+        } else {
+            failure.word_hint(|Hint::RaiseLimit { .. }, message| {
+                format!("{message} (this server's limit)")
+            });
         }
     }
 
