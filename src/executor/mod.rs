@@ -5,6 +5,7 @@
 //! and forwarded to the real upstream tool. The isolate stops the program at
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
+mod call;
 mod explain;
 mod failure;
 mod own_wakes;
@@ -16,7 +17,7 @@ mod unwrap;
 mod validate;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -24,7 +25,6 @@ use std::time::{Duration, Instant};
 use codemode_typegen::Api;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use rmcp::model::CallToolRequestParams;
 use rmcp::{Peer, RoleClient};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -35,9 +35,8 @@ use crate::policy::{Approvals, Refusals};
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
 use crate::sandbox::{
-    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
+    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, ScriptError,
 };
-use crate::suggest::{function_meant, listed, member};
 use crate::transpile;
 pub use failure::{ExecutionFailure, FailureKind, Hint, Limit};
 use own_wakes::OwnWakes;
@@ -122,10 +121,6 @@ impl Default for Report {
         }
     }
 }
-
-/// A tool name as a record or message shows it: a server's own names are
-/// short, but a program can ask for any name.
-const MAX_NAME_SHOWN: usize = 128;
 
 /// What a log line costs in the report beyond its text (as in the engine).
 const LOG_LINE_OVERHEAD: usize = 32;
@@ -578,341 +573,6 @@ impl Executor {
             Ended::Cancelled => report.fail(cancelled_failure()),
         }
     }
-
-    /// One call from the program: checked, forwarded, unwrapped, recorded;
-    /// `held` holds its result's cost until the program takes it.
-    async fn call(
-        &self,
-        server: &str,
-        tool: &str,
-        args: Value,
-        ledger: &CallLedger,
-        held: &mut bounds::Held,
-    ) -> Reply {
-        let Some(namespace) = self.api.namespace(server) else {
-            return Reply::Error {
-                message: format!("no server named {}", bounds::cut(server, MAX_NAME_SHOWN)),
-            };
-        };
-        let ns = namespace.ident();
-        let tool_shown = bounds::cut(tool, MAX_NAME_SHOWN);
-        let order = ledger.asked.fetch_add(1, Ordering::Relaxed);
-        if let Some(reason) = self.refusals.reason(server, tool) {
-            let message = format!("{ns}.{tool} is not available: {reason}");
-            let refused = Unsent {
-                server,
-                tool: &tool_shown,
-                args: &args,
-                order,
-            };
-            return self.refuse(ledger, refused, message, Some(reason.to_owned()), None);
-        }
-        let Some(function) = namespace.function(tool) else {
-            let functions = namespace.functions().iter().map(|f| f.ident());
-            let hint = function_meant(tool, ns, functions.clone())
-                .map(|s| format!("; did you mean {ns}.{s}?"))
-                .unwrap_or_else(|| format!("; its functions are {}", listed(functions, 12)));
-            // A server's names may be long: the reply is no longer than
-            // the error it becomes.
-            let message = format!("{} is not a function{hint}", member(ns, tool));
-            return Reply::TypeError {
-                message: bounds::cut(&message, bounds::MAX_ERROR_IN_REPORT),
-            };
-        };
-        let shown = format!("{ns}.{}", function.ident());
-        let args = match args {
-            Value::Object(_) => args,
-            Value::Null => Value::Object(Map::new()),
-            other => {
-                return Reply::TypeError {
-                    message: format!(
-                        "{shown} takes one object of named arguments, not {}",
-                        json_type(&other)
-                    ),
-                };
-            }
-        };
-        if let Err(problem) =
-            self.validators
-                .check(server, function.tool(), function.input_schema(), &args)
-        {
-            return Reply::TypeError {
-                message: format!("{shown}: invalid arguments: {problem}"),
-            };
-        }
-        if ledger.sent.fetch_add(1, Ordering::Relaxed) >= ledger.max_calls {
-            return Reply::Error {
-                message: format!(
-                    "tool-call limit reached: at most {} calls per execution; make fewer calls, or split the work across executions",
-                    ledger.max_calls
-                ),
-            };
-        }
-        if let Some(replay) = &self.replay {
-            let answer = replay.answer(server, function.tool(), &args);
-            let replayed = Unsent {
-                server,
-                tool: function.tool(),
-                args: &args,
-                order,
-            };
-            let record = match &answer {
-                Reply::Ok { value } => self.unsent(&replayed, Ok(value)),
-                Reply::Error { message } | Reply::TypeError { message } => {
-                    self.unsent(&replayed, Err(message))
-                }
-            };
-            ledger.records.lock().expect("call records").push(record);
-            return answer;
-        }
-        let Some(peer) = self.peers.get(server) else {
-            return Reply::Error {
-                message: format!(
-                    "{shown} cannot be called: the {server} tools were loaded from a file, not from a running server"
-                ),
-            };
-        };
-
-        let approval = match self.approvals.reason(server, function.tool()) {
-            None => None,
-            Some(reason) => {
-                let verdict = self
-                    .approve(server, function.tool(), &args, reason, ledger)
-                    .await;
-                if !verdict.approved {
-                    let message = format!(
-                        "{shown} was not approved: {} ({})",
-                        verdict.why.as_deref().unwrap_or("refused"),
-                        verdict.by
-                    );
-                    let refused = Unsent {
-                        server,
-                        tool: function.tool(),
-                        args: &args,
-                        order,
-                    };
-                    return self.refuse(ledger, refused, message, None, Some(verdict));
-                }
-                Some(verdict)
-            }
-        };
-        let _permit = match self.permits.get(server) {
-            Some(semaphore) => Some(semaphore.acquire().await),
-            None => None,
-        };
-        let started = Instant::now();
-        let args_bytes = serde_json::to_vec(&args).map_or(0, |json| json.len());
-        if args_bytes > bounds::MAX_CALL_BYTES {
-            return Reply::Error {
-                message: format!(
-                    "{shown}: the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                    bounds::size(args_bytes),
-                    bounds::size(bounds::MAX_CALL_BYTES)
-                ),
-            };
-        }
-        let Value::Object(args) = args else {
-            unreachable!("checked to be an object above")
-        };
-        let args_json = self
-            .keep_results
-            .then(|| serde_json::to_string(&args).unwrap_or_default());
-        let mut request =
-            CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
-        // A span for the call, whose context the server receives in `_meta`.
-        let traced = crate::telemetry::call(server, function.tool());
-        if let Some((_, meta)) = &traced {
-            request.meta = Some(meta.clone().into());
-        }
-        let own = self.call_timeouts.get(server).copied();
-        let until = own.map_or(ledger.deadline, |own| {
-            ledger
-                .deadline
-                .min(tokio::time::Instant::from_std(started) + own)
-        });
-        let call = crate::upstream::human::call_tool(peer, self.human.as_ref(), server, request);
-        let outcome = tokio::time::timeout_at(until, call).await;
-        let ms = started.elapsed().as_millis() as u64;
-        let result = match outcome {
-            Err(_) if until < ledger.deadline => Err(format!(
-                "{shown} did not answer within {} s, the time-out its server's config sets for a call",
-                own.unwrap_or_default().as_secs_f64()
-            )),
-            Err(_) => Err(format!(
-                "{shown} did not answer before the execution's time limit"
-            )),
-            // The server (or codemode, for a response it could not read) answered with an error.
-            Ok(Err(rmcp::ServiceError::McpError(error))) => {
-                Err(format!("{shown} failed: {}", error.message))
-            }
-            Ok(Err(error))
-                if let Some(hint) = crate::upstream::oauth::refusal_hint(&error, server) =>
-            {
-                Err(format!("{shown} was refused: {hint}"))
-            }
-            Ok(Err(error)) if peer.is_transport_closed() => Err(format!(
-                "{shown} failed: the {server} server has stopped ({error}); codemode restarts it when serving, so a retry may work"
-            )),
-            Ok(Err(error)) => Err(format!(
-                "{shown} failed: the {server} server did not answer ({error})"
-            )),
-            // Measured before any tree is built from it: a small text can
-            // make a large tree, and several results can be in flight.
-            Ok(Ok(result)) => {
-                let (cost, sent) = result_cost::estimate(&result);
-                match ledger
-                    .results
-                    .hold(&shown, cost, sent, ledger.deadline)
-                    .await
-                {
-                    Err(too_much) => Err(too_much),
-                    Ok(reserved) => {
-                        *held = reserved;
-                        let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
-                        drop(result);
-                        unwrap::unwrap(&wire)
-                            .map_err(|message| format!("{shown}: {message}"))
-                            .and_then(|value| match bounds::value_depth(&value) {
-                                depth if depth > MAX_DEPTH => Err(format!(
-                                    "{shown} returned a result nested {depth} levels deep; at most {MAX_DEPTH} levels can be passed to a program"
-                                )),
-                                _ => Ok(value),
-                            })
-                    }
-                }
-            }
-        };
-        // Scrubbed before it is cut, so no cut leaves half a secret.
-        let result = result.map_err(|message| {
-            let message = crate::upstream::redact::scrub(&message);
-            bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
-        });
-        crate::telemetry::end(
-            traced.map(|(cx, _)| cx),
-            result.as_ref().err().map(|_| "tool_error"),
-            result.as_ref().err().map(String::as_str),
-        );
-        if let (Ok(value), Some(shapes), None) = (&result, &self.shapes, function.output_schema()) {
-            let definition = crate::shapes::definition_hash(function.raw());
-            shapes.observe(server, function.tool(), &definition, value);
-        }
-        let keep = self.keep_results;
-        // Counted, not written, unless kept: a result is held once already.
-        let result_json = result.as_ref().ok().filter(|_| keep).map(Value::to_string);
-        let result_bytes = match &result_json {
-            Some(json) => json.len(),
-            None => result.as_ref().map_or(0, result_cost::json_len),
-        };
-        let record = CallRecord {
-            server: server.to_owned(),
-            tool: function.tool().to_owned(),
-            ms,
-            ok: result.is_ok(),
-            error: result
-                .as_ref()
-                .err()
-                .map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
-            policy: None,
-            approval,
-            args_bytes,
-            result_bytes,
-            result_json,
-            order,
-            args_json,
-            answer_error: result.as_ref().err().filter(|_| keep).cloned(),
-        };
-        ledger.records.lock().expect("call records").push(record);
-        match result {
-            Ok(value) => Reply::Ok { value },
-            Err(message) => Reply::Error { message },
-        }
-    }
-}
-
-/// A call answered here rather than by its server: refused before it went
-/// out, or answered from a recording.
-struct Unsent<'a> {
-    server: &'a str,
-    tool: &'a str,
-    args: &'a Value,
-    order: u32,
-}
-
-impl Executor {
-    /// The record of an unsent call answered with `answer` (nothing timed).
-    fn unsent(&self, call: &Unsent, answer: Result<&Value, &str>) -> CallRecord {
-        let keep = self.keep_results;
-        let args = call.args.to_string();
-        let (error, result_json) = match answer {
-            Ok(value) => (None, Some(value.to_string())),
-            Err(message) => (Some(message), None),
-        };
-        CallRecord {
-            server: call.server.to_owned(),
-            tool: call.tool.to_owned(),
-            ms: 0,
-            ok: error.is_none(),
-            error: error.map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
-            policy: None,
-            approval: None,
-            args_bytes: args.len(),
-            result_bytes: result_json.as_ref().map_or(0, String::len),
-            result_json: result_json.filter(|_| keep),
-            order: call.order,
-            answer_error: error.filter(|_| keep).map(str::to_owned),
-            args_json: keep.then_some(args),
-        }
-    }
-
-    /// Records a call refused before it went out, and the error the program gets.
-    fn refuse(
-        &self,
-        ledger: &CallLedger,
-        call: Unsent,
-        message: String,
-        policy: Option<String>,
-        approval: Option<Verdict>,
-    ) -> Reply {
-        let record = CallRecord {
-            policy,
-            approval,
-            ..self.unsent(&call, Err(&message))
-        };
-        ledger.records.lock().expect("call records").push(record);
-        Reply::Error { message }
-    }
-
-    /// Asks the execution's approver about one call, within the approval
-    /// time-out and the execution's time limit.
-    async fn approve(
-        &self,
-        server: &str,
-        tool: &str,
-        args: &Value,
-        reason: &str,
-        ledger: &CallLedger,
-    ) -> Verdict {
-        let request = approval::Request {
-            server: server.to_owned(),
-            tool: tool.to_owned(),
-            args: args.clone(),
-            reason: reason.to_owned(),
-        };
-        let until = self.approval_timeout.map_or(ledger.deadline, |wait| {
-            ledger.deadline.min(tokio::time::Instant::now() + wait)
-        });
-        match tokio::time::timeout_at(until, ledger.approver.approve(request)).await {
-            Ok(verdict) => verdict,
-            Err(_) if until < ledger.deadline => Verdict::refused(
-                "codemode",
-                format!(
-                    "no answer within {} s (the approval time-out)",
-                    self.approval_timeout.unwrap_or_default().as_secs_f64()
-                ),
-            ),
-            Err(_) => Verdict::refused("codemode", "no answer before the execution's time limit"),
-        }
-    }
 }
 
 /// How long one poll of an execution may go round before it lets other
@@ -948,9 +608,6 @@ enum Ended {
     Overdue,
     Cancelled,
 }
-
-/// How much of an error's text a call record keeps.
-const MAX_ERROR_IN_RECORD: usize = 1 << 10;
 
 /// The program's events still queued when it stopped: its log lines are
 /// kept, its calls (never awaited) are not made.
@@ -1123,15 +780,4 @@ fn script_failure(
     }
     let message = explain::unnamed(&message).unwrap_or(message);
     ExecutionFailure::new(kind, &message, ts_line, None)
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
