@@ -512,49 +512,16 @@ fn json_type(value: &Value) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-    use std::sync::atomic::AtomicU32;
-    use std::sync::{Arc, Mutex};
-    use std::time::Duration;
+    use std::sync::Arc;
 
-    use codemode_typegen::Api;
     use rmcp::model::CallToolResult;
     use serde_json::json;
 
     use super::*;
-    use crate::executor::Settings;
+    use crate::executor::testing::{executor, ledger, tools};
     use crate::pins::Introductions;
     use crate::policy::Policy;
     use crate::replay::{Recorded, Replay};
-
-    fn tools() -> Vec<(String, Vec<Value>)> {
-        let schema =
-            json!({"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]});
-        vec![(
-            "demo".to_owned(),
-            vec![
-                json!({"name": "get_issue", "inputSchema": schema}),
-                json!({"name": "list_issues", "inputSchema": {"type": "object"}}),
-                json!({"name": "delete_issue", "inputSchema": schema}),
-            ],
-        )]
-    }
-
-    fn executor() -> Executor {
-        Executor::new(Api::new(tools()), HashMap::new(), Settings::default())
-    }
-
-    fn ledger(max_calls: u32) -> CallLedger {
-        CallLedger {
-            sent: AtomicU32::new(0),
-            records: Mutex::new(Vec::new()),
-            deadline: tokio::time::Instant::now() + Duration::from_secs(30),
-            max_calls,
-            approver: approval::NoOne::shared("nobody is there to approve it"),
-            asked: AtomicU32::new(0),
-            results: result_cost::ResultBudget::new(64 << 20),
-        }
-    }
 
     fn error_of(reply: Reply) -> String {
         match reply {

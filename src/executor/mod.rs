@@ -6,6 +6,7 @@
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
 mod call;
+mod execution;
 mod explain;
 mod failure;
 mod own_wakes;
@@ -13,18 +14,17 @@ mod python_literal;
 mod result_cost;
 #[cfg(test)]
 mod results_corpus;
+#[cfg(test)]
+mod testing;
 mod unwrap;
 mod validate;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codemode_typegen::Api;
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
 use rmcp::{Peer, RoleClient};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -34,17 +34,10 @@ use crate::approval::{self, Approver, Verdict};
 use crate::policy::{Approvals, Refusals};
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::sandbox::{
-    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, ScriptError,
-};
+use crate::sandbox::{Binding, Bindings, ErrorKind, Finished, Level, Limits, ScriptError};
 use crate::transpile;
 pub use failure::{ExecutionFailure, FailureKind, Hint, Limit};
-use own_wakes::OwnWakes;
 use validate::Validators;
-
-/// How long past its time limit a program may take to report before it is
-/// dropped, and calls still running when it ended may take to finish.
-const STOP_GRACE: Duration = Duration::from_millis(500);
 
 /// Settings that hold for every execution of an executor.
 #[derive(Clone, Copy, Debug)]
@@ -361,223 +354,7 @@ impl Executor {
     pub fn asks_for_approval(&self) -> bool {
         !self.approvals.is_empty()
     }
-
-    /// [`Executor::execute_until`], with calls that need approval put to `approver`.
-    pub async fn execute_asking(
-        &self,
-        code: &str,
-        limits: Limits,
-        cancelled: impl Future<Output = ()>,
-        approver: Arc<dyn Approver>,
-    ) -> Report {
-        let mut report = Report {
-            calls_shown_bytes: limits.max_output_bytes,
-            api: self.recording.then(|| {
-                self.api
-                    .namespaces()
-                    .iter()
-                    .map(|ns| {
-                        let tools = ns.functions().iter().map(|f| f.tool().to_owned());
-                        (ns.server().to_owned(), tools.collect())
-                    })
-                    .collect()
-            }),
-            ..Report::default()
-        };
-        tokio::pin!(cancelled);
-        // Compiling counts against the time limit.
-        let deadline = tokio::time::Instant::now() + limits.timeout;
-        let compiling = transpile::compile_bounded(
-            code.into(),
-            self.bindings.list().clone(),
-            self.refusals.clone(),
-            self.max_program_bytes,
-        );
-        let compiled = tokio::select! {
-            compiled = tokio::time::timeout_at(deadline, compiling) => compiled,
-            () = &mut cancelled => return report.fail(cancelled_failure()),
-        };
-        let compiled = match compiled {
-            Ok(Some(Ok(compiled))) => compiled,
-            Ok(Some(Err(e))) => return report.fail(ExecutionFailure::compiling(e)),
-            Ok(None) => {
-                return report.fail(ExecutionFailure::new(
-                    FailureKind::Internal,
-                    "the compiler could not run or failed on this program (see codemode's log); try again, or simplify the program",
-                    None,
-                    None,
-                ));
-            }
-            Err(_) => {
-                return report.fail(ExecutionFailure::new(
-                    FailureKind::Timeout,
-                    &format!(
-                        "compiling the program took longer than its time limit of {} ms; make it smaller",
-                        limits.timeout.as_millis()
-                    ),
-                    None,
-                    None,
-                ));
-            }
-        };
-        let started = tokio::time::Instant::now();
-        let remaining = deadline.saturating_duration_since(started);
-        let job = Job {
-            js: compiled.js.clone(),
-            throws_null: compiled.throws_null,
-            bindings: self.bindings.clone(),
-            limits: Limits {
-                timeout: remaining.max(Duration::from_millis(1)),
-                ..limits
-            },
-        };
-        let ledger = CallLedger {
-            sent: AtomicU32::new(0),
-            records: Mutex::new(Vec::new()),
-            deadline: deadline + STOP_GRACE,
-            max_calls: limits.max_calls,
-            approver,
-            asked: AtomicU32::new(0),
-            results: result_cost::ResultBudget::new(limits.memory_bytes),
-        };
-        let (events, mut requests) = tokio::sync::mpsc::unbounded_channel();
-        // The program runs here, in a fresh WebAssembly instance; it stops
-        // itself at its deadline, and dropping it stops it at once.
-        let running = sandbox::isolate::run(job, events);
-        tokio::pin!(running);
-        let mut log_bytes = 0usize;
-        let mut calls = FuturesUnordered::new();
-        // One timer for the whole execution: registering a timer can wake a
-        // parked runtime thread, which every call would pay for.
-        let overdue = tokio::time::sleep_until(ledger.deadline);
-        tokio::pin!(overdue);
-        // The program's calls and console lines are only ever sent while
-        // `running` is polled (the guest runs nowhere else), so they are taken
-        // right after it, without a waker; and the wake-ups the poll gives
-        // itself (an answer for the program) only make it go round again. A
-        // wake-up of this very task at every call would send it through the
-        // scheduler again.
-        let mut keep_log = |level, message: String| {
-            // The engine keeps to the budget; this holds even if it did not.
-            if log_bytes < limits.max_output_bytes {
-                log_bytes += LOG_LINE_OVERHEAD + message.len();
-                let message = bounds::cut(&message, limits.max_output_bytes);
-                report.logs.push(LogLine { level, message });
-            }
-        };
-        let own = Arc::new(OwnWakes::default());
-        let own_waker = own.waker();
-        let ended = std::future::poll_fn(|cx| {
-            own.enter(cx);
-            let mut inner = Context::from_waker(&own_waker);
-            let began = Instant::now();
-            loop {
-                if cancelled.as_mut().poll(cx).is_ready() {
-                    own.leave();
-                    keep_last_logs(&mut requests, &mut keep_log);
-                    return Poll::Ready(Ended::Cancelled);
-                }
-                let mut progressed = false;
-                while let Poll::Ready(Some(())) = calls.poll_next_unpin(&mut inner) {
-                    progressed = true;
-                }
-                if let Poll::Ready(outcome) = running.as_mut().poll(&mut inner) {
-                    own.leave();
-                    // What the program logged in its last step is kept; the
-                    // calls it made there it never awaited, and they are
-                    // not made (nothing happens after it returned).
-                    keep_last_logs(&mut requests, &mut keep_log);
-                    return Poll::Ready(Ended::Done(outcome));
-                }
-                while let Ok(event) = requests.try_recv() {
-                    progressed = true;
-                    match event {
-                        Event::Call(call) => {
-                            let ledger = &ledger;
-                            // Boxed: the set of calls keeps a spare of its future's type.
-                            calls.push(Box::pin(async move {
-                                let Call {
-                                    server,
-                                    tool,
-                                    args,
-                                    reply,
-                                } = *call;
-                                let mut held = bounds::Held::default();
-                                let answer =
-                                    self.call(&server, &tool, args, ledger, &mut held).await;
-                                // The program may have stopped waiting: nobody to tell.
-                                let _ = reply.send((answer, held));
-                            }));
-                        }
-                        Event::Log { level, message } => keep_log(level, message),
-                    }
-                }
-                if overdue.as_mut().poll(cx).is_ready() {
-                    own.leave();
-                    return Poll::Ready(Ended::Overdue);
-                }
-                if !progressed && !own.leave() {
-                    return Poll::Pending;
-                }
-                // Something happened: go round again, unless this poll has
-                // had a tick (a program that computes yields at every epoch
-                // tick by waking itself), then give the thread back.
-                if began.elapsed() >= GIVE_BACK_AFTER {
-                    own.leave();
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                own.enter(cx);
-            }
-        })
-        .await;
-        // Calls still running when the program ended are finished (their
-        // side effects happen either way) and recorded, but nobody gets the
-        // answer; a cancelled execution abandons them instead.
-        if !matches!(ended, Ended::Cancelled) {
-            while let Ok(Some(())) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
-        }
-        drop(calls);
-        report.calls = ledger.records.into_inner().expect("call records");
-
-        match ended {
-            Ended::Done(outcome) => {
-                let unreturned = outcome.as_ref().is_ok_and(|f| f.returned_undefined);
-                if unreturned && !report.calls.is_empty() {
-                    report.note = Some(explain::RETURNED_UNDEFINED);
-                }
-                report.outcome = Some(match outcome {
-                    Ok(finished) => {
-                        let log_bytes = make_room_for_the_result(
-                            &mut report.logs,
-                            log_bytes,
-                            finished.truncated_from.unwrap_or(finished.json.len()),
-                            limits.max_output_bytes,
-                        );
-                        shape_result(
-                            finished,
-                            limits.max_output_bytes.saturating_sub(log_bytes),
-                            &limits,
-                        )
-                    }
-                    Err(error) => Err(script_failure(
-                        error,
-                        &compiled,
-                        &limits,
-                        self.bindings.list(),
-                    )),
-                });
-                report
-            }
-            Ended::Overdue => report.fail(timed_out(&limits)),
-            Ended::Cancelled => report.fail(cancelled_failure()),
-        }
-    }
 }
-
-/// How long one poll of an execution may go round before it lets other
-/// tasks have the thread: the sandbox's epoch tick.
-const GIVE_BACK_AFTER: Duration = Duration::from_millis(1);
 
 /// What a cancelled execution reports.
 const CANCELLED: &str =
@@ -599,27 +376,6 @@ fn timed_out(limits: &Limits) -> ExecutionFailure {
     .with_hint(Hint::RaiseLimit {
         limit: Limit::Time(limits.timeout),
     })
-}
-
-enum Ended {
-    Done(Result<Finished, ScriptError>),
-    /// The sandbox did not stop the program at its deadline (it always
-    /// should); it is dropped, which stops it.
-    Overdue,
-    Cancelled,
-}
-
-/// The program's events still queued when it stopped: its log lines are
-/// kept, its calls (never awaited) are not made.
-fn keep_last_logs(
-    requests: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
-    keep_log: &mut impl FnMut(Level, String),
-) {
-    while let Ok(event) = requests.try_recv() {
-        if let Event::Log { level, message } = event {
-            keep_log(level, message);
-        }
-    }
 }
 
 /// The result comes first: when it and the logs (`log_bytes`) do not fit in
