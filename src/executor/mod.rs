@@ -178,7 +178,7 @@ impl Report {
             }
             None => {
                 out.insert("ok".into(), json!(false));
-                out.insert("error".into(), json!({"kind": "internal", "message": "the execution ended without an outcome"}));
+                out.insert("error".into(), json!({"kind": FailureKind::Internal, "message": "the execution ended without an outcome"}));
             }
         }
         if let Some(note) = self.note {
