@@ -516,10 +516,7 @@ fn script_failure(
     let ts_line = error.js_line.and_then(|line| compiled.ts_line(line));
     if let Some(explained) = explain::not_defined(&message, compiled, bindings) {
         // QuickJS points at a global it could not find.
-        let name = message
-            .strip_prefix("ReferenceError: ")
-            .and_then(|m| m.split_once(" is not defined"))
-            .map(|(name, _)| name);
+        let name = explain::undefined_name(&message);
         let at = match (name, error.js_line, error.js_column) {
             (Some(name), Some(line), Some(column)) => {
                 explain::name_at(&compiled.js, line, column, name)
