@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use codemode::config::{ServerSpec, Transport};
-use codemode::executor::{Executor, Report, Settings};
+use codemode::executor::{ExecutionFailure, Executor, FailureKind, Report, Settings};
 use codemode::sandbox::Limits;
 use codemode::upstream;
 use codemode_typegen::Api;
@@ -242,9 +242,19 @@ async fn cancelled_and_internal_reports_render_as_recorded() {
     let cancelled = executor
         .execute_until("for (;;) {}", Limits::default(), std::future::ready(()))
         .await;
+    let internal = Report {
+        outcome: Some(Err(ExecutionFailure::new(
+            FailureKind::Internal,
+            "the sandbox broke: a test said so",
+            None,
+            None,
+        ))),
+        ..Report::default()
+    };
     let mut stale = Vec::new();
     for (name, report) in [
         ("cancelled", &cancelled),
+        ("internal", &internal),
         ("internal_no_outcome", &Report::default()),
     ] {
         let wire = serde_json::to_value(codemode::server::report_result(report)).unwrap();
@@ -257,6 +267,30 @@ async fn cancelled_and_internal_reports_render_as_recorded() {
     }
     upstreams.shutdown().await;
     assert_all_current(stale);
+}
+
+/// A new kind of failure gets a golden rendering too.
+#[test]
+fn every_kind_of_failure_has_a_golden_rendering() {
+    let mut kinds = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(golden("")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().ends_with(".serve.json") {
+            let wire: Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            kinds.insert(
+                wire["structuredContent"]["error"]["kind"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    let all: std::collections::BTreeSet<String> = FailureKind::ALL
+        .iter()
+        .map(|kind| kind.to_string())
+        .collect();
+    assert_eq!(kinds, all);
 }
 
 /// A command that fails: its stderr (the error, its causes and hints) and
