@@ -399,7 +399,9 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let before = shapes.all();
     let started = std::time::Instant::now();
     let traced = crate::telemetry::execution(None, None);
-    let report = crate::telemetry::within(&traced, executor.execute(&code, settings.limits)).await;
+    let mut report =
+        crate::telemetry::within(&traced, executor.execute(&code, settings.limits)).await;
+    crate::diagnostics::word_for_the_cli(&mut report);
     crate::telemetry::end_execution(traced, &report);
     drop(telemetry);
     if let Some(trace) = &trace {
@@ -431,7 +433,8 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
     let recorded_calls = recording.calls.len();
     let replay = Arc::new(crate::replay::Replay::new(recording.calls));
     let executor = Executor::new(recording.api, HashMap::new(), settings).replaying(replay.clone());
-    let report = executor.execute(&recording.code, settings.limits).await;
+    let mut report = executor.execute(&recording.code, settings.limits).await;
+    crate::diagnostics::word_for_the_cli(&mut report);
     let replayed = match &report.outcome {
         Some(Ok(value)) => json!({"ok": true, "result": value}),
         Some(Err(failure)) => {

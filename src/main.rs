@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use codemode::cli::{Cli, Command};
+use codemode::diagnostics::report;
 use codemode::{commands, connect, demo};
 
 fn main() -> ExitCode {
@@ -54,17 +55,6 @@ fn main() -> ExitCode {
         Ok(false) => ExitCode::FAILURE,
         Err(error) => report(&error),
     }
-}
-
-/// Prints the error and its causes, one per line, and picks the exit code.
-fn report(error: &anyhow::Error) -> ExitCode {
-    // Causes may be reqwest's, naming a URL with its credentials.
-    let scrub = |text: String| codemode::upstream::redact::scrub(&text);
-    eprintln!("error: {}", scrub(error.to_string()));
-    for cause in error.chain().skip(1) {
-        eprintln!("  caused by: {}", scrub(cause.to_string()));
-    }
-    ExitCode::FAILURE
 }
 
 /// Logs go to stderr (stdout carries command output or the MCP protocol);

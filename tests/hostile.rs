@@ -32,7 +32,7 @@ fn limits(timeout_ms: u64) -> Limits {
 
 fn failure(report: &Report) -> (String, String) {
     match &report.outcome {
-        Some(Err(f)) => (f.kind.clone(), f.message.clone()),
+        Some(Err(f)) => (f.kind.to_string(), f.message.clone()),
         other => panic!("expected a failure, got {other:?}"),
     }
 }

@@ -11,6 +11,7 @@ mod conformance;
 mod corpus;
 mod deploy;
 mod everything;
+mod failures;
 mod guest;
 mod hostile;
 mod layouts;

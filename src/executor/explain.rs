@@ -288,9 +288,7 @@ pub(super) fn not_defined(
             namespaces()
         ));
     }
-    let name = message
-        .strip_prefix("ReferenceError: ")?
-        .strip_suffix(" is not defined")?;
+    let name = undefined_name(message)?;
     if ABSENT.contains(&name) {
         return Some(format!("{message}: {NO_WORLD} ({})", namespaces()));
     }
@@ -323,6 +321,14 @@ pub(super) fn not_defined(
         ));
     }
     None
+}
+
+/// The global a `ReferenceError` says is not defined: QuickJS says it only
+/// in words, so this is the one place that reads them.
+pub(super) fn undefined_name(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("ReferenceError: ")?
+        .strip_suffix(" is not defined")
 }
 
 /// Whether `js` reads a member of `name` (`name.x`, `name[...]`).
@@ -378,6 +384,17 @@ pub const RETURNED_UNDEFINED: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_undefined_name_is_read_from_a_reference_error_only() {
+        let name = undefined_name("ReferenceError: fetch is not defined");
+        assert_eq!(name, Some("fetch"));
+        assert_eq!(
+            undefined_name("ReferenceError: could not load module 'fs'"),
+            None
+        );
+        assert_eq!(undefined_name("Error: fetch is not defined"), None);
+    }
 
     mod spelled {
         use super::*;

@@ -5,25 +5,26 @@
 //! and forwarded to the real upstream tool. The isolate stops the program at
 //! its deadline, whatever it is doing; a cancelled execution is dropped.
 
+mod call;
+mod execution;
 mod explain;
+mod failure;
 mod own_wakes;
 mod python_literal;
 mod result_cost;
 #[cfg(test)]
 mod results_corpus;
+#[cfg(test)]
+mod testing;
 mod unwrap;
 mod validate;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codemode_typegen::Api;
-use futures::StreamExt;
-use futures::stream::FuturesUnordered;
-use rmcp::model::CallToolRequestParams;
 use rmcp::{Peer, RoleClient};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -33,17 +34,10 @@ use crate::approval::{self, Approver, Verdict};
 use crate::policy::{Approvals, Refusals};
 use crate::sandbox;
 use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::sandbox::{
-    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
-};
-use crate::suggest::{function_meant, listed, member};
+use crate::sandbox::{Binding, Bindings, ErrorKind, Finished, Level, Limits, ScriptError};
 use crate::transpile;
-use own_wakes::OwnWakes;
+pub use failure::{ExecutionFailure, FailureKind, Hint, Limit};
 use validate::Validators;
-
-/// How long past its time limit a program may take to report before it is
-/// dropped, and calls still running when it ended may take to finish.
-const STOP_GRACE: Duration = Duration::from_millis(500);
 
 /// Settings that hold for every execution of an executor.
 #[derive(Clone, Copy, Debug)]
@@ -94,7 +88,7 @@ pub struct Executor {
 /// What happened in one execution: the result or the error, the logs, the calls.
 #[derive(Debug)]
 pub struct Report {
-    pub outcome: Option<Result<Value, Failure>>,
+    pub outcome: Option<Result<Value, ExecutionFailure>>,
     pub logs: Vec<LogLine>,
     pub calls: Vec<CallRecord>,
     /// How many bytes of call records [`Report::to_json`] shows; the rest
@@ -121,22 +115,8 @@ impl Default for Report {
     }
 }
 
-/// A tool name as a record or message shows it: a server's own names are
-/// short, but a program can ask for any name.
-const MAX_NAME_SHOWN: usize = 128;
-
 /// What a log line costs in the report beyond its text (as in the engine).
 const LOG_LINE_OVERHEAD: usize = 32;
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Failure {
-    pub kind: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<u32>,
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LogLine {
@@ -198,7 +178,7 @@ impl Report {
             }
             None => {
                 out.insert("ok".into(), json!(false));
-                out.insert("error".into(), json!({"kind": "internal", "message": "the execution ended without an outcome"}));
+                out.insert("error".into(), json!({"kind": FailureKind::Internal, "message": "the execution ended without an outcome"}));
             }
         }
         if let Some(note) = self.note {
@@ -223,27 +203,9 @@ impl Report {
         Value::Object(out)
     }
 
-    fn fail(
-        mut self,
-        kind: &str,
-        message: String,
-        line: Option<u32>,
-        column: Option<u32>,
-    ) -> Report {
-        self.outcome = Some(Err(Failure::new(kind, &message, line, column)));
+    fn fail(mut self, failure: ExecutionFailure) -> Report {
+        self.outcome = Some(Err(failure));
         self
-    }
-}
-
-impl Failure {
-    /// A failure whose message is cut to what a report keeps.
-    pub fn new(kind: &str, message: &str, line: Option<u32>, column: Option<u32>) -> Failure {
-        Failure {
-            kind: kind.to_owned(),
-            message: bounds::cut(message, bounds::MAX_ERROR_IN_REPORT),
-            line,
-            column,
-        }
     }
 }
 
@@ -392,585 +354,28 @@ impl Executor {
     pub fn asks_for_approval(&self) -> bool {
         !self.approvals.is_empty()
     }
-
-    /// [`Executor::execute_until`], with calls that need approval put to `approver`.
-    pub async fn execute_asking(
-        &self,
-        code: &str,
-        limits: Limits,
-        cancelled: impl Future<Output = ()>,
-        approver: Arc<dyn Approver>,
-    ) -> Report {
-        let mut report = Report {
-            calls_shown_bytes: limits.max_output_bytes,
-            api: self.recording.then(|| {
-                self.api
-                    .namespaces()
-                    .iter()
-                    .map(|ns| {
-                        let tools = ns.functions().iter().map(|f| f.tool().to_owned());
-                        (ns.server().to_owned(), tools.collect())
-                    })
-                    .collect()
-            }),
-            ..Report::default()
-        };
-        tokio::pin!(cancelled);
-        // Compiling counts against the time limit.
-        let deadline = tokio::time::Instant::now() + limits.timeout;
-        let compiling = transpile::compile_bounded(
-            code.into(),
-            self.bindings.list().clone(),
-            self.refusals.clone(),
-            self.max_program_bytes,
-        );
-        let compiled = tokio::select! {
-            compiled = tokio::time::timeout_at(deadline, compiling) => compiled,
-            () = &mut cancelled => return report.fail("cancelled", CANCELLED.into(), None, None),
-        };
-        let compiled = match compiled {
-            Ok(Some(Ok(compiled))) => compiled,
-            Ok(Some(Err(e))) => return report.fail(e.kind.as_str(), e.message, e.line, e.column),
-            Ok(None) => {
-                return report.fail(
-                    "internal",
-                    "the compiler could not run or failed on this program (see codemode's log); try again, or simplify the program".into(),
-                    None,
-                    None,
-                );
-            }
-            Err(_) => {
-                return report.fail(
-                    "timeout",
-                    format!(
-                        "compiling the program took longer than its time limit of {} ms; make it smaller",
-                        limits.timeout.as_millis()
-                    ),
-                    None,
-                    None,
-                );
-            }
-        };
-        let started = tokio::time::Instant::now();
-        let remaining = deadline.saturating_duration_since(started);
-        let job = Job {
-            js: compiled.js.clone(),
-            throws_null: compiled.throws_null,
-            bindings: self.bindings.clone(),
-            limits: Limits {
-                timeout: remaining.max(Duration::from_millis(1)),
-                ..limits
-            },
-        };
-        let ledger = CallLedger {
-            sent: AtomicU32::new(0),
-            records: Mutex::new(Vec::new()),
-            deadline: deadline + STOP_GRACE,
-            max_calls: limits.max_calls,
-            approver,
-            asked: AtomicU32::new(0),
-            results: result_cost::ResultBudget::new(limits.memory_bytes),
-        };
-        let (events, mut requests) = tokio::sync::mpsc::unbounded_channel();
-        // The program runs here, in a fresh WebAssembly instance; it stops
-        // itself at its deadline, and dropping it stops it at once.
-        let running = sandbox::isolate::run(job, events);
-        tokio::pin!(running);
-        let mut log_bytes = 0usize;
-        let mut calls = FuturesUnordered::new();
-        // One timer for the whole execution: registering a timer can wake a
-        // parked runtime thread, which every call would pay for.
-        let overdue = tokio::time::sleep_until(ledger.deadline);
-        tokio::pin!(overdue);
-        // The program's calls and console lines are only ever sent while
-        // `running` is polled (the guest runs nowhere else), so they are taken
-        // right after it, without a waker; and the wake-ups the poll gives
-        // itself (an answer for the program) only make it go round again. A
-        // wake-up of this very task at every call would send it through the
-        // scheduler again.
-        let mut keep_log = |level, message: String| {
-            // The engine keeps to the budget; this holds even if it did not.
-            if log_bytes < limits.max_output_bytes {
-                log_bytes += LOG_LINE_OVERHEAD + message.len();
-                let message = bounds::cut(&message, limits.max_output_bytes);
-                report.logs.push(LogLine { level, message });
-            }
-        };
-        let own = Arc::new(OwnWakes::default());
-        let own_waker = own.waker();
-        let ended = std::future::poll_fn(|cx| {
-            own.enter(cx);
-            let mut inner = Context::from_waker(&own_waker);
-            let began = Instant::now();
-            loop {
-                if cancelled.as_mut().poll(cx).is_ready() {
-                    own.leave();
-                    keep_last_logs(&mut requests, &mut keep_log);
-                    return Poll::Ready(Ended::Cancelled);
-                }
-                let mut progressed = false;
-                while let Poll::Ready(Some(())) = calls.poll_next_unpin(&mut inner) {
-                    progressed = true;
-                }
-                if let Poll::Ready(outcome) = running.as_mut().poll(&mut inner) {
-                    own.leave();
-                    // What the program logged in its last step is kept; the
-                    // calls it made there it never awaited, and they are
-                    // not made (nothing happens after it returned).
-                    keep_last_logs(&mut requests, &mut keep_log);
-                    return Poll::Ready(Ended::Done(outcome));
-                }
-                while let Ok(event) = requests.try_recv() {
-                    progressed = true;
-                    match event {
-                        Event::Call(call) => {
-                            let ledger = &ledger;
-                            // Boxed: the set of calls keeps a spare of its future's type.
-                            calls.push(Box::pin(async move {
-                                let Call {
-                                    server,
-                                    tool,
-                                    args,
-                                    reply,
-                                } = *call;
-                                let mut held = bounds::Held::default();
-                                let answer =
-                                    self.call(&server, &tool, args, ledger, &mut held).await;
-                                // The program may have stopped waiting: nobody to tell.
-                                let _ = reply.send((answer, held));
-                            }));
-                        }
-                        Event::Log { level, message } => keep_log(level, message),
-                    }
-                }
-                if overdue.as_mut().poll(cx).is_ready() {
-                    own.leave();
-                    return Poll::Ready(Ended::Overdue);
-                }
-                if !progressed && !own.leave() {
-                    return Poll::Pending;
-                }
-                // Something happened: go round again, unless this poll has
-                // had a tick (a program that computes yields at every epoch
-                // tick by waking itself), then give the thread back.
-                if began.elapsed() >= GIVE_BACK_AFTER {
-                    own.leave();
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-                own.enter(cx);
-            }
-        })
-        .await;
-        // Calls still running when the program ended are finished (their
-        // side effects happen either way) and recorded, but nobody gets the
-        // answer; a cancelled execution abandons them instead.
-        if !matches!(ended, Ended::Cancelled) {
-            while let Ok(Some(())) = tokio::time::timeout_at(ledger.deadline, calls.next()).await {}
-        }
-        drop(calls);
-        report.calls = ledger.records.into_inner().expect("call records");
-
-        match ended {
-            Ended::Done(outcome) => {
-                let unreturned = outcome.as_ref().is_ok_and(|f| f.returned_undefined);
-                if unreturned && !report.calls.is_empty() {
-                    report.note = Some(explain::RETURNED_UNDEFINED);
-                }
-                report.outcome = Some(match outcome {
-                    Ok(finished) => {
-                        let log_bytes = make_room_for_the_result(
-                            &mut report.logs,
-                            log_bytes,
-                            finished.truncated_from.unwrap_or(finished.json.len()),
-                            limits.max_output_bytes,
-                        );
-                        shape_result(
-                            finished,
-                            limits.max_output_bytes.saturating_sub(log_bytes),
-                            &limits,
-                        )
-                    }
-                    Err(error) => Err(failure(error, &compiled, &limits, self.bindings.list())),
-                });
-                report
-            }
-            Ended::Overdue => report.fail(
-                "timeout",
-                sandbox::timeout_message(limits.timeout),
-                None,
-                None,
-            ),
-            Ended::Cancelled => report.fail("cancelled", CANCELLED.into(), None, None),
-        }
-    }
-
-    /// One call from the program: checked, forwarded, unwrapped, recorded;
-    /// `held` holds its result's cost until the program takes it.
-    async fn call(
-        &self,
-        server: &str,
-        tool: &str,
-        args: Value,
-        ledger: &CallLedger,
-        held: &mut bounds::Held,
-    ) -> Reply {
-        let Some(namespace) = self.api.namespace(server) else {
-            return Reply::Error {
-                message: format!("no server named {}", bounds::cut(server, MAX_NAME_SHOWN)),
-            };
-        };
-        let ns = namespace.ident();
-        let tool_shown = bounds::cut(tool, MAX_NAME_SHOWN);
-        let order = ledger.asked.fetch_add(1, Ordering::Relaxed);
-        if let Some(reason) = self.refusals.reason(server, tool) {
-            let message = format!("{ns}.{tool} is not available: {reason}");
-            let refused = Unsent {
-                server,
-                tool: &tool_shown,
-                args: &args,
-                order,
-            };
-            return self.refuse(ledger, refused, message, Some(reason.to_owned()), None);
-        }
-        let Some(function) = namespace.function(tool) else {
-            let functions = namespace.functions().iter().map(|f| f.ident());
-            let hint = function_meant(tool, ns, functions.clone())
-                .map(|s| format!("; did you mean {ns}.{s}?"))
-                .unwrap_or_else(|| format!("; its functions are {}", listed(functions, 12)));
-            // A server's names may be long: the reply is no longer than
-            // the error it becomes.
-            let message = format!("{} is not a function{hint}", member(ns, tool));
-            return Reply::TypeError {
-                message: bounds::cut(&message, bounds::MAX_ERROR_IN_REPORT),
-            };
-        };
-        let shown = format!("{ns}.{}", function.ident());
-        let args = match args {
-            Value::Object(_) => args,
-            Value::Null => Value::Object(Map::new()),
-            other => {
-                return Reply::TypeError {
-                    message: format!(
-                        "{shown} takes one object of named arguments, not {}",
-                        json_type(&other)
-                    ),
-                };
-            }
-        };
-        if let Err(problem) =
-            self.validators
-                .check(server, function.tool(), function.input_schema(), &args)
-        {
-            return Reply::TypeError {
-                message: format!("{shown}: invalid arguments: {problem}"),
-            };
-        }
-        if ledger.sent.fetch_add(1, Ordering::Relaxed) >= ledger.max_calls {
-            return Reply::Error {
-                message: format!(
-                    "tool-call limit reached: at most {} calls per execution; make fewer calls, or split the work across executions",
-                    ledger.max_calls
-                ),
-            };
-        }
-        if let Some(replay) = &self.replay {
-            let answer = replay.answer(server, function.tool(), &args);
-            let replayed = Unsent {
-                server,
-                tool: function.tool(),
-                args: &args,
-                order,
-            };
-            let record = match &answer {
-                Reply::Ok { value } => self.unsent(&replayed, Ok(value)),
-                Reply::Error { message } | Reply::TypeError { message } => {
-                    self.unsent(&replayed, Err(message))
-                }
-            };
-            ledger.records.lock().expect("call records").push(record);
-            return answer;
-        }
-        let Some(peer) = self.peers.get(server) else {
-            return Reply::Error {
-                message: format!(
-                    "{shown} cannot be called: the {server} tools were loaded from a file, not from a running server"
-                ),
-            };
-        };
-
-        let approval = match self.approvals.reason(server, function.tool()) {
-            None => None,
-            Some(reason) => {
-                let verdict = self
-                    .approve(server, function.tool(), &args, reason, ledger)
-                    .await;
-                if !verdict.approved {
-                    let message = format!(
-                        "{shown} was not approved: {} ({})",
-                        verdict.why.as_deref().unwrap_or("refused"),
-                        verdict.by
-                    );
-                    let refused = Unsent {
-                        server,
-                        tool: function.tool(),
-                        args: &args,
-                        order,
-                    };
-                    return self.refuse(ledger, refused, message, None, Some(verdict));
-                }
-                Some(verdict)
-            }
-        };
-        let _permit = match self.permits.get(server) {
-            Some(semaphore) => Some(semaphore.acquire().await),
-            None => None,
-        };
-        let started = Instant::now();
-        let args_bytes = serde_json::to_vec(&args).map_or(0, |json| json.len());
-        if args_bytes > bounds::MAX_CALL_BYTES {
-            return Reply::Error {
-                message: format!(
-                    "{shown}: the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                    bounds::size(args_bytes),
-                    bounds::size(bounds::MAX_CALL_BYTES)
-                ),
-            };
-        }
-        let Value::Object(args) = args else {
-            unreachable!("checked to be an object above")
-        };
-        let args_json = self
-            .keep_results
-            .then(|| serde_json::to_string(&args).unwrap_or_default());
-        let mut request =
-            CallToolRequestParams::new(function.tool().to_owned()).with_arguments(args);
-        // A span for the call, whose context the server receives in `_meta`.
-        let traced = crate::telemetry::call(server, function.tool());
-        if let Some((_, meta)) = &traced {
-            request.meta = Some(meta.clone().into());
-        }
-        let own = self.call_timeouts.get(server).copied();
-        let until = own.map_or(ledger.deadline, |own| {
-            ledger
-                .deadline
-                .min(tokio::time::Instant::from_std(started) + own)
-        });
-        let call = crate::upstream::human::call_tool(peer, self.human.as_ref(), server, request);
-        let outcome = tokio::time::timeout_at(until, call).await;
-        let ms = started.elapsed().as_millis() as u64;
-        let result = match outcome {
-            Err(_) if until < ledger.deadline => Err(format!(
-                "{shown} did not answer within {} s, the time-out its server's config sets for a call",
-                own.unwrap_or_default().as_secs_f64()
-            )),
-            Err(_) => Err(format!(
-                "{shown} did not answer before the execution's time limit"
-            )),
-            // The server (or codemode, for a response it could not read) answered with an error.
-            Ok(Err(rmcp::ServiceError::McpError(error))) => {
-                Err(format!("{shown} failed: {}", error.message))
-            }
-            Ok(Err(error))
-                if let Some(hint) = crate::upstream::oauth::refusal_hint(&error, server) =>
-            {
-                Err(format!("{shown} was refused: {hint}"))
-            }
-            Ok(Err(error)) if peer.is_transport_closed() => Err(format!(
-                "{shown} failed: the {server} server has stopped ({error}); codemode restarts it when serving, so a retry may work"
-            )),
-            Ok(Err(error)) => Err(format!(
-                "{shown} failed: the {server} server did not answer ({error})"
-            )),
-            // Measured before any tree is built from it: a small text can
-            // make a large tree, and several results can be in flight.
-            Ok(Ok(result)) => {
-                let (cost, sent) = result_cost::estimate(&result);
-                match ledger
-                    .results
-                    .hold(&shown, cost, sent, ledger.deadline)
-                    .await
-                {
-                    Err(too_much) => Err(too_much),
-                    Ok(reserved) => {
-                        *held = reserved;
-                        let wire = serde_json::to_value(&result).unwrap_or(Value::Null);
-                        drop(result);
-                        unwrap::unwrap(&wire)
-                            .map_err(|message| format!("{shown}: {message}"))
-                            .and_then(|value| match bounds::value_depth(&value) {
-                                depth if depth > MAX_DEPTH => Err(format!(
-                                    "{shown} returned a result nested {depth} levels deep; at most {MAX_DEPTH} levels can be passed to a program"
-                                )),
-                                _ => Ok(value),
-                            })
-                    }
-                }
-            }
-        };
-        // Scrubbed before it is cut, so no cut leaves half a secret.
-        let result = result.map_err(|message| {
-            let message = crate::upstream::redact::scrub(&message);
-            bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
-        });
-        crate::telemetry::end(
-            traced.map(|(cx, _)| cx),
-            result.as_ref().err().map(|_| "tool_error"),
-            result.as_ref().err().map(String::as_str),
-        );
-        if let (Ok(value), Some(shapes), None) = (&result, &self.shapes, function.output_schema()) {
-            let definition = crate::shapes::definition_hash(function.raw());
-            shapes.observe(server, function.tool(), &definition, value);
-        }
-        let keep = self.keep_results;
-        // Counted, not written, unless kept: a result is held once already.
-        let result_json = result.as_ref().ok().filter(|_| keep).map(Value::to_string);
-        let result_bytes = match &result_json {
-            Some(json) => json.len(),
-            None => result.as_ref().map_or(0, result_cost::json_len),
-        };
-        let record = CallRecord {
-            server: server.to_owned(),
-            tool: function.tool().to_owned(),
-            ms,
-            ok: result.is_ok(),
-            error: result
-                .as_ref()
-                .err()
-                .map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
-            policy: None,
-            approval,
-            args_bytes,
-            result_bytes,
-            result_json,
-            order,
-            args_json,
-            answer_error: result.as_ref().err().filter(|_| keep).cloned(),
-        };
-        ledger.records.lock().expect("call records").push(record);
-        match result {
-            Ok(value) => Reply::Ok { value },
-            Err(message) => Reply::Error { message },
-        }
-    }
 }
-
-/// A call answered here rather than by its server: refused before it went
-/// out, or answered from a recording.
-struct Unsent<'a> {
-    server: &'a str,
-    tool: &'a str,
-    args: &'a Value,
-    order: u32,
-}
-
-impl Executor {
-    /// The record of an unsent call answered with `answer` (nothing timed).
-    fn unsent(&self, call: &Unsent, answer: Result<&Value, &str>) -> CallRecord {
-        let keep = self.keep_results;
-        let args = call.args.to_string();
-        let (error, result_json) = match answer {
-            Ok(value) => (None, Some(value.to_string())),
-            Err(message) => (Some(message), None),
-        };
-        CallRecord {
-            server: call.server.to_owned(),
-            tool: call.tool.to_owned(),
-            ms: 0,
-            ok: error.is_none(),
-            error: error.map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
-            policy: None,
-            approval: None,
-            args_bytes: args.len(),
-            result_bytes: result_json.as_ref().map_or(0, String::len),
-            result_json: result_json.filter(|_| keep),
-            order: call.order,
-            answer_error: error.filter(|_| keep).map(str::to_owned),
-            args_json: keep.then_some(args),
-        }
-    }
-
-    /// Records a call refused before it went out, and the error the program gets.
-    fn refuse(
-        &self,
-        ledger: &CallLedger,
-        call: Unsent,
-        message: String,
-        policy: Option<String>,
-        approval: Option<Verdict>,
-    ) -> Reply {
-        let record = CallRecord {
-            policy,
-            approval,
-            ..self.unsent(&call, Err(&message))
-        };
-        ledger.records.lock().expect("call records").push(record);
-        Reply::Error { message }
-    }
-
-    /// Asks the execution's approver about one call, within the approval
-    /// time-out and the execution's time limit.
-    async fn approve(
-        &self,
-        server: &str,
-        tool: &str,
-        args: &Value,
-        reason: &str,
-        ledger: &CallLedger,
-    ) -> Verdict {
-        let request = approval::Request {
-            server: server.to_owned(),
-            tool: tool.to_owned(),
-            args: args.clone(),
-            reason: reason.to_owned(),
-        };
-        let until = self.approval_timeout.map_or(ledger.deadline, |wait| {
-            ledger.deadline.min(tokio::time::Instant::now() + wait)
-        });
-        match tokio::time::timeout_at(until, ledger.approver.approve(request)).await {
-            Ok(verdict) => verdict,
-            Err(_) if until < ledger.deadline => Verdict::refused(
-                "codemode",
-                format!(
-                    "no answer within {} s (the approval time-out)",
-                    self.approval_timeout.unwrap_or_default().as_secs_f64()
-                ),
-            ),
-            Err(_) => Verdict::refused("codemode", "no answer before the execution's time limit"),
-        }
-    }
-}
-
-/// How long one poll of an execution may go round before it lets other
-/// tasks have the thread: the sandbox's epoch tick.
-const GIVE_BACK_AFTER: Duration = Duration::from_millis(1);
 
 /// What a cancelled execution reports.
 const CANCELLED: &str =
     "the client cancelled the execution (or went away); it was stopped and made no further calls";
 
-enum Ended {
-    Done(Result<Finished, ScriptError>),
-    /// The sandbox did not stop the program at its deadline (it always
-    /// should); it is dropped, which stops it.
-    Overdue,
-    Cancelled,
+fn cancelled_failure() -> ExecutionFailure {
+    ExecutionFailure::new(FailureKind::Cancelled, CANCELLED, None, None)
 }
 
-/// How much of an error's text a call record keeps.
-const MAX_ERROR_IN_RECORD: usize = 1 << 10;
-
-/// The program's events still queued when it stopped: its log lines are
-/// kept, its calls (never awaited) are not made.
-fn keep_last_logs(
-    requests: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
-    keep_log: &mut impl FnMut(Level, String),
-) {
-    while let Ok(event) = requests.try_recv() {
-        if let Event::Log { level, message } = event {
-            keep_log(level, message);
-        }
-    }
+/// A program that ran out of time: the limit covers compiling too, which
+/// the engine did not count.
+fn timed_out(limits: &Limits) -> ExecutionFailure {
+    ExecutionFailure::new(
+        FailureKind::Timeout,
+        &sandbox::timeout_message(limits.timeout),
+        None,
+        None,
+    )
+    .with_hint(Hint::RaiseLimit {
+        limit: Limit::Time(limits.timeout),
+    })
 }
 
 /// The result comes first: when it and the logs (`log_bytes`) do not fit in
@@ -1039,7 +444,11 @@ fn cut_line(line: &str, keep: usize) -> String {
 
 /// The result as JSON, or a marked preview when it does not fit in `budget`
 /// bytes; a failure of kind `result` when it cannot be read back.
-fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Value, Failure> {
+fn shape_result(
+    finished: Finished,
+    budget: usize,
+    limits: &Limits,
+) -> Result<Value, ExecutionFailure> {
     let total = finished.truncated_from.unwrap_or(finished.json.len());
     if finished.truncated_from.is_none() && finished.json.len() <= budget {
         let problem = if bounds::json_depth(&finished.json) > MAX_DEPTH {
@@ -1054,7 +463,12 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Va
                 ),
             }
         };
-        return Err(Failure::new("result", &problem, None, None));
+        return Err(ExecutionFailure::new(
+            FailureKind::Result,
+            &problem,
+            None,
+            None,
+        ));
     }
     let note = format!(
         "… [codemode: result truncated: it is {total} bytes and the output limit (result plus logs) is {} bytes]",
@@ -1068,24 +482,25 @@ fn shape_result(finished: Finished, budget: usize, limits: &Limits) -> Result<Va
     Ok(Value::String(format!("{}{note}", &finished.json[..end])))
 }
 
-fn failure(
+/// How the program failed, in its own TypeScript's terms.
+fn script_failure(
     error: ScriptError,
     compiled: &transpile::Compiled,
     limits: &Limits,
     bindings: &[Binding],
-) -> Failure {
+) -> ExecutionFailure {
+    let kind = FailureKind::from(error.kind);
     let message = match error.kind {
         // The engine counted from its own start; the limit covers compiling too.
-        ErrorKind::Timeout => sandbox::timeout_message(limits.timeout),
+        ErrorKind::Timeout => return timed_out(limits),
+        ErrorKind::Memory => {
+            return ExecutionFailure::new(kind, &error.message, None, None).with_hint(
+                Hint::RaiseLimit {
+                    limit: Limit::Memory(limits.memory_bytes),
+                },
+            );
+        }
         _ => error.message,
-    };
-    let kind = match error.kind {
-        ErrorKind::Runtime => "runtime",
-        ErrorKind::Timeout => "timeout",
-        ErrorKind::Memory => "memory",
-        ErrorKind::Stack => "stack",
-        ErrorKind::Result => "result",
-        ErrorKind::Internal => "internal",
     };
     // The engine's position is in the generated JavaScript; the model wants
     // its own TypeScript. QuickJS's column is that of the last token compiled
@@ -1096,15 +511,12 @@ fn failure(
         && let Some((named, culprit)) = explain::named(&message, compiled, line, column)
         && let Some((line, column)) = compiled.ts_position(culprit.line, culprit.column)
     {
-        return Failure::new(kind, &named, Some(line), Some(column));
+        return ExecutionFailure::new(kind, &named, Some(line), Some(column));
     }
     let ts_line = error.js_line.and_then(|line| compiled.ts_line(line));
     if let Some(explained) = explain::not_defined(&message, compiled, bindings) {
         // QuickJS points at a global it could not find.
-        let name = message
-            .strip_prefix("ReferenceError: ")
-            .and_then(|m| m.split_once(" is not defined"))
-            .map(|(name, _)| name);
+        let name = explain::undefined_name(&message);
         let at = match (name, error.js_line, error.js_column) {
             (Some(name), Some(line), Some(column)) => {
                 explain::name_at(&compiled.js, line, column, name)
@@ -1113,21 +525,12 @@ fn failure(
             _ => None,
         };
         return match at {
-            Some((line, column)) => Failure::new(kind, &explained, Some(line), Some(column)),
-            None => Failure::new(kind, &explained, ts_line, None),
+            Some((line, column)) => {
+                ExecutionFailure::new(kind, &explained, Some(line), Some(column))
+            }
+            None => ExecutionFailure::new(kind, &explained, ts_line, None),
         };
     }
     let message = explain::unnamed(&message).unwrap_or(message);
-    Failure::new(kind, &message, ts_line, None)
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    ExecutionFailure::new(kind, &message, ts_line, None)
 }

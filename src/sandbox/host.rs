@@ -237,7 +237,7 @@ pub const THROWN_NULL: &str = "uncaught non-Error value: null";
 pub fn memory_error() -> ScriptError {
     ScriptError {
         kind: ErrorKind::Memory,
-        message: "the program ran out of memory (the limit is set with --memory-mb)".to_owned(),
+        message: "the program ran out of memory".to_owned(),
         js_line: None,
         js_column: None,
     }

@@ -390,19 +390,21 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
     let outcome = drive(isolates, &mut store, &job).await;
     match outcome {
         Ok(finished) => Ok(finished),
-        Err(Failure::Script(error)) => Err(error),
-        Err(Failure::Wasm(error)) => Err(trapped(&error, &limits)),
+        Err(DriveError::Script(error)) => Err(error),
+        Err(DriveError::Wasm(error)) => Err(trapped(&error, &limits)),
     }
 }
 
-enum Failure {
+/// How driving a program failed: the program's own error, or the
+/// instance's (a trap or the deadline), which [`trapped`] words.
+enum DriveError {
     Script(ScriptError),
     Wasm(wasmtime::Error),
 }
 
-impl From<wasmtime::Error> for Failure {
+impl From<wasmtime::Error> for DriveError {
     fn from(error: wasmtime::Error) -> Self {
-        Failure::Wasm(error)
+        DriveError::Wasm(error)
     }
 }
 
@@ -410,7 +412,7 @@ async fn drive(
     isolates: &Isolates,
     store: &mut Store<Guest>,
     job: &Job,
-) -> Result<Finished, Failure> {
+) -> Result<Finished, DriveError> {
     let limits = job.limits;
     let instance = isolates
         .linker
@@ -459,7 +461,7 @@ async fn drive(
                 let woken = tokio::select! {
                     biased;
                     Some(answered) = waiting.next(), if !waiting.is_empty() => Some(answered),
-                    () = &mut expired => return Err(Failure::Script(timeout_error(&limits))),
+                    () = &mut expired => return Err(DriveError::Script(timeout_error(&limits))),
                     () = tokio::time::sleep_until(alarm.unwrap_or(store.data().deadline).into()), if alarm.is_some() => None,
                 };
                 // Ticks that passed while the program waited are not its
@@ -490,7 +492,7 @@ async fn drive(
             status::FAILED => {
                 let description = exports.output(store).await?;
                 let near_limit = exports.memory.data_size(&*store) >= limits.memory_bytes / 10 * 9;
-                return Err(Failure::Script(failed(
+                return Err(DriveError::Script(failed(
                     &description,
                     job.throws_null,
                     near_limit,
@@ -498,7 +500,7 @@ async fn drive(
             }
             status::UNSERIALIZABLE => {
                 let cause = failed(&exports.output(store).await?, false, false).message;
-                return Err(Failure::Script(ScriptError {
+                return Err(DriveError::Script(ScriptError {
                     kind: ErrorKind::Result,
                     message: format!(
                         "the returned value cannot be turned into JSON ({cause}); return plain data"
@@ -509,7 +511,7 @@ async fn drive(
             }
             _ => {
                 let why = exports.output(store).await?;
-                return Err(Failure::Script(internal(&format!(
+                return Err(DriveError::Script(internal(&format!(
                     "the sandbox broke: {why}"
                 ))));
             }

@@ -41,10 +41,11 @@ impl Default for Limits {
     }
 }
 
-/// What the model is told when a program runs out of time.
+/// What the model is told when a program runs out of time (the host says
+/// how to raise the limit, if it can be).
 pub fn timeout_message(timeout: Duration) -> String {
     format!(
-        "the program did not finish within {} ms (the time limit; raise it with --timeout-ms)",
+        "the program did not finish within {} ms",
         timeout.as_millis()
     )
 }

@@ -151,7 +151,7 @@ impl Metrics {
     pub fn execution(&self, report: &Report, took: Duration) {
         let outcome = match &report.outcome {
             Some(Ok(_)) => "ok".to_owned(),
-            Some(Err(failure)) => failure.kind.clone(),
+            Some(Err(failure)) => failure.kind.as_str().to_owned(),
             None => "unknown".to_owned(),
         };
         self.executions.get_or_create(&Outcome { outcome }).inc();
@@ -228,7 +228,7 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::{CallRecord, Failure};
+    use crate::executor::{CallRecord, ExecutionFailure, FailureKind};
     use serde_json::json;
 
     fn call(tool: &str, ok: bool, policy: Option<&str>) -> CallRecord {
@@ -262,7 +262,12 @@ mod tests {
         };
         metrics.execution(&ok, Duration::from_millis(30));
         let failed = Report {
-            outcome: Some(Err(Failure::new("timeout", "too slow", None, None))),
+            outcome: Some(Err(ExecutionFailure::new(
+                FailureKind::Timeout,
+                "too slow",
+                None,
+                None,
+            ))),
             ..Report::default()
         };
         metrics.execution(&failed, Duration::from_secs(1));

@@ -41,7 +41,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::executor::Report;
+use crate::executor::{FailureKind, Hint, Report};
 use crate::sandbox::Limits;
 
 /// The MCP server handler; cheap to clone (one per HTTP session).
@@ -148,15 +148,15 @@ impl CodeModeServer {
         }
     }
 
-    /// Limit errors speak of command-line flags the model cannot pass;
-    /// under `serve` it can lower or raise `timeout_ms` up to the server's
-    /// limit, and nothing else.
+    /// Under `serve` the model can lower or raise `timeout_ms` up to the
+    /// server's limit, and nothing else: a time-out says so, and a hint to
+    /// raise any other limit says that it is this server's.
     fn advise_the_model(&self, report: &mut Report, limits: Limits) {
         let Some(Err(failure)) = &mut report.outcome else {
             return;
         };
         let ceiling = self.limits.timeout.as_millis();
-        if failure.kind == "timeout" {
+        if failure.kind == FailureKind::Timeout {
             let used = limits.timeout.as_millis();
             failure.message = if used < ceiling {
                 format!(
@@ -167,12 +167,10 @@ impl CodeModeServer {
                     "the program did not finish within {used} ms, the most this server allows; do less in one execution (fewer or smaller calls), and return what is needed to continue in another"
                 )
             };
-        } else if let Some(at) = [" (raise it with --", " (the limit is set with --"]
-            .iter()
-            .find_map(|flag| failure.message.find(flag))
-        {
-            failure.message.truncate(at);
-            failure.message.push_str(" (this server's limit)");
+        } else {
+            failure.word_hint(|Hint::RaiseLimit { .. }, message| {
+                format!("{message} (this server's limit)")
+            });
         }
     }
 }

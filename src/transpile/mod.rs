@@ -32,6 +32,7 @@ use swc_ecma_ast::{
 };
 use swc_ecma_codegen::text_writer::JsWriter;
 use swc_ecma_codegen::{Config, Emitter};
+use swc_ecma_parser::error::SyntaxError;
 use swc_ecma_parser::{Parser, StringInput, Syntax, TsSyntax};
 use swc_ecma_transforms_base::fixer::fixer;
 use swc_ecma_transforms_base::hygiene::hygiene;
@@ -117,6 +118,9 @@ pub struct CompileError {
     pub message: String,
     pub line: Option<u32>,
     pub column: Option<u32>,
+    /// The size limit in bytes the program is over, when that is why it
+    /// cannot run: the one limit here its host can raise.
+    pub size_limit: Option<usize>,
 }
 
 fn at(line: Option<u32>, column: Option<u32>) -> String {
@@ -152,6 +156,7 @@ impl CompileError {
             message,
             line: Some(line),
             column: Some(column),
+            size_limit: None,
         }
     }
 }
@@ -207,11 +212,12 @@ fn check_size(code: &str, max_bytes: usize) -> Result<(), CompileError> {
     Err(CompileError {
         kind: CompileErrorKind::Limit,
         message: format!(
-            "the program is {} bytes; at most {max_bytes} bytes are compiled (raise it with --max-program-kb)",
+            "the program is {} bytes; at most {max_bytes} bytes are compiled",
             code.len()
         ),
         line: None,
         column: None,
+        size_limit: Some(max_bytes),
     })
 }
 
@@ -283,17 +289,22 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
         // wide character 2), not a place in the text.
         (line, loc.col.0 as u32 + 1)
     };
-    let syntax_error = |span: Span, mut message: String| {
+    let syntax_error = |span: Span, message: String| {
         let (line, column) = position(span.lo);
-        if message.contains("'import', and 'export' cannot be used") {
-            message = "a program cannot import modules (nor export): the servers' tools are already in scope as the namespaces' functions, and the sandbox has no network or files".into();
-        }
         CompileError {
             kind: CompileErrorKind::Syntax,
             message,
             line: Some(line),
             column: Some(column),
+            size_limit: None,
         }
+    };
+    let parse_error = |error: swc_ecma_parser::error::Error| {
+        let message = match error.kind() {
+            SyntaxError::ImportExportInScript => "a program cannot import modules (nor export): the servers' tools are already in scope as the namespaces' functions, and the sandbox has no network or files".into(),
+            kind => kind.msg().into_owned(),
+        };
+        syntax_error(error.span(), message)
     };
 
     let comments = SingleThreadedComments::default();
@@ -301,11 +312,9 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
         ..Default::default()
     });
     let mut parser = Parser::new(syntax, StringInput::from(&*file), Some(&comments));
-    let script = parser
-        .parse_script()
-        .map_err(|e| syntax_error(e.span(), e.kind().msg().into_owned()))?;
+    let script = parser.parse_script().map_err(parse_error)?;
     if let Some(e) = parser.take_errors().into_iter().next() {
-        return Err(syntax_error(e.span(), e.kind().msg().into_owned()));
+        return Err(parse_error(e));
     }
     if let Some(end) = outside_the_wrapper(&script) {
         return Err(syntax_error(
@@ -329,6 +338,7 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
             message,
             line: Some(line),
             column: Some(column),
+            size_limit: None,
         });
     }
     let throws_null = survey.throws_null;
@@ -359,6 +369,7 @@ fn compile_inner(code: &str, known: &Known) -> Result<Compiled, CompileError> {
             message: format!("cannot generate JavaScript: {e}"),
             line: None,
             column: None,
+            size_limit: None,
         })?;
     }
     let js = String::from_utf8(buf).expect("swc emits UTF-8");
@@ -813,8 +824,9 @@ function demo(x: number) { return x; }",
         assert_eq!(err.kind, CompileErrorKind::Limit);
         assert_eq!(
             err.message,
-            "the program is 1200 bytes; at most 1000 bytes are compiled (raise it with --max-program-kb)"
+            "the program is 1200 bytes; at most 1000 bytes are compiled"
         );
+        assert_eq!(err.size_limit, Some(1000));
         assert_eq!(err.line, None);
     }
 
