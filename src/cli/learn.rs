@@ -1,0 +1,28 @@
+//! `codemode learn`: what a run taught, tool by tool.
+
+/// `codemode learn`: what the run taught, tool by tool.
+pub(super) fn print_learned(before: &crate::shapes::Table, after: &crate::shapes::Table) {
+    let mut any = false;
+    for (id, server) in after {
+        for (tool, learned) in &server.tools {
+            let had = before
+                .get(id)
+                .and_then(|s| s.tools.get(tool))
+                .map_or(0, |l| l.samples);
+            if learned.samples > had {
+                any = true;
+                println!(
+                    "{}.{tool} ({} new result{}, {} in all): {}",
+                    server.name,
+                    learned.samples - had,
+                    if learned.samples - had == 1 { "" } else { "s" },
+                    learned.samples,
+                    learned.render()
+                );
+            }
+        }
+    }
+    if !any {
+        println!("nothing learned: the program called no tool without an outputSchema");
+    }
+}

@@ -1,0 +1,141 @@
+//! `codemode run` (and `learn`): one program against the servers' tools.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+
+use super::learn::print_learned;
+use super::limits::{LimitArgs, settings};
+use super::open::{open, save_shapes};
+use super::servers::ServerArgs;
+use super::trace::TraceArgs;
+use crate::approval::{self, Approver};
+use crate::config;
+use crate::executor::Executor;
+use crate::json_file::{self, Bounded};
+use crate::sandbox;
+use crate::sandbox::bounds;
+use crate::savings::{self, Tokenizer};
+use crate::server::Trace;
+use crate::upstream::Hooks;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The TypeScript program, or `-` to read it from standard input.
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    #[command(flatten)]
+    pub servers: ServerArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Add the token cost of the workflow: every tool result that stayed in the
+    /// sandbox (what tool calling would have put in the model's context) against
+    /// the program's result (what Code Mode does).
+    #[arg(long)]
+    pub trace: bool,
+    /// The tokenizer for --trace.
+    #[arg(long, value_enum, default_value_t = Tokenizer::O200k, requires = "trace")]
+    pub tokenizer: Tokenizer,
+    #[command(flatten)]
+    pub record: TraceArgs,
+    /// Approve every call that policy (--ask, --ask-destructive, a server's "ask" list)
+    /// says needs approval, without asking. Without it, `run` asks at the terminal, and
+    /// refuses those calls when there is none.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `codemode run`: `Ok(false)` when the program failed (the report says why).
+pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
+    let code = read_program(&args.file)?;
+    let telemetry = crate::telemetry::init(args.record.otlp_endpoint.as_deref())?;
+    // Ready the sandbox while the servers connect.
+    sandbox::isolate::warm_up();
+    // A person at the terminal answers servers' requests and approves
+    // calls, one question at a time; without one, requests are declined.
+    let terminal = crate::terminal::Terminal::open();
+    let hooks = match &terminal {
+        Some(terminal) => Hooks {
+            changes: None,
+            human: Arc::new(terminal.clone()),
+        },
+        None => Hooks::unattended(
+            "`codemode run` has no MCP client to ask and no terminal to ask on; run it in a terminal, or use `codemode serve`",
+        ),
+    };
+    let human = hooks.human.clone();
+    let approver: Arc<dyn Approver> = if args.yes {
+        Arc::new(approval::Yes)
+    } else {
+        match terminal {
+            Some(terminal) => Arc::new(terminal),
+            None => approval::NoOne::shared(
+                "no terminal to ask at; run it in a terminal, or pass --yes to approve every such call",
+            ),
+        }
+    };
+    let opened = open(&args.servers, hooks, &[]).await?;
+    let settings = settings(&args.limits, &opened.settings);
+    let (api, refusals, approvals) = opened.api();
+    let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
+        .with_refusals(refusals)
+        .approving(approvals, approver, args.servers.approval_timeout)
+        .with_call_timeouts(opened.upstreams.call_timeouts())
+        .asking(human)
+        .learning(opened.shapes.clone());
+    if args.trace {
+        executor = executor.keeping_results();
+    }
+    if args.record.trace_results {
+        executor = executor.recording();
+    }
+    let trace = args
+        .record
+        .trace_file
+        .as_deref()
+        .map(Trace::open)
+        .transpose()?;
+    let (upstreams, shapes) = (opened.upstreams, opened.shapes);
+    let before = shapes.all();
+    let started = std::time::Instant::now();
+    let traced = crate::telemetry::execution(None, None);
+    let report = crate::telemetry::within(&traced, executor.execute(&code, settings.limits)).await;
+    crate::telemetry::end_execution(traced, &report);
+    drop(telemetry);
+    if let Some(trace) = &trace {
+        trace.record(&code, &report, started.elapsed());
+    }
+    drop(executor);
+    upstreams.shutdown().await;
+    save_shapes(&shapes);
+    if learn_only {
+        print_learned(&before, &shapes.all());
+        return Ok(report.ok());
+    }
+    let mut output = report.to_json();
+    if args.trace {
+        output["trace"] = savings::workflow(args.tokenizer, &report);
+    }
+    println!("{}", serde_json::to_string_pretty(&output)?);
+    Ok(report.ok())
+}
+
+/// The program's text, read no further than the largest size compiled.
+fn read_program(file: &str) -> anyhow::Result<String> {
+    let max = (*config::ranges::MAX_PROGRAM_KB.end() as usize) << 10;
+    if file == "-" {
+        return match json_file::read_bounded(std::io::stdin(), max) {
+            Ok(code) => Ok(code),
+            Err(Bounded::TooLarge) => bail!(
+                "the program on standard input is larger than {}, more than codemode compiles",
+                bounds::size(max)
+            ),
+            Err(Bounded::Io(error)) => {
+                Err(error).context("cannot read the program from standard input")
+            }
+        };
+    }
+    json_file::read_text(std::path::Path::new(file), max)
+        .with_context(|| format!("cannot read the program {file}"))
+}
