@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::connect::Request;
+
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// The client whose servers move behind codemode.
@@ -20,12 +22,18 @@ pub struct ConnectArgs {
     pub dry_run: bool,
 }
 
+impl From<ConnectArgs> for Request {
+    fn from(args: ConnectArgs) -> Self {
+        Request {
+            client: args.client,
+            file: args.file,
+            config: args.config,
+            dry_run: args.dry_run,
+        }
+    }
+}
+
 /// `codemode connect`: the client's servers moved behind codemode.
-pub fn connect(args: ConnectArgs) -> anyhow::Result<()> {
-    crate::connect::connect(crate::connect::Request {
-        client: args.client,
-        file: args.file,
-        config: args.config,
-        dry_run: args.dry_run,
-    })
+pub fn connect(request: Request) -> anyhow::Result<()> {
+    crate::connect::connect(request)
 }

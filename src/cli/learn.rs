@@ -1,4 +1,11 @@
-//! `codemode learn`: what a run taught, tool by tool.
+//! `codemode learn`: a run only to learn result types, and what it taught.
+
+use super::run::{RunSettings, run};
+
+/// `codemode learn`: `Ok(false)` when the program failed.
+pub async fn learn(settings: RunSettings) -> anyhow::Result<bool> {
+    run(settings, true).await
+}
 
 /// `codemode learn`: what the run taught, tool by tool.
 pub(super) fn print_learned(before: &crate::shapes::Table, after: &crate::shapes::Table) {

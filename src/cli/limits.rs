@@ -53,8 +53,8 @@ impl LimitArgs {
 }
 
 /// Flags over the config file's `"codemode"` section over the defaults.
-pub(super) fn settings(flags: &LimitArgs, file: &config::Settings) -> Settings {
-    let chosen = flags.settings().or(*file);
+pub(super) fn resolve(flags: &config::Settings, file: &config::Settings) -> Settings {
+    let chosen = flags.or(*file);
     let defaults = Settings::default();
     let limits = defaults.limits;
     Settings {

@@ -3,7 +3,7 @@
 use anyhow::{Context, bail};
 use clap::Args;
 
-use super::servers::ServerArgs;
+use super::servers::{ServerArgs, ServerSettings};
 use crate::config::{self, Transport};
 use crate::upstream;
 use crate::upstream::oauth::TokenFile;
@@ -20,16 +20,40 @@ pub struct LoginArgs {
     pub servers: ServerArgs,
 }
 
-/// `codemode login`: the OAuth flow for one HTTP server; its tokens kept.
-pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
-    let mut sources = args.servers.sources();
-    if let Some(server) = &args.server
-        && sources.url.is_none()
-    {
-        sources.only = vec![server.clone()];
+/// Which server `codemode login` logs in to, and how.
+#[derive(Debug)]
+pub struct LoginSettings {
+    /// The server, by name; else the only one selected.
+    pub server: Option<String>,
+    /// Scopes asked for beside the config's.
+    pub scopes: Vec<String>,
+    /// Where the server comes from (narrowed to the named one).
+    pub sources: config::Sources,
+    /// What opens the authorization page (`$BROWSER`) [default: the system's opener].
+    pub browser: Option<String>,
+}
+
+impl From<LoginArgs> for LoginSettings {
+    fn from(args: LoginArgs) -> Self {
+        let mut sources = ServerSettings::from(args.servers).sources;
+        if let Some(server) = &args.server
+            && sources.url.is_none()
+        {
+            sources.only = vec![server.clone()];
+        }
+        LoginSettings {
+            server: args.server,
+            scopes: args.scopes,
+            sources,
+            browser: std::env::var("BROWSER").ok(),
+        }
     }
-    let selection = config::select(&sources)?;
-    let spec = match (&args.server, selection.servers.as_slice()) {
+}
+
+/// `codemode login`: the OAuth flow for one HTTP server; its tokens kept.
+pub async fn login(settings: LoginSettings) -> anyhow::Result<()> {
+    let selection = config::select(&settings.sources)?;
+    let spec = match (&settings.server, selection.servers.as_slice()) {
         (Some(server), servers) => servers.iter().find(|s| &s.name == server).with_context(
             || {
                 format!(
@@ -50,14 +74,13 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
     };
     let file =
         TokenFile::default_location().context("no home folder to keep the tokens in; set HOME")?;
-    let browser = std::env::var("BROWSER").ok();
     let outcome = upstream::oauth::login(
         &spec.name,
         &url,
         &spec.oauth,
-        &args.scopes,
+        &settings.scopes,
         &file,
-        browser.as_deref(),
+        settings.browser.as_deref(),
     )
     .await?;
     eprintln!(

@@ -12,19 +12,34 @@ pub struct LogoutArgs {
     pub server: String,
 }
 
+/// Whose tokens `codemode logout` forgets.
+#[derive(Debug)]
+pub struct LogoutSettings {
+    /// The server, by name.
+    pub server: String,
+}
+
+impl From<LogoutArgs> for LogoutSettings {
+    fn from(args: LogoutArgs) -> Self {
+        LogoutSettings {
+            server: args.server,
+        }
+    }
+}
+
 /// `codemode logout`: forgets a server's kept tokens.
-pub fn logout(args: LogoutArgs) -> anyhow::Result<()> {
+pub fn logout(settings: LogoutSettings) -> anyhow::Result<()> {
     let file = TokenFile::default_location()
         .context("no home folder, so no tokens are kept; nothing to do")?;
     if file
-        .remove(&args.server)
+        .remove(&settings.server)
         .with_context(|| format!("cannot update {}", file.path().display()))?
     {
-        eprintln!("codemode: logged out of {}", args.server);
+        eprintln!("codemode: logged out of {}", settings.server);
     } else {
         eprintln!(
             "codemode: no login is kept for {} (in {})",
-            args.server,
+            settings.server,
             file.path().display()
         );
     }

@@ -171,21 +171,24 @@ pub enum Command {
 }
 
 /// Runs the command: `Ok(false)` when it failed and already said why on stdout.
+///
+/// Each command's flags become its settings first (defaults, environment
+/// and the checks between flags), so what it does never reads a flag.
 pub async fn execute(command: Command) -> anyhow::Result<bool> {
     match command {
-        Command::Types(args) => types::types(args).await.map(|()| true),
-        Command::Tools(args) => tools::tools(args).await.map(|()| true),
-        Command::Run(args) => run::run(args, false).await,
-        Command::Learn(args) => run::run(args, true).await,
-        Command::Shapes(args) => shapes::shapes(args).map(|()| true),
-        Command::Serve(args) => serve::serve(args).await,
-        Command::Savings(args) => savings::savings(args).await.map(|()| true),
-        Command::Connect(args) => connect::connect(args).map(|()| true),
-        Command::Disconnect(args) => disconnect::disconnect(args).map(|()| true),
-        Command::Login(args) => login::login(args).await.map(|()| true),
-        Command::Logout(args) => logout::logout(args).map(|()| true),
-        Command::Pin(args) => pin::pin(args).await,
-        Command::Replay(args) => replay::replay(args).await,
+        Command::Types(args) => types::types(args.into()).await.map(|()| true),
+        Command::Tools(args) => tools::tools(args.into()).await.map(|()| true),
+        Command::Run(args) => run::run(args.into(), false).await,
+        Command::Learn(args) => learn::learn(args.into()).await,
+        Command::Shapes(args) => shapes::shapes(args.try_into()?).map(|()| true),
+        Command::Serve(args) => serve::serve(args.try_into()?).await,
+        Command::Savings(args) => savings::savings(args.into()).await.map(|()| true),
+        Command::Connect(args) => connect::connect(args.into()).map(|()| true),
+        Command::Disconnect(args) => disconnect::disconnect(args.into()).map(|()| true),
+        Command::Login(args) => login::login(args.into()).await.map(|()| true),
+        Command::Logout(args) => logout::logout(args.into()).map(|()| true),
+        Command::Pin(args) => pin::pin(args.into()).await,
+        Command::Replay(args) => replay::replay(args.into()).await,
         Command::DemoServer => crate::demo::serve_stdio().await.map(|()| true),
     }
 }

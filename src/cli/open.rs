@@ -7,7 +7,7 @@ use anyhow::bail;
 use codemode_typegen::Api;
 use serde_json::Value;
 
-use super::servers::ServerArgs;
+use super::servers::ServerSettings;
 use crate::config;
 use crate::pins::{self, Pins, Standing};
 use crate::policy::{Approvals, Policy, Refusals, Unmatched};
@@ -77,11 +77,11 @@ pub(super) fn save_shapes(shapes: &Shapes) {
 /// an error only when none can be used. Stdio servers do not see the
 /// variables named in `secrets`.
 pub(super) async fn open(
-    args: &ServerArgs,
+    servers: &ServerSettings,
     hooks: Hooks,
     secrets: &[&str],
 ) -> anyhow::Result<Opened> {
-    let mut selection = config::select(&args.sources())?;
+    let mut selection = config::select(&servers.sources)?;
     for spec in &mut selection.servers {
         for var in secrets {
             spec.hide_env(var);
@@ -90,10 +90,15 @@ pub(super) async fn open(
     for warning in &selection.warnings {
         eprintln!("warning: {warning}");
     }
-    let pins = args.pins.as_deref().map(Pins::load).transpose()?;
-    let policy = Policy::new(&args.allow, &args.deny, args.read_only, &selection.policies)?
-        .asking(&args.ask, args.ask_destructive)?
-        .pinned(pins.clone());
+    let pins = servers.pins.as_deref().map(Pins::load).transpose()?;
+    let policy = Policy::new(
+        &servers.allow,
+        &servers.deny,
+        servers.read_only,
+        &selection.policies,
+    )?
+    .asking(&servers.ask, servers.ask_destructive)?
+    .pinned(pins.clone());
     if selection.demo {
         eprintln!(
             "note: no servers given (--config, --url, --tools-file or -- CMD); using the built-in demo issue tracker"
@@ -103,10 +108,10 @@ pub(super) async fn open(
         bail!("the config file enables no servers; remove \"disabled\": true from one, or add one");
     }
     let total = selection.servers.len();
-    let shapes =
-        Shapes::load(args.shapes.clone().or_else(Shapes::default_file)).serving(&selection.servers);
+    let shapes = Shapes::load(servers.shapes.clone().or_else(Shapes::default_file))
+        .serving(&selection.servers);
     let upstreams =
-        upstream::connect_all_watched(selection.servers, args.init_timeout, hooks).await;
+        upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks).await;
     for failure in &upstreams.failures {
         eprintln!(
             "warning: server \"{}\" is unavailable: {}",
@@ -120,7 +125,7 @@ pub(super) async fn open(
         upstreams.shutdown().await;
         return Err(error);
     }
-    if let (Some(pins), Some(path)) = (&pins, &args.pins) {
+    if let (Some(pins), Some(path)) = (&pins, &servers.pins) {
         warn_unpinned(pins, path, &upstreams, &shapes);
     }
     Ok(Opened {

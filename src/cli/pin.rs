@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use super::open::open;
-use super::servers::ServerArgs;
+use super::servers::{ServerArgs, ServerSettings};
 use crate::pins::{self, Pins, Standing};
 use crate::upstream::Hooks;
 
@@ -20,13 +20,40 @@ pub struct PinArgs {
 }
 
 /// `codemode pin`: `Ok(false)` when `--check` finds the tools differ.
-pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
-    let path = args
-        .servers
-        .pins
-        .take()
-        .unwrap_or_else(|| PathBuf::from("codemode.pins.json"));
-    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
+/// What `codemode pin` reads and writes.
+#[derive(Debug)]
+pub struct PinSettings {
+    /// The servers, with no pins applied: they are what is pinned.
+    pub servers: ServerSettings,
+    /// The pins file.
+    pub path: PathBuf,
+    /// Show how the tools differ, and write nothing.
+    pub check: bool,
+}
+
+impl From<PinArgs> for PinSettings {
+    fn from(args: PinArgs) -> Self {
+        let mut servers = ServerSettings::from(args.servers);
+        let path = servers
+            .pins
+            .take()
+            .unwrap_or_else(|| PathBuf::from("codemode.pins.json"));
+        PinSettings {
+            servers,
+            path,
+            check: args.check,
+        }
+    }
+}
+
+pub async fn pin(settings: PinSettings) -> anyhow::Result<bool> {
+    let path = settings.path;
+    let opened = open(
+        &settings.servers,
+        Hooks::unattended("nothing is called"),
+        &[],
+    )
+    .await?;
     let introductions = opened.upstreams.introductions();
     let (lists, _) = opened
         .policy
@@ -37,7 +64,7 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
         pins::LearnedTypes::new()
     };
     opened.upstreams.shutdown().await;
-    let old = match (path.exists(), args.check) {
+    let old = match (path.exists(), settings.check) {
         (false, _) => Pins::default(),
         (true, true) => Pins::load(&path)?,
         (true, false) => Pins::load_to_replace(&path)?.unwrap_or_else(|| {
@@ -50,7 +77,7 @@ pub async fn pin(mut args: PinArgs) -> anyhow::Result<bool> {
     };
     let review = pins::review(&old, &lists, &introductions, &learned);
     print!("{review}");
-    if args.check {
+    if settings.check {
         if review.is_empty() {
             println!("the tools are as pinned in {}", path.display());
         }

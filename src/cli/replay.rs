@@ -8,9 +8,9 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::json;
 
-use super::limits::{LimitArgs, settings};
+use super::limits::{self, LimitArgs};
 use crate::config;
-use crate::executor::Executor;
+use crate::executor::{self, Executor};
 use crate::sandbox;
 
 #[derive(Debug, Args)]
@@ -28,18 +28,43 @@ pub struct ReplayArgs {
     pub limits: LimitArgs,
 }
 
+/// Which recorded execution `codemode replay` runs again, within which limits.
+#[derive(Debug)]
+pub struct ReplaySettings {
+    /// The trace file.
+    pub trace: PathBuf,
+    /// The execution on this line (1-based), or with this id [default: the last].
+    pub line: Option<usize>,
+    pub id: Option<String>,
+    /// The limits it runs within: flags over the defaults (no config file is read).
+    pub execution: executor::Settings,
+}
+
+impl From<ReplayArgs> for ReplaySettings {
+    fn from(args: ReplayArgs) -> Self {
+        ReplaySettings {
+            trace: args.trace,
+            line: args.line,
+            id: args.id,
+            execution: limits::resolve(&args.limits.settings(), &config::Settings::default()),
+        }
+    }
+}
+
 /// `codemode replay`: `Ok(false)` when the replay diverged from the recording.
-pub async fn replay(args: ReplayArgs) -> anyhow::Result<bool> {
-    let text = std::fs::read_to_string(&args.trace)
-        .with_context(|| format!("cannot read the trace {}", args.trace.display()))?;
-    let recording = crate::replay::Recording::pick(&text, args.line, args.id.as_deref())
-        .with_context(|| format!("cannot replay from {}", args.trace.display()))?;
+pub async fn replay(settings: ReplaySettings) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(&settings.trace)
+        .with_context(|| format!("cannot read the trace {}", settings.trace.display()))?;
+    let recording = crate::replay::Recording::pick(&text, settings.line, settings.id.as_deref())
+        .with_context(|| format!("cannot replay from {}", settings.trace.display()))?;
     sandbox::isolate::warm_up();
-    let settings = settings(&args.limits, &config::Settings::default());
     let recorded_calls = recording.calls.len();
     let replay = Arc::new(crate::replay::Replay::new(recording.calls));
-    let executor = Executor::new(recording.api, HashMap::new(), settings).replaying(replay.clone());
-    let report = executor.execute(&recording.code, settings.limits).await;
+    let executor =
+        Executor::new(recording.api, HashMap::new(), settings.execution).replaying(replay.clone());
+    let report = executor
+        .execute(&recording.code, settings.execution.limits)
+        .await;
     let replayed = match &report.outcome {
         Some(Ok(value)) => json!({"ok": true, "result": value}),
         Some(Err(failure)) => {

@@ -6,10 +6,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::learn::print_learned;
-use super::limits::{LimitArgs, settings};
+use super::limits::{self, LimitArgs};
 use super::open::{open, save_shapes};
-use super::servers::ServerArgs;
-use super::trace::TraceArgs;
+use super::servers::{ServerArgs, ServerSettings};
+use super::trace::{TraceArgs, TraceSettings};
 use crate::approval::{self, Approver};
 use crate::config;
 use crate::executor::Executor;
@@ -46,10 +46,38 @@ pub struct RunArgs {
     pub yes: bool,
 }
 
+/// What `codemode run` (and `learn`) runs, against what, and how it reports.
+#[derive(Debug)]
+pub struct RunSettings {
+    /// The program's file, or `-` for standard input.
+    pub file: String,
+    pub servers: ServerSettings,
+    /// Limits given as flags, over the config file's.
+    pub limits: crate::config::Settings,
+    /// The tokenizer to count the workflow's token cost with, when it is wanted.
+    pub workflow: Option<Tokenizer>,
+    pub record: TraceSettings,
+    /// Approve every call that needs approval, without asking.
+    pub yes: bool,
+}
+
+impl From<RunArgs> for RunSettings {
+    fn from(args: RunArgs) -> Self {
+        RunSettings {
+            file: args.file,
+            servers: args.servers.into(),
+            limits: args.limits.settings(),
+            workflow: args.trace.then_some(args.tokenizer),
+            record: args.record.into(),
+            yes: args.yes,
+        }
+    }
+}
+
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
-pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
-    let code = read_program(&args.file)?;
-    let telemetry = crate::telemetry::init(args.record.otlp_endpoint.as_deref())?;
+pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool> {
+    let code = read_program(&settings.file)?;
+    let telemetry = crate::telemetry::init(settings.record.otlp_endpoint.as_deref())?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
     // A person at the terminal answers servers' requests and approves
@@ -65,7 +93,7 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
         ),
     };
     let human = hooks.human.clone();
-    let approver: Arc<dyn Approver> = if args.yes {
+    let approver: Arc<dyn Approver> = if settings.yes {
         Arc::new(approval::Yes)
     } else {
         match terminal {
@@ -75,22 +103,22 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
             ),
         }
     };
-    let opened = open(&args.servers, hooks, &[]).await?;
-    let settings = settings(&args.limits, &opened.settings);
+    let opened = open(&settings.servers, hooks, &[]).await?;
+    let execution = limits::resolve(&settings.limits, &opened.settings);
     let (api, refusals, approvals) = opened.api();
-    let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
+    let mut executor = Executor::new(api, opened.upstreams.peers(), execution)
         .with_refusals(refusals)
-        .approving(approvals, approver, args.servers.approval_timeout)
+        .approving(approvals, approver, settings.servers.approval_timeout)
         .with_call_timeouts(opened.upstreams.call_timeouts())
         .asking(human)
         .learning(opened.shapes.clone());
-    if args.trace {
+    if settings.workflow.is_some() {
         executor = executor.keeping_results();
     }
-    if args.record.trace_results {
+    if settings.record.trace_results {
         executor = executor.recording();
     }
-    let trace = args
+    let trace = settings
         .record
         .trace_file
         .as_deref()
@@ -100,7 +128,7 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let before = shapes.all();
     let started = std::time::Instant::now();
     let traced = crate::telemetry::execution(None, None);
-    let report = crate::telemetry::within(&traced, executor.execute(&code, settings.limits)).await;
+    let report = crate::telemetry::within(&traced, executor.execute(&code, execution.limits)).await;
     crate::telemetry::end_execution(traced, &report);
     drop(telemetry);
     if let Some(trace) = &trace {
@@ -114,8 +142,8 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
         return Ok(report.ok());
     }
     let mut output = report.to_json();
-    if args.trace {
-        output["trace"] = savings::workflow(args.tokenizer, &report);
+    if let Some(tokenizer) = settings.workflow {
+        output["trace"] = savings::workflow(tokenizer, &report);
     }
     println!("{}", serde_json::to_string_pretty(&output)?);
     Ok(report.ok())

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use super::open::open;
-use super::servers::ServerArgs;
+use super::servers::{ServerArgs, ServerSettings};
 use crate::savings::{self, Tokenizer};
 use crate::upstream::Hooks;
 
@@ -19,21 +19,45 @@ pub struct SavingsArgs {
     pub json: bool,
 }
 
-pub async fn savings(args: SavingsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
+/// What `codemode savings` measures, and how it prints it.
+#[derive(Debug)]
+pub struct SavingsSettings {
+    pub servers: ServerSettings,
+    pub tokenizer: Tokenizer,
+    /// JSON instead of a table.
+    pub json: bool,
+}
+
+impl From<SavingsArgs> for SavingsSettings {
+    fn from(args: SavingsArgs) -> Self {
+        SavingsSettings {
+            servers: args.servers.into(),
+            tokenizer: args.tokenizer,
+            json: args.json,
+        }
+    }
+}
+
+pub async fn savings(settings: SavingsSettings) -> anyhow::Result<()> {
+    let opened = open(
+        &settings.servers,
+        Hooks::unattended("nothing is called"),
+        &[],
+    )
+    .await?;
     let (lists, _) = opened.policy.apply(
         opened.upstreams.tool_lists(),
         &opened.upstreams.introductions(),
     );
     opened.upstreams.shutdown().await;
-    let (rows, total) = savings::measure(&lists, args.tokenizer);
-    if args.json {
+    let (rows, total) = savings::measure(&lists, settings.tokenizer);
+    if settings.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&savings::to_json(args.tokenizer, &rows, &total))?
+            serde_json::to_string_pretty(&savings::to_json(settings.tokenizer, &rows, &total))?
         );
     } else {
-        print!("{}", savings::table(args.tokenizer, &rows, &total));
+        print!("{}", savings::table(settings.tokenizer, &rows, &total));
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `codemode serve`: Code Mode over MCP, on stdio or HTTP.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,18 +8,22 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::Args;
 use rmcp::ServiceExt;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::limits::{LimitArgs, settings};
+use super::limits::{self, LimitArgs};
 use super::open::{api_for, open};
 use super::seconds::parse_seconds;
-use super::servers::ServerArgs;
-use super::trace::TraceArgs;
+use super::servers::{ServerArgs, ServerSettings};
+use super::trace::{TraceArgs, TraceSettings};
 use crate::approval;
+use crate::config;
 use crate::executor::Executor;
 use crate::sandbox;
 use crate::server::disclosure::Disclosure;
 use crate::server::http::{self, HttpOptions};
+use crate::server::sessions::SealedSessions;
 use crate::server::stdio::client_input;
 use crate::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
@@ -102,77 +107,177 @@ pub struct ServeArgs {
 /// How long a drained replica waits for its last answers to be written.
 const DRAIN_FLUSH: Duration = Duration::from_millis(500);
 
-/// `codemode serve`: until the client leaves (stdin closes), or SIGINT/SIGTERM.
-pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
-    // Installed first, so a signal during start-up is not the default kill
-    // (which would leave stdio children behind).
-    let mut shutdown = Shutdown::install()?;
-    let token = match &args.auth_token {
-        None => None,
-        Some(var) => Some(std::env::var(var).with_context(|| {
-            format!("--auth-token names the environment variable {var}, which is not set; export the token in it")
-        })?),
-    };
-    // Whatever its variable is called, the token never shows in a log line.
-    upstream::redact::protect_values(token.clone());
-    if let Some(addr) = args.http
-        && !addr.ip().is_loopback()
-    {
-        if !args.allow_remote {
-            bail!(
-                "--http {addr} is reachable from other machines; pass --allow-remote to mean it (and --auth-token)"
+/// What `codemode serve` serves, where, and within which limits.
+///
+/// Not `Debug`: it holds the bearer token.
+pub struct ServeSettings {
+    pub servers: ServerSettings,
+    /// Limits given as flags, over the config file's.
+    pub limits: config::Settings,
+    /// How much of the API `execute`'s description carries, within how
+    /// many tokens.
+    pub disclosure: Disclosure,
+    pub prompt_budget: usize,
+    /// Also list every upstream tool beside `execute`.
+    pub expose_tools: bool,
+    /// Streamable HTTP instead of stdio.
+    pub http: Option<HttpSettings>,
+    /// Where Prometheus metrics are served without a token.
+    pub metrics: Option<SocketAddr>,
+    /// Whether addresses other than loopback may listen.
+    pub allow_remote: bool,
+    /// How long running executions may finish after SIGTERM or SIGINT.
+    pub drain_timeout: Duration,
+    /// Environment variables stdio servers do not see (the token's).
+    pub secrets: Vec<String>,
+    /// Executions running at once, waiting for a slot, and how long they wait.
+    pub max_running: usize,
+    pub queue: usize,
+    pub queue_timeout: Duration,
+    pub trace: TraceSettings,
+}
+
+/// How `codemode serve` serves streamable HTTP.
+pub struct HttpSettings {
+    pub addr: SocketAddr,
+    /// The bearer token every request must carry.
+    pub token: Option<String>,
+    /// The key that seals legacy session ids [default: `$CODEMODE_SESSION_KEY`,
+    /// else one of this process alone].
+    pub session_key_file: Option<PathBuf>,
+    /// Browser origins allowed besides loopback ones.
+    pub origins: Vec<String>,
+    pub max_connections: usize,
+    pub max_sessions: usize,
+    /// After how long a session nobody uses is closed.
+    pub session_idle: Duration,
+}
+
+impl TryFrom<ServeArgs> for ServeSettings {
+    type Error = anyhow::Error;
+
+    /// The flags checked against each other, the token read from its variable.
+    fn try_from(args: ServeArgs) -> anyhow::Result<Self> {
+        let token = match &args.auth_token {
+            None => None,
+            Some(var) => Some(std::env::var(var).with_context(|| {
+                format!("--auth-token names the environment variable {var}, which is not set; export the token in it")
+            })?),
+        };
+        if let Some(addr) = args.http
+            && !addr.ip().is_loopback()
+        {
+            if !args.allow_remote {
+                bail!(
+                    "--http {addr} is reachable from other machines; pass --allow-remote to mean it (and --auth-token)"
+                );
+            }
+            eprintln!(
+                "warning: serving on {addr}, reachable from other machines{}",
+                if token.is_none() {
+                    ", with no --auth-token: anyone who can connect can run code against your tools"
+                } else {
+                    ""
+                }
             );
         }
-        eprintln!(
-            "warning: serving on {addr}, reachable from other machines{}",
-            if token.is_none() {
-                ", with no --auth-token: anyone who can connect can run code against your tools"
-            } else {
-                ""
-            }
-        );
+        if let Some(addr) = args.metrics
+            && !addr.ip().is_loopback()
+            && !args.allow_remote
+        {
+            bail!(
+                "--metrics {addr} is reachable from other machines and has no token; serve them on loopback, or with --http at /metrics behind --auth-token (or pass --allow-remote with --http to mean it)"
+            );
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let http = args.http.map(|addr| HttpSettings {
+            addr,
+            token,
+            session_key_file: args.session_key_file,
+            origins: args.allow_origins,
+            max_connections: args.max_connections as usize,
+            max_sessions: args.max_sessions as usize,
+            session_idle: args.session_idle_timeout,
+        });
+        Ok(ServeSettings {
+            servers: args.servers.into(),
+            limits: args.limits.settings(),
+            disclosure: args.disclosure,
+            prompt_budget: args.prompt_budget,
+            expose_tools: args.expose_tools,
+            http,
+            metrics: args.metrics,
+            allow_remote: args.allow_remote,
+            drain_timeout: args.drain_timeout,
+            // The token guards this server; no upstream needs to know it.
+            secrets: args.auth_token.into_iter().collect(),
+            max_running: args.max_concurrent.map_or(4 * cores, |n| n as usize),
+            queue: args.queue,
+            queue_timeout: Duration::from_millis(args.queue_timeout_ms),
+            trace: args.trace.into(),
+        })
     }
-    if let Some(addr) = args.metrics
-        && !addr.ip().is_loopback()
-        && !args.allow_remote
-    {
-        bail!(
-            "--metrics {addr} is reachable from other machines and has no token; serve them on loopback, or with --http at /metrics behind --auth-token (or pass --allow-remote with --http to mean it)"
-        );
-    }
-    let _telemetry = crate::telemetry::init(args.trace.otlp_endpoint.as_deref())?;
+}
+
+/// `codemode serve`: until the client leaves (stdin closes), or SIGINT/SIGTERM.
+pub async fn serve(settings: ServeSettings) -> anyhow::Result<bool> {
+    // Installed first, so a signal during start-up is not the default kill
+    // (which would leave stdio children behind).
+    let shutdown = Shutdown::install()?;
+    // Whatever its variable is called, the token never shows in a log line.
+    upstream::redact::protect_values(settings.http.as_ref().and_then(|http| http.token.clone()));
+    let _telemetry = crate::telemetry::init(settings.trace.otlp_endpoint.as_deref())?;
+    let wired = wire(&settings).await?;
+    serve_until_stopped(settings, wired, shutdown).await?;
+    Ok(true)
+}
+
+/// The server, wired to its upstreams and not yet serving.
+struct Wired {
+    server: CodeModeServer,
+    /// Over HTTP, the keeper of legacy session ids.
+    sessions: Option<Arc<SealedSessions>>,
+    /// The upstreams' supervisor, which hands them back once told to stop.
+    supervisor: JoinHandle<Upstreams>,
+    stop: oneshot::Sender<()>,
+    /// The longest request read, in bytes.
+    max_request: usize,
+}
+
+/// Connects the upstreams and builds the server over them: each API
+/// generation's policy, types and executor, the supervisor that rebuilds
+/// them, admission and the trace.
+async fn wire(settings: &ServeSettings) -> anyhow::Result<Wired> {
     // Over HTTP, the key that seals legacy session ids, checked before
     // anything starts; stdio has no session ids.
-    let http = match args.http {
-        Some(addr) => {
-            let key = args.session_key_file.as_deref();
-            let sessions = crate::server::sessions::SealedSessions::new(key)?;
-            Some((addr, Arc::new(sessions)))
+    let sessions = match &settings.http {
+        Some(http) => {
+            let key = http.session_key_file.as_deref();
+            Some(Arc::new(SealedSessions::new(key)?))
         }
         None => None,
     };
     sandbox::isolate::warm_up();
     let changes = Changes::default();
-    // The token guards this server; no upstream needs to know it.
-    let secrets: Vec<&str> = args.auth_token.iter().map(String::as_str).collect();
+    let secrets: Vec<&str> = settings.secrets.iter().map(String::as_str).collect();
     // An upstream's requests for a human go to the client whose call it serves.
     let callers = Arc::new(Callers::default());
     let hooks = Hooks {
         changes: Some(changes.clone()),
         human: callers.clone(),
     };
-    let opened = open(&args.servers, hooks.clone(), &secrets).await?;
-    let settings = settings(&args.limits, &opened.settings);
-    let (policy, disclosure, expose) = (opened.policy, args.disclosure, args.expose_tools);
+    let opened = open(&settings.servers, hooks.clone(), &secrets).await?;
+    let execution = limits::resolve(&settings.limits, &opened.settings);
+    let (policy, disclosure, expose) = (opened.policy, settings.disclosure, settings.expose_tools);
     let shapes = opened.shapes.clone();
     let learned = opened.shapes.clone();
-    let budget = args.prompt_budget;
+    let budget = settings.prompt_budget;
     let human: Arc<dyn upstream::Human> = callers.clone();
     let withholding = callers.clone();
     // Each execution asks its own client (see server::approval).
     let default_approver = approval::NoOne::shared("no client to ask");
-    let approval_timeout = args.servers.approval_timeout;
-    let recording = args.trace.trace_results;
+    let approval_timeout = settings.servers.approval_timeout;
+    let recording = settings.trace.trace_results;
     // Each API generation (at start, after a tool-list change or a restart)
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
@@ -190,7 +295,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         );
         let exposed =
             expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals, &refusals));
-        let mut executor = Executor::new(api.clone(), upstreams.peers(), settings)
+        let mut executor = Executor::new(api.clone(), upstreams.peers(), execution)
             .with_refusals(refusals)
             .approving(approvals, default_approver.clone(), approval_timeout)
             .with_call_timeouts(upstreams.call_timeouts())
@@ -209,29 +314,46 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
         hooks,
         live.clone(),
         build,
-        args.servers.init_timeout,
+        settings.servers.init_timeout,
         stopped,
     ));
 
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let max_running = args.max_concurrent.map_or(4 * cores, |n| n as usize);
-    let admission = Admission::new(
-        max_running,
-        args.queue,
-        Duration::from_millis(args.queue_timeout_ms),
-    );
-    let trace = args
+    let admission = Admission::new(settings.max_running, settings.queue, settings.queue_timeout);
+    let trace = settings
         .trace
         .trace_file
         .as_deref()
         .map(Trace::open)
         .transpose()?;
-    let server = CodeModeServer::new(live, settings.limits, admission, trace)
+    let server = CodeModeServer::new(live, execution.limits, admission, trace)
         .asking(callers)
         .learning(learned);
     // A program's text, escaped in JSON (at worst six bytes a character),
     // plus the request around it.
-    let max_request = settings.max_program_bytes * 6 + (64 << 10);
+    let max_request = execution.max_program_bytes * 6 + (64 << 10);
+    Ok(Wired {
+        server,
+        sessions,
+        supervisor,
+        stop,
+        max_request,
+    })
+}
+
+/// Serves stdio or HTTP (and metrics) until the client leaves or a signal
+/// comes, drains, and shuts the upstreams down.
+async fn serve_until_stopped(
+    settings: ServeSettings,
+    wired: Wired,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let Wired {
+        server,
+        sessions,
+        supervisor,
+        stop,
+        max_request,
+    } = wired;
     let scrape: http::Scrape = {
         let server = server.clone();
         Arc::new(move || server.scrape())
@@ -240,7 +362,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     // says not ready), the running ones finish, bounded by --drain-timeout.
     let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let stopping = {
-        let (server, draining, timeout) = (server.clone(), draining.clone(), args.drain_timeout);
+        let (server, draining, timeout) =
+            (server.clone(), draining.clone(), settings.drain_timeout);
         async move {
             shutdown.wait().await;
             draining.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -267,32 +390,28 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             server.upstreams_connected()
         })
     };
-    let metrics = match args.metrics {
+    let metrics = match settings.metrics {
         Some(addr) => {
             let listener = http::metrics_listener(addr).await?;
-            let rebinding = http::Rebinding::new(args.allow_remote, &args.allow_origins);
+            let origins = settings.http.as_ref().map_or(&[][..], |http| &http.origins);
+            let rebinding = http::Rebinding::new(settings.allow_remote, origins);
             let serving =
                 http::serve_metrics(listener, scrape.clone(), rebinding, std::future::pending());
             Some(tokio::spawn(serving))
         }
         None => None,
     };
-    match http {
-        None => {
-            tokio::select! {
-                served = serve_stdio(server, max_request) => served?,
-                () = stopping => {}
-            }
-        }
-        Some((addr, sessions)) => {
+    // Sessions are kept exactly when HTTP is served.
+    match (settings.http, sessions) {
+        (Some(http), Some(sessions)) => {
             let options = HttpOptions {
-                addr,
-                remote: args.allow_remote,
-                token,
-                origins: args.allow_origins.clone(),
-                max_connections: args.max_connections as usize,
-                max_sessions: args.max_sessions as usize,
-                session_idle: args.session_idle_timeout,
+                addr: http.addr,
+                remote: settings.allow_remote,
+                token: http.token,
+                origins: http.origins,
+                max_connections: http.max_connections,
+                max_sessions: http.max_sessions,
+                session_idle: http.session_idle,
                 max_body_bytes: max_request,
                 metrics: Some(scrape),
                 sessions,
@@ -301,6 +420,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
             };
             http::serve(server, options, stopping).await?;
         }
+        _ => {
+            tokio::select! {
+                served = serve_stdio(server, max_request) => served?,
+                () = stopping => {}
+            }
+        }
     }
     if let Some(metrics) = metrics {
         metrics.abort();
@@ -308,7 +433,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<bool> {
     let _ = stop.send(());
     // Stdio children see their input close and exit; any left are killed.
     supervisor.await?.shutdown().await;
-    Ok(true)
+    Ok(())
 }
 
 /// Serves one client over stdin/stdout until it leaves. When stdin closes,

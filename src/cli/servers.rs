@@ -79,18 +79,48 @@ pub struct ServerArgs {
     pub command: Vec<String>,
 }
 
-impl ServerArgs {
-    /// Where the servers come from, as plain config data.
-    pub fn sources(&self) -> crate::config::Sources {
-        crate::config::Sources {
-            configs: self.config.clone(),
-            command: self.command.clone(),
-            url: self.url.clone(),
-            headers: self.headers.clone(),
-            tools_files: self.tools_files.clone(),
-            name: self.name.clone(),
-            only: self.servers.clone(),
-            inputs: self.inputs.clone(),
+/// Which servers a command connects, and the policy over their tools.
+#[derive(Debug, Default)]
+pub struct ServerSettings {
+    /// Where the servers come from.
+    pub sources: crate::config::Sources,
+    /// Where learned result types are kept; `none` learns nothing.
+    pub shapes: Option<PathBuf>,
+    /// How long each server may take to start and list its tools.
+    pub init_timeout: Duration,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    pub read_only: bool,
+    pub ask: Vec<String>,
+    pub ask_destructive: bool,
+    /// The pins file whose definitions tools must match.
+    pub pins: Option<PathBuf>,
+    /// How long an approval may take [default: the rest of the execution's time].
+    pub approval_timeout: Option<Duration>,
+}
+
+impl From<ServerArgs> for ServerSettings {
+    fn from(args: ServerArgs) -> Self {
+        ServerSettings {
+            sources: crate::config::Sources {
+                configs: args.config,
+                command: args.command,
+                url: args.url,
+                headers: args.headers,
+                tools_files: args.tools_files,
+                name: args.name,
+                only: args.servers,
+                inputs: args.inputs,
+            },
+            shapes: args.shapes,
+            init_timeout: args.init_timeout,
+            allow: args.allow,
+            deny: args.deny,
+            read_only: args.read_only,
+            ask: args.ask,
+            ask_destructive: args.ask_destructive,
+            pins: args.pins,
+            approval_timeout: args.approval_timeout,
         }
     }
 }

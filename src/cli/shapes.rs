@@ -18,13 +18,34 @@ pub struct ShapesArgs {
 }
 
 /// `codemode shapes`: the learned result types, or `--clear` to forget them.
-pub fn shapes(args: ShapesArgs) -> anyhow::Result<()> {
-    let file = args
-        .shapes
-        .or_else(Shapes::default_file)
-        .context("no home folder, so no cache folder; pass --shapes FILE")?;
+/// Which learned result types `codemode shapes` shows, or forgets.
+#[derive(Debug)]
+pub struct ShapesSettings {
+    /// The file of learned result types.
+    pub file: PathBuf,
+    /// Forget them instead.
+    pub clear: bool,
+}
+
+impl TryFrom<ShapesArgs> for ShapesSettings {
+    type Error = anyhow::Error;
+
+    fn try_from(args: ShapesArgs) -> anyhow::Result<Self> {
+        let file = args
+            .shapes
+            .or_else(Shapes::default_file)
+            .context("no home folder, so no cache folder; pass --shapes FILE")?;
+        Ok(ShapesSettings {
+            file,
+            clear: args.clear,
+        })
+    }
+}
+
+pub fn shapes(settings: ShapesSettings) -> anyhow::Result<()> {
+    let file = settings.file;
     let shapes = Shapes::load(Some(file.clone()));
-    if args.clear {
+    if settings.clear {
         shapes
             .clear()
             .with_context(|| format!("cannot clear {}", file.display()))?;

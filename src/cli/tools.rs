@@ -8,7 +8,7 @@ use codemode_typegen::Api;
 use serde_json::{Value, json};
 
 use super::open::open;
-use super::servers::ServerArgs;
+use super::servers::{ServerArgs, ServerSettings};
 use crate::upstream::Hooks;
 
 #[derive(Debug, Args)]
@@ -29,6 +29,29 @@ pub struct ToolsArgs {
     /// Choose the server with `--server` when there are several.
     #[arg(long)]
     pub raw: bool,
+}
+
+/// What `codemode tools` lists, and how.
+#[derive(Debug)]
+pub struct ToolsSettings {
+    pub servers: ServerSettings,
+    /// JSON instead of a table.
+    pub json: bool,
+    /// What in the definitions could steer the model, instead of the tools.
+    pub audit: bool,
+    /// One server's `tools/list` result as it sent it.
+    pub raw: bool,
+}
+
+impl From<ToolsArgs> for ToolsSettings {
+    fn from(args: ToolsArgs) -> Self {
+        ToolsSettings {
+            servers: args.servers.into(),
+            json: args.json,
+            audit: args.audit,
+            raw: args.raw,
+        }
+    }
 }
 
 fn server_names(api: &Api) -> String {
@@ -74,8 +97,13 @@ const HINTS: [(&str, &str); 4] = [
     ("openWorldHint", "open-world"),
 ];
 
-pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
-    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
+pub async fn tools(settings: ToolsSettings) -> anyhow::Result<()> {
+    let opened = open(
+        &settings.servers,
+        Hooks::unattended("nothing is called"),
+        &[],
+    )
+    .await?;
     let (api, _, _) = opened.api();
     let upstreams = opened.upstreams;
     let introductions = upstreams.introductions();
@@ -85,7 +113,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         .map(|f| json!({"server": f.server, "error": f.error.to_string()}))
         .collect();
     upstreams.shutdown().await;
-    if args.audit {
+    if settings.audit {
         let lists: Vec<(String, Vec<Value>)> = api
             .namespaces()
             .iter()
@@ -95,7 +123,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
             })
             .collect();
         let flags = crate::audit::audit(&lists, &introductions);
-        if args.json {
+        if settings.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"flags": flags}))?
@@ -103,7 +131,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
         } else {
             print!("{}", crate::audit::table(&flags));
         }
-    } else if args.raw {
+    } else if settings.raw {
         let namespace = match api.namespaces() {
             [only] => only,
             _ => bail!(
@@ -116,7 +144,7 @@ pub async fn tools(args: ToolsArgs) -> anyhow::Result<()> {
             "{}",
             serde_json::to_string_pretty(&json!({"tools": tools}))?
         );
-    } else if args.json {
+    } else if settings.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&tools_json(&api, failures))?

@@ -21,3 +21,24 @@ pub struct TraceArgs {
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
 }
+
+/// Where executions are recorded.
+#[derive(Debug, Default)]
+pub struct TraceSettings {
+    /// The file that receives one JSON line per execution.
+    pub trace_file: Option<std::path::PathBuf>,
+    /// Whether each call's arguments and answer are kept, for replay.
+    pub trace_results: bool,
+    /// The OpenTelemetry collector [default: `$OTEL_EXPORTER_OTLP_ENDPOINT`].
+    pub otlp_endpoint: Option<String>,
+}
+
+impl From<TraceArgs> for TraceSettings {
+    fn from(args: TraceArgs) -> Self {
+        TraceSettings {
+            trace_file: args.trace_file,
+            trace_results: args.trace_results,
+            otlp_endpoint: args.otlp_endpoint,
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 
 use super::open::open;
-use super::servers::ServerArgs;
+use super::servers::{ServerArgs, ServerSettings};
 use crate::upstream::Hooks;
 
 #[derive(Debug, Args)]
@@ -31,11 +31,33 @@ impl From<StyleArg> for codemode_typegen::Style {
     }
 }
 
-pub async fn types(args: TypesArgs) -> anyhow::Result<()> {
+/// What `codemode types` prints.
+#[derive(Debug)]
+pub struct TypesSettings {
+    pub servers: ServerSettings,
+    /// How much prose the declarations keep.
+    pub style: codemode_typegen::Style,
+}
+
+impl From<TypesArgs> for TypesSettings {
+    fn from(args: TypesArgs) -> Self {
+        TypesSettings {
+            servers: args.servers.into(),
+            style: args.style.into(),
+        }
+    }
+}
+
+pub async fn types(settings: TypesSettings) -> anyhow::Result<()> {
     // `--server` prints only the servers it names (only they are started).
-    let opened = open(&args.servers, Hooks::unattended("nothing is called"), &[]).await?;
+    let opened = open(
+        &settings.servers,
+        Hooks::unattended("nothing is called"),
+        &[],
+    )
+    .await?;
     let (api, _, _) = opened.api();
     opened.upstreams.shutdown().await;
-    print!("{}", api.render(args.style.into()));
+    print!("{}", api.render(settings.style));
     Ok(())
 }
