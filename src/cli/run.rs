@@ -8,6 +8,7 @@ use clap::Args;
 use super::learn::print_learned;
 use super::limits::{self, LimitArgs};
 use super::open::{open, save_shapes};
+use super::savings::TokenizerArg;
 use super::servers::{ServerArgs, ServerSettings};
 use super::trace::{TraceArgs, TraceSettings};
 use crate::approval::{self, Approver};
@@ -35,8 +36,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub trace: bool,
     /// The tokenizer for --trace.
-    #[arg(long, value_enum, default_value_t = Tokenizer::O200k, requires = "trace")]
-    pub tokenizer: Tokenizer,
+    #[arg(long, value_enum, default_value_t = TokenizerArg::O200k, requires = "trace")]
+    pub tokenizer: TokenizerArg,
     #[command(flatten)]
     pub record: TraceArgs,
     /// Approve every call that policy (--ask, --ask-destructive, a server's "ask" list)
@@ -67,7 +68,7 @@ impl From<RunArgs> for RunSettings {
             file: args.file,
             servers: args.servers.into(),
             limits: args.limits.settings(),
-            workflow: args.trace.then_some(args.tokenizer),
+            workflow: args.trace.then_some(args.tokenizer.into()),
             record: args.record.into(),
             yes: args.yes,
         }

@@ -1,6 +1,6 @@
 //! `codemode savings`: the prompt tokens Code Mode saves.
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
@@ -12,11 +12,31 @@ pub struct SavingsArgs {
     #[command(flatten)]
     pub servers: ServerArgs,
     /// The tokenizer to count with.
-    #[arg(long, value_enum, default_value_t = Tokenizer::O200k)]
-    pub tokenizer: Tokenizer,
+    #[arg(long, value_enum, default_value_t = TokenizerArg::O200k)]
+    pub tokenizer: TokenizerArg,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--tokenizer`'s values, as the help lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TokenizerArg {
+    /// GPT-4o and later.
+    #[value(name = "o200k_base")]
+    O200k,
+    /// GPT-4 and GPT-3.5.
+    #[value(name = "cl100k_base")]
+    Cl100k,
+}
+
+impl From<TokenizerArg> for Tokenizer {
+    fn from(tokenizer: TokenizerArg) -> Self {
+        match tokenizer {
+            TokenizerArg::O200k => Tokenizer::O200k,
+            TokenizerArg::Cl100k => Tokenizer::Cl100k,
+        }
+    }
 }
 
 /// What `codemode savings` measures, and how it prints it.
@@ -32,7 +52,7 @@ impl From<SavingsArgs> for SavingsSettings {
     fn from(args: SavingsArgs) -> Self {
         SavingsSettings {
             servers: args.servers.into(),
-            tokenizer: args.tokenizer,
+            tokenizer: args.tokenizer.into(),
             json: args.json,
         }
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use rmcp::ServiceExt;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -38,8 +38,8 @@ pub struct ServeArgs {
     pub limits: LimitArgs,
     /// How much of the API the `execute` description carries: `auto` is the richest
     /// of full, compact, search and namespaces that fits in --prompt-budget.
-    #[arg(long, value_enum, default_value_t = Disclosure::Auto)]
-    pub disclosure: Disclosure,
+    #[arg(long, value_enum, default_value_t = DisclosureArg::Auto)]
+    pub disclosure: DisclosureArg,
     /// Tokens (o200k_base) of tool definitions `--disclosure auto` may put in the model's prompt.
     #[arg(long, value_name = "TOKENS", default_value_t = crate::server::disclosure::DEFAULT_PROMPT_BUDGET)]
     pub prompt_budget: usize,
@@ -106,6 +106,34 @@ pub struct ServeArgs {
 
 /// How long a drained replica waits for its last answers to be written.
 const DRAIN_FLUSH: Duration = Duration::from_millis(500);
+
+/// `--disclosure`'s values, as the help lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DisclosureArg {
+    /// The richest of `full`, `compact`, `search` and `namespaces` whose tool
+    /// definitions fit in `--prompt-budget` tokens.
+    Auto,
+    /// Every declaration with all its documentation.
+    Full,
+    /// Every declaration, with each tool's first sentence and no property prose.
+    Compact,
+    /// Only namespaces and function names; `search_api` and `get_api` give the declarations.
+    Search,
+    /// Only each namespace, with its size and first functions; `search_api` and `get_api` give the rest.
+    Namespaces,
+}
+
+impl From<DisclosureArg> for Disclosure {
+    fn from(disclosure: DisclosureArg) -> Self {
+        match disclosure {
+            DisclosureArg::Auto => Disclosure::Auto,
+            DisclosureArg::Full => Disclosure::Full,
+            DisclosureArg::Compact => Disclosure::Compact,
+            DisclosureArg::Search => Disclosure::Search,
+            DisclosureArg::Namespaces => Disclosure::Namespaces,
+        }
+    }
+}
 
 /// What `codemode serve` serves, where, and within which limits.
 ///
@@ -202,7 +230,7 @@ impl TryFrom<ServeArgs> for ServeSettings {
         Ok(ServeSettings {
             servers: args.servers.into(),
             limits: args.limits.settings(),
-            disclosure: args.disclosure,
+            disclosure: args.disclosure.into(),
             prompt_budget: args.prompt_budget,
             expose_tools: args.expose_tools,
             http,
