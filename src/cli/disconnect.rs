@@ -4,13 +4,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::connect::ClientArg;
 use crate::connect::Client;
 
 #[derive(Debug, Args)]
 pub struct DisconnectArgs {
     /// The client to give its own config back.
     #[arg(value_enum)]
-    pub client: Client,
+    pub client: ClientArg,
     /// The client's config file, if not where the client keeps it by default.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
@@ -27,7 +28,7 @@ pub struct DisconnectSettings {
 impl From<DisconnectArgs> for DisconnectSettings {
     fn from(args: DisconnectArgs) -> Self {
         DisconnectSettings {
-            client: args.client,
+            client: args.client.into(),
             file: args.file,
         }
     }
