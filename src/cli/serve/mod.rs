@@ -1,34 +1,23 @@
-//! `codemode serve`: Code Mode over MCP, on stdio or HTTP.
+//! `codemode serve`: Code Mode over MCP, on stdio or HTTP. Its flags and
+//! the settings they resolve to are here; then the wiring, then the run loop.
+
+mod run_loop;
+mod wiring;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use rmcp::ServiceExt;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
 
-use super::limits::{self, LimitArgs};
-use super::open::{api_for, open};
+use super::limits::LimitArgs;
 use super::seconds::parse_seconds;
 use super::servers::{ServerArgs, ServerSettings};
 use super::trace::{TraceArgs, TraceSettings};
-use crate::approval;
 use crate::config;
-use crate::executor::Executor;
-use crate::sandbox;
 use crate::server::disclosure::Disclosure;
-use crate::server::http::{self, HttpOptions};
-use crate::server::sessions::SealedSessions;
-use crate::server::stdio::client_input;
-use crate::server::{
-    Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
-};
-use crate::upstream::{self, Changes, Hooks, Upstreams};
+use crate::upstream;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -103,9 +92,6 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub trace: TraceArgs,
 }
-
-/// How long a drained replica waits for its last answers to be written.
-const DRAIN_FLUSH: Duration = Duration::from_millis(500);
 
 /// `--disclosure`'s values, as the help lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -251,261 +237,11 @@ impl TryFrom<ServeArgs> for ServeSettings {
 pub async fn serve(settings: ServeSettings) -> anyhow::Result<bool> {
     // Installed first, so a signal during start-up is not the default kill
     // (which would leave stdio children behind).
-    let shutdown = Shutdown::install()?;
+    let shutdown = run_loop::Shutdown::install()?;
     // Whatever its variable is called, the token never shows in a log line.
     upstream::redact::protect_values(settings.http.as_ref().and_then(|http| http.token.clone()));
     let _telemetry = crate::telemetry::init(settings.trace.otlp_endpoint.as_deref())?;
-    let wired = wire(&settings).await?;
-    serve_until_stopped(settings, wired, shutdown).await?;
+    let wired = wiring::wire(&settings).await?;
+    run_loop::serve_until_stopped(settings, wired, shutdown).await?;
     Ok(true)
-}
-
-/// The server, wired to its upstreams and not yet serving.
-struct Wired {
-    server: CodeModeServer,
-    /// Over HTTP, the keeper of legacy session ids.
-    sessions: Option<Arc<SealedSessions>>,
-    /// The upstreams' supervisor, which hands them back once told to stop.
-    supervisor: JoinHandle<Upstreams>,
-    stop: oneshot::Sender<()>,
-    /// The longest request read, in bytes.
-    max_request: usize,
-}
-
-/// Connects the upstreams and builds the server over them: each API
-/// generation's policy, types and executor, the supervisor that rebuilds
-/// them, admission and the trace.
-async fn wire(settings: &ServeSettings) -> anyhow::Result<Wired> {
-    // Over HTTP, the key that seals legacy session ids, checked before
-    // anything starts; stdio has no session ids.
-    let sessions = match &settings.http {
-        Some(http) => {
-            let key = http.session_key_file.as_deref();
-            Some(Arc::new(SealedSessions::new(key)?))
-        }
-        None => None,
-    };
-    sandbox::isolate::warm_up();
-    let changes = Changes::default();
-    let secrets: Vec<&str> = settings.secrets.iter().map(String::as_str).collect();
-    // An upstream's requests for a human go to the client whose call it serves.
-    let callers = Arc::new(Callers::default());
-    let hooks = Hooks {
-        changes: Some(changes.clone()),
-        human: callers.clone(),
-    };
-    let opened = open(&settings.servers, hooks.clone(), &secrets).await?;
-    let execution = limits::resolve(&settings.limits, &opened.settings);
-    let (policy, disclosure, expose) = (opened.policy, settings.disclosure, settings.expose_tools);
-    let shapes = opened.shapes.clone();
-    let learned = opened.shapes.clone();
-    let budget = settings.prompt_budget;
-    let human: Arc<dyn upstream::Human> = callers.clone();
-    let withholding = callers.clone();
-    // Each execution asks its own client (see server::approval).
-    let default_approver = approval::NoOne::shared("no client to ask");
-    let approval_timeout = settings.servers.approval_timeout;
-    let recording = settings.trace.trace_results;
-    // Each API generation (at start, after a tool-list change or a restart)
-    // is built the same way: policy, types, a fresh executor.
-    let build: Build = Arc::new(move |upstreams: &Upstreams| {
-        let (api, refusals, approvals) = api_for(&policy, upstreams, &shapes);
-        withholding.withhold(refusals.withheld().map(str::to_owned));
-        let mode = disclosure.resolve(&api, budget);
-        tracing::info!(
-            ?mode,
-            tools = api
-                .namespaces()
-                .iter()
-                .map(|n| n.functions().len())
-                .sum::<usize>(),
-            "API ready"
-        );
-        let exposed =
-            expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals, &refusals));
-        let mut executor = Executor::new(api.clone(), upstreams.peers(), execution)
-            .with_refusals(refusals)
-            .approving(approvals, default_approver.clone(), approval_timeout)
-            .with_call_timeouts(upstreams.call_timeouts())
-            .asking(human.clone())
-            .learning(shapes.clone());
-        if recording {
-            executor = executor.recording();
-        }
-        Snapshot::new(api, mode, executor).exposing(exposed)
-    });
-    let live = Live::new(build(&opened.upstreams));
-    let (stop, stopped) = tokio::sync::oneshot::channel();
-    let supervisor = tokio::spawn(supervise(
-        opened.upstreams,
-        changes,
-        hooks,
-        live.clone(),
-        build,
-        settings.servers.init_timeout,
-        stopped,
-    ));
-
-    let admission = Admission::new(settings.max_running, settings.queue, settings.queue_timeout);
-    let trace = settings
-        .trace
-        .trace_file
-        .as_deref()
-        .map(Trace::open)
-        .transpose()?;
-    let server = CodeModeServer::new(live, execution.limits, admission, trace)
-        .asking(callers)
-        .learning(learned);
-    // A program's text, escaped in JSON (at worst six bytes a character),
-    // plus the request around it.
-    let max_request = execution.max_program_bytes * 6 + (64 << 10);
-    Ok(Wired {
-        server,
-        sessions,
-        supervisor,
-        stop,
-        max_request,
-    })
-}
-
-/// Serves stdio or HTTP (and metrics) until the client leaves or a signal
-/// comes, drains, and shuts the upstreams down.
-async fn serve_until_stopped(
-    settings: ServeSettings,
-    wired: Wired,
-    mut shutdown: Shutdown,
-) -> anyhow::Result<()> {
-    let Wired {
-        server,
-        sessions,
-        supervisor,
-        stop,
-        max_request,
-    } = wired;
-    let scrape: http::Scrape = {
-        let server = server.clone();
-        Arc::new(move || server.scrape())
-    };
-    // On SIGTERM: no new executions (HTTP answers 503 for them, /readyz
-    // says not ready), the running ones finish, bounded by --drain-timeout.
-    let draining = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let stopping = {
-        let (server, draining, timeout) =
-            (server.clone(), draining.clone(), settings.drain_timeout);
-        async move {
-            shutdown.wait().await;
-            draining.store(true, std::sync::atomic::Ordering::SeqCst);
-            let until = tokio::time::Instant::now() + timeout;
-            while !server.idle() && tokio::time::Instant::now() < until {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            if !server.idle() {
-                eprintln!(
-                    "codemode: executions still running after --drain-timeout {} s are stopped",
-                    timeout.as_secs_f64()
-                );
-            }
-            // The last answers are on their way to their clients.
-            tokio::time::sleep(DRAIN_FLUSH).await;
-        }
-    };
-    let ready: http::Readiness = {
-        let (server, draining) = (server.clone(), draining.clone());
-        Arc::new(move || {
-            if draining.load(std::sync::atomic::Ordering::SeqCst) {
-                return Err("draining".to_owned());
-            }
-            server.upstreams_connected()
-        })
-    };
-    let metrics = match settings.metrics {
-        Some(addr) => {
-            let listener = http::metrics_listener(addr).await?;
-            let origins = settings.http.as_ref().map_or(&[][..], |http| &http.origins);
-            let rebinding = http::Rebinding::new(settings.allow_remote, origins);
-            let serving =
-                http::serve_metrics(listener, scrape.clone(), rebinding, std::future::pending());
-            Some(tokio::spawn(serving))
-        }
-        None => None,
-    };
-    // Sessions are kept exactly when HTTP is served.
-    match (settings.http, sessions) {
-        (Some(http), Some(sessions)) => {
-            let options = HttpOptions {
-                addr: http.addr,
-                remote: settings.allow_remote,
-                token: http.token,
-                origins: http.origins,
-                max_connections: http.max_connections,
-                max_sessions: http.max_sessions,
-                session_idle: http.session_idle,
-                max_body_bytes: max_request,
-                metrics: Some(scrape),
-                sessions,
-                ready,
-                draining,
-            };
-            http::serve(server, options, stopping).await?;
-        }
-        _ => {
-            tokio::select! {
-                served = serve_stdio(server, max_request) => served?,
-                () = stopping => {}
-            }
-        }
-    }
-    if let Some(metrics) = metrics {
-        metrics.abort();
-    }
-    let _ = stop.send(());
-    // Stdio children see their input close and exit; any left are killed.
-    supervisor.await?.shutdown().await;
-    Ok(())
-}
-
-/// Serves one client over stdin/stdout until it leaves. When stdin closes,
-/// executions still running stop at once: nobody is left to read their results.
-/// A request longer than `max_request` bytes is answered with an error.
-async fn serve_stdio(server: CodeModeServer, max_request: usize) -> anyhow::Result<()> {
-    let gone = CancellationToken::new();
-    let server = server.stopping_when(gone.clone());
-    let stdin = client_input(tokio::io::stdin(), gone, max_request);
-    match server.serve((stdin, tokio::io::stdout())).await {
-        Ok(service) => {
-            service.waiting().await?;
-            Ok(())
-        }
-        // The client left before it said hello: nothing to serve, nothing wrong.
-        Err(rmcp::service::ServerInitializeError::ConnectionClosed(_)) => {
-            tracing::info!("the client closed the connection before initializing");
-            Ok(())
-        }
-        Err(error) => Err(error.into()),
-    }
-}
-
-/// SIGINT and SIGTERM, registered up front.
-struct Shutdown {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl Shutdown {
-    fn install() -> anyhow::Result<Shutdown> {
-        use tokio::signal::unix::{SignalKind, signal};
-        let interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
-        let terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
-        Ok(Shutdown {
-            interrupt,
-            terminate,
-        })
-    }
-
-    async fn wait(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => tracing::info!("SIGINT: shutting down"),
-            _ = self.terminate.recv() => tracing::info!("SIGTERM: shutting down"),
-        }
-    }
 }
