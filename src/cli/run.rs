@@ -168,3 +168,38 @@ fn read_program(file: &str) -> anyhow::Result<String> {
     json_file::read_text(std::path::Path::new(file), max)
         .with_context(|| format!("cannot read the program {file}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn settings(flags: &[&str]) -> RunSettings {
+        let cli = Cli::parse_from(["codemode", "run", "p.ts"].iter().chain(flags));
+        let Command::Run(args) = cli.command else {
+            panic!("expected run")
+        };
+        args.into()
+    }
+
+    #[test]
+    fn the_workflow_is_counted_only_with_trace_and_with_its_tokenizer() {
+        assert_eq!(settings(&[]).workflow, None);
+        assert_eq!(settings(&["--trace"]).workflow, Some(Tokenizer::O200k));
+        assert_eq!(
+            settings(&["--trace", "--tokenizer", "cl100k_base"]).workflow,
+            Some(Tokenizer::Cl100k)
+        );
+    }
+
+    #[test]
+    fn limit_flags_are_kept_as_given_for_the_config_file_to_fill_in() {
+        let settings = settings(&["--timeout-ms", "5000", "--yes"]);
+        assert_eq!(settings.limits.timeout_ms, Some(5000));
+        assert_eq!(settings.limits.memory_mb, None);
+        assert!(settings.yes);
+        assert_eq!(settings.file, "p.ts");
+    }
+}

@@ -245,3 +245,89 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<bool> {
     run_loop::serve_until_stopped(settings, wired, shutdown).await?;
     Ok(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn settings(flags: &[&str]) -> anyhow::Result<ServeSettings> {
+        let cli = Cli::try_parse_from(["codemode", "serve"].iter().chain(flags))?;
+        let Command::Serve(args) = cli.command else {
+            panic!("expected serve")
+        };
+        ServeSettings::try_from(args)
+    }
+
+    #[test]
+    fn defaults_resolve_to_stdio_with_four_executions_a_core() {
+        let settings = settings(&[]).unwrap();
+        assert!(settings.http.is_none());
+        assert!(settings.secrets.is_empty());
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(settings.max_running, 4 * cores);
+        assert_eq!(settings.queue_timeout, Duration::from_secs(30));
+        assert_eq!(settings.drain_timeout, Duration::from_secs(30));
+        assert_eq!(settings.disclosure, Disclosure::Auto);
+    }
+
+    #[test]
+    fn the_token_is_read_from_its_variable_which_stdio_servers_do_not_see() {
+        // PATH is set wherever tests run; its value stands in for a token.
+        let settings = settings(&["--http", "127.0.0.1:0", "--auth-token", "PATH"]).unwrap();
+        let http = settings.http.expect("HTTP was asked for");
+        assert_eq!(http.token, std::env::var("PATH").ok());
+        assert_eq!(settings.secrets, ["PATH"]);
+        assert_eq!(http.max_connections, 512);
+        assert_eq!(http.session_idle, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn an_unset_token_variable_is_an_error_naming_the_flag() {
+        let var = "CODEMODE_TEST_NO_SUCH_TOKEN_VARIABLE";
+        let error = settings(&["--http", "127.0.0.1:0", "--auth-token", var])
+            .err()
+            .expect("no token, no serving");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "--auth-token names the environment variable {var}, which is not set; export the token in it"
+            )
+        );
+    }
+
+    #[test]
+    fn remote_addresses_need_allow_remote() {
+        let error = settings(&["--http", "0.0.0.0:0"]).err().expect("refused");
+        assert!(error.to_string().contains("pass --allow-remote"), "{error}");
+        let error = settings(&["--metrics", "0.0.0.0:0"])
+            .err()
+            .expect("refused");
+        assert!(
+            error.to_string().starts_with("--metrics 0.0.0.0:0"),
+            "{error}"
+        );
+        assert!(settings(&["--http", "0.0.0.0:0", "--allow-remote"]).is_ok());
+    }
+
+    #[test]
+    fn admission_flags_become_counts_and_durations() {
+        let settings = settings(&[
+            "--max-concurrent",
+            "3",
+            "--queue",
+            "5",
+            "--queue-timeout-ms",
+            "250",
+            "--disclosure",
+            "namespaces",
+        ])
+        .unwrap();
+        assert_eq!(settings.max_running, 3);
+        assert_eq!(settings.queue, 5);
+        assert_eq!(settings.queue_timeout, Duration::from_millis(250));
+        assert_eq!(settings.disclosure, Disclosure::Namespaces);
+    }
+}
