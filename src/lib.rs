@@ -9,7 +9,6 @@
 pub mod approval;
 pub mod audit;
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod connect;
 pub mod demo;

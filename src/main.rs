@@ -5,9 +5,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use codemode::cli::{Cli, Command};
+use codemode::cli::Cli;
 use codemode::diagnostics::report;
-use codemode::{commands, connect, demo};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -23,30 +22,7 @@ fn main() -> ExitCode {
             return report(&anyhow::Error::new(error).context("cannot start the async runtime"));
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli.command {
-            Command::Types(args) => commands::types(args).await.map(|()| true),
-            Command::Tools(args) => commands::tools(args).await.map(|()| true),
-            Command::Run(args) => commands::run(args, false).await,
-            Command::Learn(args) => commands::run(args, true).await,
-            Command::Shapes(args) => commands::shapes(args).map(|()| true),
-            Command::Serve(args) => commands::serve(args).await,
-            Command::Savings(args) => commands::savings(args).await.map(|()| true),
-            Command::Connect(args) => connect::connect(connect::Request {
-                client: args.client,
-                file: args.file,
-                config: args.config,
-                dry_run: args.dry_run,
-            })
-            .map(|()| true),
-            Command::Disconnect(args) => connect::disconnect(args.client, args.file).map(|()| true),
-            Command::Login(args) => commands::login(args).await.map(|()| true),
-            Command::Logout(args) => commands::logout(args).map(|()| true),
-            Command::Pin(args) => commands::pin(args).await,
-            Command::Replay(args) => commands::replay(args).await,
-            Command::DemoServer => demo::serve_stdio().await.map(|()| true),
-        }
-    });
+    let outcome = runtime.block_on(codemode::cli::execute(cli.command));
     // Do not wait for stray blocking reads (e.g. stdin) to finish.
     runtime.shutdown_background();
     match outcome {

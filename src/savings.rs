@@ -5,7 +5,6 @@
 //! tool-definition form), as compact JSON. codemode's side is exactly what
 //! `codemode serve` lists, from the same code (`server::disclosure`).
 
-use clap::ValueEnum;
 use codemode_typegen::Api;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -13,14 +12,12 @@ use tiktoken_rs::CoreBPE;
 
 use crate::server::disclosure::{Mode, tool_definitions};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tokenizer {
     /// GPT-4o and later.
     #[default]
-    #[value(name = "o200k_base")]
     O200k,
     /// GPT-4 and GPT-3.5.
-    #[value(name = "cl100k_base")]
     Cl100k,
 }
 

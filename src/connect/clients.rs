@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use crate::config::dirs::user_config_dir;
 
 /// An MCP client whose user-level config `codemode connect` edits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Client {
     ClaudeDesktop,
     ClaudeCode,
@@ -30,6 +30,20 @@ pub enum Layout {
 }
 
 impl Client {
+    /// How the command line names it, e.g. in `codemode disconnect claude-desktop`.
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Client::ClaudeDesktop => "claude-desktop",
+            Client::ClaudeCode => "claude-code",
+            Client::Cursor => "cursor",
+            Client::Vscode => "vscode",
+            Client::Windsurf => "windsurf",
+            Client::Gemini => "gemini",
+            Client::Codex => "codex",
+            Client::Zed => "zed",
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Client::ClaudeDesktop => "Claude Desktop",

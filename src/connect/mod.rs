@@ -99,7 +99,7 @@ fn connected_already(client: Client, backup: &Path) -> anyhow::Error {
         "{} is connected already: its original config is at {}; run `codemode disconnect {}` first",
         client.name(),
         backup.display(),
-        cli_name(client)
+        client.cli_name()
     )
 }
 
@@ -213,7 +213,7 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
     println!(
         "the original is at {}; `codemode disconnect {}` puts its servers back",
         backup.display(),
-        cli_name(client)
+        client.cli_name()
     );
     Ok(())
 }
@@ -341,13 +341,6 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cli_name(client: Client) -> String {
-    use clap::ValueEnum;
-    client
-        .to_possible_value()
-        .map_or_else(String::new, |v| v.get_name().to_owned())
-}
-
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     std::path::absolute(path).with_context(|| format!("cannot resolve {}", path.display()))
 }
@@ -421,7 +414,7 @@ mod tests {
             let file = dir.path().join(name);
             let config = dir
                 .path()
-                .join(format!("codemode-{}.json", cli_name(client)));
+                .join(format!("codemode-{}.json", client.cli_name()));
             let original = std::fs::read(&file).unwrap();
             let before = load(&file);
             connect(Request {
@@ -527,7 +520,7 @@ mod tests {
         let dir = fixtures();
         for (client, name) in CLIENTS {
             let file = dir.path().join(name);
-            let config = dir.path().join(format!("own-{}.json", cli_name(client)));
+            let config = dir.path().join(format!("own-{}.json", client.cli_name()));
             let original = std::fs::read_to_string(&file).unwrap();
             let before = load(&file);
             connect(Request {

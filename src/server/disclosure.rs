@@ -4,14 +4,13 @@
 //! `codemode savings` measures exactly these definitions, so there is one
 //! implementation of them.
 
-use clap::ValueEnum;
 use codemode_typegen::{Api, Style};
 use serde_json::{Value, json};
 
 use crate::tokens;
 
 /// How much of the API `execute`'s description carries.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Disclosure {
     /// The richest of `full`, `compact`, `search` and `namespaces` whose tool
     /// definitions fit in `--prompt-budget` tokens.

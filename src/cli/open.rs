@@ -1,0 +1,262 @@
+//! The selected servers, connected, with policy and pins applied.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::bail;
+use codemode_typegen::Api;
+use serde_json::Value;
+
+use super::servers::ServerSettings;
+use crate::config;
+use crate::pins::{self, Pins, Standing};
+use crate::policy::{Approvals, Policy, Refusals, Unmatched};
+use crate::shapes::{Shapes, definition_hash};
+use crate::upstream::{self, Hooks, Upstreams};
+
+/// The connected servers, with the settings and policy that came with them.
+pub(super) struct Opened {
+    pub(super) upstreams: Upstreams,
+    pub(super) settings: config::Settings,
+    pub(super) policy: Policy,
+    pub(super) shapes: Arc<Shapes>,
+}
+
+impl Opened {
+    /// The API the model sees (policy applied), what policy left out, and
+    /// what needs approval.
+    pub(super) fn api(&self) -> (Api, Refusals, Approvals) {
+        api_for(&self.policy, &self.upstreams, &self.shapes)
+    }
+}
+
+/// The upstreams' tools with policy applied, as the model's API, with the
+/// result types learned for tools that declare none (under pins, as pinned).
+pub(super) fn api_for(
+    policy: &Policy,
+    upstreams: &Upstreams,
+    shapes: &Shapes,
+) -> (Api, Refusals, Approvals) {
+    let (lists, refusals) = policy.apply(upstreams.tool_lists(), &upstreams.introductions());
+    let approvals = policy.approvals(&lists);
+    // What a server says of itself is shown only beside tools policy keeps:
+    // when its pinned description or instructions changed, none are kept.
+    let mut summaries = upstreams.summaries();
+    summaries.retain(|server, _| {
+        lists
+            .iter()
+            .any(|(s, tools)| s == server && !tools.is_empty())
+    });
+    let api = Api::new(lists)
+        .observing(|server, function| {
+            let now = shapes.get(server, function.tool(), &definition_hash(function.raw()));
+            // `--shapes none` shows no learned type, pinned or not.
+            shapes
+                .learns()
+                .then(|| policy.learned_type(server, function.tool(), now))
+                .flatten()
+        })
+        .describing(|server| summaries.get(server).cloned());
+    (api, refusals, approvals)
+}
+
+/// Keeps what a run learned; a failure costs only relearning.
+pub(super) fn save_shapes(shapes: &Shapes) {
+    if let Err(error) = shapes.save() {
+        tracing::warn!(
+            "could not save the learned result types to {}: {error}",
+            shapes
+                .file()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Connects to the selected servers, warning about each one that fails;
+/// an error only when none can be used. Stdio servers do not see the
+/// variables named in `secrets`.
+pub(super) async fn open(
+    servers: &ServerSettings,
+    hooks: Hooks,
+    secrets: &[&str],
+) -> anyhow::Result<Opened> {
+    let mut selection = config::select(&servers.sources)?;
+    for spec in &mut selection.servers {
+        for var in secrets {
+            spec.hide_env(var);
+        }
+    }
+    for warning in &selection.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let pins = servers.pins.as_deref().map(Pins::load).transpose()?;
+    let policy = Policy::new(
+        &servers.allow,
+        &servers.deny,
+        servers.read_only,
+        &selection.policies,
+    )?
+    .asking(&servers.ask, servers.ask_destructive)?
+    .pinned(pins.clone());
+    if selection.demo {
+        eprintln!(
+            "note: no servers given (--config, --url, --tools-file or -- CMD); using the built-in demo issue tracker"
+        );
+    }
+    if selection.servers.is_empty() {
+        bail!("the config file enables no servers; remove \"disabled\": true from one, or add one");
+    }
+    let total = selection.servers.len();
+    let shapes = Shapes::load(servers.shapes.clone().or_else(Shapes::default_file))
+        .serving(&selection.servers);
+    // The built-in demo, which the selection names when nothing else was given.
+    let demo = Some(crate::demo::serve_in_process as upstream::ServeInProcess);
+    let upstreams =
+        upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks, demo).await;
+    for failure in &upstreams.failures {
+        eprintln!(
+            "warning: server \"{}\" is unavailable: {}",
+            failure.server, failure.error
+        );
+    }
+    if upstreams.connected.is_empty() {
+        bail!("none of the {total} server(s) could be used; see the warnings above");
+    }
+    if let Err(error) = check_patterns(&policy, &upstreams) {
+        upstreams.shutdown().await;
+        return Err(error);
+    }
+    if let (Some(pins), Some(path)) = (&pins, &servers.pins) {
+        warn_unpinned(pins, path, &upstreams, &shapes);
+    }
+    Ok(Opened {
+        upstreams,
+        settings: selection.settings,
+        policy,
+        shapes: Arc::new(shapes),
+    })
+}
+
+/// A deny or ask pattern that matches no tool would let the calls it was
+/// meant to stop go out: an error, unless it may be meant for a server
+/// that is unavailable now (then a warning; it applies once it connects).
+fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> {
+    let mut errors = Vec::new();
+    for unmatched in policy.unmatched(&upstreams.tool_lists()) {
+        let absent = upstreams.failures.iter().find(|failure| {
+            unmatched.server.is_none()
+                && crate::policy::may_name_server(&unmatched.pattern, &failure.server)
+        });
+        match absent {
+            Some(failure) => eprintln!(
+                "warning: {}; it may be meant for server \"{}\", which is unavailable",
+                // The connected servers' names are not what it meant.
+                Unmatched {
+                    closest: Vec::new(),
+                    ..unmatched.clone()
+                },
+                failure.server
+            ),
+            None => errors.push(unmatched.to_string()),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "{}; deny and ask patterns are globs over SERVER.TOOL (a server's own lists in the config: over TOOL), where SERVER is the server's name or its namespace and TOOL the tool's name or its TypeScript name, as `codemode tools` lists them; fix the pattern or remove it",
+        errors.join("; ")
+    )
+}
+
+/// Names the tools `--pins` leaves out, and how to review them.
+fn warn_unpinned(pins: &Pins, path: &Path, upstreams: &Upstreams, shapes: &Shapes) {
+    let (lists, introductions) = (upstreams.tool_lists(), upstreams.introductions());
+    warn_learned_unpinned(pins, path, &lists, shapes);
+    let (mut changed, mut new) = (Vec::new(), Vec::new());
+    for (server, _) in &lists {
+        match pins.server_standing(server, introductions.get(server)) {
+            Standing::Pinned => {}
+            Standing::Changed { .. } => {
+                changed.push(format!("{server} (its description or instructions)"))
+            }
+            // A server that says nothing (a tools file) has nothing pinned of itself.
+            Standing::New if !introductions.contains_key(server) => {}
+            Standing::New => new.push(format!("{server} (the server)")),
+        }
+    }
+    for (server, name, standing) in pins.standings(&lists) {
+        match standing {
+            Standing::Pinned => {}
+            Standing::Changed { .. } => changed.push(format!("{server}.{name}")),
+            Standing::New => new.push(format!("{server}.{name}")),
+        }
+    }
+    if changed.is_empty() && new.is_empty() {
+        return;
+    }
+    let mut left_out = Vec::new();
+    if !changed.is_empty() {
+        left_out.push(format!("changed since pinned: {}", changed.join(", ")));
+    }
+    if !new.is_empty() {
+        left_out.push(format!("not pinned: {}", new.join(", ")));
+    }
+    eprintln!(
+        "warning: tools left out by the pins in {}: {}; review them with `codemode pin --check --pins {}` (with the same servers) and pin them with `codemode pin`",
+        path.display(),
+        left_out.join("; "),
+        path.display()
+    );
+}
+
+/// Names the pinned tools whose learned result type is not shown as
+/// learned, since it was learned after pinning.
+fn warn_learned_unpinned(
+    pins: &Pins,
+    path: &Path,
+    lists: &[(String, Vec<Value>)],
+    shapes: &Shapes,
+) {
+    if !shapes.learns() {
+        return;
+    }
+    let learned = shapes.learned_types(lists);
+    let (mut changed, mut new) = (Vec::new(), Vec::new());
+    for (server, name, standing) in pins.standings(lists) {
+        let Some(now) = learned.get(server).and_then(|tools| tools.get(name)) else {
+            continue;
+        };
+        // A tool left out is warned about below, whatever its type.
+        if standing != Standing::Pinned {
+            continue;
+        }
+        match pins.learned_standing(server, name, now) {
+            pins::LearnedStanding::Pinned => {}
+            pins::LearnedStanding::Changed { .. } => changed.push(format!("{server}.{name}")),
+            pins::LearnedStanding::New(_) => new.push(format!("{server}.{name}")),
+        }
+    }
+    let mut shown = Vec::new();
+    if !changed.is_empty() {
+        shown.push(format!(
+            "as pinned, not as learned since: {}",
+            changed.join(", ")
+        ));
+    }
+    if !new.is_empty() {
+        shown.push(format!(
+            "as declared, none being pinned: {}",
+            new.join(", ")
+        ));
+    }
+    if shown.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warning: learned result types shown {}; review them with `codemode pin --check --pins {}` (with the same servers) and pin them with `codemode pin`",
+        shown.join("; "),
+        path.display()
+    );
+}
