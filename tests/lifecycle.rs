@@ -4,7 +4,6 @@
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,
@@ -86,16 +85,22 @@ impl ClientHandler for Watcher {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn upstream_tool_list_changes_reach_our_clients() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let options = codemode::server::http::HttpOptions::new(addr);
-    tokio::spawn(codemode::server::http::serve(
+/// The growing server over HTTP on port 0, in this process; its port.
+async fn start_grower() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(codemode::server::http::serve_on(
+        listener,
         Grower::default(),
-        options,
+        codemode::server::http::HttpOptions::new(addr),
         std::future::pending(),
     ));
+    addr.port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upstream_tool_list_changes_reach_our_clients() {
+    let port = start_grower().await;
     // `--shapes none`: the description below is the declared one, whatever
     // earlier runs of this test taught about `extra_1`.
     let (_serve, url) = start_serve(&[
@@ -127,12 +132,10 @@ async fn upstream_tool_list_changes_reach_our_clients() {
         .await
         .unwrap();
     assert_eq!(grown.structured_content.unwrap()["result"], 1);
-    for _ in 0..200 {
-        if watcher.changes.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_for_async("the list_changed notification", async || {
+        watcher.changes.load(Ordering::SeqCst) > 0
+    })
+    .await;
     assert_eq!(
         watcher.changes.load(Ordering::SeqCst),
         1,
@@ -150,6 +153,8 @@ async fn upstream_tool_list_changes_reach_our_clients() {
         .await
         .unwrap();
     assert_eq!(called.structured_content.unwrap()["result"], 1);
+    // Still one, now that the client has listed and called since.
+    assert_eq!(watcher.changes.load(Ordering::SeqCst), 1);
     client.cancel().await.unwrap();
 }
 
@@ -163,13 +168,7 @@ fn listen_with_python(target: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_2026_client_hears_of_tool_changes_by_subscriptions_listen() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    tokio::spawn(codemode::server::http::serve(
-        Grower::default(),
-        codemode::server::http::HttpOptions::new(addr),
-        std::future::pending(),
-    ));
+    let port = start_grower().await;
     let grower = format!("http://127.0.0.1:{port}/mcp");
     let (_serve, url) = start_serve(&["--name", "grower", "--url", &grower]);
     let serve_stdio = [
@@ -217,7 +216,7 @@ async fn a_crashed_stdio_server_is_restarted() {
 
     let mut failures = Vec::new();
     let mut answer = Value::Null;
-    for _ in 0..200 {
+    wait_for_async("serve to answer after the restart", async || {
         let result = client
             .call_tool(execute(
                 "return (await demo.list_projects()).projects.length;",
@@ -227,11 +226,12 @@ async fn a_crashed_stdio_server_is_restarted() {
         let report = result.structured_content.unwrap();
         if report["ok"] == true {
             answer = report["result"].clone();
-            break;
+            return true;
         }
         failures.push(report["error"]["message"].as_str().unwrap().to_owned());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        false
+    })
+    .await;
     assert_eq!(
         answer,
         json!(3),
@@ -278,36 +278,26 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("timed out waiting until {what}");
-}
-
 #[test]
 fn shutdown_on_stdin_eof_or_sigterm_ends_the_children() {
     for how in ["eof", "sigterm"] {
-        let mut serve = Command::new(codemode_path())
-            .args([
-                "serve",
-                "--name",
-                "demo",
-                "--",
-                codemode_path(),
-                "demo-server",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut process = Background::spawn(
+            Command::new(codemode_path())
+                .args([
+                    "serve",
+                    "--name",
+                    "demo",
+                    "--",
+                    codemode_path(),
+                    "demo-server",
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null()),
+        );
+        let serve = &mut process.0;
         let pid = serve.id();
         let mut upstream = Vec::new();
-        wait_until("the upstream child runs", || {
+        wait_for("the upstream child runs", || {
             upstream = children(pid, "demo-server");
             !upstream.is_empty()
         });
@@ -321,11 +311,11 @@ fn shutdown_on_stdin_eof_or_sigterm_ends_the_children() {
                     .success()
             ),
         }
-        wait_until("codemode serve exits", || {
+        wait_for("codemode serve exits", || {
             serve.try_wait().unwrap().is_some()
         });
         assert!(serve.wait().unwrap().success(), "{how}: a clean exit");
-        wait_until("the upstream child is gone", || {
+        wait_for("the upstream child is gone", || {
             !upstream.iter().any(|&child| alive(child))
         });
     }

@@ -8,13 +8,13 @@ use crate::common::*;
 
 #[test]
 fn metrics_count_executions_calls_refusals_and_tokens() {
-    let metrics_port = free_port();
-    let metrics_addr = format!("127.0.0.1:{metrics_port}");
-    let (_server, url) = start_serve(&["--deny", "demo.delete_issue", "--metrics", &metrics_addr]);
-    let address = url
-        .trim_start_matches("http://")
-        .trim_end_matches("/mcp")
-        .to_owned();
+    let mut server = serve_http(
+        &["--deny", "demo.delete_issue", "--metrics", "127.0.0.1:0"],
+        &[],
+    );
+    let address = format!("127.0.0.1:{}", server.port("serving MCP at"));
+    let metrics_addr = format!("127.0.0.1:{}", server.port("serving metrics at"));
+    let url = format!("http://{address}/mcp");
     crate::serve::python_client(
         &["http", &url],
         json!([

@@ -90,19 +90,17 @@ fn a_wrongly_remembered_era_is_probed_again_and_corrected() {
 #[test]
 fn a_modern_http_upstream_gets_its_mcp_param_headers() {
     let cache = tempfile::tempdir().unwrap();
-    let mut fixture = Command::new(conformance_fixture())
-        .args(["--era", "modern", "--http", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut fixture = Background::spawn(
+        Command::new(conformance_fixture())
+            .args(["--era", "modern", "--http", "127.0.0.1:0"])
+            .stdout(Stdio::piped()),
+    );
     let mut line = String::new();
     std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(fixture.stdout.take().unwrap()),
+        &mut std::io::BufReader::new(fixture.0.stdout.take().unwrap()),
         &mut line,
     )
     .unwrap();
-    let _fixture = Background(fixture);
     let url = line.trim();
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
 
@@ -349,16 +347,15 @@ async fn a_cancelled_passthrough_call_is_cancelled_upstream() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let noted = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_for_async("the call to reach the fixture", async || {
+        noted().lines().any(|l| l == "slow")
+    })
+    .await;
     handle.cancel(Some("changed my mind".into())).await.unwrap();
-    let mut noted = String::new();
-    for _ in 0..100 {
-        noted = std::fs::read_to_string(&log).unwrap_or_default();
-        if noted.contains("cancelled") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(noted.lines().any(|l| l == "cancelled"), "{noted}");
+    wait_for_async("the fixture to note the cancellation", async || {
+        noted().lines().any(|l| l == "cancelled")
+    })
+    .await;
     client.cancel().await.unwrap();
 }

@@ -451,19 +451,20 @@ async fn a_full_queue_refuses_with_a_clear_error() {
             if result.is_error != Some(true) {
                 return result.structured_content.unwrap()["result"].clone();
             }
+            // The probe held the slot a moment: try again.
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     });
     // ...so another is refused while it runs (polled, so start-up order does not matter).
     let mut refusal = None;
-    for _ in 0..200 {
+    wait_for_async("a refusal while the slot is taken", async || {
         let result = probe.call_tool(execute("return 'short';")).await.unwrap();
         if result.is_error == Some(true) {
             refusal = Some(result.content[0].as_text().unwrap().text.clone());
-            break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+        refusal.is_some()
+    })
+    .await;
     assert_eq!(
         refusal.as_deref(),
         Some(

@@ -49,19 +49,18 @@ pub struct RawStdio {
 impl RawStdio {
     /// Starts `codemode serve ARGS` and initializes a session.
     pub fn start(args: &[&str]) -> RawStdio {
-        let mut child = Command::new(codemode_path())
-            .arg("serve")
-            .args(args)
-            .env_remove("CODEMODE_LOG")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdin = child.stdin.take();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut process = Background::spawn(
+            Command::new(codemode_path())
+                .arg("serve")
+                .args(args)
+                .env_remove("CODEMODE_LOG")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        );
+        let stdin = process.0.stdin.take();
+        let stdout = BufReader::new(process.0.stdout.take().unwrap());
         let mut client = RawStdio {
-            process: Background(child),
+            process,
             stdin,
             stdout,
             next_id: 0,
@@ -211,15 +210,6 @@ pub fn calls_received(log: &Path, tool: &str) -> usize {
         .count()
 }
 
-/// Polls `done` for up to 30 s.
-pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// One HTTP/1.1 exchange on a fresh connection: `(status, headers, body)`.
 pub fn http(port: u16, head: &str, body: &str) -> (u16, String, String) {
     http_within(port, head, body, Duration::from_secs(60))
@@ -317,61 +307,6 @@ pub fn stateless_post_with_timeout(
         "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream{headers}"
     );
     http_within(port, &head, &message.to_string(), wait)
-}
-
-/// `codemode serve` with its stderr kept in a file: it binds port 0 and
-/// reports its addresses there, and a test reads them and whatever else it
-/// says.
-pub struct Reporting {
-    /// Stopped when the test drops it.
-    _process: Background,
-    stderr: tempfile::NamedTempFile,
-}
-
-impl Reporting {
-    /// Starts `command` (a `codemode serve`, perhaps under a shell).
-    pub fn start(mut command: Command) -> Reporting {
-        let stderr = tempfile::NamedTempFile::new().unwrap();
-        let process = command
-            .stdout(Stdio::null())
-            .stderr(stderr.reopen().unwrap())
-            .spawn()
-            .unwrap();
-        Reporting {
-            _process: Background(process),
-            stderr,
-        }
-    }
-
-    /// `codemode serve --http 127.0.0.1:0 ARGS`.
-    pub fn serve(args: &[&str]) -> Reporting {
-        let mut command = Command::new(codemode_path());
-        command.args(["serve", "--http", "127.0.0.1:0"]).args(args);
-        Reporting::start(command)
-    }
-
-    /// All it has written to stderr so far.
-    pub fn said(&self) -> String {
-        std::fs::read_to_string(self.stderr.path()).unwrap_or_default()
-    }
-
-    /// The port of the address it reports after `what` (`serving MCP at`,
-    /// `serving metrics at`), once it has.
-    pub fn port(&self, what: &str) -> u16 {
-        let mut port = None;
-        wait_for(&format!("codemode to report {what}"), || {
-            port = reported_port(&self.said(), what);
-            port.is_some()
-        });
-        port.unwrap()
-    }
-}
-
-/// `PORT` of `WHAT http://HOST:PORT/...` in `said`, once the line is whole.
-fn reported_port(said: &str, what: &str) -> Option<u16> {
-    let rest = &said[said.find(what)? + what.len()..];
-    let (address, _) = rest.trim_start().strip_prefix("http://")?.split_once('/')?;
-    address.rsplit(':').next()?.parse().ok()
 }
 
 /// The port of a `serve --http` URL (`http://127.0.0.1:PORT/mcp`).

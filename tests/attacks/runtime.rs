@@ -121,7 +121,7 @@ fn logs_are_kept_however_a_run_ends() {
 fn logs_are_kept_however_an_execute_ends_over_stdio_and_http() {
     let limits = ["--timeout-ms", "1000", "--memory-mb", "16"];
     let mut stdio = RawStdio::start(&limits);
-    let http = Reporting::serve(&limits);
+    let mut http = serve_http(&limits, &[]);
     let port = http.port("serving MCP at");
     for (program, lines, ends) in LOGGING {
         for round in 0..20 {
