@@ -2,6 +2,7 @@
 //! servers or compilers use the packages `scripts/test.sh` installs.
 
 mod common;
+mod raw;
 
 mod approval;
 mod attacks;
