@@ -377,3 +377,27 @@ pub async fn legacy_http_client(
         .await
         .expect("the client initializes")
 }
+
+/// Runs `program` with `codemode run` and `extra`, asserts it succeeded;
+/// the value it returned.
+pub fn result(program: &str, extra: &[&str]) -> Value {
+    let (report, ok) = run_program(program, extra);
+    assert!(ok && report["ok"] == true, "{report:#}");
+    report["result"].clone()
+}
+
+/// `codemode replay TRACE EXTRA`: the report, and whether it exited 0.
+pub fn replay(trace: &std::path::Path, extra: &[&str]) -> (Value, bool) {
+    let mut args = vec!["replay", trace.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = codemode(&args);
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
+    (report, output.status.success())
+}
+
+/// The name codemode derives from the fixture's command.
+pub const STDIO_NAME: &str = "conformance-fixture";
+
+/// What the fixture's `test_simple_text` answers.
+pub const SIMPLE_TEXT_RESULT: &str = "This is a simple text response for testing.";

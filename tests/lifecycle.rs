@@ -5,72 +5,18 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig,
-};
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::NotificationContext;
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ClientHandler, ErrorData, RoleClient, RoleServer, ServerHandler, ServiceExt};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::grower::start_grower;
 
 fn execute(code: &str) -> CallToolRequestParams {
     CallToolRequestParams::new("execute")
         .with_arguments(json!({"code": code}).as_object().unwrap().clone())
-}
-
-/// An upstream whose `grow` tool adds a tool `extra_N` and announces it.
-#[derive(Clone, Default)]
-struct Grower {
-    extras: Arc<AtomicUsize>,
-}
-
-impl ServerHandler for Grower {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .build(),
-        )
-    }
-
-    async fn list_tools(
-        &self,
-        _: Option<PaginatedRequestParams>,
-        _: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = vec![
-            json!({"name": "grow", "description": "Add a tool.", "inputSchema": {"type": "object"}}),
-        ];
-        for n in 1..=self.extras.load(Ordering::SeqCst) {
-            tools.push(json!({"name": format!("extra_{n}"), "description": format!("Extra tool {n}."), "inputSchema": {"type": "object"}}));
-        }
-        Ok(ListToolsResult::with_all_items(tools_from_json(tools)))
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let value = if request.name == "grow" {
-            let n = self.extras.fetch_add(1, Ordering::SeqCst) + 1;
-            let _ = context.peer.notify_tool_list_changed().await;
-            n
-        } else {
-            request
-                .name
-                .trim_start_matches("extra_")
-                .parse()
-                .unwrap_or(0)
-        };
-        Ok(CallToolResponse::Complete(CallToolResult::structured(
-            json!(value),
-        )))
-    }
 }
 
 /// A client that counts `notifications/tools/list_changed`.
@@ -83,19 +29,6 @@ impl ClientHandler for Watcher {
     async fn on_tool_list_changed(&self, _: NotificationContext<RoleClient>) {
         self.changes.fetch_add(1, Ordering::SeqCst);
     }
-}
-
-/// The growing server over HTTP on port 0, in this process; its port.
-async fn start_grower() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(codemode::server::http::serve_on(
-        listener,
-        Grower::default(),
-        codemode::server::http::HttpOptions::new(addr),
-        std::future::pending(),
-    ));
-    addr.port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -156,43 +89,6 @@ async fn upstream_tool_list_changes_reach_our_clients() {
     // Still one, now that the client has listed and called since.
     assert_eq!(watcher.changes.load(Ordering::SeqCst), 1);
     client.cancel().await.unwrap();
-}
-
-/// The official Python SDK's `subscriptions/listen` client against `serve`
-/// in front of a [`Grower`]: `target` is how it reaches serve.
-fn listen_with_python(target: &[&str]) -> Value {
-    let output = python_script("listen_client.py", target, b"return await grower.grow();");
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_2026_client_hears_of_tool_changes_by_subscriptions_listen() {
-    let port = start_grower().await;
-    let grower = format!("http://127.0.0.1:{port}/mcp");
-    let (_serve, url) = start_serve(&["--name", "grower", "--url", &grower]);
-    let serve_stdio = [
-        "stdio",
-        codemode_path(),
-        "serve",
-        "--name",
-        "grower",
-        "--url",
-        &grower,
-    ];
-    for (target, grown) in [(&["http", url.as_str()][..], 1), (&serve_stdio[..], 2)] {
-        let seen = tokio::task::block_in_place(|| listen_with_python(target));
-        assert_eq!(seen["protocol"], "2026-07-28", "{seen}");
-        // Only tool-list changes can happen; the prompt filter is refused.
-        assert_eq!(seen["honored"], json!({"toolsListChanged": true}), "{seen}");
-        assert_eq!(seen["result"]["result"], grown, "{seen}");
-        assert_eq!(seen["events"], json!(["ToolsListChanged"]), "{seen}");
-        let description = seen["tools"][0].as_str().unwrap();
-        assert!(
-            description.contains(&format!("function extra_{grown}(")),
-            "{description}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -299,3 +299,12 @@ pub fn initialize_message() -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "attacker", "version": "1"}}})
 }
+
+/// The arguments of each `echo` call that reached the misbehaving upstream.
+pub fn sent(log: &std::path::Path) -> Vec<Value> {
+    hostile_log(log)
+        .into_iter()
+        .filter(|entry| entry["call"] == "echo")
+        .map(|entry| entry["args"].clone())
+        .collect()
+}

@@ -167,7 +167,7 @@ fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
         || {
             let probe = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": {"name": "execute", "arguments": {"code": "return 1;"}}});
-            crate::attacks::stateless_post(listen, &probe);
+            crate::raw::stateless_post(listen, &probe);
             let (_, text) = http_get(&format!("127.0.0.1:{metrics_a2}"), "/metrics", None);
             text.lines()
                 .filter(|l| l.starts_with("codemode_executions_total"))
