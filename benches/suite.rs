@@ -26,7 +26,7 @@ use rmcp::{ErrorData, Peer, RoleClient, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
-#[path = "../tests/nginx.rs"]
+#[path = "../tests/peers/nginx.rs"]
 mod nginx;
 #[path = "suite/replicas.rs"]
 mod replicas;

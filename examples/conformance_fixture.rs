@@ -115,7 +115,7 @@ fn tools() -> Vec<Tool> {
         {"name": "test_input_required_result_tampered_state", "description": "MRTR: HMAC-signed requestState integrity test", "inputSchema": empty},
         {"name": "test_input_required_result_capabilities", "description": "MRTR: respects client capabilities in inputRequests", "inputSchema": empty},
         {"name": "test_logging_tool", "description": "Diagnostic logging validator tool", "inputSchema": empty},
-        {"name": "test_slow", "description": "Answers after `ms` milliseconds; a cancellation is noted in the --log file",
+        {"name": "test_slow", "description": "Answers after `ms` milliseconds; its start and a cancellation are noted in the --log file",
          "inputSchema": {"type": "object", "properties": {"ms": {"type": "integer"}}}},
         {"name": "test_trigger_tool_change", "description": "Adds a tool and announces the change", "inputSchema": empty},
         {"name": "test_param_header", "description": "Returns the Mcp-Param-Region header its HTTP request carried",
@@ -534,6 +534,7 @@ impl ServerHandler for Fixture {
             }
             "test_streaming_elicitation" => text("Streaming complete"),
             "test_slow" => {
+                self.note("slow");
                 let ms = request
                     .arguments
                     .as_ref()

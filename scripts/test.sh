@@ -61,7 +61,9 @@ if ! dpkg-query -W "${guest_packages[@]}" >/dev/null 2>&1; then
 fi
 
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 # codemode remembers each upstream's protocol era in its cache folder: keep
 # the tests' out of the user's.
-XDG_CACHE_HOME="$CODEMODE_TEST_DEPS/cache" cargo test --workspace --locked
+# --all-features: `peer-tests` builds tests/peers/, the tests that need the
+# peers installed above; a plain `cargo test` runs only the hermetic ones.
+XDG_CACHE_HOME="$CODEMODE_TEST_DEPS/cache" cargo test --workspace --all-features --locked

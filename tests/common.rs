@@ -1,9 +1,10 @@
-//! Helpers: run the `codemode` binary, find installed test dependencies.
+//! Helpers: run the `codemode` binary, find installed test dependencies,
+//! keep a child's stderr, wait for conditions.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -81,21 +82,122 @@ pub fn npm_bin_in(prefix: &str, name: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// A TCP port that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+/// A child process of a test, killed when the test ends, pass or fail. Its
+/// stderr is kept (a thread drains it into a buffer) and printed when the
+/// test fails, so a server that dies can say why.
+pub struct Background(pub Child, Arc<Mutex<Vec<u8>>>);
 
-/// A child process killed when the test ends, pass or fail.
-pub struct Background(pub Child);
+impl Background {
+    /// Spawns `command` with its stderr kept.
+    pub fn spawn(command: &mut Command) -> Background {
+        let child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?} starts: {e}"));
+        Background::adopt(child)
+    }
+
+    /// Takes over `child`, keeping its stderr if it was piped.
+    pub fn adopt(mut child: Child) -> Background {
+        let said = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut stderr) = child.stderr.take() {
+            let said = said.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 4096];
+                while let Ok(n @ 1..) = stderr.read(&mut chunk) {
+                    said.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            });
+        }
+        Background(child, said)
+    }
+
+    /// All it has written to stderr so far.
+    pub fn said(&self) -> String {
+        String::from_utf8_lossy(&self.1.lock().unwrap()).into_owned()
+    }
+
+    /// The port of the address it reports on stderr after `what` (`serving
+    /// MCP at`, `serving metrics at`), once it has; panics if it exits first.
+    pub fn port(&mut self, what: &str) -> u16 {
+        let mut port = None;
+        wait_for(&format!("the process to report {what}"), || {
+            port = reported_port(&self.said(), what);
+            if port.is_none()
+                && let Ok(Some(status)) = self.0.try_wait()
+            {
+                panic!("it exited with {status} before reporting {what}");
+            }
+            port.is_some()
+        });
+        port.unwrap()
+    }
+}
 
 impl Drop for Background {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        if std::thread::panicking() {
+            eprintln!("--- stderr of process {} ---\n{}", self.0.id(), self.said());
+        }
+    }
+}
+
+/// The port process `pid` listens on (TCP, IPv4 or IPv6), once it does: for
+/// a server given port 0 that does not say which port it got.
+pub fn listening_port(pid: u32) -> u16 {
+    let mut port = None;
+    wait_for(&format!("process {pid} to listen"), || {
+        let sockets: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|fds| {
+                fds.filter_map(|fd| std::fs::read_link(fd.ok()?.path()).ok())
+                    .filter_map(|t| {
+                        let t = t.to_string_lossy().into_owned();
+                        Some(t.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        port = ["tcp", "tcp6"].iter().find_map(|table| {
+            let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).ok()?;
+            text.lines().skip(1).find_map(|line| {
+                // sl local_address rem_address st ... inode (the 10th)
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let listening = fields.get(3) == Some(&"0A");
+                let ours = sockets.iter().any(|s| fields.get(9) == Some(&s.as_str()));
+                let port = fields.get(1)?.rsplit(':').next()?;
+                (listening && ours).then(|| u16::from_str_radix(port, 16).ok())?
+            })
+        });
+        port.is_some()
+    });
+    port.unwrap()
+}
+
+/// `PORT` of `WHAT http://HOST:PORT/...` in `said`, once the line is whole.
+fn reported_port(said: &str, what: &str) -> Option<u16> {
+    let rest = &said[said.find(what)? + what.len()..];
+    let (address, _) = rest.trim_start().strip_prefix("http://")?.split_once('/')?;
+    address.rsplit(':').next()?.parse().ok()
+}
+
+/// Polls `done` until it holds; panics naming `what` after 60 s. The one
+/// way tests wait: for a condition, never for a fixed time.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// [`wait_for`] inside an async test, whose runtime must go on running.
+pub async fn wait_for_async(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -141,21 +243,6 @@ pub fn conformance_fixture() -> String {
     exe.to_string_lossy().into_owned()
 }
 
-/// Waits until something accepts connections on `port`.
-pub fn wait_for_port(port: u16, child: &mut Background) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        if let Ok(Some(status)) = child.0.try_wait() {
-            panic!("the server exited with {status} before listening on {port}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("nothing listened on port {port} within 30 s");
-}
-
 /// Tool names of the first server in `codemode tools --json` output.
 pub fn tool_names(tools_json: &Value) -> Vec<String> {
     tools_json["servers"][0]["tools"]
@@ -194,27 +281,29 @@ pub fn run_program_env(program: &str, extra: &[&str], env: &[(&str, &Path)]) -> 
     (report, output.status.success())
 }
 
-/// `codemode serve --http` on a free port with `args`; the process and the endpoint URL.
+/// `codemode serve --http` on port 0 with `args`; the process and the
+/// endpoint URL it reports.
 pub fn start_serve(args: &[&str]) -> (Background, String) {
     start_serve_env(args, &[])
 }
 
 /// [`start_serve`] with variables added to codemode's environment.
 pub fn start_serve_env(args: &[&str], env: &[(&str, &Path)]) -> (Background, String) {
-    let port = free_port();
-    let address = format!("127.0.0.1:{port}");
-    let mut server = Background(
+    let mut server = serve_http(args, env);
+    let port = server.port("serving MCP at");
+    (server, format!("http://127.0.0.1:{port}/mcp"))
+}
+
+/// `codemode serve --http 127.0.0.1:0 ARGS`, which reports its addresses on
+/// stderr (read them with [`Background::port`]).
+pub fn serve_http(args: &[&str], env: &[(&str, &Path)]) -> Background {
+    Background::spawn(
         Command::new(codemode_path())
-            .args(["serve", "--http", &address])
+            .args(["serve", "--http", "127.0.0.1:0"])
             .args(args)
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(port, &mut server);
-    (server, format!("http://{address}/mcp"))
+            .stdout(Stdio::null()),
+    )
 }
 
 /// Tool definitions for the test servers, written as JSON.
@@ -288,3 +377,27 @@ pub async fn legacy_http_client(
         .await
         .expect("the client initializes")
 }
+
+/// Runs `program` with `codemode run` and `extra`, asserts it succeeded;
+/// the value it returned.
+pub fn result(program: &str, extra: &[&str]) -> Value {
+    let (report, ok) = run_program(program, extra);
+    assert!(ok && report["ok"] == true, "{report:#}");
+    report["result"].clone()
+}
+
+/// `codemode replay TRACE EXTRA`: the report, and whether it exited 0.
+pub fn replay(trace: &std::path::Path, extra: &[&str]) -> (Value, bool) {
+    let mut args = vec!["replay", trace.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = codemode(&args);
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", stdout(&output), stderr(&output)));
+    (report, output.status.success())
+}
+
+/// The name codemode derives from the fixture's command.
+pub const STDIO_NAME: &str = "conformance-fixture";
+
+/// What the fixture's `test_simple_text` answers.
+pub const SIMPLE_TEXT_RESULT: &str = "This is a simple text response for testing.";

@@ -1,8 +1,7 @@
 //! The deployment files in `deploy/` say what the code does: the probes the
-//! server answers, a non-root user, the flags it has. (nginx's config is
-//! run for real in `replicas`.) Both pass their linters (hadolint,
-//! kubernetes-validate, from PyPI), and the session key is checked where it
-//! is used.
+//! server answers, a non-root user, the flags it has; the session key is
+//! checked where it is used. (nginx's config is run for real, and both files
+//! pass their linters, in `tests/peers/`.)
 
 use serde_json::Value;
 
@@ -85,37 +84,4 @@ fn the_session_key_is_checked_over_http_and_unused_over_stdio() {
     // with its input.
     let stdio = serve(&[]);
     assert!(stdio.status.success(), "{}", stderr(&stdio));
-}
-
-/// Runs a linter the test command installs into the venv on a file of
-/// `deploy/`; its output when it complains.
-fn lint(linter: &str, args: &[&str], file: &str) {
-    let bin = test_deps().join("venv/bin").join(linter);
-    assert!(
-        bin.exists(),
-        "{} is missing; run `bash scripts/test.sh`",
-        bin.display()
-    );
-    let output = std::process::Command::new(bin)
-        .args(args)
-        .arg(repo().join(file))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{linter} {file}:\n{}{}",
-        stdout(&output),
-        stderr(&output)
-    );
-}
-
-#[test]
-fn the_deployment_files_pass_their_linters() {
-    lint("hadolint", &["--no-color"], "deploy/Dockerfile");
-    // Strict: a misspelt field is an error, not ignored.
-    lint(
-        "kubernetes-validate",
-        &["--strict", "--quiet"],
-        "deploy/kubernetes/codemode.yaml",
-    );
 }

@@ -153,13 +153,13 @@ impl Serve {
             .env_remove("CODEMODE_LOG")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap());
         let mut serve = Serve {
-            _process: Background(child),
+            _process: Background::adopt(child),
             stdin,
             stdout,
             id: 0,

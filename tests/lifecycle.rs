@@ -4,74 +4,19 @@
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig,
-};
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::model::CallToolRequestParams;
+use rmcp::service::NotificationContext;
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ClientHandler, ErrorData, RoleClient, RoleServer, ServerHandler, ServiceExt};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
 
 use crate::common::*;
+use crate::grower::start_grower;
 
 fn execute(code: &str) -> CallToolRequestParams {
     CallToolRequestParams::new("execute")
         .with_arguments(json!({"code": code}).as_object().unwrap().clone())
-}
-
-/// An upstream whose `grow` tool adds a tool `extra_N` and announces it.
-#[derive(Clone, Default)]
-struct Grower {
-    extras: Arc<AtomicUsize>,
-}
-
-impl ServerHandler for Grower {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_tool_list_changed()
-                .build(),
-        )
-    }
-
-    async fn list_tools(
-        &self,
-        _: Option<PaginatedRequestParams>,
-        _: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = vec![
-            json!({"name": "grow", "description": "Add a tool.", "inputSchema": {"type": "object"}}),
-        ];
-        for n in 1..=self.extras.load(Ordering::SeqCst) {
-            tools.push(json!({"name": format!("extra_{n}"), "description": format!("Extra tool {n}."), "inputSchema": {"type": "object"}}));
-        }
-        Ok(ListToolsResult::with_all_items(tools_from_json(tools)))
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let value = if request.name == "grow" {
-            let n = self.extras.fetch_add(1, Ordering::SeqCst) + 1;
-            let _ = context.peer.notify_tool_list_changed().await;
-            n
-        } else {
-            request
-                .name
-                .trim_start_matches("extra_")
-                .parse()
-                .unwrap_or(0)
-        };
-        Ok(CallToolResponse::Complete(CallToolResult::structured(
-            json!(value),
-        )))
-    }
 }
 
 /// A client that counts `notifications/tools/list_changed`.
@@ -88,14 +33,7 @@ impl ClientHandler for Watcher {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upstream_tool_list_changes_reach_our_clients() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    let options = codemode::server::http::HttpOptions::new(addr);
-    tokio::spawn(codemode::server::http::serve(
-        Grower::default(),
-        options,
-        std::future::pending(),
-    ));
+    let port = start_grower().await;
     // `--shapes none`: the description below is the declared one, whatever
     // earlier runs of this test taught about `extra_1`.
     let (_serve, url) = start_serve(&[
@@ -127,12 +65,10 @@ async fn upstream_tool_list_changes_reach_our_clients() {
         .await
         .unwrap();
     assert_eq!(grown.structured_content.unwrap()["result"], 1);
-    for _ in 0..200 {
-        if watcher.changes.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    wait_for_async("the list_changed notification", async || {
+        watcher.changes.load(Ordering::SeqCst) > 0
+    })
+    .await;
     assert_eq!(
         watcher.changes.load(Ordering::SeqCst),
         1,
@@ -150,50 +86,9 @@ async fn upstream_tool_list_changes_reach_our_clients() {
         .await
         .unwrap();
     assert_eq!(called.structured_content.unwrap()["result"], 1);
+    // Still one, now that the client has listed and called since.
+    assert_eq!(watcher.changes.load(Ordering::SeqCst), 1);
     client.cancel().await.unwrap();
-}
-
-/// The official Python SDK's `subscriptions/listen` client against `serve`
-/// in front of a [`Grower`]: `target` is how it reaches serve.
-fn listen_with_python(target: &[&str]) -> Value {
-    let output = python_script("listen_client.py", target, b"return await grower.grow();");
-    assert!(output.status.success(), "{}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_2026_client_hears_of_tool_changes_by_subscriptions_listen() {
-    let port = free_port();
-    let addr = format!("127.0.0.1:{port}").parse().unwrap();
-    tokio::spawn(codemode::server::http::serve(
-        Grower::default(),
-        codemode::server::http::HttpOptions::new(addr),
-        std::future::pending(),
-    ));
-    let grower = format!("http://127.0.0.1:{port}/mcp");
-    let (_serve, url) = start_serve(&["--name", "grower", "--url", &grower]);
-    let serve_stdio = [
-        "stdio",
-        codemode_path(),
-        "serve",
-        "--name",
-        "grower",
-        "--url",
-        &grower,
-    ];
-    for (target, grown) in [(&["http", url.as_str()][..], 1), (&serve_stdio[..], 2)] {
-        let seen = tokio::task::block_in_place(|| listen_with_python(target));
-        assert_eq!(seen["protocol"], "2026-07-28", "{seen}");
-        // Only tool-list changes can happen; the prompt filter is refused.
-        assert_eq!(seen["honored"], json!({"toolsListChanged": true}), "{seen}");
-        assert_eq!(seen["result"]["result"], grown, "{seen}");
-        assert_eq!(seen["events"], json!(["ToolsListChanged"]), "{seen}");
-        let description = seen["tools"][0].as_str().unwrap();
-        assert!(
-            description.contains(&format!("function extra_{grown}(")),
-            "{description}"
-        );
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -217,7 +112,7 @@ async fn a_crashed_stdio_server_is_restarted() {
 
     let mut failures = Vec::new();
     let mut answer = Value::Null;
-    for _ in 0..200 {
+    wait_for_async("serve to answer after the restart", async || {
         let result = client
             .call_tool(execute(
                 "return (await demo.list_projects()).projects.length;",
@@ -227,11 +122,12 @@ async fn a_crashed_stdio_server_is_restarted() {
         let report = result.structured_content.unwrap();
         if report["ok"] == true {
             answer = report["result"].clone();
-            break;
+            return true;
         }
         failures.push(report["error"]["message"].as_str().unwrap().to_owned());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        false
+    })
+    .await;
     assert_eq!(
         answer,
         json!(3),
@@ -278,36 +174,26 @@ fn alive(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(25));
-    }
-    panic!("timed out waiting until {what}");
-}
-
 #[test]
 fn shutdown_on_stdin_eof_or_sigterm_ends_the_children() {
     for how in ["eof", "sigterm"] {
-        let mut serve = Command::new(codemode_path())
-            .args([
-                "serve",
-                "--name",
-                "demo",
-                "--",
-                codemode_path(),
-                "demo-server",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut process = Background::spawn(
+            Command::new(codemode_path())
+                .args([
+                    "serve",
+                    "--name",
+                    "demo",
+                    "--",
+                    codemode_path(),
+                    "demo-server",
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null()),
+        );
+        let serve = &mut process.0;
         let pid = serve.id();
         let mut upstream = Vec::new();
-        wait_until("the upstream child runs", || {
+        wait_for("the upstream child runs", || {
             upstream = children(pid, "demo-server");
             !upstream.is_empty()
         });
@@ -321,11 +207,11 @@ fn shutdown_on_stdin_eof_or_sigterm_ends_the_children() {
                     .success()
             ),
         }
-        wait_until("codemode serve exits", || {
+        wait_for("codemode serve exits", || {
             serve.try_wait().unwrap().is_some()
         });
         assert!(serve.wait().unwrap().success(), "{how}: a clean exit");
-        wait_until("the upstream child is gone", || {
+        wait_for("the upstream child is gone", || {
             !upstream.iter().any(|&child| alive(child))
         });
     }

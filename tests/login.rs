@@ -19,15 +19,14 @@ struct Notes {
 
 impl Notes {
     fn start() -> Notes {
-        let mut server = Command::new(python())
-            .arg(repo().join("tests/python/oauth_server.py"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+        let mut server = Background::spawn(
+            Command::new("python3")
+                .arg(repo().join("tests/python/oauth_server.py"))
+                .stdout(Stdio::piped()),
+        );
         let mut line = String::new();
         std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+            &mut std::io::BufReader::new(server.0.stdout.take().unwrap()),
             &mut line,
         )
         .unwrap();
@@ -38,7 +37,7 @@ impl Notes {
         let servers = serde_json::json!({"mcpServers": {"notes": {"type": "http", "url": format!("{base}/mcp")}}});
         std::fs::write(&config, servers.to_string()).unwrap();
         Notes {
-            _server: Background(server),
+            _server: server,
             base,
             config: config.to_string_lossy().into_owned(),
             home,
@@ -54,8 +53,7 @@ impl Notes {
             _ => &["--config", &self.config],
         };
         let browser = format!(
-            "{} {}",
-            python(),
+            "python3 {}",
             repo().join("tests/python/browser.py").display()
         );
         let mut child = Command::new(codemode_path())
@@ -80,7 +78,7 @@ impl Notes {
     }
 
     fn stats(&self) -> Value {
-        let output = Command::new(python())
+        let output = Command::new("python3")
             .args([
                 "-c",
                 "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())",
@@ -120,7 +118,9 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
     let whoami = "return await notes.whoami({})";
     assert_eq!(notes.run(whoami)["result"], "notes:read");
     // The access token lives two seconds: the next run must refresh it.
-    std::thread::sleep(std::time::Duration::from_millis(2200));
+    wait_for("the access token to expire", || {
+        notes.stats()["unexpired_tokens"] == 0
+    });
     assert_eq!(notes.run(whoami)["result"], "notes:read");
     let stats = notes.stats();
     assert_eq!(stats["registrations"], 1, "{stats}");
@@ -157,21 +157,15 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
 fn serves_own_token_never_reaches_an_upstream() {
     let notes = Notes::start();
     assert!(notes.codemode(&["login", "notes"], "").status.success());
-    let port = free_port();
-    let address = format!("127.0.0.1:{port}");
-    let mut serve = Background(
-        Command::new(codemode_path())
-            .args(["serve", "--http", &address, "--auth-token", "SERVE_TOKEN"])
-            .args(["--config", &notes.config])
-            .env("SERVE_TOKEN", "downstream-secret")
-            .env("XDG_CONFIG_HOME", notes.home.path().join("config"))
-            .env("XDG_CACHE_HOME", notes.home.path().join("cache"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let mut serve = serve_http(
+        &["--auth-token", "SERVE_TOKEN", "--config", &notes.config],
+        &[
+            ("SERVE_TOKEN", Path::new("downstream-secret")),
+            ("XDG_CONFIG_HOME", &notes.home.path().join("config")),
+            ("XDG_CACHE_HOME", &notes.home.path().join("cache")),
+        ],
     );
-    wait_for_port(port, &mut serve);
+    let port = serve.port("serving MCP at");
     let call = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
         "params": {"name": "execute", "arguments": {"code": "return await notes.whoami({})"},
             "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",

@@ -143,8 +143,7 @@ impl Deployment {
                 _dir: dir,
             };
         };
-        let listen = free_port();
-        let nginx = super::nginx::start(nginx, dir.path(), listen, &ports);
+        let (nginx, listen) = super::nginx::start(nginx, dir.path(), &ports);
         Deployment {
             url: format!("http://127.0.0.1:{listen}/mcp"),
             _replicas: spawned,

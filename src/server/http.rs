@@ -112,6 +112,20 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     options: HttpOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", options.addr))?;
+    serve_on(listener, server, options, shutdown).await
+}
+
+/// [`serve`] on a listener bound already (to port 0 by a test, which reads
+/// the address from it); `options.addr` is not used.
+pub async fn serve_on<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
+    listener: tokio::net::TcpListener,
+    server: S,
+    options: HttpOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let rebinding = Rebinding::new(options.remote, &options.origins);
     // `Host` is checked for every endpoint before rmcp sees a request (see
     // `Rebinding`); rmcp checks `Origin` again on `/mcp`.
@@ -141,9 +155,6 @@ pub async fn serve<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     ));
     tokio::spawn(HeldSessions::expire_idle(Arc::downgrade(&sessions)));
     let service = StreamableHttpService::new(move || Ok(server.clone()), sessions.clone(), config);
-    let listener = tokio::net::TcpListener::bind(options.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", options.addr))?;
     let local = listener.local_addr()?;
     eprintln!("codemode: serving MCP at http://{local}{ENDPOINT}");
 

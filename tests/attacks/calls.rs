@@ -153,6 +153,10 @@ fn everything_in_the_report_is_bounded() {
         "16",
         "--max-calls",
         "100000",
+        // It takes 25 s on a loaded machine: the default deadline (30 s) is
+        // not what is tested.
+        "--timeout-ms",
+        "300000",
     ]);
     // Huge error texts from the server, huge names from the program, and a
     // flood of empty log lines used to make a 100 MB report.

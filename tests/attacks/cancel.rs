@@ -6,6 +6,28 @@ use super::*;
 const THIRTY_CALLS: &str =
     "for (let i = 0; i < 30; i++) await hostile.slow({ ms: 100 });\nreturn 'all done';";
 
+/// Two calls of the upstream, one after the other, through `serve`: the
+/// upstream answers in order, so every call serve sent before the second
+/// (a call an execution made after the first was answered, too) has reached
+/// it and is in its log.
+fn upstream_caught_up(serve: &mut RawStdio) {
+    let report = serve.execute("await hostile.echo({}); return await hostile.echo({});");
+    assert_eq!(report["ok"], true, "{report}");
+}
+
+/// [`upstream_caught_up`] through `serve --http` on `port`.
+fn upstream_caught_up_over_http(port: u16) {
+    let call = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+        "params": {"name": "execute", "arguments": {"code": "await hostile.echo({}); return await hostile.echo({});"}}});
+    let (status, _, body) = stateless_post(port, &call);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        first_message(&body)["result"]["structuredContent"]["ok"],
+        true,
+        "{body}"
+    );
+}
+
 #[test]
 fn notifications_cancelled_stops_the_execution_and_its_calls() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,16 +51,16 @@ fn notifications_cancelled_stops_the_execution_and_its_calls() {
     // The server goes on serving; the cancelled execution makes no more calls.
     serve.still_serves();
     let made = calls_received(&log, "slow");
-    std::thread::sleep(Duration::from_millis(500));
+    wait_for("the trace line", || {
+        std::fs::read_to_string(&trace).is_ok_and(|t| t.contains("\"cancelled\""))
+    });
+    upstream_caught_up(&mut serve);
     assert_eq!(
         calls_received(&log, "slow"),
         made,
         "no call after the cancellation"
     );
     assert!(made < 30, "{made}");
-    wait_for("the trace line", || {
-        std::fs::read_to_string(&trace).is_ok_and(|t| t.contains("\"cancelled\""))
-    });
     let entry: Value = std::fs::read_to_string(&trace)
         .unwrap()
         .lines()
@@ -90,9 +112,14 @@ fn an_http_client_that_disconnects_mid_execution_stops_it() {
     });
     wait_for("three calls", || calls_received(&log, "slow") >= 3);
     client.join().unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    // The execution ends when serve sees the client gone.
+    wait_for("serve to stop the execution", || {
+        let (_, metrics) = http_get(&format!("127.0.0.1:{port}"), "/metrics", None);
+        metric_sample(&metrics, "codemode_executions_running") == 0.0
+    });
+    upstream_caught_up_over_http(port);
     let made = calls_received(&log, "slow");
-    std::thread::sleep(Duration::from_millis(600));
+    upstream_caught_up_over_http(port);
     assert_eq!(
         calls_received(&log, "slow"),
         made,

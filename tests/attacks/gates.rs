@@ -302,7 +302,7 @@ fn stalled_connections_cannot_lock_a_client_out_under_a_low_descriptor_limit() {
             codemode_path()
         ),
     ]);
-    let server = Reporting::start(limited);
+    let mut server = Background::spawn(limited.stdout(Stdio::null()));
     let port = server.port("serving MCP at");
     wait_for(
         "the cap derived from the descriptor limit to be said",
@@ -356,7 +356,7 @@ fn get_as(port: u16, path: &str, host: &str, origin: Option<&str>) -> u16 {
 
 #[test]
 fn every_endpoint_on_both_ports_refuses_a_rebound_host() {
-    let server = Reporting::serve(&["--metrics", "127.0.0.1:0"]);
+    let mut server = serve_http(&["--metrics", "127.0.0.1:0"], &[]);
     let (port, metrics) = (
         server.port("serving MCP at"),
         server.port("serving metrics at"),
@@ -562,7 +562,7 @@ fn status_of_raw(port: u16, request: &str) -> u16 {
 
 #[test]
 fn a_rebound_name_in_the_request_target_or_a_second_host_is_refused() {
-    let server = Reporting::serve(&["--metrics", "127.0.0.1:0"]);
+    let mut server = serve_http(&["--metrics", "127.0.0.1:0"], &[]);
     let (port, metrics) = (
         server.port("serving MCP at"),
         server.port("serving metrics at"),
@@ -714,7 +714,7 @@ fn a_session_being_restored_at_the_cap_serves_all_its_concurrent_requests() {
 
 #[test]
 fn http2_is_not_spoken_past_the_connection_cap() {
-    let server = Reporting::serve(&["--metrics", "127.0.0.1:0"]);
+    let mut server = serve_http(&["--metrics", "127.0.0.1:0"], &[]);
     let (port, metrics) = (
         server.port("serving MCP at"),
         server.port("serving metrics at"),

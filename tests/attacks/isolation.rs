@@ -21,16 +21,27 @@ fn children(pid: u32) -> Vec<String> {
     found
 }
 
+/// The CPU time process `pid` has used, in clock ticks (user and system).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let (_, rest) = stat.rsplit_once(')').unwrap();
+    // After the comm: state ppid ... utime (the 12th) stime (the 13th).
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
 #[test]
 fn executions_start_no_process() {
     // The demo upstream lives inside `serve`: it has no child of its own.
     let mut serve = RawStdio::start(&[]);
+    let idle = cpu_ticks(serve.pid());
     let id = serve.send_request(
         "tools/call",
         json!({"name": "execute", "arguments": {"code":
             "const t = Date.now(); while (Date.now() - t < 1500) {}\nreturn (await demo.list_projects()).projects.length;"}}),
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // The program is running once serve, idle before, burns CPU time.
+    wait_for("the program to run", || cpu_ticks(serve.pid()) >= idle + 10);
     assert_eq!(children(serve.pid()), Vec::<String>::new(), "while running");
     let response = serve.response();
     assert_eq!(response["id"], id);

@@ -606,25 +606,22 @@ fn login_opens_no_address_but_https_or_http_on_this_machine() {
 
 #[test]
 fn the_authorization_code_stays_out_of_the_debug_log_of_a_login() {
-    let mut server = Command::new(python())
-        .arg(repo().join("tests/python/oauth_server.py"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = Background::spawn(
+        Command::new("python3")
+            .arg(repo().join("tests/python/oauth_server.py"))
+            .stdout(Stdio::piped()),
+    );
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
+    BufReader::new(server.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let _server = Background(server);
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("notes.json");
     let servers =
         json!({"mcpServers": {"notes": {"type": "http", "url": format!("{}/mcp", line.trim())}}});
     std::fs::write(&config, servers.to_string()).unwrap();
     let browser = format!(
-        "{} {}",
-        python(),
+        "python3 {}",
         repo().join("tests/python/browser.py").display()
     );
     let login = Command::new(codemode_path())

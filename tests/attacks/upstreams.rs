@@ -13,18 +13,26 @@ fn a_flood_of_list_changed_notifications_is_one_rebuild() {
         .count();
     let report = serve.execute("return await hostile.flood({ n: 20000 });");
     assert_eq!(report["result"], "flooded", "{report}");
-    // Give the coalescing window time to pass, then look.
-    std::thread::sleep(Duration::from_secs(2));
-    let lists = hostile_log(&log)
-        .iter()
-        .filter(|e| e["list"] == true)
-        .count()
-        - lists_before;
+    let lists = || {
+        hostile_log(&log)
+            .iter()
+            .filter(|e| e["list"] == true)
+            .count()
+            - lists_before
+    };
+    // The notifications all came before the answer. Once a re-list is seen,
+    // one re-list per notification would keep the upstream busy re-listing.
+    wait_for("a re-list", || lists() >= 1);
+    serve.still_serves();
+    // Every call to the upstream after this one reached it after any
+    // re-list serve had sent before: the upstream answers in order.
+    let report = serve.execute("await hostile.echo({}); return await hostile.echo({});");
+    assert_eq!(report["ok"], true, "{report}");
+    let lists = lists();
     assert!(
         (1..=3).contains(&lists),
         "20,000 notifications caused {lists} re-lists"
     );
-    serve.still_serves();
 }
 
 #[test]
@@ -35,25 +43,18 @@ fn stdio_servers_do_not_see_the_auth_token() {
     let text = json!({"mcpServers": {"demo": {"command": "sh", "args": ["-c",
         format!("env > {}; exec {} demo-server", seen.display(), codemode_path())]}}});
     std::fs::write(&config, text.to_string()).unwrap();
-    let port = free_port();
-    let mut server = Background(
-        Command::new(codemode_path())
-            .args([
-                "serve",
-                "--http",
-                &format!("127.0.0.1:{port}"),
-                "--auth-token",
-                "CODEMODE_TEST_SECRET",
-            ])
-            .args(["--config", config.to_str().unwrap()])
-            .env("CODEMODE_TEST_SECRET", "s3cret-token-value")
-            .env("CODEMODE_TEST_PUBLIC", "visible")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _server = serve_http(
+        &[
+            "--auth-token",
+            "CODEMODE_TEST_SECRET",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[
+            ("CODEMODE_TEST_SECRET", Path::new("s3cret-token-value")),
+            ("CODEMODE_TEST_PUBLIC", Path::new("visible")),
+        ],
     );
-    wait_for_port(port, &mut server);
     wait_for("the server to write its environment", || {
         std::fs::read_to_string(&seen).is_ok_and(|env| env.contains("CODEMODE_TEST_PUBLIC"))
     });

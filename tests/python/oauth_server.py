@@ -10,7 +10,8 @@ metadata. Tools: `whoami` (needs "notes:read") returns the token's scopes;
 otherwise, so a client has to step up. The authorization server checks
 PKCE (S256), the `resource` parameter and the redirect URI, registers
 clients dynamically, and issues access tokens that live 2 seconds, so a
-client must refresh them. GET /stats reports what happened.
+client must refresh them. GET /stats reports what happened, and how many
+access tokens have not expired yet.
 """
 
 import base64
@@ -108,7 +109,9 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         if url.path == "/stats":
-            return self.send_json(200, STATE["stats"])
+            now = time.time()
+            unexpired = sum(1 for t in STATE["tokens"].values() if t["expires"] >= now)
+            return self.send_json(200, dict(STATE["stats"], unexpired_tokens=unexpired))
         if url.path == "/mcp":
             self.send_response(405)
             self.send_header("content-length", "0")

@@ -339,7 +339,7 @@ fn reference_programs_pass_and_model_programs_hold_their_count() {
         );
         if *passed > recorded {
             eprintln!(
-                "the programs of {set} passed {passed} of {} tasks, more than the {recorded} recorded: record it with UPDATE_CORPUS=1 cargo test --test integration corpus::",
+                "the programs of {set} passed {passed} of {} tasks, more than the {recorded} recorded: record it with UPDATE_CORPUS=1 cargo test --features peer-tests --test peers corpus::",
                 tasks.len()
             );
         }

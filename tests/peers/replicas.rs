@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -18,30 +18,28 @@ fn now() -> f64 {
         .as_secs_f64()
 }
 
-/// A replica on `port` over the conformance fixture, sharing `key`, its
-/// metrics on `metrics`.
-fn replica(port: u16, metrics: u16, key: &Path, cache: &Path) -> Background {
+/// A replica on `address` (port 0 for any) over the conformance fixture,
+/// sharing `key`, its metrics on a port of its own; with its MCP and metrics
+/// ports, once it is ready.
+fn replica(address: &str, key: &Path, cache: &Path) -> (Background, u16, u16) {
     let fixture = conformance_fixture();
-    let address = format!("127.0.0.1:{port}");
-    let mut child = Background(
+    let mut child = Background::spawn(
         Command::new(codemode_path())
-            .args(["serve", "--http", &address, "--drain-timeout", "20"])
-            .args(["--metrics", &format!("127.0.0.1:{metrics}")])
+            .args(["serve", "--http", address, "--drain-timeout", "20"])
+            .args(["--metrics", "127.0.0.1:0"])
             .arg("--session-key-file")
             .arg(key)
             .args(["--max-concurrent", "64", "--", &fixture, "--era", "legacy"])
             .env("XDG_CACHE_HOME", cache)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .stdout(Stdio::null()),
     );
-    wait_for_port(port, &mut child);
+    let port = child.port("serving MCP at");
+    let metrics = child.port("serving metrics at");
     // Listening is not ready: its upstream may still be starting.
-    crate::attacks::wait_for("the replica to be ready", || {
-        http_get(&address, "/readyz", None).0 == 200
+    wait_for("the replica to be ready", || {
+        http_get(&format!("127.0.0.1:{port}"), "/readyz", None).0 == 200
     });
-    child
+    (child, port, metrics)
 }
 
 /// Runs `load_client.py` in the background: its outcomes when it ends.
@@ -78,19 +76,16 @@ fn assert_right_results(outcomes: &[Value]) {
 /// Waits until the replica whose metrics are on `port` runs at least `n`
 /// executions; how many it runs then.
 fn wait_for_executions(port: u16, n: usize) -> usize {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics", None);
-        let running = metric_sample(&text, "codemode_executions_running") as usize;
-        if running >= n {
-            return running;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the replica never ran {n} executions at once"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let mut running = 0;
+    wait_for(
+        &format!("the replica to run {n} executions at once"),
+        || {
+            let (_, text) = http_get(&format!("127.0.0.1:{port}"), "/metrics", None);
+            running = metric_sample(&text, "codemode_executions_running") as usize;
+            running >= n
+        },
+    );
+    running
 }
 
 fn signal(child: &Background, name: &str) {
@@ -113,13 +108,11 @@ fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
         "a shared key of more than thirty-two bytes, for the test",
     )
     .unwrap();
-    let (pa, pb, listen) = (free_port(), free_port(), free_port());
-    let metrics_a = free_port();
-    let mut a = replica(pa, metrics_a, &key, dir.path());
-    let b = replica(pb, free_port(), &key, dir.path());
+    let (mut a, pa, metrics_a) = replica("127.0.0.1:0", &key, dir.path());
+    let (b, pb, metrics_b) = replica("127.0.0.1:0", &key, dir.path());
     let nginx = nginx::binary()
         .expect("nginx is missing: scripts/test.sh installs it (apt-get install nginx)");
-    let _nginx = nginx::start(&nginx, dir.path(), listen, &[pa, pb]);
+    let (_nginx, listen) = nginx::start(&nginx, dir.path(), &[pa, pb]);
     let url = format!("http://127.0.0.1:{listen}/mcp");
 
     // 20 clients, 8 executions each of 300 ms; replica A is killed while it
@@ -165,11 +158,25 @@ fn replicas_behind_nginx_survive_a_killed_replica_and_drain_on_sigterm() {
 
     // A fresh replica takes A's place; B drains on SIGTERM while executions
     // run on it: they finish, and new ones go to A.
-    let a2 = replica(pa, free_port(), &key, dir.path());
-    // nginx tries a failed replica again after the config's fail_timeout.
-    std::thread::sleep(Duration::from_secs(3));
+    // It takes over A's address, which nginx names.
+    let (a2, _, metrics_a2) = replica(&format!("127.0.0.1:{pa}"), &key, dir.path());
+    // nginx tries a failed replica again after the config's fail_timeout:
+    // probes through nginx until one reaches the fresh replica.
+    wait_for(
+        "nginx to send executions to the fresh replica again",
+        || {
+            let probe = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "execute", "arguments": {"code": "return 1;"}}});
+            crate::raw::stateless_post(listen, &probe);
+            let (_, text) = http_get(&format!("127.0.0.1:{metrics_a2}"), "/metrics", None);
+            text.lines()
+                .filter(|l| l.starts_with("codemode_executions_total"))
+                .any(|l| !l.ends_with(" 0"))
+        },
+    );
     let running = load(&url, 10, 4, 1000);
-    std::thread::sleep(Duration::from_millis(1500));
+    // B drains while it runs some of these.
+    wait_for_executions(metrics_b, 1);
     signal(&b, "-TERM");
     let outcomes = finished(running);
     assert_right_results(&outcomes);

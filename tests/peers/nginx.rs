@@ -27,9 +27,25 @@ impl Drop for Nginx {
     }
 }
 
-/// nginx `binary` on `listen`, its files in `dir`, balancing `replicas`
-/// (one or two ports) with the shipped config, once it listens.
-pub fn start(binary: &Path, dir: &Path, listen: u16, replicas: &[u16]) -> Nginx {
+/// nginx `binary` balancing `replicas` (one or two ports) with the shipped
+/// config, its files in `dir`, once it listens; and its port. nginx cannot
+/// report a port 0 was given, so the port is one that was free a moment ago,
+/// and taken again (another one tried) if someone got there first.
+pub fn start(binary: &Path, dir: &Path, replicas: &[u16]) -> (Nginx, u16) {
+    for _ in 0..20 {
+        let listen = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        if let Some(nginx) = start_on(binary, dir, listen, replicas) {
+            return (nginx, listen);
+        }
+    }
+    panic!("nginx found no free port in 20 tries");
+}
+
+/// nginx on `listen`; `None` if the port was taken meanwhile.
+fn start_on(binary: &Path, dir: &Path, listen: u16, replicas: &[u16]) -> Option<Nginx> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shipped = std::fs::read_to_string(repo.join("deploy/nginx.conf")).unwrap();
     let mut site = shipped.replace("127.0.0.1:8080", &format!("127.0.0.1:{listen}"));
@@ -57,6 +73,8 @@ pub fn start(binary: &Path, dir: &Path, listen: u16, replicas: &[u16]) -> Nginx 
         "nginx -t: {}",
         String::from_utf8_lossy(&check.stderr)
     );
+    let _ = std::fs::remove_file(dir.join("error.log"));
+    // Its own messages go to DIR/error.log (fixtures/nginx/main.conf).
     let mut nginx = Nginx(
         Command::new(binary)
             .arg("-p")
@@ -71,7 +89,11 @@ pub fn start(binary: &Path, dir: &Path, listen: u16, replicas: &[u16]) -> Nginx 
     let deadline = Instant::now() + Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
         if let Ok(Some(status)) = nginx.0.try_wait() {
-            panic!("nginx exited with {status} before listening on {listen}");
+            let log = std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+            if log.contains("Address already in use") {
+                return None;
+            }
+            panic!("nginx exited with {status} before listening on {listen}:\n{log}");
         }
         assert!(
             Instant::now() < deadline,
@@ -79,5 +101,5 @@ pub fn start(binary: &Path, dir: &Path, listen: u16, replicas: &[u16]) -> Nginx 
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    nginx
+    Some(nginx)
 }

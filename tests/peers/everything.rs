@@ -75,20 +75,17 @@ fn stdio_keeps_fields_the_mcp_library_does_not_know() {
     assert!(tools.iter().all(|t| t.get("execution").is_some()), "{raw}");
 }
 
-/// server-everything in `mode` (`streamableHttp`, `sse`) on a free port,
+/// server-everything in `mode` (`streamableHttp`, `sse`) on port 0,
 /// and its base URL.
 fn start_everything(mode: &str) -> (Background, String) {
-    let port = free_port();
-    let mut server = Background(
+    // It listens on port 0 but says "port 0": the port is read from /proc.
+    let server = Background::spawn(
         Command::new(npm_bin("mcp-server-everything"))
             .arg(mode)
-            .env("PORT", port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server-everything starts"),
+            .env("PORT", "0")
+            .stdout(Stdio::null()),
     );
-    wait_for_port(port, &mut server);
+    let port = listening_port(server.0.id());
     (server, format!("http://127.0.0.1:{port}"))
 }
 
