@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{Settings, ranges};
+use crate::disclosure::Disclosure;
 use crate::savings::Tokenizer;
-use crate::server::disclosure::Disclosure;
 
 /// Code Mode for MCP: give a model one TypeScript API over all your MCP servers.
 ///
@@ -206,7 +206,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = Disclosure::Auto)]
     pub disclosure: Disclosure,
     /// Tokens (o200k_base) of tool definitions `--disclosure auto` may put in the model's prompt.
-    #[arg(long, value_name = "TOKENS", default_value_t = crate::server::disclosure::DEFAULT_PROMPT_BUDGET)]
+    #[arg(long, value_name = "TOKENS", default_value_t = crate::disclosure::DEFAULT_PROMPT_BUDGET)]
     pub prompt_budget: usize,
     /// Also list every upstream tool directly beside `execute` (named as upstream when one server is
     /// selected, `namespace__tool` when several), and forward the upstreams' prompts and resources.

@@ -13,6 +13,7 @@ pub mod commands;
 pub mod config;
 pub mod connect;
 pub mod demo;
+pub mod disclosure;
 pub mod executor;
 pub mod filtered_read;
 pub mod json_file;

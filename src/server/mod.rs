@@ -6,7 +6,6 @@ mod approval;
 mod callers;
 mod commit;
 mod connections;
-pub mod disclosure;
 mod held;
 pub mod http;
 mod intent;
@@ -52,10 +51,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
+use crate::disclosure::{Mode, tool_definitions};
 use crate::executor::{Executor, Report};
 use crate::sandbox::Limits;
 use crate::suggest::did_you_mean;
-use disclosure::{Mode, tool_definitions};
 use search::Index;
 
 /// Everything one API generation needs; replaced as a whole when upstream tools change.
