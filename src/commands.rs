@@ -398,7 +398,7 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let started = std::time::Instant::now();
     let traced = crate::telemetry::execution(None, None);
     let report = crate::telemetry::within(&traced, executor.execute(&code, settings.limits)).await;
-    crate::telemetry::end_execution(traced, &report);
+    crate::executor::end_execution(traced, &report);
     drop(telemetry);
     if let Some(trace) = &trace {
         trace.record(&code, &report, started.elapsed());

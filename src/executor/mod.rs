@@ -235,6 +235,19 @@ impl Report {
     }
 }
 
+/// Ends an execution's span with its report's outcome.
+pub fn end_execution(cx: Option<opentelemetry::Context>, report: &Report) {
+    let failure = match &report.outcome {
+        Some(Err(failure)) => Some(failure),
+        _ => None,
+    };
+    crate::telemetry::end(
+        cx,
+        failure.map(|f| f.kind.as_str()),
+        failure.map(|f| f.message.as_str()),
+    );
+}
+
 impl Failure {
     /// A failure whose message is cut to what a report keeps.
     pub fn new(kind: &str, message: &str, line: Option<u32>, column: Option<u32>) -> Failure {

@@ -313,7 +313,7 @@ impl CodeModeServer {
         let execution = executor.execute_asking(code, limits, cancelled, approver);
         let mut report = crate::telemetry::within(&traced, execution).await;
         self.finish(code, &mut report, limits, started);
-        crate::telemetry::end_execution(traced, &report);
+        crate::executor::end_execution(traced, &report);
         report
     }
 
