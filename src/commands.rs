@@ -10,6 +10,9 @@ use anyhow::{Context, bail};
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 
+use codemode_sandbox as sandbox;
+use codemode_sandbox::Limits;
+use codemode_text::size;
 use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 
@@ -23,9 +26,6 @@ use crate::executor::{Executor, Settings};
 use crate::json_file::{self, Bounded};
 use crate::pins::{self, Pins, Standing};
 use crate::policy::{Approvals, Policy, Refusals, Unmatched};
-use crate::sandbox;
-use crate::sandbox::Limits;
-use crate::sandbox::bounds;
 use crate::savings;
 use crate::server::http::{self, HttpOptions};
 use crate::server::stdio::client_input;
@@ -779,7 +779,7 @@ fn read_program(file: &str) -> anyhow::Result<String> {
             Ok(code) => Ok(code),
             Err(Bounded::TooLarge) => bail!(
                 "the program on standard input is larger than {}, more than codemode compiles",
-                bounds::size(max)
+                size(max)
             ),
             Err(Bounded::Io(error)) => {
                 Err(error).context("cannot read the program from standard input")

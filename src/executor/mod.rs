@@ -20,6 +20,14 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use codemode_sandbox as sandbox;
+use codemode_sandbox::bounds::{self, MAX_DEPTH};
+use codemode_sandbox::{
+    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
+};
+use codemode_text::suggest::{function_meant, listed, member};
+use codemode_text::{cut, size};
+use codemode_transpile as transpile;
 use codemode_typegen::Api;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -31,13 +39,6 @@ use tokio::sync::Semaphore;
 
 use crate::approval::{self, Approver, Verdict};
 use crate::policy::{Approvals, Refusals};
-use crate::sandbox;
-use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::sandbox::{
-    Binding, Bindings, Call, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
-};
-use crate::suggest::{function_meant, listed, member};
-use crate::transpile;
 use own_wakes::OwnWakes;
 use validate::Validators;
 
@@ -253,7 +254,7 @@ impl Failure {
     pub fn new(kind: &str, message: &str, line: Option<u32>, column: Option<u32>) -> Failure {
         Failure {
             kind: kind.to_owned(),
-            message: bounds::cut(message, bounds::MAX_ERROR_IN_REPORT),
+            message: cut(message, bounds::MAX_ERROR_IN_REPORT),
             line,
             column,
         }
@@ -505,7 +506,7 @@ impl Executor {
             // The engine keeps to the budget; this holds even if it did not.
             if log_bytes < limits.max_output_bytes {
                 log_bytes += LOG_LINE_OVERHEAD + message.len();
-                let message = bounds::cut(&message, limits.max_output_bytes);
+                let message = cut(&message, limits.max_output_bytes);
                 report.logs.push(LogLine { level, message });
             }
         };
@@ -630,11 +631,11 @@ impl Executor {
     ) -> Reply {
         let Some(namespace) = self.api.namespace(server) else {
             return Reply::Error {
-                message: format!("no server named {}", bounds::cut(server, MAX_NAME_SHOWN)),
+                message: format!("no server named {}", cut(server, MAX_NAME_SHOWN)),
             };
         };
         let ns = namespace.ident();
-        let tool_shown = bounds::cut(tool, MAX_NAME_SHOWN);
+        let tool_shown = cut(tool, MAX_NAME_SHOWN);
         let order = ledger.asked.fetch_add(1, Ordering::Relaxed);
         if let Some(reason) = self.refusals.reason(server, tool) {
             let message = format!("{ns}.{tool} is not available: {reason}");
@@ -655,7 +656,7 @@ impl Executor {
             // the error it becomes.
             let message = format!("{} is not a function{hint}", member(ns, tool));
             return Reply::TypeError {
-                message: bounds::cut(&message, bounds::MAX_ERROR_IN_REPORT),
+                message: cut(&message, bounds::MAX_ERROR_IN_REPORT),
             };
         };
         let shown = format!("{ns}.{}", function.ident());
@@ -745,8 +746,8 @@ impl Executor {
             return Reply::Error {
                 message: format!(
                     "{shown}: the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                    bounds::size(args_bytes),
-                    bounds::size(bounds::MAX_CALL_BYTES)
+                    size(args_bytes),
+                    size(bounds::MAX_CALL_BYTES)
                 ),
             };
         }
@@ -824,7 +825,7 @@ impl Executor {
         // Scrubbed before it is cut, so no cut leaves half a secret.
         let result = result.map_err(|message| {
             let message = crate::upstream::redact::scrub(&message);
-            bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
+            cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
         });
         crate::telemetry::end(
             traced.map(|(cx, _)| cx),
@@ -850,7 +851,7 @@ impl Executor {
             error: result
                 .as_ref()
                 .err()
-                .map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
+                .map(|message| cut(message, MAX_ERROR_IN_RECORD)),
             policy: None,
             approval,
             args_bytes,
@@ -891,7 +892,7 @@ impl Executor {
             tool: call.tool.to_owned(),
             ms: 0,
             ok: error.is_none(),
-            error: error.map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
+            error: error.map(|message| cut(message, MAX_ERROR_IN_RECORD)),
             policy: None,
             approval: None,
             args_bytes: args.len(),
@@ -1046,7 +1047,7 @@ fn cut_line(line: &str, keep: usize) -> String {
             }
             format!("{}{}", &line[..end], &line[at..])
         }
-        _ => bounds::cut(line, keep),
+        _ => cut(line, keep),
     }
 }
 

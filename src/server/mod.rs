@@ -29,6 +29,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use codemode_sandbox::Limits;
+use codemode_text::suggest::did_you_mean;
 use codemode_typegen::{Api, Style};
 // Logging (SEP-2577) and `resources/subscribe` are deprecated, and forwarded
 // for upstreams that still use them.
@@ -53,8 +55,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::disclosure::{Mode, tool_definitions};
 use crate::executor::{Executor, Report};
-use crate::sandbox::Limits;
-use crate::suggest::did_you_mean;
 use search::Index;
 
 /// Everything one API generation needs; replaced as a whole when upstream tools change.
