@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use codemode::executor::{Executor, Settings};
 use codemode::policy::Refusals;
-use codemode::sandbox::{Binding, Bindings, Event, Job, Limits, Reply};
-use codemode::{sandbox, transpile};
+use codemode_sandbox as sandbox;
+use codemode_sandbox::{Binding, Bindings, Event, Job, Limits, Reply};
+use codemode_transpile as transpile;
 use codemode_typegen::{Api, Style};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ListToolsResult,

@@ -58,7 +58,7 @@ impl Request {
             "arguments ({} {}, {} as JSON):\n{}",
             arguments::thousands(shown.values),
             arguments::plural(shown.values, "value"),
-            crate::sandbox::bounds::size(bytes),
+            codemode_text::size(bytes),
             shown.lines
         ));
         if !shown.whole {

@@ -19,7 +19,7 @@ pub enum JsonFileError {
     #[error(
         "{} is larger than {}, the most codemode reads from such a file; is it the right file?",
         path.display(),
-        crate::sandbox::bounds::size(*max)
+        codemode_text::size(*max)
     )]
     TooLarge { path: PathBuf, max: usize },
     #[error("{}:{line}:{column}: {}", path.display(), without_values(message))]

@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         // Room to compile programs on these threads (only touched pages count).
-        .thread_stack_size(codemode::transpile::THREAD_STACK)
+        .thread_stack_size(codemode_transpile::THREAD_STACK)
         .build()
     {
         Ok(runtime) => runtime,

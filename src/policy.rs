@@ -13,10 +13,12 @@
 //! A tool that needs approval stays in the API; the executor asks before
 //! each call (see [`crate::approval`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde_json::{Value, json};
+
+pub use codemode_transpile::Refusals;
 
 use crate::config::ServerPolicy;
 use crate::pins::Introductions;
@@ -480,7 +482,7 @@ fn unmatched_in(
                 source: source.to_owned(),
                 pattern: text.clone(),
                 server: server.cloned(),
-                closest: crate::suggest::closest(text, candidates, 3)
+                closest: codemode_text::suggest::closest(text, candidates, 3)
                     .into_iter()
                     .map(shortened)
                     .collect(),
@@ -538,45 +540,6 @@ impl Approvals {
     /// Why a call of `tool` (its original name) of `server` needs approval.
     pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
         self.0.get(server)?.get(tool).map(String::as_str)
-    }
-}
-
-/// Tools left out by policy: server → tool → reason; and the servers
-/// withheld whole.
-#[derive(Clone, Debug, Default)]
-pub struct Refusals {
-    tools: HashMap<String, HashMap<String, String>>,
-    /// Servers policy leaves nothing of (each listed tool refused), or whose
-    /// description or instructions are not as pinned: what else they offer
-    /// (prompts, resources) must not reach a client either.
-    withheld: HashSet<String>,
-}
-
-impl Refusals {
-    /// Whether nothing of `server` may be offered: not its tools, nor its
-    /// prompts and resources.
-    pub fn withholds(&self, server: &str) -> bool {
-        self.withheld.contains(server)
-    }
-
-    /// The servers withheld whole (see [`Refusals::withholds`]).
-    pub fn withheld(&self) -> impl Iterator<Item = &str> {
-        self.withheld.iter().map(String::as_str)
-    }
-
-    /// Why `tool` of `server` was left out; `tool` may be the original name
-    /// or its TypeScript identifier.
-    pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
-        let refused = self.tools.get(server)?;
-        refused
-            .get(tool)
-            .or_else(|| {
-                refused
-                    .iter()
-                    .find(|(name, _)| codemode_typegen::function_identifier(name) == tool)
-                    .map(|(_, reason)| reason)
-            })
-            .map(String::as_str)
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 
-use crate::sandbox::Reply;
+use codemode_sandbox::Reply;
 
 /// One recorded call, in the order the program asked for it.
 #[derive(Clone, Debug, PartialEq)]
@@ -214,7 +214,7 @@ pub fn outcome_difference(recorded: &Value, replayed: &Value) -> Option<String> 
     let (at, was, is) = first_difference(&was, &is, String::new())?;
     let shown = |v: Option<&Value>| {
         v.map_or("nothing".to_owned(), |v| {
-            crate::sandbox::bounds::cut(&v.to_string(), 200)
+            codemode_text::cut(&v.to_string(), 200)
         })
     };
     Some(format!(

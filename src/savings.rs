@@ -3,14 +3,14 @@
 //! The baseline is what an MCP client hands a model without codemode: each
 //! tool as `{"name", "description", "input_schema"}` (the Anthropic
 //! tool-definition form), as compact JSON. codemode's side is exactly what
-//! `codemode serve` lists, from the same code (`server::disclosure`).
+//! `codemode serve` lists, from the same code (`disclosure`).
 
 use codemode_typegen::Api;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tiktoken_rs::CoreBPE;
 
-use crate::server::disclosure::{Mode, tool_definitions};
+use crate::disclosure::{Mode, tool_definitions};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Tokenizer {

@@ -22,6 +22,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use codemode_text::size;
 use codemode_typegen::Observed;
 use codemode_typegen::layout::Layout;
 use codemode_typegen::shape::Shape;
@@ -29,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::ServerSpec;
-use crate::sandbox::bounds;
 pub use identity::identity;
 
 /// The most tokens (o200k) a learned result type takes in a declaration.
@@ -461,7 +461,7 @@ fn update(path: &Path, change: impl FnOnce(&mut Table)) -> std::io::Result<()> {
             tracing::warn!(
                 "forgot the learned result types of {forgotten} tool(s), the least recently learned, to keep {} within {MAX_TOOLS} tools a server, {MAX_SERVERS} servers and {}",
                 path.display(),
-                bounds::size(MAX_FILE_BYTES)
+                size(MAX_FILE_BYTES)
             );
         }
         // The user's alone: one others may write is not read back.

@@ -121,19 +121,6 @@ pub async fn within<F: Future>(cx: &Option<Context>, work: F) -> F::Output {
     }
 }
 
-/// Ends an execution's span with its report's outcome.
-pub fn end_execution(cx: Option<Context>, report: &crate::executor::Report) {
-    let failure = match &report.outcome {
-        Some(Err(failure)) => Some(failure),
-        _ => None,
-    };
-    end(
-        cx,
-        failure.map(|f| f.kind.as_str()),
-        failure.map(|f| f.message.as_str()),
-    );
-}
-
 /// Ends a span with its outcome: `error.type` and an error status when it failed.
 pub fn end(cx: Option<Context>, error_type: Option<&str>, message: Option<&str>) {
     let Some(cx) = cx else { return };

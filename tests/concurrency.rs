@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use codemode::executor::{Executor, Settings};
-use codemode::sandbox::Limits;
+use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ListToolsResult,

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use codemode::config::{ServerSpec, Transport};
 use codemode::executor::{ExecutionFailure, Executor, FailureKind, Report, Settings};
-use codemode::sandbox::Limits;
 use codemode::upstream;
+use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 

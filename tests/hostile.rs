@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use codemode::config::{ServerSpec, Transport};
 use codemode::executor::{Executor, Report, Settings};
-use codemode::sandbox::Limits;
 use codemode::upstream;
+use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 

@@ -6,7 +6,7 @@ use clap::Args;
 
 use crate::config::{self, ranges};
 use crate::executor::Settings;
-use crate::sandbox::Limits;
+use codemode_sandbox::Limits;
 
 /// Execution limits as flags: the same settings as a config file's
 /// `"codemode"` section, which the flags override.

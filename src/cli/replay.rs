@@ -11,7 +11,7 @@ use serde_json::json;
 use super::limits::{self, LimitArgs};
 use crate::config;
 use crate::executor::{self, Executor};
-use crate::sandbox;
+use codemode_sandbox as sandbox;
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {

@@ -15,11 +15,10 @@ use crate::approval::{self, Approver};
 use crate::config;
 use crate::executor::Executor;
 use crate::json_file::{self, Bounded};
-use crate::sandbox;
-use crate::sandbox::bounds;
 use crate::savings::{self, Tokenizer};
 use crate::server::Trace;
 use crate::upstream::Hooks;
+use codemode_sandbox as sandbox;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -132,7 +131,7 @@ pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool
     let mut report =
         crate::telemetry::within(&traced, executor.execute(&code, execution.limits)).await;
     crate::diagnostics::word_for_the_cli(&mut report);
-    crate::telemetry::end_execution(traced, &report);
+    crate::executor::end_execution(traced, &report);
     drop(telemetry);
     if let Some(trace) = &trace {
         trace.record(&code, &report, started.elapsed());
@@ -160,7 +159,7 @@ fn read_program(file: &str) -> anyhow::Result<String> {
             Ok(code) => Ok(code),
             Err(Bounded::TooLarge) => bail!(
                 "the program on standard input is larger than {}, more than codemode compiles",
-                bounds::size(max)
+                codemode_text::size(max)
             ),
             Err(Bounded::Io(error)) => {
                 Err(error).context("cannot read the program from standard input")

@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use codemode_text::suggest::did_you_mean;
+
 use crate::json_file::{self, JsonFileError};
-use crate::suggest::did_you_mean;
 pub use interpolate::{Unresolved, Vars, bare_var, home_dir, input_var};
 pub use names::{name_from_command, name_from_url};
 pub use settings::{Settings, ranges};

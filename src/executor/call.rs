@@ -15,9 +15,9 @@ use serde_json::{Map, Value};
 
 use super::{CallLedger, CallRecord, Executor, result_cost, unwrap};
 use crate::approval::{self, Verdict};
-use crate::sandbox::Reply;
-use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::suggest::{function_meant, listed, member};
+use codemode_sandbox::Reply;
+use codemode_sandbox::bounds::{self, MAX_DEPTH};
+use codemode_text::suggest::{function_meant, listed, member};
 
 /// A tool name as a record or message shows it: a server's own names are
 /// short, but a program can ask for any name.
@@ -126,11 +126,14 @@ impl Executor {
     ) -> Stage<Resolved<'a>> {
         let Some(namespace) = self.api.namespace(server) else {
             return Err(Reply::Error {
-                message: format!("no server named {}", bounds::cut(server, MAX_NAME_SHOWN)),
+                message: format!(
+                    "no server named {}",
+                    codemode_text::cut(server, MAX_NAME_SHOWN)
+                ),
             });
         };
         let ns = namespace.ident();
-        let tool_shown = bounds::cut(tool, MAX_NAME_SHOWN);
+        let tool_shown = codemode_text::cut(tool, MAX_NAME_SHOWN);
         let order = ledger.asked.fetch_add(1, Ordering::Relaxed);
         if let Some(reason) = self.refusals.reason(server, tool) {
             let message = format!("{ns}.{tool} is not available: {reason}");
@@ -151,7 +154,7 @@ impl Executor {
             // the error it becomes.
             let message = format!("{} is not a function{hint}", member(ns, tool));
             return Err(Reply::TypeError {
-                message: bounds::cut(&message, bounds::MAX_ERROR_IN_REPORT),
+                message: codemode_text::cut(&message, bounds::MAX_ERROR_IN_REPORT),
             });
         };
         Ok(Resolved {
@@ -305,7 +308,7 @@ impl Executor {
         // Scrubbed before it is cut, so no cut leaves half a secret.
         let result = result.map_err(|message| {
             let message = crate::upstream::redact::scrub(&message);
-            bounds::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
+            codemode_text::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
         });
         crate::telemetry::end(
             traced.map(|(cx, _)| cx),
@@ -331,7 +334,7 @@ impl Executor {
             error: result
                 .as_ref()
                 .err()
-                .map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
+                .map(|message| codemode_text::cut(message, MAX_ERROR_IN_RECORD)),
             policy: None,
             approval: sent.approval,
             args_bytes: sent.args_bytes,
@@ -370,8 +373,8 @@ fn within_size(shown: &str, args: Value) -> Stage<(Map<String, Value>, usize)> {
         return Err(Reply::Error {
             message: format!(
                 "{shown}: the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                bounds::size(args_bytes),
-                bounds::size(bounds::MAX_CALL_BYTES)
+                codemode_text::size(args_bytes),
+                codemode_text::size(bounds::MAX_CALL_BYTES)
             ),
         });
     }
@@ -436,7 +439,7 @@ impl Executor {
             tool: call.tool.to_owned(),
             ms: 0,
             ok: error.is_none(),
-            error: error.map(|message| bounds::cut(message, MAX_ERROR_IN_RECORD)),
+            error: error.map(|message| codemode_text::cut(message, MAX_ERROR_IN_RECORD)),
             policy: None,
             approval: None,
             args_bytes: args.len(),

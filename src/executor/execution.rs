@@ -19,9 +19,9 @@ use super::{
     shape_result, timed_out,
 };
 use crate::approval::Approver;
-use crate::sandbox::bounds;
-use crate::sandbox::{self, Call, Event, Finished, Job, Level, Limits, ScriptError};
-use crate::transpile;
+use codemode_sandbox::bounds;
+use codemode_sandbox::{self as sandbox, Call, Event, Finished, Job, Level, Limits, ScriptError};
+use codemode_transpile as transpile;
 
 /// The log lines a program wrote, up to the output limit.
 struct Logs {
@@ -44,7 +44,7 @@ impl Logs {
         // The engine keeps to the budget; this holds even if it did not.
         if self.bytes < self.max_bytes {
             self.bytes += LOG_LINE_OVERHEAD + message.len();
-            let message = bounds::cut(&message, self.max_bytes);
+            let message = codemode_text::cut(&message, self.max_bytes);
             self.lines.push(LogLine { level, message });
         }
     }

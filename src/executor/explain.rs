@@ -4,10 +4,10 @@
 //! forgotten `await`, a misspelled namespace, or a global the sandbox does
 //! not have.
 
-use crate::sandbox::Binding;
-use crate::suggest::{did_you_mean, function_meant, listed};
-use crate::transpile::Compiled;
-use crate::transpile::culprit::{Culprit, Failed, Site, culprit};
+use codemode_sandbox::Binding;
+use codemode_text::suggest::{did_you_mean, function_meant, listed};
+use codemode_transpile::Compiled;
+use codemode_transpile::culprit::{Culprit, Failed, Site, culprit};
 
 /// Programs larger than this are not parsed again to name a culprit: naming
 /// runs on the caller's stack.

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sandbox::{self, bounds};
-use crate::transpile::{CompileError, CompileErrorKind};
+use codemode_sandbox::{self as sandbox, bounds};
+use codemode_transpile::{CompileError, CompileErrorKind};
 
 /// What ended an execution: the report's `error.kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -161,7 +161,7 @@ impl ExecutionFailure {
     ) -> ExecutionFailure {
         ExecutionFailure {
             kind,
-            message: bounds::cut(message, bounds::MAX_ERROR_IN_REPORT),
+            message: codemode_text::cut(message, bounds::MAX_ERROR_IN_REPORT),
             line,
             column,
             hint: None,

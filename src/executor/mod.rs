@@ -32,10 +32,10 @@ use tokio::sync::Semaphore;
 
 use crate::approval::{self, Approver, Verdict};
 use crate::policy::{Approvals, Refusals};
-use crate::sandbox;
-use crate::sandbox::bounds::{self, MAX_DEPTH};
-use crate::sandbox::{Binding, Bindings, ErrorKind, Finished, Level, Limits, ScriptError};
-use crate::transpile;
+use codemode_sandbox as sandbox;
+use codemode_sandbox::bounds::{self, MAX_DEPTH};
+use codemode_sandbox::{Binding, Bindings, ErrorKind, Finished, Level, Limits, ScriptError};
+use codemode_transpile as transpile;
 pub use failure::{ExecutionFailure, FailureKind, Hint, Limit};
 use validate::Validators;
 
@@ -207,6 +207,19 @@ impl Report {
         self.outcome = Some(Err(failure));
         self
     }
+}
+
+/// Ends an execution's span with its report's outcome.
+pub fn end_execution(cx: Option<opentelemetry::Context>, report: &Report) {
+    let failure = match &report.outcome {
+        Some(Err(failure)) => Some(failure),
+        _ => None,
+    };
+    crate::telemetry::end(
+        cx,
+        failure.map(|f| f.kind.as_str()),
+        failure.map(|f| f.message.as_str()),
+    );
 }
 
 /// Per-execution bookkeeping shared by its concurrent calls.
@@ -438,7 +451,7 @@ fn cut_line(line: &str, keep: usize) -> String {
             }
             format!("{}{}", &line[..end], &line[at..])
         }
-        _ => bounds::cut(line, keep),
+        _ => codemode_text::cut(line, keep),
     }
 }
 

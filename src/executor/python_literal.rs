@@ -411,7 +411,7 @@ mod tests {
         #[test]
         fn any_text_is_read_or_kept(text in "[\\[\\](){}'\",: a-zA-Z0-9.\\\\+-]{0,64}") {
             if let Some(value) = parse(&text) {
-                prop_assert!(crate::sandbox::bounds::value_depth(&value) <= MAX_DEPTH + 2);
+                prop_assert!(codemode_sandbox::bounds::value_depth(&value) <= MAX_DEPTH + 2);
             }
         }
 

@@ -18,7 +18,8 @@ use std::sync::Arc;
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 
-use crate::sandbox::bounds::{self, Held, HeldBytes};
+use codemode_sandbox::bounds::{Held, HeldBytes};
+use codemode_text::size;
 
 /// What one value of a tree costs the host, at least: a `serde_json::Value`.
 pub const NODE_BYTES: usize = 32;
@@ -131,11 +132,11 @@ impl ResultBudget {
         sent: usize,
         deadline: tokio::time::Instant,
     ) -> Result<Held, String> {
-        let (budget, memory) = (bounds::size(self.budget), bounds::size(self.memory_bytes));
+        let (budget, memory) = (size(self.budget), size(self.memory_bytes));
         let taking = format!(
             "{tool} returned {} of JSON that would take about {} as values",
-            bounds::size(sent),
-            bounds::size(cost)
+            size(sent),
+            size(cost)
         );
         if cost > self.budget {
             return Err(format!(
@@ -154,7 +155,7 @@ impl ResultBudget {
             if tokio::time::timeout_at(deadline, freed).await.is_err() {
                 return Err(format!(
                     "{taking}, and results the program has not yet taken hold {}: more than the {budget} a program's results may hold at once (a quarter of its {memory} memory limit); await fewer calls at once, or ask each for less",
-                    bounds::size(held)
+                    size(held)
                 ));
             }
         }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use jsonschema::Validator;
 use serde_json::Value;
 
-use crate::sandbox::bounds::cut;
+use codemode_text::cut;
 
 /// Compiled validators, built on first use; `None` for a schema that does
 /// not compile (the call then goes through unchecked: the server still checks).

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{CodeModeServer, approval, commit, parse, report_result, text_result};
 use crate::executor::{Executor, Report};
-use crate::sandbox::Limits;
+use codemode_sandbox::Limits;
 
 /// How long past its time limit a parked execution's `requestState` is kept.
 const PARKED_GRACE: Duration = Duration::from_secs(5);
@@ -117,7 +117,7 @@ impl CodeModeServer {
         let execution = executor.execute_asking(code, limits, cancelled, approver);
         let mut report = crate::telemetry::within(&traced, execution).await;
         self.finish(code, &mut report, limits, started);
-        crate::telemetry::end_execution(traced, &report);
+        crate::executor::end_execution(traced, &report);
         report
     }
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{CodeModeServer, Snapshot, parse, text_result};
-use crate::suggest::did_you_mean;
+use codemode_text::suggest::did_you_mean;
 
 impl CodeModeServer {
     /// A discovery tool (`search_api`, `get_api`): admitted like `execute`

@@ -6,7 +6,7 @@ mod approval;
 mod callers;
 mod commit;
 mod connections;
-pub mod disclosure;
+
 mod execute;
 mod forwarded;
 mod handler;
@@ -42,7 +42,7 @@ use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::executor::{FailureKind, Hint, Report};
-use crate::sandbox::Limits;
+use codemode_sandbox::Limits;
 
 /// The MCP server handler; cheap to clone (one per HTTP session).
 #[derive(Clone)]

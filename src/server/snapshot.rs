@@ -5,8 +5,8 @@ use codemode_typegen::Api;
 use rmcp::model::Tool;
 
 use super::Exposed;
-use super::disclosure::{Mode, tool_definitions};
 use super::search::Index;
+use crate::disclosure::{Mode, tool_definitions};
 use crate::executor::Executor;
 
 /// Everything one API generation needs; replaced as a whole when upstream tools change.

@@ -7,11 +7,11 @@
 //! [`UNREADABLE`], which the server answers with an error naming the problem.
 //! It also notices when the client has gone (its input ends).
 
+use codemode_text::size;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::filtered_read::{Filter, Filtered};
-use crate::sandbox::bounds;
 use crate::upstream::unreadable::{self, Line, Watch};
 
 /// The method a request that could not be read is replaced with; its params
@@ -81,7 +81,7 @@ impl Requests {
             format!(
                 "the request is {} bytes, over the limit of {} on one message (it follows from --max-program-kb); send a smaller program",
                 summary.bytes,
-                bounds::size(self.max_line)
+                size(self.max_line)
             )
         } else if summary.too_deep() {
             format!(

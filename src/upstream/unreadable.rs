@@ -11,7 +11,7 @@
 //! [`error_for_response`] is the error response rmcp should have produced,
 //! with the same id, to follow the dropped line.
 
-use crate::sandbox::bounds;
+use codemode_text::size;
 
 /// rmcp's limit on one line of stdio (its `DEFAULT_MAX_LINE_LENGTH`).
 pub const MAX_LINE: usize = 16 << 20;
@@ -58,7 +58,7 @@ pub fn error_for_response(line: &Line) -> Option<Vec<u8>> {
         format!(
             "the response is {} bytes, over the limit of {} ({MAX_LINE} bytes) on one message from a server",
             line.bytes,
-            bounds::size(MAX_LINE)
+            size(MAX_LINE)
         )
     } else if line.values > MAX_VALUES {
         format!(

@@ -16,7 +16,7 @@ use super::seconds::parse_seconds;
 use super::servers::{ServerArgs, ServerSettings};
 use super::trace::{TraceArgs, TraceSettings};
 use crate::config;
-use crate::server::disclosure::Disclosure;
+use crate::disclosure::Disclosure;
 use crate::upstream;
 
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = DisclosureArg::Auto)]
     pub disclosure: DisclosureArg,
     /// Tokens (o200k_base) of tool definitions `--disclosure auto` may put in the model's prompt.
-    #[arg(long, value_name = "TOKENS", default_value_t = crate::server::disclosure::DEFAULT_PROMPT_BUDGET)]
+    #[arg(long, value_name = "TOKENS", default_value_t = crate::disclosure::DEFAULT_PROMPT_BUDGET)]
     pub prompt_budget: usize,
     /// Also list every upstream tool directly beside `execute` (named as upstream when one server is
     /// selected, `namespace__tool` when several), and forward the upstreams' prompts and resources.

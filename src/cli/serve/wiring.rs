@@ -10,12 +10,12 @@ use crate::approval;
 use crate::cli::limits;
 use crate::cli::open::{api_for, open};
 use crate::executor::Executor;
-use crate::sandbox;
 use crate::server::sessions::SealedSessions;
 use crate::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
 };
 use crate::upstream::{self, Changes, Hooks, Upstreams};
+use codemode_sandbox as sandbox;
 
 /// The server, wired to its upstreams and not yet serving.
 pub(super) struct Wired {

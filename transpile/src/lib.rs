@@ -14,6 +14,7 @@
 
 pub mod culprit;
 mod nesting;
+mod refusals;
 mod survey;
 mod threads;
 
@@ -23,6 +24,7 @@ pub const THREAD_STACK: usize = 2 * COMPILE_STACK_NEEDED;
 
 use std::sync::Arc;
 
+use codemode_sandbox::Binding;
 use swc_common::comments::SingleThreadedComments;
 use swc_common::sync::Lrc;
 use swc_common::{BytePos, FileName, GLOBALS, Globals, LineCol, Mark, SourceMap, Span, Spanned};
@@ -38,8 +40,7 @@ use swc_ecma_transforms_base::fixer::fixer;
 use swc_ecma_transforms_base::hygiene::hygiene;
 use swc_ecma_transforms_base::resolver;
 
-use crate::policy::Refusals;
-use crate::sandbox::Binding;
+pub use refusals::Refusals;
 
 /// What goes around the user's code: one line before it, so user line N is
 /// wrapped line N + 1.
@@ -486,7 +487,7 @@ fn wrapper_body(script: &mut Script) -> Option<&mut Vec<Stmt>> {
     }
 }
 
-pub(super) fn unparen(expr: &Expr) -> &Expr {
+pub(crate) fn unparen(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => unparen(&p.expr),
         other => other,
@@ -832,7 +833,8 @@ function demo(x: number) { return x; }",
 
     #[test]
     fn the_examples_are_far_from_the_limits() {
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).unwrap() {
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples")).unwrap()
+        {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "ts") {
                 let code = std::fs::read_to_string(&path).unwrap();

@@ -130,7 +130,7 @@ impl Bindings {
 #[derive(Clone, Debug)]
 pub struct Job {
     pub js: String,
-    /// The program throws `null` itself (see [`crate::transpile::Compiled::throws_null`]).
+    /// The program throws `null` itself (see `codemode_transpile::Compiled::throws_null`).
     pub throws_null: bool,
     pub bindings: Bindings,
     pub limits: Limits,

@@ -1,35 +1,36 @@
-//! Prepares the sandbox's guest (`guest/codemode.wasm`) when codemode is
-//! built: runs its one-time initialization (QuickJS runtime, context and the
-//! prelude, `src/sandbox/prelude.js` with its `globals.js`) and snapshots the result with
-//! wasmtime-wizer, so every instance starts ready; then compiles the snapshot
-//! to native code for the target. codemode never compiles WebAssembly when
-//! it runs: no compiler in the binary, no second of start-up.
+//! Prepares the sandbox's guest (`guest/codemode.wasm` at the repository
+//! root) when codemode is built: runs its one-time initialization (QuickJS
+//! runtime, context and the prelude, `src/prelude.js` with its `globals.js`)
+//! and snapshots the result with wasmtime-wizer, so every instance starts
+//! ready; then compiles the snapshot to native code for the target. codemode
+//! never compiles WebAssembly when it runs: no compiler in the binary, no
+//! second of start-up.
 
 use std::path::PathBuf;
 
 use wasmtime::{Engine, Instance, Linker, Module, Store, Val};
 use wasmtime_wizer::{InstanceState, SnapshotVal, ValType, Wizer};
 
-#[path = "src/sandbox/guest_config.rs"]
+#[path = "src/guest_config.rs"]
 mod guest_config;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), Error> {
     for input in [
-        "guest/codemode.wasm",
-        "src/sandbox/prelude.js",
-        "src/sandbox/globals.js",
-        "src/sandbox/guest_config.rs",
+        "../guest/codemode.wasm",
+        "src/prelude.js",
+        "src/globals.js",
+        "src/guest_config.rs",
     ] {
         println!("cargo::rerun-if-changed={input}");
     }
-    let guest = std::fs::read("guest/codemode.wasm")?;
+    let guest = std::fs::read("../guest/codemode.wasm")?;
     let prelude = guest_config::prelude(
-        &std::fs::read_to_string("src/sandbox/prelude.js")?,
-        &std::fs::read_to_string("src/sandbox/globals.js")?,
+        &std::fs::read_to_string("src/prelude.js")?,
+        &std::fs::read_to_string("src/globals.js")?,
     )
-    .ok_or("src/sandbox/prelude.js must have its `@include globals.js` line once")?;
+    .ok_or("src/prelude.js must have its `@include globals.js` line once")?;
     let ready = snapshot(&guest, &prelude)?;
 
     let mut config = wasmtime::Config::new();

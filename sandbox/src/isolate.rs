@@ -584,7 +584,7 @@ mod contained {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::sandbox::{Bindings, Limits};
+    use crate::{Bindings, Limits};
 
     fn run_for(body: &str, timeout: Duration) -> Result<Finished, ScriptError> {
         let job = Job {

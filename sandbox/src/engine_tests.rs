@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::run;
-use crate::sandbox::host::program_position;
-use crate::sandbox::{
+use crate::host::program_position;
+use crate::{
     Binding, Bindings, ErrorKind, Event, Finished, Job, Level, Limits, Reply, ScriptError,
 };
 

@@ -5,6 +5,8 @@
 use std::collections::HashSet;
 use swc_common::{Span, Spanned};
 
+use codemode_sandbox::Binding;
+use codemode_text::suggest::{function_meant, listed};
 use swc_ecma_ast::{
     BindingIdent, CallExpr, Callee, ClassDecl, ClassMember, Expr, FnDecl, Lit, MemberProp, Pat,
     Prop, Script, Stmt, ThrowStmt, TsType, TsTypeElement,
@@ -12,8 +14,6 @@ use swc_ecma_ast::{
 use swc_ecma_visit::{Visit, VisitWith};
 
 use super::{Known, unparen};
-use crate::sandbox::Binding;
-use crate::suggest::{function_meant, listed};
 
 /// What the walk found.
 #[derive(Default)]

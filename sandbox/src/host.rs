@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
+use codemode_text::size;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -92,7 +93,7 @@ impl Host {
         let binding = self.bindings.iter().find(|b| b.server == server);
         let function = binding
             .and_then(|b| b.functions.iter().find(|(_, t)| t == tool))
-            .map_or_else(|| bounds::cut(tool, 128), |(ident, _)| ident.clone());
+            .map_or_else(|| codemode_text::cut(tool, 128), |(ident, _)| ident.clone());
         format!(
             "{}.{function}",
             binding.map_or(server, |b| b.ident.as_str())
@@ -131,8 +132,8 @@ impl Host {
         if in_flight + bytes > budget {
             return refuse(format!(
                 "the arguments of the calls in flight would take {}, more than the {} allowed (a quarter of the memory limit); await some calls before starting more",
-                bounds::size(in_flight + bytes),
-                bounds::size(budget)
+                size(in_flight + bytes),
+                size(budget)
             ));
         }
         // Arguments the host could not read back exactly are never sent: a
@@ -185,8 +186,8 @@ impl Host {
         answer_now(Reply::Error {
             message: format!(
                 "the arguments are {} as JSON; at most {} can be sent to a server in one call",
-                bounds::size(bytes),
-                bounds::size(MAX_CALL_BYTES)
+                size(bytes),
+                size(MAX_CALL_BYTES)
             ),
         })
     }
