@@ -16,6 +16,7 @@ pub mod demo;
 pub mod diagnostics;
 pub mod executor;
 pub mod filtered_read;
+pub mod hint;
 pub mod json_file;
 pub mod pins;
 pub mod policy;
