@@ -124,10 +124,7 @@ async fn open(args: &ServerArgs, hooks: Hooks, secrets: &[&str]) -> anyhow::Resu
     let upstreams =
         upstream::connect_all_watched(selection.servers, args.init_timeout, hooks, demo).await;
     for failure in &upstreams.failures {
-        eprintln!(
-            "warning: server \"{}\" is unavailable: {}",
-            failure.server, failure.error
-        );
+        eprint!("{}", crate::diagnostics::unavailable(failure));
     }
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
@@ -378,6 +375,7 @@ pub async fn run(args: RunArgs, learn_only: bool) -> anyhow::Result<bool> {
     let settings = settings(&args.limits, &opened.settings);
     let (api, refusals, approvals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), settings)
+        .wording_hints(crate::diagnostics::for_the_program)
         .with_refusals(refusals)
         .approving(approvals, approver, args.servers.approval_timeout)
         .with_call_timeouts(opened.upstreams.call_timeouts())

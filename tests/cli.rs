@@ -192,7 +192,8 @@ fn unknown_server_filter_lists_the_servers() {
     let output = codemode(&["types", "--server", "nope"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("--server nope: no server has that name (there are: demo)"),
+        stderr(&output)
+            .contains("cannot use server \"nope\": no server has that name (there are: demo)"),
         "{}",
         stderr(&output)
     );
@@ -280,7 +281,7 @@ fn server_starts_only_the_named_servers_and_a_bad_entry_stops_no_other() {
     let output = codemode(&["tools", "--config", &config, "--server", "trackr"]);
     assert!(!output.status.success());
     assert!(
-        stderr(&output).contains("--server trackr: no server has that name (there are: tracker, other, keyless); did you mean tracker?"),
+        stderr(&output).contains("cannot use server \"trackr\": no server has that name (there are: tracker, other, keyless); did you mean tracker?"),
         "{}",
         stderr(&output)
     );
@@ -352,7 +353,7 @@ fn slow_servers_time_out_with_a_hint() {
         err.contains("server \"slow\" is unavailable: no answer to initialize within 0.5s"),
         "{err}"
     );
-    assert!(err.contains("--init-timeout"), "{err}");
+    assert!(err.contains("\nhint: raise --init-timeout"), "{err}");
 }
 
 #[test]
