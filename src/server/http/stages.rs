@@ -277,7 +277,7 @@ async fn read_body(body: Incoming, max_body_bytes: usize) -> Stage<Bytes> {
         Ok(Ok(collected)) => Continue(collected.to_bytes()),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Break(plain(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is larger than this server accepts (see --max-program-kb)",
+            "the request body is larger than this server accepts (it follows from the largest program it compiles); send a smaller program",
         )),
         Ok(Err(_)) => Break(plain(
             StatusCode::BAD_REQUEST,
