@@ -123,7 +123,7 @@ fn sessions_are_capped_and_idle_ones_expire() {
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("this server has 3 open sessions, the most --max-sessions allows"),
+            .starts_with("this server has 3 open sessions, the most it allows;"),
         "{error}"
     );
     // Idle sessions expire; then new clients are served.
