@@ -42,6 +42,7 @@ pub fn words(hint: &crate::hint::Hint) -> String {
         Hint::AnswerInput { id, var } => {
             format!("pass --input {id}=VALUE or set the environment variable {var}")
         }
+        Hint::RecordResults => "record with `--trace-file FILE --trace-results`".to_owned(),
         Hint::Login {
             server,
             scopes,

@@ -33,6 +33,8 @@ pub enum Hint {
     /// `${input:id}` takes its value from the user, or from the
     /// environment variable `var`.
     AnswerInput { id: String, var: String },
+    /// A trace recorded with its calls' answers could be replayed.
+    RecordResults,
     /// `server` wants a login (`again`: the kept one no longer works), with
     /// `scopes` when it wants scopes the login lacks.
     Login {
@@ -109,6 +111,7 @@ impl Hint {
             Hint::AnswerInput { id, var } => {
                 format!("give ${{input:{id}}} a value, or set the environment variable {var}")
             }
+            Hint::RecordResults => "record the trace with the calls' answers".to_owned(),
             Hint::Login {
                 server,
                 scopes,
@@ -136,6 +139,7 @@ mod tests {
             Hint::Check(Given::Header),
             Hint::Give(Given::ClientConfig),
             Hint::RaiseStartTimeout,
+            Hint::RecordResults,
             Hint::AnswerInput {
                 id: "api-key".into(),
                 var: "CODEMODE_INPUT_API_KEY".into(),
