@@ -73,7 +73,7 @@ pub fn for_the_program(hint: &crate::hint::Hint) -> String {
 }
 
 /// The hint a cause of an error carries, if any, in the CLI's words.
-fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+pub fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
     if let Some(failure) = cause.downcast_ref::<ExecutionFailure>() {
         return failure.hint.map(hint);
     }

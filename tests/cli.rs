@@ -354,6 +354,24 @@ fn slow_servers_time_out_with_a_hint() {
         "{err}"
     );
     assert!(err.contains("\nhint: raise --init-timeout"), "{err}");
+    // `--json` keeps the hint beside the error.
+    let time = fixture("catalogs/time.json");
+    let output = codemode(&[
+        "tools",
+        "--json",
+        "--init-timeout",
+        "0.5",
+        "--tools-file",
+        time.to_str().unwrap(),
+        "--name",
+        "slow",
+        "--",
+        "sleep",
+        "20",
+    ]);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hint = json["failures"][0]["hint"].as_str().unwrap_or_default();
+    assert!(hint.starts_with("raise --init-timeout"), "{json}");
 }
 
 #[test]
