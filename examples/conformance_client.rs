@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use codemode::config::{OAuthClient, ServerSpec, Transport};
-use codemode::upstream::oauth::{TokenFile, refusal_hint};
+use codemode::hint::Hint;
+use codemode::upstream::oauth::{TokenFile, refused};
 use codemode::upstream::{self, Hooks, Human, UpstreamError, Upstreams};
 use futures::future::BoxFuture;
 use rmcp::ErrorData;
@@ -316,19 +317,10 @@ async fn call(upstreams: &Upstreams, name: &str, arguments: Value) -> Result<(),
     let request = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
     match upstream::human::call_tool(peer, &Defaults, server(), request).await {
         Ok(_) => Ok(()),
-        Err(error) => match refusal_hint(&error, server()) {
-            Some(hint) if hint.contains("--scope") => Err(Refused::Scope(scopes_in(&hint))),
+        Err(error) => match refused(&error, server()).map(|refused| refused.hint) {
+            Some(Hint::Login { scopes, .. }) if !scopes.is_empty() => Err(Refused::Scope(scopes)),
             Some(_) => Err(Refused::Login),
-            _ => Err(Refused::Other(error.to_string())),
+            None => Err(Refused::Other(error.to_string())),
         },
     }
-}
-
-/// The scopes a refusal's hint asks `codemode login` for.
-fn scopes_in(hint: &str) -> Vec<String> {
-    hint.split("--scope ")
-        .skip(1)
-        .map(|rest| rest.split(['`', ' ']).next().unwrap_or_default().to_owned())
-        .filter(|scope| !scope.is_empty())
-        .collect()
 }

@@ -5,7 +5,10 @@
 
 use std::process::ExitCode;
 
+use crate::config::ConfigError;
 use crate::executor::{ExecutionFailure, Hint, Limit, Report};
+use crate::hint::{Given, Hinted, WithHint};
+use crate::upstream::{UnavailableServer, UpstreamError};
 
 /// The flag that sets `limit`.
 pub fn flag(limit: Limit) -> &'static str {
@@ -21,6 +24,79 @@ pub fn hint(hint: Hint) -> String {
     match hint {
         Hint::RaiseLimit { limit } => format!("raise it with {}", flag(limit)),
     }
+}
+
+/// What else would help, in the CLI's words.
+pub fn words(hint: &crate::hint::Hint) -> String {
+    use crate::hint::Hint;
+    match hint {
+        Hint::Check(given) => format!("check the values of {}", given_flag(*given)),
+        Hint::Give(Given::ServerName) => {
+            "give one another name with --name, or by its key in the config".to_owned()
+        }
+        Hint::Give(given) => format!("name {} with {}", given.what(), given_flag(*given)),
+        Hint::RaiseStartTimeout => {
+            "raise --init-timeout if the server is slow to start, e.g. npx downloading a package"
+                .to_owned()
+        }
+        Hint::AnswerInput { id, var } => {
+            format!("pass --input {id}=VALUE or set the environment variable {var}")
+        }
+        Hint::RecordResults => "record with `--trace-file FILE --trace-results`".to_owned(),
+        Hint::Login {
+            server,
+            scopes,
+            again,
+        } => {
+            let scopes: String = scopes.iter().map(|s| format!(" --scope {s}")).collect();
+            let again = if *again { " again" } else { "" };
+            format!("run `codemode login {server}{scopes}`{again}")
+        }
+    }
+}
+
+/// The flag that gives `given`.
+fn given_flag(given: Given) -> &'static str {
+    match given {
+        Given::Header => "--header",
+        Given::Input => "--input",
+        Given::ServerName => "--name",
+        Given::ClientConfig => "--file",
+        Given::OwnConfig => "--config",
+    }
+}
+
+/// What would help with a failed call, in the error a program gets when
+/// the CLI's user reads it (`codemode run`): the user is told what to run.
+pub fn for_the_program(hint: &crate::hint::Hint) -> String {
+    format!("the user must {}", words(hint))
+}
+
+/// The hint a cause of an error carries, if any, in the CLI's words.
+pub fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(failure) = cause.downcast_ref::<ExecutionFailure>() {
+        return failure.hint.map(hint);
+    }
+    // The errors of lower layers that carry hints.
+    let hinted: [Option<&dyn Hinted>; 3] = [
+        cause.downcast_ref::<WithHint>().map(|e| e as _),
+        cause.downcast_ref::<ConfigError>().map(|e| e as _),
+        cause.downcast_ref::<UpstreamError>().map(|e| e as _),
+    ];
+    let hinted = hinted.into_iter().flatten().next()?;
+    hinted.hint().as_ref().map(words)
+}
+
+/// The warning for a server that could not be used, and its hint.
+pub fn unavailable(failure: &UnavailableServer) -> String {
+    let mut out = format!(
+        "warning: server \"{}\" is unavailable: {}\n",
+        failure.server, failure.error
+    );
+    if let Some(said) = hint_of(&failure.error) {
+        out.push_str(&format!("hint: {said}\n"));
+    }
+    out
 }
 
 /// Puts the hint of the report's failure, if any, into its message, as
@@ -47,11 +123,8 @@ pub fn render(error: &anyhow::Error) -> String {
     for cause in error.chain().skip(1) {
         out.push_str(&format!("  caused by: {}\n", scrub(cause.to_string())));
     }
-    let hints = error
-        .chain()
-        .filter_map(|cause| cause.downcast_ref::<ExecutionFailure>()?.hint);
-    for said in hints {
-        out.push_str(&format!("hint: {}\n", hint(said)));
+    for said in error.chain().filter_map(hint_of) {
+        out.push_str(&format!("hint: {said}\n"));
     }
     out
 }
@@ -99,6 +172,59 @@ mod tests {
         assert_eq!(
             failure.message,
             "too slow (the time limit; raise it with --timeout-ms)"
+        );
+    }
+
+    #[test]
+    fn a_login_hint_names_the_command_and_its_scopes() {
+        let login = crate::hint::Hint::Login {
+            server: "notes".into(),
+            scopes: vec!["notes:write".into()],
+            again: false,
+        };
+        assert_eq!(
+            words(&login),
+            "run `codemode login notes --scope notes:write`"
+        );
+        // As a program's error says it under `codemode run`, as before hints were data.
+        assert_eq!(
+            for_the_program(&login),
+            "the user must run `codemode login notes --scope notes:write`"
+        );
+        let again = crate::hint::Hint::Login {
+            server: "notes".into(),
+            scopes: Vec::new(),
+            again: true,
+        };
+        assert_eq!(words(&again), "run `codemode login notes` again");
+    }
+
+    #[test]
+    fn hints_of_lower_layers_follow_the_causes() {
+        let error = anyhow::Error::new(crate::hint::WithHint::new(
+            "cannot tell where codemode's config goes (HOME is not set)",
+            crate::hint::Hint::Give(crate::hint::Given::OwnConfig),
+        ))
+        .context("cannot connect");
+        assert_eq!(
+            render(&error),
+            "error: cannot connect\n  caused by: cannot tell where codemode's config goes (HOME is not set)\nhint: name codemode's config file with --config\n"
+        );
+    }
+
+    #[test]
+    fn an_unavailable_server_is_followed_by_its_hint() {
+        let failure = UnavailableServer {
+            server: "notes".into(),
+            error: UpstreamError::LoginNeeded {
+                server: "notes".into(),
+                expired: true,
+                scope: None,
+            },
+        };
+        assert_eq!(
+            unavailable(&failure),
+            "warning: server \"notes\" is unavailable: it refused the kept login, which could not be refreshed\nhint: run `codemode login notes` again\n"
         );
     }
 

@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod disclosure;
 pub mod executor;
 pub mod filtered_read;
+pub mod hint;
 pub mod json_file;
 pub mod pins;
 pub mod policy;

@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 
@@ -152,9 +152,11 @@ impl Recording {
 
     fn from_entry(entry: &Value) -> anyhow::Result<Recording> {
         let Some(servers) = entry["api"].as_array() else {
-            bail!(
-                "it was recorded without --trace-results, so its calls' answers are not there; record with `--trace-file FILE --trace-results`"
-            );
+            return Err(crate::hint::WithHint::new(
+                "it was recorded without its calls' answers, so it cannot be replayed",
+                crate::hint::Hint::RecordResults,
+            )
+            .into());
         };
         let mut lists = Vec::new();
         for server in servers {

@@ -192,7 +192,8 @@ fn unknown_server_filter_lists_the_servers() {
     let output = codemode(&["types", "--server", "nope"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("--server nope: no server has that name (there are: demo)"),
+        stderr(&output)
+            .contains("cannot use server \"nope\": no server has that name (there are: demo)"),
         "{}",
         stderr(&output)
     );
@@ -280,7 +281,7 @@ fn server_starts_only_the_named_servers_and_a_bad_entry_stops_no_other() {
     let output = codemode(&["tools", "--config", &config, "--server", "trackr"]);
     assert!(!output.status.success());
     assert!(
-        stderr(&output).contains("--server trackr: no server has that name (there are: tracker, other, keyless); did you mean tracker?"),
+        stderr(&output).contains("cannot use server \"trackr\": no server has that name (there are: tracker, other, keyless); did you mean tracker?"),
         "{}",
         stderr(&output)
     );
@@ -352,7 +353,25 @@ fn slow_servers_time_out_with_a_hint() {
         err.contains("server \"slow\" is unavailable: no answer to initialize within 0.5s"),
         "{err}"
     );
-    assert!(err.contains("--init-timeout"), "{err}");
+    assert!(err.contains("\nhint: raise --init-timeout"), "{err}");
+    // `--json` keeps the hint beside the error.
+    let time = fixture("catalogs/time.json");
+    let output = codemode(&[
+        "tools",
+        "--json",
+        "--init-timeout",
+        "0.5",
+        "--tools-file",
+        time.to_str().unwrap(),
+        "--name",
+        "slow",
+        "--",
+        "sleep",
+        "20",
+    ]);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let hint = json["failures"][0]["hint"].as_str().unwrap_or_default();
+    assert!(hint.starts_with("raise --init-timeout"), "{json}");
 }
 
 #[test]

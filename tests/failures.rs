@@ -323,3 +323,78 @@ fn command_errors_render_as_recorded() {
     }
     assert_all_current(stale);
 }
+
+/// Errors whose lower layer says what would help, structurally, and the CLI
+/// words it as a `hint:` line naming its flag or command.
+#[test]
+fn hinted_command_errors_render_as_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = repo().join("fixtures/catalogs/time.json");
+    let time = time.to_str().unwrap();
+    let prompted = dir.path().join("prompted.json");
+    std::fs::write(
+        &prompted,
+        r#"{"mcpServers": {"search": {"command": "search-mcp", "env": {"KEY": "${input:api-key}"}}}}"#,
+    )
+    .unwrap();
+    let prompted = prompted.to_str().unwrap();
+    let absent = dir.path().join("absent.json");
+    let own = dir.path().join("servers.json");
+    let url = "http://127.0.0.1:1/mcp";
+    let cases: [(&str, Vec<&str>); 7] = [
+        (
+            "bad_header",
+            vec!["tools", "--url", url, "--header", "nonsense"],
+        ),
+        ("bad_input", vec!["tools", "--input", "=value"]),
+        (
+            "duplicate_name",
+            vec!["tools", "--tools-file", time, "--tools-file", time],
+        ),
+        ("unknown_server", vec!["types", "--server", "nope"]),
+        (
+            "slow_server",
+            vec![
+                "tools",
+                "--init-timeout",
+                "0.5",
+                "--name",
+                "slow",
+                "--",
+                "sleep",
+                "20",
+            ],
+        ),
+        ("unanswered_input", vec!["tools", "--config", prompted]),
+        (
+            "no_client_config",
+            vec![
+                "connect",
+                "cursor",
+                "--dry-run",
+                "--file",
+                absent.to_str().unwrap(),
+                "--config",
+                own.to_str().unwrap(),
+            ],
+        ),
+    ];
+    let mut stale = Vec::new();
+    for (name, args) in cases {
+        let output = Command::new(codemode_path())
+            .args(&args)
+            .env_remove("CODEMODE_LOG")
+            .env_remove("CODEMODE_INPUT_API_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let dir = dir.path().display().to_string();
+        let text = format!(
+            "{}exit: {}\n",
+            String::from_utf8_lossy(&output.stderr).replace(&dir, "DIR"),
+            output.status.code().unwrap_or(-1)
+        );
+        check(&format!("{name}.stderr.txt"), &text, &mut stale);
+    }
+    assert_all_current(stale);
+}

@@ -100,7 +100,7 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
     let before = notes.codemode(&["tools"], "");
     assert!(!before.status.success());
     assert!(
-        stderr(&before).contains("asks for a login: run `codemode login notes`"),
+        stderr(&before).contains("asks for a login\nhint: run `codemode login notes`"),
         "{}",
         stderr(&before)
     );
@@ -147,7 +147,7 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
     assert!(stderr(&logout).contains("logged out of notes"));
     let after = notes.codemode(&["tools"], "");
     assert!(
-        stderr(&after).contains("run `codemode login notes`"),
+        stderr(&after).contains("hint: run `codemode login notes`"),
         "{}",
         stderr(&after)
     );
@@ -199,4 +199,59 @@ fn assert_only_the_user_reads(path: &Path) {
     }
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains("\"notes\""), "{text}");
+}
+
+/// A call refused for a scope the login lacks: `serve` tells the model what
+/// the user must do in plain words, naming no command or flag.
+#[test]
+fn serve_words_a_missing_scope_for_the_model() {
+    use std::io::{BufRead, BufReader, Write};
+    let notes = Notes::start();
+    assert!(notes.codemode(&["login", "notes"], "").status.success());
+    let mut child = Command::new(codemode_path())
+        .args(["serve", "--config", &notes.config])
+        .env_remove("CODEMODE_LOG")
+        .env("XDG_CONFIG_HOME", notes.home.path().join("config"))
+        .env("XDG_CACHE_HOME", notes.home.path().join("cache"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let _serve = Background::adopt(child);
+    let messages = [
+        serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {},
+            "clientInfo": {"name": "hints", "version": "1"}}}),
+        serde_json::json!({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+            "name": "execute",
+            "arguments": {"code": r#"return await notes.write_note({ text: "hello" })"#}}}),
+    ];
+    for message in messages {
+        writeln!(stdin, "{message}").unwrap();
+    }
+    stdin.flush().unwrap();
+    let answer = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "serve closed its output"
+        );
+        let message: Value = serde_json::from_str(&line).unwrap();
+        if message["id"] == 2 {
+            break message;
+        }
+    };
+    let text = answer["result"]["content"].to_string();
+    assert!(
+        text.contains("notes.write_note was refused")
+            && text.contains("the user must log in to notes, with the scope")
+            && text.contains("notes:write")
+            && !text.contains("--scope")
+            && !text.contains("codemode login"),
+        "{answer}"
+    );
 }

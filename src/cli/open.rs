@@ -115,10 +115,7 @@ pub(super) async fn open(
     let upstreams =
         upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks, demo).await;
     for failure in &upstreams.failures {
-        eprintln!(
-            "warning: server \"{}\" is unavailable: {}",
-            failure.server, failure.error
-        );
+        eprint!("{}", crate::diagnostics::unavailable(failure));
     }
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");

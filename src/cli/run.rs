@@ -107,6 +107,7 @@ pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool
     let execution = limits::resolve(&settings.limits, &opened.settings);
     let (api, refusals, approvals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), execution)
+        .wording_hints(crate::diagnostics::for_the_program)
         .with_refusals(refusals)
         .approving(approvals, approver, settings.servers.approval_timeout)
         .with_call_timeouts(opened.upstreams.call_timeouts())

@@ -110,7 +110,13 @@ pub async fn tools(settings: ToolsSettings) -> anyhow::Result<()> {
     let failures: Vec<Value> = upstreams
         .failures
         .iter()
-        .map(|f| json!({"server": f.server, "error": f.error.to_string()}))
+        .map(|f| {
+            let mut failure = json!({"server": f.server, "error": f.error.to_string()});
+            if let Some(hint) = crate::diagnostics::hint_of(&f.error) {
+                failure["hint"] = hint.into();
+            }
+            failure
+        })
         .collect();
     upstreams.shutdown().await;
     if settings.audit {

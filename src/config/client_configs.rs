@@ -80,7 +80,7 @@ fn http(transport: &Transport) -> (&str, &[(String, String)]) {
 
 fn unusable(transport: &Transport) -> &str {
     match transport {
-        Transport::Unusable { reason } => reason,
+        Transport::Unusable { reason, .. } => reason,
         other => panic!("usable: {other:?}"),
     }
 }
@@ -186,10 +186,16 @@ fn vs_code_with_inputs_comments_and_trailing_commas() {
     let text = std::fs::read_to_string(&path).unwrap();
     let no_input = |var: &str| self::env(var).filter(|_| !var.starts_with("CODEMODE_INPUT_"));
     let loaded = parse(&text, &path, &no_input, &HashMap::new(), Path::new("/")).unwrap();
-    assert!(
-        unusable(server(&loaded, "perplexity")).contains(
-            "pass --input perplexity-key=VALUE or set the environment variable CODEMODE_INPUT_PERPLEXITY_KEY"
-        )
+    let Transport::Unusable { reason, hint } = server(&loaded, "perplexity") else {
+        panic!("perplexity is usable without its input");
+    };
+    assert!(reason.contains("${input:perplexity-key}"), "{reason}");
+    assert_eq!(
+        hint,
+        &Some(crate::hint::Hint::AnswerInput {
+            id: "perplexity-key".into(),
+            var: "CODEMODE_INPUT_PERPLEXITY_KEY".into()
+        })
     );
 }
 

@@ -7,7 +7,8 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde::Deserialize;
 
-use super::{Transport, Vars};
+use super::{Transport, Unusable, Vars};
+use crate::hint::Hinted;
 
 /// A server entry in the `mcpServers` dialect (Claude Desktop, Claude Code,
 /// Cursor, Windsurf, Cline, Gemini CLI, VS Code's `servers`); the other
@@ -139,7 +140,7 @@ impl Entry {
         let expand = |value: &Option<String>| {
             value
                 .as_deref()
-                .map(|v| vars.expand(v).map_err(|e| e.to_string()))
+                .map(|v| vars.expand(v).map_err(|e| words(&e)))
                 .transpose()
         };
         let (id, secret, scopes) = match (&self.oauth, &self.auth) {
@@ -167,11 +168,11 @@ impl Entry {
     }
 
     /// How to reach the server, or why it cannot be reached.
-    pub fn transport(&self, vars: &Vars, base_dir: &Path) -> Result<Transport, String> {
+    pub fn transport(&self, vars: &Vars, base_dir: &Path) -> Result<Transport, Unusable> {
         if let Some(reason) = &self.extra.unusable {
-            return Err(reason.clone());
+            return Err(reason.clone().into());
         }
-        let expand = |value: &str| vars.expand(value).map_err(|e| e.to_string());
+        let expand = |value: &str| vars.expand(value).map_err(Unusable::from);
         let urls: Vec<&String> = [&self.url, &self.http_url, &self.server_url]
             .into_iter()
             .flatten()
@@ -195,7 +196,8 @@ impl Entry {
                 return Err(format!(
                     "has \"type\": {other:?}, a transport codemode does not speak; \
                      it speaks \"stdio\", \"http\" (also \"streamable-http\", \"streamableHttp\") and \"sse\""
-                ));
+                )
+                .into());
             }
         }
         match (&self.command, url) {
@@ -206,7 +208,8 @@ impl Entry {
             (Some(_), None) if kind.is_some_and(|k| k != "stdio") => Err(format!(
                 "has \"type\": {:?} but a \"command\" and no \"url\"",
                 kind.unwrap_or_default()
-            )),
+            )
+            .into()),
             (None, Some(_)) if kind == Some("stdio") => {
                 Err("has \"type\": \"stdio\" but a \"url\" and no \"command\"".into())
             }
@@ -230,7 +233,7 @@ impl Entry {
                     .headers
                     .iter()
                     .map(|(k, v)| Ok((k.clone(), expand(v)?)))
-                    .collect::<Result<Vec<_>, String>>()?;
+                    .collect::<Result<Vec<_>, Unusable>>()?;
                 for (header, var, prefix) in &self.extra.env_headers {
                     let value = (vars.env)(var).ok_or_else(|| {
                         format!("reads the {header} header from the environment variable {var}, which is not set; export it")
@@ -253,10 +256,10 @@ impl Entry {
 
     /// The child's added environment: `envFile`, then the variables passed
     /// on by name, then `env`, each later one winning.
-    fn child_env(&self, vars: &Vars, base_dir: &Path) -> Result<Vec<(String, String)>, String> {
+    fn child_env(&self, vars: &Vars, base_dir: &Path) -> Result<Vec<(String, String)>, Unusable> {
         let mut env: IndexMap<String, String> = IndexMap::new();
         if let Some(file) = &self.env_file {
-            let file = base_dir.join(vars.expand(file).map_err(|e| e.to_string())?);
+            let file = base_dir.join(vars.expand(file)?);
             let entries = dotenvy::from_path_iter(&file).map_err(|e| {
                 format!(
                     "its \"envFile\" {} cannot be read ({e}); fix the path or remove it",
@@ -280,9 +283,18 @@ impl Entry {
             } else {
                 vars.expand(value)
             };
-            env.insert(key.clone(), value.map_err(|e| e.to_string())?);
+            env.insert(key.clone(), value?);
         }
         Ok(env.into_iter().collect())
+    }
+}
+
+/// Why a reference has no value, with what would give it one in plain words
+/// (a warning has no hint of its own).
+fn words(unresolved: &super::Unresolved) -> String {
+    match unresolved.hint() {
+        Some(hint) => format!("{unresolved}; {}", hint.plain()),
+        None => unresolved.to_string(),
     }
 }
 

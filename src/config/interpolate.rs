@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::hint::{Hint, Hinted};
+
 /// Where the values of a config's references come from.
 pub struct Vars<'a> {
     /// Environment variables.
@@ -23,12 +25,22 @@ pub enum Unresolved {
         "uses ${{{0}}} but the environment variable {0} is not set; export it or remove the reference"
     )]
     Var(String),
-    #[error(
-        "uses ${{input:{id}}}, which its client would prompt for; pass --input {id}=VALUE or set the environment variable {var}"
-    )]
+    #[error("uses ${{input:{id}}}, which its client would prompt for and codemode cannot")]
     Input { id: String, var: String },
     #[error("uses ${{userHome}} but neither HOME nor USERPROFILE is set")]
     Home,
+}
+
+impl Hinted for Unresolved {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            Unresolved::Input { id, var } => Some(Hint::AnswerInput {
+                id: id.clone(),
+                var: var.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// The user's home folder: `HOME`, or `USERPROFILE` on Windows.
@@ -220,7 +232,14 @@ mod tests {
         let err = expand("${input:github-token}").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "uses ${input:github-token}, which its client would prompt for; pass --input github-token=VALUE or set the environment variable CODEMODE_INPUT_GITHUB_TOKEN"
+            "uses ${input:github-token}, which its client would prompt for and codemode cannot"
+        );
+        assert_eq!(
+            err.hint(),
+            Some(Hint::AnswerInput {
+                id: "github-token".into(),
+                var: "CODEMODE_INPUT_GITHUB_TOKEN".into()
+            })
         );
         let no_home = |_: &str| None;
         let inputs = HashMap::new();

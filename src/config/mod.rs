@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use codemode_text::suggest::did_you_mean;
 
+use crate::hint::{Given, Hint, Hinted};
 use crate::json_file::{self, JsonFileError};
 pub use interpolate::{Unresolved, Vars, bare_var, home_dir, input_var};
 pub use names::{name_from_command, name_from_url};
@@ -105,7 +106,35 @@ pub enum Transport {
     /// A server the config names but codemode cannot start, and why (an
     /// unset variable, a transport it does not speak): reported like a
     /// server that failed to start, while the others are used.
-    Unusable { reason: String },
+    Unusable { reason: String, hint: Option<Hint> },
+}
+
+/// Why a config's server cannot be used, and what would help.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unusable {
+    pub reason: String,
+    pub hint: Option<Hint>,
+}
+
+impl From<String> for Unusable {
+    fn from(reason: String) -> Unusable {
+        Unusable { reason, hint: None }
+    }
+}
+
+impl From<&str> for Unusable {
+    fn from(reason: &str) -> Unusable {
+        reason.to_owned().into()
+    }
+}
+
+impl From<Unresolved> for Unusable {
+    fn from(unresolved: Unresolved) -> Unusable {
+        Unusable {
+            reason: unresolved.to_string(),
+            hint: unresolved.hint(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,12 +156,10 @@ pub enum ConfigError {
     },
     /// What was given is not repeated: it may be a secret.
     #[error(
-        "invalid --header: expected `Name: value`, as in \"Authorization: Bearer $TOKEN\" (what was given is not repeated here, as it may hold a secret)"
+        "invalid HTTP header: expected `Name: value`, as in \"Authorization: Bearer $TOKEN\" (what was given is not repeated here, as it may hold a secret)"
     )]
     Header,
-    #[error(
-        "two servers are named \"{0}\"; give one another name (--name, or its key in the config)"
-    )]
+    #[error("two servers are named \"{0}\"")]
     DuplicateName(String),
     #[error(
         "two servers are named \"{name}\": in {} and in {}; rename one of them",
@@ -144,12 +171,23 @@ pub enum ConfigError {
         first: PathBuf,
         second: PathBuf,
     },
-    #[error("--server {name}: {problem}")]
+    #[error("cannot use server \"{name}\": {problem}")]
     NotSelectable { name: String, problem: String },
     #[error(
-        "invalid --input: expected `ID=VALUE`, as in \"api-key=$KEY\" (what was given is not repeated here, as it may hold a secret)"
+        "invalid input value: expected `ID=VALUE`, as in \"api-key=$KEY\" (what was given is not repeated here, as it may hold a secret)"
     )]
     Input,
+}
+
+impl Hinted for ConfigError {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            ConfigError::Header => Some(Hint::Check(Given::Header)),
+            ConfigError::Input => Some(Hint::Check(Given::Input)),
+            ConfigError::DuplicateName(_) => Some(Hint::Give(Given::ServerName)),
+            _ => None,
+        }
+    }
 }
 
 /// Where a command's servers come from, as its flags say.
@@ -418,15 +456,16 @@ fn parse(
         }
         for key in &entry.extra.unhonoured {
             loaded.warnings.push(format!(
-                "{}: server \"{name}\": \"{key}\" is not honoured yet; codemode's --init-timeout and --timeout-ms apply",
+                "{}: server \"{name}\": \"{key}\" is not honoured yet; codemode's own start-up and execution time limits apply",
                 path.display()
             ));
         }
         let transport =
             entry
                 .transport(&vars, base_dir)
-                .unwrap_or_else(|reason| Transport::Unusable {
-                    reason: format!("{}: {reason}", path.display()),
+                .unwrap_or_else(|unusable| Transport::Unusable {
+                    reason: format!("{}: {}", path.display(), unusable.reason),
+                    hint: unusable.hint,
                 });
         let oauth = entry.oauth(&vars).unwrap_or_else(|reason| {
             loaded
@@ -505,7 +544,7 @@ mod tests {
         specs
             .iter()
             .filter_map(|s| match &s.transport {
-                Transport::Unusable { reason } => Some((s.name.as_str(), reason.as_str())),
+                Transport::Unusable { reason, .. } => Some((s.name.as_str(), reason.as_str())),
                 _ => None,
             })
             .collect()
@@ -784,7 +823,7 @@ mod tests {
         let err = select(&["githb"]).unwrap_err().to_string();
         assert_eq!(
             err,
-            "--server githb: no server has that name (there are: github, fs); did you mean github?"
+            "cannot use server \"githb\": no server has that name (there are: github, fs); did you mean github?"
         );
         let err = select(&["old"]).unwrap_err().to_string();
         assert!(err.contains("disabled"), "{err}");

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::config::dirs::user_config_dir;
+use crate::hint::{Given, Hint, WithHint};
 use crate::private_file;
 pub use clients::Client;
 use edit::ENTRY;
@@ -55,17 +56,22 @@ fn env(var: &str) -> Option<String> {
 /// The client's config file: the target of a link there.
 fn client_file(client: Client, file: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let Some(file) = file.or_else(|| client.default_file(&env)) else {
-        bail!(
-            "cannot tell where {} keeps its config (HOME is not set); name the file with --file",
-            client.name()
+        return Err(WithHint::new(
+            format!(
+                "cannot tell where {} keeps its config (HOME is not set)",
+                client.name()
+            ),
+            Hint::Give(Given::ClientConfig),
         )
+        .into());
     };
-    private_file::resolve_link(&file).with_context(|| {
-        format!(
-            "{} is a symbolic link to nothing; name {}'s config with --file",
-            file.display(),
-            client.name()
+    private_file::resolve_link(&file).map_err(|error| {
+        WithHint::new(
+            format!("{} is a symbolic link to nothing", file.display()),
+            Hint::Give(Given::ClientConfig),
         )
+        .caused_by(error)
+        .into()
     })
 }
 
@@ -75,9 +81,12 @@ fn own_config(config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(config) = config {
         return Ok(config);
     }
-    let home = crate::config::home_dir(&env).context(
-        "cannot tell where codemode's config goes (HOME is not set); name it with --config",
-    )?;
+    let home = crate::config::home_dir(&env).ok_or_else(|| {
+        WithHint::new(
+            "cannot tell where codemode's config goes (HOME is not set)",
+            Hint::Give(Given::OwnConfig),
+        )
+    })?;
     Ok(user_config_dir(Path::new(&home), &env).join("codemode/servers.json"))
 }
 
@@ -128,19 +137,26 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
     if std::fs::symlink_metadata(&backup).is_ok() {
         return Err(connected_already(client, &backup));
     }
-    let original = read_if_any(&file)?.with_context(|| {
-        format!(
-            "cannot read {}'s config {}: there is none; if it is elsewhere, name it with --file",
-            client.name(),
-            file.display()
+    let original = read_if_any(&file)?.ok_or_else(|| {
+        WithHint::new(
+            format!(
+                "cannot read {}'s config {}: there is none",
+                client.name(),
+                file.display()
+            ),
+            Hint::Give(Given::ClientConfig),
         )
     })?;
     let taken = edit::take_servers(client, &original, &file, &folder, &serve)?;
     if taken.moved.is_empty() {
-        bail!(
-            "{} has no servers to move; add them to its config first (or run codemode with --config)",
-            file.display()
-        );
+        return Err(WithHint::new(
+            format!(
+                "{} has no servers to move; add them to its config first",
+                file.display()
+            ),
+            Hint::Give(Given::OwnConfig),
+        )
+        .into());
     }
     let names: Vec<&str> = taken.moved.keys().map(String::as_str).collect();
     if request.dry_run {
@@ -233,10 +249,14 @@ fn add_to_own_config(
     let config = &private_file::resolve_link(config)
         .with_context(|| format!("cannot follow the link {}", config.display()))?;
     if let Some(uid) = private_file::another_users_as_root(config) {
-        bail!(
-            "codemode's config {} would be written by root in a place of user {uid}'s, who could then not read it; run connect as that user (without sudo), or name a config of root's own with --config",
-            config.display()
-        );
+        return Err(WithHint::new(
+            format!(
+                "codemode's config {} would be written by root in a place of user {uid}'s, who could then not read it; run connect as that user (without sudo), or name a config of root's own",
+                config.display()
+            ),
+            Hint::Give(Given::OwnConfig),
+        )
+        .into());
     }
     let _lock = private_file::lock(&beside(config, ".lock"))
         .with_context(|| format!("cannot lock {} to edit it", config.display()))?;
@@ -429,7 +449,7 @@ mod tests {
             let expected: Vec<_> = before
                 .servers
                 .iter()
-                .filter(|s| !matches!(&s.transport, Transport::Unusable { reason } if reason.contains("Zed extension")))
+                .filter(|s| !matches!(&s.transport, Transport::Unusable { reason, .. } if reason.contains("Zed extension")))
                 .cloned()
                 .collect();
             assert_eq!(moved.servers, expected, "{name}");

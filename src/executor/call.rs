@@ -280,9 +280,13 @@ impl Executor {
                 Err(format!("{shown} failed: {}", error.message))
             }
             Ok(Err(error))
-                if let Some(hint) = crate::upstream::oauth::refusal_hint(&error, server) =>
+                if let Some(refused) = crate::upstream::oauth::refused(&error, server) =>
             {
-                Err(format!("{shown} was refused: {hint}"))
+                Err(format!(
+                    "{shown} was refused: {}: {}",
+                    refused.why,
+                    (self.hint_words)(&refused.hint)
+                ))
             }
             Ok(Err(error)) if peer.is_transport_closed() => Err(format!(
                 "{shown} failed: the {server} server has stopped ({error}); codemode restarts it when serving, so a retry may work"

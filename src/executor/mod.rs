@@ -72,6 +72,10 @@ pub struct Executor {
     /// Put the API's names in the report, for a trace a replay can use.
     recording: bool,
     max_program_bytes: usize,
+    /// Words for what would help with a failed call, in the program's
+    /// error: by default [`Hint::plain`](crate::hint::Hint::plain), naming
+    /// no flag or command.
+    hint_words: fn(&crate::hint::Hint) -> String,
     /// Answers a 2026-07-28 server's `input_required` rounds.
     human: Arc<dyn crate::upstream::Human>,
     /// Where the shapes of untyped results are learned, if anywhere.
@@ -259,6 +263,7 @@ impl Executor {
             keep_results: false,
             recording: false,
             max_program_bytes: settings.max_program_bytes,
+            hint_words: crate::hint::Hint::plain,
             human: crate::upstream::NoOne::shared("nobody is there to answer"),
             shapes: None,
             approvals: Arc::default(),
@@ -314,6 +319,13 @@ impl Executor {
     /// execution's own limit.
     pub fn with_call_timeouts(mut self, timeouts: HashMap<String, Duration>) -> Executor {
         self.call_timeouts = timeouts;
+        self
+    }
+
+    /// Words what would help with a failed call (a login it lacks) for the
+    /// program's errors, as the surface whose user reads them would.
+    pub fn wording_hints(mut self, words: fn(&crate::hint::Hint) -> String) -> Executor {
+        self.hint_words = words;
         self
     }
 

@@ -48,7 +48,7 @@ pub fn approach(context: &RequestContext<RoleServer>) -> Approach {
         (true, false) => Approach::RoundTrip,
         (false, _) => Approach::Ask(approval::NoOne::shared(
             "the MCP client does not support elicitation, so nobody can be asked; \
-             the operator can approve such calls in advance by leaving them out of --ask",
+             the operator can let such calls through unasked by no longer marking them for approval",
         )),
     }
 }

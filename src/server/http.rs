@@ -320,7 +320,7 @@ fn exposition(scrape: &Scrape) -> Reply {
 pub async fn metrics_listener(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .with_context(|| format!("cannot listen on {addr} for --metrics"))?;
+        .with_context(|| format!("cannot listen on {addr} to serve metrics"))?;
     eprintln!(
         "codemode: serving metrics at http://{}{METRICS}",
         listener.local_addr()?

@@ -79,7 +79,7 @@ impl Requests {
     fn end_line(&mut self, line: Vec<u8>, overlong: bool, summary: &Line, out: &mut Vec<u8>) {
         let problem = if overlong {
             format!(
-                "the request is {} bytes, over the limit of {} on one message (it follows from --max-program-kb); send a smaller program",
+                "the request is {} bytes, over the limit of {} on one message (it follows from the largest program this server compiles); send a smaller program",
                 summary.bytes,
                 size(self.max_line)
             )

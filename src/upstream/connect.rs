@@ -135,7 +135,9 @@ async fn connect_as(
         progress: ProgressDispatcher::new(),
     };
     let (client, child, tap, stderr) = match spec.transport.clone() {
-        Transport::Unusable { reason } => return Err(UpstreamError::Unusable(reason)),
+        Transport::Unusable { reason, hint } => {
+            return Err(UpstreamError::Unusable { reason, hint });
+        }
         Transport::ToolsFile(path) => {
             let tools = tools_file::load(&path)?;
             return Ok(Upstream {
@@ -152,9 +154,10 @@ async fn connect_as(
         }
         Transport::Demo => {
             let Some(serve) = demo else {
-                return Err(UpstreamError::Unusable(
-                    "the built-in demo server is not served by this program".into(),
-                ));
+                return Err(UpstreamError::Unusable {
+                    reason: "the built-in demo server is not served by this program".into(),
+                    hint: None,
+                });
             };
             let (ours, theirs) = tokio::io::duplex(1 << 16);
             tokio::spawn(serve(theirs));

@@ -7,7 +7,8 @@ use std::time::Duration;
 use rmcp::service::ServiceError;
 
 use super::redact::Redacted;
-use super::{ToolsFileError, oauth, sse};
+use super::{ToolsFileError, sse};
+use crate::hint::{Hint, Hinted};
 
 /// A server that could not be used, and why (its secrets redacted).
 pub struct UnavailableServer {
@@ -19,8 +20,8 @@ pub struct UnavailableServer {
 #[non_exhaustive]
 pub enum UpstreamError {
     /// The config says why (see [`Transport::Unusable`](crate::config::Transport::Unusable)).
-    #[error("{0}")]
-    Unusable(String),
+    #[error("{reason}")]
+    Unusable { reason: String, hint: Option<Hint> },
     #[error(transparent)]
     Sse(#[from] sse::SseError),
     #[error(
@@ -51,7 +52,7 @@ pub enum UpstreamError {
         offers_initialize: bool,
     },
     #[error(
-        "no answer to {phase} within {}s{stderr}\n  (raise --init-timeout if the server is slow to start, e.g. npx downloading a package)",
+        "no answer to {phase} within {}s{stderr}",
         after.as_secs_f64()
     )]
     Timeout {
@@ -64,7 +65,7 @@ pub enum UpstreamError {
         error: Box<ServiceError>,
         stderr: String,
     },
-    #[error("{}", login_needed(server, *expired, scope.as_deref()))]
+    #[error("{}", login_needed(*expired, scope.as_deref()))]
     LoginNeeded {
         /// Filled in by [`UpstreamError::naming`].
         server: String,
@@ -78,9 +79,39 @@ pub enum UpstreamError {
     Header { name: String, reason: String },
     #[error(transparent)]
     ToolsFile(#[from] ToolsFileError),
-    /// Any of the others, as text without secrets (see [`redact`]).
-    #[error(transparent)]
-    Redacted(Redacted),
+    /// Any of the others, as text without secrets (see [`redact`]), with
+    /// what would have helped it.
+    #[error("{text}")]
+    Redacted { text: Redacted, hint: Option<Hint> },
+}
+
+impl Hinted for UpstreamError {
+    fn hint(&self) -> Option<Hint> {
+        match self {
+            UpstreamError::Timeout { .. } => Some(Hint::RaiseStartTimeout),
+            UpstreamError::LoginNeeded {
+                server,
+                expired,
+                scope,
+            } => Some(Hint::Login {
+                server: server.clone(),
+                scopes: scope
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+                again: *expired,
+            }),
+            UpstreamError::NeitherHttpTransport { streamable, sse } => {
+                streamable.hint().or_else(|| sse.hint())
+            }
+            UpstreamError::Unusable { hint, .. } | UpstreamError::Redacted { hint, .. } => {
+                hint.clone()
+            }
+            _ => None,
+        }
+    }
 }
 
 impl UpstreamError {
@@ -91,7 +122,10 @@ impl UpstreamError {
     pub(super) fn redacted(self) -> UpstreamError {
         match self {
             needed @ UpstreamError::LoginNeeded { .. } => needed,
-            other => UpstreamError::Redacted(Redacted::new(other)),
+            other => UpstreamError::Redacted {
+                hint: other.hint(),
+                text: Redacted::new(other),
+            },
         }
     }
 
@@ -109,13 +143,12 @@ impl UpstreamError {
     }
 }
 
-fn login_needed(server: &str, expired: bool, scope: Option<&str>) -> String {
+/// What a server wants; its [`Hint::Login`] says how to give it.
+fn login_needed(expired: bool, scope: Option<&str>) -> String {
     match scope {
-        Some(scope) => format!("it wants {}", oauth::lacking(server, scope)),
-        None if expired => format!(
-            "it refused the kept login, which could not be refreshed: run `codemode login {server}` again"
-        ),
-        None => format!("it asks for a login: run `codemode login {server}`"),
+        Some(scope) => format!("it wants the scope \"{scope}\", which the login lacks"),
+        None if expired => "it refused the kept login, which could not be refreshed".to_owned(),
+        None => "it asks for a login".to_owned(),
     }
 }
 
@@ -145,4 +178,48 @@ pub(super) fn root_cause(error: &dyn std::error::Error) -> String {
         cause = next;
     }
     cause.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hint_outlives_redaction() {
+        let timeout = UpstreamError::Timeout {
+            phase: "initialize",
+            after: Duration::from_millis(500),
+            stderr: String::new(),
+        };
+        let redacted = timeout.redacted();
+        assert!(matches!(redacted, UpstreamError::Redacted { .. }));
+        assert_eq!(redacted.hint(), Some(Hint::RaiseStartTimeout));
+        assert_eq!(
+            redacted.to_string(),
+            "no answer to initialize within 0.5s",
+            "the words name no flag"
+        );
+    }
+
+    #[test]
+    fn a_login_needed_names_its_server_and_scopes_in_its_hint() {
+        let needed = UpstreamError::LoginNeeded {
+            server: String::new(),
+            expired: false,
+            scope: Some("notes:read notes:write".into()),
+        }
+        .naming("notes", true);
+        assert_eq!(
+            needed.to_string(),
+            "it wants the scope \"notes:read notes:write\", which the login lacks"
+        );
+        assert_eq!(
+            needed.hint(),
+            Some(Hint::Login {
+                server: "notes".into(),
+                scopes: vec!["notes:read".into(), "notes:write".into()],
+                again: false,
+            })
+        );
+    }
 }

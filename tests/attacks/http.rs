@@ -135,7 +135,7 @@ fn sessions_are_capped_and_idle_ones_expire() {
         error["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("this server has 3 open sessions, the most --max-sessions allows"),
+            .starts_with("this server has 3 open sessions, the most it allows;"),
         "{error}"
     );
     // Idle sessions expire; then new clients are served.
@@ -149,8 +149,13 @@ fn request_bodies_are_bounded() {
     let (_server, url) = start_serve(&["--max-program-kb", "16"]);
     let port = port_of(&url);
     let huge = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"pad": "x".repeat(200_000)}});
-    let (status, _, _) = mcp_post(port, "", &huge);
+    let (status, _, body) = mcp_post(port, "", &huge);
     assert_eq!(status, 413);
+    // Words for whoever sent it, naming no flag of the server's.
+    assert!(
+        body.contains("the largest program it compiles") && !body.contains("--"),
+        "{body}"
+    );
     // A body that never arrives: the client announces 1000 bytes and sends 10.
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{\"jsonrpc\"").unwrap();

@@ -41,7 +41,8 @@ fn serves_trace_replays_by_id_and_one_without_results_cannot() {
     assert!(!output.status.success());
     assert!(
         stderr(&output).contains("line 1 of the trace cannot be replayed")
-            && stderr(&output).contains("it was recorded without --trace-results"),
+            && stderr(&output).contains("it was recorded without its calls' answers")
+            && stderr(&output).contains("\nhint: record with `--trace-file FILE --trace-results`"),
         "{}",
         stderr(&output)
     );

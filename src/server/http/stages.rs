@@ -277,7 +277,7 @@ async fn read_body(body: Incoming, max_body_bytes: usize) -> Stage<Bytes> {
         Ok(Ok(collected)) => Continue(collected.to_bytes()),
         Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Break(plain(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is larger than this server accepts (see --max-program-kb)",
+            "the request body is larger than this server accepts (it follows from the largest program it compiles); send a smaller program",
         )),
         Ok(Err(_)) => Break(plain(
             StatusCode::BAD_REQUEST,
@@ -441,7 +441,7 @@ fn too_many_streams(max: usize) -> Reply {
     let mut response = plain(
         StatusCode::SERVICE_UNAVAILABLE,
         format!(
-            "this server holds {max} event streams open (subscriptions/listen, GET streams), the most it allows: half its connections (see --max-connections); close one you no longer read, or retry later"
+            "this server holds {max} event streams open (subscriptions/listen, GET streams), the most it allows: half its connections; close one you no longer read, or retry later"
         ),
     );
     response.headers_mut().insert(
@@ -453,7 +453,7 @@ fn too_many_streams(max: usize) -> Reply {
 
 fn too_many_sessions(id: Value, max: usize) -> Reply {
     let message = format!(
-        "this server has {max} open sessions, the most --max-sessions allows; idle sessions expire, so retry later, or close sessions you no longer use"
+        "this server has {max} open sessions, the most it allows; idle sessions expire, so retry later, or close sessions you no longer use"
     );
     let body = json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32000, "message": message}});
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())).boxed());

@@ -17,6 +17,8 @@ use rmcp::transport::AuthClient;
 use rmcp::transport::auth::AuthorizationManager;
 pub use store::TokenFile;
 
+use crate::hint::Hint;
+
 /// An HTTP client that sends `server`'s kept token, refreshing it when it
 /// expires; `None` when no tokens are kept for it (or the token file is
 /// out of reach), and the connection goes out without.
@@ -101,29 +103,34 @@ pub fn refusal(error: &rmcp::ServiceError) -> Option<Refusal> {
     None
 }
 
-/// `the scope "S", which the login lacks: run `codemode login NAME --scope S``:
-/// how to ask for what a server wants.
-pub fn lacking(server: &str, scope: &str) -> String {
-    let flags = scope
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" --scope ");
-    format!(
-        "the scope \"{scope}\", which the login lacks: run `codemode login {server} --scope {flags}`"
-    )
+/// A call refused for want of a login or of a scope: what the server
+/// refused, and the login that would help, which each surface words.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refused {
+    pub why: String,
+    pub hint: Hint,
 }
 
-/// What to tell the user when a call was refused for want of a login or of
-/// a scope; `None` for other failures.
-///
-/// A program's author cannot log in: the hint says the user must.
-pub fn refusal_hint(error: &rmcp::ServiceError, server: &str) -> Option<String> {
-    let hint = match refusal(error)? {
-        Refusal::Scope(Some(needed)) => format!("the server wants {}", lacking(server, &needed)),
-        Refusal::Scope(None) => {
-            format!("the login lacks a scope the server wants: run `codemode login {server}` again")
-        }
-        Refusal::Login => format!("the server asks for a login: run `codemode login {server}`"),
+/// What to tell about a call refused for want of a login or of a scope;
+/// `None` for other failures.
+pub fn refused(error: &rmcp::ServiceError, server: &str) -> Option<Refused> {
+    let (why, scopes, again) = match refusal(error)? {
+        Refusal::Scope(Some(needed)) => (
+            format!("the server wants the scope \"{needed}\", which the login lacks"),
+            needed.split_whitespace().map(str::to_owned).collect(),
+            false,
+        ),
+        Refusal::Scope(None) => (
+            "the login lacks a scope the server wants".to_owned(),
+            Vec::new(),
+            true,
+        ),
+        Refusal::Login => ("the server asks for a login".to_owned(), Vec::new(), false),
     };
-    Some(hint.replace("run `codemode", "the user must run `codemode"))
+    let hint = Hint::Login {
+        server: server.to_owned(),
+        scopes,
+        again,
+    };
+    Some(Refused { why, hint })
 }
