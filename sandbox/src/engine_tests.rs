@@ -183,6 +183,29 @@ fn thrown_non_errors_are_reported() {
     assert_eq!(err.message, "uncaught non-Error value: \"plain\"");
 }
 
+/// A host that answers only after the deadline (here: blocking its thread,
+/// as a slow did-you-mean over thousands of names once did) does not let
+/// the program run again and finish: the deadline comes first.
+#[test]
+fn answers_that_come_after_the_deadline_do_not_revive_the_program() {
+    let limits = Limits {
+        timeout: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let (outcome, _, calls) = run_js(
+        &program("await demo.echo({});\nreturn 1;"),
+        limits,
+        |_, _| {
+            // The host's own work, past the program's deadline.
+            std::thread::sleep(Duration::from_millis(300));
+            Reply::Ok { value: json!(null) }
+        },
+    );
+    assert_eq!(calls, 1, "{outcome:?}");
+    let err = outcome.expect_err("the program finished after its deadline");
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err:?}");
+}
+
 #[test]
 fn infinite_loops_stop_at_the_deadline() {
     let limits = Limits {

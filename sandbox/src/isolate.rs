@@ -458,10 +458,13 @@ async fn drive(
                 // alarm is due or the deadline passes; with neither calls
                 // nor an alarm, the program awaits what never settles.
                 let alarm = store.data().alarm;
+                // The deadline first: answers that came after it (a host
+                // that took long to answer them all at once) must not let
+                // the program run again within a fresh tick and finish.
                 let woken = tokio::select! {
                     biased;
-                    Some(answered) = waiting.next(), if !waiting.is_empty() => Some(answered),
                     () = &mut expired => return Err(DriveError::Script(timeout_error(&limits))),
+                    Some(answered) = waiting.next(), if !waiting.is_empty() => Some(answered),
                     () = tokio::time::sleep_until(alarm.unwrap_or(store.data().deadline).into()), if alarm.is_some() => None,
                 };
                 // Ticks that passed while the program waited are not its

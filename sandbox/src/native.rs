@@ -63,10 +63,12 @@ pub async fn run(job: Job, events: mpsc::UnboundedSender<Event>) -> Result<Finis
         .map_err(|e| internal("cannot create a JavaScript context", e))?;
     let host = Host::new(events, limits, bindings.list().clone());
     let execution = context.async_with(async |ctx| execute(ctx, &js, bindings.json(), host).await);
-    let outcome = match tokio::time::timeout_at(deadline.into(), execution).await {
-        // Pending without running (a promise that never settles): the clock ran out.
-        Err(_) => Err(timeout_error(&limits)),
-        Ok(outcome) => outcome,
+    // The deadline first: pending without running (a promise that never
+    // settles), or answered only after it, the clock ran out.
+    let outcome = tokio::select! {
+        biased;
+        () = tokio::time::sleep_until(deadline.into()) => Err(timeout_error(&limits)),
+        outcome = execution => outcome,
     };
     match outcome {
         Err(_) if interrupted.load(Ordering::Relaxed) => Err(timeout_error(&limits)),
