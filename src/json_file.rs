@@ -147,9 +147,9 @@ pub fn without_bom(text: &str) -> &str {
 pub fn replace<T: serde::Serialize>(path: &Path, value: &T, private: bool) -> std::io::Result<()> {
     let text = serde_json::to_vec_pretty(value)?;
     let mode = if private {
-        crate::private_file::Mode::Private
+        crate::private_file::Access::Private
     } else {
-        crate::private_file::Mode::Kept
+        crate::private_file::Access::Kept
     };
     crate::private_file::replace(path, &text, mode)
 }

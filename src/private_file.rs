@@ -19,13 +19,13 @@ const PRIVATE: u32 = 0o600;
 
 /// Whose permissions a replaced file gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub enum Access {
     /// The user's alone, whatever the file had (secrets).
     Private,
     /// The replaced file's, when the user owns it (they chose them); else
     /// the user's alone.
     Kept,
-    /// As [`Mode::Kept`], but opened to others no more than the permission
+    /// As [`Access::Kept`], but opened to others no more than the permission
     /// bits given: for a file taking secrets from another, which must not
     /// become readable by more people than they were.
     KeptWithin(u32),
@@ -49,18 +49,18 @@ pub fn create_dirs(dir: &Path) -> io::Result<()> {
 
 /// Replaces codemode's own file `path` with `bytes`. A link at `path` is
 /// refused, never followed: codemode's files are where it names them.
-pub fn replace(path: &Path, bytes: &[u8], mode: Mode) -> io::Result<()> {
+pub fn replace(path: &Path, bytes: &[u8], mode: Access) -> io::Result<()> {
     refuse_link(path)?;
     refuse_special(path)?;
     let kept = match mode {
-        Mode::Private => Kept::default(),
-        Mode::Kept => Kept::own(path),
-        Mode::KeptWithin(bits) => {
+        Access::Private => Kept::default(),
+        Access::Kept => Kept::own(path),
+        Access::KeptWithin(bits) => {
             let mut kept = Kept::own(path);
             kept.mode = kept.mode.map(|mode| mode & (bits | 0o700));
             kept
         }
-        Mode::Original => Kept::original(path),
+        Access::Original => Kept::original(path),
     };
     write_through_temporary(path, bytes, kept, Clobber::Replace)
 }
@@ -400,17 +400,17 @@ mod tests {
     fn new_files_and_folders_are_the_users_alone_and_replaced_ones_keep_their_mode() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("made/here/file.json");
-        replace(&file, b"one", Mode::Kept).unwrap();
+        replace(&file, b"one", Access::Kept).unwrap();
         assert_eq!(mode(&file), 0o600);
         assert_eq!(mode(&dir.path().join("made")), 0o700);
         assert_eq!(mode(&dir.path().join("made/here")), 0o700);
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
-        replace(&file, b"two", Mode::Kept).unwrap();
+        replace(&file, b"two", Access::Kept).unwrap();
         assert_eq!(
             (mode(&file), std::fs::read(&file).unwrap()),
             (0o640, b"two".to_vec())
         );
-        replace(&file, b"three", Mode::Private).unwrap();
+        replace(&file, b"three", Access::Private).unwrap();
         assert_eq!(mode(&file), 0o600);
         // Nothing is left beside it.
         assert_eq!(
@@ -426,7 +426,7 @@ mod tests {
         std::fs::write(&target, "precious").unwrap();
         let link = dir.path().join("link");
         symlink(&target, &link).unwrap();
-        let error = replace(&link, b"x", Mode::Kept).unwrap_err().to_string();
+        let error = replace(&link, b"x", Access::Kept).unwrap_err().to_string();
         assert!(error.contains("is a symbolic link"), "{error}");
         let error = append(&link).unwrap_err().to_string();
         assert!(error.contains("is a symbolic link"), "{error}");
@@ -444,13 +444,13 @@ mod tests {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         // Giving a file away takes root: elsewhere this tests the mode alone.
         let given = std::os::unix::fs::chown(&file, Some(65534), Some(65534)).is_ok();
-        replace(&file, b"{\"a\": 1}", Mode::Original).unwrap();
+        replace(&file, b"{\"a\": 1}", Access::Original).unwrap();
         let meta = std::fs::metadata(&file).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o644);
         if given {
             assert_eq!((meta.uid(), meta.gid()), (65534, 65534));
             // codemode's own file in its place: a stranger's mode is not kept.
-            replace(&file, b"{}", Mode::Kept).unwrap();
+            replace(&file, b"{}", Access::Kept).unwrap();
             assert_eq!(mode(&file), 0o600);
             assert_ne!(std::fs::metadata(&file).unwrap().uid(), 65534);
         }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::connect::{Client, Request};
+use crate::connect::{Client, ConnectRequest};
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
@@ -50,9 +50,9 @@ impl From<ClientArg> for Client {
     }
 }
 
-impl From<ConnectArgs> for Request {
+impl From<ConnectArgs> for ConnectRequest {
     fn from(args: ConnectArgs) -> Self {
-        Request {
+        ConnectRequest {
             client: args.client.into(),
             file: args.file,
             config: args.config,
@@ -62,7 +62,7 @@ impl From<ConnectArgs> for Request {
 }
 
 /// `codemode connect`: the client's servers moved behind codemode.
-pub fn connect(request: Request) -> anyhow::Result<()> {
+pub fn connect(request: ConnectRequest) -> anyhow::Result<()> {
     crate::connect::connect(request)
 }
 

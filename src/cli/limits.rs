@@ -39,8 +39,8 @@ pub struct LimitArgs {
 
 impl LimitArgs {
     /// The flags as config settings (`None` where a flag was not given).
-    pub fn settings(&self) -> config::Settings {
-        config::Settings {
+    pub fn settings(&self) -> config::ConfigSettings {
+        config::ConfigSettings {
             timeout_ms: self.timeout_ms,
             memory_mb: self.memory_mb,
             stack_kb: self.stack_kb,
@@ -53,7 +53,7 @@ impl LimitArgs {
 }
 
 /// Flags over the config file's `"codemode"` section over the defaults.
-pub(super) fn resolve(flags: &config::Settings, file: &config::Settings) -> Settings {
+pub(super) fn resolve(flags: &config::ConfigSettings, file: &config::ConfigSettings) -> Settings {
     let chosen = flags.or(*file);
     let defaults = Settings::default();
     let limits = defaults.limits;

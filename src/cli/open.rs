@@ -17,7 +17,7 @@ use crate::upstream::{self, Hooks, Upstreams};
 /// The connected servers, with the settings and policy that came with them.
 pub(super) struct Opened {
     pub(super) upstreams: Upstreams,
-    pub(super) settings: config::Settings,
+    pub(super) settings: config::ConfigSettings,
     pub(super) policy: Policy,
     pub(super) shapes: Arc<Shapes>,
 }

@@ -46,7 +46,7 @@ impl From<ReplayArgs> for ReplaySettings {
             trace: args.trace,
             line: args.line,
             id: args.id,
-            execution: limits::resolve(&args.limits.settings(), &config::Settings::default()),
+            execution: limits::resolve(&args.limits.settings(), &config::ConfigSettings::default()),
         }
     }
 }

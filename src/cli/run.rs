@@ -53,7 +53,7 @@ pub struct RunSettings {
     pub file: String,
     pub servers: ServerSettings,
     /// Limits given as flags, over the config file's.
-    pub limits: crate::config::Settings,
+    pub limits: crate::config::ConfigSettings,
     /// The tokenizer to count the workflow's token cost with, when it is wanted.
     pub workflow: Option<Tokenizer>,
     pub record: TraceSettings,

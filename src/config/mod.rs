@@ -21,7 +21,7 @@ use crate::hint::{Given, Hint, Hinted};
 use crate::json_file::{self, JsonFileError};
 pub use interpolate::{Unresolved, Vars, bare_var, home_dir, input_var};
 pub use names::{name_from_command, name_from_url};
-pub use settings::{Settings, ranges};
+pub use settings::{ConfigSettings, ranges};
 
 /// One upstream server and how to reach it.
 #[derive(Clone, Debug, PartialEq)]
@@ -229,7 +229,7 @@ fn select_with(
         .collect::<Result<HashMap<_, _>, _>>()?;
     let mut specs: Vec<ServerSpec> = Vec::new();
     let mut origins: HashMap<String, PathBuf> = HashMap::new();
-    let mut settings = Settings::default();
+    let mut settings = ConfigSettings::default();
     let mut policies = Vec::new();
     let mut disabled = Vec::new();
     let mut warnings = Vec::new();
@@ -360,7 +360,7 @@ pub struct Selection {
     pub servers: Vec<ServerSpec>,
     /// The demo was chosen because nothing else was given.
     pub demo: bool,
-    pub settings: Settings,
+    pub settings: ConfigSettings,
     pub policies: Vec<ServerPolicy>,
     /// What the config files ask that codemode does not do.
     pub warnings: Vec<String>,
@@ -380,7 +380,7 @@ pub struct ServerPolicy {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub servers: Vec<ServerSpec>,
-    pub settings: Settings,
+    pub settings: ConfigSettings,
     pub policies: Vec<ServerPolicy>,
     /// Servers the file names but turns off.
     pub disabled: Vec<String>,

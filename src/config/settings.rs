@@ -7,7 +7,7 @@ use serde::Deserialize;
 /// give the same settings and override it. `None` is "not said here".
 #[derive(Clone, Copy, Debug, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Settings {
+pub struct ConfigSettings {
     /// Wall-clock limit per execution, in milliseconds [default: 30000].
     pub timeout_ms: Option<u64>,
     /// Memory limit for the program's JavaScript heap, in MiB [default: 64].
@@ -40,10 +40,10 @@ pub mod ranges {
     pub const MAX_PROGRAM_KB: RangeInclusive<u64> = 1..=4_096;
 }
 
-impl Settings {
+impl ConfigSettings {
     /// Each setting from `self`, or else from `fallback`.
-    pub fn or(self, fallback: Settings) -> Settings {
-        Settings {
+    pub fn or(self, fallback: ConfigSettings) -> ConfigSettings {
+        ConfigSettings {
             timeout_ms: self.timeout_ms.or(fallback.timeout_ms),
             memory_mb: self.memory_mb.or(fallback.memory_mb),
             stack_kb: self.stack_kb.or(fallback.stack_kb),

@@ -22,7 +22,7 @@ pub enum Client {
 
 /// How a client writes its servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
+pub enum ConfigLayout {
     /// A JSON object of servers under this key.
     Json(&'static str),
     /// Codex CLI's `[mcp_servers.NAME]` TOML tables.
@@ -57,12 +57,12 @@ impl Client {
         }
     }
 
-    pub fn layout(self) -> Layout {
+    pub fn layout(self) -> ConfigLayout {
         match self {
-            Client::Vscode => Layout::Json("servers"),
-            Client::Zed => Layout::Json("context_servers"),
-            Client::Codex => Layout::CodexToml,
-            _ => Layout::Json("mcpServers"),
+            Client::Vscode => ConfigLayout::Json("servers"),
+            Client::Zed => ConfigLayout::Json("context_servers"),
+            Client::Codex => ConfigLayout::CodexToml,
+            _ => ConfigLayout::Json("mcpServers"),
         }
     }
 

@@ -9,7 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
 use serde_json::{Map, Value};
 
-use super::clients::{Client, Layout, codex_portable};
+use super::clients::{Client, ConfigLayout, codex_portable};
 use crate::json_file;
 
 /// The name the serve entry takes in the client's config.
@@ -33,8 +33,8 @@ pub fn take_servers(
     serve: &Value,
 ) -> anyhow::Result<Taken> {
     match client.layout() {
-        Layout::Json(key) => take_json(client, key, text, file, folder, serve),
-        Layout::CodexToml => take_codex(text, file, serve),
+        ConfigLayout::Json(key) => take_json(client, key, text, file, folder, serve),
+        ConfigLayout::CodexToml => take_codex(text, file, serve),
     }
 }
 
@@ -161,19 +161,19 @@ pub fn undo(
         });
     }
     match client.layout() {
-        Layout::Json(key) => undo_json(client, key, original, current, file, folder),
-        Layout::CodexToml => undo_codex(original, current, file),
+        ConfigLayout::Json(key) => undo_json(client, key, original, current, file, folder),
+        ConfigLayout::CodexToml => undo_codex(original, current, file),
     }
 }
 
 /// The serve entry `connect` wrote into `current`, if it is still there.
 fn serve_entry_in(client: Client, current: &str, file: &Path) -> Option<Value> {
     match client.layout() {
-        Layout::Json(key) => {
+        ConfigLayout::Json(key) => {
             let document: Value = json_file::parse_jsonc(current, file).ok()?;
             document.get(key)?.get(ENTRY).cloned()
         }
-        Layout::CodexToml => {
+        ConfigLayout::CodexToml => {
             let table: toml::Table = toml::from_str(current).ok()?;
             serde_json::to_value(table.get("mcp_servers")?.get(ENTRY)?).ok()
         }

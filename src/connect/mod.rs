@@ -23,7 +23,7 @@ pub use clients::Client;
 use edit::ENTRY;
 
 /// What `connect` was asked to do.
-pub struct Request {
+pub struct ConnectRequest {
     pub client: Client,
     /// The client's config (default: where the client keeps it).
     pub file: Option<PathBuf>,
@@ -113,7 +113,7 @@ fn connected_already(client: Client, backup: &Path) -> anyhow::Error {
 }
 
 /// `codemode connect`: prints what it changed (or, with `dry_run`, would).
-pub fn connect(request: Request) -> anyhow::Result<()> {
+pub fn connect(request: ConnectRequest) -> anyhow::Result<()> {
     let client = request.client;
     let file = client_file(client, request.file)?;
     let backup = backup_of(&file);
@@ -204,7 +204,7 @@ pub fn connect(request: Request) -> anyhow::Result<()> {
                 client.name()
             );
         }
-        private_file::replace(&file, taken.text.as_bytes(), private_file::Mode::Original)
+        private_file::replace(&file, taken.text.as_bytes(), private_file::Access::Original)
             .with_context(|| format!("cannot write {}", file.display()))
     })();
     if let Err(error) = written {
@@ -269,7 +269,7 @@ fn add_to_own_config(
     private_file::replace(
         config,
         after.as_bytes(),
-        private_file::Mode::KeptWithin(others),
+        private_file::Access::KeptWithin(others),
     )
     .with_context(|| format!("cannot write {}", config.display()))
 }
@@ -317,8 +317,12 @@ pub fn disconnect(client: Client, file: Option<PathBuf>) -> anyhow::Result<()> {
             )
         })?
     };
-    private_file::replace(&file, undone.text.as_bytes(), private_file::Mode::Original)
-        .with_context(|| format!("cannot write {}", file.display()))?;
+    private_file::replace(
+        &file,
+        undone.text.as_bytes(),
+        private_file::Access::Original,
+    )
+    .with_context(|| format!("cannot write {}", file.display()))?;
     std::fs::remove_file(&backup)
         .with_context(|| format!("cannot remove the backup {}", backup.display()))?;
     if undone.whole {
@@ -381,7 +385,7 @@ mod tests {
 
     use super::*;
     use crate::config::{self, Transport};
-    use clients::Layout;
+    use clients::ConfigLayout;
 
     fn fixture_env(var: &str) -> Option<String> {
         Some(match var {
@@ -437,7 +441,7 @@ mod tests {
                 .join(format!("codemode-{}.json", client.cli_name()));
             let original = std::fs::read(&file).unwrap();
             let before = load(&file);
-            connect(Request {
+            connect(ConnectRequest {
                 client,
                 file: Some(file.clone()),
                 config: Some(config.clone()),
@@ -494,7 +498,7 @@ mod tests {
         let file = dir.path().join("windsurf_mcp_config.json");
         let config = dir.path().join("servers.json");
         let original = std::fs::read(&file).unwrap();
-        let request = |dry_run| Request {
+        let request = |dry_run| ConnectRequest {
             client: Client::Windsurf,
             file: Some(file.clone()),
             config: Some(config.clone()),
@@ -515,10 +519,10 @@ mod tests {
     /// of their own and writing a comment while codemode was in front.
     fn changed_by_the_user(client: Client, text: &str) -> String {
         match client.layout() {
-            Layout::CodexToml => format!(
+            ConfigLayout::CodexToml => format!(
                 "{text}\n# mine, added while connected\n[mcp_servers.mine]\ncommand = \"mine\"\n\n[tui]\nnotifications = true\n"
             ),
-            Layout::Json(key) => {
+            ConfigLayout::Json(key) => {
                 let root =
                     jsonc_parser::cst::CstRootNode::parse(text, &crate::json_file::jsonc_options())
                         .unwrap();
@@ -543,7 +547,7 @@ mod tests {
             let config = dir.path().join(format!("own-{}.json", client.cli_name()));
             let original = std::fs::read_to_string(&file).unwrap();
             let before = load(&file);
-            connect(Request {
+            connect(ConnectRequest {
                 client,
                 file: Some(file.clone()),
                 config: Some(config),
@@ -598,7 +602,7 @@ mod tests {
     fn a_server_added_back_by_hand_wins_over_the_moved_one() {
         let dir = fixtures();
         let file = dir.path().join("windsurf_mcp_config.json");
-        let request = Request {
+        let request = ConnectRequest {
             client: Client::Windsurf,
             file: Some(file.clone()),
             config: Some(dir.path().join("servers.json")),

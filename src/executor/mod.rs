@@ -264,7 +264,7 @@ impl Executor {
             recording: false,
             max_program_bytes: settings.max_program_bytes,
             hint_words: crate::hint::Hint::plain,
-            human: crate::upstream::NoOne::shared("nobody is there to answer"),
+            human: crate::upstream::NoHuman::shared("nobody is there to answer"),
             shapes: None,
             approvals: Arc::default(),
             approver: approval::NoOne::shared("nobody is there to approve it"),

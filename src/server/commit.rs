@@ -24,7 +24,7 @@ use rmcp::RoleServer;
 use rmcp::service::RequestContext;
 use tokio::sync::Notify;
 
-pub type Reply = Response<BoxBody<Bytes, Infallible>>;
+pub type HttpReply = Response<BoxBody<Bytes, Infallible>>;
 
 const EVENT_STREAM: &str = "text/event-stream";
 
@@ -46,7 +46,7 @@ impl Started {
     }
 }
 
-pub fn is_event_stream(response: &Reply) -> bool {
+pub fn is_event_stream(response: &HttpReply) -> bool {
     response
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -56,9 +56,9 @@ pub fn is_event_stream(response: &Reply) -> bool {
 /// `reply` as rmcp makes it if it is ready before the call begins (an
 /// error found before the handler, a legacy session's stream); else an
 /// event stream whose headers go out when the call begins.
-pub async fn committed<F>(reply: F, started: Started) -> Reply
+pub async fn committed<F>(reply: F, started: Started) -> HttpReply
 where
-    F: Future<Output = Reply> + Send + 'static,
+    F: Future<Output = HttpReply> + Send + 'static,
 {
     let mut reply = Box::pin(reply);
     tokio::select! {
@@ -86,7 +86,7 @@ type Frames = tokio::sync::mpsc::Sender<Result<Frame<Bytes>, Infallible>>;
 
 /// Sends `reply`'s answer to `frames` as events. When the client goes away,
 /// `reply` is dropped as hyper would have dropped it, which cancels the call.
-async fn forward(reply: impl Future<Output = Reply>, frames: Frames) {
+async fn forward(reply: impl Future<Output = HttpReply>, frames: Frames) {
     let response = tokio::select! {
         response = reply => response,
         () = frames.closed() => return,
@@ -130,7 +130,7 @@ mod tests {
     use super::*;
     use http_body_util::Full;
 
-    fn json_reply(body: &'static str) -> Reply {
+    fn json_reply(body: &'static str) -> HttpReply {
         let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())).boxed());
         response.headers_mut().insert(
             http::header::CONTENT_TYPE,

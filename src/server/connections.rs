@@ -73,7 +73,7 @@ struct Place {
 }
 
 /// A connection's place: it is given up when this is dropped.
-pub struct Held {
+pub struct HeldConnection {
     connections: Arc<Connections>,
     id: u64,
     /// Cancelled when the connection is shed for a newer one.
@@ -81,7 +81,7 @@ pub struct Held {
     pub activity: Activity,
 }
 
-impl Drop for Held {
+impl Drop for HeldConnection {
     fn drop(&mut self) {
         let mut open = self.connections.open.lock().expect("connections");
         open.by_age.remove(&self.id);
@@ -111,9 +111,9 @@ impl Drop for Busy {
 /// What became of a new connection.
 pub enum Admitted {
     /// Room was free.
-    Free(Held),
+    Free(HeldConnection),
     /// The oldest idle connection was shed to make room.
-    ShedOne(Held),
+    ShedOne(HeldConnection),
     /// Every connection is serving a request: this one is refused.
     Refused,
 }
@@ -154,7 +154,7 @@ impl Connections {
             busy: busy.clone(),
             shed: CancellationToken::new(),
         };
-        let held = Held {
+        let held = HeldConnection {
             connections: self.clone(),
             id,
             shed: place.shed.clone(),
@@ -173,7 +173,7 @@ impl Connections {
 /// session's GET stream) are legitimately busy, so they are never shed: they
 /// may hold only part of the connections, or a client opening many would
 /// lock everyone else out.
-pub struct Standing {
+pub struct StandingStreams {
     open: Arc<AtomicUsize>,
     max: usize,
 }
@@ -187,10 +187,10 @@ impl Drop for Stands {
     }
 }
 
-impl Standing {
+impl StandingStreams {
     /// At most half of `connections` stand open at once (at least one).
-    pub fn within(connections: usize) -> Standing {
-        Standing {
+    pub fn within(connections: usize) -> StandingStreams {
+        StandingStreams {
             open: Arc::default(),
             max: (connections / 2).max(1),
         }
@@ -215,7 +215,7 @@ impl Standing {
 mod tests {
     use super::*;
 
-    fn held(admitted: Admitted) -> Held {
+    fn held(admitted: Admitted) -> HeldConnection {
         match admitted {
             Admitted::Free(held) | Admitted::ShedOne(held) => held,
             Admitted::Refused => panic!("refused"),
@@ -260,12 +260,12 @@ mod tests {
 
     #[test]
     fn standing_responses_hold_at_most_half_the_connections() {
-        let standing = Standing::within(5);
+        let standing = StandingStreams::within(5);
         let first = standing.stand().expect("room");
         let _second = standing.stand().expect("room");
         assert!(standing.stand().is_none());
         drop(first);
         assert!(standing.stand().is_some());
-        assert!(Standing::within(1).stand().is_some());
+        assert!(StandingStreams::within(1).stand().is_some());
     }
 }

@@ -22,8 +22,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 
-use super::commit::Reply;
-use super::connections::{Admitted, Cap, Connections, Held, Standing};
+use super::commit::HttpReply;
+use super::connections::{Admitted, Cap, Connections, HeldConnection, StandingStreams};
 use super::held::HeldSessions;
 pub use super::rebinding::Rebinding;
 use super::resume::StreamIds;
@@ -184,7 +184,7 @@ pub async fn serve_on<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
         },
         streams: Streams {
             ids: StreamIds::new(),
-            standing: Standing::within(connections.max()),
+            standing: StandingStreams::within(connections.max()),
         },
     });
     let mut refused = Warnings::default();
@@ -261,10 +261,10 @@ pub async fn serve_on<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
 async fn serve_connection<H>(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
-    held: Held,
+    held: HeldConnection,
     handler: H,
 ) where
-    H: hyper::service::Service<Request<Incoming>, Response = Reply, Error = Infallible>,
+    H: hyper::service::Service<Request<Incoming>, Response = HttpReply, Error = Infallible>,
     H::Future: Send + 'static,
 {
     let shed = held.shed.clone();
@@ -294,7 +294,7 @@ fn connection_builder() -> hyper_util::server::conn::auto::Builder<TokioExecutor
 
 /// `response`, `busy` (its connection counted busy, say) held until its
 /// body is sent.
-fn busy_until_sent<B: Send + Sync + 'static>(response: Reply, busy: B) -> Reply {
+fn busy_until_sent<B: Send + Sync + 'static>(response: HttpReply, busy: B) -> HttpReply {
     let (head, body) = response.into_parts();
     let frames = futures::StreamExt::map(http_body_util::BodyStream::new(body), move |frame| {
         let _serving = &busy;
@@ -307,7 +307,7 @@ fn busy_until_sent<B: Send + Sync + 'static>(response: Reply, busy: B) -> Reply 
 }
 
 /// The metrics as Prometheus scrapes them.
-fn exposition(scrape: &Scrape) -> Reply {
+fn exposition(scrape: &Scrape) -> HttpReply {
     let mut response = Response::new(Full::new(Bytes::from(scrape())).boxed());
     response.headers_mut().insert(
         http::header::CONTENT_TYPE,
@@ -378,7 +378,7 @@ pub async fn serve_metrics(
     }
 }
 
-fn plain(status: StatusCode, text: impl Into<Bytes>) -> Reply {
+fn plain(status: StatusCode, text: impl Into<Bytes>) -> HttpReply {
     let mut response = Response::new(Full::new(text.into()).boxed());
     *response.status_mut() = status;
     response

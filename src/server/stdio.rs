@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::filtered_read::{Filter, Filtered};
-use crate::upstream::unreadable::{self, Line, Watch};
+use crate::upstream::unreadable::{self, LineSummary, Watch};
 
 /// The method a request that could not be read is replaced with; its params
 /// carry `problem`, the reason.
@@ -76,7 +76,13 @@ impl Filter for Requests {
 }
 
 impl Requests {
-    fn end_line(&mut self, line: Vec<u8>, overlong: bool, summary: &Line, out: &mut Vec<u8>) {
+    fn end_line(
+        &mut self,
+        line: Vec<u8>,
+        overlong: bool,
+        summary: &LineSummary,
+        out: &mut Vec<u8>,
+    ) {
         let problem = if overlong {
             format!(
                 "the request is {} bytes, over the limit of {} on one message (it follows from the largest program this server compiles); send a smaller program",

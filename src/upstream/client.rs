@@ -9,7 +9,7 @@ use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVers
 use rmcp::service::RunningService;
 
 use super::changes::Changes;
-use super::human::{Human, NoOne};
+use super::human::{Human, NoHuman};
 
 pub(super) type Client = RunningService<RoleClient, UpstreamClient>;
 
@@ -26,7 +26,7 @@ impl Hooks {
     pub fn unattended(why: &str) -> Hooks {
         Hooks {
             changes: None,
-            human: NoOne::shared(why),
+            human: NoHuman::shared(why),
         }
     }
 }

@@ -58,13 +58,13 @@ pub trait Human: Send + Sync {
 
 /// Nobody to ask: elicitation is declined, sampling and roots refused, each
 /// with `why` (printed once per request on stderr for the user as well).
-pub struct NoOne {
+pub struct NoHuman {
     pub why: String,
 }
 
-impl NoOne {
+impl NoHuman {
     pub fn shared(why: impl Into<String>) -> Arc<dyn Human> {
-        Arc::new(NoOne { why: why.into() })
+        Arc::new(NoHuman { why: why.into() })
     }
 
     fn refusal(&self, server: &str, what: &str) -> ErrorData {
@@ -77,7 +77,7 @@ impl NoOne {
     }
 }
 
-impl Human for NoOne {
+impl Human for NoHuman {
     fn elicit(
         &self,
         server: &str,

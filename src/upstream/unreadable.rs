@@ -31,7 +31,7 @@ const MAX_ID: usize = 256;
 
 /// What one line held, as far as answering for it goes.
 #[derive(Debug)]
-pub struct Line {
+pub struct LineSummary {
     /// Its length, without the newline.
     pub bytes: usize,
     /// How deeply its objects and arrays nest.
@@ -44,7 +44,7 @@ pub struct Line {
     pub has_method: bool,
 }
 
-impl Line {
+impl LineSummary {
     /// serde (and so rmcp) refuses to read it.
     pub fn too_deep(&self) -> bool {
         self.deepest >= SERDE_DEPTH_LIMIT
@@ -52,7 +52,7 @@ impl Line {
 }
 
 /// The error response for a server's response that rmcp will drop.
-pub fn error_for_response(line: &Line) -> Option<Vec<u8>> {
+pub fn error_for_response(line: &LineSummary) -> Option<Vec<u8>> {
     // rmcp counts the newline too: a line of MAX_LINE bytes is dropped.
     let problem = if line.bytes >= MAX_LINE {
         format!(
@@ -110,7 +110,7 @@ pub struct Watch {
 
 impl Watch {
     /// Feeds one byte; at a line's end, says what the line held.
-    pub fn feed(&mut self, byte: u8) -> Option<Line> {
+    pub fn feed(&mut self, byte: u8) -> Option<LineSummary> {
         if byte == b'\n' {
             let line = self.summary();
             *self = Watch::default();
@@ -197,12 +197,12 @@ impl Watch {
         self.values > MAX_VALUES
     }
 
-    fn summary(&self) -> Line {
+    fn summary(&self) -> LineSummary {
         let id = (!self.id.is_empty() && self.id.len() < MAX_ID)
             .then(|| serde_json::from_slice::<serde_json::Value>(&self.id).ok())
             .flatten()
             .filter(|id| id.is_number() || id.is_string());
-        Line {
+        LineSummary {
             bytes: self.line,
             deepest: self.deepest,
             values: self.values,

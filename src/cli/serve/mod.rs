@@ -127,7 +127,7 @@ impl From<DisclosureArg> for Disclosure {
 pub struct ServeSettings {
     pub servers: ServerSettings,
     /// Limits given as flags, over the config file's.
-    pub limits: config::Settings,
+    pub limits: config::ConfigSettings,
     /// How much of the API `execute`'s description carries, within how
     /// many tokens.
     pub disclosure: Disclosure,

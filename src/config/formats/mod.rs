@@ -13,14 +13,14 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::entry::Entry;
-use super::{ConfigError, Settings};
+use super::{ConfigError, ConfigSettings};
 use crate::json_file::{self, JsonFileError};
 
 /// The servers a file names, in its order, and codemode's own settings.
 #[derive(Debug, Default)]
 pub struct Document {
     pub entries: Vec<(String, Entry)>,
-    pub settings: Settings,
+    pub settings: ConfigSettings,
 }
 
 /// Reads the config at `path` in whichever client's format it is, told by
@@ -56,7 +56,7 @@ struct JsonConfig {
     #[serde(default)]
     projects: IndexMap<String, ClaudeProject>,
     #[serde(default)]
-    codemode: Settings,
+    codemode: ConfigSettings,
 }
 
 #[derive(Default, Deserialize)]

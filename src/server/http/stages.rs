@@ -17,8 +17,8 @@ use hyper::body::Incoming;
 use rmcp::transport::streamable_http_server::StreamableHttpService;
 use serde_json::{Value, json};
 
-use super::super::commit::{self, Reply, Started};
-use super::super::connections::{Activity, Standing, Stands};
+use super::super::commit::{self, HttpReply, Started};
+use super::super::connections::{Activity, StandingStreams, Stands};
 use super::super::held::{HeldSessions, SessionEnds};
 use super::super::intent::Intent;
 use super::super::resume::{Resume, StreamIds};
@@ -29,7 +29,7 @@ use super::{
 };
 
 /// A stage's verdict: go on with what it found, or break off with the answer.
-type Stage<T> = ControlFlow<Reply, T>;
+type Stage<T> = ControlFlow<HttpReply, T>;
 
 /// What the stages check requests against, by concern.
 pub(super) struct Gates {
@@ -73,7 +73,7 @@ pub(super) struct SessionGate {
 /// Response streams: their event ids, and the connections they may hold.
 pub(super) struct Streams {
     pub(super) ids: StreamIds,
-    pub(super) standing: Standing,
+    pub(super) standing: StandingStreams,
 }
 
 pub(super) type Service<S> = StreamableHttpService<S, HeldSessions>;
@@ -84,7 +84,7 @@ pub(super) async fn handle<S: rmcp::ServerHandler + Clone + Send + Sync + 'stati
     service: Service<S>,
     gates: &Gates,
     activity: &Activity,
-) -> Reply {
+) -> HttpReply {
     match stages(request, service, gates, activity).await {
         Continue(reply) | Break(reply) => reply,
     }
@@ -96,7 +96,7 @@ async fn stages<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     service: Service<S>,
     gates: &Gates,
     activity: &Activity,
-) -> Stage<Reply> {
+) -> Stage<HttpReply> {
     check_host_and_origin(&request, &gates.rebinding)?;
     answer_probes(&request, &gates.replica)?;
     let metrics = route(&request, gates.metrics.as_ref())?;
@@ -351,7 +351,7 @@ async fn forward<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
     asks: &Asks,
     opening: Option<tokio::sync::OwnedMutexGuard<()>>,
     sessions: &SessionGate,
-) -> Reply {
+) -> HttpReply {
     // Ending the session cancels what runs in it (see `held`).
     parts.extensions.insert(SessionEnds(sessions.held.clone()));
     // rmcp answers a POST only for clients that take event streams (else
@@ -382,7 +382,7 @@ async fn forward<S: rmcp::ServerHandler + Clone + Send + Sync + 'static>(
 
 /// rmcp's 500 for a session `held` refused at the cap.
 async fn check_session_cap_after(
-    response: &Reply,
+    response: &HttpReply,
     asks: &Asks,
     sessions: &SessionGate,
 ) -> Stage<()> {
@@ -396,7 +396,7 @@ async fn check_session_cap_after(
 }
 
 /// A draining replica lets no connection be kept for more requests.
-fn close_when_draining(response: &mut Reply, replica: &Replica) {
+fn close_when_draining(response: &mut HttpReply, replica: &Replica) {
     if replica.draining() {
         response.headers_mut().insert(
             http::header::CONNECTION,
@@ -407,7 +407,7 @@ fn close_when_draining(response: &mut Reply, replica: &Replica) {
 
 /// An event stream's ids name this replica (see [`StreamIds`]); nginx
 /// would buffer it unless told not to.
-fn tag_event_stream(mut response: Reply, streams: &Streams) -> Reply {
+fn tag_event_stream(mut response: HttpReply, streams: &Streams) -> HttpReply {
     if commit::is_event_stream(&response) {
         let (head, body) = response.into_parts();
         response = Response::from_parts(head, streams.ids.tag(body));
@@ -420,7 +420,7 @@ fn tag_event_stream(mut response: Reply, streams: &Streams) -> Reply {
 
 /// The session id rmcp gave, sealed, so any replica sharing the key can
 /// restore it.
-fn seal_session_id(response: &mut Reply, sessions: &SessionGate) {
+fn seal_session_id(response: &mut HttpReply, sessions: &SessionGate) {
     if let Some(local) = response.headers().get(SESSION_HEADER)
         && let Some(sealed) = local.to_str().ok().and_then(|s| sessions.sealed.seal(s))
         && let Ok(sealed) = http::HeaderValue::from_str(&sealed)
@@ -431,13 +431,13 @@ fn seal_session_id(response: &mut Reply, sessions: &SessionGate) {
 
 /// A session ended on the client's DELETE is done, not pending: clients
 /// (the Python SDK among them) take anything but 200 or 204 as a failure.
-fn acknowledge_delete(response: &mut Reply, asks: &Asks) {
+fn acknowledge_delete(response: &mut HttpReply, asks: &Asks) {
     if asks.deleting && response.status() == StatusCode::ACCEPTED {
         *response.status_mut() = StatusCode::OK;
     }
 }
 
-fn too_many_streams(max: usize) -> Reply {
+fn too_many_streams(max: usize) -> HttpReply {
     let mut response = plain(
         StatusCode::SERVICE_UNAVAILABLE,
         format!(
@@ -451,7 +451,7 @@ fn too_many_streams(max: usize) -> Reply {
     response
 }
 
-fn too_many_sessions(id: Value, max: usize) -> Reply {
+fn too_many_sessions(id: Value, max: usize) -> HttpReply {
     let message = format!(
         "this server has {max} open sessions, the most it allows; idle sessions expire, so retry later, or close sessions you no longer use"
     );
@@ -501,7 +501,7 @@ mod tests {
         request.body(()).unwrap()
     }
 
-    fn answered<T>(stage: Stage<T>) -> Reply {
+    fn answered<T>(stage: Stage<T>) -> HttpReply {
         match stage {
             Break(reply) => reply,
             Continue(_) => panic!("the stage let the request through"),
