@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use crate::config::ConfigError;
-use crate::executor::{ExecutionFailure, Hint, Limit, Report};
+use crate::executor::{ExecutionFailure, Limit, LimitHint, Report};
 use crate::hint::{Given, Hinted, WithHint};
 use crate::upstream::{UnavailableServer, UpstreamError};
 
@@ -20,9 +20,9 @@ pub fn flag(limit: Limit) -> &'static str {
 }
 
 /// What would help, in the CLI's words.
-pub fn hint(hint: Hint) -> String {
+pub fn hint(hint: LimitHint) -> String {
     match hint {
-        Hint::RaiseLimit { limit } => format!("raise it with {}", flag(limit)),
+        LimitHint::RaiseLimit { limit } => format!("raise it with {}", flag(limit)),
     }
 }
 
@@ -104,7 +104,7 @@ pub fn unavailable(failure: &UnavailableServer) -> String {
 /// it with --timeout-ms)`.
 pub fn word_for_the_cli(report: &mut Report) {
     if let Some(Err(failure)) = &mut report.outcome {
-        failure.word_hint(|Hint::RaiseLimit { limit }, message| {
+        failure.word_hint(|LimitHint::RaiseLimit { limit }, message| {
             let flag = flag(limit);
             match limit {
                 Limit::Time(_) => format!("{message} (the time limit; raise it with {flag})"),
@@ -144,7 +144,7 @@ mod tests {
 
     fn timed_out() -> ExecutionFailure {
         ExecutionFailure::new(FailureKind::Timeout, "too slow", None, None).with_hint(
-            Hint::RaiseLimit {
+            LimitHint::RaiseLimit {
                 limit: Limit::Time(Duration::from_millis(300)),
             },
         )

@@ -349,7 +349,7 @@ mod tests {
 
     use super::*;
     use crate::executor::testing::{executor, ledger};
-    use crate::executor::{Hint, Limit};
+    use crate::executor::{Limit, LimitHint};
     use crate::replay::{Recorded, Replay};
 
     fn limits(timeout_ms: u64) -> Limits {
@@ -454,7 +454,7 @@ mod tests {
         assert_eq!(failure(&overdue).kind, FailureKind::Timeout);
         assert_eq!(
             failure(&overdue).hint,
-            Some(Hint::RaiseLimit {
+            Some(LimitHint::RaiseLimit {
                 limit: Limit::Time(Duration::from_millis(1500))
             })
         );

@@ -109,7 +109,7 @@ pub enum Limit {
 
 /// What would let the program through, as data: each surface words it its own way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Hint {
+pub enum LimitHint {
     /// A larger `limit` would (the program may also do less).
     RaiseLimit { limit: Limit },
 }
@@ -129,7 +129,7 @@ pub struct ExecutionFailure {
     pub column: Option<u32>,
     /// Not yet worded by a surface: see [`ExecutionFailure::word_hint`].
     #[serde(skip)]
-    pub hint: Option<Hint>,
+    pub hint: Option<LimitHint>,
     #[serde(skip)]
     #[source]
     pub cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
@@ -169,7 +169,7 @@ impl ExecutionFailure {
         }
     }
 
-    pub fn with_hint(mut self, hint: Hint) -> ExecutionFailure {
+    pub fn with_hint(mut self, hint: LimitHint) -> ExecutionFailure {
         self.hint = Some(hint);
         self
     }
@@ -187,7 +187,7 @@ impl ExecutionFailure {
         let failure =
             ExecutionFailure::new(error.kind.into(), &error.message, error.line, error.column);
         let failure = match error.size_limit {
-            Some(bytes) => failure.with_hint(Hint::RaiseLimit {
+            Some(bytes) => failure.with_hint(LimitHint::RaiseLimit {
                 limit: Limit::ProgramSize(bytes),
             }),
             None => failure,
@@ -198,7 +198,7 @@ impl ExecutionFailure {
     /// The surface's words for the hint, put into the message: `word` gets the
     /// hint and the message and returns the message as shown. The hint is
     /// used up, so a message is worded once.
-    pub fn word_hint(&mut self, word: impl FnOnce(Hint, &str) -> String) {
+    pub fn word_hint(&mut self, word: impl FnOnce(LimitHint, &str) -> String) {
         if let Some(hint) = self.hint.take() {
             self.message = word(hint, &self.message);
         }
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn the_report_shows_neither_hint_nor_cause() {
         let failure = ExecutionFailure::new(FailureKind::Memory, "out", None, None)
-            .with_hint(Hint::RaiseLimit {
+            .with_hint(LimitHint::RaiseLimit {
                 limit: Limit::Memory(1 << 20),
             })
             .caused_by(std::fmt::Error);
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn a_hint_is_worded_once() {
         let mut failure = ExecutionFailure::new(FailureKind::Timeout, "slow", None, None)
-            .with_hint(Hint::RaiseLimit {
+            .with_hint(LimitHint::RaiseLimit {
                 limit: Limit::Time(Duration::from_millis(5)),
             });
         failure.word_hint(|_, message| format!("{message} (raise it)"));
@@ -257,7 +257,7 @@ mod tests {
         assert_eq!(failure.kind, FailureKind::Limit);
         assert_eq!(
             failure.hint,
-            Some(Hint::RaiseLimit {
+            Some(LimitHint::RaiseLimit {
                 limit: Limit::ProgramSize(1000)
             })
         );

@@ -36,7 +36,7 @@ use codemode_sandbox as sandbox;
 use codemode_sandbox::bounds::{self, MAX_DEPTH};
 use codemode_sandbox::{Binding, Bindings, ErrorKind, Finished, Level, Limits, ScriptError};
 use codemode_transpile as transpile;
-pub use failure::{ExecutionFailure, FailureKind, Hint, Limit};
+pub use failure::{ExecutionFailure, FailureKind, Limit, LimitHint};
 use validate::Validators;
 
 /// Settings that hold for every execution of an executor.
@@ -398,7 +398,7 @@ fn timed_out(limits: &Limits) -> ExecutionFailure {
         None,
         None,
     )
-    .with_hint(Hint::RaiseLimit {
+    .with_hint(LimitHint::RaiseLimit {
         limit: Limit::Time(limits.timeout),
     })
 }
@@ -520,7 +520,7 @@ fn script_failure(
         ErrorKind::Timeout => return timed_out(limits),
         ErrorKind::Memory => {
             return ExecutionFailure::new(kind, &error.message, None, None).with_hint(
-                Hint::RaiseLimit {
+                LimitHint::RaiseLimit {
                     limit: Limit::Memory(limits.memory_bytes),
                 },
             );

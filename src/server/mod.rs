@@ -41,7 +41,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::executor::{FailureKind, Hint, Report};
+use crate::executor::{FailureKind, LimitHint, Report};
 use codemode_sandbox::Limits;
 
 /// The MCP server handler; cheap to clone (one per HTTP session).
@@ -168,7 +168,7 @@ impl CodeModeServer {
                 )
             };
         } else {
-            failure.word_hint(|Hint::RaiseLimit { .. }, message| {
+            failure.word_hint(|LimitHint::RaiseLimit { .. }, message| {
                 format!("{message} (this server's limit)")
             });
         }

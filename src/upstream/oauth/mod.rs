@@ -106,14 +106,14 @@ pub fn refusal(error: &rmcp::ServiceError) -> Option<Refusal> {
 /// A call refused for want of a login or of a scope: what the server
 /// refused, and the login that would help, which each surface words.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Refused {
+pub struct LoginRefusal {
     pub why: String,
     pub hint: Hint,
 }
 
 /// What to tell about a call refused for want of a login or of a scope;
 /// `None` for other failures.
-pub fn refused(error: &rmcp::ServiceError, server: &str) -> Option<Refused> {
+pub fn refused(error: &rmcp::ServiceError, server: &str) -> Option<LoginRefusal> {
     let (why, scopes, again) = match refusal(error)? {
         Refusal::Scope(Some(needed)) => (
             format!("the server wants the scope \"{needed}\", which the login lacks"),
@@ -132,5 +132,5 @@ pub fn refused(error: &rmcp::ServiceError, server: &str) -> Option<Refused> {
         scopes,
         again,
     };
-    Some(Refused { why, hint })
+    Some(LoginRefusal { why, hint })
 }
