@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use codemode::executor::{Executor, Settings};
-use codemode::policy::Refusals;
+use codemode::engine::executor::{Executor, Settings};
+use codemode::governance::policy::Refusals;
 use codemode_sandbox as sandbox;
 use codemode_sandbox::{Binding, Bindings, Event, Job, Limits, Reply};
 use codemode_transpile as transpile;

@@ -17,10 +17,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use codemode::config::{OAuthClient, ServerSpec, Transport};
+use codemode::files::config::{OAuthClient, ServerSpec, Transport};
 use codemode::hint::Hint;
-use codemode::upstream::oauth::{TokenFile, refused};
-use codemode::upstream::{self, Hooks, Human, UpstreamError, Upstreams};
+use codemode::mcp::upstream::oauth::{TokenFile, refused};
+use codemode::mcp::upstream::{self, Hooks, Human, UpstreamError, Upstreams};
 use futures::future::BoxFuture;
 use rmcp::ErrorData;
 use rmcp::model::{

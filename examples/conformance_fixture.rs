@@ -686,7 +686,7 @@ mod mrtr {
         hasher.finish()
     }
 
-    pub fn call(
+    pub(crate) fn call(
         name: &str,
         request: &CallToolRequestParams,
         caps: Option<ClientCapabilities>,
@@ -879,7 +879,7 @@ mod mrtr {
         })
     }
 
-    pub fn prompt(request: &GetPromptRequestParams) -> GetPromptResponse {
+    pub(crate) fn prompt(request: &GetPromptRequestParams) -> GetPromptResponse {
         match request
             .input_responses
             .as_ref()

@@ -2,7 +2,7 @@
 //! lower layer says which thing the user gave or could give, and each
 //! surface words it its own way (the CLI names its flags and commands,
 //! `serve` speaks to the model). An execution's own hints are
-//! [`executor::LimitHint`](crate::executor::LimitHint), which depends on nothing here.
+//! [`executor::LimitHint`](crate::engine::executor::LimitHint), which depends on nothing here.
 
 /// Something the user gives codemode, by what it is rather than how (the
 /// CLI gives each a flag; a config file some of them a key).

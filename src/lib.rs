@@ -1,35 +1,18 @@
 //! codemode: Code Mode for MCP.
 //!
-//! The library behind the `codemode` binary: connections to upstream MCP
-//! servers (`upstream`) and executions (`executor`) that tie together the
-//! workspace's crates: TypeScript compilation (`codemode-transpile`), the
-//! QuickJS sandbox, a WebAssembly isolate per execution (`codemode-sandbox`),
-//! JSON Schema → TypeScript (`codemode-typegen`) and the text helpers they
-//! share (`codemode-text`).
+//! The library behind the `codemode` binary. It ties together the
+//! workspace's crates (TypeScript compilation in `codemode-transpile`, the
+//! QuickJS sandbox in `codemode-sandbox`, JSON Schema → TypeScript in
+//! `codemode-typegen`, and the text helpers they share in `codemode-text`)
+//! in modules grouped by concern: `files` (configs and files on disk), `mcp`
+//! (upstream clients, the server, the demo), `prompt` (what a model reads),
+//! `governance` (policy, approval, pins, audit), `engine` (one execution end
+//! to end) and `cli` (one file per command). See ARCHITECTURE.md.
 
-pub mod approval;
-pub mod audit;
 pub mod cli;
-pub mod config;
-pub mod connect;
-pub mod demo;
-pub mod diagnostics;
-pub mod disclosure;
-pub mod executor;
-pub mod filtered_read;
+pub mod engine;
+pub mod files;
+pub mod governance;
 pub mod hint;
-pub mod json_file;
-pub mod pins;
-pub mod policy;
-pub mod private_file;
-pub mod prompt_text;
-pub mod replay;
-pub mod savings;
-pub mod server;
-pub mod shapes;
-pub mod spelling;
-pub mod telemetry;
-pub mod terminal;
-pub mod tokens;
-pub mod upstream;
-pub mod visible;
+pub mod mcp;
+pub mod prompt;

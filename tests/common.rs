@@ -9,20 +9,20 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-pub fn codemode_path() -> &'static str {
+pub(crate) fn codemode_path() -> &'static str {
     env!("CARGO_BIN_EXE_codemode")
 }
 
-pub fn repo() -> &'static Path {
+pub(crate) fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn fixture(path: &str) -> PathBuf {
+pub(crate) fn fixture(path: &str) -> PathBuf {
     repo().join("fixtures").join(path)
 }
 
 /// Runs `codemode` with `args`; returns its output whatever the exit code.
-pub fn codemode(args: &[&str]) -> Output {
+pub(crate) fn codemode(args: &[&str]) -> Output {
     Command::new(codemode_path())
         .args(args)
         .env_remove("CODEMODE_LOG")
@@ -31,16 +31,16 @@ pub fn codemode(args: &[&str]) -> Output {
         .expect("the codemode binary runs")
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Runs `codemode`, asserts success, and returns stdout.
-pub fn codemode_ok(args: &[&str]) -> String {
+pub(crate) fn codemode_ok(args: &[&str]) -> String {
     let output = codemode(args);
     assert!(
         output.status.success(),
@@ -51,25 +51,25 @@ pub fn codemode_ok(args: &[&str]) -> String {
 }
 
 /// Runs `codemode`, asserts success, and parses stdout as JSON.
-pub fn codemode_json(args: &[&str]) -> Value {
+pub(crate) fn codemode_json(args: &[&str]) -> Value {
     let out = codemode_ok(args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{out}"))
 }
 
 /// Where `scripts/test.sh` installs npm packages and the Python venv.
-pub fn test_deps() -> PathBuf {
+pub(crate) fn test_deps() -> PathBuf {
     std::env::var_os("CODEMODE_TEST_DEPS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join("target/test-deps"))
 }
 
 /// An installed npm executable; fails with a hint when the set-up has not run.
-pub fn npm_bin(name: &str) -> String {
+pub(crate) fn npm_bin(name: &str) -> String {
     npm_bin_in("npm", name)
 }
 
 /// An npm executable from the test-dependency prefix `prefix`.
-pub fn npm_bin_in(prefix: &str, name: &str) -> String {
+pub(crate) fn npm_bin_in(prefix: &str, name: &str) -> String {
     let path = test_deps()
         .join(prefix)
         .join("node_modules/.bin")
@@ -85,11 +85,11 @@ pub fn npm_bin_in(prefix: &str, name: &str) -> String {
 /// A child process of a test, killed when the test ends, pass or fail. Its
 /// stderr is kept (a thread drains it into a buffer) and printed when the
 /// test fails, so a server that dies can say why.
-pub struct Background(pub Child, Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Background(pub Child, Arc<Mutex<Vec<u8>>>);
 
 impl Background {
     /// Spawns `command` with its stderr kept.
-    pub fn spawn(command: &mut Command) -> Background {
+    pub(crate) fn spawn(command: &mut Command) -> Background {
         let child = command
             .stderr(Stdio::piped())
             .spawn()
@@ -98,7 +98,7 @@ impl Background {
     }
 
     /// Takes over `child`, keeping its stderr if it was piped.
-    pub fn adopt(mut child: Child) -> Background {
+    pub(crate) fn adopt(mut child: Child) -> Background {
         let said = Arc::new(Mutex::new(Vec::new()));
         if let Some(mut stderr) = child.stderr.take() {
             let said = said.clone();
@@ -113,13 +113,13 @@ impl Background {
     }
 
     /// All it has written to stderr so far.
-    pub fn said(&self) -> String {
+    pub(crate) fn said(&self) -> String {
         String::from_utf8_lossy(&self.1.lock().unwrap()).into_owned()
     }
 
     /// The port of the address it reports on stderr after `what` (`serving
     /// MCP at`, `serving metrics at`), once it has; panics if it exits first.
-    pub fn port(&mut self, what: &str) -> u16 {
+    pub(crate) fn port(&mut self, what: &str) -> u16 {
         let mut port = None;
         wait_for(&format!("the process to report {what}"), || {
             port = reported_port(&self.said(), what);
@@ -146,7 +146,7 @@ impl Drop for Background {
 
 /// The port process `pid` listens on (TCP, IPv4 or IPv6), once it does: for
 /// a server given port 0 that does not say which port it got.
-pub fn listening_port(pid: u32) -> u16 {
+pub(crate) fn listening_port(pid: u32) -> u16 {
     let mut port = None;
     wait_for(&format!("process {pid} to listen"), || {
         let sockets: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
@@ -184,7 +184,7 @@ fn reported_port(said: &str, what: &str) -> Option<u16> {
 
 /// Polls `done` until it holds; panics naming `what` after 60 s. The one
 /// way tests wait: for a condition, never for a fixed time.
-pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -193,7 +193,7 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 }
 
 /// [`wait_for`] inside an async test, whose runtime must go on running.
-pub async fn wait_for_async(what: &str, mut done: impl AsyncFnMut() -> bool) {
+pub(crate) async fn wait_for_async(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -202,7 +202,7 @@ pub async fn wait_for_async(what: &str, mut done: impl AsyncFnMut() -> bool) {
 }
 
 /// The Python of the venv `scripts/test.sh` makes, with the MCP SDK in it.
-pub fn python() -> String {
+pub(crate) fn python() -> String {
     let path = test_deps().join("venv/bin/python");
     assert!(
         path.exists(),
@@ -214,7 +214,7 @@ pub fn python() -> String {
 
 /// Runs `tests/python/SCRIPT` with `args` and `input` on its stdin, in the
 /// venv's Python; its output, whatever the exit code.
-pub fn python_script(script: &str, args: &[&str], input: &[u8]) -> Output {
+pub(crate) fn python_script(script: &str, args: &[&str], input: &[u8]) -> Output {
     let mut child = Command::new(python())
         .arg(repo().join("tests/python").join(script))
         .args(args)
@@ -230,7 +230,7 @@ pub fn python_script(script: &str, args: &[&str], input: &[u8]) -> Output {
 
 /// The test upstream `examples/conformance_fixture.rs`, which `cargo test`
 /// builds with the examples.
-pub fn conformance_fixture() -> String {
+pub(crate) fn conformance_fixture() -> String {
     let exe = Path::new(codemode_path())
         .parent()
         .expect("the binary's folder")
@@ -244,7 +244,7 @@ pub fn conformance_fixture() -> String {
 }
 
 /// Tool names of the first server in `codemode tools --json` output.
-pub fn tool_names(tools_json: &Value) -> Vec<String> {
+pub(crate) fn tool_names(tools_json: &Value) -> Vec<String> {
     tools_json["servers"][0]["tools"]
         .as_array()
         .expect("tools array")
@@ -254,12 +254,16 @@ pub fn tool_names(tools_json: &Value) -> Vec<String> {
 }
 
 /// Runs `codemode run -` with `program` on stdin; the report and whether it exited 0.
-pub fn run_program(program: &str, extra: &[&str]) -> (Value, bool) {
+pub(crate) fn run_program(program: &str, extra: &[&str]) -> (Value, bool) {
     run_program_env(program, extra, &[])
 }
 
 /// [`run_program`] with variables added to codemode's environment.
-pub fn run_program_env(program: &str, extra: &[&str], env: &[(&str, &Path)]) -> (Value, bool) {
+pub(crate) fn run_program_env(
+    program: &str,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> (Value, bool) {
     let mut child = Command::new(codemode_path())
         .args(["run", "-"])
         .args(extra)
@@ -283,12 +287,12 @@ pub fn run_program_env(program: &str, extra: &[&str], env: &[(&str, &Path)]) -> 
 
 /// `codemode serve --http` on port 0 with `args`; the process and the
 /// endpoint URL it reports.
-pub fn start_serve(args: &[&str]) -> (Background, String) {
+pub(crate) fn start_serve(args: &[&str]) -> (Background, String) {
     start_serve_env(args, &[])
 }
 
 /// [`start_serve`] with variables added to codemode's environment.
-pub fn start_serve_env(args: &[&str], env: &[(&str, &Path)]) -> (Background, String) {
+pub(crate) fn start_serve_env(args: &[&str], env: &[(&str, &Path)]) -> (Background, String) {
     let mut server = serve_http(args, env);
     let port = server.port("serving MCP at");
     (server, format!("http://127.0.0.1:{port}/mcp"))
@@ -296,7 +300,7 @@ pub fn start_serve_env(args: &[&str], env: &[(&str, &Path)]) -> (Background, Str
 
 /// `codemode serve --http 127.0.0.1:0 ARGS`, which reports its addresses on
 /// stderr (read them with [`Background::port`]).
-pub fn serve_http(args: &[&str], env: &[(&str, &Path)]) -> Background {
+pub(crate) fn serve_http(args: &[&str], env: &[(&str, &Path)]) -> Background {
     Background::spawn(
         Command::new(codemode_path())
             .args(["serve", "--http", "127.0.0.1:0"])
@@ -307,7 +311,7 @@ pub fn serve_http(args: &[&str], env: &[(&str, &Path)]) -> Background {
 }
 
 /// Tool definitions for the test servers, written as JSON.
-pub fn tools_from_json(tools: Vec<Value>) -> Vec<rmcp::model::Tool> {
+pub(crate) fn tools_from_json(tools: Vec<Value>) -> Vec<rmcp::model::Tool> {
     tools
         .into_iter()
         .map(|t| serde_json::from_value(t).expect("a valid tool definition"))
@@ -318,7 +322,7 @@ pub fn tools_from_json(tools: Vec<Value>) -> Vec<rmcp::model::Tool> {
 /// (util-linux) gives it, with `cache` as its cache folder, typing `typed`
 /// and keeping the input open (a person who types no more) until it ends:
 /// the screen, and the JSON report `codemode run` printed on it.
-pub fn on_a_terminal(command: &str, typed: &[u8], cache: &Path) -> (String, Value) {
+pub(crate) fn on_a_terminal(command: &str, typed: &[u8], cache: &Path) -> (String, Value) {
     let mut child = Command::new("script")
         .args(["-qec", command, "/dev/null"])
         .env("XDG_CACHE_HOME", cache)
@@ -340,7 +344,7 @@ pub fn on_a_terminal(command: &str, typed: &[u8], cache: &Path) -> (String, Valu
 }
 
 /// `GET path` on `address`, with an optional bearer token: (status, body).
-pub fn http_get(address: &str, path: &str, token: Option<&str>) -> (u16, String) {
+pub(crate) fn http_get(address: &str, path: &str, token: Option<&str>) -> (u16, String) {
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
     write!(
@@ -359,14 +363,14 @@ pub fn http_get(address: &str, path: &str, token: Option<&str>) -> (u16, String)
 }
 
 /// The value of the sample `line` starts with, in the exposition `text`.
-pub fn metric_sample(text: &str, line: &str) -> f64 {
+pub(crate) fn metric_sample(text: &str, line: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(line)?.trim().parse().ok())
         .unwrap_or_else(|| panic!("no sample {line} in:\n{text}"))
 }
 
 /// An rmcp client of the initialize era, connected to `url`.
-pub async fn legacy_http_client(
+pub(crate) async fn legacy_http_client(
     url: String,
 ) -> rmcp::service::RunningService<rmcp::RoleClient, rmcp::model::ClientConfig> {
     use rmcp::ServiceExt;
@@ -380,14 +384,14 @@ pub async fn legacy_http_client(
 
 /// Runs `program` with `codemode run` and `extra`, asserts it succeeded;
 /// the value it returned.
-pub fn result(program: &str, extra: &[&str]) -> Value {
+pub(crate) fn result(program: &str, extra: &[&str]) -> Value {
     let (report, ok) = run_program(program, extra);
     assert!(ok && report["ok"] == true, "{report:#}");
     report["result"].clone()
 }
 
 /// `codemode replay TRACE EXTRA`: the report, and whether it exited 0.
-pub fn replay(trace: &std::path::Path, extra: &[&str]) -> (Value, bool) {
+pub(crate) fn replay(trace: &std::path::Path, extra: &[&str]) -> (Value, bool) {
     let mut args = vec!["replay", trace.to_str().unwrap()];
     args.extend_from_slice(extra);
     let output = codemode(&args);
@@ -397,7 +401,7 @@ pub fn replay(trace: &std::path::Path, extra: &[&str]) -> (Value, bool) {
 }
 
 /// The name codemode derives from the fixture's command.
-pub const STDIO_NAME: &str = "conformance-fixture";
+pub(crate) const STDIO_NAME: &str = "conformance-fixture";
 
 /// What the fixture's `test_simple_text` answers.
-pub const SIMPLE_TEXT_RESULT: &str = "This is a simple text response for testing.";
+pub(crate) const SIMPLE_TEXT_RESULT: &str = "This is a simple text response for testing.";

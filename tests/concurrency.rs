@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use codemode::executor::{Executor, Settings};
+use codemode::engine::executor::{Executor, Settings};
 use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use rmcp::model::{

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use codemode::config::{ServerSpec, Transport};
-use codemode::executor::{ExecutionFailure, Executor, FailureKind, Report, Settings};
-use codemode::upstream;
+use codemode::engine::executor::{ExecutionFailure, Executor, FailureKind, Report, Settings};
+use codemode::files::config::{ServerSpec, Transport};
+use codemode::mcp::upstream;
 use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
@@ -233,7 +233,7 @@ fn each_failure_renders_as_recorded_on_the_wire_and_on_the_command_line() {
 #[tokio::test]
 async fn cancelled_and_internal_reports_render_as_recorded() {
     let specs = vec![ServerSpec::new("demo", Transport::Demo)];
-    let demo = Some(codemode::demo::serve_in_process as upstream::ServeInProcess);
+    let demo = Some(codemode::mcp::demo::serve_in_process as upstream::ServeInProcess);
     let upstreams = upstream::connect_all(specs, Duration::from_secs(30), demo).await;
     let executor = Executor::new(
         Api::new(upstreams.tool_lists()),
@@ -258,7 +258,7 @@ async fn cancelled_and_internal_reports_render_as_recorded() {
         ("internal", &internal),
         ("internal_no_outcome", &Report::default()),
     ] {
-        let wire = serde_json::to_value(codemode::server::report_result(report)).unwrap();
+        let wire = serde_json::to_value(codemode::mcp::server::report_result(report)).unwrap();
         let text = serde_json::to_string_pretty(&wire).unwrap();
         check(
             &format!("{name}.serve.json"),

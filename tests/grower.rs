@@ -67,13 +67,13 @@ impl ServerHandler for Grower {
 }
 
 /// The growing server over HTTP on port 0, in this process; its port.
-pub async fn start_grower() -> u16 {
+pub(crate) async fn start_grower() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(codemode::server::http::serve_on(
+    tokio::spawn(codemode::mcp::server::http::serve_on(
         listener,
         Grower::default(),
-        codemode::server::http::HttpOptions::new(addr),
+        codemode::mcp::server::http::HttpOptions::new(addr),
         std::future::pending(),
     ));
     addr.port()

@@ -2,7 +2,7 @@
 
 /// Creates two issues, the second of which the client declines, then lists
 /// what the upstream holds.
-pub const TWO_CREATIONS: &str = r#"
+pub(crate) const TWO_CREATIONS: &str = r#"
 const first = await demo.create_issue({ project: "CORE", title: "approved one" });
 let refused = "";
 try {
@@ -15,7 +15,7 @@ return { first: first.title, refused, titles: all.issues.map((i) => i.title).fil
 "#;
 
 /// Four calls, two at once, one of which fails and is caught.
-pub const MANY_CALLS: &str = r#"
+pub(crate) const MANY_CALLS: &str = r#"
 const projects = await demo.list_projects();
 const [open, users] = await Promise.all([
   demo.list_issues({ project: "CORE", status: "open" }),

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 /// `codemode serve` over stdio, spoken to line by line.
-pub struct RawStdio {
+pub(crate) struct RawStdio {
     pub process: Background,
     stdin: Option<ChildStdin>,
     pub(crate) stdout: BufReader<ChildStdout>,
@@ -24,7 +24,7 @@ pub struct RawStdio {
 
 impl RawStdio {
     /// Starts `codemode serve ARGS` and initializes a session.
-    pub fn start(args: &[&str]) -> RawStdio {
+    pub(crate) fn start(args: &[&str]) -> RawStdio {
         let mut process = Background::spawn(
             Command::new(codemode_path())
                 .arg("serve")
@@ -50,15 +50,15 @@ impl RawStdio {
         client
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.process.0.id()
     }
 
-    pub fn send(&mut self, message: &Value) {
+    pub(crate) fn send(&mut self, message: &Value) {
         self.send_raw(message.to_string().as_bytes());
     }
 
-    pub fn send_raw(&mut self, line: &[u8]) {
+    pub(crate) fn send_raw(&mut self, line: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(line).unwrap();
         stdin.write_all(b"\n").unwrap();
@@ -66,12 +66,12 @@ impl RawStdio {
     }
 
     /// Closes our end of stdin: the client is gone.
-    pub fn hang_up(&mut self) {
+    pub(crate) fn hang_up(&mut self) {
         self.stdin.take();
     }
 
     /// The next response (notifications are skipped).
-    pub fn response(&mut self) -> Value {
+    pub(crate) fn response(&mut self) -> Value {
         loop {
             let mut line = String::new();
             let read = self.stdout.read_line(&mut line).unwrap();
@@ -84,14 +84,14 @@ impl RawStdio {
     }
 
     /// Sends a request; returns its id.
-    pub fn send_request(&mut self, method: &str, params: Value) -> u64 {
+    pub(crate) fn send_request(&mut self, method: &str, params: Value) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         id
     }
 
-    pub fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.send_request(method, params);
         let response = self.response();
         assert_eq!(response["id"], id, "{response}");
@@ -99,7 +99,7 @@ impl RawStdio {
     }
 
     /// `execute` → the structured report (`{ok, result | error, logs, calls}`).
-    pub fn execute(&mut self, code: &str) -> Value {
+    pub(crate) fn execute(&mut self, code: &str) -> Value {
         let response = self.request(
             "tools/call",
             json!({"name": "execute", "arguments": {"code": code}}),
@@ -108,14 +108,14 @@ impl RawStdio {
     }
 
     /// Another, ordinary execution still works.
-    pub fn still_serves(&mut self) {
+    pub(crate) fn still_serves(&mut self) {
         let report = self.execute("return (await demo.list_projects()).projects.length;");
         assert_eq!(report["result"], 3, "{report}");
     }
 }
 
 /// The peak resident memory of a process, in MiB.
-pub fn peak_mib(pid: u32) -> u64 {
+pub(crate) fn peak_mib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: u64 = status
         .lines()
@@ -126,7 +126,7 @@ pub fn peak_mib(pid: u32) -> u64 {
 }
 
 /// The failure of a report: `(kind, message)`.
-pub fn failure(report: &Value) -> (String, String) {
+pub(crate) fn failure(report: &Value) -> (String, String) {
     assert_eq!(report["ok"], false, "{report}");
     (
         report["error"]["kind"].as_str().unwrap().to_owned(),
@@ -136,7 +136,7 @@ pub fn failure(report: &Value) -> (String, String) {
 
 /// A config with the demo and the misbehaving upstream, which logs what it
 /// receives to the returned file.
-pub fn hostile_config(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn hostile_config(dir: &Path) -> (PathBuf, PathBuf) {
     let log = dir.join("hostile.log");
     let config = dir.join("mcp.json");
     let server = repo().join("tests/python/hostile_server.py");
@@ -150,7 +150,7 @@ pub fn hostile_config(dir: &Path) -> (PathBuf, PathBuf) {
 
 /// A config naming `tests/python/text_server.py` `text`, whose `say`
 /// answers the text it is given.
-pub fn text_server_config(dir: &Path) -> String {
+pub(crate) fn text_server_config(dir: &Path) -> String {
     let server = repo().join("tests/python/text_server.py");
     let config = json!({"mcpServers": {"text": {"command": "python3", "args": [server]}}});
     let path = dir.join("mcp.json");
@@ -160,7 +160,7 @@ pub fn text_server_config(dir: &Path) -> String {
 
 /// A tools file `name.json` (so its server is `name`) with `tools`, each
 /// taking any object.
-pub fn tools_file(dir: &Path, name: &str, tools: &[impl AsRef<str>]) -> String {
+pub(crate) fn tools_file(dir: &Path, name: &str, tools: &[impl AsRef<str>]) -> String {
     let path = dir.join(format!("{name}.json"));
     let tools: Vec<Value> = tools
         .iter()
@@ -171,7 +171,7 @@ pub fn tools_file(dir: &Path, name: &str, tools: &[impl AsRef<str>]) -> String {
 }
 
 /// What reached the misbehaving upstream, one entry per line of its log.
-pub fn hostile_log(log: &Path) -> Vec<Value> {
+pub(crate) fn hostile_log(log: &Path) -> Vec<Value> {
     std::fs::read_to_string(log)
         .unwrap_or_default()
         .lines()
@@ -179,7 +179,7 @@ pub fn hostile_log(log: &Path) -> Vec<Value> {
         .collect()
 }
 
-pub fn calls_received(log: &Path, tool: &str) -> usize {
+pub(crate) fn calls_received(log: &Path, tool: &str) -> usize {
     hostile_log(log)
         .iter()
         .filter(|e| e["call"] == tool)
@@ -187,12 +187,17 @@ pub fn calls_received(log: &Path, tool: &str) -> usize {
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: `(status, headers, body)`.
-pub fn http(port: u16, head: &str, body: &str) -> (u16, String, String) {
+pub(crate) fn http(port: u16, head: &str, body: &str) -> (u16, String, String) {
     http_within(port, head, body, Duration::from_secs(60))
 }
 
 /// Like [`http`], but gives up reading (and closes the connection) after `wait`.
-pub fn http_within(port: u16, head: &str, body: &str, wait: Duration) -> (u16, String, String) {
+pub(crate) fn http_within(
+    port: u16,
+    head: &str,
+    body: &str,
+    wait: Duration,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(wait)).unwrap();
     write!(
@@ -239,7 +244,7 @@ fn dechunk(mut rest: &str) -> String {
 }
 
 /// A JSON-RPC POST to `/mcp`; `extra` adds header lines.
-pub fn mcp_post(port: u16, extra: &str, message: &Value) -> (u16, String, String) {
+pub(crate) fn mcp_post(port: u16, extra: &str, message: &Value) -> (u16, String, String) {
     let head = format!(
         "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream{extra}"
     );
@@ -247,7 +252,7 @@ pub fn mcp_post(port: u16, extra: &str, message: &Value) -> (u16, String, String
 }
 
 /// The first JSON-RPC message in a response body (plain JSON or SSE `data:`).
-pub fn first_message(body: &str) -> Value {
+pub(crate) fn first_message(body: &str) -> Value {
     body.lines()
         .filter_map(|l| l.strip_prefix("data:"))
         .chain([body])
@@ -257,12 +262,12 @@ pub fn first_message(body: &str) -> Value {
 
 /// POSTs `message` as a stateless (protocol 2026-07-28) request: the version
 /// and the client's capabilities travel with it, in `_meta` and in headers.
-pub fn stateless_post(port: u16, message: &Value) -> (u16, String, String) {
+pub(crate) fn stateless_post(port: u16, message: &Value) -> (u16, String, String) {
     stateless_post_with_timeout(port, message, Duration::from_secs(60))
 }
 
 /// Like [`stateless_post`], hanging up after `wait`.
-pub fn stateless_post_with_timeout(
+pub(crate) fn stateless_post_with_timeout(
     port: u16,
     message: &Value,
     wait: Duration,
@@ -286,7 +291,7 @@ pub fn stateless_post_with_timeout(
 }
 
 /// The port of a `serve --http` URL (`http://127.0.0.1:PORT/mcp`).
-pub fn port_of(url: &str) -> u16 {
+pub(crate) fn port_of(url: &str) -> u16 {
     url.trim_end_matches("/mcp")
         .rsplit(':')
         .next()
@@ -295,13 +300,13 @@ pub fn port_of(url: &str) -> u16 {
         .unwrap()
 }
 
-pub fn initialize_message() -> Value {
+pub(crate) fn initialize_message() -> Value {
     json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "attacker", "version": "1"}}})
 }
 
 /// The arguments of each `echo` call that reached the misbehaving upstream.
-pub fn sent(log: &std::path::Path) -> Vec<Value> {
+pub(crate) fn sent(log: &std::path::Path) -> Vec<Value> {
     hostile_log(log)
         .into_iter()
         .filter(|entry| entry["call"] == "echo")

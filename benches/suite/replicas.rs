@@ -17,7 +17,7 @@ use tokio::sync::Barrier;
 use super::{Stats, cpu_seconds, stats};
 
 /// Clients at once: each runs one execution after another.
-pub const CLIENTS: usize = 32;
+pub(crate) const CLIENTS: usize = 32;
 
 /// A replica, stopped when dropped.
 struct Spawned(Child);
@@ -48,11 +48,11 @@ fn wait_for_port(port: u16) {
 
 /// Set when the suite runs itself as the upstream of the replicas: the
 /// bench server (`echo`, `sleep`) over stdio.
-pub const UPSTREAM: &str = "CODEMODE_BENCH_UPSTREAM";
+pub(crate) const UPSTREAM: &str = "CODEMODE_BENCH_UPSTREAM";
 
 /// What the replicas serve, and the program each execution runs.
 #[derive(Clone, Copy)]
-pub enum Workload {
+pub(crate) enum Workload {
     /// The demo upstream: two calls that answer at once.
     Demo,
     /// The bench upstream, this suite run as a child: one call that waits
@@ -61,7 +61,7 @@ pub enum Workload {
 }
 
 impl Workload {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Workload::Demo => "two demo calls",
             Workload::Waiting => "one 50 ms upstream call",
@@ -93,7 +93,7 @@ impl Workload {
 
 /// Replicas of `codemode serve --http` with their default limits, sharing a
 /// session key, with nginx in front when asked.
-pub struct Deployment {
+pub(crate) struct Deployment {
     pub url: String,
     _replicas: Vec<Spawned>,
     _nginx: Option<super::nginx::Nginx>,
@@ -101,7 +101,7 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    pub fn start(
+    pub(crate) fn start(
         exe: &Path,
         workload: Workload,
         nginx: Option<&Path>,
@@ -155,7 +155,7 @@ impl Deployment {
 
 /// Which lifecycle the clients speak.
 #[derive(Clone, Copy)]
-pub enum Lifecycle {
+pub(crate) enum Lifecycle {
     /// `initialize` and an `Mcp-Session-Id` (a sealed token).
     Legacy,
     /// 2026-07-28: stateless, every request carries what it needs.
@@ -163,7 +163,7 @@ pub enum Lifecycle {
 }
 
 impl Lifecycle {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Lifecycle::Legacy => "legacy sessions",
             Lifecycle::Modern => "2026-07-28 stateless",
@@ -181,7 +181,7 @@ impl Lifecycle {
 }
 
 /// What `CLIENTS` clients did in `duration`.
-pub struct Load {
+pub(crate) struct Load {
     /// Executions per second.
     pub rate: f64,
     pub times: Stats,
@@ -193,7 +193,12 @@ pub struct Load {
 
 /// Runs `CLIENTS` clients, all connected before the clock starts, each
 /// making one execution after another for `duration`.
-pub async fn load(url: &str, workload: Workload, lifecycle: Lifecycle, duration: Duration) -> Load {
+pub(crate) async fn load(
+    url: &str,
+    workload: Workload,
+    lifecycle: Lifecycle,
+    duration: Duration,
+) -> Load {
     let ready = Arc::new(Barrier::new(CLIENTS + 1));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|n| {

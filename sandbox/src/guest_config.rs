@@ -4,18 +4,18 @@
 /// The settings that shape the guest's compiled code (wasmtime refuses code
 /// compiled under others): deadlines are checked by epoch interruption at
 /// loop back-edges and function entries of the guest.
-pub fn configure(config: &mut wasmtime::Config) {
+pub(crate) fn configure(config: &mut wasmtime::Config) {
     config.epoch_interruption(true);
 }
 
 /// The WASI module wasi-libc imports from.
-pub const WASI: &str = "wasi_snapshot_preview1";
+pub(crate) const WASI: &str = "wasi_snapshot_preview1";
 
 /// WASI's "bad file descriptor".
-pub const EBADF: i32 = 8;
+pub(crate) const EBADF: i32 = 8;
 
 /// The file functions wasi-libc imports: no file descriptor exists.
-pub fn link_no_files<T: 'static>(linker: &mut wasmtime::Linker<T>) -> wasmtime::Result<()> {
+pub(crate) fn link_no_files<T: 'static>(linker: &mut wasmtime::Linker<T>) -> wasmtime::Result<()> {
     linker.func_wrap(WASI, "fd_write", |_: i32, _: i32, _: i32, _: i32| EBADF)?;
     linker.func_wrap(WASI, "fd_close", |_: i32| EBADF)?;
     linker.func_wrap(WASI, "fd_seek", |_: i32, _: i64, _: i32, _: i32| EBADF)?;
@@ -29,7 +29,7 @@ const INCLUDE: &str = "  // @include globals.js\n";
 /// The prelude the guest runs: `prelude.js` with `globals.js` in place of
 /// its include line (inside the prelude's function, so the globals share
 /// its helpers), or `None` if the line is not there exactly once.
-pub fn prelude(prelude: &str, globals: &str) -> Option<String> {
+pub(crate) fn prelude(prelude: &str, globals: &str) -> Option<String> {
     let (before, after) = prelude.split_once(INCLUDE)?;
     (!after.contains(INCLUDE)).then(|| format!("{before}{globals}{after}"))
 }

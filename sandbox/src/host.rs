@@ -15,10 +15,10 @@ use super::bounds::{self, MAX_CALL_BYTES, MAX_DEPTH};
 use super::{Binding, Call, ErrorKind, Event, Finished, Level, Limits, Reply, ScriptError};
 
 /// The file name the program runs under; stack traces name it.
-pub const PROGRAM_FILE: &str = "program.js";
+pub(crate) const PROGRAM_FILE: &str = "program.js";
 
 /// Cuts `json` to at most `max` bytes (on a character boundary).
-pub fn cut(mut json: String, max: usize) -> Finished {
+pub(crate) fn cut(mut json: String, max: usize) -> Finished {
     if json.len() <= max {
         return Finished {
             json,
@@ -45,7 +45,7 @@ const LOG_LINE_OVERHEAD: usize = 32;
 
 /// State the bindings share within one execution.
 #[derive(Clone)]
-pub struct Host {
+pub(crate) struct Host {
     events: mpsc::UnboundedSender<Event>,
     pub limits: Limits,
     calls: Arc<AtomicU32>,
@@ -58,7 +58,7 @@ pub struct Host {
 }
 
 /// The JSON of a [`Reply`], when the call is answered.
-pub type ReplyFuture = Pin<Box<dyn Future<Output = String> + Send>>;
+pub(crate) type ReplyFuture = Pin<Box<dyn Future<Output = String> + Send>>;
 
 /// A call answered without going anywhere.
 fn answer_now(reply: Reply) -> ReplyFuture {
@@ -67,7 +67,7 @@ fn answer_now(reply: Reply) -> ReplyFuture {
 }
 
 impl Host {
-    pub fn new(
+    pub(crate) fn new(
         events: mpsc::UnboundedSender<Event>,
         limits: Limits,
         bindings: Arc<[Binding]>,
@@ -84,7 +84,7 @@ impl Host {
     }
 
     /// The program has returned: calls from now on are refused.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.finished.store(true, Ordering::Relaxed);
     }
 
@@ -109,7 +109,7 @@ impl Host {
 
     /// A tool call; resolves to the JSON of a [`Reply`], which the prelude
     /// turns into a value or a thrown error.
-    pub fn call(&self, server: String, tool: String, args: String) -> ReplyFuture {
+    pub(crate) fn call(&self, server: String, tool: String, args: String) -> ReplyFuture {
         let refuse = |message: String| answer_now(Reply::Error { message });
         if self.finished.load(Ordering::Relaxed) {
             return refuse(format!(
@@ -182,7 +182,7 @@ impl Host {
 
     /// A call whose arguments are `bytes` long as JSON, more than any call
     /// may send: refused without looking at them.
-    pub fn call_too_large(&self, bytes: usize) -> ReplyFuture {
+    pub(crate) fn call_too_large(&self, bytes: usize) -> ReplyFuture {
         answer_now(Reply::Error {
             message: format!(
                 "the arguments are {} as JSON; at most {} can be sent to a server in one call",
@@ -192,7 +192,7 @@ impl Host {
         })
     }
 
-    pub fn log(&self, level: &str, message: String) {
+    pub(crate) fn log(&self, level: &str, message: String) {
         let level = match level {
             "debug" => Level::Debug,
             "warn" => Level::Warn,
@@ -224,7 +224,7 @@ impl Host {
     }
 }
 
-pub fn timeout_error(limits: &Limits) -> ScriptError {
+pub(crate) fn timeout_error(limits: &Limits) -> ScriptError {
     ScriptError {
         kind: ErrorKind::Timeout,
         message: super::timeout_message(limits.timeout),
@@ -233,9 +233,9 @@ pub fn timeout_error(limits: &Limits) -> ScriptError {
     }
 }
 
-pub const THROWN_NULL: &str = "uncaught non-Error value: null";
+pub(crate) const THROWN_NULL: &str = "uncaught non-Error value: null";
 
-pub fn memory_error() -> ScriptError {
+pub(crate) fn memory_error() -> ScriptError {
     ScriptError {
         kind: ErrorKind::Memory,
         message: "the program ran out of memory".to_owned(),
@@ -260,7 +260,7 @@ enum Description {
 }
 
 /// What was thrown, from the JSON the prelude's `describe` made of it.
-pub fn described(description: &str) -> ScriptError {
+pub(crate) fn described(description: &str) -> ScriptError {
     // The guest had no memory left to copy a description out.
     if description.is_empty() {
         return memory_error();
@@ -285,7 +285,7 @@ pub fn described(description: &str) -> ScriptError {
 
 /// An uncaught exception as the model should see it: `message` is
 /// `Name: text` (or `uncaught non-Error value: ...`), `stack` its trace.
-pub fn thrown(message: String, stack: Option<&str>) -> ScriptError {
+pub(crate) fn thrown(message: String, stack: Option<&str>) -> ScriptError {
     let lower = message.to_lowercase();
     let kind = if lower.contains("out of memory") {
         return memory_error();
@@ -309,7 +309,7 @@ pub fn thrown(message: String, stack: Option<&str>) -> ScriptError {
 
 /// The line, and the column when given, of the first
 /// `program.js:LINE[:COLUMN]` in a QuickJS stack trace.
-pub fn program_position(stack: &str) -> Option<(u32, Option<u32>)> {
+pub(crate) fn program_position(stack: &str) -> Option<(u32, Option<u32>)> {
     let rest = &stack[stack.find(PROGRAM_FILE)? + PROGRAM_FILE.len()..];
     // `:DIGITS`, and what follows it.
     let number = |text: &str| -> Option<(u32, usize)> {

@@ -295,11 +295,11 @@ fn link(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
 
 /// Where the program stands after a step (`enum status` in codemode.c).
 mod status {
-    pub const WAITING: u32 = 0;
-    pub const DONE: u32 = 1;
-    pub const FAILED: u32 = 2;
-    pub const UNSERIALIZABLE: u32 = 3;
-    pub const RETURNED_UNDEFINED: u32 = 5;
+    pub(super) const WAITING: u32 = 0;
+    pub(super) const DONE: u32 = 1;
+    pub(super) const FAILED: u32 = 2;
+    pub(super) const UNSERIALIZABLE: u32 = 3;
+    pub(super) const RETURNED_UNDEFINED: u32 = 5;
 }
 
 /// The guest's exports.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::connect::{Client, ConnectRequest};
+use crate::files::connect::{Client, ConnectRequest};
 
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
@@ -62,8 +62,8 @@ impl From<ConnectArgs> for ConnectRequest {
 }
 
 /// `codemode connect`: the client's servers moved behind codemode.
-pub fn connect(request: ConnectRequest) -> anyhow::Result<()> {
-    crate::connect::connect(request)
+pub(crate) fn connect(request: ConnectRequest) -> anyhow::Result<()> {
+    crate::files::connect::connect(request)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::connect::ClientArg;
-use crate::connect::Client;
+use crate::files::connect::Client;
 
 #[derive(Debug, Args)]
 pub struct DisconnectArgs {
@@ -19,7 +19,7 @@ pub struct DisconnectArgs {
 
 /// Which client `codemode disconnect` gives its config back.
 #[derive(Debug)]
-pub struct DisconnectSettings {
+pub(crate) struct DisconnectSettings {
     pub client: Client,
     /// The client's config file [default: where the client keeps it].
     pub file: Option<PathBuf>,
@@ -35,6 +35,6 @@ impl From<DisconnectArgs> for DisconnectSettings {
 }
 
 /// `codemode disconnect`: the client's backed-up config put back.
-pub fn disconnect(settings: DisconnectSettings) -> anyhow::Result<()> {
-    crate::connect::disconnect(settings.client, settings.file)
+pub(crate) fn disconnect(settings: DisconnectSettings) -> anyhow::Result<()> {
+    crate::files::connect::disconnect(settings.client, settings.file)
 }

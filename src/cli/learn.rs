@@ -3,12 +3,15 @@
 use super::run::{RunSettings, run};
 
 /// `codemode learn`: `Ok(false)` when the program failed.
-pub async fn learn(settings: RunSettings) -> anyhow::Result<bool> {
+pub(crate) async fn learn(settings: RunSettings) -> anyhow::Result<bool> {
     run(settings, true).await
 }
 
 /// `codemode learn`: what the run taught, tool by tool.
-pub(super) fn print_learned(before: &crate::shapes::Table, after: &crate::shapes::Table) {
+pub(super) fn print_learned(
+    before: &crate::prompt::shapes::Table,
+    after: &crate::prompt::shapes::Table,
+) {
     let mut any = false;
     for (id, server) in after {
         for (tool, learned) in &server.tools {

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::{self, ranges};
-use crate::executor::Settings;
+use crate::engine::executor::Settings;
+use crate::files::config::{self, ranges};
 use codemode_sandbox::Limits;
 
 /// Execution limits as flags: the same settings as a config file's

@@ -4,9 +4,9 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use super::servers::{ServerArgs, ServerSettings};
-use crate::config::{self, Transport};
-use crate::upstream;
-use crate::upstream::oauth::TokenFile;
+use crate::files::config::{self, Transport};
+use crate::mcp::upstream;
+use crate::mcp::upstream::oauth::TokenFile;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -22,7 +22,7 @@ pub struct LoginArgs {
 
 /// Which server `codemode login` logs in to, and how.
 #[derive(Debug)]
-pub struct LoginSettings {
+pub(crate) struct LoginSettings {
     /// The server, by name; else the only one selected.
     pub server: Option<String>,
     /// Scopes asked for beside the config's.
@@ -51,7 +51,7 @@ impl From<LoginArgs> for LoginSettings {
 }
 
 /// `codemode login`: the OAuth flow for one HTTP server; its tokens kept.
-pub async fn login(settings: LoginSettings) -> anyhow::Result<()> {
+pub(crate) async fn login(settings: LoginSettings) -> anyhow::Result<()> {
     let selection = config::select(&settings.sources)?;
     let spec = match (&settings.server, selection.servers.as_slice()) {
         (Some(server), servers) => servers.iter().find(|s| &s.name == server).with_context(

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 
-use crate::upstream::oauth::TokenFile;
+use crate::mcp::upstream::oauth::TokenFile;
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
@@ -14,7 +14,7 @@ pub struct LogoutArgs {
 
 /// Whose tokens `codemode logout` forgets.
 #[derive(Debug)]
-pub struct LogoutSettings {
+pub(crate) struct LogoutSettings {
     /// The server, by name.
     pub server: String,
 }
@@ -28,7 +28,7 @@ impl From<LogoutArgs> for LogoutSettings {
 }
 
 /// `codemode logout`: forgets a server's kept tokens.
-pub fn logout(settings: LogoutSettings) -> anyhow::Result<()> {
+pub(crate) fn logout(settings: LogoutSettings) -> anyhow::Result<()> {
     let file = TokenFile::default_location()
         .context("no home folder, so no tokens are kept; nothing to do")?;
     if file

@@ -3,24 +3,25 @@
 //! One file per command holds its flags, the settings they resolve to, and
 //! what it does; flags shared by several commands have files of their own.
 
-pub mod connect;
-pub mod disconnect;
-pub mod learn;
-pub mod limits;
-pub mod login;
-pub mod logout;
+pub(crate) mod connect;
+pub mod diagnostics;
+pub(crate) mod disconnect;
+pub(crate) mod learn;
+pub(crate) mod limits;
+pub(crate) mod login;
+pub(crate) mod logout;
 mod open;
-pub mod pin;
-pub mod replay;
-pub mod run;
-pub mod savings;
+pub(crate) mod pin;
+pub(crate) mod replay;
+pub(crate) mod run;
+pub(crate) mod savings;
 mod seconds;
-pub mod serve;
-pub mod servers;
-pub mod shapes;
-pub mod tools;
-pub mod trace;
-pub mod types;
+pub(crate) mod serve;
+pub(crate) mod servers;
+pub(crate) mod shapes;
+pub(crate) mod tools;
+pub(crate) mod trace;
+pub(crate) mod types;
 
 use clap::{Parser, Subcommand};
 
@@ -189,7 +190,7 @@ pub async fn execute(command: Command) -> anyhow::Result<bool> {
         Command::Logout(args) => logout::logout(args.into()).map(|()| true),
         Command::Pin(args) => pin::pin(args.into()).await,
         Command::Replay(args) => replay::replay(args.into()).await,
-        Command::DemoServer => crate::demo::serve_stdio().await.map(|()| true),
+        Command::DemoServer => crate::mcp::demo::serve_stdio().await.map(|()| true),
     }
 }
 

@@ -8,11 +8,11 @@ use codemode_typegen::Api;
 use serde_json::Value;
 
 use super::servers::ServerSettings;
-use crate::config;
-use crate::pins::{self, Pins, Standing};
-use crate::policy::{Approvals, Policy, Refusals, Unmatched};
-use crate::shapes::{Shapes, definition_hash};
-use crate::upstream::{self, Hooks, Upstreams};
+use crate::files::config;
+use crate::governance::pins::{self, Pins, Standing};
+use crate::governance::policy::{Approvals, Policy, Refusals, Unmatched};
+use crate::mcp::upstream::{self, Hooks, Upstreams};
+use crate::prompt::shapes::{Shapes, definition_hash};
 
 /// The connected servers, with the settings and policy that came with them.
 pub(super) struct Opened {
@@ -111,11 +111,11 @@ pub(super) async fn open(
     let shapes = Shapes::load(servers.shapes.clone().or_else(Shapes::default_file))
         .serving(&selection.servers);
     // The built-in demo, which the selection names when nothing else was given.
-    let demo = Some(crate::demo::serve_in_process as upstream::ServeInProcess);
+    let demo = Some(crate::mcp::demo::serve_in_process as upstream::ServeInProcess);
     let upstreams =
         upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks, demo).await;
     for failure in &upstreams.failures {
-        eprint!("{}", crate::diagnostics::unavailable(failure));
+        eprint!("{}", crate::cli::diagnostics::unavailable(failure));
     }
     if upstreams.connected.is_empty() {
         bail!("none of the {total} server(s) could be used; see the warnings above");
@@ -143,7 +143,7 @@ fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> 
     for unmatched in policy.unmatched(&upstreams.tool_lists()) {
         let absent = upstreams.failures.iter().find(|failure| {
             unmatched.server.is_none()
-                && crate::policy::may_name_server(&unmatched.pattern, &failure.server)
+                && crate::governance::policy::may_name_server(&unmatched.pattern, &failure.server)
         });
         match absent {
             Some(failure) => eprintln!(

@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::pins::{self, Pins, Standing};
-use crate::upstream::Hooks;
+use crate::governance::pins::{self, Pins, Standing};
+use crate::mcp::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct PinArgs {
@@ -22,7 +22,7 @@ pub struct PinArgs {
 /// `codemode pin`: `Ok(false)` when `--check` finds the tools differ.
 /// What `codemode pin` reads and writes.
 #[derive(Debug)]
-pub struct PinSettings {
+pub(crate) struct PinSettings {
     /// The servers, with no pins applied: they are what is pinned.
     pub servers: ServerSettings,
     /// The pins file.
@@ -46,7 +46,7 @@ impl From<PinArgs> for PinSettings {
     }
 }
 
-pub async fn pin(settings: PinSettings) -> anyhow::Result<bool> {
+pub(crate) async fn pin(settings: PinSettings) -> anyhow::Result<bool> {
     let path = settings.path;
     let opened = open(
         &settings.servers,

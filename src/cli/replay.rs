@@ -9,8 +9,8 @@ use clap::Args;
 use serde_json::json;
 
 use super::limits::{self, LimitArgs};
-use crate::config;
-use crate::executor::{self, Executor};
+use crate::engine::executor::{self, Executor};
+use crate::files::config;
 use codemode_sandbox as sandbox;
 
 #[derive(Debug, Args)]
@@ -30,7 +30,7 @@ pub struct ReplayArgs {
 
 /// Which recorded execution `codemode replay` runs again, within which limits.
 #[derive(Debug)]
-pub struct ReplaySettings {
+pub(crate) struct ReplaySettings {
     /// The trace file.
     pub trace: PathBuf,
     /// The execution on this line (1-based), or with this id [default: the last].
@@ -52,20 +52,21 @@ impl From<ReplayArgs> for ReplaySettings {
 }
 
 /// `codemode replay`: `Ok(false)` when the replay diverged from the recording.
-pub async fn replay(settings: ReplaySettings) -> anyhow::Result<bool> {
+pub(crate) async fn replay(settings: ReplaySettings) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(&settings.trace)
         .with_context(|| format!("cannot read the trace {}", settings.trace.display()))?;
-    let recording = crate::replay::Recording::pick(&text, settings.line, settings.id.as_deref())
-        .with_context(|| format!("cannot replay from {}", settings.trace.display()))?;
+    let recording =
+        crate::engine::replay::Recording::pick(&text, settings.line, settings.id.as_deref())
+            .with_context(|| format!("cannot replay from {}", settings.trace.display()))?;
     sandbox::isolate::warm_up();
     let recorded_calls = recording.calls.len();
-    let replay = Arc::new(crate::replay::Replay::new(recording.calls));
+    let replay = Arc::new(crate::engine::replay::Replay::new(recording.calls));
     let executor =
         Executor::new(recording.api, HashMap::new(), settings.execution).replaying(replay.clone());
     let mut report = executor
         .execute(&recording.code, settings.execution.limits)
         .await;
-    crate::diagnostics::word_for_the_cli(&mut report);
+    crate::cli::diagnostics::word_for_the_cli(&mut report);
     let replayed = match &report.outcome {
         Some(Ok(value)) => json!({"ok": true, "result": value}),
         Some(Err(failure)) => {
@@ -75,7 +76,7 @@ pub async fn replay(settings: ReplaySettings) -> anyhow::Result<bool> {
     };
     let divergence = replay
         .divergence()
-        .or_else(|| crate::replay::outcome_difference(&recording.outcome, &replayed));
+        .or_else(|| crate::engine::replay::outcome_difference(&recording.outcome, &replayed));
     let output = json!({
         "identical": divergence.is_none(),
         "calls": report.calls.len(),

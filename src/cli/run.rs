@@ -11,13 +11,13 @@ use super::open::{open, save_shapes};
 use super::savings::TokenizerArg;
 use super::servers::{ServerArgs, ServerSettings};
 use super::trace::{TraceArgs, TraceSettings};
-use crate::approval::{self, Approver};
-use crate::config;
-use crate::executor::Executor;
-use crate::json_file::{self, Bounded};
-use crate::savings::{self, Tokenizer};
-use crate::server::Trace;
-use crate::upstream::Hooks;
+use crate::engine::executor::Executor;
+use crate::files::config;
+use crate::files::json_file::{self, Bounded};
+use crate::governance::approval::{self, Approver};
+use crate::mcp::server::Trace;
+use crate::mcp::upstream::Hooks;
+use crate::prompt::savings::{self, Tokenizer};
 use codemode_sandbox as sandbox;
 
 #[derive(Debug, Args)]
@@ -48,12 +48,12 @@ pub struct RunArgs {
 
 /// What `codemode run` (and `learn`) runs, against what, and how it reports.
 #[derive(Debug)]
-pub struct RunSettings {
+pub(crate) struct RunSettings {
     /// The program's file, or `-` for standard input.
     pub file: String,
     pub servers: ServerSettings,
     /// Limits given as flags, over the config file's.
-    pub limits: crate::config::ConfigSettings,
+    pub limits: crate::files::config::ConfigSettings,
     /// The tokenizer to count the workflow's token cost with, when it is wanted.
     pub workflow: Option<Tokenizer>,
     pub record: TraceSettings,
@@ -75,14 +75,14 @@ impl From<RunArgs> for RunSettings {
 }
 
 /// `codemode run`: `Ok(false)` when the program failed (the report says why).
-pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool> {
+pub(crate) async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool> {
     let code = read_program(&settings.file)?;
-    let telemetry = crate::telemetry::init(settings.record.otlp_endpoint.as_deref())?;
+    let telemetry = crate::engine::telemetry::init(settings.record.otlp_endpoint.as_deref())?;
     // Ready the sandbox while the servers connect.
     sandbox::isolate::warm_up();
     // A person at the terminal answers servers' requests and approves
     // calls, one question at a time; without one, requests are declined.
-    let terminal = crate::terminal::Terminal::open();
+    let terminal = crate::governance::terminal::Terminal::open();
     let hooks = match &terminal {
         Some(terminal) => Hooks {
             changes: None,
@@ -107,7 +107,7 @@ pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool
     let execution = limits::resolve(&settings.limits, &opened.settings);
     let (api, refusals, approvals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), execution)
-        .wording_hints(crate::diagnostics::for_the_program)
+        .wording_hints(crate::cli::diagnostics::for_the_program)
         .with_refusals(refusals)
         .approving(approvals, approver, settings.servers.approval_timeout)
         .with_call_timeouts(opened.upstreams.call_timeouts())
@@ -128,11 +128,11 @@ pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool
     let (upstreams, shapes) = (opened.upstreams, opened.shapes);
     let before = shapes.all();
     let started = std::time::Instant::now();
-    let traced = crate::telemetry::execution(None, None);
+    let traced = crate::engine::telemetry::execution(None, None);
     let mut report =
-        crate::telemetry::within(&traced, executor.execute(&code, execution.limits)).await;
-    crate::diagnostics::word_for_the_cli(&mut report);
-    crate::executor::end_execution(traced, &report);
+        crate::engine::telemetry::within(&traced, executor.execute(&code, execution.limits)).await;
+    crate::cli::diagnostics::word_for_the_cli(&mut report);
+    crate::engine::executor::end_execution(traced, &report);
     drop(telemetry);
     if let Some(trace) = &trace {
         trace.record(&code, &report, started.elapsed());

@@ -4,8 +4,8 @@ use clap::{Args, ValueEnum};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::savings::{self, Tokenizer};
-use crate::upstream::Hooks;
+use crate::mcp::upstream::Hooks;
+use crate::prompt::savings::{self, Tokenizer};
 
 #[derive(Debug, Args)]
 pub struct SavingsArgs {
@@ -41,7 +41,7 @@ impl From<TokenizerArg> for Tokenizer {
 
 /// What `codemode savings` measures, and how it prints it.
 #[derive(Debug)]
-pub struct SavingsSettings {
+pub(crate) struct SavingsSettings {
     pub servers: ServerSettings,
     pub tokenizer: Tokenizer,
     /// JSON instead of a table.
@@ -58,7 +58,7 @@ impl From<SavingsArgs> for SavingsSettings {
     }
 }
 
-pub async fn savings(settings: SavingsSettings) -> anyhow::Result<()> {
+pub(crate) async fn savings(settings: SavingsSettings) -> anyhow::Result<()> {
     let opened = open(
         &settings.servers,
         Hooks::unattended("nothing is called"),

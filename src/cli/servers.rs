@@ -81,9 +81,9 @@ pub struct ServerArgs {
 
 /// Which servers a command connects, and the policy over their tools.
 #[derive(Debug, Default)]
-pub struct ServerSettings {
+pub(crate) struct ServerSettings {
     /// Where the servers come from.
-    pub sources: crate::config::Sources,
+    pub sources: crate::files::config::Sources,
     /// Where learned result types are kept; `none` learns nothing.
     pub shapes: Option<PathBuf>,
     /// How long each server may take to start and list its tools.
@@ -102,7 +102,7 @@ pub struct ServerSettings {
 impl From<ServerArgs> for ServerSettings {
     fn from(args: ServerArgs) -> Self {
         ServerSettings {
-            sources: crate::config::Sources {
+            sources: crate::files::config::Sources {
                 configs: args.config,
                 command: args.command,
                 url: args.url,

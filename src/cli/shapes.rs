@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::shapes::Shapes;
+use crate::prompt::shapes::Shapes;
 
 #[derive(Debug, Args)]
 pub struct ShapesArgs {
@@ -20,7 +20,7 @@ pub struct ShapesArgs {
 /// `codemode shapes`: the learned result types, or `--clear` to forget them.
 /// Which learned result types `codemode shapes` shows, or forgets.
 #[derive(Debug)]
-pub struct ShapesSettings {
+pub(crate) struct ShapesSettings {
     /// The file of learned result types.
     pub file: PathBuf,
     /// Forget them instead.
@@ -42,7 +42,7 @@ impl TryFrom<ShapesArgs> for ShapesSettings {
     }
 }
 
-pub fn shapes(settings: ShapesSettings) -> anyhow::Result<()> {
+pub(crate) fn shapes(settings: ShapesSettings) -> anyhow::Result<()> {
     let file = settings.file;
     let shapes = Shapes::load(Some(file.clone()));
     if settings.clear {

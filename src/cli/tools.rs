@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::upstream::Hooks;
+use crate::mcp::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct ToolsArgs {
@@ -33,7 +33,7 @@ pub struct ToolsArgs {
 
 /// What `codemode tools` lists, and how.
 #[derive(Debug)]
-pub struct ToolsSettings {
+pub(crate) struct ToolsSettings {
     pub servers: ServerSettings,
     /// JSON instead of a table.
     pub json: bool,
@@ -97,7 +97,7 @@ const HINTS: [(&str, &str); 4] = [
     ("openWorldHint", "open-world"),
 ];
 
-pub async fn tools(settings: ToolsSettings) -> anyhow::Result<()> {
+pub(crate) async fn tools(settings: ToolsSettings) -> anyhow::Result<()> {
     let opened = open(
         &settings.servers,
         Hooks::unattended("nothing is called"),
@@ -112,7 +112,7 @@ pub async fn tools(settings: ToolsSettings) -> anyhow::Result<()> {
         .iter()
         .map(|f| {
             let mut failure = json!({"server": f.server, "error": f.error.to_string()});
-            if let Some(hint) = crate::diagnostics::hint_of(&f.error) {
+            if let Some(hint) = crate::cli::diagnostics::hint_of(&f.error) {
                 failure["hint"] = hint.into();
             }
             failure
@@ -128,14 +128,14 @@ pub async fn tools(settings: ToolsSettings) -> anyhow::Result<()> {
                 (ns.server().to_owned(), tools)
             })
             .collect();
-        let flags = crate::audit::audit(&lists, &introductions);
+        let flags = crate::governance::audit::audit(&lists, &introductions);
         if settings.json {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json!({"flags": flags}))?
             );
         } else {
-            print!("{}", crate::audit::table(&flags));
+            print!("{}", crate::governance::audit::table(&flags));
         }
     } else if settings.raw {
         let namespace = match api.namespaces() {

@@ -24,7 +24,7 @@ pub struct TraceArgs {
 
 /// Where executions are recorded.
 #[derive(Debug, Default)]
-pub struct TraceSettings {
+pub(crate) struct TraceSettings {
     /// The file that receives one JSON line per execution.
     pub trace_file: Option<std::path::PathBuf>,
     /// Whether each call's arguments and answer are kept, for replay.

@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::upstream::Hooks;
+use crate::mcp::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct TypesArgs {
@@ -33,7 +33,7 @@ impl From<StyleArg> for codemode_typegen::Style {
 
 /// What `codemode types` prints.
 #[derive(Debug)]
-pub struct TypesSettings {
+pub(crate) struct TypesSettings {
     pub servers: ServerSettings,
     /// How much prose the declarations keep.
     pub style: codemode_typegen::Style,
@@ -48,7 +48,7 @@ impl From<TypesArgs> for TypesSettings {
     }
 }
 
-pub async fn types(settings: TypesSettings) -> anyhow::Result<()> {
+pub(crate) async fn types(settings: TypesSettings) -> anyhow::Result<()> {
     // `--server` prints only the servers it names (only they are started).
     let opened = open(
         &settings.servers,

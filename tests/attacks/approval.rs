@@ -175,7 +175,7 @@ fn keys_that_differ_only_where_they_are_cut_make_the_question_not_whole() {
     args.insert(key("to=boss@corp.com"), json!("a"));
     args.insert(key("to=evil@corp.com"), json!("a"));
     args.insert("nested".into(), json!({ key("x"): {"deep": true} }));
-    let request = codemode::approval::Request {
+    let request = codemode::governance::approval::Request {
         server: "mail".into(),
         tool: "send".into(),
         args: Value::Object(args),
@@ -204,8 +204,8 @@ fn keys_that_differ_only_where_they_are_cut_make_the_question_not_whole() {
 /// must still be asked about, never called unasked.
 #[test]
 fn an_ask_pattern_in_the_api_s_names_still_asks() {
-    use codemode::config::ServerPolicy;
-    use codemode::policy::Policy;
+    use codemode::files::config::ServerPolicy;
+    use codemode::governance::policy::Policy;
     let lists = vec![
         (
             "my-gh".to_owned(),
@@ -252,7 +252,7 @@ fn an_ask_pattern_in_the_api_s_names_still_asks() {
 /// different values never read the same.
 #[test]
 fn right_to_left_text_cannot_reorder_what_a_value_reads() {
-    let request = codemode::approval::Request {
+    let request = codemode::governance::approval::Request {
         server: "bank".into(),
         tool: "pay".into(),
         args: json!({"memo": "1 \u{5d0} 2", "other": "1 2 \u{5d0}", "amount": "\u{661} \u{662}", "to": "\u{627}b"}),

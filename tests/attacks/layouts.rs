@@ -3,7 +3,7 @@
 //! declaration, nothing invisible or bidirectional reaches the prompt; a
 //! megabyte of text costs a bounded declaration; the audit reads labels.
 
-use codemode::shapes::MAX_LAYOUT_TOKENS;
+use codemode::prompt::shapes::MAX_LAYOUT_TOKENS;
 
 use super::*;
 
@@ -98,7 +98,7 @@ fn a_megabyte_of_text_and_ever_new_labels_learn_a_bounded_layout() {
     ]"#;
     say_each(texts, &config, shapes);
     let shown = say_declaration(&config, shapes);
-    let tokens = codemode::tokens::count(&shown);
+    let tokens = codemode::prompt::tokens::count(&shown);
     assert!(tokens <= MAX_LAYOUT_TOKENS + 60, "{tokens}: {shown}");
     let file = std::fs::metadata(shapes).unwrap().len();
     assert!(file < 64 << 10, "shapes.json is {file} bytes");

@@ -3,7 +3,7 @@
 //! declaration and a small shapes file, and a server's types are its own,
 //! not those of whatever another config calls by the same name.
 
-use codemode::shapes::MAX_TYPE_TOKENS;
+use codemode::prompt::shapes::MAX_TYPE_TOKENS;
 
 use super::*;
 
@@ -114,7 +114,7 @@ fn a_megabyte_result_and_thousands_of_keys_learn_a_bounded_type() {
         types.contains("echo(") && types.contains("Promise<Observed<"),
         "{types}"
     );
-    let added = codemode::tokens::count(&types) - codemode::tokens::count(&before);
+    let added = codemode::prompt::tokens::count(&types) - codemode::prompt::tokens::count(&before);
     // The type itself, and the alias and `@observed` note that come with it.
     assert!(
         added <= MAX_TYPE_TOKENS + 60,

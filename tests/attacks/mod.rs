@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub use crate::common::*;
+pub(crate) use crate::common::*;
 // The attacker's tools (raw JSON-RPC over stdio and HTTP, the misbehaving
 // upstream) are shared with the peer tests.
-pub use crate::raw::*;
+pub(crate) use crate::raw::*;

@@ -479,7 +479,7 @@ fn the_prompt_budget_holds_whatever_the_names() {
         .map(|t| t["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["execute", "search_api", "get_api"]);
-    let tokens = codemode::tokens::count(&tools.to_string());
+    let tokens = codemode::prompt::tokens::count(&tools.to_string());
     assert!(tokens <= 4_000, "{tokens} tokens in tools/list");
     let description = tools[0]["description"].as_str().unwrap();
     assert!(

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The distribution's nginx, if installed (`scripts/test.sh` installs it).
-pub fn binary() -> Option<PathBuf> {
+pub(crate) fn binary() -> Option<PathBuf> {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
         .map(PathBuf::from)
@@ -16,7 +16,7 @@ pub fn binary() -> Option<PathBuf> {
 
 /// A running nginx, stopped the way it wants (SIGTERM to its master) so
 /// that its workers do not outlive it.
-pub struct Nginx(Child);
+pub(crate) struct Nginx(Child);
 
 impl Drop for Nginx {
     fn drop(&mut self) {
@@ -31,7 +31,7 @@ impl Drop for Nginx {
 /// config, its files in `dir`, once it listens; and its port. nginx cannot
 /// report a port 0 was given, so the port is one that was free a moment ago,
 /// and taken again (another one tried) if someone got there first.
-pub fn start(binary: &Path, dir: &Path, replicas: &[u16]) -> (Nginx, u16) {
+pub(crate) fn start(binary: &Path, dir: &Path, replicas: &[u16]) -> (Nginx, u16) {
     for _ in 0..20 {
         let listen = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())

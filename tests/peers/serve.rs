@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::common::*;
 
 /// Runs the Python SDK driver against a server: `target` is `["stdio", cmd, args...]` or `["http", url]`.
-pub fn python_client(target: &[&str], calls: Value) -> Value {
+pub(crate) fn python_client(target: &[&str], calls: Value) -> Value {
     let plan = json!({"calls": calls}).to_string();
     let output = python_script("mcp_client.py", target, plan.as_bytes());
     assert!(

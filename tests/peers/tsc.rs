@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::common::*;
 
-pub fn tsc(files: &[std::path::PathBuf]) -> std::process::Output {
+pub(crate) fn tsc(files: &[std::path::PathBuf]) -> std::process::Output {
     Command::new(npm_bin("tsc"))
         .args([
             "--noEmit", "--strict", "--target", "es2022", "--lib", "es2022",

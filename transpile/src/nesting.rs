@@ -23,7 +23,7 @@
 
 /// Why a program was refused, and at which byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
+pub(crate) enum Refused {
     /// The estimated depth passed the limit here.
     TooDeep { at: usize },
     /// So many readings were possible at once that following them all would
@@ -35,7 +35,7 @@ pub enum Refused {
 const MAX_READINGS: usize = 32;
 
 /// Checks that `code` nests at most `limit` levels deep (estimated from above).
-pub fn check(code: &str, limit: u32) -> Result<(), Refused> {
+pub(crate) fn check(code: &str, limit: u32) -> Result<(), Refused> {
     let mut readings = vec![Reading::new()];
     let mut at = 0;
     while at < code.len() {

@@ -17,7 +17,7 @@ use super::{Known, unparen};
 
 /// What the walk found.
 #[derive(Default)]
-pub struct Survey {
+pub(crate) struct Survey {
     /// Where the tree first nests deeper than the limit.
     pub too_deep: Option<Span>,
     /// The first call to a function the API does not have, and what to say.
@@ -29,7 +29,7 @@ pub struct Survey {
 /// Walks `script`, descending no deeper than `limit` levels of expressions,
 /// statements, patterns, properties, class members and types, so the walk
 /// itself stays within what the rest of the compiler may recurse.
-pub fn survey(script: &Script, known: &Known, limit: u32) -> Survey {
+pub(crate) fn survey(script: &Script, known: &Known, limit: u32) -> Survey {
     let mut walk = Walk {
         known,
         depth: 0,

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 /// Stack of a compiler thread: a wide margin over what compiling needs within
 /// the nesting bounds (about 5 MiB unoptimized); only touched pages count.
-pub const STACK: usize = 32 << 20;
+pub(crate) const STACK: usize = 32 << 20;
 
 type Work = Box<dyn FnOnce() + Send>;
 
@@ -16,7 +16,7 @@ static QUEUE: OnceLock<mpsc::Sender<Work>> = OnceLock::new();
 
 /// Runs `work` on a compiler thread; `false` when none could be started.
 /// A panic in `work` ends `work`, not the thread.
-pub fn run(work: impl FnOnce() + Send + 'static) -> bool {
+pub(crate) fn run(work: impl FnOnce() + Send + 'static) -> bool {
     QUEUE.get_or_init(start).send(Box::new(work)).is_ok()
 }
 

@@ -48,7 +48,7 @@ const MAX_TAG_VALUE: usize = 200;
 
 impl Doc {
     /// The description and constraint tags of a property schema.
-    pub fn of_schema(schema: &Value) -> Doc {
+    pub(crate) fn of_schema(schema: &Value) -> Doc {
         let mut doc = Doc {
             text: schema
                 .get("description")
@@ -72,11 +72,11 @@ impl Doc {
         doc
     }
 
-    pub fn tag(&mut self, tag: &str, value: String) {
+    pub(crate) fn tag(&mut self, tag: &str, value: String) {
         self.tags.push((tag.to_owned(), value));
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.text.as_deref().is_none_or(|t| t.trim().is_empty()) && self.tags.is_empty()
     }
 
@@ -97,7 +97,7 @@ impl Doc {
 
     /// Prose and tags on one line (line breaks in the prose become spaces),
     /// for a `// …` note after a property.
-    pub fn one_line(&self) -> String {
+    pub(crate) fn one_line(&self) -> String {
         let prose = self
             .text
             .as_deref()
@@ -119,7 +119,7 @@ impl Doc {
     /// otherwise. Text holding `*/` (a glob such as `**/*.rs`) would end a
     /// block, and an escape (`*\/`) is what a model would copy into its
     /// call, so such a comment is written as `//` lines instead.
-    pub fn write(&self, out: &mut String) {
+    pub(crate) fn write(&self, out: &mut String) {
         if self.is_empty() {
             return;
         }

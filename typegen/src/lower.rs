@@ -42,7 +42,7 @@ pub(crate) struct Aliases {
 impl Aliases {
     /// Declares an alias for a type found repeated after lowering; `hint`
     /// (a property key) suggests the name.
-    pub fn declare_shared(&mut self, hint: &str, ty: Ty) -> String {
+    pub(crate) fn declare_shared(&mut self, hint: &str, ty: Ty) -> String {
         let name = self.taken.claim(alias_base(hint));
         self.defs.push((name.clone(), ty, Doc::default()));
         name

@@ -282,17 +282,17 @@ pub(crate) struct Taken {
 
 impl Taken {
     /// Takes `name`; `false` if it was taken already.
-    pub fn insert(&mut self, name: String) -> bool {
+    pub(crate) fn insert(&mut self, name: String) -> bool {
         self.names.insert(name)
     }
 
     /// Gives `name` back.
-    pub fn remove(&mut self, name: &str) {
+    pub(crate) fn remove(&mut self, name: &str) {
         self.names.remove(name);
     }
 
     /// Claims `base`, or the first free `base_N` (N ≥ 2) not tried before.
-    pub fn claim(&mut self, base: String) -> String {
+    pub(crate) fn claim(&mut self, base: String) -> String {
         if self.names.insert(base.clone()) {
             return base;
         }

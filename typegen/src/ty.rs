@@ -55,7 +55,7 @@ pub(crate) struct Prop {
 impl Ty {
     /// A union with nested unions flattened and duplicates removed; any
     /// `unknown` member makes the whole union `unknown`.
-    pub fn union(members: Vec<Ty>) -> Ty {
+    pub(crate) fn union(members: Vec<Ty>) -> Ty {
         let mut flat = Unique::default();
         for member in members {
             match member {
@@ -76,7 +76,7 @@ impl Ty {
     }
 
     /// An intersection that drops `unknown` members (they add nothing).
-    pub fn intersection(members: Vec<Ty>) -> Ty {
+    pub(crate) fn intersection(members: Vec<Ty>) -> Ty {
         let mut flat = Unique::default();
         for member in members {
             match member {
@@ -95,7 +95,7 @@ impl Ty {
 
     /// The types directly inside this one, with the property key each sits
     /// under (`None` for union members, tuple items and the like).
-    pub fn children_mut(&mut self) -> Vec<(Option<&str>, &mut Ty)> {
+    pub(crate) fn children_mut(&mut self) -> Vec<(Option<&str>, &mut Ty)> {
         match self {
             Ty::Array(inner) => vec![(None, &mut **inner)],
             Ty::Tuple { items, rest, .. } => items
@@ -119,7 +119,7 @@ impl Ty {
 
     /// Drops every property note inside (for printing without them); the
     /// bounds stay.
-    pub fn forget_notes(&mut self) {
+    pub(crate) fn forget_notes(&mut self) {
         if let Ty::Object(obj) = self {
             for prop in &mut obj.props {
                 prop.doc = Doc::default();
@@ -131,7 +131,7 @@ impl Ty {
     }
 
     /// Drops every property's bounds inside (a result's bounds reject no call).
-    pub fn forget_bounds(&mut self) {
+    pub(crate) fn forget_bounds(&mut self) {
         if let Ty::Object(obj) = self {
             for prop in &mut obj.props {
                 prop.bounds = None;
@@ -207,7 +207,7 @@ enum Prec {
 impl Printer<'_> {
     /// Whether printing `ty` needs more than one line: some property in it
     /// shows a note.
-    pub fn is_multiline(&self, ty: &Ty) -> bool {
+    pub(crate) fn is_multiline(&self, ty: &Ty) -> bool {
         match ty {
             Ty::Object(obj) => self.object_is_multiline(obj),
             Ty::Array(inner) => self.is_multiline(inner),
@@ -242,7 +242,7 @@ impl Printer<'_> {
 
     /// Writes `ty`. Multi-line objects are not indented: in a prompt,
     /// indentation costs tokens and the braces already say the structure.
-    pub fn write(&self, out: &mut String, ty: &Ty) {
+    pub(crate) fn write(&self, out: &mut String, ty: &Ty) {
         self.write_prec(out, ty, Prec::Union);
     }
 

@@ -15,9 +15,9 @@ use super::limits::LimitArgs;
 use super::seconds::parse_seconds;
 use super::servers::{ServerArgs, ServerSettings};
 use super::trace::{TraceArgs, TraceSettings};
-use crate::config;
-use crate::disclosure::Disclosure;
-use crate::upstream;
+use crate::files::config;
+use crate::mcp::upstream;
+use crate::prompt::disclosure::Disclosure;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -30,7 +30,7 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value_t = DisclosureArg::Auto)]
     pub disclosure: DisclosureArg,
     /// Tokens (o200k_base) of tool definitions `--disclosure auto` may put in the model's prompt.
-    #[arg(long, value_name = "TOKENS", default_value_t = crate::disclosure::DEFAULT_PROMPT_BUDGET)]
+    #[arg(long, value_name = "TOKENS", default_value_t = crate::prompt::disclosure::DEFAULT_PROMPT_BUDGET)]
     pub prompt_budget: usize,
     /// Also list every upstream tool directly beside `execute` (named as upstream when one server is
     /// selected, `namespace__tool` when several), and forward the upstreams' prompts and resources.
@@ -124,7 +124,7 @@ impl From<DisclosureArg> for Disclosure {
 /// What `codemode serve` serves, where, and within which limits.
 ///
 /// Not `Debug`: it holds the bearer token.
-pub struct ServeSettings {
+pub(crate) struct ServeSettings {
     pub servers: ServerSettings,
     /// Limits given as flags, over the config file's.
     pub limits: config::ConfigSettings,
@@ -152,7 +152,7 @@ pub struct ServeSettings {
 }
 
 /// How `codemode serve` serves streamable HTTP.
-pub struct HttpSettings {
+pub(crate) struct HttpSettings {
     pub addr: SocketAddr,
     /// The bearer token every request must carry.
     pub token: Option<String>,
@@ -234,13 +234,13 @@ impl TryFrom<ServeArgs> for ServeSettings {
 }
 
 /// `codemode serve`: until the client leaves (stdin closes), or SIGINT/SIGTERM.
-pub async fn serve(settings: ServeSettings) -> anyhow::Result<bool> {
+pub(crate) async fn serve(settings: ServeSettings) -> anyhow::Result<bool> {
     // Installed first, so a signal during start-up is not the default kill
     // (which would leave stdio children behind).
     let shutdown = run_loop::Shutdown::install()?;
     // Whatever its variable is called, the token never shows in a log line.
     upstream::redact::protect_values(settings.http.as_ref().and_then(|http| http.token.clone()));
-    let _telemetry = crate::telemetry::init(settings.trace.otlp_endpoint.as_deref())?;
+    let _telemetry = crate::engine::telemetry::init(settings.trace.otlp_endpoint.as_deref())?;
     let wired = wiring::wire(&settings).await?;
     run_loop::serve_until_stopped(settings, wired, shutdown).await?;
     Ok(true)

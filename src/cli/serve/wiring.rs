@@ -6,15 +6,15 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use super::ServeSettings;
-use crate::approval;
 use crate::cli::limits;
 use crate::cli::open::{api_for, open};
-use crate::executor::Executor;
-use crate::server::sessions::SealedSessions;
-use crate::server::{
+use crate::engine::executor::Executor;
+use crate::governance::approval;
+use crate::mcp::server::sessions::SealedSessions;
+use crate::mcp::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
 };
-use crate::upstream::{self, Changes, Hooks, Upstreams};
+use crate::mcp::upstream::{self, Changes, Hooks, Upstreams};
 use codemode_sandbox as sandbox;
 
 /// The server, wired to its upstreams and not yet serving.

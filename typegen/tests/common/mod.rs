@@ -6,7 +6,7 @@ use swc_common::BytePos;
 use swc_ecma_parser::{Parser, StringInput, Syntax, TsSyntax};
 
 /// Parses `source` as a TypeScript declaration file; `Err` lists every syntax error.
-pub fn parse_dts(source: &str) -> Result<(), String> {
+pub(crate) fn parse_dts(source: &str) -> Result<(), String> {
     let syntax = Syntax::Typescript(TsSyntax {
         dts: true,
         ..Default::default()
@@ -41,6 +41,6 @@ pub fn parse_dts(source: &str) -> Result<(), String> {
 
 /// The repository's `fixtures/` directory.
 #[allow(dead_code)] // not every test binary uses it
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
 }

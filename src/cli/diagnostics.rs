@@ -1,0 +1,237 @@
+//! What the CLI says when something fails, as uv does: `error:` and what
+//! went wrong, one `  caused by:` line per cause, then a `hint:` line for
+//! each thing that would help, in the CLI's terms (its flags). Only the CLI
+//! names flags: lower layers say which limit, and this maps it to a flag.
+
+use std::process::ExitCode;
+
+use crate::engine::executor::{ExecutionFailure, Limit, LimitHint, Report};
+use crate::files::config::ConfigError;
+use crate::hint::{Given, Hinted, WithHint};
+use crate::mcp::upstream::{UnavailableServer, UpstreamError};
+
+/// The flag that sets `limit`.
+pub fn flag(limit: Limit) -> &'static str {
+    match limit {
+        Limit::Time(_) => "--timeout-ms",
+        Limit::Memory(_) => "--memory-mb",
+        Limit::ProgramSize(_) => "--max-program-kb",
+    }
+}
+
+/// What would help, in the CLI's words.
+pub fn hint(hint: LimitHint) -> String {
+    match hint {
+        LimitHint::RaiseLimit { limit } => format!("raise it with {}", flag(limit)),
+    }
+}
+
+/// What else would help, in the CLI's words.
+pub fn words(hint: &crate::hint::Hint) -> String {
+    use crate::hint::Hint;
+    match hint {
+        Hint::Check(given) => format!("check the values of {}", given_flag(*given)),
+        Hint::Give(Given::ServerName) => {
+            "give one another name with --name, or by its key in the config".to_owned()
+        }
+        Hint::Give(given) => format!("name {} with {}", given.what(), given_flag(*given)),
+        Hint::RaiseStartTimeout => {
+            "raise --init-timeout if the server is slow to start, e.g. npx downloading a package"
+                .to_owned()
+        }
+        Hint::AnswerInput { id, var } => {
+            format!("pass --input {id}=VALUE or set the environment variable {var}")
+        }
+        Hint::RecordResults => "record with `--trace-file FILE --trace-results`".to_owned(),
+        Hint::Login {
+            server,
+            scopes,
+            again,
+        } => {
+            let scopes: String = scopes.iter().map(|s| format!(" --scope {s}")).collect();
+            let again = if *again { " again" } else { "" };
+            format!("run `codemode login {server}{scopes}`{again}")
+        }
+    }
+}
+
+/// The flag that gives `given`.
+fn given_flag(given: Given) -> &'static str {
+    match given {
+        Given::Header => "--header",
+        Given::Input => "--input",
+        Given::ServerName => "--name",
+        Given::ClientConfig => "--file",
+        Given::OwnConfig => "--config",
+    }
+}
+
+/// What would help with a failed call, in the error a program gets when
+/// the CLI's user reads it (`codemode run`): the user is told what to run.
+pub fn for_the_program(hint: &crate::hint::Hint) -> String {
+    format!("the user must {}", words(hint))
+}
+
+/// The hint a cause of an error carries, if any, in the CLI's words.
+pub fn hint_of(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    if let Some(failure) = cause.downcast_ref::<ExecutionFailure>() {
+        return failure.hint.map(hint);
+    }
+    // The errors of lower layers that carry hints.
+    let hinted: [Option<&dyn Hinted>; 3] = [
+        cause.downcast_ref::<WithHint>().map(|e| e as _),
+        cause.downcast_ref::<ConfigError>().map(|e| e as _),
+        cause.downcast_ref::<UpstreamError>().map(|e| e as _),
+    ];
+    let hinted = hinted.into_iter().flatten().next()?;
+    hinted.hint().as_ref().map(words)
+}
+
+/// The warning for a server that could not be used, and its hint.
+pub fn unavailable(failure: &UnavailableServer) -> String {
+    let mut out = format!(
+        "warning: server \"{}\" is unavailable: {}\n",
+        failure.server, failure.error
+    );
+    if let Some(said) = hint_of(&failure.error) {
+        out.push_str(&format!("hint: {said}\n"));
+    }
+    out
+}
+
+/// Puts the hint of the report's failure, if any, into its message, as
+/// `codemode run` and `codemode replay` print it: `(the time limit; raise
+/// it with --timeout-ms)`.
+pub fn word_for_the_cli(report: &mut Report) {
+    if let Some(Err(failure)) = &mut report.outcome {
+        failure.word_hint(|LimitHint::RaiseLimit { limit }, message| {
+            let flag = flag(limit);
+            match limit {
+                Limit::Time(_) => format!("{message} (the time limit; raise it with {flag})"),
+                Limit::Memory(_) => format!("{message} (the limit is set with {flag})"),
+                Limit::ProgramSize(_) => format!("{message} (raise it with {flag})"),
+            }
+        });
+    }
+}
+
+/// `error`, its causes and its hints, one per line, each ending in a newline.
+pub fn render(error: &anyhow::Error) -> String {
+    // Causes may be reqwest's, naming a URL with its credentials.
+    let scrub = |text: String| crate::mcp::upstream::redact::scrub(&text);
+    let mut out = format!("error: {}\n", scrub(error.to_string()));
+    for cause in error.chain().skip(1) {
+        out.push_str(&format!("  caused by: {}\n", scrub(cause.to_string())));
+    }
+    for said in error.chain().filter_map(hint_of) {
+        out.push_str(&format!("hint: {said}\n"));
+    }
+    out
+}
+
+/// Prints [`render`] to stderr; the exit code of a failed command.
+pub fn report(error: &anyhow::Error) -> ExitCode {
+    eprint!("{}", render(error));
+    ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::engine::executor::FailureKind;
+
+    fn timed_out() -> ExecutionFailure {
+        ExecutionFailure::new(FailureKind::Timeout, "too slow", None, None).with_hint(
+            LimitHint::RaiseLimit {
+                limit: Limit::Time(Duration::from_millis(300)),
+            },
+        )
+    }
+
+    #[test]
+    fn an_error_is_followed_by_its_causes_then_its_hints() {
+        let error = anyhow::Error::new(timed_out()).context("cannot run the program");
+        assert_eq!(
+            render(&error),
+            "error: cannot run the program\n  caused by: timeout error: too slow\nhint: raise it with --timeout-ms\n"
+        );
+    }
+
+    #[test]
+    fn a_report_names_the_flag_of_the_limit() {
+        let mut report = Report {
+            outcome: Some(Err(timed_out())),
+            ..Report::default()
+        };
+        word_for_the_cli(&mut report);
+        let Some(Err(failure)) = &report.outcome else {
+            unreachable!()
+        };
+        assert_eq!(
+            failure.message,
+            "too slow (the time limit; raise it with --timeout-ms)"
+        );
+    }
+
+    #[test]
+    fn a_login_hint_names_the_command_and_its_scopes() {
+        let login = crate::hint::Hint::Login {
+            server: "notes".into(),
+            scopes: vec!["notes:write".into()],
+            again: false,
+        };
+        assert_eq!(
+            words(&login),
+            "run `codemode login notes --scope notes:write`"
+        );
+        // As a program's error says it under `codemode run`, as before hints were data.
+        assert_eq!(
+            for_the_program(&login),
+            "the user must run `codemode login notes --scope notes:write`"
+        );
+        let again = crate::hint::Hint::Login {
+            server: "notes".into(),
+            scopes: Vec::new(),
+            again: true,
+        };
+        assert_eq!(words(&again), "run `codemode login notes` again");
+    }
+
+    #[test]
+    fn hints_of_lower_layers_follow_the_causes() {
+        let error = anyhow::Error::new(crate::hint::WithHint::new(
+            "cannot tell where codemode's config goes (HOME is not set)",
+            crate::hint::Hint::Give(crate::hint::Given::OwnConfig),
+        ))
+        .context("cannot connect");
+        assert_eq!(
+            render(&error),
+            "error: cannot connect\n  caused by: cannot tell where codemode's config goes (HOME is not set)\nhint: name codemode's config file with --config\n"
+        );
+    }
+
+    #[test]
+    fn an_unavailable_server_is_followed_by_its_hint() {
+        let failure = UnavailableServer {
+            server: "notes".into(),
+            error: UpstreamError::LoginNeeded {
+                server: "notes".into(),
+                expired: true,
+                scope: None,
+            },
+        };
+        assert_eq!(
+            unavailable(&failure),
+            "warning: server \"notes\" is unavailable: it refused the kept login, which could not be refreshed\nhint: run `codemode login notes` again\n"
+        );
+    }
+
+    #[test]
+    fn secrets_in_causes_are_scrubbed() {
+        let error =
+            anyhow::anyhow!("https://user:hunter2@example.com/ refused").context("cannot connect");
+        assert!(!render(&error).contains("hunter2"), "{}", render(&error));
+    }
+}

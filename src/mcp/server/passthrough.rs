@@ -1,0 +1,464 @@
+//! `serve --expose-tools`: every upstream tool listed beside `execute`, and
+//! the upstreams' prompts and resources, forwarded as they are. A model can
+//! make a single call directly and write code for the rest.
+//!
+//! Names are the upstream's own when one server is selected; with several,
+//! tools and prompts are prefixed with the server's namespace
+//! (`github__create_issue`): `__` because clients such as Claude's and
+//! OpenAI's accept only letters, digits, `_` and `-` in tool names.
+//! Policy applies as it does to programs: only the tools of the API (what
+//! `--allow`, `--deny` and `--read-only` left in it) are exposed.
+//!
+//! SEP-2577 deprecates logging, and 2026-07-28 replaced `resources/subscribe`
+//! with `subscriptions/listen`; upstreams of the legacy era still use them.
+#![allow(deprecated)]
+
+use std::collections::HashMap;
+
+use codemode_typegen::Api;
+use futures::StreamExt;
+use rmcp::handler::client::progress::ProgressDispatcher;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
+    CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam,
+    Prompt, ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
+    ResultType, ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams,
+    Tool, UnsubscribeRequestParams,
+};
+use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
+use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
+
+use crate::governance::policy::Refusals;
+use crate::mcp::upstream::Upstreams;
+use crate::mcp::upstream::redact::{scrub, scrub_value};
+
+/// Between a namespace and an upstream name when several servers are exposed.
+const SEPARATOR: &str = "__";
+
+/// What the exposed upstreams offer, so what codemode declares.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Offers {
+    pub prompts: bool,
+    pub resources: bool,
+    pub subscriptions: bool,
+    pub completions: bool,
+    pub logging: bool,
+}
+
+fn subscribable(capabilities: &ServerCapabilities) -> bool {
+    capabilities
+        .resources
+        .as_ref()
+        .is_some_and(|r| r.subscribe == Some(true))
+}
+
+/// An upstream that can be called.
+#[derive(Clone)]
+struct Reach {
+    server: String,
+    /// Its namespace in the API, the prefix of its names.
+    ident: String,
+    peer: Peer<RoleClient>,
+    progress: ProgressDispatcher,
+    capabilities: ServerCapabilities,
+}
+
+/// The exposed tools and where each goes.
+pub struct Exposed {
+    tools: Vec<Tool>,
+    /// Exposed tool name → (upstream index, upstream tool name).
+    routes: HashMap<String, (usize, String)>,
+    upstreams: Vec<Reach>,
+    prefixed: bool,
+}
+
+impl Exposed {
+    /// `reserved` are codemode's own tool names, which an upstream tool of
+    /// the same name must not shadow: it is prefixed instead. Tools whose
+    /// calls need approval are not exposed: only `execute` asks before them.
+    /// A server policy withholds (see [`Refusals::withholds`]) is not
+    /// reached at all: its prompts and resources are not forwarded either.
+    pub fn new(
+        api: &Api,
+        upstreams: &Upstreams,
+        reserved: &[&str],
+        approvals: &crate::governance::policy::Approvals,
+        refusals: &Refusals,
+    ) -> Exposed {
+        let reach = upstreams.reach();
+        let namespaces: Vec<_> = api
+            .namespaces()
+            .iter()
+            .filter(|ns| reach.contains_key(ns.server()) && !refusals.withholds(ns.server()))
+            .collect();
+        let prefixed = namespaces.len() > 1;
+        let mut exposed = Exposed {
+            tools: Vec::new(),
+            routes: HashMap::new(),
+            upstreams: Vec::new(),
+            prefixed,
+        };
+        for ns in namespaces {
+            let (peer, progress, capabilities) = reach[ns.server()].clone();
+            let index = exposed.upstreams.len();
+            exposed.upstreams.push(Reach {
+                server: ns.server().to_owned(),
+                ident: ns.ident().to_owned(),
+                peer,
+                progress,
+                capabilities,
+            });
+            for function in ns.functions() {
+                let tool = function.tool();
+                if approvals.reason(ns.server(), tool).is_some() {
+                    tracing::info!(server = %ns.server(), %tool, "not exposed: its calls need approval, which execute asks for");
+                    continue;
+                }
+                let name = if prefixed || reserved.contains(&tool) {
+                    format!("{}{SEPARATOR}{tool}", ns.ident())
+                } else {
+                    tool.to_owned()
+                };
+                // A name a server chose to match another's prefixed or
+                // renamed one (`notes__execute`) would list two tools as
+                // one, which clients refuse, and route to only one.
+                if exposed.routes.contains_key(&name) {
+                    tracing::warn!(server = %ns.server(), %tool, %name, "not exposed: another tool is exposed under that name; execute reaches it");
+                    continue;
+                }
+                let mut raw = function.raw().clone();
+                raw["name"] = serde_json::Value::String(name.clone());
+                let Ok(definition) = serde_json::from_value::<Tool>(raw) else {
+                    tracing::warn!(server = %ns.server(), %tool, "not exposed: not a valid MCP tool definition");
+                    continue;
+                };
+                exposed.tools.push(definition);
+                exposed.routes.insert(name, (index, tool.to_owned()));
+            }
+        }
+        exposed
+    }
+
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// What codemode can offer on the upstreams' behalf.
+    pub fn offers(&self) -> Offers {
+        let any = |has: fn(&ServerCapabilities) -> bool| {
+            self.upstreams.iter().any(|u| has(&u.capabilities))
+        };
+        Offers {
+            prompts: any(|c| c.prompts.is_some()),
+            resources: any(|c| c.resources.is_some()),
+            subscriptions: any(subscribable),
+            completions: any(|c| c.completions.is_some()),
+            logging: any(|c| c.logging.is_some()),
+        }
+    }
+
+    /// `logging/setLevel`, passed to every upstream that logs.
+    pub async fn set_level(&self, request: SetLevelRequestParams) -> Result<(), ErrorData> {
+        for upstream in self.with(|c| c.logging.is_some()) {
+            upstream
+                .peer
+                .set_level(request.clone())
+                .await
+                .map_err(|error| failed(&upstream.server, "logging/setLevel", error))?;
+        }
+        Ok(())
+    }
+
+    /// `resources/subscribe`: the first upstream that takes the URI has it.
+    pub async fn subscribe(&self, request: SubscribeRequestParams) -> Result<(), ErrorData> {
+        let mut last = None;
+        for upstream in self.with(subscribable) {
+            match upstream.peer.subscribe(request.clone()).await {
+                Ok(()) => return Ok(()),
+                Err(error) => last = Some(failed(&upstream.server, "resources/subscribe", error)),
+            }
+        }
+        Err(last
+            .unwrap_or_else(|| ErrorData::invalid_params("no upstream takes subscriptions", None)))
+    }
+
+    pub async fn unsubscribe(&self, request: UnsubscribeRequestParams) -> Result<(), ErrorData> {
+        for upstream in self.with(subscribable) {
+            let _ = upstream.peer.unsubscribe(request.clone()).await;
+        }
+        Ok(())
+    }
+
+    pub fn has_tool(&self, name: &str) -> bool {
+        self.routes.contains_key(name)
+    }
+
+    /// Forwards a `tools/call` for an exposed tool: progress notifications
+    /// come back under the client's own token, a cancellation is passed on,
+    /// and a 2026-07-28 `input_required` answer goes to the client as it is.
+    pub async fn call_tool(
+        &self,
+        mut request: CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let Some((index, tool)) = self.routes.get(request.name.as_ref()) else {
+            return Err(ErrorData::invalid_params(
+                format!("no tool {}", request.name),
+                None,
+            ));
+        };
+        let upstream = &self.upstreams[*index];
+        request.name = tool.clone().into();
+        // Our client's `_meta` is its own (its progress token, say); rmcp
+        // gives the upstream request a token of ours. What the upstream may
+        // ask of the client is what the client can do: a 2026-07-28 upstream
+        // reads that from each request.
+        request.meta = None;
+        let mut meta = RequestMetaObject::new();
+        if let Some(capabilities) = context.client_capabilities() {
+            meta.set_client_capabilities(capabilities);
+        }
+        if let Some(level) = context.meta.log_level() {
+            meta.set_log_level(level);
+        }
+        let call = ClientRequest::CallToolRequest(CallToolRequest::new(request));
+        let handle = upstream
+            .peer
+            .send_request_with_option(call, PeerRequestOptions::no_options().with_meta(meta))
+            .await
+            .map_err(|error| unavailable(&upstream.server, &error))?;
+        let relay = context.meta.get_progress_token().map(|theirs| {
+            let dispatcher = upstream.progress.clone();
+            let ours = handle.progress_token.clone();
+            let downstream = context.peer.clone();
+            async move {
+                let mut updates = dispatcher.subscribe(ours).await;
+                while let Some(update) = updates.next().await {
+                    let mut forwarded =
+                        ProgressNotificationParam::new(theirs.clone(), update.progress);
+                    forwarded.total = update.total;
+                    forwarded.message = update.message.map(|message| scrub(&message));
+                    if downstream.notify_progress(forwarded).await.is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        // Never ends first: the call's answer (or cancellation) decides.
+        let relay = async move {
+            if let Some(relay) = relay {
+                relay.await;
+            }
+            std::future::pending::<()>().await
+        };
+        let mut handle = handle;
+        let answer = tokio::select! {
+            answer = &mut handle.rx => answer.unwrap_or(Err(ServiceError::TransportClosed)),
+            () = context.ct.cancelled() => {
+                let _ = handle.cancel(Some("the client cancelled the call".into())).await;
+                return Err(ErrorData::internal_error("cancelled by the client", None));
+            }
+            () = relay => unreachable!("the relay future never completes"),
+        };
+        match answer.map_err(|error| failed(&upstream.server, tool, error))? {
+            ServerResult::CallToolResult(mut result) => {
+                result.result_type = Some(ResultType::COMPLETE);
+                Ok(CallToolResponse::Complete(error_result_scrubbed(result)))
+            }
+            ServerResult::InputRequiredResult(result) => {
+                Ok(CallToolResponse::InputRequired(result))
+            }
+            ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
+            _ => Err(ErrorData::internal_error(
+                format!(
+                    "{} answered tools/call with something else",
+                    upstream.server
+                ),
+                None,
+            )),
+        }
+    }
+
+    fn with(&self, has: fn(&ServerCapabilities) -> bool) -> impl Iterator<Item = &Reach> {
+        self.upstreams.iter().filter(move |u| has(&u.capabilities))
+    }
+
+    pub async fn list_prompts(&self) -> Result<ListPromptsResult, ErrorData> {
+        let mut prompts: Vec<Prompt> = Vec::new();
+        for upstream in self.with(|c| c.prompts.is_some()) {
+            let listed = upstream
+                .peer
+                .list_all_prompts()
+                .await
+                .map_err(|error| failed(&upstream.server, "prompts/list", error))?;
+            prompts.extend(listed.into_iter().map(|mut prompt| {
+                prompt.name = self.exposed_name(upstream, &prompt.name);
+                prompt
+            }));
+        }
+        Ok(ListPromptsResult::with_all_items(prompts))
+    }
+
+    pub async fn get_prompt(
+        &self,
+        mut request: GetPromptRequestParams,
+    ) -> Result<GetPromptResponse, ErrorData> {
+        let (upstream, name) = self
+            .owner_of(&request.name, |c| c.prompts.is_some())
+            .ok_or_else(|| {
+                ErrorData::invalid_params(format!("no prompt {}", request.name), None)
+            })?;
+        request.name = name;
+        request.meta = None;
+        match upstream.peer.get_prompt_once(request).await {
+            Ok(GetPromptResponse::Complete(mut result)) => {
+                result.result_type = Some(ResultType::COMPLETE);
+                Ok(GetPromptResponse::Complete(result))
+            }
+            Ok(other) => Ok(other),
+            Err(error) => Err(failed(&upstream.server, "prompts/get", error)),
+        }
+    }
+
+    pub async fn list_resources(&self) -> Result<ListResourcesResult, ErrorData> {
+        let mut resources = Vec::new();
+        for upstream in self.with(|c| c.resources.is_some()) {
+            resources.extend(
+                upstream
+                    .peer
+                    .list_all_resources()
+                    .await
+                    .map_err(|error| failed(&upstream.server, "resources/list", error))?,
+            );
+        }
+        Ok(ListResourcesResult::with_all_items(resources))
+    }
+
+    pub async fn list_resource_templates(&self) -> Result<ListResourceTemplatesResult, ErrorData> {
+        let mut templates = Vec::new();
+        for upstream in self.with(|c| c.resources.is_some()) {
+            templates.extend(
+                upstream
+                    .peer
+                    .list_all_resource_templates()
+                    .await
+                    .map_err(|error| failed(&upstream.server, "resources/templates/list", error))?,
+            );
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    /// URIs are the upstreams' own, so a read goes to each server that has
+    /// resources until one has it.
+    pub async fn read_resource(
+        &self,
+        mut request: ReadResourceRequestParams,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        request.meta = None;
+        let mut last = None;
+        for upstream in self.with(|c| c.resources.is_some()) {
+            match upstream.peer.read_resource_once(request.clone()).await {
+                Ok(ReadResourceResponse::Complete(mut result)) => {
+                    result.result_type = Some(ResultType::COMPLETE);
+                    return Ok(ReadResourceResponse::Complete(result));
+                }
+                Ok(read) => return Ok(read),
+                Err(error) => last = Some(failed(&upstream.server, "resources/read", error)),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            ErrorData::invalid_params(format!("no resource {}", request.uri), None)
+        }))
+    }
+
+    pub async fn complete(
+        &self,
+        mut request: CompleteRequestParams,
+    ) -> Result<CompleteResult, ErrorData> {
+        request.meta = None;
+        let candidates: Vec<&Reach> = match &mut request.r#ref {
+            Reference::Prompt(prompt) => {
+                let (upstream, name) = self
+                    .owner_of(&prompt.name, |c| c.completions.is_some())
+                    .ok_or_else(|| {
+                        ErrorData::invalid_params(format!("no prompt {}", prompt.name), None)
+                    })?;
+                prompt.name = name;
+                vec![upstream]
+            }
+            _ => self.with(|c| c.completions.is_some()).collect(),
+        };
+        let mut last = None;
+        for upstream in candidates {
+            match upstream.peer.complete(request.clone()).await {
+                Ok(done) => return Ok(done),
+                Err(error) => last = Some(failed(&upstream.server, "completion/complete", error)),
+            }
+        }
+        Err(last.unwrap_or_else(|| ErrorData::invalid_params("nothing to complete", None)))
+    }
+
+    fn exposed_name(&self, upstream: &Reach, name: &str) -> String {
+        if self.prefixed {
+            format!("{}{SEPARATOR}{name}", upstream.ident)
+        } else {
+            name.to_owned()
+        }
+    }
+
+    /// The upstream an exposed prompt name belongs to, and its own name.
+    fn owner_of(
+        &self,
+        exposed: &str,
+        has: fn(&ServerCapabilities) -> bool,
+    ) -> Option<(&Reach, String)> {
+        if !self.prefixed {
+            return self.with(has).next().map(|u| (u, exposed.to_owned()));
+        }
+        self.with(has).find_map(|u| {
+            let name = exposed.strip_prefix(&u.ident)?.strip_prefix(SEPARATOR)?;
+            Some((u, name.to_owned()))
+        })
+    }
+}
+
+fn unavailable(server: &str, error: &ServiceError) -> ErrorData {
+    ErrorData::internal_error(
+        scrub(&format!(
+            "the {server} server cannot be reached ({error}); codemode restarts it, so a retry may work"
+        )),
+        None,
+    )
+}
+
+/// A result marked `isError` is an error text, as programs get it: without
+/// secrets. Other results are the tool's data, passed on as they are.
+fn error_result_scrubbed(result: CallToolResult) -> CallToolResult {
+    if result.is_error != Some(true) {
+        return result;
+    }
+    serde_json::to_value(&result)
+        .and_then(|wire| serde_json::from_value(scrub_value(&wire)))
+        .unwrap_or_else(|_| {
+            // Never the unscrubbed text.
+            CallToolResult::error(vec![rmcp::model::ContentBlock::text(
+                "the server answered with an error codemode could not pass on without its secrets; `execute` shows it",
+            )])
+        })
+}
+
+/// An upstream's own error is passed on as it is but for secrets; others
+/// say which server.
+fn failed(server: &str, what: &str, error: ServiceError) -> ErrorData {
+    match error {
+        ServiceError::McpError(mut error) => {
+            error.message = scrub(&error.message).into();
+            error.data = error.data.as_ref().map(scrub_value);
+            error
+        }
+        other => {
+            ErrorData::internal_error(scrub(&format!("{server}: {what} failed: {other}")), None)
+        }
+    }
+}
