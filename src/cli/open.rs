@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::servers::ServerSettings;
 use crate::config;
 use crate::pins::{self, Pins, Standing};
-use crate::policy::{Approvals, Policy, Refusals, Unmatched};
+use crate::policy::{Approvals, Origin, Policy, Reason, Refusals, Unmatched};
 use crate::shapes::{Shapes, definition_hash};
 use crate::upstream::{self, Hooks, Upstreams};
 
@@ -24,8 +24,8 @@ pub(super) struct Opened {
 
 impl Opened {
     /// The API the model sees (policy applied), what policy left out, and
-    /// what needs approval.
-    pub(super) fn api(&self) -> (Api, Refusals, Approvals) {
+    /// what needs approval, each with its reason for the surface to word.
+    pub(super) fn api(&self) -> (Api, Refusals<Reason>, Approvals<Reason>) {
         api_for(&self.policy, &self.upstreams, &self.shapes)
     }
 }
@@ -36,7 +36,7 @@ pub(super) fn api_for(
     policy: &Policy,
     upstreams: &Upstreams,
     shapes: &Shapes,
-) -> (Api, Refusals, Approvals) {
+) -> (Api, Refusals<Reason>, Approvals<Reason>) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists(), &upstreams.introductions());
     let approvals = policy.approvals(&lists);
     // What a server says of itself is shown only beside tools policy keeps:
@@ -142,20 +142,20 @@ fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> 
     let mut errors = Vec::new();
     for unmatched in policy.unmatched(&upstreams.tool_lists()) {
         let absent = upstreams.failures.iter().find(|failure| {
-            unmatched.server.is_none()
-                && crate::policy::may_name_server(&unmatched.pattern, &failure.server)
+            unmatched.rule.origin == Origin::Global
+                && crate::policy::may_name_server(&unmatched.rule.pattern, &failure.server)
         });
         match absent {
             Some(failure) => eprintln!(
                 "warning: {}; it may be meant for server \"{}\", which is unavailable",
                 // The connected servers' names are not what it meant.
-                Unmatched {
+                crate::diagnostics::unmatched(&Unmatched {
                     closest: Vec::new(),
                     ..unmatched.clone()
-                },
+                }),
                 failure.server
             ),
-            None => errors.push(unmatched.to_string()),
+            None => errors.push(crate::diagnostics::unmatched(&unmatched)),
         }
     }
     if errors.is_empty() {

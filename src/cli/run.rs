@@ -108,8 +108,12 @@ pub async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Result<bool
     let (api, refusals, approvals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), execution)
         .wording_hints(crate::diagnostics::for_the_program)
-        .with_refusals(refusals)
-        .approving(approvals, approver, settings.servers.approval_timeout)
+        .with_refusals(refusals.worded(crate::diagnostics::reason))
+        .approving(
+            approvals.worded(crate::diagnostics::reason),
+            approver,
+            settings.servers.approval_timeout,
+        )
         .with_call_timeouts(opened.upstreams.call_timeouts())
         .asking(human)
         .learning(opened.shapes.clone());

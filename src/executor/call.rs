@@ -573,6 +573,7 @@ mod tests {
     fn a_refused_tool_is_recorded_with_the_reason_policy_gives() {
         let policy = Policy::new(&[], &["demo.delete_*".into()], false, &[]).unwrap();
         let (_, refusals) = policy.apply(tools(), &Introductions::new());
+        let refusals = refusals.worded(crate::policy::Reason::plain);
         let (executor, ledger) = (executor().with_refusals(refusals), ledger(10));
         let reply = executor.resolve("demo", "delete_issue", &json!({"id": "1"}), &ledger);
         let message = error_of(reply.err().unwrap());
@@ -677,7 +678,9 @@ mod tests {
             .asking(&["demo.delete_*".into()], false)
             .unwrap();
         let executor = executor().approving(
-            policy.approvals(&tools()),
+            policy
+                .approvals(&tools())
+                .worded(crate::policy::Reason::plain),
             approval::NoOne::shared("nobody is there to approve it"),
             None,
         );

@@ -10,6 +10,7 @@ use crate::approval;
 use crate::cli::limits;
 use crate::cli::open::{api_for, open};
 use crate::executor::Executor;
+use crate::policy::Reason;
 use crate::server::sessions::SealedSessions;
 use crate::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
@@ -67,6 +68,12 @@ pub(super) async fn wire(settings: &ServeSettings) -> anyhow::Result<Wired> {
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
         let (api, refusals, approvals) = api_for(&policy, upstreams, &shapes);
+        // What the model reads of policy, and what a person is asked through
+        // its client, name no flag of codemode's.
+        let (refusals, approvals) = (
+            refusals.worded(Reason::plain),
+            approvals.worded(Reason::plain),
+        );
         withholding.withhold(refusals.withheld().map(str::to_owned));
         let mode = disclosure.resolve(&api, budget);
         tracing::info!(
