@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use codemode::files::config::{OAuthClient, ServerSpec, Transport};
 use codemode::hint::Hint;
-use codemode::mcp::upstream::oauth::{TokenFile, refused};
-use codemode::mcp::upstream::{self, Hooks, Human, UpstreamError, Upstreams};
+use codemode::upstream::oauth::{TokenFile, refused};
+use codemode::upstream::{self, Hooks, Human, UpstreamError, Upstreams};
 use futures::future::BoxFuture;
 use rmcp::ErrorData;
 use rmcp::model::{

@@ -2,7 +2,7 @@
 //! lower layer says which thing the user gave or could give, and each
 //! surface words it its own way (the CLI names its flags and commands,
 //! `serve` speaks to the model). An execution's own hints are
-//! [`executor::LimitHint`](crate::engine::executor::LimitHint), which depends on nothing here.
+//! `executor::LimitHint`, which depends on nothing here.
 
 /// Something the user gives codemode, by what it is rather than how (the
 /// CLI gives each a flag; a config file some of them a key).
@@ -35,6 +35,11 @@ pub enum Hint {
     AnswerInput { id: String, var: String },
     /// A trace recorded with its calls' answers could be replayed.
     RecordResults,
+    /// Pinned definitions no longer cover a tool: the operator should review
+    /// what changed and pin it (`again`: it was pinned before). What changed
+    /// is a server's description and instructions when `introduction`, else
+    /// a tool's definition.
+    Repin { introduction: bool, again: bool },
     /// `server` wants a login (`again`: the kept one no longer works), with
     /// `scopes` when it wants scopes the login lacks.
     Login {
@@ -112,6 +117,13 @@ impl Hint {
                 format!("give ${{input:{id}}} a value, or set the environment variable {var}")
             }
             Hint::RecordResults => "record the trace with the calls' answers".to_owned(),
+            Hint::Repin {
+                introduction,
+                again,
+            } => {
+                let (it, again) = repinned(*introduction, *again);
+                format!("the operator must review {it} and pin {it}{again}")
+            }
             Hint::Login {
                 server,
                 scopes,
@@ -129,6 +141,15 @@ impl Hint {
     }
 }
 
+/// What [`Hint::Repin`] speaks of (`it`, or `them` for a server's
+/// description and instructions), and ` again` when it was pinned before.
+pub fn repinned(introduction: bool, again: bool) -> (&'static str, &'static str) {
+    (
+        if introduction { "them" } else { "it" },
+        if again { " again" } else { "" },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +161,10 @@ mod tests {
             Hint::Give(Given::ClientConfig),
             Hint::RaiseStartTimeout,
             Hint::RecordResults,
+            Hint::Repin {
+                introduction: true,
+                again: true,
+            },
             Hint::AnswerInput {
                 id: "api-key".into(),
                 var: "CODEMODE_INPUT_API_KEY".into(),

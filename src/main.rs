@@ -42,7 +42,7 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         // Secrets are scrubbed from every event, whichever crate logged it.
-        .with_writer(codemode::mcp::upstream::redact::ScrubbedStderr)
+        .with_writer(codemode::upstream::redact::ScrubbedStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 }

@@ -26,6 +26,11 @@ fn run_asks_at_the_terminal_and_yes_approves_without_asking() {
         2,
         "{screen}"
     );
+    // The operator is told which of the flags asked.
+    assert!(
+        screen.contains("(matched by --ask demo.create_issue)"),
+        "{screen}"
+    );
     assert_eq!(
         report["result"]["titles"],
         json!(["approved one"]),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use codemode::engine::executor::{ExecutionFailure, Executor, FailureKind, Report, Settings};
 use codemode::files::config::{ServerSpec, Transport};
-use codemode::mcp::upstream;
+use codemode::upstream;
 use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
@@ -82,6 +82,39 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// Calls policy refuses: by a deny pattern, outside an allow list, not
+/// read-only, asked about with nobody to ask, not as pinned. The CLI names
+/// the flag that refused; `serve` tells the model whose rule it is.
+fn policy_cases() -> Vec<Case> {
+    let delete = "return await demo.delete_issue({ id: 'CORE-1', confirm: true });";
+    let case = |name, code: &str, flags| Case {
+        name,
+        code: code.to_owned(),
+        flags,
+        timeout_ms: None,
+    };
+    vec![
+        case("policy_denied", delete, &["--deny", "demo.delete_*"]),
+        case("policy_not_allowed", delete, &["--allow", "demo.list_*"]),
+        // Named at run time, so refused at the call, and recorded.
+        case(
+            "policy_read_only",
+            "const name = 'delete' + '_issue';\nreturn await demo[name]({ id: 'CORE-1', confirm: true });",
+            &["--read-only"],
+        ),
+        case(
+            "policy_ask_refused",
+            "return await demo.create_issue({ project: 'CORE', title: 'A title' });",
+            &["--ask", "demo.create_issue"],
+        ),
+        case(
+            "policy_unpinned",
+            "return await demo.list_projects();",
+            &["--pins", "fixtures/pins/nothing.pins.json"],
+        ),
+    ]
+}
+
 fn golden(name: &str) -> PathBuf {
     repo().join("fixtures/golden/failures").join(name)
 }
@@ -115,6 +148,7 @@ fn assert_all_current(stale: Vec<String>) {
 /// `codemode run -`'s output for a case: stdout, then its exit status.
 fn run_rendering(case: &Case) -> String {
     let mut child = Command::new(codemode_path())
+        .current_dir(repo())
         .args(["run", "-"])
         .args(case.flags)
         .env_remove("CODEMODE_LOG")
@@ -148,6 +182,7 @@ struct Serve {
 impl Serve {
     fn start(flags: &[&str]) -> Serve {
         let mut child = Command::new(codemode_path())
+            .current_dir(repo())
             .arg("serve")
             .args(flags)
             .env_remove("CODEMODE_LOG")
@@ -228,12 +263,60 @@ fn each_failure_renders_as_recorded_on_the_wire_and_on_the_command_line() {
     assert_all_current(stale);
 }
 
+#[test]
+fn policy_refusals_render_as_recorded_and_name_no_flag_to_the_model() {
+    let mut stale = Vec::new();
+    for case in policy_cases() {
+        check(
+            &format!("{}.run.txt", case.name),
+            &run_rendering(&case),
+            &mut stale,
+        );
+        let served = serve_rendering(&case);
+        // All the model reads: the text, the report's calls and their policy.
+        assert!(
+            !served.contains("--") && !served.contains('`'),
+            "{}: serve names a flag or command to the model:\n{served}",
+            case.name
+        );
+        check(&format!("{}.serve.json", case.name), &served, &mut stale);
+    }
+    assert_all_current(stale);
+}
+
+/// The question `serve` has a client put to its user before a call policy
+/// asks about says why in words, not by the flag that asked.
+#[test]
+fn the_approval_question_serve_sends_names_no_flag() {
+    use crate::raw::{first_message, http, port_of};
+    let (_server, url) = crate::common::start_serve(&["--ask", "demo.create_issue"]);
+    let code = "return await demo.create_issue({ project: \"CORE\", title: \"A title\" });";
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+        "name": "execute", "arguments": {"code": code},
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}}}}});
+    let head = "POST /mcp HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: tools/call\r\nMcp-Name: execute";
+    let (status, _, body) = http(port_of(&url), head, &body.to_string());
+    assert_eq!(status, 200, "{body}");
+    let asked = first_message(&body);
+    let question = asked["result"]["inputRequests"]["approval"]["params"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no question: {asked}"));
+    assert!(
+        question.starts_with(
+            "Allow the demo server's tool create_issue to be called? (matched by the operator's rule demo.create_issue)\n"
+        ),
+        "{question}"
+    );
+    assert!(!question.contains("--"), "{question}");
+}
+
 /// The kinds no program can cause at will: a cancelled execution, and a
 /// report without an outcome.
 #[tokio::test]
 async fn cancelled_and_internal_reports_render_as_recorded() {
     let specs = vec![ServerSpec::new("demo", Transport::Demo)];
-    let demo = Some(codemode::mcp::demo::serve_in_process as upstream::ServeInProcess);
+    let demo = Some(codemode::demo::serve_in_process as upstream::ServeInProcess);
     let upstreams = upstream::connect_all(specs, Duration::from_secs(30), demo).await;
     let executor = Executor::new(
         Api::new(upstreams.tool_lists()),
@@ -258,7 +341,7 @@ async fn cancelled_and_internal_reports_render_as_recorded() {
         ("internal", &internal),
         ("internal_no_outcome", &Report::default()),
     ] {
-        let wire = serde_json::to_value(codemode::mcp::server::report_result(report)).unwrap();
+        let wire = serde_json::to_value(codemode::server::report_result(report)).unwrap();
         let text = serde_json::to_string_pretty(&wire).unwrap();
         check(
             &format!("{name}.serve.json"),

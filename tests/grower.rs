@@ -70,10 +70,10 @@ impl ServerHandler for Grower {
 pub(crate) async fn start_grower() -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(codemode::mcp::server::http::serve_on(
+    tokio::spawn(codemode::server::http::serve_on(
         listener,
         Grower::default(),
-        codemode::mcp::server::http::HttpOptions::new(addr),
+        codemode::server::http::HttpOptions::new(addr),
         std::future::pending(),
     ));
     addr.port()

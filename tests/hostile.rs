@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use codemode::engine::executor::{Executor, Report, Settings};
 use codemode::files::config::{ServerSpec, Transport};
-use codemode::mcp::upstream;
+use codemode::upstream;
 use codemode_sandbox::Limits;
 use codemode_typegen::Api;
 use serde_json::{Value, json};
 
 async fn demo_executor() -> (Executor, upstream::Upstreams) {
     let specs = vec![ServerSpec::new("demo", Transport::Demo)];
-    let demo = Some(codemode::mcp::demo::serve_in_process as upstream::ServeInProcess);
+    let demo = Some(codemode::demo::serve_in_process as upstream::ServeInProcess);
     let upstreams = upstream::connect_all(specs, Duration::from_secs(30), demo).await;
     assert_eq!(upstreams.connected.len(), 1);
     let executor = Executor::new(

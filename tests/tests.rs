@@ -17,6 +17,7 @@ mod concurrency;
 mod deploy;
 mod failures;
 mod hostile;
+mod layers;
 mod lifecycle;
 mod login;
 mod metrics;

@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 use crate::engine::executor::{ExecutionFailure, Limit, LimitHint, Report};
 use crate::files::config::ConfigError;
+use crate::governance::policy::{List, Origin, Reason, Rule, Unmatched};
 use crate::hint::{Given, Hinted, WithHint};
-use crate::mcp::upstream::{UnavailableServer, UpstreamError};
+use crate::upstream::{UnavailableServer, UpstreamError};
 
 /// The flag that sets `limit`.
 pub fn flag(limit: Limit) -> &'static str {
@@ -43,6 +44,15 @@ pub fn words(hint: &crate::hint::Hint) -> String {
             format!("pass --input {id}=VALUE or set the environment variable {var}")
         }
         Hint::RecordResults => "record with `--trace-file FILE --trace-results`".to_owned(),
+        Hint::Repin {
+            introduction,
+            again,
+        } => {
+            let (it, again) = crate::hint::repinned(*introduction, *again);
+            format!(
+                "review {it} with `codemode pin --check` and pin {it}{again} with `codemode pin`"
+            )
+        }
         Hint::Login {
             server,
             scopes,
@@ -64,6 +74,57 @@ fn given_flag(given: Given) -> &'static str {
         Given::ClientConfig => "--file",
         Given::OwnConfig => "--config",
     }
+}
+
+/// Why policy leaves a tool out or asks before its calls, as the CLI's user
+/// gave it: by its flags (`denied by --deny gh.delete_*`) or config entries.
+pub fn reason(reason: &Reason) -> String {
+    match reason {
+        Reason::Denied(Rule {
+            pattern,
+            origin: Origin::Global,
+        }) => format!("denied by --deny {pattern}"),
+        Reason::Denied(Rule {
+            pattern,
+            origin: Origin::ServerConfig { server },
+        }) => format!("denied by the config's \"deny\" entry {pattern} for {server}"),
+        Reason::NotAllowed(Origin::Global) => "not matched by any --allow pattern".to_owned(),
+        Reason::NotAllowed(Origin::ServerConfig { server }) => {
+            format!("not in the config's \"allow\" list for {server}")
+        }
+        Reason::ReadOnly(why) => format!("{}, and --read-only is set", why.words()),
+        Reason::Unpinned(unpinned) => {
+            format!("{}; {}", unpinned.words(), words(&unpinned.hint()))
+        }
+        Reason::Asked(Rule {
+            pattern,
+            origin: Origin::Global,
+        }) => format!("matched by --ask {pattern}"),
+        Reason::Asked(Rule {
+            pattern,
+            origin: Origin::ServerConfig { server },
+        }) => format!("matched by the config's \"ask\" entry {pattern} for {server}"),
+        Reason::AskDestructive(why) => format!("{}, and --ask-destructive is set", why.words()),
+    }
+}
+
+/// A deny or ask pattern that matches no tool, as the CLI's user gave it.
+pub fn unmatched(unmatched: &Unmatched) -> String {
+    let list = match unmatched.list {
+        List::Deny => "deny",
+        List::Ask => "ask",
+    };
+    let pattern = &unmatched.rule.pattern;
+    let mut out = match &unmatched.rule.origin {
+        Origin::Global => format!("--{list} {pattern} matches no tool"),
+        Origin::ServerConfig { server } => format!(
+            "the config's \"{list}\" entry {pattern} for {server} matches none of its tools"
+        ),
+    };
+    if !unmatched.closest.is_empty() {
+        out.push_str(&format!(" (closest: {})", unmatched.closest.join(", ")));
+    }
+    out
 }
 
 /// What would help with a failed call, in the error a program gets when
@@ -118,7 +179,7 @@ pub fn word_for_the_cli(report: &mut Report) {
 /// `error`, its causes and its hints, one per line, each ending in a newline.
 pub fn render(error: &anyhow::Error) -> String {
     // Causes may be reqwest's, naming a URL with its credentials.
-    let scrub = |text: String| crate::mcp::upstream::redact::scrub(&text);
+    let scrub = |text: String| crate::upstream::redact::scrub(&text);
     let mut out = format!("error: {}\n", scrub(error.to_string()));
     for cause in error.chain().skip(1) {
         out.push_str(&format!("  caused by: {}\n", scrub(cause.to_string())));
@@ -225,6 +286,106 @@ mod tests {
         assert_eq!(
             unavailable(&failure),
             "warning: server \"notes\" is unavailable: it refused the kept login, which could not be refreshed\nhint: run `codemode login notes` again\n"
+        );
+    }
+
+    #[test]
+    fn policy_reasons_name_the_flags_and_config_entries_that_gave_them() {
+        use crate::governance::pins::Unpinned;
+        use crate::governance::policy::MayWrite;
+        let rule = |pattern: &str, origin: Origin| Rule {
+            pattern: pattern.into(),
+            origin,
+        };
+        let gh = || Origin::ServerConfig {
+            server: "gh".into(),
+        };
+        let said = [
+            (
+                Reason::Denied(rule("gh.delete_*", Origin::Global)),
+                "denied by --deny gh.delete_*",
+            ),
+            (
+                Reason::Denied(rule("create_*", gh())),
+                "denied by the config's \"deny\" entry create_* for gh",
+            ),
+            (
+                Reason::NotAllowed(Origin::Global),
+                "not matched by any --allow pattern",
+            ),
+            (
+                Reason::NotAllowed(gh()),
+                "not in the config's \"allow\" list for gh",
+            ),
+            (
+                Reason::ReadOnly(MayWrite::NotReadOnly),
+                "not annotated read-only, and --read-only is set",
+            ),
+            (
+                Reason::Asked(rule("gh.create_*", Origin::Global)),
+                "matched by --ask gh.create_*",
+            ),
+            (
+                Reason::Asked(rule("write_*", gh())),
+                "matched by the config's \"ask\" entry write_* for gh",
+            ),
+            (
+                Reason::AskDestructive(MayWrite::Destructive),
+                "annotated destructive, and --ask-destructive is set",
+            ),
+            (
+                Reason::AskDestructive(MayWrite::AlsoDestructive),
+                "annotated read-only but also destructive, and --ask-destructive is set",
+            ),
+            (
+                Reason::Unpinned(Unpinned::NewTool),
+                "it is not pinned (new since the pins were written); review it with `codemode pin --check` and pin it with `codemode pin`",
+            ),
+            (
+                Reason::Unpinned(Unpinned::ChangedTool),
+                "its definition changed since it was pinned; review it with `codemode pin --check` and pin it again with `codemode pin`",
+            ),
+            (
+                Reason::Unpinned(Unpinned::NewServer),
+                "its server's description and instructions are not pinned; review them with `codemode pin --check` and pin them with `codemode pin`",
+            ),
+            (
+                Reason::Unpinned(Unpinned::ChangedServer),
+                "its server's description or instructions changed since they were pinned; review them with `codemode pin --check` and pin them again with `codemode pin`",
+            ),
+        ];
+        for (given, words) in said {
+            assert_eq!(reason(&given), words);
+        }
+    }
+
+    #[test]
+    fn an_unmatched_pattern_names_its_flag_or_entry_and_the_closest_names() {
+        let flagged = Unmatched {
+            list: List::Ask,
+            rule: Rule {
+                pattern: "*.creat_issues".into(),
+                origin: Origin::Global,
+            },
+            closest: vec!["gh.create_issue".into()],
+        };
+        assert_eq!(
+            unmatched(&flagged),
+            "--ask *.creat_issues matches no tool (closest: gh.create_issue)"
+        );
+        let configured = Unmatched {
+            list: List::Deny,
+            rule: Rule {
+                pattern: "delete_isue".into(),
+                origin: Origin::ServerConfig {
+                    server: "gh".into(),
+                },
+            },
+            closest: Vec::new(),
+        };
+        assert_eq!(
+            unmatched(&configured),
+            "the config's \"deny\" entry delete_isue for gh matches none of its tools"
         );
     }
 

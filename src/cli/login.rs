@@ -5,8 +5,8 @@ use clap::Args;
 
 use super::servers::{ServerArgs, ServerSettings};
 use crate::files::config::{self, Transport};
-use crate::mcp::upstream;
-use crate::mcp::upstream::oauth::TokenFile;
+use crate::upstream;
+use crate::upstream::oauth::TokenFile;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {

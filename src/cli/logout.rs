@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Args;
 
-use crate::mcp::upstream::oauth::TokenFile;
+use crate::upstream::oauth::TokenFile;
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {

@@ -190,7 +190,7 @@ pub async fn execute(command: Command) -> anyhow::Result<bool> {
         Command::Logout(args) => logout::logout(args.into()).map(|()| true),
         Command::Pin(args) => pin::pin(args.into()).await,
         Command::Replay(args) => replay::replay(args.into()).await,
-        Command::DemoServer => crate::mcp::demo::serve_stdio().await.map(|()| true),
+        Command::DemoServer => crate::demo::serve_stdio().await.map(|()| true),
     }
 }
 

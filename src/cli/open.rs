@@ -10,9 +10,9 @@ use serde_json::Value;
 use super::servers::ServerSettings;
 use crate::files::config;
 use crate::governance::pins::{self, Pins, Standing};
-use crate::governance::policy::{Approvals, Policy, Refusals, Unmatched};
-use crate::mcp::upstream::{self, Hooks, Upstreams};
+use crate::governance::policy::{Approvals, Origin, Policy, Reason, Refusals, Unmatched};
 use crate::prompt::shapes::{Shapes, definition_hash};
+use crate::upstream::{self, Hooks, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
 pub(super) struct Opened {
@@ -24,8 +24,8 @@ pub(super) struct Opened {
 
 impl Opened {
     /// The API the model sees (policy applied), what policy left out, and
-    /// what needs approval.
-    pub(super) fn api(&self) -> (Api, Refusals, Approvals) {
+    /// what needs approval, each with its reason for the surface to word.
+    pub(super) fn api(&self) -> (Api, Refusals<Reason>, Approvals<Reason>) {
         api_for(&self.policy, &self.upstreams, &self.shapes)
     }
 }
@@ -36,7 +36,7 @@ pub(super) fn api_for(
     policy: &Policy,
     upstreams: &Upstreams,
     shapes: &Shapes,
-) -> (Api, Refusals, Approvals) {
+) -> (Api, Refusals<Reason>, Approvals<Reason>) {
     let (lists, refusals) = policy.apply(upstreams.tool_lists(), &upstreams.introductions());
     let approvals = policy.approvals(&lists);
     // What a server says of itself is shown only beside tools policy keeps:
@@ -111,7 +111,7 @@ pub(super) async fn open(
     let shapes = Shapes::load(servers.shapes.clone().or_else(Shapes::default_file))
         .serving(&selection.servers);
     // The built-in demo, which the selection names when nothing else was given.
-    let demo = Some(crate::mcp::demo::serve_in_process as upstream::ServeInProcess);
+    let demo = Some(crate::demo::serve_in_process as upstream::ServeInProcess);
     let upstreams =
         upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks, demo).await;
     for failure in &upstreams.failures {
@@ -142,20 +142,23 @@ fn check_patterns(policy: &Policy, upstreams: &Upstreams) -> anyhow::Result<()> 
     let mut errors = Vec::new();
     for unmatched in policy.unmatched(&upstreams.tool_lists()) {
         let absent = upstreams.failures.iter().find(|failure| {
-            unmatched.server.is_none()
-                && crate::governance::policy::may_name_server(&unmatched.pattern, &failure.server)
+            unmatched.rule.origin == Origin::Global
+                && crate::governance::policy::may_name_server(
+                    &unmatched.rule.pattern,
+                    &failure.server,
+                )
         });
         match absent {
             Some(failure) => eprintln!(
                 "warning: {}; it may be meant for server \"{}\", which is unavailable",
                 // The connected servers' names are not what it meant.
-                Unmatched {
+                crate::cli::diagnostics::unmatched(&Unmatched {
                     closest: Vec::new(),
                     ..unmatched.clone()
-                },
+                }),
                 failure.server
             ),
-            None => errors.push(unmatched.to_string()),
+            None => errors.push(crate::cli::diagnostics::unmatched(&unmatched)),
         }
     }
     if errors.is_empty() {

@@ -8,7 +8,7 @@ use clap::Args;
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
 use crate::governance::pins::{self, Pins, Standing};
-use crate::mcp::upstream::Hooks;
+use crate::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct PinArgs {

@@ -15,9 +15,9 @@ use crate::engine::executor::Executor;
 use crate::files::config;
 use crate::files::json_file::{self, Bounded};
 use crate::governance::approval::{self, Approver};
-use crate::mcp::server::Trace;
-use crate::mcp::upstream::Hooks;
-use crate::prompt::savings::{self, Tokenizer};
+use crate::savings::{self, Tokenizer};
+use crate::server::Trace;
+use crate::upstream::Hooks;
 use codemode_sandbox as sandbox;
 
 #[derive(Debug, Args)]
@@ -108,8 +108,12 @@ pub(crate) async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Resu
     let (api, refusals, approvals) = opened.api();
     let mut executor = Executor::new(api, opened.upstreams.peers(), execution)
         .wording_hints(crate::cli::diagnostics::for_the_program)
-        .with_refusals(refusals)
-        .approving(approvals, approver, settings.servers.approval_timeout)
+        .with_refusals(refusals.worded(crate::cli::diagnostics::reason))
+        .approving(
+            approvals.worded(crate::cli::diagnostics::reason),
+            approver,
+            settings.servers.approval_timeout,
+        )
         .with_call_timeouts(opened.upstreams.call_timeouts())
         .asking(human)
         .learning(opened.shapes.clone());

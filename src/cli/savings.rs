@@ -4,8 +4,8 @@ use clap::{Args, ValueEnum};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::mcp::upstream::Hooks;
-use crate::prompt::savings::{self, Tokenizer};
+use crate::savings::{self, Tokenizer};
+use crate::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct SavingsArgs {

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::mcp::upstream::Hooks;
+use crate::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct ToolsArgs {

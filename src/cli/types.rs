@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::open::open;
 use super::servers::{ServerArgs, ServerSettings};
-use crate::mcp::upstream::Hooks;
+use crate::upstream::Hooks;
 
 #[derive(Debug, Args)]
 pub struct TypesArgs {

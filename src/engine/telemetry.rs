@@ -131,7 +131,7 @@ pub(crate) fn end(cx: Option<Context>, error_type: Option<&str>, message: Option
     if let Some(kind) = error_type {
         span.set_attribute(KeyValue::new("error.type", kind.to_owned()));
         // Exported to a collector: no secret an error may hold goes with it.
-        let message = crate::mcp::upstream::redact::scrub(message.unwrap_or(kind));
+        let message = crate::upstream::redact::scrub(message.unwrap_or(kind));
         span.set_status(Status::error(message));
     }
     span.end();

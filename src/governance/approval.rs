@@ -21,7 +21,8 @@ pub struct Request {
     pub tool: String,
     /// As the program sent them, after validation.
     pub args: Value,
-    /// Why policy asks (`matched by --ask gh.delete_*`).
+    /// Why policy asks, as the surface words it for whoever it asks (a
+    /// terminal: `matched by --ask gh.delete_*`; a client: in plain words).
     pub reason: String,
 }
 

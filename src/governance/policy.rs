@@ -1,7 +1,7 @@
-//! Which upstream tools programs may use: `--allow`/`--deny` globs over
-//! `server.tool`, per-server lists in the config, and `--read-only`; and
-//! which need a person's approval for each call: `--ask` globs, per-server
-//! `"ask"` lists, and `--ask-destructive`.
+//! Which upstream tools programs may use: allow and deny globs over
+//! `server.tool`, per-server lists in the config, and read-only; and which
+//! need a person's approval for each call: ask globs, per-server `"ask"`
+//! lists, and asking before tools that may change something.
 //!
 //! In `server.tool`, `server` is the server's name or its namespace and
 //! `tool` the tool's name or its TypeScript identifier: a pattern may be
@@ -12,6 +12,9 @@
 //! the types) and refused, with the reason, if a program names it anyway.
 //! A tool that needs approval stays in the API; the executor asks before
 //! each call (see [`crate::governance::approval`]).
+//!
+//! A reason is a value ([`Reason`]): each surface words it for its reader
+//! (the CLI names its flags, `serve` speaks of the operator's rules).
 
 use std::collections::HashMap;
 
@@ -210,31 +213,109 @@ pub struct Policy {
     servers: HashMap<String, (Patterns, Patterns, Patterns)>,
 }
 
+/// Where a rule was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// For every server, over `server.tool` (the CLI gives these as flags).
+    Global,
+    /// In `server`'s own entry of the config, over the tool's name.
+    ServerConfig { server: String },
+}
+
+/// A list of patterns that a rule can be of, besides allow lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum List {
+    Deny,
+    Ask,
+}
+
+/// One pattern of a list, as written, and where it was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub pattern: String,
+    pub origin: Origin,
+}
+
+/// Why a tool is not taken to only read, by its annotations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MayWrite {
+    /// `destructiveHint: true`.
+    Destructive,
+    /// No `readOnlyHint: true`.
+    NotReadOnly,
+    /// `readOnlyHint: true`, with a `destructiveHint` other than `false`.
+    AlsoDestructive,
+}
+
+impl MayWrite {
+    pub fn words(self) -> &'static str {
+        match self {
+            MayWrite::Destructive => "annotated destructive",
+            MayWrite::NotReadOnly => "not annotated read-only",
+            MayWrite::AlsoDestructive => "annotated read-only but also destructive",
+        }
+    }
+}
+
+/// Why policy leaves a tool out, or asks a person before each of its calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A deny pattern matches the tool.
+    Denied(Rule),
+    /// The allow list given at `origin` matches nothing of the tool.
+    NotAllowed(Origin),
+    /// Only read-only tools are allowed, and the tool may write.
+    ReadOnly(MayWrite),
+    /// The tool, or what its server says of itself, is not as pinned.
+    Unpinned(crate::governance::pins::Unpinned),
+    /// An ask pattern matches the tool.
+    Asked(Rule),
+    /// Calls of tools that may write are asked about, and this one may.
+    AskDestructive(MayWrite),
+}
+
+impl Reason {
+    /// In words that name no flag: for a model, which cannot change policy
+    /// and should not retry, and for a person asked through an MCP client.
+    pub fn plain(&self) -> String {
+        // Quoted for a model; unquoted in the question a person is asked,
+        // which escapes quotes.
+        let rule = |rule: &Rule, quote: &str| {
+            let pattern = format!("{quote}{}{quote}", rule.pattern);
+            match &rule.origin {
+                Origin::Global => format!("the operator's rule {pattern}"),
+                Origin::ServerConfig { server } => {
+                    format!("the operator's rule {pattern} for {server}")
+                }
+            }
+        };
+        match self {
+            Reason::Denied(denied) => format!("denied by {}", rule(denied, "\"")),
+            Reason::NotAllowed(_) => "not among the tools the operator allows".to_owned(),
+            Reason::ReadOnly(why) => format!(
+                "the operator allows only read-only tools, and this one is {}",
+                why.words()
+            ),
+            Reason::Unpinned(unpinned) => {
+                format!("{}; {}", unpinned.words(), unpinned.hint().plain())
+            }
+            Reason::Asked(asked) => format!("matched by {}", rule(asked, "")),
+            Reason::AskDestructive(why) => format!(
+                "the operator asks before calls of tools that may change something, and this one is {}",
+                why.words()
+            ),
+        }
+    }
+}
+
 /// A deny or ask pattern that matches no tool: a typo, or a name written
 /// as something other than the server's or the tool's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unmatched {
-    /// Where it was given: `--deny`, or `the config's "ask" entry`.
-    pub source: String,
-    pub pattern: String,
-    /// The server whose own list has it, if it is from the config.
-    pub server: Option<String>,
+    pub list: List,
+    pub rule: Rule,
     /// The names closest to it, for "did you mean".
     pub closest: Vec<String>,
-}
-
-impl std::fmt::Display for Unmatched {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.source, self.pattern)?;
-        match &self.server {
-            Some(server) => write!(f, " for {server} matches none of its tools")?,
-            None => write!(f, " matches no tool")?,
-        }
-        if !self.closest.is_empty() {
-            write!(f, " (closest: {})", self.closest.join(", "))?;
-        }
-        Ok(())
-    }
 }
 
 impl Policy {
@@ -302,32 +383,30 @@ impl Policy {
 
     /// Why a call of `tool` (its raw definition) needs a person's approval;
     /// `None` when it does not.
-    fn approval(&self, server: &str, names: &ToolNames, tool: &Value) -> Option<String> {
+    fn approval(&self, server: &str, names: &ToolNames, tool: &Value) -> Option<Reason> {
         if let Some(pattern) = self.ask.match_tool(names, true) {
-            return Some(format!("matched by --ask {pattern}"));
+            return Some(Reason::Asked(Rule::global(pattern)));
         }
         if let Some((_, _, ask)) = self.servers.get(server)
             && let Some(pattern) = ask.match_tool(names, false)
         {
-            return Some(format!(
-                "matched by the config's \"ask\" entry {pattern} for {server}"
-            ));
+            return Some(Reason::Asked(Rule::of_server(pattern, server)));
         }
         if self.ask_destructive {
             let hint = |key: &str| tool.get("annotations").and_then(|a| a.get(key));
             if hint("destructiveHint") == Some(&Value::Bool(true)) {
-                return Some("annotated destructive, and --ask-destructive is set".to_owned());
+                return Some(Reason::AskDestructive(MayWrite::Destructive));
             }
             if let Some(why) = not_read_only(tool) {
-                return Some(format!("{why}, and --ask-destructive is set"));
+                return Some(Reason::AskDestructive(why));
             }
         }
         None
     }
 
     /// The tools of `lists` whose calls need approval, with the reason.
-    pub fn approvals(&self, lists: &[(String, Vec<Value>)]) -> Approvals {
-        let mut asks = Approvals::default();
+    pub fn approvals(&self, lists: &[(String, Vec<Value>)]) -> Approvals<Reason> {
+        let mut asks = Approvals(HashMap::new());
         for ((server, tools), names) in lists.iter().zip(tool_names(lists)) {
             for (tool, names) in tools.iter().zip(names) {
                 if let Some(reason) = self.approval(server, &names, tool) {
@@ -349,30 +428,32 @@ impl Policy {
         introductions: &Introductions,
         names: &ToolNames,
         tool: &Value,
-    ) -> Option<String> {
+    ) -> Option<Reason> {
         if let Some(pattern) = self.deny.match_tool(names, true) {
-            return Some(format!("denied by --deny {pattern}"));
+            return Some(Reason::Denied(Rule::global(pattern)));
         }
         if let Some((allow, deny, _)) = self.servers.get(server) {
             if let Some(pattern) = deny.match_tool(names, false) {
-                return Some(format!(
-                    "denied by the config's \"deny\" entry {pattern} for {server}"
-                ));
+                return Some(Reason::Denied(Rule::of_server(pattern, server)));
             }
             if !allow.is_empty() && allow.match_tool(names, false).is_none() {
-                return Some(format!("not in the config's \"allow\" list for {server}"));
+                return Some(Reason::NotAllowed(Origin::ServerConfig {
+                    server: server.to_owned(),
+                }));
             }
         }
         if !self.allow.is_empty() && self.allow.match_tool(names, true).is_none() {
-            return Some("not matched by any --allow pattern".to_owned());
+            return Some(Reason::NotAllowed(Origin::Global));
         }
         if self.read_only
             && let Some(why) = not_read_only(tool)
         {
-            return Some(format!("{why}, and --read-only is set"));
+            return Some(Reason::ReadOnly(why));
         }
         if let Some(pins) = &self.pins {
-            return pins.refusal(server, introductions.get(server), tool);
+            return pins
+                .refusal(server, introductions.get(server), tool)
+                .map(Reason::Unpinned);
         }
         None
     }
@@ -391,7 +472,7 @@ impl Policy {
         &self,
         lists: Vec<(String, Vec<Value>)>,
         introductions: &Introductions,
-    ) -> (Vec<(String, Vec<Value>)>, Refusals) {
+    ) -> (Vec<(String, Vec<Value>)>, Refusals<Reason>) {
         let mut refused = Refusals::default();
         let names = tool_names(&lists);
         let allowed = lists
@@ -437,17 +518,19 @@ impl Policy {
         let names = tool_names(lists);
         let mut out = Vec::new();
         let everywhere: Vec<&ToolNames> = names.iter().flatten().collect();
-        for (source, patterns) in [("--deny", &self.deny), ("--ask", &self.ask)] {
-            out.extend(unmatched_in(source, None, patterns, &everywhere, true));
+        for (list, patterns) in [(List::Deny, &self.deny), (List::Ask, &self.ask)] {
+            out.extend(unmatched_in(list, &Origin::Global, patterns, &everywhere));
         }
         for ((server, _), names) in lists.iter().zip(&names) {
             let Some((_, deny, ask)) = self.servers.get(server) else {
                 continue;
             };
             let tools: Vec<&ToolNames> = names.iter().collect();
-            for (list, patterns) in [("deny", deny), ("ask", ask)] {
-                let source = format!("the config's \"{list}\" entry");
-                out.extend(unmatched_in(&source, Some(server), patterns, &tools, false));
+            let origin = Origin::ServerConfig {
+                server: server.clone(),
+            };
+            for (list, patterns) in [(List::Deny, deny), (List::Ask, ask)] {
+                out.extend(unmatched_in(list, &origin, patterns, &tools));
             }
         }
         out
@@ -455,15 +538,15 @@ impl Policy {
 }
 
 /// The patterns of `patterns` that match none of `tools` (by `server.tool`
-/// when `qualified`, else by the tool alone), each with the names closest
-/// to it.
+/// when given for every server, else by the tool alone), each with the
+/// names closest to it.
 fn unmatched_in(
-    source: &str,
-    server: Option<&String>,
+    list: List,
+    origin: &Origin,
     patterns: &Patterns,
     tools: &[&ToolNames],
-    qualified: bool,
 ) -> Vec<Unmatched> {
+    let qualified = *origin == Origin::Global;
     patterns
         .texts
         .iter()
@@ -480,9 +563,11 @@ fn unmatched_in(
                 .flat_map(|tool| if qualified { &tool.shown } else { &tool.bare })
                 .map(String::as_str);
             Unmatched {
-                source: source.to_owned(),
-                pattern: text.clone(),
-                server: server.cloned(),
+                list,
+                rule: Rule {
+                    pattern: text.clone(),
+                    origin: origin.clone(),
+                },
                 closest: codemode_text::suggest::closest(text, candidates, 3)
                     .into_iter()
                     .map(shortened)
@@ -519,28 +604,65 @@ pub fn may_name_server(pattern: &str, server: &str) -> bool {
 /// it is: `readOnlyHint: true` (the boolean; `"true"` is no annotation) and
 /// no `destructiveHint` but `false`, since a tool that claims both is not
 /// taken at its kinder word.
-fn not_read_only(tool: &Value) -> Option<&'static str> {
+fn not_read_only(tool: &Value) -> Option<MayWrite> {
     let hint = |key: &str| tool.get("annotations").and_then(|a| a.get(key));
     if hint("readOnlyHint") != Some(&Value::Bool(true)) {
-        return Some("not annotated read-only");
+        return Some(MayWrite::NotReadOnly);
     }
     hint("destructiveHint")
         .is_some_and(|d| *d != Value::Bool(false))
-        .then_some("annotated read-only but also destructive")
+        .then_some(MayWrite::AlsoDestructive)
 }
 
-/// Tools whose calls need a person's approval: server → tool → reason.
-#[derive(Clone, Debug, Default)]
-pub struct Approvals(HashMap<String, HashMap<String, String>>);
+impl Rule {
+    fn global(pattern: &str) -> Rule {
+        Rule {
+            pattern: pattern.to_owned(),
+            origin: Origin::Global,
+        }
+    }
 
-impl Approvals {
+    fn of_server(pattern: &str, server: &str) -> Rule {
+        Rule {
+            pattern: pattern.to_owned(),
+            origin: Origin::ServerConfig {
+                server: server.to_owned(),
+            },
+        }
+    }
+}
+
+/// Tools whose calls need a person's approval: server → tool → reason,
+/// as a [`Reason`] until the surface words it for whoever it asks.
+#[derive(Clone, Debug)]
+pub struct Approvals<R = String>(HashMap<String, HashMap<String, R>>);
+
+impl<R> Default for Approvals<R> {
+    fn default() -> Self {
+        Approvals(HashMap::new())
+    }
+}
+
+impl<R> Approvals<R> {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
     /// Why a call of `tool` (its original name) of `server` needs approval.
-    pub fn reason(&self, server: &str, tool: &str) -> Option<&str> {
-        self.0.get(server)?.get(tool).map(String::as_str)
+    pub fn reason(&self, server: &str, tool: &str) -> Option<&R> {
+        self.0.get(server)?.get(tool)
+    }
+
+    /// The same approvals with each reason put in `words`.
+    pub fn worded<S>(self, words: impl Fn(&R) -> S) -> Approvals<S> {
+        let servers = self.0.into_iter().map(|(server, tools)| {
+            let tools = tools.into_iter().map(|(tool, reason)| {
+                let worded = words(&reason);
+                (tool, worded)
+            });
+            (server, tools.collect())
+        });
+        Approvals(servers.collect())
     }
 }
 
@@ -548,6 +670,11 @@ impl Approvals {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// As the CLI words them (see `diagnostics`), whose texts these pin.
+    fn cli(refused: Refusals<Reason>) -> Refusals {
+        refused.worded(crate::cli::diagnostics::reason)
+    }
 
     fn tool(name: &str, read_only: bool) -> Value {
         json!({"name": name, "annotations": {"readOnlyHint": read_only}})
@@ -586,16 +713,19 @@ mod tests {
         let policy =
             Policy::new(&[], &["gh.delete_*".into(), "*.write_*".into()], false, &[]).unwrap();
         let (kept, refused) = policy.apply(catalog(), &Introductions::new());
+        let refused = cli(refused);
         assert_eq!(
             names(&kept),
             ["gh.get_me", "gh.create_issue", "fs.read_file"]
         );
         assert_eq!(
-            refused.reason("gh", "delete_repository"),
+            refused
+                .reason("gh", "delete_repository")
+                .map(String::as_str),
             Some("denied by --deny gh.delete_*")
         );
         assert_eq!(
-            refused.reason("fs", "write_file"),
+            refused.reason("fs", "write_file").map(String::as_str),
             Some("denied by --deny *.write_*")
         );
         assert_eq!(refused.reason("gh", "get_me"), None);
@@ -614,9 +744,10 @@ mod tests {
     fn read_only_keeps_annotated_tools() {
         let policy = Policy::new(&[], &[], true, &[]).unwrap();
         let (kept, refused) = policy.apply(catalog(), &Introductions::new());
+        let refused = cli(refused);
         assert_eq!(names(&kept), ["gh.get_me", "fs.read_file"]);
         assert_eq!(
-            refused.reason("gh", "create_issue"),
+            refused.reason("gh", "create_issue").map(String::as_str),
             Some("not annotated read-only, and --read-only is set")
         );
     }
@@ -631,13 +762,16 @@ mod tests {
         }];
         let policy = Policy::new(&[], &[], false, &servers).unwrap();
         let (kept, refused) = policy.apply(catalog(), &Introductions::new());
+        let refused = cli(refused);
         assert_eq!(names(&kept), ["gh.get_me", "fs.read_file", "fs.write_file"]);
         assert_eq!(
-            refused.reason("gh", "create_issue"),
+            refused.reason("gh", "create_issue").map(String::as_str),
             Some("denied by the config's \"deny\" entry create_* for gh")
         );
         assert_eq!(
-            refused.reason("gh", "delete_repository"),
+            refused
+                .reason("gh", "delete_repository")
+                .map(String::as_str),
             Some("not in the config's \"allow\" list for gh")
         );
     }
@@ -656,19 +790,20 @@ mod tests {
             )],
             &Introductions::new(),
         );
+        let refused = cli(refused);
         // `get-sum` is `get_sum` in TypeScript, which `*.get_*` matches.
         assert_eq!(names(&kept), ["s.get-sum"]);
         assert_eq!(
-            refused.reason("s", "delete"),
+            refused.reason("s", "delete").map(String::as_str),
             Some("not matched by any --allow pattern")
         );
         // The identifiers typegen would have given them.
         assert_eq!(
-            refused.reason("s", "delete_"),
+            refused.reason("s", "delete_").map(String::as_str),
             Some("not matched by any --allow pattern")
         );
         assert_eq!(
-            refused.reason("s", "list_all"),
+            refused.reason("s", "list_all").map(String::as_str),
             Some("not matched by any --allow pattern")
         );
     }
@@ -684,22 +819,26 @@ mod tests {
             .unwrap()
             .asking(&["gh.create_*".into()], false)
             .unwrap();
-        let asks = policy.approvals(&catalog());
+        let asks = policy
+            .approvals(&catalog())
+            .worded(crate::cli::diagnostics::reason);
         assert_eq!(
-            asks.reason("gh", "create_issue"),
+            asks.reason("gh", "create_issue").map(String::as_str),
             Some("matched by --ask gh.create_*")
         );
         assert_eq!(
-            asks.reason("fs", "write_file"),
+            asks.reason("fs", "write_file").map(String::as_str),
             Some("matched by the config's \"ask\" entry write_* for fs")
         );
         assert_eq!(asks.reason("gh", "delete_repository"), None);
         assert_eq!(asks.reason("gh", "get_me"), None);
 
         let destructive = Policy::default().asking(&[], true).unwrap();
-        let asks = destructive.approvals(&catalog());
+        let asks = destructive
+            .approvals(&catalog())
+            .worded(crate::cli::diagnostics::reason);
         assert_eq!(
-            asks.reason("gh", "delete_repository"),
+            asks.reason("gh", "delete_repository").map(String::as_str),
             Some("not annotated read-only, and --ask-destructive is set")
         );
         assert_eq!(asks.reason("fs", "read_file"), None);
@@ -709,8 +848,9 @@ mod tests {
             let lists = vec![("s".to_owned(), vec![tool.clone()])];
             destructive
                 .approvals(&lists)
+                .worded(crate::cli::diagnostics::reason)
                 .reason("s", tool["name"].as_str().unwrap())
-                .map(str::to_owned)
+                .cloned()
         };
         assert_eq!(
             approval(&contradictory).as_deref(),
@@ -751,13 +891,16 @@ mod tests {
         ] {
             let policy = Policy::new(&[], &[pattern.to_owned()], false, &[]).unwrap();
             let (kept, refused) = policy.apply(tracker(), &Introductions::new());
+            let refused = cli(refused);
             assert_eq!(
                 names(&kept),
                 ["issue-tracker.list-issues", "issue-tracker.create_issue"],
                 "{pattern}"
             );
             assert_eq!(
-                refused.reason("issue-tracker", "delete_issue"),
+                refused
+                    .reason("issue-tracker", "delete_issue")
+                    .map(String::as_str),
                 Some(format!("denied by --deny {pattern}").as_str())
             );
             assert!(policy.unmatched(&tracker()).is_empty(), "{pattern}");
@@ -849,7 +992,7 @@ mod tests {
         let unmatched: Vec<String> = policy
             .unmatched(&tracker())
             .iter()
-            .map(ToString::to_string)
+            .map(crate::cli::diagnostics::unmatched)
             .collect();
         assert_eq!(
             unmatched,
@@ -867,6 +1010,87 @@ mod tests {
         assert_eq!(unmatched[0].closest, [format!("s.{}…", "x".repeat(78))]);
         // A server's own list is checked only when the server is there.
         assert_eq!(policy.unmatched(&[]).len(), 4);
+    }
+
+    /// Every reason policy gives, one of each kind and origin.
+    fn every_reason() -> Vec<Reason> {
+        use crate::governance::pins::Unpinned;
+        let config = Origin::ServerConfig {
+            server: "gh".into(),
+        };
+        let rules = [
+            Rule::global("gh.delete_*"),
+            Rule::of_server("delete_*", "gh"),
+        ];
+        let mut reasons: Vec<Reason> = rules.iter().cloned().map(Reason::Denied).collect();
+        reasons.extend(rules.iter().cloned().map(Reason::Asked));
+        reasons.extend([
+            Reason::NotAllowed(Origin::Global),
+            Reason::NotAllowed(config),
+        ]);
+        for why in [
+            MayWrite::Destructive,
+            MayWrite::NotReadOnly,
+            MayWrite::AlsoDestructive,
+        ] {
+            reasons.extend([Reason::ReadOnly(why), Reason::AskDestructive(why)]);
+        }
+        reasons.extend(
+            [
+                Unpinned::NewTool,
+                Unpinned::ChangedTool,
+                Unpinned::NewServer,
+                Unpinned::ChangedServer,
+            ]
+            .map(Reason::Unpinned),
+        );
+        reasons
+    }
+
+    #[test]
+    fn plain_reasons_name_no_flag_or_command() {
+        for reason in every_reason() {
+            let words = reason.plain();
+            assert!(
+                !words.contains("--") && !words.contains('`') && !words.contains("config"),
+                "{words}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_reasons_say_whose_rule_it_is_and_what_the_tool_is() {
+        let plain = |reason: Reason| reason.plain();
+        assert_eq!(
+            plain(Reason::Denied(Rule::global("gh.delete_*"))),
+            "denied by the operator's rule \"gh.delete_*\""
+        );
+        assert_eq!(
+            plain(Reason::Denied(Rule::of_server("delete_*", "gh"))),
+            "denied by the operator's rule \"delete_*\" for gh"
+        );
+        assert_eq!(
+            plain(Reason::NotAllowed(Origin::Global)),
+            "not among the tools the operator allows"
+        );
+        assert_eq!(
+            plain(Reason::ReadOnly(MayWrite::NotReadOnly)),
+            "the operator allows only read-only tools, and this one is not annotated read-only"
+        );
+        assert_eq!(
+            plain(Reason::Asked(Rule::global("gh.create_*"))),
+            "matched by the operator's rule gh.create_*"
+        );
+        assert_eq!(
+            plain(Reason::AskDestructive(MayWrite::Destructive)),
+            "the operator asks before calls of tools that may change something, and this one is annotated destructive"
+        );
+        assert_eq!(
+            plain(Reason::Unpinned(
+                crate::governance::pins::Unpinned::ChangedServer
+            )),
+            "its server's description or instructions changed since they were pinned; the operator must review them and pin them again"
+        );
     }
 
     #[test]

@@ -18,8 +18,8 @@ use rmcp::model::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::mcp::upstream::Human;
 use crate::prompt::visible;
+use crate::upstream::Human;
 
 /// Asks at the terminal `tty` (read) while writing to stderr; clones share
 /// the one-question-at-a-time turn.

@@ -229,18 +229,22 @@ fn an_ask_pattern_in_the_api_s_names_still_asks() {
             false,
         )
         .unwrap();
-    let asks = policy.approvals(&lists);
+    // As the CLI words them: by the flag or config entry that asks.
+    let asks = policy
+        .approvals(&lists)
+        .worded(codemode::cli::diagnostics::reason);
+    let asks = |server: &str, tool: &str| asks.reason(server, tool).cloned();
     assert_eq!(
-        asks.reason("my-gh", "delete-repo"),
+        asks("my-gh", "delete-repo").as_deref(),
         Some("matched by --ask my_gh.delete_repo_2")
     );
     assert_eq!(
-        asks.reason("my-gh", "get.me"),
+        asks("my-gh", "get.me").as_deref(),
         Some("matched by --ask my_gh.get_me")
     );
-    assert_eq!(asks.reason("my-gh", "delete_repo"), None);
+    assert_eq!(asks("my-gh", "delete_repo"), None);
     assert_eq!(
-        asks.reason("fs", "write-file"),
+        asks("fs", "write-file").as_deref(),
         Some("matched by the config's \"ask\" entry write_file for fs")
     );
 }

@@ -194,7 +194,8 @@ fn a_deny_or_ask_pattern_that_matches_no_tool_is_an_error_at_start() {
 }
 
 /// A tool the server adds while codemode serves is under the same deny
-/// patterns as those it had at start, however it is spelled.
+/// patterns as those it had at start, however it is spelled; the model is
+/// told whose rule refused it, never the flag that gave it.
 #[test]
 fn deny_patterns_apply_to_tools_that_appear_later() {
     let notes = Scripted::new(&honest_notes());
@@ -202,7 +203,7 @@ fn deny_patterns_apply_to_tools_that_appear_later() {
     let refused = client.execute(&call_by_computed_name("export_notes"));
     assert_eq!(
         refused["result"],
-        "notes.export_notes is not available: denied by --deny notes.export_*"
+        "notes.export_notes is not available: denied by the operator's rule \"notes.export_*\""
     );
 
     let mut added = honest_notes();
@@ -218,13 +219,14 @@ fn deny_patterns_apply_to_tools_that_appear_later() {
     // Once the new list is in, each new tool is refused by the pattern.
     wait_for("the new tools to be listed", || {
         let report = client.execute(&call_by_computed_name("export_all"));
-        report["result"] == "notes.export_all is not available: denied by --deny notes.export_*"
+        report["result"]
+            == "notes.export_all is not available: denied by the operator's rule \"notes.export_*\""
     });
     for ts in ["Export_Keys", "_xport_secrets"] {
         let report = client.execute(&call_by_computed_name(ts));
         let message = report["result"].as_str().unwrap_or_default().to_owned();
         assert!(
-            message.contains("denied by --deny notes.export_*"),
+            message.contains("denied by the operator's rule \"notes.export_*\""),
             "{ts}: {report}"
         );
     }

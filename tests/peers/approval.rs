@@ -45,7 +45,7 @@ fn assert_only_the_approved_call_was_made(out: &Value, how: &str) {
     assert_eq!(asked.len(), 2, "{how}: {out}");
     assert!(
         asked[1].starts_with(
-            "Allow the demo server's tool create_issue to be called? (matched by --ask demo.create_issue)\narguments (2 values, "
+            "Allow the demo server's tool create_issue to be called? (matched by the operator's rule demo.create_issue)\narguments (2 values, "
         ) && asked[1].ends_with("\n  project: \"CORE\"\n  title: \"declined one\""),
         "{how}: {}",
         asked[1]

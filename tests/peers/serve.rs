@@ -333,6 +333,6 @@ fn the_trace_file_records_each_execution_and_its_calls() {
     assert_eq!(lines[1]["outcome"]["kind"], "runtime");
     assert_eq!(
         lines[1]["calls"][0]["policy"],
-        "refused: denied by --deny demo.delete_issue"
+        "refused: denied by the operator's rule \"demo.delete_issue\""
     );
 }

@@ -16,8 +16,8 @@ use super::seconds::parse_seconds;
 use super::servers::{ServerArgs, ServerSettings};
 use super::trace::{TraceArgs, TraceSettings};
 use crate::files::config;
-use crate::mcp::upstream;
 use crate::prompt::disclosure::Disclosure;
+use crate::upstream;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {

@@ -10,9 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::ServeSettings;
 use super::wiring::Wired;
-use crate::mcp::server::CodeModeServer;
-use crate::mcp::server::http::{self, HttpOptions};
-use crate::mcp::server::stdio::client_input;
+use crate::server::CodeModeServer;
+use crate::server::http::{self, HttpOptions};
+use crate::server::stdio::client_input;
 
 /// How long a drained replica waits for its last answers to be written.
 const DRAIN_FLUSH: Duration = Duration::from_millis(500);

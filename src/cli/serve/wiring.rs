@@ -10,11 +10,12 @@ use crate::cli::limits;
 use crate::cli::open::{api_for, open};
 use crate::engine::executor::Executor;
 use crate::governance::approval;
-use crate::mcp::server::sessions::SealedSessions;
-use crate::mcp::server::{
+use crate::governance::policy::Reason;
+use crate::server::sessions::SealedSessions;
+use crate::server::{
     Admission, Build, Callers, CodeModeServer, Exposed, Live, OWN_TOOLS, Snapshot, Trace, supervise,
 };
-use crate::mcp::upstream::{self, Changes, Hooks, Upstreams};
+use crate::upstream::{self, Changes, Hooks, Upstreams};
 use codemode_sandbox as sandbox;
 
 /// The server, wired to its upstreams and not yet serving.
@@ -67,6 +68,12 @@ pub(super) async fn wire(settings: &ServeSettings) -> anyhow::Result<Wired> {
     // is built the same way: policy, types, a fresh executor.
     let build: Build = Arc::new(move |upstreams: &Upstreams| {
         let (api, refusals, approvals) = api_for(&policy, upstreams, &shapes);
+        // What the model reads of policy, and what a person is asked through
+        // its client, name no flag of codemode's.
+        let (refusals, approvals) = (
+            refusals.worded(Reason::plain),
+            approvals.worded(Reason::plain),
+        );
         withholding.withhold(refusals.withheld().map(str::to_owned));
         let mode = disclosure.resolve(&api, budget);
         tracing::info!(

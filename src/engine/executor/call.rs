@@ -266,8 +266,7 @@ impl Executor {
                 .deadline
                 .min(tokio::time::Instant::from_std(started) + own)
         });
-        let sending =
-            crate::mcp::upstream::human::call_tool(peer, self.human.as_ref(), server, request);
+        let sending = crate::upstream::human::call_tool(peer, self.human.as_ref(), server, request);
         match tokio::time::timeout_at(until, sending).await {
             Err(_) if until < ledger.deadline => Err(format!(
                 "{shown} did not answer within {} s, the time-out its server's config sets for a call",
@@ -281,7 +280,7 @@ impl Executor {
                 Err(format!("{shown} failed: {}", error.message))
             }
             Ok(Err(error))
-                if let Some(refused) = crate::mcp::upstream::oauth::refused(&error, server) =>
+                if let Some(refused) = crate::upstream::oauth::refused(&error, server) =>
             {
                 Err(format!(
                     "{shown} was refused: {}: {}",
@@ -312,7 +311,7 @@ impl Executor {
         let (server, function) = (call.server, call.function);
         // Scrubbed before it is cut, so no cut leaves half a secret.
         let result = result.map_err(|message| {
-            let message = crate::mcp::upstream::redact::scrub(&message);
+            let message = crate::upstream::redact::scrub(&message);
             codemode_text::cut(&message, bounds::MAX_ERROR_TO_PROGRAM)
         });
         crate::engine::telemetry::end(
@@ -574,6 +573,7 @@ mod tests {
     fn a_refused_tool_is_recorded_with_the_reason_policy_gives() {
         let policy = Policy::new(&[], &["demo.delete_*".into()], false, &[]).unwrap();
         let (_, refusals) = policy.apply(tools(), &Introductions::new());
+        let refusals = refusals.worded(crate::governance::policy::Reason::plain);
         let (executor, ledger) = (executor().with_refusals(refusals), ledger(10));
         let reply = executor.resolve("demo", "delete_issue", &json!({"id": "1"}), &ledger);
         let message = error_of(reply.err().unwrap());
@@ -678,7 +678,9 @@ mod tests {
             .asking(&["demo.delete_*".into()], false)
             .unwrap();
         let executor = executor().approving(
-            policy.approvals(&tools()),
+            policy
+                .approvals(&tools())
+                .worded(crate::governance::policy::Reason::plain),
             approval::NoOne::shared("nobody is there to approve it"),
             None,
         );

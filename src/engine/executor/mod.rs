@@ -77,7 +77,7 @@ pub struct Executor {
     /// no flag or command.
     hint_words: fn(&crate::hint::Hint) -> String,
     /// Answers a 2026-07-28 server's `input_required` rounds.
-    human: Arc<dyn crate::mcp::upstream::Human>,
+    human: Arc<dyn crate::upstream::Human>,
     /// Where the shapes of untyped results are learned, if anywhere.
     shapes: Option<Arc<crate::prompt::shapes::Shapes>>,
     /// Tools whose calls need a person's approval, who is asked unless an
@@ -264,7 +264,7 @@ impl Executor {
             recording: false,
             max_program_bytes: settings.max_program_bytes,
             hint_words: crate::hint::Hint::plain,
-            human: crate::mcp::upstream::NoHuman::shared("nobody is there to answer"),
+            human: crate::upstream::NoHuman::shared("nobody is there to answer"),
             shapes: None,
             approvals: Arc::default(),
             approver: approval::NoOne::shared("nobody is there to approve it"),
@@ -303,8 +303,8 @@ impl Executor {
     }
 
     /// Who answers servers' requests for a human made in `input_required`
-    /// rounds (the same as the connections' [`crate::mcp::upstream::Hooks`]).
-    pub fn asking(mut self, human: Arc<dyn crate::mcp::upstream::Human>) -> Executor {
+    /// rounds (the same as the connections' [`crate::upstream::Hooks`]).
+    pub fn asking(mut self, human: Arc<dyn crate::upstream::Human>) -> Executor {
         self.human = human;
         self
     }

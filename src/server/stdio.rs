@@ -12,7 +12,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::files::filtered_read::{Filter, Filtered};
-use crate::mcp::upstream::unreadable::{self, LineSummary, Watch};
+use crate::upstream::unreadable::{self, LineSummary, Watch};
 
 /// The method a request that could not be read is replaced with; its params
 /// carry `problem`, the reason.

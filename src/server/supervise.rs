@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::Snapshot;
-use crate::mcp::upstream::{Changes, Hooks, Upstreams};
+use crate::upstream::{Changes, Hooks, Upstreams};
 
 /// How often dead connections are looked for.
 const CHECK_EVERY: Duration = Duration::from_millis(250);

@@ -129,7 +129,7 @@ pub(super) fn spawn(
     tokio::spawn(async move {
         let mut lines = BufReader::new(stderr).lines();
         while let Ok(Some(line)) = lines.next_line().await {
-            tracing::debug!(target: "codemode::mcp::upstream::stderr", server = %server, "{line}");
+            tracing::debug!(target: "codemode::upstream::stderr", server = %server, "{line}");
             lines_tail.push(line);
         }
     });

@@ -30,8 +30,8 @@ use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
 use crate::governance::policy::Refusals;
-use crate::mcp::upstream::Upstreams;
-use crate::mcp::upstream::redact::{scrub, scrub_value};
+use crate::upstream::Upstreams;
+use crate::upstream::redact::{scrub, scrub_value};
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";

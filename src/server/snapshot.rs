@@ -52,7 +52,7 @@ impl Snapshot {
             let served = crate::prompt::tokens::count(
                 &serde_json::to_string(&self.tools).unwrap_or_default(),
             );
-            (served, crate::prompt::savings::baseline_tokens(&self.api))
+            (served, crate::savings::baseline_tokens(&self.api))
         })
     }
 

@@ -44,7 +44,7 @@ impl DemoServer {
 
 /// Serves the demo on `stream` until the client hangs up: how `codemode`
 /// uses it in-process when no servers are given (see
-/// [`crate::mcp::upstream::ServeInProcess`]).
+/// [`crate::upstream::ServeInProcess`]).
 pub fn serve_in_process(
     stream: tokio::io::DuplexStream,
 ) -> futures::future::BoxFuture<'static, ()> {

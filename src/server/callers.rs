@@ -19,9 +19,9 @@ use rmcp::model::{
 };
 use rmcp::{ErrorData, Peer, RoleServer};
 
-use crate::mcp::upstream::Human;
-use crate::mcp::upstream::redact::scrub_value;
 use crate::prompt::visible;
+use crate::upstream::Human;
+use crate::upstream::redact::scrub_value;
 
 /// Clients with a call in progress, and their resource subscriptions.
 #[derive(Default)]

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::TokenFile;
 use super::endpoint;
 use crate::files::config::OAuthClient;
-use crate::mcp::upstream::redact;
+use crate::upstream::redact;
 
 /// How long the user has to finish in the browser.
 const WAIT_FOR_BROWSER: Duration = Duration::from_secs(300);
@@ -145,7 +145,7 @@ pub async fn login(
 async fn challenge_of(url: &str) -> anyhow::Result<Option<String>> {
     let probe =
         serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "server/discover", "params": {}});
-    let response = crate::mcp::upstream::http_client::client()
+    let response = crate::upstream::http_client::client()
         .post(url)
         .header("accept", "application/json, text/event-stream")
         .header("mcp-protocol-version", "2026-07-28")

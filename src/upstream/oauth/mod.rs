@@ -59,7 +59,7 @@ pub async fn authorized_client(server: &str, url: &str) -> Option<AuthClient<req
     }
     match manager.initialize_from_store().await {
         Ok(true) => Some(AuthClient::new(
-            crate::mcp::upstream::http_client::client(),
+            crate::upstream::http_client::client(),
             manager,
         )),
         Ok(false) => {

@@ -90,10 +90,7 @@ impl TokenFile {
     pub fn protect(&self, server: &str) {
         let kept = self.read().remove(server);
         let kept = kept.map(|saved| tokens(&saved.credentials));
-        crate::mcp::upstream::redact::protect_replacing(
-            &token_slot(server),
-            kept.unwrap_or_default(),
-        );
+        crate::upstream::redact::protect_replacing(&token_slot(server), kept.unwrap_or_default());
     }
 
     /// Forgets `server`'s tokens; whether there were any.
@@ -153,10 +150,7 @@ impl CredentialStore for ServerTokens {
     async fn save(&self, credentials: StoredCredentials) -> Result<(), AuthError> {
         // Tokens refreshed while connected are secrets from now on, in
         // place of those they replace.
-        crate::mcp::upstream::redact::protect_replacing(
-            &token_slot(&self.server),
-            tokens(&credentials),
-        );
+        crate::upstream::redact::protect_replacing(&token_slot(&self.server), tokens(&credentials));
         let saved = Saved {
             resource: self.resource.clone(),
             credentials,
@@ -193,11 +187,11 @@ mod tests {
             store.save(credentials).await.unwrap();
         };
         save(serde_json::json!({"access_token": "at-Qz81kd", "token_type": "bearer", "refresh_token": "rt-Qz93md"})).await;
-        let said = crate::mcp::upstream::redact::scrub("sent at-Qz81kd, kept rt-Qz93md");
+        let said = crate::upstream::redact::scrub("sent at-Qz81kd, kept rt-Qz93md");
         assert_eq!(said, "sent [redacted], kept [redacted]");
         // A refresh replaces them.
         save(serde_json::json!({"access_token": "at-Qz82kd", "token_type": "bearer"})).await;
-        let said = crate::mcp::upstream::redact::scrub("refreshed at-Qz82kd");
+        let said = crate::upstream::redact::scrub("refreshed at-Qz82kd");
         assert_eq!(said, "refreshed [redacted]");
     }
 
