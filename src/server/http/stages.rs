@@ -132,6 +132,8 @@ struct Asks {
     deleting: bool,
     /// Answered as `-32000` with this id when the session cap refuses it.
     session_id: Value,
+    /// The session it names, if any.
+    session: Option<String>,
 }
 
 impl Asks {
@@ -148,9 +150,13 @@ impl Asks {
         // unless it names one here (live, or being restored for a concurrent
         // request, which it then waits for); an ended session's id opens none.
         let initializing = matches!(intent, Intent::Initialize(_));
-        let here = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
-            Some(Ok(id)) => sessions.held.holds(id).await,
-            _ => false,
+        let session = match parts.headers.get(SESSION_HEADER).map(|v| v.to_str()) {
+            Some(Ok(id)) => Some(id.to_owned()),
+            _ => None,
+        };
+        let here = match &session {
+            Some(id) => sessions.held.holds(id).await,
+            None => false,
         };
         let opens_session =
             (initializing || restorable) && !here && parts.method != http::Method::DELETE;
@@ -164,6 +170,7 @@ impl Asks {
             opens_session,
             deleting: parts.method == http::Method::DELETE,
             session_id,
+            session,
         }
     }
 }
@@ -336,10 +343,23 @@ async fn open_one_at_a_time(
 
 /// `--max-sessions`, before a session is opened.
 async fn check_session_cap(asks: &Asks, sessions: &SessionGate) -> Stage<()> {
-    if asks.opens_session && sessions.held.count().await >= sessions.max {
+    if asks.opens_session
+        && sessions.held.count().await >= sessions.max
+        && !restored_meanwhile(asks, sessions).await
+    {
         return Break(too_many_sessions(asks.session_id.clone(), sessions.max));
     }
     Continue(())
+}
+
+/// A restore that a concurrent request of the same session made (or is
+/// making) since this one was read: it opens nothing. Asked after the count,
+/// so a restore between the two is seen here.
+async fn restored_meanwhile(asks: &Asks, sessions: &SessionGate) -> bool {
+    match &asks.session {
+        Some(id) if !asks.initializing => sessions.held.holds(id).await,
+        _ => false,
+    }
 }
 
 /// rmcp's answer; a tool call's response starts when the call begins (see
