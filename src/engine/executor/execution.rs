@@ -119,9 +119,12 @@ impl Executor {
             self.refusals.clone(),
             self.max_program_bytes,
         );
+        // Cancelled first: a client that went away gets nothing run, even
+        // when the compiler is done at the same moment.
         let compiled = tokio::select! {
-            compiled = tokio::time::timeout_at(deadline, compiling) => compiled,
+            biased;
             () = cancelled => return Err(cancelled_failure()),
+            compiled = tokio::time::timeout_at(deadline, compiling) => compiled,
         };
         match compiled {
             Ok(Some(Ok(compiled))) => Ok(compiled),
