@@ -372,7 +372,8 @@ fn within_call_limit(ledger: &CallLedger) -> Stage<()> {
 /// The arguments (an object) and their size as JSON, which a server is sent
 /// only up to [`bounds::MAX_CALL_BYTES`].
 fn within_size(shown: &str, args: Value) -> Stage<(Map<String, Value>, usize)> {
-    let args_bytes = json_len(&args);
+    // Counted without writing it out: refused arguments can be tens of megabytes.
+    let args_bytes = result_cost::json_len(&args);
     if args_bytes > bounds::MAX_CALL_BYTES {
         return Err(Reply::Error {
             message: format!(
@@ -386,25 +387,6 @@ fn within_size(shown: &str, args: Value) -> Stage<(Map<String, Value>, usize)> {
         unreachable!("checked to be an object above")
     };
     Ok((args, args_bytes))
-}
-
-/// The length of `value` as JSON, counted without writing it out: refused
-/// arguments can be tens of megabytes.
-fn json_len(value: &Value) -> usize {
-    struct Counter(usize);
-    impl std::io::Write for Counter {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut counter = Counter(0);
-    // Writing a `Value` into a writer that cannot fail cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    counter.0
 }
 
 /// The result as the program gets it: measured before any tree is built
