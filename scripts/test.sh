@@ -67,3 +67,11 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 # --all-features: `peer-tests` builds tests/peers/, the tests that need the
 # peers installed above; a plain `cargo test` runs only the hermetic ones.
 XDG_CACHE_HOME="$CODEMODE_TEST_DEPS/cache" cargo test --workspace --all-features --locked
+
+# The README's install, as a user runs it from a clean checkout: --locked,
+# so the build is of Cargo.lock's versions. A debug build into the tests'
+# target folder (the release profile would double CI's time; deploy/'s
+# Dockerfile and the benchmarks build that), then the README's first program.
+install_root="$CODEMODE_TEST_DEPS/install"
+cargo install --locked --debug --force --path . --root "$install_root" --target-dir target --quiet
+"$install_root/bin/codemode" run examples/triage.ts > /dev/null

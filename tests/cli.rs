@@ -180,8 +180,7 @@ fn raw_with_several_servers_asks_which() {
     ]);
     assert!(!output.status.success());
     assert!(
-        stderr(&output)
-            .contains("--raw prints one server; choose it with --server (codemode, time)"),
+        stderr(&output).contains("--raw prints one server; choose it with --server (demo, time)"),
         "{}",
         stderr(&output)
     );
@@ -584,4 +583,131 @@ fn connect_and_disconnect_round_trip_through_the_binary() {
     let undone = codemode(&["disconnect", "cursor", "--file", file_arg]);
     assert!(undone.status.success(), "{}", stderr(&undone));
     assert_eq!(fs::read_to_string(&file).unwrap(), original);
+}
+
+/// `codemode connect` run as `path` finds programs: PATH is `path` alone.
+fn connect_with_path(path: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(codemode_path())
+        .arg("connect")
+        .args(args)
+        .env("PATH", path)
+        .env_remove("CODEMODE_LOG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the codemode binary runs")
+}
+
+#[test]
+fn connect_starts_an_installed_codemode_and_hands_on_what_vs_code_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("servers.json");
+    let config_arg = config.to_str().unwrap();
+    let nothing = dir.path().join("empty");
+    fs::create_dir(&nothing).unwrap();
+
+    // Cursor first, run from this cargo build with nothing installed: the
+    // entry starts this build, and the user is told why that is fragile.
+    let cursor = dir.path().join("cursor.json");
+    fs::write(
+        &cursor,
+        json!({"mcpServers": {"tracker": {"command": codemode_path(), "args": ["demo-server"]}}})
+            .to_string(),
+    )
+    .unwrap();
+    let done = connect_with_path(
+        &nothing,
+        &[
+            "cursor",
+            "--file",
+            cursor.to_str().unwrap(),
+            "--config",
+            config_arg,
+        ],
+    );
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        stderr(&done).contains("cargo install --locked --path ."),
+        "{}",
+        stderr(&done)
+    );
+    let written: Value = serde_json::from_str(&fs::read_to_string(&cursor).unwrap()).unwrap();
+    assert_eq!(
+        written["mcpServers"]["codemode"]["command"],
+        codemode_path()
+    );
+
+    // VS Code next, with the same server spelled its way and one that asks
+    // for a key: the same server is no conflict, the key is handed on, and
+    // an installed codemode on PATH is the one started.
+    let bin = dir.path().join("bin");
+    fs::create_dir(&bin).unwrap();
+    let installed = bin.join("codemode");
+    std::os::unix::fs::symlink(codemode_path(), &installed).unwrap();
+    let vscode = dir.path().join("mcp.json");
+    fs::write(
+        &vscode,
+        json!({
+            "inputs": [{"id": "api-key", "type": "promptString", "password": true}],
+            "servers": {
+                "tracker": {"type": "stdio", "command": codemode_path(), "args": ["demo-server"]},
+                "keyed": {"command": codemode_path(), "args": ["demo-server"],
+                          "env": {"KEY": "${input:api-key}", "OTHER": "${input:undeclared}"}}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let done = connect_with_path(
+        &bin,
+        &[
+            "vscode",
+            "--file",
+            vscode.to_str().unwrap(),
+            "--config",
+            config_arg,
+        ],
+    );
+    assert!(done.status.success(), "{}", stderr(&done));
+    let said = stderr(&done);
+    assert!(said.contains("the installed codemode"), "{said}");
+    assert!(
+        said.contains("${input:undeclared}") && said.contains("CODEMODE_INPUT_UNDECLARED"),
+        "{said}"
+    );
+    let written: Value = serde_json::from_str(&fs::read_to_string(&vscode).unwrap()).unwrap();
+    let entry = &written["servers"]["codemode"];
+    assert_eq!(entry["command"], installed.to_str().unwrap());
+    assert_eq!(
+        entry["env"],
+        json!({"CODEMODE_INPUT_API_KEY": "${input:api-key}"})
+    );
+    let servers: Value = serde_json::from_str(&fs::read_to_string(&config).unwrap()).unwrap();
+    let names: Vec<&String> = servers["mcpServers"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["tracker", "keyed"], "tracker is kept once");
+
+    // The key VS Code asks for reaches the server through codemode.
+    let listed = std::process::Command::new(codemode_path())
+        .args(["tools", "--json", "--config", config_arg])
+        .env("CODEMODE_INPUT_API_KEY", "k")
+        .env("CODEMODE_INPUT_UNDECLARED", "u")
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let started: Vec<&str> = listed["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed["failures"], json!([]), "{listed}");
+    assert_eq!(started, ["tracker", "keyed"], "{listed}");
+
+    let undone = codemode(&["disconnect", "vscode", "--file", vscode.to_str().unwrap()]);
+    assert!(undone.status.success(), "{}", stderr(&undone));
+    let restored: Value = serde_json::from_str(&fs::read_to_string(&vscode).unwrap()).unwrap();
+    assert!(restored["servers"].get("codemode").is_none(), "{restored}");
+    assert_eq!(
+        restored["servers"]["keyed"]["env"]["KEY"],
+        "${input:api-key}"
+    );
 }

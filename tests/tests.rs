@@ -23,6 +23,7 @@ mod login;
 mod metrics;
 mod policy;
 mod protocol;
+mod readme;
 mod replay;
 mod run;
 mod savings;

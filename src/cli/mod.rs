@@ -3,6 +3,7 @@
 //! One file per command holds its flags, the settings they resolve to, and
 //! what it does; flags shared by several commands have files of their own.
 
+mod address;
 pub(crate) mod connect;
 pub mod diagnostics;
 pub(crate) mod disconnect;

@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 
+use super::address::parse_listen_address;
 use super::limits::LimitArgs;
 use super::seconds::parse_seconds;
 use super::servers::{ServerArgs, ServerSettings};
@@ -36,9 +37,10 @@ pub struct ServeArgs {
     /// selected, `namespace__tool` when several), and forward the upstreams' prompts and resources.
     #[arg(long)]
     pub expose_tools: bool,
-    /// Serve streamable HTTP at this address (endpoint /mcp) instead of stdio, e.g. 127.0.0.1:8080.
-    #[arg(long, value_name = "ADDR")]
-    pub http: Option<std::net::SocketAddr>,
+    /// Serve streamable HTTP at this address (endpoint /mcp) instead of stdio, e.g. 127.0.0.1:8080,
+    /// localhost:8080, or a port alone (8080), which listens on loopback.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen_address)]
+    pub http: Option<SocketAddr>,
     /// Allow --http to listen on an address other than loopback.
     #[arg(long, requires = "http")]
     pub allow_remote: bool,
@@ -52,9 +54,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE", requires = "http")]
     pub session_key_file: Option<PathBuf>,
     /// Serve Prometheus metrics at http://ADDR/metrics, without a token (with --http they are
-    /// also at /metrics beside /mcp, behind --auth-token), e.g. 127.0.0.1:9464.
-    #[arg(long, value_name = "ADDR")]
-    pub metrics: Option<std::net::SocketAddr>,
+    /// also at /metrics beside /mcp, behind --auth-token), e.g. 127.0.0.1:9464 or 9464.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen_address)]
+    pub metrics: Option<SocketAddr>,
     /// Require `Authorization: Bearer <token>` over HTTP; the token is read from
     /// this environment variable (and hidden from stdio servers).
     #[arg(long, value_name = "ENV_VAR", requires = "http")]
@@ -271,6 +273,26 @@ mod tests {
         assert_eq!(settings.queue_timeout, Duration::from_secs(30));
         assert_eq!(settings.drain_timeout, Duration::from_secs(30));
         assert_eq!(settings.disclosure, Disclosure::Auto);
+    }
+
+    #[test]
+    fn http_takes_a_host_name_or_a_port_alone_and_shows_an_example_when_wrong() {
+        for (flag, expected) in [("8080", "127.0.0.1:8080"), ("localhost:8080", "")] {
+            let settings = settings(&["--http", flag, "--metrics", "9464"]).unwrap();
+            let addr = settings.http.expect("HTTP was asked for").addr;
+            assert!(addr.ip().is_loopback(), "{flag}: {addr}");
+            assert_eq!(addr.port(), 8080);
+            if !expected.is_empty() {
+                assert_eq!(addr.to_string(), expected);
+            }
+            assert_eq!(settings.metrics.unwrap().to_string(), "127.0.0.1:9464");
+        }
+        let error = settings(&["--http", "localhost"])
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("has no port"), "{error}");
+        assert!(error.contains("e.g. 127.0.0.1:8080"), "{error}");
     }
 
     #[test]

@@ -10,6 +10,52 @@ use serde::Deserialize;
 use super::{Transport, Unusable, Vars};
 use crate::hint::Hinted;
 
+/// Whether two entries of the `mcpServers` dialect mean the same server,
+/// however each is spelled (`"type": "stdio"` or none, `serverUrl` for
+/// `url`, empty `args`): what each would start or reach, with which
+/// filters, time-outs and login. References (`${VAR}`) are compared as
+/// written, never expanded, so no secret is read to compare; entries that
+/// reference differently (`${env:A}` and `${A}`, other defaults) differ.
+pub fn same_server(a: &serde_json::Value, b: &serde_json::Value, base_dir: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    if references_in(a) != references_in(b) {
+        return false;
+    }
+    let (Ok(a), Ok(b)) = (Entry::deserialize(a), Entry::deserialize(b)) else {
+        return false;
+    };
+    let as_written = |var: &str| Some(format!("${{{var}}}"));
+    let inputs = std::collections::HashMap::new();
+    let vars = Vars {
+        env: &as_written,
+        workspace: base_dir.to_owned(),
+        inputs: &inputs,
+    };
+    a.is_disabled() == b.is_disabled()
+        && a.policy() == b.policy()
+        && a.timeouts() == b.timeouts()
+        && a.oauth(&vars) == b.oauth(&vars)
+        && a.transport(&vars, base_dir) == b.transport(&vars, base_dir)
+}
+
+/// Every `${…}` reference in the strings of `value`, sorted.
+pub fn references_in(value: &serde_json::Value) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::String(text) => found.extend(super::interpolate::references(text)),
+            serde_json::Value::Array(items) => stack.extend(items),
+            serde_json::Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
 /// A server entry in the `mcpServers` dialect (Claude Desktop, Claude Code,
 /// Cursor, Windsurf, Cline, Gemini CLI, VS Code's `servers`); the other
 /// formats fill one in. Unknown keys are ignored, so configs written for
@@ -302,4 +348,70 @@ fn words(unresolved: &super::Unresolved) -> String {
 pub(super) fn seconds_to_duration(seconds: f64) -> Option<std::time::Duration> {
     (seconds.is_finite() && seconds > 0.0)
         .then(|| std::time::Duration::from_secs_f64(seconds.min(86_400.0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn same(a: serde_json::Value, b: serde_json::Value) -> bool {
+        same_server(&a, &b, Path::new("/work"))
+    }
+
+    #[test]
+    fn servers_spelled_differently_are_the_same() {
+        let command = json!({"command": "npx", "args": ["-y", "server"]});
+        assert!(same(
+            command.clone(),
+            json!({"type": "stdio", "command": "npx", "args": ["-y", "server"], "env": {}})
+        ));
+        assert!(same(
+            json!({"command": "x"}),
+            json!({"command": "x", "args": [], "disabled": false})
+        ));
+        assert!(same(
+            json!({"url": "https://a.example/mcp"}),
+            json!({"serverUrl": "https://a.example/mcp", "headers": {}})
+        ));
+        assert!(same(
+            json!({"type": "http", "url": "https://a.example/mcp"}),
+            json!({"type": "streamable-http", "url": "https://a.example/mcp"})
+        ));
+        assert!(same(
+            json!({"command": "x", "env": {"T": "${input:key}"}}),
+            json!({"type": "stdio", "env": {"T": "${input:key}"}, "command": "x"})
+        ));
+    }
+
+    #[test]
+    fn servers_that_start_or_reach_something_else_differ() {
+        let base = json!({"command": "npx", "args": ["-y", "server"]});
+        for other in [
+            json!({"command": "npx", "args": ["-y", "other"]}),
+            json!({"command": "npx", "args": ["-y", "server"], "env": {"A": "1"}}),
+            json!({"command": "npx", "args": ["-y", "server"], "deny": ["drop_*"]}),
+            json!({"command": "npx", "args": ["-y", "server"], "disabled": true}),
+            json!({"command": "npx", "args": ["-y", "server"], "timeout": 5}),
+            json!({"command": "npx", "args": ["-y", "server"], "cwd": "sub"}),
+            json!({"url": "https://a.example/mcp"}),
+        ] {
+            assert!(!same(base.clone(), other.clone()), "{other}");
+        }
+        // A bare URL may fall back to SSE; a typed one may not.
+        assert!(!same(
+            json!({"url": "https://a.example/mcp"}),
+            json!({"type": "http", "url": "https://a.example/mcp"})
+        ));
+        // References are compared as written: other defaults, other inputs.
+        assert!(!same(
+            json!({"command": "x", "args": ["${DIR:-/a}"]}),
+            json!({"command": "x", "args": ["${DIR:-/b}"]})
+        ));
+        assert!(!same(
+            json!({"command": "x", "env": {"T": "${input:a}"}}),
+            json!({"command": "x", "env": {"T": "${input:b}"}})
+        ));
+    }
 }

@@ -58,6 +58,20 @@ pub fn bare_var(after: &str) -> Option<&str> {
     (!name.is_empty() && !name.starts_with(|c: char| c.is_ascii_digit())).then_some(name)
 }
 
+/// What each `${…}` reference in `text` says between its braces, in order.
+pub(super) fn references(text: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start + 2..].find('}') else {
+            break;
+        };
+        found.push(&rest[start + 2..start + 2 + len]);
+        rest = &rest[start + 3 + len..];
+    }
+    found
+}
+
 /// The environment variable that answers `${input:ID}`: `api-key` → `CODEMODE_INPUT_API_KEY`.
 pub fn input_var(id: &str) -> String {
     let id: String = id
@@ -155,6 +169,15 @@ impl Vars<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn references_are_what_the_braces_hold() {
+        assert_eq!(
+            references("a ${input:key} b ${HOME:-/x}${env:T} ${unclosed"),
+            ["input:key", "HOME:-/x", "env:T"]
+        );
+        assert!(references("$HOME and {x}").is_empty());
+    }
 
     fn env(var: &str) -> Option<String> {
         match var {

@@ -19,6 +19,7 @@ use codemode_text::suggest::did_you_mean;
 
 use crate::files::json_file::{self, JsonFileError};
 use crate::hint::{Given, Hint, Hinted};
+pub use entry::{references_in, same_server};
 pub use interpolate::{Unresolved, Vars, bare_var, home_dir, input_var};
 pub use names::{name_from_command, name_from_url};
 pub use settings::{ConfigSettings, ranges};

@@ -14,6 +14,11 @@ const LAUNCHER_WORDS: &[&str] = &["run", "dlx", "exec", "x", "tool", "-m"];
 pub fn name_from_command(command: &str, args: &[String]) -> String {
     let program = base_name(command);
     let program = program.strip_suffix(".exe").unwrap_or(program);
+    // The built-in demo is `demo` however it is started, so programs
+    // written for it (examples/triage.ts) run against its stdio child too.
+    if program == "codemode" && args.first().is_some_and(|a| a == "demo-server") {
+        return "demo".to_owned();
+    }
     let subject = if LAUNCHERS.contains(&program) {
         // The first plain argument, skipping the values of flags that take
         // inline code (`node -e "..."`, `python -c "..."`) or a secret
@@ -164,6 +169,8 @@ mod tests {
             name("npx -y @modelcontextprotocol/server-everything"),
             "everything"
         );
+        assert_eq!(name("/usr/local/bin/codemode demo-server"), "demo");
+        assert_eq!(name("codemode serve --config a.json"), "codemode");
         assert_eq!(
             name("npx -y @modelcontextprotocol/server-memory@2026.8.31"),
             "memory"
@@ -194,7 +201,7 @@ mod tests {
         assert_eq!(name("python -m mcp_server_git"), "git");
         assert_eq!(name("uvx mcp-server-fetch"), "fetch");
         assert_eq!(name("/usr/local/bin/github-mcp-server stdio"), "github");
-        assert_eq!(name("codemode demo-server"), "codemode");
+        assert_eq!(name("codemode demo-server"), "demo");
         assert_eq!(
             name_from_command("node", &["-e".into(), "require('x')".into()]),
             "node"

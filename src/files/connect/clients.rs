@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::files::config::dirs::user_config_dir;
+use crate::files::config::input_var;
 
 /// An MCP client whose user-level config `codemode connect` edits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,11 +88,21 @@ impl Client {
         })
     }
 
-    /// The entry that starts `codemode serve` over `config`, as this client writes it.
-    pub(crate) fn serve_entry(self, exe: &Path, config: &Path) -> Value {
+    /// The entry that starts `codemode serve` over `config`, as this client
+    /// writes it. VS Code answers `${input:ID}` in it, so the `inputs` the
+    /// moved servers use are handed on as the `CODEMODE_INPUT_<ID>`
+    /// variables codemode reads them from.
+    pub(crate) fn serve_entry(self, exe: &Path, config: &Path, inputs: &[&str]) -> Value {
         let args = json!(["serve", "--config", config.display().to_string()]);
         let command = exe.display().to_string();
         match self {
+            Client::Vscode if !inputs.is_empty() => {
+                let env: Map<String, Value> = inputs
+                    .iter()
+                    .map(|id| (input_var(id), json!(format!("${{input:{id}}}"))))
+                    .collect();
+                json!({"type": "stdio", "command": command, "args": args, "env": env})
+            }
             Client::Vscode => json!({"type": "stdio", "command": command, "args": args}),
             Client::Zed => json!({"source": "custom", "command": command, "args": args, "env": {}}),
             _ => json!({"command": command, "args": args}),

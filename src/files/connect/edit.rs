@@ -10,7 +10,7 @@ use jsonc_parser::cst::{CstInputValue, CstObject, CstRootNode};
 use serde_json::{Map, Value};
 
 use super::clients::{Client, ConfigLayout, codex_portable};
-use crate::files::json_file;
+use crate::files::{config, json_file};
 
 /// The name the serve entry takes in the client's config.
 pub(super) const ENTRY: &str = "codemode";
@@ -338,9 +338,10 @@ pub(super) fn merged_config(
     };
     let root = tree(text, path)?;
     let object = servers_object(&root, "mcpServers", path)?;
+    let folder = path.parent().unwrap_or(Path::new(""));
     for (name, entry) in moved {
         match servers.get(name) {
-            Some(existing) if existing == entry => {}
+            Some(existing) if config::same_server(existing, entry, folder) => {}
             Some(_) => bail!(
                 "{} already has a server named \"{name}\", different from {}'s; rename one of them",
                 path.display(),

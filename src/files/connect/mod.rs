@@ -11,13 +11,15 @@
 
 mod clients;
 mod edit;
+mod launch;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use serde_json::Value;
 
 use crate::files::config::dirs::user_config_dir;
-use crate::files::private_file;
+use crate::files::{json_file, private_file};
 use crate::hint::{Given, Hint, WithHint};
 pub(crate) use clients::Client;
 use edit::ENTRY;
@@ -92,9 +94,9 @@ fn own_config(config: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 
 /// The whole of a text file, or `None` when there is none.
 fn read_if_any(path: &Path) -> anyhow::Result<Option<String>> {
-    match crate::files::json_file::read_text(path, crate::files::json_file::MAX_FILE_BYTES) {
+    match json_file::read_text(path, json_file::MAX_FILE_BYTES) {
         Ok(text) => Ok(Some(text)),
-        Err(crate::files::json_file::JsonFileError::Read { source, .. })
+        Err(json_file::JsonFileError::Read { source, .. })
             if source.kind() == std::io::ErrorKind::NotFound =>
         {
             Ok(None)
@@ -118,12 +120,12 @@ pub(crate) fn connect(request: ConnectRequest) -> anyhow::Result<()> {
     let file = client_file(client, request.file)?;
     let backup = backup_of(&file);
     let config = absolute(&own_config(request.config)?)?;
-    let exe = std::env::current_exe().context("cannot tell where this codemode is")?;
+    let running = std::env::current_exe().context("cannot tell where this codemode is")?;
+    let (exe, started) = launch::codemode_to_start(running, std::env::var_os("PATH").as_deref());
     let folder = absolute(&file)?
         .parent()
         .map(Path::to_owned)
         .unwrap_or_default();
-    let serve = client.serve_entry(&exe, &config);
     // Another connect or disconnect of this file waits for this one.
     let _lock = if request.dry_run {
         None
@@ -147,6 +149,16 @@ pub(crate) fn connect(request: ConnectRequest) -> anyhow::Result<()> {
             Hint::Give(Given::ClientConfig),
         )
     })?;
+    // The servers decide what the entry hands on, and the entry is written
+    // where they were: taken once to see them, once with the entry.
+    let seen = edit::take_servers(client, &original, &file, &folder, &Value::Null)?;
+    let document = match client.layout() {
+        clients::ConfigLayout::Json(_) => json_file::parse_jsonc(&original, &file)?,
+        clients::ConfigLayout::CodexToml => Value::Null,
+    };
+    let inputs = launch::inputs(client, &document, &seen.moved, &file);
+    let handed_on: Vec<&str> = inputs.handed_on.iter().map(String::as_str).collect();
+    let serve = client.serve_entry(&exe, &config, &handed_on);
     let taken = edit::take_servers(client, &original, &file, &folder, &serve)?;
     if taken.moved.is_empty() {
         return Err(WithHint::new(
@@ -157,6 +169,9 @@ pub(crate) fn connect(request: ConnectRequest) -> anyhow::Result<()> {
             Hint::Give(Given::OwnConfig),
         )
         .into());
+    }
+    for line in started.iter().chain(&inputs.warnings) {
+        eprintln!("{line}");
     }
     let names: Vec<&str> = taken.moved.keys().map(String::as_str).collect();
     if request.dry_run {
