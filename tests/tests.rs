@@ -24,6 +24,7 @@ mod metrics;
 mod policy;
 mod protocol;
 mod readme;
+mod release;
 mod replay;
 mod run;
 mod savings;

@@ -1,1 +1,0 @@
-const a = []; for (let i=0;i<20000;i++) a.push("Name " + Math.random().toString(36).slice(2)); const t=Date.now(); a.sort((x,y)=>x.localeCompare(y)); const t2=Date.now(); a.sort(new Intl.Collator().compare); return [t2-t, Date.now()-t2]
