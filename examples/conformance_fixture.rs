@@ -58,6 +58,9 @@ struct Fixture {
     added: Arc<AtomicUsize>,
     /// Bumped when the tools change, for `subscriptions/listen` streams.
     changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Resources `test_touch_resource` changed, for `subscriptions/listen`
+    /// streams that watch them.
+    touched: tokio::sync::broadcast::Sender<String>,
 }
 
 impl Fixture {
@@ -118,6 +121,8 @@ fn tools() -> Vec<Tool> {
         {"name": "test_slow", "description": "Answers after `ms` milliseconds; its start and a cancellation are noted in the --log file",
          "inputSchema": {"type": "object", "properties": {"ms": {"type": "integer"}}}},
         {"name": "test_trigger_tool_change", "description": "Adds a tool and announces the change", "inputSchema": empty},
+        {"name": "test_touch_resource", "description": "Announces that a resource changed to those subscribed to it", "inputSchema":
+            {"type": "object", "properties": {"uri": {"type": "string"}}, "required": ["uri"]}},
         {"name": "test_param_header", "description": "Returns the Mcp-Param-Region header its HTTP request carried",
          "inputSchema": {"type": "object", "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}, "required": ["region"]}},
         {"name": "test_json_text", "description": "Returns a record as JSON text, with its owner when `full` (no outputSchema)",
@@ -131,6 +136,53 @@ fn tools() -> Vec<Tool> {
 
 fn text(text: &str) -> CallToolResult {
     content(json!([{"type": "text", "text": text}]))
+}
+
+/// What asking the client gave: its answer (or why there is none), or the
+/// `input_required` round to send it first.
+enum Asked {
+    Answer(Result<Value, String>),
+    Round(CallToolResponse),
+}
+
+/// Asks the client for `method` with `params` as its era can be asked: a
+/// request of the server's own in the legacy era; in 2026-07-28, where a
+/// server sends no requests, an `input_required` round, answered in the
+/// call's retry.
+async fn ask(
+    request: &CallToolRequestParams,
+    context: &RequestContext<RoleServer>,
+    method: &str,
+    params: Value,
+) -> Asked {
+    let legacy = context
+        .peer
+        .peer_info()
+        .is_some_and(|info| info.protocol_version.has_initialize());
+    if !legacy {
+        if let Some(answer) = request.input_responses.as_ref().and_then(|r| r.get("ask")) {
+            return Asked::Answer(Ok(answer.clone()));
+        }
+        let round = json!({"resultType": "input_required",
+            "inputRequests": {"ask": {"method": method, "params": params}}});
+        return Asked::Round(CallToolResponse::InputRequired(
+            serde_json::from_value(round).expect("valid input_required"),
+        ));
+    }
+    let answer = if method == "sampling/createMessage" {
+        context
+            .peer
+            .create_message(serde_json::from_value(params).expect("valid sampling request"))
+            .await
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+    } else {
+        context
+            .peer
+            .create_elicitation(serde_json::from_value(params).expect("valid elicitation"))
+            .await
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+    };
+    Asked::Answer(answer.map_err(|error| error.to_string()))
 }
 
 fn argument(request: &CallToolRequestParams, name: &str) -> String {
@@ -374,22 +426,44 @@ impl ServerHandler for Fixture {
 
     fn accepted_subscription_filter(
         &self,
-        _requested: &SubscriptionFilter,
+        requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
-        Some(SubscriptionFilter::builder().tools_list_changed().build())
+        let uris = requested.resource_subscriptions.clone().unwrap_or_default();
+        Some(
+            SubscriptionFilter::builder()
+                .tools_list_changed()
+                .resource_subscriptions(uris)
+                .build(),
+        )
     }
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
         let mut changed = self.changed.subscribe();
+        let mut touched = self.touched.subscribe();
+        let watched = context
+            .accepted()
+            .resource_subscriptions
+            .clone()
+            .unwrap_or_default();
         loop {
-            tokio::select! {
+            let note = tokio::select! {
                 () = context.cancelled() => return Ok(()),
                 _ = changed.changed() => {
-                    let note = ServerNotification::ToolListChangedNotification(Default::default());
-                    if context.sink().send(note).await.is_err() {
-                        return Ok(());
-                    }
+                    ServerNotification::ToolListChangedNotification(Default::default())
                 }
+                uri = touched.recv() => match uri {
+                    Ok(uri) if watched.contains(&uri) => {
+                        ServerNotification::ResourceUpdatedNotification(
+                            serde_json::from_value(json!({"method": "notifications/resources/updated", "params": {"uri": uri}}))
+                                .expect("a valid update"),
+                        )
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return Ok(()),
+                },
+            };
+            if context.sink().send(note).await.is_err() {
+                return Ok(());
             }
         }
     }
@@ -454,11 +528,11 @@ impl ServerHandler for Fixture {
             "test_sampling" => {
                 let prompt = argument(&request, "prompt");
                 let params = json!({"messages": [{"role": "user", "content": {"type": "text", "text": prompt}}], "maxTokens": 100});
-                let asked = context
-                    .peer
-                    .create_message(serde_json::from_value(params).expect("valid sampling request"))
-                    .await;
-                match asked.map(|r| serde_json::to_value(r).unwrap_or_default()) {
+                let asked = match ask(&request, &context, "sampling/createMessage", params).await {
+                    Asked::Answer(answer) => answer,
+                    Asked::Round(round) => return Ok(round),
+                };
+                match asked {
                     Ok(answer) => {
                         let said = answer
                             .pointer("/content/text")
@@ -502,11 +576,11 @@ impl ServerHandler for Fixture {
                         "Elicitation completed",
                     ),
                 };
-                let asked = context
-                    .peer
-                    .create_elicitation(serde_json::from_value(params).expect("valid elicitation"))
-                    .await;
-                match asked.map(|r| serde_json::to_value(r).unwrap_or_default()) {
+                let asked = match ask(&request, &context, "elicitation/create", params).await {
+                    Asked::Answer(answer) => answer,
+                    Asked::Round(round) => return Ok(round),
+                };
+                match asked {
                     Ok(answer) => text(&format!(
                         "{prefix}: action={}, content={}",
                         answer["action"].as_str().unwrap_or_default(),
@@ -548,6 +622,21 @@ impl ServerHandler for Fixture {
                         return Err(ErrorData::internal_error("cancelled", None));
                     }
                 }
+            }
+            "test_touch_resource" => {
+                let uri = argument(&request, "uri");
+                let legacy = context
+                    .peer
+                    .peer_info()
+                    .is_some_and(|info| info.protocol_version.has_initialize());
+                if !legacy {
+                    let _ = self.touched.send(uri.clone());
+                } else {
+                    let update =
+                        serde_json::from_value(json!({"uri": uri})).expect("a valid update");
+                    let _ = context.peer.notify_resource_updated(update).await;
+                }
+                text(&format!("touched {uri}"))
             }
             "test_trigger_tool_change" => {
                 self.added.fetch_add(1, Ordering::SeqCst);
@@ -910,6 +999,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         log: None,
         added: Arc::default(),
         changed: Arc::new(tokio::sync::watch::Sender::new(0)),
+        touched: tokio::sync::broadcast::Sender::new(16),
     };
     let mut http = None;
     let mut args = std::env::args().skip(1);

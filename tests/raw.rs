@@ -25,6 +25,12 @@ pub(crate) struct RawStdio {
 impl RawStdio {
     /// Starts `codemode serve ARGS` and initializes a session.
     pub(crate) fn start(args: &[&str]) -> RawStdio {
+        RawStdio::start_as(args, json!({}))
+    }
+
+    /// Starts `codemode serve ARGS` and initializes a 2025-era session of a
+    /// client with `capabilities`.
+    pub(crate) fn start_as(args: &[&str], capabilities: Value) -> RawStdio {
         let mut process = Background::spawn(
             Command::new(codemode_path())
                 .arg("serve")
@@ -43,7 +49,7 @@ impl RawStdio {
         };
         let init = client.request(
             "initialize",
-            json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "attacker", "version": "1"}}),
+            json!({"protocolVersion": "2025-06-18", "capabilities": capabilities, "clientInfo": {"name": "attacker", "version": "1"}}),
         );
         assert!(init.get("result").is_some(), "{init}");
         client.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
@@ -73,14 +79,19 @@ impl RawStdio {
     /// The next response (notifications are skipped).
     pub(crate) fn response(&mut self) -> Value {
         loop {
-            let mut line = String::new();
-            let read = self.stdout.read_line(&mut line).unwrap();
-            assert!(read > 0, "codemode serve closed its output (did it crash?)");
-            let message: Value = serde_json::from_str(&line).unwrap();
+            let message = self.message();
             if message.get("id").is_some() {
                 return message;
             }
         }
+    }
+
+    /// The next message codemode writes, whatever it is.
+    pub(crate) fn message(&mut self) -> Value {
+        let mut line = String::new();
+        let read = self.stdout.read_line(&mut line).unwrap();
+        assert!(read > 0, "codemode serve closed its output (did it crash?)");
+        serde_json::from_str(&line).unwrap()
     }
 
     /// Sends a request; returns its id.

@@ -15,6 +15,7 @@ mod attacks;
 mod cli;
 mod concurrency;
 mod deploy;
+mod eras;
 mod failures;
 mod hostile;
 mod layers;

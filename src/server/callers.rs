@@ -162,6 +162,7 @@ fn attributed(server: &str, mut request: ElicitRequestParams) -> Option<ElicitRe
 }
 
 const NO_CALL: &str = "no client call is in progress";
+const CALLER_LEFT: &str = "the client that made the call has left";
 const WITHHELD: &str =
     "codemode's policy (allow and deny lists, read-only, pins) leaves none of its tools in use";
 
@@ -171,26 +172,7 @@ impl Human for Callers {
         server: &str,
         request: ElicitRequestParams,
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
-        let peer = self.client_for(server);
-        let server = server.to_owned();
-        Box::pin(async move {
-            let why = match &peer {
-                Err(why) => Some((*why).to_owned()),
-                Ok(peer) => unable(peer, "elicitation"),
-            };
-            if let Some(why) = why {
-                tracing::info!(%server, "declined an elicitation: {why}");
-                return Ok(ElicitResult::new(ElicitationAction::Decline));
-            }
-            let peer = peer.expect("checked above");
-            let Some(request) = attributed(&server, request) else {
-                tracing::info!(%server, "declined an elicitation of a kind codemode cannot attribute");
-                return Ok(ElicitResult::new(ElicitationAction::Decline));
-            };
-            peer.create_elicitation(request)
-                .await
-                .map_err(|error| refused(&server, &error.to_string()))
-        })
+        elicit_of(self.client_for(server), server, request)
     }
 
     fn sample(
@@ -198,31 +180,11 @@ impl Human for Callers {
         server: &str,
         request: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
-        let peer = self.client_for(server);
-        let server = server.to_owned();
-        Box::pin(async move {
-            let peer = peer.map_err(|why| refused(&server, why))?;
-            if let Some(why) = unable(&peer, "sampling") {
-                return Err(refused(&server, &why));
-            }
-            peer.create_message(request)
-                .await
-                .map_err(|error| refused(&server, &error.to_string()))
-        })
+        sample_of(self.client_for(server), server, request)
     }
 
     fn roots(&self, server: &str) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
-        let peer = self.client_for(server);
-        let server = server.to_owned();
-        Box::pin(async move {
-            let peer = peer.map_err(|why| refused(&server, why))?;
-            if let Some(why) = unable(&peer, "roots") {
-                return Err(refused(&server, &why));
-            }
-            peer.list_roots()
-                .await
-                .map_err(|error| refused(&server, &error.to_string()))
-        })
+        roots_of(self.client_for(server), server)
     }
 
     fn log(
@@ -267,4 +229,123 @@ impl Human for Callers {
             }
         })
     }
+}
+
+/// The client of one call, which alone answers what the upstream asks for
+/// that call: a 2026-07-28 upstream's `input_required` rounds name the call
+/// they belong to, so no other client is ever asked.
+pub struct Caller {
+    callers: Arc<Callers>,
+    peer: Peer<RoleServer>,
+}
+
+impl Callers {
+    /// Who answers the upstream's requests for `peer`'s own call.
+    pub fn caller(self: &Arc<Self>, peer: Peer<RoleServer>) -> Caller {
+        Caller {
+            callers: self.clone(),
+            peer,
+        }
+    }
+}
+
+impl Caller {
+    fn client_for(&self, server: &str) -> Result<Peer<RoleServer>, &'static str> {
+        if self
+            .callers
+            .withheld
+            .lock()
+            .expect("withheld servers")
+            .contains(server)
+        {
+            return Err(WITHHELD);
+        }
+        if self.peer.is_transport_closed() {
+            return Err(CALLER_LEFT);
+        }
+        Ok(self.peer.clone())
+    }
+}
+
+impl Human for Caller {
+    fn elicit(
+        &self,
+        server: &str,
+        request: ElicitRequestParams,
+    ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
+        elicit_of(self.client_for(server), server, request)
+    }
+
+    fn sample(
+        &self,
+        server: &str,
+        request: CreateMessageRequestParams,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
+        sample_of(self.client_for(server), server, request)
+    }
+
+    fn roots(&self, server: &str) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
+        roots_of(self.client_for(server), server)
+    }
+}
+
+/// Asks `peer` (or declines, saying why there is none) the upstream
+/// `server`'s question, attributed to it.
+fn elicit_of(
+    peer: Result<Peer<RoleServer>, &'static str>,
+    server: &str,
+    request: ElicitRequestParams,
+) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
+    let server = server.to_owned();
+    Box::pin(async move {
+        let why = match &peer {
+            Err(why) => Some((*why).to_owned()),
+            Ok(peer) => unable(peer, "elicitation"),
+        };
+        if let Some(why) = why {
+            tracing::info!(%server, "declined an elicitation: {why}");
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        }
+        let peer = peer.expect("checked above");
+        let Some(request) = attributed(&server, request) else {
+            tracing::info!(%server, "declined an elicitation of a kind codemode cannot attribute");
+            return Ok(ElicitResult::new(ElicitationAction::Decline));
+        };
+        peer.create_elicitation(request)
+            .await
+            .map_err(|error| refused(&server, &error.to_string()))
+    })
+}
+
+fn sample_of(
+    peer: Result<Peer<RoleServer>, &'static str>,
+    server: &str,
+    request: CreateMessageRequestParams,
+) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
+    let server = server.to_owned();
+    Box::pin(async move {
+        let peer = peer.map_err(|why| refused(&server, why))?;
+        if let Some(why) = unable(&peer, "sampling") {
+            return Err(refused(&server, &why));
+        }
+        peer.create_message(request)
+            .await
+            .map_err(|error| refused(&server, &error.to_string()))
+    })
+}
+
+fn roots_of(
+    peer: Result<Peer<RoleServer>, &'static str>,
+    server: &str,
+) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
+    let server = server.to_owned();
+    Box::pin(async move {
+        let peer = peer.map_err(|why| refused(&server, why))?;
+        if let Some(why) = unable(&peer, "roots") {
+            return Err(refused(&server, &why));
+        }
+        peer.list_roots()
+            .await
+            .map_err(|error| refused(&server, &error.to_string()))
+    })
 }

@@ -150,7 +150,7 @@ impl ServerHandler for CodeModeServer {
         match snapshot.exposed.as_ref() {
             Some(exposed) if exposed.offers().subscriptions => {
                 let uri = request.uri.clone();
-                exposed.subscribe(request).await?;
+                exposed.subscribe(request, self.callers.clone()).await?;
                 self.callers.subscribe(&uri, context.peer);
                 Ok(())
             }
@@ -309,7 +309,8 @@ impl CodeModeServer {
                 let mut request = request;
                 request.arguments = Some(args);
                 let _in_flight = InFlight::new(&self.forwarded);
-                return exposed.call_tool(request, &context).await;
+                let caller = self.callers.caller(context.peer.clone());
+                return exposed.call_tool(request, &context, &caller).await;
             }
             other => {
                 let names: Vec<String> =

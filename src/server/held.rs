@@ -9,10 +9,11 @@
 //! - an ended session's sealed id never restores it here again;
 //! - what runs in a session is cancelled when it ends, at once, where rmcp
 //!   would let its handlers run on for seconds;
-//! - a session being restored is not taken as there until its handshake is
-//!   replayed: rmcp then has a concurrent request wait for the restore,
-//!   where it would send it to a session not yet initialized, whose worker
-//!   fails;
+//! - a concurrent request of a session being restored waits until its
+//!   handshake is replayed: rmcp would send it to a session not yet
+//!   initialized, whose worker fails, or (when the restore ends between its
+//!   look and its own restore) restore the session a second time, which it
+//!   answers with a 500;
 //! - a session is idle only while no request of it runs: rmcp's own expiry
 //!   counts only messages, so it ended a session (and cancelled its
 //!   execution) under a call that sent none for the idle time.
@@ -37,6 +38,10 @@ use super::sessions::SealedSessions;
 
 type Transport = <LocalSessionManager as SessionManager>::Transport;
 
+/// How long a request waits for its session's restore to replay the
+/// handshake, which takes milliseconds when it works.
+const RESTORE_WAIT: Duration = Duration::from_secs(10);
+
 pub(super) struct HeldSessions {
     local: LocalSessionManager,
     max: usize,
@@ -47,6 +52,8 @@ pub(super) struct HeldSessions {
     opening: tokio::sync::Mutex<()>,
     /// Sessions restored whose handshake is not replayed yet.
     restoring: Mutex<HashSet<SessionId>>,
+    /// Told when a session leaves `restoring`.
+    restored: tokio::sync::Notify,
     /// A session unused this long, with no request running, ends.
     idle: Duration,
     uses: Arc<Mutex<HashMap<SessionId, Use>>>,
@@ -102,6 +109,7 @@ impl HeldSessions {
             ends: Mutex::default(),
             opening: tokio::sync::Mutex::new(()),
             restoring: Mutex::default(),
+            restored: tokio::sync::Notify::new(),
             idle,
             uses: Arc::default(),
         }
@@ -177,6 +185,32 @@ impl HeldSessions {
         self.restoring.lock().expect("sessions").contains(id)
     }
 
+    /// `id`'s restore is over, its handshake replayed (or the session gone).
+    fn restore_done(&self, id: &SessionId) {
+        self.restoring.lock().expect("sessions").remove(id);
+        self.restored.notify_waiters();
+    }
+
+    /// Whether `id` is here, once its restore (if one is under way) is over.
+    /// A restore that never ends (its handshake failed, and rmcp kept the
+    /// session) is waited for [`RESTORE_WAIT`], then taken as not here.
+    async fn here_once_restored(&self, id: &SessionId) -> Result<bool, HeldError> {
+        let deadline = tokio::time::Instant::now() + RESTORE_WAIT;
+        loop {
+            // Registered before the look, so a restore ending between the
+            // two is not missed.
+            let done = self.restored.notified();
+            tokio::pin!(done);
+            done.as_mut().enable();
+            if !self.being_restored(id) {
+                return Ok(self.local.has_session(id).await?);
+            }
+            if tokio::time::timeout_at(deadline, done).await.is_err() {
+                return Ok(false);
+            }
+        }
+    }
+
     /// A token cancelled when the live session `id` ends.
     pub(super) fn ending(&self, id: &str) -> Option<CancellationToken> {
         self.ends
@@ -225,16 +259,20 @@ impl SessionManager for HeldSessions {
         if !self.local.has_session(&id).await? && self.count().await >= self.max {
             return Err(HeldError::Full(self.max));
         }
-        let outcome = self.local.restore_session(id.clone()).await?;
-        if matches!(outcome, RestoreOutcome::Restored(_)) {
+        // Marked before rmcp's manager has it: from then on a concurrent
+        // request waits for the handshake (see `here_once_restored`).
+        self.restoring.lock().expect("sessions").insert(id.clone());
+        let outcome = self.local.restore_session(id.clone()).await;
+        if matches!(outcome, Ok(RestoreOutcome::Restored(_))) {
             self.begin(&id);
-            self.restoring.lock().expect("sessions").insert(id);
+        } else {
+            self.restore_done(&id);
         }
-        Ok(outcome)
+        Ok(outcome?)
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), HeldError> {
-        self.restoring.lock().expect("sessions").remove(id);
+        self.restore_done(id);
         self.uses.lock().expect("sessions").remove(id);
         let ended = self.ends.lock().expect("sessions").remove(id);
         if let Some(ended) = ended {
@@ -257,7 +295,7 @@ impl SessionManager for HeldSessions {
     }
 
     async fn has_session(&self, id: &SessionId) -> Result<bool, HeldError> {
-        Ok(self.local.has_session(id).await? && !self.being_restored(id))
+        self.here_once_restored(id).await
     }
 
     async fn create_stream(
@@ -288,7 +326,7 @@ impl SessionManager for HeldSessions {
         self.touch(id);
         self.local.accept_message(id, message).await?;
         if initialized {
-            self.restoring.lock().expect("sessions").remove(id);
+            self.restore_done(id);
         }
         Ok(())
     }

@@ -14,6 +14,7 @@
 #![allow(deprecated)]
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use codemode_typegen::Api;
 use futures::StreamExt;
@@ -23,15 +24,16 @@ use rmcp::model::{
     CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam,
     Prompt, ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
-    ResultType, ServerCapabilities, ServerResult, SetLevelRequestParams, SubscribeRequestParams,
-    Tool, UnsubscribeRequestParams,
+    ResultType, ServerCapabilities, ServerNotification, ServerResult, SetLevelRequestParams,
+    SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 
 use crate::governance::policy::Refusals;
-use crate::upstream::Upstreams;
+use crate::upstream::human::{self, MAX_INPUT_ROUNDS};
 use crate::upstream::redact::{scrub, scrub_value};
+use crate::upstream::{Era, Human, Upstreams};
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";
@@ -53,10 +55,23 @@ fn subscribable(capabilities: &ServerCapabilities) -> bool {
         .is_some_and(|r| r.subscribe == Some(true))
 }
 
+/// A `subscriptions/listen` stream held open for a client's
+/// `resources/subscribe`, closed when dropped.
+struct Listening(tokio::task::JoinHandle<()>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// An upstream that can be called.
 #[derive(Clone)]
 struct Reach {
     server: String,
+    /// It speaks 2026-07-28, where resources are watched with
+    /// `subscriptions/listen`.
+    modern: bool,
     /// Its namespace in the API, the prefix of its names.
     ident: String,
     peer: Peer<RoleClient>,
@@ -71,6 +86,8 @@ pub struct Exposed {
     routes: HashMap<String, (usize, String)>,
     upstreams: Vec<Reach>,
     prefixed: bool,
+    /// Resource URI → the 2026-07-28 stream of its updates.
+    listening: Mutex<HashMap<String, Listening>>,
 }
 
 impl Exposed {
@@ -98,12 +115,17 @@ impl Exposed {
             routes: HashMap::new(),
             upstreams: Vec::new(),
             prefixed,
+            listening: Mutex::default(),
         };
         for ns in namespaces {
             let (peer, progress, capabilities) = reach[ns.server()].clone();
             let index = exposed.upstreams.len();
+            let modern = peer
+                .peer_info()
+                .is_some_and(|info| Era::of(&info.protocol_version) == Era::Modern);
             exposed.upstreams.push(Reach {
                 server: ns.server().to_owned(),
+                modern,
                 ident: ns.ident().to_owned(),
                 peer,
                 progress,
@@ -171,10 +193,22 @@ impl Exposed {
     }
 
     /// `resources/subscribe`: the first upstream that takes the URI has it.
-    pub async fn subscribe(&self, request: SubscribeRequestParams) -> Result<(), ErrorData> {
+    /// A 2026-07-28 upstream knows no such request: it is asked for a
+    /// `subscriptions/listen` stream of that resource's updates instead,
+    /// which go to `updates` as a legacy upstream's notifications do.
+    pub async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        updates: Arc<dyn Human>,
+    ) -> Result<(), ErrorData> {
         let mut last = None;
         for upstream in self.with(subscribable) {
-            match upstream.peer.subscribe(request.clone()).await {
+            let taken = if upstream.modern {
+                self.listen(upstream, &request.uri, updates.clone()).await
+            } else {
+                upstream.peer.subscribe(request.clone()).await
+            };
+            match taken {
                 Ok(()) => return Ok(()),
                 Err(error) => last = Some(failed(&upstream.server, "resources/subscribe", error)),
             }
@@ -183,8 +217,52 @@ impl Exposed {
             .unwrap_or_else(|| ErrorData::invalid_params("no upstream takes subscriptions", None)))
     }
 
+    /// Holds a `subscriptions/listen` stream of `uri`'s updates open on a
+    /// 2026-07-28 upstream until [`Exposed::unsubscribe`] (or this
+    /// snapshot's end) closes it.
+    async fn listen(
+        &self,
+        upstream: &Reach,
+        uri: &str,
+        updates: Arc<dyn Human>,
+    ) -> Result<(), ServiceError> {
+        let filter = SubscriptionFilter::builder()
+            .resource_subscription(uri)
+            .build();
+        let mut subscription = upstream.peer.listen(filter).await?;
+        let taken = subscription
+            .acknowledged()
+            .resource_subscriptions
+            .as_ref()
+            .is_some_and(|uris| uris.iter().any(|u| u == uri));
+        if !taken {
+            return Err(ServiceError::McpError(ErrorData::invalid_params(
+                format!("{} does not take subscriptions to {uri}", upstream.server),
+                None,
+            )));
+        }
+        let server = upstream.server.clone();
+        let forwarding = tokio::spawn(async move {
+            while let Ok(Some(notification)) = subscription.next().await {
+                if let ServerNotification::ResourceUpdatedNotification(update) = notification {
+                    updates.resource_updated(&server, update.params).await;
+                }
+            }
+        });
+        let mut listening = self.listening.lock().expect("listening");
+        if let Some(before) = listening.insert(uri.to_owned(), Listening(forwarding)) {
+            drop(before);
+        }
+        Ok(())
+    }
+
     pub async fn unsubscribe(&self, request: UnsubscribeRequestParams) -> Result<(), ErrorData> {
-        for upstream in self.with(subscribable) {
+        // Dropped, its stream closes.
+        self.listening
+            .lock()
+            .expect("listening")
+            .remove(&request.uri);
+        for upstream in self.with(subscribable).filter(|u| !u.modern) {
             let _ = upstream.peer.unsubscribe(request.clone()).await;
         }
         Ok(())
@@ -195,12 +273,17 @@ impl Exposed {
     }
 
     /// Forwards a `tools/call` for an exposed tool: progress notifications
-    /// come back under the client's own token, a cancellation is passed on,
-    /// and a 2026-07-28 `input_required` answer goes to the client as it is.
+    /// come back under the client's own token, a cancellation is passed on.
+    /// A 2026-07-28 upstream's `input_required` answer goes to a client of
+    /// that era as it is; a client of the legacy era, which knows no such
+    /// result, is asked as its era asks (elicitation, sampling and roots
+    /// requests, through `caller`, the client of this call alone) and the
+    /// call retried with its answers.
     pub async fn call_tool(
         &self,
         mut request: CallToolRequestParams,
         context: &RequestContext<RoleServer>,
+        caller: &dyn Human,
     ) -> Result<CallToolResponse, ErrorData> {
         let Some((index, tool)) = self.routes.get(request.name.as_ref()) else {
             return Err(ErrorData::invalid_params(
@@ -211,10 +294,68 @@ impl Exposed {
         let upstream = &self.upstreams[*index];
         request.name = tool.clone().into();
         // Our client's `_meta` is its own (its progress token, say); rmcp
-        // gives the upstream request a token of ours. What the upstream may
-        // ask of the client is what the client can do: a 2026-07-28 upstream
-        // reads that from each request.
+        // gives the upstream request a token of ours.
         request.meta = None;
+        let legacy_client = context
+            .peer
+            .peer_info()
+            .is_some_and(|info| info.protocol_version.has_initialize());
+        for _ in 0..=MAX_INPUT_ROUNDS {
+            match self
+                .call_once(upstream, tool, request.clone(), context)
+                .await?
+            {
+                ServerResult::CallToolResult(mut result) => {
+                    result.result_type = Some(ResultType::COMPLETE);
+                    return Ok(CallToolResponse::Complete(error_result_scrubbed(result)));
+                }
+                ServerResult::InputRequiredResult(asked) if legacy_client => {
+                    let answers = human::answer(
+                        caller,
+                        &upstream.server,
+                        asked.input_requests.unwrap_or_default(),
+                    )
+                    .await
+                    .map_err(|error| failed(&upstream.server, tool, error))?;
+                    request.input_responses = (!answers.is_empty()).then_some(answers);
+                    request.request_state = asked.request_state;
+                }
+                ServerResult::InputRequiredResult(result) => {
+                    return Ok(CallToolResponse::InputRequired(result));
+                }
+                ServerResult::CreateTaskResult(result) => {
+                    return Ok(CallToolResponse::Task(result));
+                }
+                _ => {
+                    return Err(ErrorData::internal_error(
+                        format!(
+                            "{} answered tools/call with something else",
+                            upstream.server
+                        ),
+                        None,
+                    ));
+                }
+            }
+        }
+        Err(failed(
+            &upstream.server,
+            tool,
+            ServiceError::InputRequiredRoundsExceeded {
+                max_rounds: MAX_INPUT_ROUNDS,
+            },
+        ))
+    }
+
+    /// One `tools/call` to `upstream`, with the client's capabilities and
+    /// log level (a 2026-07-28 upstream reads what it may ask from each
+    /// request), its progress relayed and its cancellation passed on.
+    async fn call_once(
+        &self,
+        upstream: &Reach,
+        tool: &str,
+        request: CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, ErrorData> {
         let mut meta = RequestMetaObject::new();
         if let Some(capabilities) = context.client_capabilities() {
             meta.set_client_capabilities(capabilities);
@@ -261,23 +402,7 @@ impl Exposed {
             }
             () = relay => unreachable!("the relay future never completes"),
         };
-        match answer.map_err(|error| failed(&upstream.server, tool, error))? {
-            ServerResult::CallToolResult(mut result) => {
-                result.result_type = Some(ResultType::COMPLETE);
-                Ok(CallToolResponse::Complete(error_result_scrubbed(result)))
-            }
-            ServerResult::InputRequiredResult(result) => {
-                Ok(CallToolResponse::InputRequired(result))
-            }
-            ServerResult::CreateTaskResult(result) => Ok(CallToolResponse::Task(result)),
-            _ => Err(ErrorData::internal_error(
-                format!(
-                    "{} answered tools/call with something else",
-                    upstream.server
-                ),
-                None,
-            )),
-        }
+        answer.map_err(|error| failed(&upstream.server, tool, error))
     }
 
     fn with(&self, has: fn(&ServerCapabilities) -> bool) -> impl Iterator<Item = &Reach> {

@@ -113,7 +113,7 @@ impl Human for NoHuman {
 }
 
 /// Rounds of `input_required` one call may take before codemode gives up.
-const MAX_INPUT_ROUNDS: usize = 8;
+pub const MAX_INPUT_ROUNDS: usize = 8;
 
 /// `tools/call` to a server of either era: a 2026-07-28 server's
 /// `input_required` rounds are answered by `human` (elicitation, sampling,
@@ -126,7 +126,7 @@ pub async fn call_tool(
     server: &str,
     mut request: rmcp::model::CallToolRequestParams,
 ) -> Result<rmcp::model::CallToolResult, rmcp::ServiceError> {
-    use rmcp::model::{CallToolResponse, InputRequest};
+    use rmcp::model::CallToolResponse;
     for _ in 0..MAX_INPUT_ROUNDS {
         let asked = match peer.call_tool_once(request.clone()).await? {
             CallToolResponse::Complete(result) => return Ok(result),
@@ -134,27 +134,39 @@ pub async fn call_tool(
             // codemode declares no tasks capability, so none should come.
             _ => return Err(rmcp::ServiceError::UnexpectedResponse),
         };
-        let mut answers = rmcp::model::InputResponses::new();
-        for (key, input) in asked.input_requests.unwrap_or_default() {
-            use rmcp::ServiceError::McpError as Refused;
-            let answer = match input {
-                InputRequest::Elicitation(ask) => {
-                    serde_json::to_value(human.elicit(server, ask.params).await.map_err(Refused)?)
-                }
-                InputRequest::CreateMessage(ask) => {
-                    serde_json::to_value(human.sample(server, ask.params).await.map_err(Refused)?)
-                }
-                InputRequest::ListRoots(_) => {
-                    serde_json::to_value(human.roots(server).await.map_err(Refused)?)
-                }
-                _ => return Err(rmcp::ServiceError::UnexpectedResponse),
-            };
-            answers.insert(key, answer.unwrap_or_default());
-        }
+        let answers = answer(human, server, asked.input_requests.unwrap_or_default()).await?;
         request.input_responses = (!answers.is_empty()).then_some(answers);
         request.request_state = asked.request_state;
     }
     Err(rmcp::ServiceError::InputRequiredRoundsExceeded {
         max_rounds: MAX_INPUT_ROUNDS,
     })
+}
+
+/// One `input_required` round's requests, answered by `human` under the
+/// keys the server gave them.
+pub async fn answer(
+    human: &dyn Human,
+    server: &str,
+    asked: rmcp::model::InputRequests,
+) -> Result<rmcp::model::InputResponses, rmcp::ServiceError> {
+    use rmcp::ServiceError::McpError as Refused;
+    use rmcp::model::InputRequest;
+    let mut answers = rmcp::model::InputResponses::new();
+    for (key, input) in asked {
+        let answer = match input {
+            InputRequest::Elicitation(ask) => {
+                serde_json::to_value(human.elicit(server, ask.params).await.map_err(Refused)?)
+            }
+            InputRequest::CreateMessage(ask) => {
+                serde_json::to_value(human.sample(server, ask.params).await.map_err(Refused)?)
+            }
+            InputRequest::ListRoots(_) => {
+                serde_json::to_value(human.roots(server).await.map_err(Refused)?)
+            }
+            _ => return Err(rmcp::ServiceError::UnexpectedResponse),
+        };
+        answers.insert(key, answer.unwrap_or_default());
+    }
+    Ok(answers)
 }

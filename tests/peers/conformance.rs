@@ -1,5 +1,6 @@
 //! The official MCP conformance suite: its server side against `codemode
-//! serve --http --expose-tools` in front of `examples/conformance_fixture.rs`,
+//! serve --http --expose-tools` in front of `examples/conformance_fixture.rs`
+//! (the client's era the upstream's, and 2025-11-25 in front of 2026-07-28),
 //! its client side driving `examples/conformance_client.rs`, a client built
 //! on codemode's upstream code (connections, both eras, OAuth login).
 
@@ -19,6 +20,27 @@ fn conformance() -> (PathBuf, PathBuf) {
         prefix.display()
     );
     (node, cli)
+}
+
+/// The checks that did not pass, with the suite's reasons, from the
+/// `checks.json` of each scenario under `results`.
+fn failed_checks(results: &std::path::Path) -> String {
+    let mut said = String::new();
+    for scenario in std::fs::read_dir(results).into_iter().flatten().flatten() {
+        let Ok(text) = std::fs::read_to_string(scenario.path().join("checks.json")) else {
+            continue;
+        };
+        let checks: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
+        for check in checks.iter().filter(|c| c["status"] == "FAILURE") {
+            said.push_str(&format!(
+                "{}: {} {}\n",
+                scenario.file_name().to_string_lossy(),
+                check["errorMessage"],
+                check["details"]
+            ));
+        }
+    }
+    said
 }
 
 /// Runs `conformance server --requirements REVISION` against serve in front
@@ -49,8 +71,9 @@ fn server_suite(era: &str, revision: &str) {
         .map_or(printed.as_str(), |at| &printed[at..]);
     assert!(
         output.status.success(),
-        "conformance server --requirements {revision} failed:\n{summary}\n{}",
-        stderr(&output)
+        "conformance server --requirements {revision} failed:\n{summary}\n{}\nwhy:\n{}",
+        stderr(&output),
+        failed_checks(results.path())
     );
     assert!(summary.contains("passed"), "{printed}");
 }
@@ -87,8 +110,9 @@ fn client_suite(revision: &str) {
         .map_or(printed.as_str(), |at| &printed[at..]);
     assert!(
         output.status.success(),
-        "conformance client --requirements {revision} failed:\n{summary}\n{}",
-        stderr(&output)
+        "conformance client --requirements {revision} failed:\n{summary}\n{}\nwhy:\n{}",
+        stderr(&output),
+        failed_checks(results.path())
     );
     assert!(summary.contains("passed"), "{printed}");
 }
@@ -111,4 +135,9 @@ fn the_server_suite_passes_for_2025_11_25_in_front_of_a_legacy_upstream() {
 #[test]
 fn the_server_suite_passes_for_2026_07_28_in_front_of_a_modern_upstream() {
     server_suite("modern", "2026-07-28");
+}
+
+#[test]
+fn the_server_suite_passes_for_2025_11_25_in_front_of_a_modern_upstream() {
+    server_suite("modern", "2025-11-25");
 }
