@@ -457,6 +457,14 @@ async fn suite(divisor: usize, only: &[String]) {
                 "const n = 2_000_000; const sieve = new Uint8Array(n + 1); let count = 0;\nfor (let i = 2; i <= n; i++) { if (!sieve[i]) { count++; for (let j = i * 2; j <= n; j += i) sieve[j] = 1; } }\nreturn count;",
             ),
             (
+                "20,000 timers due within 7 ms, each run in a step of its own",
+                "let fired = 0;\nfor (let i = 0; i < 20000; i++) setTimeout(() => fired++, 1 + (i % 7));\nawait new Promise((r) => setTimeout(r, 20));\nreturn fired;",
+            ),
+            (
+                "20,000 names sorted by localeCompare",
+                "const names = [];\nfor (let i = 0; i < 20000; i++) names.push('Name ' + ((i * 7919) % 20000));\nnames.sort((a, b) => a.localeCompare(b));\nreturn names[0];",
+            ),
+            (
                 "200 JSON round trips of a 1,000-item list",
                 "const items = Array.from({ length: 1000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'], done: i % 2 === 0 }));\nlet total = 0;\nfor (let i = 0; i < 200; i++) total += JSON.parse(JSON.stringify(items)).length;\nreturn total;",
             ),

@@ -13,8 +13,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::StreamExt;
 use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use wasmtime::{
     Caller, Config, Enabled, Engine, Instance, InstanceAllocationStrategy, Linker, Memory, Module,
@@ -461,11 +461,23 @@ async fn drive(
                 // The deadline first: answers that came after it (a host
                 // that took long to answer them all at once) must not let
                 // the program run again within a fresh tick and finish.
-                let woken = tokio::select! {
-                    biased;
-                    () = &mut expired => return Err(DriveError::Script(timeout_error(&limits))),
-                    Some(answered) = waiting.next(), if !waiting.is_empty() => Some(answered),
-                    () = tokio::time::sleep_until(alarm.unwrap_or(store.data().deadline).into()), if alarm.is_some() => None,
+                let woken = if alarm.is_some_and(|at| at <= Instant::now()) {
+                    // Due already: the timer runs now, not at the next tick
+                    // of tokio's timer wheel, which is a millisecond away (a
+                    // thousand due timers would wait a second). Answers
+                    // that came meanwhile go first, so that timers always
+                    // due cannot keep them out.
+                    if store.data().deadline <= Instant::now() {
+                        return Err(DriveError::Script(timeout_error(&limits)));
+                    }
+                    waiting.next().now_or_never().flatten()
+                } else {
+                    tokio::select! {
+                        biased;
+                        () = &mut expired => return Err(DriveError::Script(timeout_error(&limits))),
+                        Some(answered) = waiting.next(), if !waiting.is_empty() => Some(answered),
+                        () = tokio::time::sleep_until(alarm.unwrap_or(store.data().deadline).into()), if alarm.is_some() => None,
+                    }
                 };
                 // Ticks that passed while the program waited are not its
                 // time: without this, the step would yield at once.

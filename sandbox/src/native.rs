@@ -270,10 +270,14 @@ impl<'js> Future for Settled<'js> {
                 if this.sleep.as_ref().is_none_or(|(until, _)| *until != at) {
                     this.sleep = Some((at, Box::pin(tokio::time::sleep_until(at.into()))));
                 }
-                let due = this
-                    .sleep
-                    .as_mut()
-                    .is_some_and(|(_, sleep)| sleep.as_mut().poll(cx).is_ready());
+                // Due already: now, not at the next tick of tokio's timer
+                // wheel, which is a millisecond away (a thousand due timers
+                // would wait a second).
+                let due = at <= Instant::now()
+                    || this
+                        .sleep
+                        .as_mut()
+                        .is_some_and(|(_, sleep)| sleep.as_mut().poll(cx).is_ready());
                 if due {
                     this.sleep = None;
                     let wake = {

@@ -32,8 +32,7 @@ fn timers_run_in_due_order_with_their_jobs_between() {
          const cleared = setTimeout(() => order.push('cleared'), 5);\n\
          clearTimeout(cleared);\n\
          let n = 0;\n\
-         const every = setInterval(() => { order.push('i' + ++n); if (n === 2) clearInterval(every); }, 25);\n\
-         await new Promise((r) => setTimeout(r, 80));\n\
+         await new Promise((r) => { const every = setInterval(() => { order.push('i' + ++n); if (n === 2) { clearInterval(every); r(); } }, 25); });\n\
          return order;",
     );
     assert_eq!(value, json!(["a", "a then", "a2", "b", "i1", "i2"]));
@@ -54,7 +53,6 @@ fn retry_with_backoff_works() {
 
 #[test]
 fn pending_timers_do_not_hold_a_finished_program() {
-    let started = Instant::now();
     let (outcome, logs, _) = run_js(
         &program(
             "setInterval(() => console.log('tick'), 1);\n\
@@ -64,12 +62,12 @@ fn pending_timers_do_not_hold_a_finished_program() {
         limited(5_000),
         sum,
     );
+    // Had it waited for the minute's timer, the 5 s limit would have ended it.
     assert_eq!(outcome.unwrap().json, "7");
     assert!(
         logs.is_empty(),
         "no timer runs once the program returned: {logs:?}"
     );
-    assert!(started.elapsed() < Duration::from_secs(2));
 }
 
 #[test]
@@ -81,7 +79,8 @@ fn a_timer_past_the_deadline_is_a_timeout() {
         sum,
     );
     assert_eq!(outcome.unwrap_err().kind, ErrorKind::Timeout);
-    assert!(started.elapsed() < Duration::from_secs(5));
+    // Ended at the deadline, not when the minute's timer was due.
+    assert!(started.elapsed() < Duration::from_secs(59));
 }
 
 #[test]
@@ -423,20 +422,17 @@ fn locale_compare_of_ascii_is_the_full_collation_made_fast() {
 }
 
 #[test]
-fn sorting_thousands_of_rows_by_locale_compare_is_quick() {
-    // Each comparison built both strings' collation elements: 20,000 names
-    // took 11 s to sort in an isolate.
-    let (outcome, _, _) = run_js(
-        &program(
-            "const names = [];\n\
-             for (let i = 0; i < 20000; i++) names.push('Name ' + ((i * 7919) % 20000));\n\
-             names.sort((a, b) => a.localeCompare(b));\n\
-             return names[0];",
-        ),
-        limited(5_000),
-        sum,
+fn sorting_thousands_of_rows_by_locale_compare_sorts_them() {
+    // How long it takes is the benchmark suite's row "Compute: 20,000 names
+    // sorted by localeCompare" (each comparison once built both strings'
+    // collation elements: 11 s in an isolate).
+    let value = ok_json(
+        "const names = [];\n\
+         for (let i = 0; i < 20000; i++) names.push('Name ' + ((i * 7919) % 20000));\n\
+         names.sort((a, b) => a.localeCompare(b));\n\
+         return [names[0], names[1], names[19999]];",
     );
-    assert_eq!(outcome.unwrap().json, "\"Name 0\"");
+    assert_eq!(value, json!(["Name 0", "Name 1", "Name 9999"]));
 }
 
 #[test]
