@@ -61,6 +61,10 @@ struct Fixture {
     /// Resources `test_touch_resource` changed, for `subscriptions/listen`
     /// streams that watch them.
     touched: tokio::sync::broadcast::Sender<String>,
+    /// Receivers of `touched` made before a stream is acknowledged: rmcp
+    /// acknowledges it before `listen` runs, and a touch in between would
+    /// be missed by a receiver made there. Any one serves any stream.
+    ready: Arc<std::sync::Mutex<Vec<tokio::sync::broadcast::Receiver<String>>>>,
 }
 
 impl Fixture {
@@ -429,6 +433,10 @@ impl ServerHandler for Fixture {
         requested: &SubscriptionFilter,
     ) -> Option<SubscriptionFilter> {
         let uris = requested.resource_subscriptions.clone().unwrap_or_default();
+        self.ready
+            .lock()
+            .expect("receivers")
+            .push(self.touched.subscribe());
         Some(
             SubscriptionFilter::builder()
                 .tools_list_changed()
@@ -439,7 +447,8 @@ impl ServerHandler for Fixture {
 
     async fn listen(&self, context: SubscriptionContext) -> Result<(), ErrorData> {
         let mut changed = self.changed.subscribe();
-        let mut touched = self.touched.subscribe();
+        let made_before = self.ready.lock().expect("receivers").pop();
+        let mut touched = made_before.unwrap_or_else(|| self.touched.subscribe());
         let watched = context
             .accepted()
             .resource_subscriptions
@@ -1000,6 +1009,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         added: Arc::default(),
         changed: Arc::new(tokio::sync::watch::Sender::new(0)),
         touched: tokio::sync::broadcast::Sender::new(16),
+        ready: Arc::default(),
     };
     let mut http = None;
     let mut args = std::env::args().skip(1);
