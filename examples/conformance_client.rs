@@ -315,7 +315,8 @@ async fn call(upstreams: &Upstreams, name: &str, arguments: Value) -> Result<(),
         return Err(Refused::Other("arguments must be an object".into()));
     };
     let request = CallToolRequestParams::new(name.to_owned()).with_arguments(arguments);
-    match upstream::human::call_tool(peer, &Defaults, server(), request).await {
+    let human: std::sync::Arc<dyn upstream::Human> = std::sync::Arc::new(Defaults);
+    match upstream::human::call_tool(peer, &human, server(), request).await {
         Ok(_) => Ok(()),
         Err(error) => match refused(&error, server()).map(|refused| refused.hint) {
             Some(Hint::Login { scopes, .. }) if !scopes.is_empty() => Err(Refused::Scope(scopes)),

@@ -189,6 +189,47 @@ async fn ask(
     Asked::Answer(answer.map_err(|error| error.to_string()))
 }
 
+fn legacy(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .peer
+        .peer_info()
+        .is_some_and(|info| info.protocol_version.has_initialize())
+}
+
+/// One round of a 2026-07-28 tool, asked as a legacy server asks: its
+/// requests sent to the client all at once, each answer under its key.
+async fn ask_all(
+    context: &RequestContext<RoleServer>,
+    requests: rmcp::model::InputRequests,
+) -> Result<rmcp::model::InputResponses, ErrorData> {
+    let peer = &context.peer;
+    let asked = requests.into_iter().map(|(key, request)| async move {
+        let request = serde_json::to_value(request).unwrap_or_default();
+        let params = request["params"].clone();
+        let method = request["method"].as_str().unwrap_or_default().to_owned();
+        let answer = match method.as_str() {
+            "elicitation/create" => peer
+                .create_elicitation(serde_json::from_value(params).expect("an elicitation"))
+                .await
+                .map(|r| serde_json::to_value(r).unwrap_or_default()),
+            "sampling/createMessage" => peer
+                .create_message(serde_json::from_value(params).expect("a sampling request"))
+                .await
+                .map(|r| serde_json::to_value(r).unwrap_or_default()),
+            _ => peer
+                .list_roots()
+                .await
+                .map(|r| serde_json::to_value(r).unwrap_or_default()),
+        };
+        answer
+            .map(|answer| (key, answer))
+            .map_err(|error| ErrorData::internal_error(format!("{method}: {error}"), None))
+    });
+    futures::future::try_join_all(asked)
+        .await
+        .map(|answers| answers.into_iter().collect())
+}
+
 fn argument(request: &CallToolRequestParams, name: &str) -> String {
     request
         .arguments
@@ -349,7 +390,20 @@ impl ServerHandler for Fixture {
                 .to_owned()
         };
         if request.name == "test_input_required_result_prompt" {
-            return Ok(mrtr::prompt(&request));
+            if !legacy(&_context) {
+                return Ok(mrtr::prompt(&request));
+            }
+            let mut request = request.clone();
+            loop {
+                match mrtr::prompt(&request) {
+                    GetPromptResponse::InputRequired(asked) => {
+                        let requests = asked.input_requests.unwrap_or_default();
+                        request.input_responses = Some(ask_all(&_context, requests).await?);
+                        request.request_state = asked.request_state;
+                    }
+                    done => return Ok(done),
+                }
+            }
         }
         let messages = match request.name.as_str() {
             "test_simple_prompt" => json!([
@@ -667,7 +721,21 @@ impl ServerHandler for Fixture {
             }
             name if name.starts_with("test_input_required_result_") => {
                 let caps = context.client_capabilities();
-                return mrtr::call(name, &request, caps);
+                if !legacy(&context) {
+                    return mrtr::call(name, &request, caps);
+                }
+                // A server of the legacy era asks with requests of its own.
+                let mut request = request.clone();
+                loop {
+                    match mrtr::call(name, &request, caps.clone())? {
+                        CallToolResponse::InputRequired(asked) => {
+                            let requests = asked.input_requests.unwrap_or_default();
+                            request.input_responses = Some(ask_all(&context, requests).await?);
+                            request.request_state = asked.request_state;
+                        }
+                        done => return Ok(done),
+                    }
+                }
             }
             "test_param_header" => {
                 let seen = context

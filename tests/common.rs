@@ -230,6 +230,24 @@ pub(crate) fn python_script(script: &str, args: &[&str], input: &[u8]) -> Output
 
 /// The test upstream `examples/conformance_fixture.rs`, which `cargo test`
 /// builds with the examples.
+/// The conformance fixture speaking `era` over streamable HTTP, and its URL.
+pub(crate) fn conformance_fixture_over_http(era: &str) -> (Background, String) {
+    let mut fixture = Background::spawn(
+        Command::new(conformance_fixture())
+            .args(["--era", era, "--http", "127.0.0.1:0"])
+            .stdout(Stdio::piped()),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(fixture.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line.trim().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    (fixture, url)
+}
+
 pub(crate) fn conformance_fixture() -> String {
     let exe = Path::new(codemode_path())
         .parent()

@@ -1,7 +1,6 @@
 //! MCP as spoken in 2026: upstreams of either lifecycle era.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -86,19 +85,8 @@ fn a_wrongly_remembered_era_is_probed_again_and_corrected() {
 #[test]
 fn a_modern_http_upstream_gets_its_mcp_param_headers() {
     let cache = tempfile::tempdir().unwrap();
-    let mut fixture = Background::spawn(
-        Command::new(conformance_fixture())
-            .args(["--era", "modern", "--http", "127.0.0.1:0"])
-            .stdout(Stdio::piped()),
-    );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(fixture.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line.trim();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+    let (_fixture, url) = conformance_fixture_over_http("modern");
+    let url = url.as_str();
 
     let program = r#"
         const region = await conformance_fixture.test_param_header({ region: "eu-west-1" });

@@ -1,32 +1,41 @@
 //! `serve`'s answer to an upstream's requests for a human: the client whose
-//! call the upstream is serving. Each `execute` and passthrough call holds
-//! its client here while it runs; the legacy protocol does not say which
-//! call a server's request belongs to, so with several calls at once the
-//! latest one's client is asked.
+//! call the upstream is serving, never another. A 2026-07-28 upstream's
+//! `input_required` rounds belong to the call they answer. A legacy upstream
+//! asks over its connection, which does not say which call a request is
+//! for: it reaches the one client with a call to that server in flight, and
+//! is declined, saying why, when there are several.
+//!
+//! A client of the initialize era is sent requests of codemode's own; a
+//! 2026-07-28 client, which cannot be, is asked in its call's
+//! `input_required` rounds (see [`rounds`](super::rounds)).
 //!
 //! SEP-2577 deprecates sampling, roots and logging; servers still use them.
 #![allow(deprecated)]
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use rmcp::model::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
-    ElicitationAction, ListRootsResult, LoggingMessageNotificationParam,
+    ClientCapabilities, CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams,
+    ElicitResult, ElicitationAction, ListRootsResult, LoggingMessageNotificationParam, RequestId,
     ResourceUpdatedNotificationParam,
 };
 use rmcp::{ErrorData, Peer, RoleServer};
+use serde::de::DeserializeOwned;
 
+use super::rounds::Asks;
 use crate::prompt::visible;
-use crate::upstream::Human;
 use crate::upstream::redact::scrub_value;
+use crate::upstream::{Human, InFlight, Serving};
 
-/// Clients with a call in progress, and their resource subscriptions.
+/// The calls in flight to each upstream, and the clients' resource
+/// subscriptions.
 #[derive(Default)]
 pub struct Callers {
-    active: Mutex<Vec<(u64, Peer<RoleServer>)>>,
+    in_flight: Mutex<Vec<Call>>,
     next: AtomicU64,
     /// (resource URI, the client that subscribed to it).
     subscriptions: Mutex<Vec<(String, Peer<RoleServer>)>>,
@@ -35,58 +44,96 @@ pub struct Callers {
     withheld: Mutex<HashSet<String>>,
 }
 
-/// Holds a client in [`Callers`] until dropped (when its call ends).
-pub struct Entered {
+/// A call to an upstream in flight.
+struct Call {
+    id: u64,
+    server: String,
+    /// The requests sent for it (one per `input_required` round).
+    requests: Vec<RequestId>,
+    caller: Arc<Caller>,
+}
+
+/// Keeps a call in [`Callers`] until dropped.
+struct Tracked {
     callers: Arc<Callers>,
     id: u64,
 }
 
-impl Drop for Entered {
+impl InFlight for Tracked {
+    fn sent(&self, request: &RequestId) {
+        let mut in_flight = self.callers.in_flight.lock().expect("calls in flight");
+        if let Some(call) = in_flight.iter_mut().find(|call| call.id == self.id) {
+            call.requests.push(request.clone());
+        }
+    }
+}
+
+impl Drop for Tracked {
     fn drop(&mut self) {
-        let mut active = self.callers.active.lock().expect("callers");
-        active.retain(|(id, _)| *id != self.id);
+        let mut in_flight = self.callers.in_flight.lock().expect("calls in flight");
+        in_flight.retain(|call| call.id != self.id);
     }
 }
 
 impl Callers {
-    /// Marks `peer` as having a call in progress until the guard drops.
-    pub fn enter(self: &Arc<Self>, peer: Peer<RoleServer>) -> Entered {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        self.active.lock().expect("callers").push((id, peer));
-        Entered {
-            callers: self.clone(),
-            id,
-        }
-    }
-
     /// From now on, `servers` (and no others) reach no client.
     pub fn withhold(&self, servers: impl IntoIterator<Item = String>) {
         *self.withheld.lock().expect("withheld servers") = servers.into_iter().collect();
     }
 
-    /// The client `server` may ask: the latest caller that is still
-    /// connected; why none, when none.
-    fn client_for(&self, server: &str) -> Result<Peer<RoleServer>, &'static str> {
-        if self
-            .withheld
+    fn withholds(&self, server: &str) -> bool {
+        self.withheld
             .lock()
             .expect("withheld servers")
             .contains(server)
-        {
-            return Err(WITHHELD);
-        }
-        self.current().ok_or(NO_CALL)
     }
 
-    /// The latest caller that is still connected.
-    fn current(&self) -> Option<Peer<RoleServer>> {
-        let active = self.active.lock().expect("callers");
-        active
+    /// Who answers the upstreams' requests for `peer`'s call, by requests
+    /// of codemode's own (a client of the initialize era).
+    pub(super) fn caller(self: &Arc<Self>, peer: Peer<RoleServer>) -> Caller {
+        Caller {
+            callers: self.clone(),
+            client: Client::Requests(peer),
+        }
+    }
+
+    /// Who answers the upstreams' requests for a 2026-07-28 client's call:
+    /// `asks` puts them in the call's `input_required` rounds, for what
+    /// `capabilities` says the client supports.
+    pub(super) fn rounds(
+        self: &Arc<Self>,
+        asks: Asks,
+        capabilities: Option<ClientCapabilities>,
+    ) -> Caller {
+        Caller {
+            callers: self.clone(),
+            client: Client::Rounds(asks, capabilities.unwrap_or_default()),
+        }
+    }
+
+    /// The caller a legacy `server`'s request goes to: the one client with a
+    /// call to it in flight; why none, when there is not exactly one.
+    fn caller_for(&self, server: &str) -> Result<Arc<Caller>, Cow<'static, str>> {
+        if self.withholds(server) {
+            return Err(WITHHELD.into());
+        }
+        let in_flight = self.in_flight.lock().expect("calls in flight");
+        let mut serving = in_flight
             .iter()
-            .rev()
-            .map(|(_, peer)| peer)
-            .find(|peer| !peer.is_transport_closed())
-            .cloned()
+            .filter(|call| call.server == server)
+            .map(|call| &call.caller);
+        let Some(first) = serving.next() else {
+            return Err(NO_CALL.into());
+        };
+        let others = serving.filter(|c| !c.same_client(first)).count();
+        if others > 0 {
+            return Err(format!(
+                "calls of {} clients to it are in flight, and a server of its era does not say which call a request is for",
+                others + 1
+            )
+            .into());
+        }
+        Ok(first.clone())
     }
 
     pub fn subscribe(&self, uri: &str, peer: Peer<RoleServer>) {
@@ -115,18 +162,8 @@ fn same_peer(a: &Peer<RoleServer>, b: &Peer<RoleServer>) -> bool {
     }
 }
 
-/// What the asked client lacks, if anything, for a request of `kind`.
-fn unable(peer: &Peer<RoleServer>, kind: &str) -> Option<String> {
-    let Some(info) = peer.peer_info() else {
-        return Some("the client has not said what it supports".into());
-    };
-    if !info.protocol_version.has_initialize() {
-        return Some(format!(
-            "the client speaks {}, in which a server cannot send it requests",
-            info.protocol_version
-        ));
-    }
-    let capabilities = &info.capabilities;
+/// What a client that declared `capabilities` lacks for a request of `kind`.
+fn lacks(capabilities: &ClientCapabilities, kind: &str) -> Option<String> {
     let has = match kind {
         "elicitation" => capabilities.elicitation.is_some(),
         "sampling" => capabilities.sampling.is_some(),
@@ -140,6 +177,13 @@ fn refused(server: &str, why: &str) -> ErrorData {
         format!("codemode could not ask for the {server} server: {why}"),
         None,
     )
+}
+
+fn declined(server: &str, why: &str) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
+    tracing::info!(%server, "declined an elicitation: {why}");
+    Box::pin(std::future::ready(Ok(ElicitResult::new(
+        ElicitationAction::Decline,
+    ))))
 }
 
 /// An upstream's elicitation as the client's person will read it: said to
@@ -161,18 +205,22 @@ fn attributed(server: &str, mut request: ElicitRequestParams) -> Option<ElicitRe
     Some(request)
 }
 
-const NO_CALL: &str = "no client call is in progress";
+const NO_CALL: &str = "no client has a call to it in progress";
 const CALLER_LEFT: &str = "the client that made the call has left";
 const WITHHELD: &str =
     "codemode's policy (allow and deny lists, read-only, pins) leaves none of its tools in use";
 
+/// A legacy upstream's requests, passed to the caller of the call they are for.
 impl Human for Callers {
     fn elicit(
         &self,
         server: &str,
         request: ElicitRequestParams,
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
-        elicit_of(self.client_for(server), server, request)
+        match self.caller_for(server) {
+            Ok(caller) => caller.elicit(server, request),
+            Err(why) => declined(server, &why),
+        }
     }
 
     fn sample(
@@ -180,11 +228,17 @@ impl Human for Callers {
         server: &str,
         request: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
-        sample_of(self.client_for(server), server, request)
+        match self.caller_for(server) {
+            Ok(caller) => caller.sample(server, request),
+            Err(why) => Box::pin(std::future::ready(Err(refused(server, &why)))),
+        }
     }
 
     fn roots(&self, server: &str) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
-        roots_of(self.client_for(server), server)
+        match self.caller_for(server) {
+            Ok(caller) => caller.roots(server),
+            Err(why) => Box::pin(std::future::ready(Err(refused(server, &why)))),
+        }
     }
 
     fn log(
@@ -192,7 +246,15 @@ impl Human for Callers {
         server: &str,
         mut message: LoggingMessageNotificationParam,
     ) -> BoxFuture<'static, ()> {
-        let peer = self.client_for(server).ok();
+        let peer = match self.caller_for(server) {
+            Ok(caller) => match &caller.client {
+                Client::Requests(peer) => Some(peer.clone()),
+                // Its call's answer has been sent or is not yet: there is
+                // no stream to send a notification on.
+                Client::Rounds(..) => None,
+            },
+            Err(_) => None,
+        };
         // Not tool data: a log line, as codemode's own, keeps no secrets.
         message.data = scrub_value(&message.data);
         // The client sees which server spoke.
@@ -207,12 +269,20 @@ impl Human for Callers {
         })
     }
 
+    fn of_call(&self, server: &str, request: &RequestId) -> Option<Arc<dyn Human>> {
+        let in_flight = self.in_flight.lock().expect("calls in flight");
+        let call = in_flight
+            .iter()
+            .find(|call| call.server == server && call.requests.contains(request))?;
+        Some(call.caller.clone())
+    }
+
     fn resource_updated(
         &self,
         server: &str,
         update: ResourceUpdatedNotificationParam,
     ) -> BoxFuture<'static, ()> {
-        if matches!(self.client_for(server), Err(WITHHELD)) {
+        if self.withholds(server) {
             return Box::pin(async {});
         }
         let peers: Vec<Peer<RoleServer>> = self
@@ -231,40 +301,73 @@ impl Human for Callers {
     }
 }
 
-/// The client of one call, which alone answers what the upstream asks for
-/// that call: a 2026-07-28 upstream's `input_required` rounds name the call
-/// they belong to, so no other client is ever asked.
-pub struct Caller {
+/// The client of one call, which alone answers what upstreams ask for it.
+pub(super) struct Caller {
     callers: Arc<Callers>,
-    peer: Peer<RoleServer>,
+    client: Client,
 }
 
-impl Callers {
-    /// Who answers the upstream's requests for `peer`'s own call.
-    pub fn caller(self: &Arc<Self>, peer: Peer<RoleServer>) -> Caller {
-        Caller {
-            callers: self.clone(),
-            peer,
-        }
-    }
+#[derive(Clone)]
+enum Client {
+    /// A client of the initialize era: sent requests of codemode's own.
+    Requests(Peer<RoleServer>),
+    /// A 2026-07-28 client, with what its call said it supports: asked in
+    /// the call's `input_required` rounds.
+    Rounds(Asks, ClientCapabilities),
 }
 
 impl Caller {
-    fn client_for(&self, server: &str) -> Result<Peer<RoleServer>, &'static str> {
-        if self
-            .callers
-            .withheld
-            .lock()
-            .expect("withheld servers")
-            .contains(server)
-        {
-            return Err(WITHHELD);
+    fn same_client(&self, other: &Caller) -> bool {
+        match (&self.client, &other.client) {
+            (Client::Requests(a), Client::Requests(b)) => same_peer(a, b),
+            (Client::Rounds(a, _), Client::Rounds(b, _)) => a.same(b),
+            _ => false,
         }
-        if self.peer.is_transport_closed() {
-            return Err(CALLER_LEFT);
-        }
-        Ok(self.peer.clone())
     }
+
+    /// Why the client cannot be asked for `server` a request of `kind`, if so.
+    fn unable(&self, server: &str, kind: &str) -> Option<String> {
+        if self.callers.withholds(server) {
+            return Some(WITHHELD.to_owned());
+        }
+        match &self.client {
+            Client::Requests(peer) if peer.is_transport_closed() => Some(CALLER_LEFT.to_owned()),
+            Client::Requests(peer) => match peer.peer_info() {
+                None => Some("the client has not said what it supports".into()),
+                Some(info) => lacks(&info.capabilities, kind),
+            },
+            Client::Rounds(_, capabilities) => lacks(capabilities, kind),
+        }
+    }
+}
+
+/// Puts `method` with `params` to a 2026-07-28 client for `server`, in its
+/// call's next `input_required` round; the client's answer.
+fn round<T: DeserializeOwned>(
+    asks: Asks,
+    server: &str,
+    method: &'static str,
+    params: impl serde::Serialize,
+) -> BoxFuture<'static, Result<T, ErrorData>> {
+    let server = server.to_owned();
+    let params = serde_json::to_value(params).unwrap_or_default();
+    Box::pin(async move {
+        let answer = asks
+            .upstream(&server, method, params)
+            .await
+            .map_err(|why| refused(&server, &why))?;
+        serde_json::from_value(answer).map_err(|error| {
+            refused(
+                &server,
+                &format!("the client's answer is not a {method} result ({error})"),
+            )
+        })
+    })
+}
+
+fn failed(server: &str) -> impl FnOnce(rmcp::ServiceError) -> ErrorData + use<> {
+    let server = server.to_owned();
+    move |error| refused(&server, &error.to_string())
 }
 
 impl Human for Caller {
@@ -273,7 +376,19 @@ impl Human for Caller {
         server: &str,
         request: ElicitRequestParams,
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
-        elicit_of(self.client_for(server), server, request)
+        if let Some(why) = self.unable(server, "elicitation") {
+            return declined(server, &why);
+        }
+        let Some(request) = attributed(server, request) else {
+            return declined(server, "codemode cannot attribute a question of its kind");
+        };
+        match &self.client {
+            Client::Requests(peer) => {
+                let (peer, failed) = (peer.clone(), failed(server));
+                Box::pin(async move { peer.create_elicitation(request).await.map_err(failed) })
+            }
+            Client::Rounds(asks, _) => round(asks.clone(), server, "elicitation/create", request),
+        }
     }
 
     fn sample(
@@ -281,71 +396,154 @@ impl Human for Caller {
         server: &str,
         request: CreateMessageRequestParams,
     ) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
-        sample_of(self.client_for(server), server, request)
+        if let Some(why) = self.unable(server, "sampling") {
+            return Box::pin(std::future::ready(Err(refused(server, &why))));
+        }
+        match &self.client {
+            Client::Requests(peer) => {
+                let (peer, failed) = (peer.clone(), failed(server));
+                Box::pin(async move { peer.create_message(request).await.map_err(failed) })
+            }
+            Client::Rounds(asks, _) => {
+                round(asks.clone(), server, "sampling/createMessage", request)
+            }
+        }
     }
 
     fn roots(&self, server: &str) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
-        roots_of(self.client_for(server), server)
+        if let Some(why) = self.unable(server, "roots") {
+            return Box::pin(std::future::ready(Err(refused(server, &why))));
+        }
+        match &self.client {
+            Client::Requests(peer) => {
+                let (peer, failed) = (peer.clone(), failed(server));
+                Box::pin(async move { peer.list_roots().await.map_err(failed) })
+            }
+            Client::Rounds(asks, _) => {
+                round(asks.clone(), server, "roots/list", serde_json::json!({}))
+            }
+        }
+    }
+
+    fn serving(self: Arc<Self>, server: &str) -> Serving {
+        let callers = self.callers.clone();
+        let id = callers.next.fetch_add(1, Ordering::Relaxed);
+        let mut in_flight = callers.in_flight.lock().expect("calls in flight");
+        in_flight.push(Call {
+            id,
+            server: server.to_owned(),
+            requests: Vec::new(),
+            caller: self,
+        });
+        drop(in_flight);
+        Serving::of(Tracked { callers, id })
     }
 }
 
-/// Asks `peer` (or declines, saying why there is none) the upstream
-/// `server`'s question, attributed to it.
-fn elicit_of(
-    peer: Result<Peer<RoleServer>, &'static str>,
-    server: &str,
-    request: ElicitRequestParams,
-) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
-    let server = server.to_owned();
-    Box::pin(async move {
-        let why = match &peer {
-            Err(why) => Some((*why).to_owned()),
-            Ok(peer) => unable(peer, "elicitation"),
-        };
-        if let Some(why) = why {
-            tracing::info!(%server, "declined an elicitation: {why}");
-            return Ok(ElicitResult::new(ElicitationAction::Decline));
-        }
-        let peer = peer.expect("checked above");
-        let Some(request) = attributed(&server, request) else {
-            tracing::info!(%server, "declined an elicitation of a kind codemode cannot attribute");
-            return Ok(ElicitResult::new(ElicitationAction::Decline));
-        };
-        peer.create_elicitation(request)
-            .await
-            .map_err(|error| refused(&server, &error.to_string()))
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::rounds::Question;
+    use rmcp::model::NumberOrString;
 
-fn sample_of(
-    peer: Result<Peer<RoleServer>, &'static str>,
-    server: &str,
-    request: CreateMessageRequestParams,
-) -> BoxFuture<'static, Result<CreateMessageResult, ErrorData>> {
-    let server = server.to_owned();
-    Box::pin(async move {
-        let peer = peer.map_err(|why| refused(&server, why))?;
-        if let Some(why) = unable(&peer, "sampling") {
-            return Err(refused(&server, &why));
-        }
-        peer.create_message(request)
-            .await
-            .map_err(|error| refused(&server, &error.to_string()))
-    })
-}
+    fn sampling() -> CreateMessageRequestParams {
+        serde_json::from_value(serde_json::json!({
+            "messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}],
+            "maxTokens": 5
+        }))
+        .unwrap()
+    }
 
-fn roots_of(
-    peer: Result<Peer<RoleServer>, &'static str>,
-    server: &str,
-) -> BoxFuture<'static, Result<ListRootsResult, ErrorData>> {
-    let server = server.to_owned();
-    Box::pin(async move {
-        let peer = peer.map_err(|why| refused(&server, why))?;
-        if let Some(why) = unable(&peer, "roots") {
-            return Err(refused(&server, &why));
-        }
-        peer.list_roots()
-            .await
-            .map_err(|error| refused(&server, &error.to_string()))
-    })
+    fn sampling_client(
+        callers: &Arc<Callers>,
+    ) -> (Arc<Caller>, tokio::sync::mpsc::Receiver<Question>) {
+        let (asks, questions) = Asks::channel();
+        let capabilities = ClientCapabilities::builder().enable_sampling().build();
+        (
+            Arc::new(callers.rounds(asks, Some(capabilities))),
+            questions,
+        )
+    }
+
+    /// Answers the first question `questions` gets with a model's reply.
+    fn answering(mut questions: tokio::sync::mpsc::Receiver<Question>, text: &'static str) {
+        tokio::spawn(async move {
+            if let Some(Question::Upstream { answer, .. }) = questions.recv().await {
+                let reply = serde_json::json!({"role": "assistant", "model": "m",
+                    "content": {"type": "text", "text": text}});
+                let _ = answer.send(Ok(reply));
+            }
+        });
+    }
+
+    #[tokio::test]
+    async fn a_legacy_servers_request_reaches_the_one_client_with_a_call_to_it() {
+        let callers = Arc::new(Callers::default());
+        let (mine, questions) = sampling_client(&callers);
+        let (elsewhere, _) = sampling_client(&callers);
+        answering(questions, "from mine");
+        let _mine = mine.serving("s");
+        // A call to another server does not count.
+        let _elsewhere = elsewhere.serving("t");
+        let answer = callers.sample("s", sampling()).await.unwrap();
+        assert!(format!("{answer:?}").contains("from mine"));
+        let none = callers.sample("u", sampling()).await.unwrap_err();
+        assert!(none.message.contains(NO_CALL), "{}", none.message);
+    }
+
+    #[tokio::test]
+    async fn with_calls_of_several_clients_in_flight_a_request_goes_to_none() {
+        let callers = Arc::new(Callers::default());
+        let (a, _) = sampling_client(&callers);
+        let (b, _) = sampling_client(&callers);
+        let (_a, _b) = (a.serving("s"), b.serving("s"));
+        let refused = callers.sample("s", sampling()).await.unwrap_err();
+        assert!(
+            refused.message.contains("calls of 2 clients"),
+            "{}",
+            refused.message
+        );
+        let question: ElicitRequestParams = serde_json::from_value(serde_json::json!({
+            "mode": "form", "message": "Which?", "requestedSchema": {"type": "object", "properties": {}}
+        }))
+        .unwrap();
+        let declined = callers.elicit("s", question).await.unwrap();
+        assert_eq!(declined.action, ElicitationAction::Decline);
+    }
+
+    #[tokio::test]
+    async fn a_request_on_a_calls_own_stream_goes_to_that_calls_client() {
+        let callers = Arc::new(Callers::default());
+        let (a, _) = sampling_client(&callers);
+        let (b, questions) = sampling_client(&callers);
+        answering(questions, "from b");
+        let _a = a.serving("s");
+        let b_serving = b.serving("s");
+        let request = RequestId::from(NumberOrString::Number(7));
+        b_serving.sent(&request);
+        let human = callers.of_call("s", &request).expect("b's call");
+        let answer = human.sample("s", sampling()).await.unwrap();
+        assert!(format!("{answer:?}").contains("from b"));
+        assert!(
+            callers
+                .of_call("s", &RequestId::from(NumberOrString::Number(8)))
+                .is_none()
+        );
+        drop(b_serving);
+        assert!(callers.of_call("s", &request).is_none(), "the call ended");
+    }
+
+    #[tokio::test]
+    async fn a_2026_client_is_not_asked_for_what_it_did_not_declare() {
+        let callers = Arc::new(Callers::default());
+        let (asks, _questions) = Asks::channel();
+        let caller = Arc::new(callers.rounds(asks, Some(ClientCapabilities::default())));
+        let _serving = caller.serving("s");
+        let refused = callers.sample("s", sampling()).await.unwrap_err();
+        assert!(
+            refused.message.contains("does not support sampling"),
+            "{}",
+            refused.message
+        );
+    }
 }

@@ -1,30 +1,38 @@
-//! The `execute` tool: admission, the program's run, and the approval
-//! round trips that park it until a 2026-07-28 client answers.
+//! The `execute` tool: admission, the program's run, and the rounds of
+//! `input_required` that park it until a 2026-07-28 client answers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResponse};
+use rmcp::model::{CallToolRequestParams, CallToolResponse, ServerResult};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
+use super::rounds::Running;
 use super::{CodeModeServer, approval, commit, parse, report_result, text_result};
 use crate::engine::executor::{Executor, Report};
+use crate::governance::approval::Approver;
+use crate::upstream::Human;
 use codemode_sandbox::Limits;
 
 /// How long past its time limit a parked execution's `requestState` is kept.
 const PARKED_GRACE: Duration = Duration::from_secs(5);
+
+/// The request a retry of a parked `execute` must repeat.
+const EXECUTE: &str = "tools/call execute";
 
 impl CodeModeServer {
     /// `execute`: stopped when the client cancels the request (rmcp cancels
     /// `cancelled` on `notifications/cancelled`, and when a stateless
     /// request's connection drops) or leaves altogether.
     ///
-    /// A call that needs approval asks this client (see [`approval`]); a
-    /// 2026-07-28 client's `execute` is then answered with `input_required`
-    /// and its retry (with `requestState`) resumes the program.
+    /// What the program's calls need from the client (an approval, or what
+    /// an upstream asks) is asked of this client alone: a client of the
+    /// initialize era by requests, as the program waits; a 2026-07-28
+    /// client's `execute` is answered with `input_required` and its retry
+    /// (with `requestState`) resumes the program.
     pub(super) async fn execute(
         &self,
         request: &CallToolRequestParams,
@@ -37,7 +45,7 @@ impl CodeModeServer {
         if let Some(state) = request.request_state.as_deref() {
             let running = self
                 .parked
-                .resume(state, request.input_responses.as_ref())
+                .resume(state, EXECUTE, request.input_responses.as_ref())
                 .map_err(|message| ErrorData::invalid_params(message, None))?;
             return self.follow(running, cancelled).await;
         }
@@ -56,7 +64,7 @@ impl CodeModeServer {
         }
         let cancelled = self.cancelled_or_gone(cancelled);
         tokio::pin!(cancelled);
-        let _slot = tokio::select! {
+        let slot = tokio::select! {
             entered = self.admission.enter() => match entered {
                 Ok(slot) => slot,
                 Err(refusal) => {
@@ -68,26 +76,25 @@ impl CodeModeServer {
                 return Err(ErrorData::internal_error("the request was cancelled while it waited for a slot", None));
             }
         };
-        let snapshot = self.live.current();
         let traced = crate::engine::telemetry::execution(Some(&context.meta.0.0), None);
         let approver = match approval::approach(context) {
             approval::Approach::Ask(approver) => approver,
-            approval::Approach::RoundTrip if snapshot.executor.asks_for_approval() => {
-                let asked = (args.code, limits, context.ct.clone());
-                return self.execute_parkable(asked, _slot, traced).await;
-            }
-            // Nothing to ask about.
-            approval::Approach::RoundTrip => {
-                crate::governance::approval::NoOne::shared("not asked")
+            approval::Approach::RoundTrip { elicits } => {
+                let asked = (args.code, limits, elicits);
+                return self.execute_parkable(asked, context, slot, traced).await;
             }
         };
+        let _slot = slot;
+        let snapshot = self.live.current();
+        let human = Arc::new(self.callers.caller(context.peer.clone()));
+        let asking = (approver, human as Arc<dyn Human>);
         let report = self
             .run_program(
                 &snapshot.executor,
                 &args.code,
                 limits,
                 cancelled,
-                approver,
+                asking,
                 traced,
             )
             .await;
@@ -105,94 +112,79 @@ impl CodeModeServer {
         }
     }
 
-    /// Runs `code` on `executor` within its span, and finishes its report.
+    /// Runs `code` on `executor` within its span, asking approvals and
+    /// upstreams' questions of `asking`, and finishes its report.
     async fn run_program(
         &self,
         executor: &Executor,
         code: &str,
         limits: Limits,
         cancelled: impl Future<Output = ()>,
-        approver: Arc<dyn crate::governance::approval::Approver>,
+        (approver, human): (Arc<dyn Approver>, Arc<dyn Human>),
         traced: Option<opentelemetry::Context>,
     ) -> Report {
         let started = std::time::Instant::now();
-        let execution = executor.execute_asking(code, limits, cancelled, approver);
+        let execution = executor.execute_asking(code, limits, cancelled, approver, human);
         let mut report = crate::engine::telemetry::within(&traced, execution).await;
         self.finish(code, &mut report, limits, started);
         crate::engine::executor::end_execution(traced, &report);
         report
     }
 
-    /// Runs a program on a task of its own, so that it can wait for its
-    /// client's approval across `input_required` round trips.
+    /// Runs a 2026-07-28 client's program on a task of its own, so that it
+    /// can wait for the client's answers across `input_required` rounds.
     async fn execute_parkable(
         &self,
-        (code, limits, cancelled): (String, Limits, CancellationToken),
+        (code, limits, elicits): (String, Limits, bool),
+        context: &RequestContext<RoleServer>,
         slot: tokio::sync::OwnedSemaphorePermit,
         traced: Option<opentelemetry::Context>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let (approver, questions) = approval::Forwarding::channel();
-        let stop = CancellationToken::new();
-        let until = tokio::time::Instant::now() + limits.timeout + PARKED_GRACE;
+        // The program's time limit decides how long it may wait.
+        let deadline = tokio::time::Instant::now() + limits.timeout + PARKED_GRACE;
+        let until = (limits.timeout + PARKED_GRACE, Some(deadline));
+        let capabilities = context.client_capabilities();
         let this = self.clone();
-        let stopped = stop.clone();
-        let task = tokio::spawn(async move {
+        let running = Running::start(EXECUTE.into(), until, move |asks, stop| async move {
             let _slot = slot;
-            let cancelled = this.cancelled_or_gone(stopped);
+            let approver: Arc<dyn Approver> = if elicits {
+                Arc::new(asks.clone())
+            } else {
+                approval::nobody()
+            };
+            let human: Arc<dyn Human> = Arc::new(this.callers.rounds(asks, capabilities));
+            let cancelled = this.cancelled_or_gone(stop);
             let snapshot = this.live.current();
-            this.run_program(
-                &snapshot.executor,
-                &code,
-                limits,
-                cancelled,
-                approver,
-                traced,
-            )
-            .await
+            let report = this
+                .run_program(
+                    &snapshot.executor,
+                    &code,
+                    limits,
+                    cancelled,
+                    (approver, human),
+                    traced,
+                )
+                .await;
+            Ok(ServerResult::CallToolResult(report_result(&report)))
         });
-        let running = approval::Running {
-            task,
-            questions,
-            stop,
-            until,
-        };
-        self.follow(running, cancelled).await
+        self.follow(running, context.ct.clone()).await
     }
 
-    /// Waits for a running program's report, or for its next question,
-    /// which parks it and answers the client with `input_required`.
-    async fn follow(
+    /// Follows a request's work to its end, or to its next `input_required`
+    /// round, as the answer to a `tools/call`.
+    pub(super) async fn follow(
         &self,
-        mut running: approval::Running,
+        running: Running,
         cancelled: CancellationToken,
     ) -> Result<CallToolResponse, ErrorData> {
-        enum Next {
-            Done(Result<Report, tokio::task::JoinError>),
-            Asked(approval::Ask),
-            Cancelled,
+        match self.parked.follow(running, cancelled).await? {
+            ServerResult::InputRequiredResult(asked) => Ok(CallToolResponse::InputRequired(asked)),
+            ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
+            ServerResult::CreateTaskResult(task) => Ok(CallToolResponse::Task(task)),
+            _ => Err(ErrorData::internal_error(
+                "a tools/call ended with a result of another request",
+                None,
+            )),
         }
-        let next = tokio::select! {
-            done = &mut running.task => Next::Done(done),
-            Some(ask) = running.questions.recv() => Next::Asked(ask),
-            () = cancelled.cancelled() => Next::Cancelled,
-        };
-        let done = match next {
-            Next::Asked(ask) => {
-                let until = running.until;
-                let result = self.parked.park(running, ask, until);
-                return serde_json::from_value(result)
-                    .map(CallToolResponse::InputRequired)
-                    .map_err(|e| ErrorData::internal_error(e.to_string(), None));
-            }
-            Next::Cancelled => {
-                running.stop.cancel();
-                running.task.await
-            }
-            Next::Done(done) => done,
-        };
-        let report = done.map_err(|e| {
-            ErrorData::internal_error(format!("the execution failed to finish: {e}"), None)
-        })?;
-        Ok(CallToolResponse::Complete(report_result(&report)))
     }
 }

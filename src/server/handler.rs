@@ -83,7 +83,8 @@ impl ServerHandler for CodeModeServer {
         let snapshot = self.live.current();
         match snapshot.exposed.as_ref() {
             Some(exposed) if exposed.offers().prompts => {
-                while_asked(&context, &self.forwarded, exposed.get_prompt(request)).await
+                let passed = self.pass_prompt(snapshot.clone(), request, context.clone());
+                while_asked(&context, &self.forwarded, passed).await
             }
             _ => Err(ErrorData::method_not_found::<GetPromptRequestMethod>()),
         }
@@ -298,19 +299,16 @@ impl CodeModeServer {
     ) -> Result<CallToolResponse, ErrorData> {
         let args = request.arguments.clone().unwrap_or_default();
         let snapshot = self.live.current();
-        let _asking = self.callers.enter(context.peer.clone());
         let search = snapshot.mode.looks_up();
         let result = match &*request.name {
             "execute" => return self.execute(&request, &context).await,
             "search_api" if search => self.discover(args, search_api).await?,
             "get_api" if search => self.discover(args, get_api).await?,
             other if snapshot.exposed.as_ref().is_some_and(|e| e.has_tool(other)) => {
-                let exposed = snapshot.exposed.as_ref().expect("checked above");
                 let mut request = request;
                 request.arguments = Some(args);
                 let _in_flight = InFlight::new(&self.forwarded);
-                let caller = self.callers.caller(context.peer.clone());
-                return exposed.call_tool(request, &context, &caller).await;
+                return self.pass_call(snapshot, request, context).await;
             }
             other => {
                 let names: Vec<String> =

@@ -15,9 +15,11 @@ pub mod http;
 mod intent;
 mod lookup;
 mod metrics;
+mod pass;
 mod passthrough;
 mod rebinding;
 mod resume;
+mod rounds;
 mod search;
 pub mod sessions;
 mod snapshot;
@@ -57,8 +59,8 @@ pub struct CodeModeServer {
     callers: Arc<Callers>,
     /// Result types learned by the executions, saved after each.
     shapes: Option<Arc<crate::prompt::shapes::Shapes>>,
-    /// Executions waiting for a 2026-07-28 client's approval.
-    parked: Arc<approval::Parked>,
+    /// Requests waiting for a 2026-07-28 client's answers.
+    parked: Arc<rounds::Parked>,
     metrics: Arc<metrics::Metrics>,
     /// Requests forwarded to upstreams (`--expose-tools`) still running,
     /// which a drain waits for as it does for executions.

@@ -21,11 +21,12 @@ use futures::StreamExt;
 use rmcp::handler::client::progress::ProgressDispatcher;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
-    CompleteRequestParams, CompleteResult, GetPromptRequestParams, GetPromptResponse,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ProgressNotificationParam,
-    Prompt, ReadResourceRequestParams, ReadResourceResponse, Reference, RequestMetaObject,
-    ResultType, ServerCapabilities, ServerNotification, ServerResult, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams,
+    CompleteRequestParams, CompleteResult, GetPromptRequest, GetPromptRequestParams,
+    GetPromptResponse, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ProgressNotificationParam, Prompt, ReadResourceRequestParams, ReadResourceResponse, Reference,
+    RequestMetaObject, ResultType, ServerCapabilities, ServerNotification, ServerResult,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, Tool,
+    UnsubscribeRequestParams,
 };
 use rmcp::service::{PeerRequestOptions, RequestContext, ServiceError};
 use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
@@ -33,7 +34,7 @@ use rmcp::{ErrorData, Peer, RoleClient, RoleServer};
 use crate::governance::policy::Refusals;
 use crate::upstream::human::{self, MAX_INPUT_ROUNDS};
 use crate::upstream::redact::{scrub, scrub_value};
-use crate::upstream::{Era, Human, Upstreams};
+use crate::upstream::{Era, Human, Serving, Upstreams};
 
 /// Between a namespace and an upstream name when several servers are exposed.
 const SEPARATOR: &str = "__";
@@ -278,12 +279,13 @@ impl Exposed {
     /// that era as it is; a client of the legacy era, which knows no such
     /// result, is asked as its era asks (elicitation, sampling and roots
     /// requests, through `caller`, the client of this call alone) and the
-    /// call retried with its answers.
+    /// call retried with its answers. What a legacy upstream asks during
+    /// the call goes to `caller` too.
     pub async fn call_tool(
         &self,
         mut request: CallToolRequestParams,
         context: &RequestContext<RoleServer>,
-        caller: &dyn Human,
+        caller: Arc<dyn Human>,
     ) -> Result<CallToolResponse, ErrorData> {
         let Some((index, tool)) = self.routes.get(request.name.as_ref()) else {
             return Err(ErrorData::invalid_params(
@@ -296,13 +298,11 @@ impl Exposed {
         // Our client's `_meta` is its own (its progress token, say); rmcp
         // gives the upstream request a token of ours.
         request.meta = None;
-        let legacy_client = context
-            .peer
-            .peer_info()
-            .is_some_and(|info| info.protocol_version.has_initialize());
+        let legacy_client = legacy(context);
+        let serving = caller.clone().serving(&upstream.server);
         for _ in 0..=MAX_INPUT_ROUNDS {
             match self
-                .call_once(upstream, tool, request.clone(), context)
+                .call_once(upstream, tool, request.clone(), context, &serving)
                 .await?
             {
                 ServerResult::CallToolResult(mut result) => {
@@ -311,7 +311,7 @@ impl Exposed {
                 }
                 ServerResult::InputRequiredResult(asked) if legacy_client => {
                     let answers = human::answer(
-                        caller,
+                        caller.as_ref(),
                         &upstream.server,
                         asked.input_requests.unwrap_or_default(),
                     )
@@ -355,6 +355,7 @@ impl Exposed {
         tool: &str,
         request: CallToolRequestParams,
         context: &RequestContext<RoleServer>,
+        serving: &Serving,
     ) -> Result<ServerResult, ErrorData> {
         let mut meta = RequestMetaObject::new();
         if let Some(capabilities) = context.client_capabilities() {
@@ -369,6 +370,7 @@ impl Exposed {
             .send_request_with_option(call, PeerRequestOptions::no_options().with_meta(meta))
             .await
             .map_err(|error| unavailable(&upstream.server, &error))?;
+        serving.sent(&handle.id);
         let relay = context.meta.get_progress_token().map(|theirs| {
             let dispatcher = upstream.progress.clone();
             let ours = handle.progress_token.clone();
@@ -425,9 +427,12 @@ impl Exposed {
         Ok(ListPromptsResult::with_all_items(prompts))
     }
 
+    /// `prompts/get`, asking as [`Exposed::call_tool`] does.
     pub async fn get_prompt(
         &self,
         mut request: GetPromptRequestParams,
+        context: &RequestContext<RoleServer>,
+        caller: Arc<dyn Human>,
     ) -> Result<GetPromptResponse, ErrorData> {
         let (upstream, name) = self
             .owner_of(&request.name, |c| c.prompts.is_some())
@@ -436,14 +441,35 @@ impl Exposed {
             })?;
         request.name = name;
         request.meta = None;
-        match upstream.peer.get_prompt_once(request).await {
-            Ok(GetPromptResponse::Complete(mut result)) => {
-                result.result_type = Some(ResultType::COMPLETE);
-                Ok(GetPromptResponse::Complete(result))
+        let legacy_client = legacy(context);
+        let serving = caller.clone().serving(&upstream.server);
+        let failed = |error| failed(&upstream.server, "prompts/get", error);
+        for _ in 0..=MAX_INPUT_ROUNDS {
+            let get = ClientRequest::GetPromptRequest(GetPromptRequest::new(request.clone()));
+            let options = PeerRequestOptions::no_options();
+            match human::send(&upstream.peer, get, options, &serving).await {
+                Ok(ServerResult::GetPromptResult(mut result)) => {
+                    result.result_type = Some(ResultType::COMPLETE);
+                    return Ok(GetPromptResponse::Complete(result));
+                }
+                Ok(ServerResult::InputRequiredResult(asked)) if legacy_client => {
+                    let requests = asked.input_requests.unwrap_or_default();
+                    let answers = human::answer(caller.as_ref(), &upstream.server, requests)
+                        .await
+                        .map_err(failed)?;
+                    request.input_responses = (!answers.is_empty()).then_some(answers);
+                    request.request_state = asked.request_state;
+                }
+                Ok(ServerResult::InputRequiredResult(asked)) => {
+                    return Ok(GetPromptResponse::InputRequired(asked));
+                }
+                Ok(_) => return Err(failed(ServiceError::UnexpectedResponse)),
+                Err(error) => return Err(failed(error)),
             }
-            Ok(other) => Ok(other),
-            Err(error) => Err(failed(&upstream.server, "prompts/get", error)),
         }
+        Err(failed(ServiceError::InputRequiredRoundsExceeded {
+            max_rounds: MAX_INPUT_ROUNDS,
+        }))
     }
 
     pub async fn list_resources(&self) -> Result<ListResourcesResult, ErrorData> {
@@ -517,7 +543,11 @@ impl Exposed {
         let mut last = None;
         for upstream in candidates {
             match upstream.peer.complete(request.clone()).await {
-                Ok(done) => return Ok(done),
+                Ok(mut done) => {
+                    // A legacy upstream's result has none; a 2026-07-28 client needs it.
+                    done.result_type = Some(ResultType::COMPLETE);
+                    return Ok(done);
+                }
                 Err(error) => last = Some(failed(&upstream.server, "completion/complete", error)),
             }
         }
@@ -546,6 +576,15 @@ impl Exposed {
             Some((u, name.to_owned()))
         })
     }
+}
+
+/// Whether the client speaks an era of `initialize`, which knows no
+/// `input_required` result.
+pub(super) fn legacy(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .peer
+        .peer_info()
+        .is_some_and(|info| info.protocol_version.has_initialize())
 }
 
 fn unavailable(server: &str, error: &ServiceError) -> ErrorData {

@@ -9,7 +9,7 @@ use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVers
 use rmcp::service::RunningService;
 
 use super::changes::Changes;
-use super::human::{Human, NoHuman};
+use super::human::{self, Human, NoHuman};
 
 pub(super) type Client = RunningService<RoleClient, UpstreamClient>;
 
@@ -65,24 +65,27 @@ impl rmcp::ClientHandler for UpstreamClient {
     async fn create_elicitation(
         &self,
         request: rmcp::model::ElicitRequestParams,
-        _context: rmcp::service::RequestContext<RoleClient>,
+        context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
-        self.human.elicit(&self.server, request).await
+        let human = human::asked(&self.human, &self.server, &context);
+        human.elicit(&self.server, request).await
     }
 
     async fn create_message(
         &self,
         request: rmcp::model::CreateMessageRequestParams,
-        _context: rmcp::service::RequestContext<RoleClient>,
+        context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
-        self.human.sample(&self.server, request).await
+        let human = human::asked(&self.human, &self.server, &context);
+        human.sample(&self.server, request).await
     }
 
     async fn list_roots(
         &self,
-        _context: rmcp::service::RequestContext<RoleClient>,
+        context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::ListRootsResult, rmcp::ErrorData> {
-        self.human.roots(&self.server).await
+        let human = human::asked(&self.human, &self.server, &context);
+        human.roots(&self.server).await
     }
 
     async fn on_logging_message(

@@ -16,10 +16,11 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use rmcp::ErrorData;
 use rmcp::model::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
-    ElicitationAction, ListRootsResult, LoggingMessageNotificationParam,
-    ResourceUpdatedNotificationParam,
+    CallToolRequest, CancelledNotificationParam, ClientRequest, CreateMessageRequestParams,
+    CreateMessageResult, ElicitRequestParams, ElicitResult, ElicitationAction, ListRootsResult,
+    LoggingMessageNotificationParam, RequestId, ResourceUpdatedNotificationParam, ServerResult,
 };
+use rmcp::service::{InboundStreamOrigin, PeerRequestOptions};
 
 /// Answers an upstream's requests for a human; `server` names the upstream.
 pub trait Human: Send + Sync {
@@ -54,6 +55,107 @@ pub trait Human: Send + Sync {
     ) -> BoxFuture<'static, ()> {
         Box::pin(std::future::ready(()))
     }
+
+    /// Marks a call to `server` as in flight for this human until the
+    /// guard drops. A server of the legacy era asks over its connection,
+    /// not within the call's answer, so this is how what it asks meanwhile
+    /// finds the human of the call that caused it (see `server::callers`).
+    fn serving(self: Arc<Self>, _server: &str) -> Serving {
+        Serving::default()
+    }
+
+    /// The human of the call `request` to `server`, which its server's
+    /// request for a human came in answer to (an HTTP server sends it on
+    /// that call's response stream, SEP-2260), if this one knows it.
+    fn of_call(&self, _server: &str, _request: &RequestId) -> Option<Arc<dyn Human>> {
+        None
+    }
+}
+
+/// A call in flight, told the ids of the requests sent for it.
+pub trait InFlight: Send + Sync {
+    fn sent(&self, request: &RequestId);
+}
+
+/// Held while a call is in flight for a human (see [`Human::serving`]).
+#[derive(Default)]
+#[must_use = "the call counts as in flight only while this is held"]
+pub struct Serving {
+    /// Dropped when the call ends.
+    call: Option<Box<dyn InFlight>>,
+}
+
+impl Serving {
+    pub fn of(call: impl InFlight + 'static) -> Serving {
+        Serving {
+            call: Some(Box::new(call)),
+        }
+    }
+
+    /// `request` was sent for the call.
+    pub fn sent(&self, request: &RequestId) {
+        if let Some(call) = &self.call {
+            call.sent(request);
+        }
+    }
+}
+
+/// Sends `request` and waits for its answer, telling `serving` its id; if
+/// the wait is abandoned (a time-out), the server is told the request was
+/// cancelled, as rmcp's own calls do.
+pub async fn send(
+    peer: &rmcp::Peer<rmcp::RoleClient>,
+    request: ClientRequest,
+    options: PeerRequestOptions,
+    serving: &Serving,
+) -> Result<ServerResult, rmcp::ServiceError> {
+    let handle = peer.send_request_with_option(request, options).await?;
+    serving.sent(&handle.id);
+    let mut abandoned = Abandoned {
+        peer: peer.clone(),
+        id: Some(handle.id.clone()),
+    };
+    let answer = handle.await_response().await;
+    abandoned.id = None;
+    answer
+}
+
+/// Cancels a request at its server when dropped before its answer came.
+struct Abandoned {
+    peer: rmcp::Peer<rmcp::RoleClient>,
+    id: Option<RequestId>,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else {
+            return;
+        };
+        let peer = self.peer.clone();
+        let reason = Some("the caller no longer waits for it".to_owned());
+        let cancelled = CancelledNotificationParam::new(Some(id), reason);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = peer.notify_cancelled(cancelled).await;
+            });
+        }
+    }
+}
+
+/// Which human a server's request during `context` goes to: the one whose
+/// call it came in answer to, when the transport says so, else `human`'s
+/// own choice.
+pub(super) fn asked(
+    human: &Arc<dyn Human>,
+    server: &str,
+    context: &rmcp::service::RequestContext<rmcp::RoleClient>,
+) -> Arc<dyn Human> {
+    if let Some(InboundStreamOrigin::OutboundRequest(call)) = context.extensions.get()
+        && let Some(of_call) = human.of_call(server, call)
+    {
+        return of_call;
+    }
+    human.clone()
 }
 
 /// Nobody to ask: elicitation is declined, sampling and roots refused, each
@@ -122,19 +224,22 @@ pub const MAX_INPUT_ROUNDS: usize = 8;
 /// handler.
 pub async fn call_tool(
     peer: &rmcp::Peer<rmcp::RoleClient>,
-    human: &dyn Human,
+    human: &Arc<dyn Human>,
     server: &str,
     mut request: rmcp::model::CallToolRequestParams,
 ) -> Result<rmcp::model::CallToolResult, rmcp::ServiceError> {
-    use rmcp::model::CallToolResponse;
+    let serving = human.clone().serving(server);
     for _ in 0..MAX_INPUT_ROUNDS {
-        let asked = match peer.call_tool_once(request.clone()).await? {
-            CallToolResponse::Complete(result) => return Ok(result),
-            CallToolResponse::InputRequired(asked) => asked,
+        let call = ClientRequest::CallToolRequest(CallToolRequest::new(request.clone()));
+        let options = PeerRequestOptions::no_options();
+        let asked = match send(peer, call, options, &serving).await? {
+            ServerResult::CallToolResult(result) => return Ok(result),
+            ServerResult::InputRequiredResult(asked) => asked,
             // codemode declares no tasks capability, so none should come.
             _ => return Err(rmcp::ServiceError::UnexpectedResponse),
         };
-        let answers = answer(human, server, asked.input_requests.unwrap_or_default()).await?;
+        let requests = asked.input_requests.unwrap_or_default();
+        let answers = answer(human.as_ref(), server, requests).await?;
         request.input_responses = (!answers.is_empty()).then_some(answers);
         request.request_state = asked.request_state;
     }

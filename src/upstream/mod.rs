@@ -22,5 +22,5 @@ pub use connect::{ServeInProcess, connect_all, connect_all_watched};
 pub use connected::{Upstream, Upstreams};
 pub use era::Era;
 pub use error::{UnavailableServer, UpstreamError};
-pub use human::{Human, NoHuman};
+pub use human::{Human, InFlight, NoHuman, Serving};
 pub use tools_file::ToolsFileError;

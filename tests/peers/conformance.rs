@@ -43,19 +43,41 @@ fn failed_checks(results: &std::path::Path) -> String {
     said
 }
 
+/// How serve reaches the fixture.
+enum Over {
+    Stdio,
+    /// Streamable HTTP, on whose response streams a legacy server's requests
+    /// say which call they are for (SEP-2260).
+    Http,
+}
+
 /// Runs `conformance server --requirements REVISION` against serve in front
 /// of the fixture speaking `era`; the suite itself checks the results
-/// against the expected-failures baseline.
+/// against the expected-failures `baseline`.
 fn server_suite(era: &str, revision: &str) {
+    server_suite_over(
+        era,
+        Over::Stdio,
+        revision,
+        "conformance/expected-failures.yaml",
+    );
+}
+
+fn server_suite_over(era: &str, over: Over, revision: &str, baseline: &str) {
     let (node, cli) = conformance();
     let cache = tempfile::tempdir().unwrap();
     let upstream = conformance_fixture();
-    let (_serve, url) = start_serve_env(
-        &["--expose-tools", "--", &upstream, "--era", era],
-        &[("XDG_CACHE_HOME", cache.path())],
-    );
+    let over_http = match over {
+        Over::Http => Some(conformance_fixture_over_http(era)),
+        Over::Stdio => None,
+    };
+    let args: Vec<&str> = match &over_http {
+        Some((_, url)) => vec!["--expose-tools", "--url", url, "--name", "fixture"],
+        None => vec!["--expose-tools", "--", &upstream, "--era", era],
+    };
+    let (_serve, url) = start_serve_env(&args, &[("XDG_CACHE_HOME", cache.path())]);
     let results = tempfile::tempdir().unwrap();
-    let baseline = fixture("conformance/expected-failures.yaml");
+    let baseline = fixture(baseline);
     let output = Command::new(&node)
         .arg(&cli)
         .args(["server", "--url", &url, "--requirements", revision])
@@ -140,4 +162,14 @@ fn the_server_suite_passes_for_2026_07_28_in_front_of_a_modern_upstream() {
 #[test]
 fn the_server_suite_passes_for_2025_11_25_in_front_of_a_modern_upstream() {
     server_suite("modern", "2025-11-25");
+}
+
+#[test]
+fn the_server_suite_passes_for_2026_07_28_in_front_of_a_legacy_upstream() {
+    server_suite_over(
+        "legacy",
+        Over::Http,
+        "2026-07-28",
+        "conformance/expected-failures-legacy-upstream.yaml",
+    );
 }

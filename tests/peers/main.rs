@@ -23,6 +23,7 @@ mod attacks;
 mod conformance;
 mod corpus;
 mod deploy;
+mod eras;
 mod everything;
 mod guest;
 mod layouts;

@@ -266,7 +266,7 @@ impl Executor {
                 .deadline
                 .min(tokio::time::Instant::from_std(started) + own)
         });
-        let sending = crate::upstream::human::call_tool(peer, self.human.as_ref(), server, request);
+        let sending = crate::upstream::human::call_tool(peer, &ledger.human, server, request);
         match tokio::time::timeout_at(until, sending).await {
             Err(_) if until < ledger.deadline => Err(format!(
                 "{shown} did not answer within {} s, the time-out its server's config sets for a call",

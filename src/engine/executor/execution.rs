@@ -51,13 +51,15 @@ impl Logs {
 }
 
 impl Executor {
-    /// [`Executor::execute_until`], with calls that need approval put to `approver`.
+    /// [`Executor::execute_until`], with calls that need approval put to
+    /// `approver`, and what servers ask during its calls to `human`.
     pub async fn execute_asking(
         &self,
         code: &str,
         limits: Limits,
         cancelled: impl Future<Output = ()>,
         approver: Arc<dyn Approver>,
+        human: Arc<dyn crate::upstream::Human>,
     ) -> Report {
         let report = self.begin_report(&limits);
         tokio::pin!(cancelled);
@@ -76,6 +78,7 @@ impl Executor {
             deadline: deadline + STOP_GRACE,
             max_calls: limits.max_calls,
             approver,
+            human,
             asked: AtomicU32::new(0),
             results: result_cost::ResultBudget::new(limits.memory_bytes),
         };

@@ -233,6 +233,8 @@ struct CallLedger {
     deadline: tokio::time::Instant,
     max_calls: u32,
     approver: Arc<dyn Approver>,
+    /// Answers what servers ask during this execution's calls.
+    human: Arc<dyn crate::upstream::Human>,
     /// Calls asked for so far, answered or not.
     asked: AtomicU32,
     /// The host memory results may hold until the program takes them.
@@ -302,8 +304,8 @@ impl Executor {
         self
     }
 
-    /// Who answers servers' requests for a human made in `input_required`
-    /// rounds (the same as the connections' [`crate::upstream::Hooks`]).
+    /// Who answers servers' requests for a human during an execution's
+    /// calls, unless the execution names another.
     pub fn asking(mut self, human: Arc<dyn crate::upstream::Human>) -> Executor {
         self.human = human;
         self
@@ -359,7 +361,8 @@ impl Executor {
         limits: Limits,
         cancelled: impl Future<Output = ()>,
     ) -> Report {
-        self.execute_asking(code, limits, cancelled, self.approver.clone())
+        let (approver, human) = (self.approver.clone(), self.human.clone());
+        self.execute_asking(code, limits, cancelled, approver, human)
             .await
     }
 

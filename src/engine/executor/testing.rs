@@ -37,6 +37,7 @@ pub(super) fn ledger(max_calls: u32) -> CallLedger {
         deadline: tokio::time::Instant::now() + Duration::from_secs(30),
         max_calls,
         approver: approval::NoOne::shared("nobody is there to approve it"),
+        human: crate::upstream::NoHuman::shared("nobody is there to answer"),
         asked: AtomicU32::new(0),
         results: result_cost::ResultBudget::new(64 << 20),
     }
