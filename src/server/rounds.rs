@@ -428,6 +428,12 @@ mod tests {
             "requestedSchema": {"type": "object", "properties": {}}})
     }
 
+    /// What `running` ended with, as JSON text.
+    async fn ended(parked: &Arc<Parked>, running: Running, cancelled: CancellationToken) -> String {
+        let done = parked.follow(running, cancelled).await.unwrap();
+        serde_json::to_string(&done).unwrap()
+    }
+
     fn patient() -> (Duration, Option<Instant>) {
         (Duration::from_secs(60), None)
     }
@@ -479,11 +485,7 @@ mod tests {
         let running = parked
             .resume(state, "tools/call execute", Some(&responses))
             .unwrap();
-        let done = parked
-            .follow(running, CancellationToken::new())
-            .await
-            .unwrap();
-        let done = serde_json::to_string(&done).unwrap();
+        let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("declined"), "{done}");
         // Answered once: the state is spent.
         let again = parked
@@ -524,11 +526,7 @@ mod tests {
         let running = parked
             .resume(state, "tools/call t", Some(&responses))
             .unwrap();
-        let done = parked
-            .follow(running, CancellationToken::new())
-            .await
-            .unwrap();
-        let done = serde_json::to_string(&done).unwrap();
+        let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("no answer under"), "{done}");
         assert!(done.contains("roots"), "{done}");
     }
@@ -543,11 +541,7 @@ mod tests {
                 .await;
             Ok(text(&format!("{answer:?}")))
         });
-        let done = parked
-            .follow(running, CancellationToken::new())
-            .await
-            .unwrap();
-        let done = serde_json::to_string(&done).unwrap();
+        let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("could not put the question"), "{done}");
     }
 
@@ -560,8 +554,7 @@ mod tests {
         });
         let cancelled = CancellationToken::new();
         cancelled.cancel();
-        let done = parked.follow(running, cancelled).await.unwrap();
-        assert!(serde_json::to_string(&done).unwrap().contains("stopped"));
+        assert!(ended(&parked, running, cancelled).await.contains("stopped"));
     }
 
     #[tokio::test]
