@@ -283,16 +283,30 @@ pub(crate) fn stateless_post_with_timeout(
     message: &Value,
     wait: Duration,
 ) -> (u16, String, String) {
+    stateless_post_as(port, message, &json!({}), wait)
+}
+
+/// Like [`stateless_post`], from a client with `capabilities`, hanging up
+/// after `wait`.
+pub(crate) fn stateless_post_as(
+    port: u16,
+    message: &Value,
+    capabilities: &Value,
+    wait: Duration,
+) -> (u16, String, String) {
     let mut message = message.clone();
     message["params"]["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
     });
     let mut headers = format!(
         "\r\nMCP-Protocol-Version: 2026-07-28\r\nMcp-Method: {}",
         message["method"].as_str().unwrap()
     );
-    if let Some(name) = message["params"]["name"].as_str() {
+    let name = message["params"]["name"]
+        .as_str()
+        .or(message["params"]["taskId"].as_str());
+    if let Some(name) = name {
         headers.push_str(&format!("\r\nMcp-Name: {name}"));
     }
     let head = format!(

@@ -30,4 +30,5 @@ mod replay;
 mod run;
 mod savings;
 mod serve;
+mod tasks;
 mod telemetry;

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResponse, ServerResult};
+use rmcp::model::{CallToolRequestParams, CallToolResponse, CreateTaskResult, ServerResult};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::rounds::Running;
+use super::tasks;
 use super::{CodeModeServer, approval, commit, parse, report_result, text_result};
 use crate::engine::executor::{Executor, Report};
 use crate::governance::approval::Approver;
@@ -167,7 +168,22 @@ impl CodeModeServer {
                 .await;
             Ok(ServerResult::CallToolResult(report_result(&report)))
         });
-        self.follow(running, context.ct.clone()).await
+        if !tasks_declared(context) {
+            return self.follow(running, context.ct.clone()).await;
+        }
+        // A program that runs on becomes a task the client polls.
+        let budget = Some(tasks::SYNC_BUDGET);
+        match self
+            .parked
+            .follow_within(running, context.ct.clone(), budget)
+            .await
+        {
+            Ok(outcome) => answer(outcome?),
+            Err(running) => {
+                let task = self.tasks.adopt(running, limits.timeout);
+                Ok(CallToolResponse::Task(CreateTaskResult::new(task)))
+            }
+        }
     }
 
     /// Follows a request's work to its end, or to its next `input_required`
@@ -177,14 +193,26 @@ impl CodeModeServer {
         running: Running,
         cancelled: CancellationToken,
     ) -> Result<CallToolResponse, ErrorData> {
-        match self.parked.follow(running, cancelled).await? {
-            ServerResult::InputRequiredResult(asked) => Ok(CallToolResponse::InputRequired(asked)),
-            ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
-            ServerResult::CreateTaskResult(task) => Ok(CallToolResponse::Task(task)),
-            _ => Err(ErrorData::internal_error(
-                "a tools/call ended with a result of another request",
-                None,
-            )),
-        }
+        answer(self.parked.follow(running, cancelled).await?)
     }
+}
+
+/// What a `tools/call`'s work ended with, as its answer.
+fn answer(result: ServerResult) -> Result<CallToolResponse, ErrorData> {
+    match result {
+        ServerResult::InputRequiredResult(asked) => Ok(CallToolResponse::InputRequired(asked)),
+        ServerResult::CallToolResult(result) => Ok(CallToolResponse::Complete(result)),
+        ServerResult::CreateTaskResult(task) => Ok(CallToolResponse::Task(task)),
+        _ => Err(ErrorData::internal_error(
+            "a tools/call ended with a result of another request",
+            None,
+        )),
+    }
+}
+
+/// Whether the request's client declared the tasks extension.
+fn tasks_declared(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .client_capabilities()
+        .is_some_and(|capabilities| capabilities.supports_tasks())
 }

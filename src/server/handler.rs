@@ -5,15 +5,17 @@
 // for upstreams that still use them.
 #[allow(deprecated)]
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CompleteRequestMethod, CompleteRequestParams,
-    CompleteResult, CustomRequest, CustomResult, ErrorCode, GetPromptRequestMethod,
-    GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsRequestMethod,
-    ListPromptsResult, ListResourceTemplatesRequestMethod, ListResourceTemplatesResult,
-    ListResourcesRequestMethod, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ReadResourceRequestMethod, ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities,
-    ServerConfig, ServerNotification, SetLevelRequestMethod, SetLevelRequestParams,
+    CallToolRequestParams, CallToolResponse, CancelTaskParams, CancelTaskRequest, ClientRequest,
+    CompleteRequestMethod, CompleteRequestParams, CompleteResult, CustomRequest, CustomResult,
+    ErrorCode, GetPromptRequestMethod, GetPromptRequestParams, GetPromptResponse, GetTaskParams,
+    GetTaskRequest, GetTaskResult, Implementation, ListPromptsRequestMethod, ListPromptsResult,
+    ListResourceTemplatesRequestMethod, ListResourceTemplatesResult, ListResourcesRequestMethod,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ReadResourceRequestMethod,
+    ReadResourceRequestParams, ReadResourceResponse, ServerCapabilities, ServerConfig,
+    ServerNotification, ServerResult, SetLevelRequestMethod, SetLevelRequestParams,
     SubscribeRequestMethod, SubscribeRequestParams, SubscriptionFilter,
     ToolListChangedNotification, UnsubscribeRequestMethod, UnsubscribeRequestParams,
+    UpdateTaskParams, UpdateTaskRequest,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
 use rmcp::{ErrorData, RoleServer, ServerHandler};
@@ -21,6 +23,7 @@ use serde_json::Value;
 
 use super::forwarded::{InFlight, while_asked};
 use super::lookup::{get_api, search_api};
+use super::tasks::Holder;
 use super::{CodeModeServer, Exposed, held, stdio};
 
 #[allow(deprecated)]
@@ -33,9 +36,12 @@ impl ServerHandler for CodeModeServer {
             .as_ref()
             .map(Exposed::offers)
             .unwrap_or_default();
+        // Tasks (SEP-2663): a long `execute` becomes one, and an exposed
+        // upstream's tasks are polled through codemode.
         let mut capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_tool_list_changed()
+            .enable_tasks()
             .build();
         // Declared only when an exposed upstream offers them: the rest is
         // answered as unknown.
@@ -257,6 +263,54 @@ impl ServerHandler for CodeModeServer {
         ))
     }
 
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let task = request.task_id.clone();
+        match self.tasks.holder(&task)? {
+            Holder::Codemode => self.tasks.own().get_task(&task).map(GetTaskResult::new),
+            Holder::Upstream(server) => {
+                let get = ClientRequest::GetTaskRequest(GetTaskRequest::new(request));
+                match self.forward_task(&server, get, &context).await? {
+                    ServerResult::GetTaskResult(result) => Ok(result),
+                    _ => Err(unexpected_answer(&server)),
+                }
+            }
+        }
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let task = request.task_id.clone();
+        match self.tasks.holder(&task)? {
+            Holder::Codemode => self.tasks.own().update_task(&task, request.input_responses),
+            Holder::Upstream(server) => {
+                let update = ClientRequest::UpdateTaskRequest(UpdateTaskRequest::new(request));
+                self.forward_task(&server, update, &context).await.map(drop)
+            }
+        }
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let task = request.task_id.clone();
+        match self.tasks.holder(&task)? {
+            Holder::Codemode => self.tasks.own().cancel_task(&task),
+            Holder::Upstream(server) => {
+                let cancel = ClientRequest::CancelTaskRequest(CancelTaskRequest::new(request));
+                self.forward_task(&server, cancel, &context).await.map(drop)
+            }
+        }
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -305,10 +359,16 @@ impl CodeModeServer {
             "search_api" if search => self.discover(args, search_api).await?,
             "get_api" if search => self.discover(args, get_api).await?,
             other if snapshot.exposed.as_ref().is_some_and(|e| e.has_tool(other)) => {
+                let exposed = snapshot.exposed.as_ref().expect("checked above");
+                let server = exposed.server_of(other).unwrap_or_default().to_owned();
                 let mut request = request;
                 request.arguments = Some(args);
                 let _in_flight = InFlight::new(&self.forwarded);
-                return self.pass_call(snapshot, request, context).await;
+                let passed = self.pass_call(snapshot.clone(), request, context).await;
+                if let Ok(CallToolResponse::Task(created)) = &passed {
+                    self.tasks.held_by(&created.task, &server);
+                }
+                return passed;
             }
             other => {
                 let names: Vec<String> =
@@ -321,4 +381,31 @@ impl CodeModeServer {
         };
         Ok(CallToolResponse::Complete(result))
     }
+}
+
+impl CodeModeServer {
+    /// Sends a `tasks/*` request to the exposed upstream `server`, which
+    /// holds the task.
+    async fn forward_task(
+        &self,
+        server: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, ErrorData> {
+        let snapshot = self.live.current();
+        let exposed = snapshot.exposed.as_ref().ok_or_else(|| {
+            ErrorData::invalid_params(
+                format!("the {server} server that holds this task is no longer exposed"),
+                None,
+            )
+        })?;
+        exposed.forward(server, request, context).await
+    }
+}
+
+fn unexpected_answer(server: &str) -> ErrorData {
+    ErrorData::internal_error(
+        format!("the {server} server answered a tasks request with something else"),
+        None,
+    )
 }

@@ -25,6 +25,7 @@ pub mod sessions;
 mod snapshot;
 pub mod stdio;
 mod supervise;
+mod tasks;
 mod trace;
 
 pub use admission::Admission;
@@ -61,6 +62,8 @@ pub struct CodeModeServer {
     shapes: Option<Arc<crate::prompt::shapes::Shapes>>,
     /// Requests waiting for a 2026-07-28 client's answers.
     parked: Arc<rounds::Parked>,
+    /// Executions running as tasks, and the upstreams' tasks.
+    tasks: Arc<tasks::Tasks>,
     metrics: Arc<metrics::Metrics>,
     /// Requests forwarded to upstreams (`--expose-tools`) still running,
     /// which a drain waits for as it does for executions.
@@ -83,6 +86,7 @@ impl CodeModeServer {
             callers: Arc::default(),
             shapes: None,
             parked: Arc::default(),
+            tasks: Arc::default(),
             metrics: Arc::default(),
             forwarded: Arc::default(),
         }

@@ -273,6 +273,41 @@ impl Exposed {
         self.routes.contains_key(name)
     }
 
+    /// The server of the exposed tool `name`.
+    pub fn server_of(&self, name: &str) -> Option<&str> {
+        let (index, _) = self.routes.get(name)?;
+        Some(&self.upstreams[*index].server)
+    }
+
+    /// Sends `request` (of the tasks extension) to `server`, with the
+    /// client's capabilities, which the server gates tasks on.
+    pub async fn forward(
+        &self,
+        server: &str,
+        request: ClientRequest,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<ServerResult, ErrorData> {
+        let upstream = self
+            .upstreams
+            .iter()
+            .find(|u| u.server == server)
+            .ok_or_else(|| ErrorData::invalid_params(format!("no server {server}"), None))?;
+        let mut meta = RequestMetaObject::new();
+        if let Some(capabilities) = context.client_capabilities() {
+            meta.set_client_capabilities(capabilities);
+        }
+        let options = PeerRequestOptions::no_options().with_meta(meta);
+        let handle = upstream
+            .peer
+            .send_request_with_option(request, options)
+            .await
+            .map_err(|error| unavailable(server, &error))?;
+        handle
+            .await_response()
+            .await
+            .map_err(|error| failed(server, "a tasks request", error))
+    }
+
     /// Forwards a `tools/call` for an exposed tool: progress notifications
     /// come back under the client's own token, a cancellation is passed on.
     /// A 2026-07-28 upstream's `input_required` answer goes to a client of

@@ -52,7 +52,7 @@ pub(super) enum Question {
 
 impl Question {
     /// The key it is asked under, unless taken in the round already.
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Question::Approval(..) => "approval",
             Question::Upstream { method, .. } => match *method {
@@ -64,7 +64,7 @@ impl Question {
     }
 
     /// The `inputRequests` entry that asks it.
-    fn input_request(&self) -> Value {
+    pub(super) fn input_request(&self) -> Value {
         match self {
             Question::Approval(request, _) => {
                 json!({"method": "elicitation/create", "params": elicitation(request)})
@@ -77,7 +77,7 @@ impl Question {
 
     /// Answers it with the client's `response` under `key`, if the retry
     /// carried one.
-    fn answer(self, key: &str, response: Option<&Value>) {
+    pub(super) fn answer(self, key: &str, response: Option<&Value>) {
         let missing = || format!("the client's retry carried no answer under \"{key}\"");
         match self {
             Question::Approval(_, answer) => {
@@ -99,7 +99,7 @@ impl Question {
     }
 
     /// Answers it without asking: `why` nobody was.
-    fn refuse(self, why: &str) {
+    pub(super) fn refuse(self, why: &str) {
         match self {
             Question::Approval(_, answer) => {
                 let _ = answer.send(Verdict::refused("codemode", why));
@@ -218,6 +218,24 @@ impl Running {
         }
     }
 
+    /// What the work does next: end, or ask the client something.
+    pub(super) async fn next(&mut self) -> Next {
+        tokio::select! {
+            done = &mut self.task => Next::Ended(Box::new(finished(done))),
+            Some(question) = self.questions.recv() => Next::Asked(question),
+        }
+    }
+
+    /// What the work ended with (after [`Running::stop`], say).
+    pub(super) async fn ended(&mut self) -> Outcome {
+        finished((&mut self.task).await)
+    }
+
+    /// Asks the work to stop.
+    pub(super) fn stop(&self) {
+        self.stop.cancel();
+    }
+
     /// Until when a round parked now waits for the client's retry.
     fn until(&self) -> Instant {
         let patient = Instant::now() + self.patience;
@@ -231,6 +249,12 @@ impl Drop for Running {
     fn drop(&mut self) {
         self.stop.cancel();
     }
+}
+
+/// What a request's work did next.
+pub(super) enum Next {
+    Ended(Box<Outcome>),
+    Asked(Question),
 }
 
 /// A request's work waiting for its client's retry with answers.
@@ -254,17 +278,42 @@ impl Parked {
     /// work is stopped and what it ended with returned.
     pub(super) async fn follow(
         self: &Arc<Self>,
-        mut running: Running,
+        running: Running,
         cancelled: CancellationToken,
     ) -> Outcome {
+        match self.follow_within(running, cancelled, None).await {
+            Ok(outcome) => outcome,
+            Err(_) => unreachable!("no budget, so it is never used up"),
+        }
+    }
+
+    /// [`Parked::follow`], handing `running` back if it neither ended nor
+    /// asked within `budget`.
+    pub(super) async fn follow_within(
+        self: &Arc<Self>,
+        mut running: Running,
+        cancelled: CancellationToken,
+        budget: Option<Duration>,
+    ) -> Result<Outcome, Running> {
+        let deadline = budget.map(|budget| Instant::now() + budget);
+        let used_up = async move {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(used_up);
         loop {
             let first = tokio::select! {
-                done = &mut running.task => return finished(done),
-                Some(question) = running.questions.recv() => question,
+                next = running.next() => match next {
+                    Next::Ended(outcome) => return Ok(*outcome),
+                    Next::Asked(question) => question,
+                },
                 () = cancelled.cancelled() => {
-                    running.stop.cancel();
-                    return finished((&mut running.task).await);
+                    running.stop();
+                    return Ok(running.ended().await);
                 }
+                () = &mut used_up => return Err(running),
             };
             let mut asked = vec![first];
             while asked.len() < MAX_PER_ROUND {
@@ -274,7 +323,7 @@ impl Parked {
                 }
             }
             match self.park(running, asked) {
-                Ok(asked) => return Ok(ServerResult::InputRequiredResult(asked)),
+                Ok(asked) => return Ok(Ok(ServerResult::InputRequiredResult(asked))),
                 // Refused: the work goes on with that.
                 Err(back) => running = back,
             }
