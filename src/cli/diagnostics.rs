@@ -27,6 +27,14 @@ pub fn hint(hint: LimitHint) -> String {
     }
 }
 
+/// The arguments that picked the command's servers, which a command the
+/// user is told to run repeats (see `servers::selection`).
+static GIVEN_SERVERS: std::sync::RwLock<String> = std::sync::RwLock::new(String::new());
+
+pub(super) fn given_servers(selection: String) {
+    *GIVEN_SERVERS.write().expect("given servers") = selection;
+}
+
 /// What else would help, in the CLI's words.
 pub fn words(hint: &crate::hint::Hint) -> String {
     use crate::hint::Hint;
@@ -58,9 +66,15 @@ pub fn words(hint: &crate::hint::Hint) -> String {
             scopes,
             again,
         } => {
-            let scopes: String = scopes.iter().map(|s| format!(" --scope {s}")).collect();
+            use super::servers::quoted;
+            let scopes: String = scopes
+                .iter()
+                .map(|s| format!(" --scope {}", quoted(s)))
+                .collect();
             let again = if *again { " again" } else { "" };
-            format!("run `codemode login {server}{scopes}`{again}")
+            let picked = GIVEN_SERVERS.read().expect("given servers");
+            let server = quoted(server);
+            format!("run `codemode login {server}{picked}{scopes}`{again}")
         }
     }
 }

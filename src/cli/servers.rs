@@ -101,6 +101,7 @@ pub(crate) struct ServerSettings {
 
 impl From<ServerArgs> for ServerSettings {
     fn from(args: ServerArgs) -> Self {
+        super::diagnostics::given_servers(selection(&args));
         ServerSettings {
             sources: crate::files::config::Sources {
                 configs: args.config,
@@ -122,5 +123,68 @@ impl From<ServerArgs> for ServerSettings {
             pins: args.pins,
             approval_timeout: args.approval_timeout,
         }
+    }
+}
+
+/// The arguments that pick the servers `args` picked, for a command the
+/// user is told to run (`codemode login NAME --config FILE`): configs, and a
+/// URL without its secrets; never a header, which may hold one.
+fn selection(args: &ServerArgs) -> String {
+    let mut picked = String::new();
+    for config in &args.config {
+        picked.push_str(" --config ");
+        picked.push_str(&quoted(&config.to_string_lossy()));
+    }
+    if let Some(url) = &args.url {
+        picked.push_str(" --url ");
+        picked.push_str(&quoted(&crate::upstream::redact::scrub(url)));
+        if let Some(name) = &args.name {
+            picked.push_str(" --name ");
+            picked.push_str(&quoted(name));
+        }
+    }
+    picked
+}
+
+/// `text` as one word of a POSIX shell command line.
+pub(super) fn quoted(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,~".contains(c));
+    if plain {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_told_command_picks_the_same_servers_and_keeps_secrets_out() {
+        let args = ServerArgs {
+            config: vec!["/home/me/My Configs/mcp.json".into(), "b.json".into()],
+            ..ServerArgs::default()
+        };
+        assert_eq!(
+            selection(&args),
+            " --config '/home/me/My Configs/mcp.json' --config b.json"
+        );
+        let args = ServerArgs {
+            url: Some("https://mcp.example.com/mcp?token=s3cr3t".into()),
+            name: Some("it's".into()),
+            headers: vec!["Authorization: Bearer s3cr3t".into()],
+            ..ServerArgs::default()
+        };
+        let picked = selection(&args);
+        assert!(!picked.contains("s3cr3t"), "{picked}");
+        assert!(
+            picked.starts_with(" --url 'https://mcp.example.com/mcp?token="),
+            "{picked}"
+        );
+        assert!(picked.ends_with(" --name 'it'\\''s'"), "{picked}");
     }
 }

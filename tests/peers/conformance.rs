@@ -103,20 +103,44 @@ fn server_suite_over(era: &str, over: Over, revision: &str, baseline: &str) {
 /// Runs `conformance client --requirements REVISION` with the client
 /// example; its tokens and era cache go to a temporary folder.
 fn client_suite(revision: &str) {
-    let (node, cli) = conformance();
     let client = std::path::Path::new(&conformance_fixture()).with_file_name("conformance_client");
     assert!(
         client.exists(),
         "{} is missing: run `cargo build --examples`",
         client.display()
     );
+    client_suite_of(&client.to_string_lossy(), &[], revision);
+}
+
+/// Runs `conformance client --requirements REVISION` with the codemode CLI
+/// as the client, as a user runs it (`tests/python/cli_client.py`: a
+/// config, `codemode run`, and the login a run says to run).
+fn client_suite_of_the_cli(revision: &str) {
+    let script = repo().join("tests/python/cli_client.py");
+    let browser = format!(
+        "python3 {}",
+        repo().join("tests/python/browser.py").display()
+    );
+    let command = format!("python3 {}", script.display());
+    let env = [
+        ("CODEMODE", codemode_path().to_owned()),
+        ("BROWSER", browser),
+    ];
+    client_suite_of(&command, &env, revision);
+}
+
+/// Runs `conformance client --requirements REVISION` with `command` (given
+/// `env`) as the client; tokens and era caches go to a temporary folder.
+fn client_suite_of(command: &str, env: &[(&str, String)], revision: &str) {
+    let (node, cli) = conformance();
     let home = tempfile::tempdir().unwrap();
     let results = tempfile::tempdir().unwrap();
     let output = Command::new(&node)
         .arg(&cli)
         .arg("client")
         .arg("--command")
-        .arg(&client)
+        .arg(command)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .args(["--requirements", revision])
         .arg("--expected-failures")
         .arg(fixture("conformance/expected-failures.yaml"))
@@ -147,6 +171,16 @@ fn the_client_suite_passes_for_2025_11_25() {
 #[test]
 fn the_client_suite_passes_for_2026_07_28() {
     client_suite("2026-07-28");
+}
+
+#[test]
+fn the_client_suite_passes_for_2025_11_25_with_the_cli_as_the_client() {
+    client_suite_of_the_cli("2025-11-25");
+}
+
+#[test]
+fn the_client_suite_passes_for_2026_07_28_with_the_cli_as_the_client() {
+    client_suite_of_the_cli("2026-07-28");
 }
 
 #[test]
