@@ -214,3 +214,35 @@ async fn a_cancelled_passthrough_call_is_cancelled_upstream() {
     .await;
     client.cancel().await.unwrap();
 }
+
+/// rmcp 3.9 learns a tool's `x-mcp-header` annotations from `tools/list`
+/// only on some paths: an answer on an event stream that ends at once lost
+/// them about one time in ten. codemode hands rmcp such a list whole, so
+/// every call carries its `Mcp-Param-*` header.
+#[test]
+fn a_tools_mcp_param_header_is_sent_however_its_list_came() {
+    let mut server = Background::spawn(
+        std::process::Command::new("python3")
+            .arg(repo().join("tests/python/sse_list_server.py"))
+            .stdout(std::process::Stdio::piped()),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.0.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = line.trim();
+    let program = r#"return await s.where({ region: "eu-west-1" });"#;
+    for _ in 0..20 {
+        // A fresh cache each time: each run lists the tools anew.
+        let cache = tempfile::tempdir().unwrap();
+        let (report, ok) = run_program_env(
+            program,
+            &["--url", url, "--name", "s"],
+            &[("XDG_CACHE_HOME", cache.path())],
+        );
+        assert!(ok, "{report}");
+        assert_eq!(report["result"], "eu-west-1", "{report}");
+    }
+}

@@ -20,6 +20,7 @@ use super::era::{self, ERAS};
 use super::error::{UnavailableServer, UpstreamError, cannot_connect, root_cause, wanted_scope};
 use super::stdio::{self, OutputTail};
 use super::tap::ToolListTap;
+use super::whole_lists::WholeLists;
 use super::{Era, oauth, redact, sse, tools_file};
 use crate::files::config::{ServerSpec, Transport};
 
@@ -212,7 +213,8 @@ async fn connect_as(
             let sent_token = kept.is_some();
             let connected = match kept {
                 Some(authorized) => {
-                    let transport = StreamableHttpClientTransport::with_client(authorized, config);
+                    let client = WholeLists(authorized);
+                    let transport = StreamableHttpClientTransport::with_client(client, config);
                     initialize(
                         handler.serve_with_lifecycle(transport, lifecycle),
                         url.clone(),
@@ -222,7 +224,8 @@ async fn connect_as(
                     .await
                 }
                 None => {
-                    let transport = StreamableHttpClientTransport::from_config(config);
+                    let client = WholeLists(super::http_client::client());
+                    let transport = StreamableHttpClientTransport::with_client(client, config);
                     initialize(
                         handler.serve_with_lifecycle(transport, lifecycle),
                         url.clone(),

@@ -15,6 +15,7 @@ mod stdio;
 mod tap;
 mod tools_file;
 pub(crate) mod unreadable;
+mod whole_lists;
 
 pub use changes::{ChangedServers, Changes};
 pub use client::{Hooks, UpstreamClient};
