@@ -357,7 +357,12 @@ pub(crate) fn on_a_terminal(command: &str, typed: &[u8], cache: &Path) -> (Strin
     let start = screen
         .find("{\n  \"ok\"")
         .unwrap_or_else(|| panic!("no report on the screen:\n{screen}"));
-    let report = serde_json::from_str(screen[start..].trim()).unwrap();
+    // What codemode says after the report (an offer to log in) follows it.
+    let report = serde_json::Deserializer::from_str(&screen[start..])
+        .into_iter::<Value>()
+        .next()
+        .unwrap_or_else(|| panic!("no report on the screen:\n{screen}"))
+        .unwrap();
     (screen, report)
 }
 

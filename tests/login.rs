@@ -100,7 +100,10 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
     let before = notes.codemode(&["tools"], "");
     assert!(!before.status.success());
     assert!(
-        stderr(&before).contains("asks for a login\nhint: run `codemode login notes`"),
+        stderr(&before).contains(&format!(
+            "asks for a login\nhint: run `codemode login notes --config {}`",
+            notes.config
+        )),
         "{}",
         stderr(&before)
     );
@@ -134,7 +137,10 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(
         message.contains("notes.write_note was refused")
-            && message.contains("codemode login notes --scope")
+            && message.contains(&format!(
+                "codemode login notes --config {} --scope",
+                notes.config
+            ))
             && message.contains("notes:write"),
         "{refused}"
     );
@@ -147,7 +153,10 @@ fn login_keeps_tokens_that_run_refreshes_and_a_step_up_adds_a_scope() {
     assert!(stderr(&logout).contains("logged out of notes"));
     let after = notes.codemode(&["tools"], "");
     assert!(
-        stderr(&after).contains("hint: run `codemode login notes`"),
+        stderr(&after).contains(&format!(
+            "hint: run `codemode login notes --config {}`",
+            notes.config
+        )),
         "{}",
         stderr(&after)
     );
@@ -253,5 +262,68 @@ fn serve_words_a_missing_scope_for_the_model() {
             && !text.contains("--scope")
             && !text.contains("codemode login"),
         "{answer}"
+    );
+}
+
+/// On a terminal, `run` offers the login a server wants, right there, and
+/// goes on with the server once it is done.
+#[test]
+fn run_on_a_terminal_offers_the_login_a_server_wants() {
+    let notes = Notes::start();
+    let program = notes.home.path().join("whoami.ts");
+    std::fs::write(&program, "return await notes.whoami({})").unwrap();
+    let command = format!(
+        "XDG_CONFIG_HOME={} BROWSER='python3 {}' {} run {} --config {}",
+        notes.home.path().join("config").display(),
+        repo().join("tests/python/browser.py").display(),
+        codemode_path(),
+        program.display(),
+        notes.config
+    );
+    let cache = notes.home.path().join("cache");
+    let (screen, report) = on_a_terminal(&command, b"y\n", &cache);
+    assert!(
+        screen.contains(
+            "the notes server wants you to log in. Log in now (your browser opens)? [Y/n]"
+        ),
+        "{screen}"
+    );
+    assert!(screen.contains("logged in to notes"), "{screen}");
+    assert_eq!(report["result"], "notes:read", "{screen}");
+    // The login was kept: the next run needs no terminal.
+    assert_eq!(
+        notes.run("return await notes.whoami({})")["result"],
+        "notes:read"
+    );
+}
+
+/// On a terminal, a call refused for want of a scope is answered with the
+/// offer of that login, after the report; the next run makes the call.
+#[test]
+fn run_on_a_terminal_offers_the_scope_a_call_was_refused_for() {
+    let notes = Notes::start();
+    let login = notes.codemode(&["login", "notes"], "");
+    assert!(login.status.success(), "{}", stderr(&login));
+    let program = notes.home.path().join("write.ts");
+    std::fs::write(&program, r#"return await notes.write_note({ text: "hi" })"#).unwrap();
+    let command = format!(
+        "XDG_CONFIG_HOME={} BROWSER='python3 {}' {} run {} --config {}",
+        notes.home.path().join("config").display(),
+        repo().join("tests/python/browser.py").display(),
+        codemode_path(),
+        program.display(),
+        notes.config
+    );
+    let cache = notes.home.path().join("cache");
+    let (screen, report) = on_a_terminal(&command, b"y\n", &cache);
+    assert_eq!(report["ok"], false, "{screen}");
+    assert!(
+        screen.contains("the notes server refused a call for want of a login with the scopes notes:read notes:write. Log in now"),
+        "{screen}"
+    );
+    assert!(screen.contains("run the program again"), "{screen}");
+    assert_eq!(
+        notes.run(r#"return await notes.write_note({ text: "hi" })"#)["result"],
+        "written: hi"
     );
 }

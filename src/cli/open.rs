@@ -11,7 +11,9 @@ use super::servers::ServerSettings;
 use crate::files::config;
 use crate::governance::pins::{self, Pins, Standing};
 use crate::governance::policy::{Approvals, Origin, Policy, Reason, Refusals, Unmatched};
+use crate::governance::terminal::Terminal;
 use crate::prompt::shapes::{Shapes, definition_hash};
+use crate::upstream::oauth::TokenFile;
 use crate::upstream::{self, Hooks, Upstreams};
 
 /// The connected servers, with the settings and policy that came with them.
@@ -112,8 +114,19 @@ pub(super) async fn open(
         .serving(&selection.servers);
     // The built-in demo, which the selection names when nothing else was given.
     let demo = Some(crate::demo::serve_in_process as upstream::ServeInProcess);
-    let upstreams =
-        upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks, demo).await;
+    let specs = selection.servers.clone();
+    let mut upstreams =
+        upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks.clone(), demo)
+            .await;
+    if let Some(terminal) = Terminal::open() {
+        let connecting = Connecting {
+            specs: &specs,
+            timeout: servers.init_timeout,
+            hooks,
+            demo,
+        };
+        offer_logins(&terminal, &connecting, &mut upstreams).await;
+    }
     for failure in &upstreams.failures {
         eprint!("{}", crate::cli::diagnostics::unavailable(failure));
     }
@@ -133,6 +146,128 @@ pub(super) async fn open(
         policy,
         shapes: Arc::new(shapes),
     })
+}
+
+/// How the servers were connected, to connect one again.
+struct Connecting<'a> {
+    specs: &'a [config::ServerSpec],
+    timeout: std::time::Duration,
+    hooks: upstream::Hooks,
+    demo: Option<upstream::ServeInProcess>,
+}
+
+/// For each server that wants a login (a first one, a wider scope, or again
+/// after its authorization server moved), asks the person at `terminal`
+/// whether to log in now, as `codemode login` would, and connects it again.
+async fn offer_logins(terminal: &Terminal, connecting: &Connecting<'_>, upstreams: &mut Upstreams) {
+    let wanting: Vec<(String, Option<String>)> = upstreams
+        .failures
+        .iter()
+        .filter_map(|failure| match &failure.error {
+            upstream::UpstreamError::LoginNeeded { scope, .. } => {
+                Some((failure.server.clone(), scope.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    for (server, scope) in wanting {
+        let Some(spec) = connecting.specs.iter().find(|s| s.name == server) else {
+            continue;
+        };
+        let scopes: Vec<String> = scope
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let question = format!(
+            "\nthe {} server wants you to log in{}. Log in now (your browser opens)? [Y/n]: ",
+            crate::prompt::visible::name(&server),
+            with_scopes(&scopes)
+        );
+        if !terminal.confirm(question).await || !log_in(spec, &scopes).await {
+            continue;
+        }
+        eprintln!("codemode: logged in to {server}; connecting again");
+        let again = upstream::connect_all_watched(
+            vec![spec.clone()],
+            connecting.timeout,
+            connecting.hooks.clone(),
+            connecting.demo,
+        )
+        .await;
+        upstreams
+            .failures
+            .retain(|failure| failure.server != server);
+        upstreams.failures.extend(again.failures);
+        upstreams.connected.extend(again.connected);
+    }
+}
+
+/// For each login a program's calls were refused for want of, asks the
+/// person at `terminal` whether to log in now, for the next run.
+pub(super) async fn offer_call_logins(
+    terminal: &Terminal,
+    servers: &ServerSettings,
+    wanted: &[crate::hint::Hint],
+) {
+    let Ok(selection) = config::select(&servers.sources) else {
+        return;
+    };
+    for hint in wanted {
+        let crate::hint::Hint::Login { server, scopes, .. } = hint else {
+            continue;
+        };
+        let Some(spec) = selection.servers.iter().find(|s| &s.name == server) else {
+            continue;
+        };
+        let question = format!(
+            "\nthe {} server refused a call for want of a login{}. Log in now (your browser opens)? [Y/n]: ",
+            crate::prompt::visible::name(server),
+            with_scopes(scopes)
+        );
+        if terminal.confirm(question).await && log_in(spec, scopes).await {
+            eprintln!("codemode: logged in to {server}; run the program again to make the call");
+        }
+    }
+}
+
+fn with_scopes(scopes: &[String]) -> String {
+    match scopes {
+        [] => String::new(),
+        [one] => format!(" with the scope {one}"),
+        many => format!(" with the scopes {}", many.join(" ")),
+    }
+}
+
+/// Logs in to `spec`'s server as `codemode login` does, asking for
+/// `scopes` too; whether it worked (if not, the error is printed).
+async fn log_in(spec: &config::ServerSpec, scopes: &[String]) -> bool {
+    let (config::Transport::Http { url, .. } | config::Transport::Sse { url, .. }) =
+        &spec.transport
+    else {
+        return false;
+    };
+    let Some(file) = TokenFile::default_location() else {
+        eprintln!("error: no home folder to keep the tokens in; set HOME");
+        return false;
+    };
+    let browser = std::env::var("BROWSER").ok();
+    let login = upstream::oauth::login(
+        &spec.name,
+        url,
+        &spec.oauth,
+        scopes,
+        &file,
+        browser.as_deref(),
+    );
+    match login.await {
+        Ok(_) => true,
+        Err(error) => {
+            eprint!("{}", crate::cli::diagnostics::render(&error.into()));
+            false
+        }
+    }
 }
 
 /// A deny or ask pattern that matches no tool would let the calls it was

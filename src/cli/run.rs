@@ -153,6 +153,11 @@ pub(crate) async fn run(settings: RunSettings, learn_only: bool) -> anyhow::Resu
         output["trace"] = savings::workflow(tokenizer, &report);
     }
     println!("{}", serde_json::to_string_pretty(&output)?);
+    if !report.logins.is_empty()
+        && let Some(terminal) = crate::governance::terminal::Terminal::open()
+    {
+        super::open::offer_call_logins(&terminal, &settings.servers, &report.logins).await;
+    }
     Ok(report.ok())
 }
 

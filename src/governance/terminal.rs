@@ -78,6 +78,15 @@ impl Terminal {
     }
 }
 
+impl Terminal {
+    /// Asks `question` (yes unless the person says no); `false` when the
+    /// terminal cannot be read.
+    pub(crate) async fn confirm(&self, question: String) -> bool {
+        let asked = self.ask(move |prompt| action(prompt(&question)));
+        matches!(asked.await, Ok(ElicitationAction::Accept))
+    }
+}
+
 /// `accept`, `decline` or `cancel`, from what the user typed.
 fn action(answer: Option<String>) -> ElicitationAction {
     match answer

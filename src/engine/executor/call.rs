@@ -282,6 +282,11 @@ impl Executor {
             Ok(Err(error))
                 if let Some(refused) = crate::upstream::oauth::refused(&error, server) =>
             {
+                let mut logins = ledger.logins.lock().expect("logins wanted");
+                if !logins.contains(&refused.hint) {
+                    logins.push(refused.hint.clone());
+                }
+                drop(logins);
                 Err(format!(
                     "{shown} was refused: {}: {}",
                     refused.why,

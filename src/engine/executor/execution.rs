@@ -81,12 +81,15 @@ impl Executor {
             human,
             asked: AtomicU32::new(0),
             results: result_cost::ResultBudget::new(limits.memory_bytes),
+            logins: Mutex::default(),
         };
         let mut logs = Logs::new(limits.max_output_bytes);
         let job = self.job(&compiled, limits, deadline);
         let ended = self.run(job, &ledger, cancelled, &mut logs).await;
         let calls = ledger.records.into_inner().expect("call records");
-        self.conclude(report, ended, calls, logs, &compiled, limits)
+        let mut report = self.conclude(report, ended, calls, logs, &compiled, limits);
+        report.logins = ledger.logins.into_inner().expect("logins wanted");
+        report
     }
 
     /// An empty report, with the API's names when recording.

@@ -104,6 +104,9 @@ pub struct Report {
     /// Said beside a result that is likely not what the program meant: it
     /// made calls and returned nothing.
     pub note: Option<&'static str>,
+    /// The logins that servers refused calls for want of (a first one, a
+    /// wider scope), for a surface that can offer them.
+    pub logins: Vec<crate::hint::Hint>,
 }
 
 impl Default for Report {
@@ -115,6 +118,7 @@ impl Default for Report {
             calls_shown_bytes: usize::MAX,
             api: None,
             note: None,
+            logins: Vec::new(),
         }
     }
 }
@@ -239,6 +243,8 @@ struct CallLedger {
     asked: AtomicU32,
     /// The host memory results may hold until the program takes them.
     results: result_cost::ResultBudget,
+    /// Logins that servers refused calls for want of.
+    logins: Mutex<Vec<crate::hint::Hint>>,
 }
 
 impl Executor {

@@ -38,6 +38,7 @@ pub(super) fn ledger(max_calls: u32) -> CallLedger {
         max_calls,
         approver: approval::NoOne::shared("nobody is there to approve it"),
         human: crate::upstream::NoHuman::shared("nobody is there to answer"),
+        logins: std::sync::Mutex::default(),
         asked: AtomicU32::new(0),
         results: result_cost::ResultBudget::new(64 << 20),
     }
