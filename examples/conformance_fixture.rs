@@ -14,6 +14,12 @@
 //! each handshake request, so a test can see how it was reached. `--http
 //! ADDR` serves streamable HTTP instead of stdio and prints the endpoint's
 //! URL on stdout (`--http 127.0.0.1:0` picks a free port).
+//!
+//! To clients of the 2026-07-28 era (`--era modern`, or `--era both`
+//! without `initialize`) it also offers the tasks extension (SEP-2663) and
+//! the suite's tools for it (`greet`, `slow_compute`, `failing_job`,
+//! `protocol_error_job`, `confirm_delete`, `multi_input`,
+//! `test_tool_with_task`), run as tasks by rmcp's `TaskManager`.
 
 // The suite still checks logging, sampling and roots, which SEP-2577
 // deprecates.
@@ -26,16 +32,18 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
-    ContentBlock, DiscoverResult, GetPromptRequestParams, GetPromptResponse, GetPromptResult,
-    Implementation, InitializeRequestParams, InitializeResult, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    LoggingMessageNotificationParam, PaginatedRequestParams, ProgressNotificationParam,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    ServerCapabilities, ServerConfig, ServerNotification, SetLevelRequestParams,
-    SubscribeRequestParams, SubscriptionFilter, Tool, UnsubscribeRequestParams,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams,
+    CompleteRequestParams, CompleteResult, ContentBlock, DiscoverResult, GetPromptRequestParams,
+    GetPromptResponse, GetPromptResult, GetTaskParams, GetTaskResult, Implementation,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, LoggingMessageNotificationParam, PaginatedRequestParams,
+    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerCapabilities, ServerConfig, ServerNotification,
+    SetLevelRequestParams, SubscribeRequestParams, SubscriptionFilter, TASKS_EXTENSION_ID, Tool,
+    UnsubscribeRequestParams, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, SubscriptionContext};
+use rmcp::task_manager::TaskManager;
 use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
@@ -65,6 +73,9 @@ struct Fixture {
     /// acknowledges it before `listen` runs, and a touch in between would
     /// be missed by a receiver made there. Any one serves any stream.
     ready: Arc<std::sync::Mutex<Vec<tokio::sync::broadcast::Receiver<String>>>>,
+    /// The tasks of every connection: a 2026-07-28 client polls a task
+    /// with requests of their own, each served by a fresh clone.
+    tasks: TaskManager,
 }
 
 impl Fixture {
@@ -77,6 +88,12 @@ impl Fixture {
                 .expect("the --log file opens");
             writeln!(file, "{what}").expect("the --log file is writable");
         }
+    }
+
+    /// Whether this request is of the 2026-07-28 era, the one the tasks
+    /// extension is offered in.
+    fn speaks_tasks(&self, context: &RequestContext<RoleServer>) -> bool {
+        matches!(self.era, Era::Modern | Era::Both) && !legacy(context)
     }
 }
 
@@ -254,8 +271,14 @@ impl ServerHandler for Fixture {
             .enable_resources()
             .enable_resources_subscribe()
             .enable_completions()
-            .enable_logging()
-            .build();
+            .enable_logging();
+        // rmcp answers tasks/* only while this says so; `initialize` takes it
+        // out again for the legacy era.
+        let capabilities = match self.era {
+            Era::Modern | Era::Both => capabilities.enable_tasks(),
+            Era::Legacy | Era::Old => capabilities,
+        }
+        .build();
         ServerConfig::new(capabilities).with_server_info(Implementation::new(
             "codemode-conformance-fixture",
             env!("CARGO_PKG_VERSION"),
@@ -298,7 +321,13 @@ impl ServerHandler for Fixture {
     ) -> Result<InitializeResult, ErrorData> {
         self.note("initialize");
         context.peer.set_peer_info(request.clone());
-        self.negotiate_initialize(&request)
+        // A session of the legacy era is never given a task.
+        let mut result = self.negotiate_initialize(&request)?;
+        if let Some(extensions) = &mut result.capabilities.extensions {
+            extensions.remove(TASKS_EXTENSION_ID);
+        }
+        result.capabilities.extensions.take_if(|e| e.is_empty());
+        Ok(result)
     }
 
     async fn list_resources(
@@ -472,9 +501,12 @@ impl ServerHandler for Fixture {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
         let mut tools = tools();
+        if self.speaks_tasks(&context) {
+            tools.extend(tasks::tools());
+        }
         for n in 1..=self.added.load(Ordering::SeqCst) {
             let added = json!({"name": format!("test_added_{n}"), "description": "Added by test_trigger_tool_change", "inputSchema": {"type": "object"}});
             tools.push(serde_json::from_value(added).expect("a valid tool"));
@@ -748,6 +780,12 @@ impl ServerHandler for Fixture {
                 )
             }
             "test_echo_meta" => text(&Value::Object(context.meta.0.0.clone()).to_string()),
+            name if tasks::offers(name) && self.speaks_tasks(&context) => {
+                let declared = context
+                    .client_capabilities()
+                    .is_some_and(|caps| caps.supports_tasks());
+                return tasks::call(&self.tasks, &request, declared).await;
+            }
             "test_json_text" => {
                 let full = request
                     .arguments
@@ -781,6 +819,33 @@ impl ServerHandler for Fixture {
             }
         };
         Ok(result.into())
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        self.tasks
+            .get_task(&request.task_id)
+            .map(GetTaskResult::new)
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks
+            .update_task(&request.task_id, request.input_responses)
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        self.tasks.cancel_task(&request.task_id)
     }
 }
 
@@ -1069,6 +1134,282 @@ mod mrtr {
     }
 }
 
+/// The tasks extension's tools (SEP-2663), for 2026-07-28 clients. A tool
+/// that supports tasks runs as one when the request declares the extension,
+/// and in the call itself (in `input_required` rounds if it asks something)
+/// when it does not, unless it requires a task.
+mod tasks {
+    use std::future::Future;
+    use std::time::Duration;
+
+    use rmcp::ErrorData;
+    use rmcp::model::{
+        CallToolRequestParams, CallToolResponse, CallToolResult, ClientCapabilities, ContentBlock,
+        CreateTaskResult, InputResponses, Tool,
+    };
+    use rmcp::task_manager::{TaskContext, TaskExit, TaskManager, TaskOptions};
+    use serde_json::{Value, json};
+
+    use super::text;
+
+    /// How a tool takes part in tasks. The 2026-07-28 wire has no per-tool
+    /// declaration (rmcp's `Tool` dropped `execution.taskSupport` with
+    /// SEP-2663): this is the server's own registration, and each tool's
+    /// description says it.
+    #[derive(Clone, Copy)]
+    enum Support {
+        Never,
+        Optional,
+        Required,
+    }
+
+    fn support(name: &str) -> Option<Support> {
+        match name {
+            "greet" => Some(Support::Never),
+            "slow_compute" | "protocol_error_job" | "confirm_delete" | "multi_input" => {
+                Some(Support::Optional)
+            }
+            "failing_job" | "test_tool_with_task" => Some(Support::Required),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn offers(name: &str) -> bool {
+        support(name).is_some()
+    }
+
+    pub(crate) fn tools() -> Vec<Tool> {
+        let empty = json!({"type": "object", "properties": {}});
+        let definitions = json!([
+            {"name": "greet", "description": "Returns `Hello, {name}!` (never a task)",
+             "inputSchema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}},
+            {"name": "slow_compute", "description": "Answers after `seconds` seconds, at once for 0 (task support: optional)",
+             "inputSchema": {"type": "object", "properties": {"seconds": {"type": "number", "minimum": 0}, "label": {"type": "string"}}, "required": ["seconds"]}},
+            {"name": "failing_job", "description": "Reports a tool error after a second (task support: required)", "inputSchema": empty},
+            {"name": "protocol_error_job", "description": "Fails with a protocol error (task support: optional)", "inputSchema": empty},
+            {"name": "confirm_delete", "description": "Asks to confirm deleting `filename` (task support: optional)",
+             "inputSchema": {"type": "object", "properties": {"filename": {"type": "string"}}, "required": ["filename"]}},
+            {"name": "multi_input", "description": "Asks two questions at once (task support: optional)", "inputSchema": empty},
+            {"name": "test_tool_with_task", "description": "Asks the user's name in an input_required round, then greets them from a task (task support: required)",
+             "inputSchema": empty},
+        ]);
+        serde_json::from_value(definitions).expect("the task tools are valid")
+    }
+
+    /// Answers `tools/call` for one of the tools above; `declared` says
+    /// whether the request declared the tasks extension.
+    pub(crate) async fn call(
+        manager: &TaskManager,
+        request: &CallToolRequestParams,
+        declared: bool,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.as_ref();
+        let as_task = match support(name) {
+            Some(Support::Optional) => declared,
+            Some(Support::Required) if !declared => {
+                return Err(ErrorData::missing_required_client_capability(
+                    ClientCapabilities::builder().enable_tasks().build(),
+                ));
+            }
+            Some(Support::Required) => true,
+            Some(Support::Never) | None => false,
+        };
+        match name {
+            "greet" => Ok(text(&format!("Hello, {}!", string(request, "name")?)).into()),
+            "slow_compute" => {
+                let seconds = request
+                    .arguments
+                    .as_ref()
+                    .and_then(|args| args.get("seconds"))
+                    .and_then(Value::as_f64)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| {
+                        ErrorData::invalid_params("`seconds` must be a number of seconds", None)
+                    })?;
+                let work = async move {
+                    tokio::time::sleep(seconds).await;
+                    text(&format!("Computed in {} s", seconds.as_secs_f64()))
+                };
+                // An instant result needs no task (SEP-2663's shortcut).
+                Ok(if as_task && !seconds.is_zero() {
+                    spawn(manager, |_| async { Ok(work.await) })
+                } else {
+                    work.await.into()
+                })
+            }
+            "failing_job" => Ok(spawn(manager, |_| async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                Ok(CallToolResult::error(vec![ContentBlock::text(
+                    "failing_job failed, as it always does",
+                )]))
+            })),
+            "protocol_error_job" => {
+                let error = ErrorData::internal_error("protocol_error_job failed on purpose", None);
+                if as_task {
+                    Ok(spawn(manager, |_| async { Err(TaskExit::Error(error)) }))
+                } else {
+                    Err(error)
+                }
+            }
+            _ => {
+                let asking = asking(name, request)?;
+                // `test_tool_with_task` gathers in rounds before its task.
+                if as_task && name != "test_tool_with_task" {
+                    return Ok(spawn(manager, |context| async move {
+                        let answers = gather(&context, asking.requests).await?;
+                        Ok((asking.finish)(&answers))
+                    }));
+                }
+                let Some(answers) = answered(request, &asking.requests)? else {
+                    return Ok(round(&asking.requests));
+                };
+                let result = (asking.finish)(&answers);
+                Ok(if as_task {
+                    spawn(manager, |_| async { Ok(result) })
+                } else {
+                    result.into()
+                })
+            }
+        }
+    }
+
+    /// Runs `work` as a task, which settles `cancelled` when `tasks/cancel`
+    /// arrives before it ends.
+    fn spawn<W, F>(manager: &TaskManager, work: W) -> CallToolResponse
+    where
+        W: FnOnce(TaskContext) -> F,
+        F: Future<Output = Result<CallToolResult, TaskExit>> + Send + 'static,
+    {
+        let task = manager.spawn(TaskOptions::default(), |context| {
+            let work = work(context.clone());
+            Box::pin(async move {
+                tokio::select! {
+                    () = context.cancelled() => Err(TaskExit::Cancelled),
+                    result = work => result,
+                }
+            })
+        });
+        CallToolResponse::Task(CreateTaskResult::new(task))
+    }
+
+    /// What a tool asks the client, each request under its key, and what it
+    /// makes of the answers.
+    struct Asking {
+        requests: Vec<(&'static str, Value)>,
+        finish: Box<dyn FnOnce(&InputResponses) -> CallToolResult + Send>,
+    }
+
+    fn asking(name: &str, request: &CallToolRequestParams) -> Result<Asking, ErrorData> {
+        Ok(match name {
+            "confirm_delete" => {
+                let filename = string(request, "filename")?;
+                Asking {
+                    requests: vec![(
+                        "confirm",
+                        elicit(&format!("Delete {filename}?"), "confirm", "boolean"),
+                    )],
+                    finish: Box::new(move |answers| {
+                        let yes = said(answers, "confirm", "confirm") == "true";
+                        text(&format!(
+                            "{} {filename}",
+                            if yes { "Deleted" } else { "Kept" }
+                        ))
+                    }),
+                }
+            }
+            "multi_input" => Asking {
+                requests: vec![
+                    ("name", elicit("What is your name?", "name", "string")),
+                    ("confirm", elicit("Shall we go on?", "confirm", "boolean")),
+                ],
+                finish: Box::new(|answers| {
+                    text(&format!(
+                        "Name: {}; confirmed: {}",
+                        said(answers, "name", "name"),
+                        said(answers, "confirm", "confirm")
+                    ))
+                }),
+            },
+            _ => Asking {
+                requests: vec![("user_name", elicit("What is your name?", "name", "string"))],
+                finish: Box::new(|answers| {
+                    text(&format!("Hello, {}!", said(answers, "user_name", "name")))
+                }),
+            },
+        })
+    }
+
+    fn elicit(message: &str, field: &str, kind: &str) -> Value {
+        json!({"method": "elicitation/create", "params": {"message": message, "requestedSchema": {
+            "type": "object", "properties": {field: {"type": kind}}, "required": [field]}}})
+    }
+
+    /// What an elicitation answer under `key` says in `field`, as text.
+    fn said(answers: &InputResponses, key: &str, field: &str) -> String {
+        answers
+            .get(key)
+            .and_then(|answer| answer.pointer(&format!("/content/{field}")))
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Asks all `requests` at once inside a task, each answered by the
+    /// client's `tasks/update`.
+    async fn gather(
+        context: &TaskContext,
+        requests: Vec<(&'static str, Value)>,
+    ) -> Result<InputResponses, TaskExit> {
+        let asked = requests.into_iter().map(|(key, request)| async move {
+            let request = serde_json::from_value(request).expect("the fixture asks valid requests");
+            let answer = context.request_input(key, request).await?;
+            Ok::<_, TaskExit>((key.to_owned(), answer))
+        });
+        futures::future::try_join_all(asked)
+            .await
+            .map(|answers| answers.into_iter().collect())
+    }
+
+    /// The answers the call's retry carries, once it carries them all.
+    fn answered(
+        request: &CallToolRequestParams,
+        requests: &[(&'static str, Value)],
+    ) -> Result<Option<InputResponses>, ErrorData> {
+        let Some(responses) = &request.input_responses else {
+            return Ok(None);
+        };
+        if responses.values().any(|response| !response.is_object()) {
+            return Err(ErrorData::invalid_params(
+                "each input response must be an object (the client's result)",
+                None,
+            ));
+        }
+        let all = requests.iter().all(|(key, _)| responses.contains_key(*key));
+        Ok(all.then(|| responses.clone()))
+    }
+
+    /// An `input_required` round asking `requests`.
+    fn round(requests: &[(&'static str, Value)]) -> CallToolResponse {
+        let requests: serde_json::Map<String, Value> = requests
+            .iter()
+            .map(|(key, request)| ((*key).to_owned(), request.clone()))
+            .collect();
+        let round = json!({"resultType": "input_required", "inputRequests": requests});
+        CallToolResponse::InputRequired(
+            serde_json::from_value(round).expect("valid input_required"),
+        )
+    }
+
+    fn string(request: &CallToolRequestParams, name: &str) -> Result<String, ErrorData> {
+        request
+            .arguments
+            .as_ref()
+            .and_then(|args| args.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| ErrorData::invalid_params(format!("`{name}` must be a string"), None))
+    }
+}
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut fixture = Fixture {
@@ -1078,6 +1419,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         changed: Arc::new(tokio::sync::watch::Sender::new(0)),
         touched: tokio::sync::broadcast::Sender::new(16),
         ready: Arc::default(),
+        tasks: TaskManager::new(),
     };
     let mut http = None;
     let mut args = std::env::args().skip(1);
