@@ -264,7 +264,7 @@ async fn log_in(spec: &config::ServerSpec, scopes: &[String]) -> bool {
     match login.await {
         Ok(_) => true,
         Err(error) => {
-            eprint!("{}", crate::cli::diagnostics::render(&error.into()));
+            eprint!("{}", crate::cli::diagnostics::render(&error));
             false
         }
     }
