@@ -97,6 +97,24 @@ impl Background {
         Background::adopt(child)
     }
 
+    /// Spawns `command` and reads the address it prints first on stdout
+    /// (test servers that bind port 0 print their URL).
+    pub(crate) fn spawn_announcing(command: &mut Command) -> (Background, String) {
+        let mut server = Background::spawn(command.stdout(Stdio::piped()));
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(server.0.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let url = line.trim().to_owned();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "{command:?} printed {line:?}"
+        );
+        (server, url)
+    }
+
     /// Takes over `child`, keeping its stderr if it was piped.
     pub(crate) fn adopt(mut child: Child) -> Background {
         let said = Arc::new(Mutex::new(Vec::new()));
@@ -232,20 +250,12 @@ pub(crate) fn python_script(script: &str, args: &[&str], input: &[u8]) -> Output
 /// builds with the examples.
 /// The conformance fixture speaking `era` over streamable HTTP, and its URL.
 pub(crate) fn conformance_fixture_over_http(era: &str) -> (Background, String) {
-    let mut fixture = Background::spawn(
-        Command::new(conformance_fixture())
-            .args(["--era", era, "--http", "127.0.0.1:0"])
-            .stdout(Stdio::piped()),
-    );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(fixture.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{line}");
-    (fixture, url)
+    Background::spawn_announcing(Command::new(conformance_fixture()).args([
+        "--era",
+        era,
+        "--http",
+        "127.0.0.1:0",
+    ]))
 }
 
 pub(crate) fn conformance_fixture() -> String {

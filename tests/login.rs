@@ -19,19 +19,9 @@ struct Notes {
 
 impl Notes {
     fn start() -> Notes {
-        let mut server = Background::spawn(
-            Command::new("python3")
-                .arg(repo().join("tests/python/oauth_server.py"))
-                .stdout(Stdio::piped()),
+        let (server, base) = Background::spawn_announcing(
+            Command::new("python3").arg(repo().join("tests/python/oauth_server.py")),
         );
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(server.0.stdout.take().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        let base = line.trim().to_owned();
-        assert!(base.starts_with("http://127.0.0.1:"), "{line}");
         let home = tempfile::tempdir().unwrap();
         let config = home.path().join("notes.json");
         let servers = serde_json::json!({"mcpServers": {"notes": {"type": "http", "url": format!("{base}/mcp")}}});
@@ -69,6 +59,23 @@ impl Notes {
             .unwrap();
         std::io::Write::write_all(child.stdin.as_mut().unwrap(), stdin.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
+    }
+
+    /// `codemode run PROGRAM --config notes.json` on a terminal where
+    /// `typed` is typed, with the test's folders and the stand-in browser:
+    /// the screen and the report.
+    fn run_on_a_terminal(&self, program: &str, typed: &[u8]) -> (String, Value) {
+        let file = self.home.path().join("program.ts");
+        std::fs::write(&file, program).unwrap();
+        let command = format!(
+            "XDG_CONFIG_HOME={} BROWSER='python3 {}' {} run {} --config {}",
+            self.home.path().join("config").display(),
+            repo().join("tests/python/browser.py").display(),
+            codemode_path(),
+            file.display(),
+            self.config
+        );
+        on_a_terminal(&command, typed, &self.home.path().join("cache"))
     }
 
     fn run(&self, program: &str) -> Value {
@@ -270,18 +277,7 @@ fn serve_words_a_missing_scope_for_the_model() {
 #[test]
 fn run_on_a_terminal_offers_the_login_a_server_wants() {
     let notes = Notes::start();
-    let program = notes.home.path().join("whoami.ts");
-    std::fs::write(&program, "return await notes.whoami({})").unwrap();
-    let command = format!(
-        "XDG_CONFIG_HOME={} BROWSER='python3 {}' {} run {} --config {}",
-        notes.home.path().join("config").display(),
-        repo().join("tests/python/browser.py").display(),
-        codemode_path(),
-        program.display(),
-        notes.config
-    );
-    let cache = notes.home.path().join("cache");
-    let (screen, report) = on_a_terminal(&command, b"y\n", &cache);
+    let (screen, report) = notes.run_on_a_terminal("return await notes.whoami({})", b"y\n");
     assert!(
         screen.contains(
             "the notes server wants you to log in. Log in now (your browser opens)? [Y/n]"
@@ -304,26 +300,13 @@ fn run_on_a_terminal_offers_the_scope_a_call_was_refused_for() {
     let notes = Notes::start();
     let login = notes.codemode(&["login", "notes"], "");
     assert!(login.status.success(), "{}", stderr(&login));
-    let program = notes.home.path().join("write.ts");
-    std::fs::write(&program, r#"return await notes.write_note({ text: "hi" })"#).unwrap();
-    let command = format!(
-        "XDG_CONFIG_HOME={} BROWSER='python3 {}' {} run {} --config {}",
-        notes.home.path().join("config").display(),
-        repo().join("tests/python/browser.py").display(),
-        codemode_path(),
-        program.display(),
-        notes.config
-    );
-    let cache = notes.home.path().join("cache");
-    let (screen, report) = on_a_terminal(&command, b"y\n", &cache);
+    let write = r#"return await notes.write_note({ text: "hi" })"#;
+    let (screen, report) = notes.run_on_a_terminal(write, b"y\n");
     assert_eq!(report["ok"], false, "{screen}");
     assert!(
         screen.contains("the notes server refused a call for want of a login with the scopes notes:read notes:write. Log in now"),
         "{screen}"
     );
     assert!(screen.contains("run the program again"), "{screen}");
-    assert_eq!(
-        notes.run(r#"return await notes.write_note({ text: "hi" })"#)["result"],
-        "written: hi"
-    );
+    assert_eq!(notes.run(write)["result"], "written: hi");
 }

@@ -221,18 +221,10 @@ async fn a_cancelled_passthrough_call_is_cancelled_upstream() {
 /// every call carries its `Mcp-Param-*` header.
 #[test]
 fn a_tools_mcp_param_header_is_sent_however_its_list_came() {
-    let mut server = Background::spawn(
-        std::process::Command::new("python3")
-            .arg(repo().join("tests/python/sse_list_server.py"))
-            .stdout(std::process::Stdio::piped()),
+    let (_server, url) = Background::spawn_announcing(
+        std::process::Command::new("python3").arg(repo().join("tests/python/sse_list_server.py")),
     );
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(server.0.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let url = line.trim();
+    let url = url.as_str();
     let program = r#"return await s.where({ region: "eu-west-1" });"#;
     for _ in 0..20 {
         // A fresh cache each time: each run lists the tools anew.

@@ -121,7 +121,10 @@ fn scenario_failures(results: &std::path::Path, prefix: &str) -> String {
         let text = std::fs::read_to_string(scenario.path().join("checks.json")).unwrap_or_default();
         let checks: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap_or_default();
         for check in checks.iter().filter(|c| c["status"] == "FAILURE") {
-            said.push_str(&format!("{name}: {} {}\n", check["id"], check["errorMessage"]));
+            said.push_str(&format!(
+                "{name}: {} {}\n",
+                check["id"], check["errorMessage"]
+            ));
         }
     }
     said
