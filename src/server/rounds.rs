@@ -23,7 +23,9 @@ use crate::governance::approval::{Approver, Request, Verdict};
 /// Questions that come this close together go to the client in one round:
 /// a legacy server that asks for several things at once sends its requests
 /// back to back, and one round saves the client (and its user) round trips.
-const GATHER: Duration = Duration::from_millis(25);
+/// Generous, as a loaded machine spaces them out; a round waits for a
+/// person or a model anyway.
+const GATHER: Duration = Duration::from_millis(100);
 
 /// The most questions in one round.
 const MAX_PER_ROUND: usize = 16;
