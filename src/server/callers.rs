@@ -111,6 +111,17 @@ impl Callers {
         }
     }
 
+    /// Marks a request to `server` that asks no client (a read, a list, a
+    /// completion) as in flight until the guard drops: what the server asks
+    /// meanwhile could be for it, so no other client is asked in its place.
+    pub(super) fn asking_nobody(self: &Arc<Self>, server: &str) -> Serving {
+        let nobody = Arc::new(Caller {
+            callers: self.clone(),
+            client: Client::Nobody,
+        });
+        nobody.serving(server)
+    }
+
     /// The caller a legacy `server`'s request goes to: the one client with a
     /// call to it in flight; why none, when there is not exactly one.
     fn caller_for(&self, server: &str) -> Result<Arc<Caller>, Cow<'static, str>> {
@@ -206,6 +217,7 @@ fn attributed(server: &str, mut request: ElicitRequestParams) -> Option<ElicitRe
 }
 
 const NO_CALL: &str = "no client has a call to it in progress";
+const DURING_NO_CALL: &str = "it asked during a request that is not a tool call or prompts/get (a read, a list, a completion), where codemode asks no client";
 const CALLER_LEFT: &str = "the client that made the call has left";
 const WITHHELD: &str =
     "codemode's policy (allow and deny lists, read-only, pins) leaves none of its tools in use";
@@ -219,7 +231,8 @@ impl Human for Callers {
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
         match self.caller_for(server) {
             Ok(caller) => caller.elicit(server, request),
-            Err(why) => declined(server, &why),
+            // Not a person's decline: nobody was asked, and the server hears why.
+            Err(why) => Box::pin(std::future::ready(Err(refused(server, &why)))),
         }
     }
 
@@ -251,7 +264,7 @@ impl Human for Callers {
                 Client::Requests(peer) => Some(peer.clone()),
                 // Its call's answer has been sent or is not yet: there is
                 // no stream to send a notification on.
-                Client::Rounds(..) => None,
+                Client::Rounds(..) | Client::Nobody => None,
             },
             Err(_) => None,
         };
@@ -267,6 +280,10 @@ impl Human for Callers {
                 let _ = peer.notify_logging_message(message).await;
             }
         })
+    }
+
+    fn tracks_calls(&self) -> bool {
+        true
     }
 
     fn of_call(&self, server: &str, request: &RequestId) -> Option<Arc<dyn Human>> {
@@ -314,6 +331,8 @@ enum Client {
     /// A 2026-07-28 client, with what its call said it supports: asked in
     /// the call's `input_required` rounds.
     Rounds(Asks, ClientCapabilities),
+    /// None: the request (a read, a list) is not one a client is asked in.
+    Nobody,
 }
 
 impl Caller {
@@ -337,6 +356,7 @@ impl Caller {
                 Some(info) => lacks(&info.capabilities, kind),
             },
             Client::Rounds(_, capabilities) => lacks(capabilities, kind),
+            Client::Nobody => Some(DURING_NO_CALL.to_owned()),
         }
     }
 }
@@ -376,6 +396,9 @@ impl Human for Caller {
         server: &str,
         request: ElicitRequestParams,
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
+        if let Client::Nobody = self.client {
+            return Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL))));
+        }
         if let Some(why) = self.unable(server, "elicitation") {
             return declined(server, &why);
         }
@@ -388,6 +411,7 @@ impl Human for Caller {
                 Box::pin(async move { peer.create_elicitation(request).await.map_err(failed) })
             }
             Client::Rounds(asks, _) => round(asks.clone(), server, "elicitation/create", request),
+            Client::Nobody => declined(server, DURING_NO_CALL),
         }
     }
 
@@ -407,6 +431,7 @@ impl Human for Caller {
             Client::Rounds(asks, _) => {
                 round(asks.clone(), server, "sampling/createMessage", request)
             }
+            Client::Nobody => Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL)))),
         }
     }
 
@@ -422,6 +447,7 @@ impl Human for Caller {
             Client::Rounds(asks, _) => {
                 round(asks.clone(), server, "roots/list", serde_json::json!({}))
             }
+            Client::Nobody => Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL)))),
         }
     }
 
@@ -507,8 +533,13 @@ mod tests {
             "mode": "form", "message": "Which?", "requestedSchema": {"type": "object", "properties": {}}
         }))
         .unwrap();
-        let declined = callers.elicit("s", question).await.unwrap();
-        assert_eq!(declined.action, ElicitationAction::Decline);
+        // Nobody was asked: an error, not a person's decline.
+        let refused = callers.elicit("s", question).await.unwrap_err();
+        assert!(
+            refused.message.contains("calls of 2 clients"),
+            "{}",
+            refused.message
+        );
     }
 
     #[tokio::test]
@@ -531,6 +562,37 @@ mod tests {
         );
         drop(b_serving);
         assert!(callers.of_call("s", &request).is_none(), "the call ended");
+    }
+
+    #[tokio::test]
+    async fn a_request_during_a_read_reaches_no_client() {
+        let callers = Arc::new(Callers::default());
+        let (b, questions) = sampling_client(&callers);
+        answering(questions, "from b");
+        let b_serving = b.serving("s");
+        // Another client reads a resource of the same server meanwhile.
+        let read = callers.asking_nobody("s");
+        let refused = callers.sample("s", sampling()).await.unwrap_err();
+        assert!(
+            refused.message.contains("calls of 2 clients"),
+            "{}",
+            refused.message
+        );
+        let question: ElicitRequestParams = serde_json::from_value(serde_json::json!({
+            "mode": "form", "message": "?", "requestedSchema": {"type": "object", "properties": {}}
+        }))
+        .unwrap();
+        // Not passed off as a person's decline: the server hears why.
+        assert!(callers.elicit("s", question).await.is_err());
+        drop((read, b_serving));
+        let alone = callers.asking_nobody("s");
+        let refused = callers.sample("s", sampling()).await.unwrap_err();
+        assert!(
+            refused.message.contains("asks no client"),
+            "{}",
+            refused.message
+        );
+        drop(alone);
     }
 
     #[tokio::test]

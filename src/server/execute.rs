@@ -46,7 +46,11 @@ impl CodeModeServer {
         if let Some(state) = request.request_state.as_deref() {
             let running = self
                 .parked
-                .resume(state, EXECUTE, request.input_responses.as_ref())
+                .resume(
+                    state,
+                    (EXECUTE, &arguments_of(request)),
+                    request.input_responses.as_ref(),
+                )
                 .map_err(|message| ErrorData::invalid_params(message, None))?;
             return self.follow(running, cancelled).await;
         }
@@ -81,7 +85,7 @@ impl CodeModeServer {
         let approver = match approval::approach(context) {
             approval::Approach::Ask(approver) => approver,
             approval::Approach::RoundTrip { elicits } => {
-                let asked = (args.code, limits, elicits);
+                let asked = (args.code, limits, elicits, arguments_of(request));
                 return self.execute_parkable(asked, context, slot, traced).await;
             }
         };
@@ -136,7 +140,7 @@ impl CodeModeServer {
     /// can wait for the client's answers across `input_required` rounds.
     async fn execute_parkable(
         &self,
-        (code, limits, elicits): (String, Limits, bool),
+        (code, limits, elicits, arguments): (String, Limits, bool, serde_json::Value),
         context: &RequestContext<RoleServer>,
         slot: tokio::sync::OwnedSemaphorePermit,
         traced: Option<opentelemetry::Context>,
@@ -167,7 +171,8 @@ impl CodeModeServer {
                 )
                 .await;
             Ok(ServerResult::CallToolResult(report_result(&report)))
-        });
+        })
+        .of_arguments(arguments);
         if !tasks_declared(context) {
             return self.follow(running, context.ct.clone()).await;
         }
@@ -179,10 +184,10 @@ impl CodeModeServer {
             .await
         {
             Ok(outcome) => answer(outcome?),
-            Err(running) => {
-                let task = self.tasks.adopt(running, limits.timeout);
-                Ok(CallToolResponse::Task(CreateTaskResult::new(task)))
-            }
+            Err(running) => match self.tasks.adopt(running, limits.timeout) {
+                Ok(task) => Ok(CallToolResponse::Task(CreateTaskResult::new(task))),
+                Err(running) => self.follow(running, context.ct.clone()).await,
+            },
         }
     }
 
@@ -215,4 +220,12 @@ fn tasks_declared(context: &RequestContext<RoleServer>) -> bool {
     context
         .client_capabilities()
         .is_some_and(|capabilities| capabilities.supports_tasks())
+}
+
+/// A request's arguments, as a retry must repeat them.
+fn arguments_of(request: &CallToolRequestParams) -> serde_json::Value {
+    request
+        .arguments
+        .clone()
+        .map_or(serde_json::Value::Null, serde_json::Value::Object)
 }

@@ -271,10 +271,16 @@ impl ServerHandler for CodeModeServer {
         let task = request.task_id.clone();
         match self.tasks.holder(&task)? {
             Holder::Codemode => self.tasks.own().get_task(&task).map(GetTaskResult::new),
-            Holder::Upstream(server) => {
+            Holder::Upstream { server, theirs } => {
+                let mut request = request;
+                request.task_id = theirs;
                 let get = ClientRequest::GetTaskRequest(GetTaskRequest::new(request));
                 match self.forward_task(&server, get, &context).await? {
-                    ServerResult::GetTaskResult(result) => Ok(result),
+                    ServerResult::GetTaskResult(mut result) => {
+                        // The client knows it by codemode's id.
+                        result.task.task.task_id = task;
+                        Ok(result)
+                    }
                     _ => Err(unexpected_answer(&server)),
                 }
             }
@@ -289,7 +295,9 @@ impl ServerHandler for CodeModeServer {
         let task = request.task_id.clone();
         match self.tasks.holder(&task)? {
             Holder::Codemode => self.tasks.own().update_task(&task, request.input_responses),
-            Holder::Upstream(server) => {
+            Holder::Upstream { server, theirs } => {
+                let mut request = request;
+                request.task_id = theirs;
                 let update = ClientRequest::UpdateTaskRequest(UpdateTaskRequest::new(request));
                 self.forward_task(&server, update, &context).await.map(drop)
             }
@@ -304,7 +312,9 @@ impl ServerHandler for CodeModeServer {
         let task = request.task_id.clone();
         match self.tasks.holder(&task)? {
             Holder::Codemode => self.tasks.own().cancel_task(&task),
-            Holder::Upstream(server) => {
+            Holder::Upstream { server, theirs } => {
+                let mut request = request;
+                request.task_id = theirs;
                 let cancel = ClientRequest::CancelTaskRequest(CancelTaskRequest::new(request));
                 self.forward_task(&server, cancel, &context).await.map(drop)
             }
@@ -364,9 +374,9 @@ impl CodeModeServer {
                 let mut request = request;
                 request.arguments = Some(args);
                 let _in_flight = InFlight::new(&self.forwarded);
-                let passed = self.pass_call(snapshot.clone(), request, context).await;
-                if let Ok(CallToolResponse::Task(created)) = &passed {
-                    self.tasks.held_by(&created.task, &server);
+                let mut passed = self.pass_call(snapshot.clone(), request, context).await;
+                if let Ok(CallToolResponse::Task(created)) = &mut passed {
+                    self.tasks.held_by(&mut created.task, &server)?;
                 }
                 return passed;
             }

@@ -13,9 +13,10 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
+use serde_json::Value;
 
 use super::passthrough::legacy;
-use super::rounds::Running;
+use super::rounds::{Parked, Running};
 use super::{CodeModeServer, Snapshot};
 use crate::upstream::Human;
 
@@ -39,21 +40,26 @@ impl CodeModeServer {
             return exposed.call_tool(request, &context, caller).await;
         }
         let what = format!("tools/call {}", request.name);
+        let arguments = request.arguments.clone().map_or(Value::Null, Value::Object);
         let state = request.request_state.as_deref();
-        if let Some(state) = state.filter(|state| self.parked.holds(state)) {
+        if let Some(state) = state.filter(|state| Parked::minted(state)) {
             let responses = request.input_responses.as_ref();
-            let running = self.resume(state, &what, responses)?;
+            let running = self.resume(state, (&what, &arguments), responses)?;
             return self.follow(running, context.ct.clone()).await;
         }
-        let running = self.start(what, context.clone(), move |context, caller| async move {
-            let exposed = snapshot.exposed.as_ref().ok_or_else(not_exposed)?;
-            Ok(match exposed.call_tool(request, &context, caller).await? {
-                CallToolResponse::Complete(result) => ServerResult::CallToolResult(result),
-                CallToolResponse::InputRequired(asked) => ServerResult::InputRequiredResult(asked),
-                CallToolResponse::Task(task) => ServerResult::CreateTaskResult(task),
-                _ => return Err(unknown_result()),
+        let running = self
+            .start(what, context.clone(), move |context, caller| async move {
+                let exposed = snapshot.exposed.as_ref().ok_or_else(not_exposed)?;
+                Ok(match exposed.call_tool(request, &context, caller).await? {
+                    CallToolResponse::Complete(result) => ServerResult::CallToolResult(result),
+                    CallToolResponse::InputRequired(asked) => {
+                        ServerResult::InputRequiredResult(asked)
+                    }
+                    CallToolResponse::Task(task) => ServerResult::CreateTaskResult(task),
+                    _ => return Err(unknown_result()),
+                })
             })
-        });
+            .of_arguments(arguments);
         self.follow(running, context.ct.clone()).await
     }
 
@@ -70,19 +76,27 @@ impl CodeModeServer {
             return exposed.get_prompt(request, &context, caller).await;
         }
         let what = format!("prompts/get {}", request.name);
+        let arguments = request.arguments.clone().map_or(Value::Null, Value::Object);
         let state = request.request_state.as_deref();
-        let running = match state.filter(|state| self.parked.holds(state)) {
-            Some(state) => self.resume(state, &what, request.input_responses.as_ref())?,
-            None => self.start(what, context.clone(), move |context, caller| async move {
-                let exposed = snapshot.exposed.as_ref().ok_or_else(not_exposed)?;
-                Ok(match exposed.get_prompt(request, &context, caller).await? {
-                    GetPromptResponse::Complete(result) => ServerResult::GetPromptResult(result),
-                    GetPromptResponse::InputRequired(asked) => {
-                        ServerResult::InputRequiredResult(asked)
-                    }
-                    _ => return Err(unknown_result()),
+        let running = match state.filter(|state| Parked::minted(state)) {
+            Some(state) => {
+                let responses = request.input_responses.as_ref();
+                self.resume(state, (&what, &arguments), responses)?
+            }
+            None => self
+                .start(what, context.clone(), move |context, caller| async move {
+                    let exposed = snapshot.exposed.as_ref().ok_or_else(not_exposed)?;
+                    Ok(match exposed.get_prompt(request, &context, caller).await? {
+                        GetPromptResponse::Complete(result) => {
+                            ServerResult::GetPromptResult(result)
+                        }
+                        GetPromptResponse::InputRequired(asked) => {
+                            ServerResult::InputRequiredResult(asked)
+                        }
+                        _ => return Err(unknown_result()),
+                    })
                 })
-            }),
+                .of_arguments(arguments),
         };
         match self.parked.follow(running, context.ct.clone()).await? {
             ServerResult::InputRequiredResult(asked) => Ok(GetPromptResponse::InputRequired(asked)),
@@ -118,11 +132,11 @@ impl CodeModeServer {
     fn resume(
         &self,
         state: &str,
-        what: &str,
+        request: (&str, &Value),
         responses: Option<&rmcp::model::InputResponses>,
     ) -> Result<Running, ErrorData> {
         self.parked
-            .resume(state, what, responses)
+            .resume(state, request, responses)
             .map_err(|message| ErrorData::invalid_params(message, None))
     }
 }

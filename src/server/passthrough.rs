@@ -89,6 +89,9 @@ pub struct Exposed {
     prefixed: bool,
     /// Resource URI → the 2026-07-28 stream of its updates.
     listening: Mutex<HashMap<String, Listening>>,
+    /// Where requests in flight are told, so that what an upstream asks
+    /// during a read or a list reaches no other client's call.
+    callers: Option<Arc<super::Callers>>,
 }
 
 impl Exposed {
@@ -117,6 +120,7 @@ impl Exposed {
             upstreams: Vec::new(),
             prefixed,
             listening: Mutex::default(),
+            callers: None,
         };
         for ns in namespaces {
             let (peer, progress, capabilities) = reach[ns.server()].clone();
@@ -161,6 +165,20 @@ impl Exposed {
             }
         }
         exposed
+    }
+
+    /// Tells `callers` of the requests in flight that ask no client.
+    pub fn tracked_by(mut self, callers: Arc<super::Callers>) -> Exposed {
+        self.callers = Some(callers);
+        self
+    }
+
+    /// Holds `server` as asked on no client's behalf while the guard lives.
+    fn for_nobody(&self, server: &str) -> Serving {
+        self.callers
+            .as_ref()
+            .map(|callers| callers.asking_nobody(server))
+            .unwrap_or_default()
     }
 
     pub fn tools(&self) -> &[Tool] {
@@ -297,11 +315,13 @@ impl Exposed {
             meta.set_client_capabilities(capabilities);
         }
         let options = PeerRequestOptions::no_options().with_meta(meta);
+        let asking = self.for_nobody(server);
         let handle = upstream
             .peer
             .send_request_with_option(request, options)
             .await
             .map_err(|error| unavailable(server, &error))?;
+        asking.sent(&handle.id);
         handle
             .await_response()
             .await
@@ -449,6 +469,7 @@ impl Exposed {
     pub async fn list_prompts(&self) -> Result<ListPromptsResult, ErrorData> {
         let mut prompts: Vec<Prompt> = Vec::new();
         for upstream in self.with(|c| c.prompts.is_some()) {
+            let _asking = self.for_nobody(&upstream.server);
             let listed = upstream
                 .peer
                 .list_all_prompts()
@@ -510,6 +531,7 @@ impl Exposed {
     pub async fn list_resources(&self) -> Result<ListResourcesResult, ErrorData> {
         let mut resources = Vec::new();
         for upstream in self.with(|c| c.resources.is_some()) {
+            let _asking = self.for_nobody(&upstream.server);
             resources.extend(
                 upstream
                     .peer
@@ -524,6 +546,7 @@ impl Exposed {
     pub async fn list_resource_templates(&self) -> Result<ListResourceTemplatesResult, ErrorData> {
         let mut templates = Vec::new();
         for upstream in self.with(|c| c.resources.is_some()) {
+            let _asking = self.for_nobody(&upstream.server);
             templates.extend(
                 upstream
                     .peer
@@ -544,6 +567,7 @@ impl Exposed {
         request.meta = None;
         let mut last = None;
         for upstream in self.with(|c| c.resources.is_some()) {
+            let _asking = self.for_nobody(&upstream.server);
             match upstream.peer.read_resource_once(request.clone()).await {
                 Ok(ReadResourceResponse::Complete(mut result)) => {
                     result.result_type = Some(ResultType::COMPLETE);
@@ -577,6 +601,7 @@ impl Exposed {
         };
         let mut last = None;
         for upstream in candidates {
+            let _asking = self.for_nobody(&upstream.server);
             match upstream.peer.complete(request.clone()).await {
                 Ok(mut done) => {
                     // A legacy upstream's result has none; a 2026-07-28 client needs it.

@@ -27,6 +27,9 @@ use crate::governance::approval::{Approver, Request, Verdict};
 /// person or a model anyway.
 const GATHER: Duration = Duration::from_millis(100);
 
+/// How a `requestState` of codemode's own begins (then 128 random bits).
+const STATE_PREFIX: &str = "codemode-";
+
 /// The most questions in one round.
 const MAX_PER_ROUND: usize = 16;
 
@@ -190,8 +193,8 @@ pub(super) struct Running {
     /// limit), if it does.
     deadline: Option<Instant>,
     /// The request it answers, which a retry must repeat
-    /// (`tools/call execute`).
-    what: String,
+    /// (`tools/call execute`), and with the same arguments.
+    request: Box<(String, Value)>,
 }
 
 impl Running {
@@ -216,8 +219,14 @@ impl Running {
             stop,
             patience,
             deadline,
-            what,
+            request: Box::new((what, Value::Null)),
         }
+    }
+
+    /// The arguments a retry must repeat.
+    pub(super) fn of_arguments(mut self, arguments: Value) -> Running {
+        self.request.1 = arguments;
+        self
     }
 
     /// What the work does next: end, or ask the client something.
@@ -367,7 +376,7 @@ impl Parked {
             requests.insert(key.clone(), question.input_request());
             keyed.push((key, question));
         }
-        let state = uuid::Uuid::new_v4().simple().to_string();
+        let state = format!("{STATE_PREFIX}{}", uuid::Uuid::new_v4().simple());
         let result = json!({
             "resultType": "input_required",
             "inputRequests": requests,
@@ -409,6 +418,7 @@ impl Parked {
 
     /// Whether `state` names a request parked here (a passthrough call's
     /// retry may carry its upstream's own state instead).
+    #[cfg(test)]
     pub(super) fn holds(&self, state: &str) -> bool {
         self.waiting
             .lock()
@@ -416,12 +426,19 @@ impl Parked {
             .contains_key(state)
     }
 
+    /// Whether codemode minted `state` (whether or not anything still waits
+    /// under it): a passthrough retry carrying one is never sent upstream as
+    /// a new call.
+    pub(super) fn minted(state: &str) -> bool {
+        state.starts_with(STATE_PREFIX)
+    }
+
     /// The work `state` names, given its client's answers, for a retry of
     /// `what`; `Err` says why it cannot be resumed.
     pub(super) fn resume(
         &self,
         state: &str,
-        what: &str,
+        (what, arguments): (&str, &Value),
         responses: Option<&InputResponses>,
     ) -> Result<Running, String> {
         let mut waiting = self.waiting.lock().expect("parked requests");
@@ -429,10 +446,19 @@ impl Parked {
             None => {
                 return Err("nothing waits under this requestState (it ended, timed out, or was already answered); send the request again without it".to_owned());
             }
-            Some(parked) if parked.running.what != what => {
+            Some(parked) if parked.running.request.0 != what => {
                 return Err(format!(
                     "this requestState belongs to {}: retry that request with it",
-                    parked.running.what
+                    parked.running.request.0
+                ));
+            }
+            // What was asked (an approval of a call) was asked of that
+            // request: its answer must not go with another. A retry that
+            // leaves the arguments out repeats nothing else.
+            Some(parked) if !arguments.is_null() && parked.running.request.1 != *arguments => {
+                return Err(format!(
+                    "this requestState belongs to {} with other arguments: retry the same request with it",
+                    parked.running.request.0
                 ));
             }
             Some(_) => {}
@@ -524,23 +550,43 @@ mod tests {
             "{result}"
         );
         let state = result["requestState"].as_str().unwrap();
-        assert_eq!(state.len(), 32, "a random 128-bit state");
+        assert!(Parked::minted(state), "{state}");
+        assert_eq!(
+            state.len(),
+            STATE_PREFIX.len() + 32,
+            "a random 128-bit state"
+        );
 
         let responses: InputResponses =
             serde_json::from_value(json!({"approval": {"action": "decline"}})).unwrap();
         let wrong = parked
-            .resume(state, "tools/call other", Some(&responses))
+            .resume(state, ("tools/call other", &Value::Null), Some(&responses))
             .err()
             .unwrap();
         assert!(wrong.contains("belongs to tools/call execute"), "{wrong}");
+        // The approval was asked of that program: not of another.
+        let other = json!({"code": "return 1"});
+        let wrong = parked
+            .resume(state, ("tools/call execute", &other), Some(&responses))
+            .err()
+            .unwrap();
+        assert!(wrong.contains("with other arguments"), "{wrong}");
         let running = parked
-            .resume(state, "tools/call execute", Some(&responses))
+            .resume(
+                state,
+                ("tools/call execute", &Value::Null),
+                Some(&responses),
+            )
             .unwrap();
         let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("declined"), "{done}");
         // Answered once: the state is spent.
         let again = parked
-            .resume(state, "tools/call execute", Some(&responses))
+            .resume(
+                state,
+                ("tools/call execute", &Value::Null),
+                Some(&responses),
+            )
             .err()
             .unwrap();
         assert!(again.starts_with("nothing waits"), "{again}");
@@ -575,7 +621,7 @@ mod tests {
         .unwrap();
         let state = result["requestState"].as_str().unwrap();
         let running = parked
-            .resume(state, "tools/call t", Some(&responses))
+            .resume(state, ("tools/call t", &Value::Null), Some(&responses))
             .unwrap();
         let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("no answer under"), "{done}");

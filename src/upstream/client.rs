@@ -67,7 +67,7 @@ impl rmcp::ClientHandler for UpstreamClient {
         request: rmcp::model::ElicitRequestParams,
         context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::ElicitResult, rmcp::ErrorData> {
-        let human = human::asked(&self.human, &self.server, &context);
+        let human = human::asked(&self.human, &self.server, &context).await;
         human.elicit(&self.server, request).await
     }
 
@@ -76,7 +76,7 @@ impl rmcp::ClientHandler for UpstreamClient {
         request: rmcp::model::CreateMessageRequestParams,
         context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
-        let human = human::asked(&self.human, &self.server, &context);
+        let human = human::asked(&self.human, &self.server, &context).await;
         human.sample(&self.server, request).await
     }
 
@@ -84,7 +84,7 @@ impl rmcp::ClientHandler for UpstreamClient {
         &self,
         context: rmcp::service::RequestContext<RoleClient>,
     ) -> Result<rmcp::model::ListRootsResult, rmcp::ErrorData> {
-        let human = human::asked(&self.human, &self.server, &context);
+        let human = human::asked(&self.human, &self.server, &context).await;
         human.roots(&self.server).await
     }
 

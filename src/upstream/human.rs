@@ -70,6 +70,13 @@ pub trait Human: Send + Sync {
     fn of_call(&self, _server: &str, _request: &RequestId) -> Option<Arc<dyn Human>> {
         None
     }
+
+    /// Whether it knows the calls in flight ([`Human::of_call`]), so that a
+    /// request on the stream of a request it does not know is none of its
+    /// clients' business.
+    fn tracks_calls(&self) -> bool {
+        false
+    }
 }
 
 /// A call in flight, told the ids of the requests sent for it.
@@ -144,19 +151,35 @@ impl Drop for Abandoned {
 
 /// Which human a server's request during `context` goes to: the one whose
 /// call it came in answer to, when the transport says so, else `human`'s
-/// own choice.
-pub(super) fn asked(
+/// own choice. A request on the stream of a request no call of `human`'s
+/// made (a read, a list of codemode's own) is refused.
+pub(super) async fn asked(
     human: &Arc<dyn Human>,
     server: &str,
     context: &rmcp::service::RequestContext<rmcp::RoleClient>,
 ) -> Arc<dyn Human> {
-    if let Some(InboundStreamOrigin::OutboundRequest(call)) = context.extensions.get()
-        && let Some(of_call) = human.of_call(server, call)
-    {
-        return of_call;
+    let Some(InboundStreamOrigin::OutboundRequest(call)) = context.extensions.get() else {
+        return human.clone();
+    };
+    if !human.tracks_calls() {
+        return human.clone();
     }
-    human.clone()
+    // A call tells which request it sent as soon as it is sent; the
+    // server's question may come a moment before that.
+    for _ in 0..OF_CALL_TRIES {
+        if let Some(of_call) = human.of_call(server, call) {
+            return of_call;
+        }
+        tokio::time::sleep(OF_CALL_PAUSE).await;
+    }
+    NoHuman::shared(
+        "it asked during a request that no client's call made (a read, a list, a completion), where codemode asks no client",
+    )
 }
+
+/// How long [`asked`] looks for the call a request came in answer to.
+const OF_CALL_TRIES: usize = 50;
+const OF_CALL_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// Nobody to ask: elicitation is declined, sampling and roots refused, each
 /// with `why` (printed once per request on stderr for the user as well).

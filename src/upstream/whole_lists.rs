@@ -10,8 +10,9 @@
 //! So a `tools/list` answered as an event stream is read here until its
 //! result, which is handed to rmcp as a plain JSON answer, the path that
 //! always learns the annotations. Anything else the stream carries first
-//! is handed on as the stream it was, in order; a request from the server
-//! stops the reading at once, since the server may wait for its answer.
+//! is handed on as the stream it was, in order, and so is a stream whose
+//! first few events are not the result; a request from the server stops the
+//! reading at once, since the server may wait for its answer.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +28,11 @@ use sse_stream::{Error as SseError, Sse};
 
 type Events = BoxStream<'static, Result<Sse, SseError>>;
 
+/// Events read before the result at most: a server may open its stream with
+/// a priming event or two, and one that sends more (or never the result) is
+/// handed on as it is, so that nothing it sends piles up here.
+const MAX_EVENTS_BEFORE: usize = 4;
+
 /// An HTTP client that hands rmcp each `tools/list` result whole.
 #[derive(Clone)]
 pub(super) struct WholeLists<C>(pub(super) C);
@@ -39,15 +45,16 @@ fn lists_tools(message: &ClientJsonRpcMessage) -> bool {
     )
 }
 
-/// The answer with its result as JSON when the stream carried nothing
-/// before it; else the stream as it was.
+/// The answer with its result as JSON when the stream carried nothing but
+/// priming events before it; else the stream as it was.
 async fn whole(answer: StreamableHttpPostResponse) -> StreamableHttpPostResponse {
     let StreamableHttpPostResponse::Sse(mut events, session) = answer else {
         return answer;
     };
     let mut read: Vec<Result<Sse, SseError>> = Vec::new();
-    let mut carried_other = false;
-    while let Some(event) = events.next().await {
+    while read.len() < MAX_EVENTS_BEFORE
+        && let Some(event) = events.next().await
+    {
         let message = match &event {
             Ok(sse) => sse
                 .data
@@ -58,27 +65,16 @@ async fn whole(answer: StreamableHttpPostResponse) -> StreamableHttpPostResponse
         };
         match message {
             // The result, with nothing else before it.
-            Some(Ok(result @ ServerJsonRpcMessage::Response(_))) if !carried_other => {
+            Some(Ok(result @ ServerJsonRpcMessage::Response(_))) => {
                 return StreamableHttpPostResponse::Json(result, session);
-            }
-            Some(Ok(ServerJsonRpcMessage::Response(_) | ServerJsonRpcMessage::Error(_))) => {
-                read.push(event);
-                break;
-            }
-            // The server waits for the answer to its request: hand it on now.
-            Some(Ok(ServerJsonRpcMessage::Request(_))) => {
-                read.push(event);
-                break;
             }
             // Priming events (an id, no data) are rmcp's to see as well.
             None if event.is_ok() => read.push(event),
+            // Anything else goes on as it came, at once (a server's request
+            // may wait for its answer): nothing piles up here.
             _ => {
-                carried_other = true;
-                let failed = event.is_err();
                 read.push(event);
-                if failed {
-                    break;
-                }
+                break;
             }
         }
     }
@@ -210,6 +206,17 @@ mod tests {
             }
             other => panic!("expected JSON, got {other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_stream_that_never_gives_the_result_is_handed_on_at_once() {
+        let endless = futures::stream::repeat_with(|| event(None, Some("0"))).boxed();
+        let answer = StreamableHttpPostResponse::Sse(endless, None);
+        let StreamableHttpPostResponse::Sse(stream, _) = whole(answer).await else {
+            panic!("expected the stream");
+        };
+        // What was read is handed on first, and the rest follows.
+        assert_eq!(stream.take(10).count().await, 10);
     }
 
     #[tokio::test]

@@ -85,8 +85,10 @@ pub(super) async fn wire(settings: &ServeSettings) -> anyhow::Result<Wired> {
                 .sum::<usize>(),
             "API ready"
         );
-        let exposed =
-            expose.then(|| Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals, &refusals));
+        let exposed = expose.then(|| {
+            Exposed::new(&api, upstreams, &OWN_TOOLS, &approvals, &refusals)
+                .tracked_by(withholding.clone())
+        });
         let mut executor = Executor::new(api.clone(), upstreams.peers(), execution)
             .with_refusals(refusals)
             .approving(approvals, default_approver.clone(), approval_timeout)
