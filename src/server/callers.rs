@@ -1,9 +1,11 @@
 //! `serve`'s answer to an upstream's requests for a human: the client whose
 //! call the upstream is serving, never another. A 2026-07-28 upstream's
-//! `input_required` rounds belong to the call they answer. A legacy upstream
-//! asks over its connection, which does not say which call a request is
-//! for: it reaches the one client with a call to that server in flight, and
-//! is declined, saying why, when there are several.
+//! `input_required` rounds belong to the call they answer. A legacy HTTP
+//! upstream asks on the response stream of the call it asks for, which
+//! names the client. Over stdio nothing does: the request reaches the one
+//! client with a call to that server in flight, and is refused, saying why,
+//! when there are several (a read or a list in flight counts, and asks no
+//! client).
 //!
 //! A client of the initialize era is sent requests of codemode's own; a
 //! 2026-07-28 client, which cannot be, is asked in its call's
@@ -385,6 +387,11 @@ fn round<T: DeserializeOwned>(
     })
 }
 
+/// What a request during a request that asks no client gets.
+fn asked_nobody<T: Send + 'static>(server: &str) -> BoxFuture<'static, Result<T, ErrorData>> {
+    Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL))))
+}
+
 fn failed(server: &str) -> impl FnOnce(rmcp::ServiceError) -> ErrorData + use<> {
     let server = server.to_owned();
     move |error| refused(&server, &error.to_string())
@@ -396,8 +403,9 @@ impl Human for Caller {
         server: &str,
         request: ElicitRequestParams,
     ) -> BoxFuture<'static, Result<ElicitResult, ErrorData>> {
+        // Nobody asked is not a person's decline: the server hears why.
         if let Client::Nobody = self.client {
-            return Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL))));
+            return asked_nobody(server);
         }
         if let Some(why) = self.unable(server, "elicitation") {
             return declined(server, &why);
@@ -411,7 +419,7 @@ impl Human for Caller {
                 Box::pin(async move { peer.create_elicitation(request).await.map_err(failed) })
             }
             Client::Rounds(asks, _) => round(asks.clone(), server, "elicitation/create", request),
-            Client::Nobody => declined(server, DURING_NO_CALL),
+            Client::Nobody => asked_nobody(server),
         }
     }
 
@@ -431,7 +439,7 @@ impl Human for Caller {
             Client::Rounds(asks, _) => {
                 round(asks.clone(), server, "sampling/createMessage", request)
             }
-            Client::Nobody => Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL)))),
+            Client::Nobody => asked_nobody(server),
         }
     }
 
@@ -447,7 +455,7 @@ impl Human for Caller {
             Client::Rounds(asks, _) => {
                 round(asks.clone(), server, "roots/list", serde_json::json!({}))
             }
-            Client::Nobody => Box::pin(std::future::ready(Err(refused(server, DURING_NO_CALL)))),
+            Client::Nobody => asked_nobody(server),
         }
     }
 
