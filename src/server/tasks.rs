@@ -171,7 +171,7 @@ impl Tasks {
 /// calls' servers ask) become the task's input requests, answered by
 /// `tasks/update`; `tasks/cancel` stops it.
 async fn as_task(mut running: Running, task: TaskContext) -> Result<CallToolResult, TaskExit> {
-    let mut asked = 0_u32;
+    let mut asked = 0_u64;
     let open = Arc::new(AtomicUsize::new(0));
     loop {
         tokio::select! {
