@@ -227,7 +227,8 @@ pub(super) fn definitions() -> Vec<Value> {
                 "body": {"type": "string", "minLength": 1},
                 "reply_to": {"type": "integer", "description": "Id of the comment to reply to"}
             }, "required": ["issue_id", "author", "body"]},
-            "outputSchema": {"$ref": "#/$defs/Comment", "$defs": comment_defs},
+            // MCP wants an object schema here, which clients check (the Python SDK refuses the list otherwise).
+            "outputSchema": {"type": "object", "$ref": "#/$defs/Comment", "$defs": comment_defs},
             "annotations": {"readOnlyHint": false, "destructiveHint": false, "idempotentHint": false, "openWorldHint": false},
         }),
         json!({

@@ -336,3 +336,24 @@ fn the_trace_file_records_each_execution_and_its_calls() {
         "refused: denied by the operator's rule \"demo.delete_issue\""
     );
 }
+
+/// The built-in demo serves what MCP clients check: the Python SDK lists its
+/// tools (an output schema must be an object schema) and calls them, directly
+/// and through `serve --expose-tools`.
+#[test]
+fn python_sdk_lists_and_calls_the_demo_directly_and_passed_through() {
+    let calls = json!([{"name": "add_comment", "arguments": {"issue_id": "CORE-1", "author": "ada", "body": "hi"}}]);
+    for target in [
+        vec!["stdio", codemode_path(), "demo-server"],
+        vec!["stdio", codemode_path(), "serve", "--expose-tools"],
+    ] {
+        let out = python_client(&target, calls.clone());
+        let tools = out["tools"].as_array().unwrap();
+        assert!(
+            tools.iter().any(|t| t["name"] == "add_comment"),
+            "{target:?}: {out}"
+        );
+        let result = &out["results"][0];
+        assert_ne!(result["isError"], true, "{target:?}: {out}");
+    }
+}
