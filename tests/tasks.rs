@@ -32,20 +32,16 @@ fn execute(port: u16, code: &str) -> Value {
     answer["result"].clone()
 }
 
-/// Polls the task until `done` says so of it (at most 600 polls, each
-/// after the interval the task asks for).
+/// Polls the task until `done` says so of it; what it then was.
 fn poll_until(port: u16, task: &str, done: impl Fn(&Value) -> bool) -> Value {
-    for _ in 0..600 {
+    let mut last = Value::Null;
+    wait_for(&format!("task {task} to get there"), || {
         let got = ask(port, "tasks/get", json!({"taskId": task}));
-        let result = &got["result"];
-        assert!(result.is_object(), "{got}");
-        if done(result) {
-            return result.clone();
-        }
-        let interval = result["pollIntervalMs"].as_u64().unwrap_or(100).min(500);
-        std::thread::sleep(Duration::from_millis(interval));
-    }
-    panic!("task {task} never got there");
+        last = got["result"].clone();
+        assert!(last.is_object(), "{got}");
+        done(&last)
+    });
+    last
 }
 
 /// Waits for a program long enough to outlast the moment before a task.
