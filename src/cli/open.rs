@@ -114,11 +114,13 @@ pub(super) async fn open(
         .serving(&selection.servers);
     // The built-in demo, which the selection names when nothing else was given.
     let demo = Some(crate::demo::serve_in_process as upstream::ServeInProcess);
-    let specs = selection.servers.clone();
+    // Kept only where a login can be offered, to connect a server again.
+    let terminal = Terminal::open();
+    let specs = terminal.as_ref().map(|_| selection.servers.clone());
     let mut upstreams =
         upstream::connect_all_watched(selection.servers, servers.init_timeout, hooks.clone(), demo)
             .await;
-    if let Some(terminal) = Terminal::open() {
+    if let (Some(terminal), Some(specs)) = (terminal, specs) {
         let connecting = Connecting {
             specs: &specs,
             timeout: servers.init_timeout,

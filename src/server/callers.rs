@@ -488,6 +488,13 @@ mod tests {
         .unwrap()
     }
 
+    fn question() -> ElicitRequestParams {
+        serde_json::from_value(serde_json::json!({
+            "mode": "form", "message": "Which?", "requestedSchema": {"type": "object", "properties": {}}
+        }))
+        .unwrap()
+    }
+
     fn sampling_client(
         callers: &Arc<Callers>,
     ) -> (Arc<Caller>, tokio::sync::mpsc::Receiver<Question>) {
@@ -537,12 +544,8 @@ mod tests {
             "{}",
             refused.message
         );
-        let question: ElicitRequestParams = serde_json::from_value(serde_json::json!({
-            "mode": "form", "message": "Which?", "requestedSchema": {"type": "object", "properties": {}}
-        }))
-        .unwrap();
         // Nobody was asked: an error, not a person's decline.
-        let refused = callers.elicit("s", question).await.unwrap_err();
+        let refused = callers.elicit("s", question()).await.unwrap_err();
         assert!(
             refused.message.contains("calls of 2 clients"),
             "{}",
@@ -586,12 +589,8 @@ mod tests {
             "{}",
             refused.message
         );
-        let question: ElicitRequestParams = serde_json::from_value(serde_json::json!({
-            "mode": "form", "message": "?", "requestedSchema": {"type": "object", "properties": {}}
-        }))
-        .unwrap();
         // Not passed off as a person's decline: the server hears why.
-        assert!(callers.elicit("s", question).await.is_err());
+        assert!(callers.elicit("s", question()).await.is_err());
         drop((read, b_serving));
         let alone = callers.asking_nobody("s");
         let refused = callers.sample("s", sampling()).await.unwrap_err();

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rmcp::model::{CallToolRequestParams, CallToolResponse, CreateTaskResult, ServerResult};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CreateTaskResult, JsonObject, ServerResult,
+};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use serde::Deserialize;
@@ -48,7 +50,7 @@ impl CodeModeServer {
                 .parked
                 .resume(
                     state,
-                    (EXECUTE, &arguments_of(request)),
+                    (EXECUTE, request.arguments.as_ref()),
                     request.input_responses.as_ref(),
                 )
                 .map_err(|message| ErrorData::invalid_params(message, None))?;
@@ -85,7 +87,7 @@ impl CodeModeServer {
         let approver = match approval::approach(context) {
             approval::Approach::Ask(approver) => approver,
             approval::Approach::RoundTrip { elicits } => {
-                let asked = (args.code, limits, elicits, arguments_of(request));
+                let asked = (args.code, limits, elicits, request.arguments.clone());
                 return self.execute_parkable(asked, context, slot, traced).await;
             }
         };
@@ -140,7 +142,7 @@ impl CodeModeServer {
     /// can wait for the client's answers across `input_required` rounds.
     async fn execute_parkable(
         &self,
-        (code, limits, elicits, arguments): (String, Limits, bool, serde_json::Value),
+        (code, limits, elicits, arguments): (String, Limits, bool, Option<JsonObject>),
         context: &RequestContext<RoleServer>,
         slot: tokio::sync::OwnedSemaphorePermit,
         traced: Option<opentelemetry::Context>,
@@ -220,12 +222,4 @@ fn tasks_declared(context: &RequestContext<RoleServer>) -> bool {
     context
         .client_capabilities()
         .is_some_and(|capabilities| capabilities.supports_tasks())
-}
-
-/// A request's arguments, as a retry must repeat them.
-fn arguments_of(request: &CallToolRequestParams) -> serde_json::Value {
-    request
-        .arguments
-        .clone()
-        .map_or(serde_json::Value::Null, serde_json::Value::Object)
 }

@@ -13,7 +13,6 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
-use serde_json::Value;
 
 use super::passthrough::legacy;
 use super::rounds::{Parked, Running};
@@ -40,11 +39,11 @@ impl CodeModeServer {
             return exposed.call_tool(request, &context, caller).await;
         }
         let what = format!("tools/call {}", request.name);
-        let arguments = request.arguments.clone().map_or(Value::Null, Value::Object);
+        let arguments = request.arguments.clone();
         let state = request.request_state.as_deref();
         if let Some(state) = state.filter(|state| Parked::minted(state)) {
             let responses = request.input_responses.as_ref();
-            let running = self.resume(state, (&what, &arguments), responses)?;
+            let running = self.resume(state, (&what, arguments.as_ref()), responses)?;
             return self.follow(running, context.ct.clone()).await;
         }
         let running = self
@@ -76,12 +75,12 @@ impl CodeModeServer {
             return exposed.get_prompt(request, &context, caller).await;
         }
         let what = format!("prompts/get {}", request.name);
-        let arguments = request.arguments.clone().map_or(Value::Null, Value::Object);
+        let arguments = request.arguments.clone();
         let state = request.request_state.as_deref();
         let running = match state.filter(|state| Parked::minted(state)) {
             Some(state) => {
                 let responses = request.input_responses.as_ref();
-                self.resume(state, (&what, &arguments), responses)?
+                self.resume(state, (&what, arguments.as_ref()), responses)?
             }
             None => self
                 .start(what, context.clone(), move |context, caller| async move {
@@ -132,7 +131,7 @@ impl CodeModeServer {
     fn resume(
         &self,
         state: &str,
-        request: (&str, &Value),
+        request: (&str, Option<&rmcp::model::JsonObject>),
         responses: Option<&rmcp::model::InputResponses>,
     ) -> Result<Running, ErrorData> {
         self.parked

@@ -11,7 +11,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use rmcp::ErrorData;
-use rmcp::model::{ElicitationAction, InputRequiredResult, InputResponses, ServerResult};
+use rmcp::model::{
+    ElicitationAction, InputRequiredResult, InputResponses, JsonObject, ServerResult,
+};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -194,7 +196,7 @@ pub(super) struct Running {
     deadline: Option<Instant>,
     /// The request it answers, which a retry must repeat
     /// (`tools/call execute`), and with the same arguments.
-    request: Box<(String, Value)>,
+    request: Box<(String, Option<JsonObject>)>,
 }
 
 impl Running {
@@ -219,12 +221,12 @@ impl Running {
             stop,
             patience,
             deadline,
-            request: Box::new((what, Value::Null)),
+            request: Box::new((what, None)),
         }
     }
 
     /// The arguments a retry must repeat.
-    pub(super) fn of_arguments(mut self, arguments: Value) -> Running {
+    pub(super) fn of_arguments(mut self, arguments: Option<JsonObject>) -> Running {
         self.request.1 = arguments;
         self
     }
@@ -438,7 +440,7 @@ impl Parked {
     pub(super) fn resume(
         &self,
         state: &str,
-        (what, arguments): (&str, &Value),
+        (what, arguments): (&str, Option<&JsonObject>),
         responses: Option<&InputResponses>,
     ) -> Result<Running, String> {
         let mut waiting = self.waiting.lock().expect("parked requests");
@@ -455,7 +457,9 @@ impl Parked {
             // What was asked (an approval of a call) was asked of that
             // request: its answer must not go with another. A retry that
             // leaves the arguments out repeats nothing else.
-            Some(parked) if !arguments.is_null() && parked.running.request.1 != *arguments => {
+            Some(parked)
+                if arguments.is_some_and(|a| parked.running.request.1.as_ref() != Some(a)) =>
+            {
                 return Err(format!(
                     "this requestState belongs to {} with other arguments: retry the same request with it",
                     parked.running.request.0
@@ -560,33 +564,26 @@ mod tests {
         let responses: InputResponses =
             serde_json::from_value(json!({"approval": {"action": "decline"}})).unwrap();
         let wrong = parked
-            .resume(state, ("tools/call other", &Value::Null), Some(&responses))
+            .resume(state, ("tools/call other", None), Some(&responses))
             .err()
             .unwrap();
         assert!(wrong.contains("belongs to tools/call execute"), "{wrong}");
         // The approval was asked of that program: not of another.
         let other = json!({"code": "return 1"});
+        let other = other.as_object();
         let wrong = parked
-            .resume(state, ("tools/call execute", &other), Some(&responses))
+            .resume(state, ("tools/call execute", other), Some(&responses))
             .err()
             .unwrap();
         assert!(wrong.contains("with other arguments"), "{wrong}");
         let running = parked
-            .resume(
-                state,
-                ("tools/call execute", &Value::Null),
-                Some(&responses),
-            )
+            .resume(state, ("tools/call execute", None), Some(&responses))
             .unwrap();
         let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("declined"), "{done}");
         // Answered once: the state is spent.
         let again = parked
-            .resume(
-                state,
-                ("tools/call execute", &Value::Null),
-                Some(&responses),
-            )
+            .resume(state, ("tools/call execute", None), Some(&responses))
             .err()
             .unwrap();
         assert!(again.starts_with("nothing waits"), "{again}");
@@ -621,7 +618,7 @@ mod tests {
         .unwrap();
         let state = result["requestState"].as_str().unwrap();
         let running = parked
-            .resume(state, ("tools/call t", &Value::Null), Some(&responses))
+            .resume(state, ("tools/call t", None), Some(&responses))
             .unwrap();
         let done = ended(&parked, running, CancellationToken::new()).await;
         assert!(done.contains("no answer under"), "{done}");
